@@ -1,0 +1,370 @@
+//! Customers: the profile a sales channel keeps for each shopper, and the rules their
+//! contact details obey.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::email::Email;
+use crate::ids::ObjectId;
+use crate::phone::Phone;
+use crate::DomainError;
+
+/// One email address of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailEntry {
+    /// The canonical address.
+    pub email: Email,
+    /// Whether this is the customer's main address.
+    pub primary: bool,
+    /// Whether the customer proved they own it.
+    pub verified: bool,
+    /// Whether it may be used (to log in, to be contacted).
+    pub active: bool,
+}
+
+/// One phone number of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneEntry {
+    /// The validated number.
+    pub phone: Phone,
+    /// Whether this is the customer's main number.
+    pub primary: bool,
+    /// Whether the customer proved they own it.
+    pub verified: bool,
+    /// Whether it may be used.
+    pub active: bool,
+}
+
+/// A customer as stored: everything the API can show, and nothing secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    /// The customer's id (`_id` and `user_id` on the wire).
+    pub id: ObjectId,
+    /// The sales channel the customer belongs to.
+    pub application_id: ObjectId,
+    /// Unique within the application.
+    pub username: String,
+    /// The editable profile.
+    pub profile: Profile,
+    /// Email addresses, primary first.
+    pub emails: Vec<EmailEntry>,
+    /// Phone numbers, primary first.
+    pub phones: Vec<PhoneEntry>,
+    /// `false` when blocked: the customer cannot sign in.
+    pub active: bool,
+    /// `true` when archived: hidden from lists, contacts free for new accounts.
+    pub archived: bool,
+    /// Account kind; `user` for every shopper.
+    pub account_type: String,
+    /// When the customer was created.
+    pub created_at: DateTime<Utc>,
+    /// When the customer last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Document version (`__v`): incremented by every change.
+    pub version: i64,
+}
+
+/// The free-form, editable part of a customer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Free string, e.g. `male`, `female`.
+    pub gender: Option<String>,
+    /// Date of birth as the client sent it.
+    pub dob: Option<String>,
+    /// Avatar URL.
+    pub profile_pic_url: Option<String>,
+    /// The merchant's own id for this customer.
+    pub external_id: Option<String>,
+    /// Another external reference Fynd carries.
+    pub rr_id: Option<String>,
+    /// Arbitrary JSON object the merchant keeps on the customer.
+    pub meta: Map<String, Value>,
+}
+
+/// Everything needed to insert a new customer; built by [`NewCustomer::new`], which applies
+/// the creation rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCustomer {
+    /// The id to insert under.
+    pub id: ObjectId,
+    /// Owning application.
+    pub application_id: ObjectId,
+    /// The username: given by the client, or generated.
+    pub username: String,
+    /// Whether `username` was generated (a collision may then be retried with another).
+    pub username_generated: bool,
+    /// Profile fields.
+    pub profile: Profile,
+    /// Contacts (already normalised, at most one primary of each kind).
+    pub emails: Vec<EmailEntry>,
+    /// Phone numbers.
+    pub phones: Vec<PhoneEntry>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Longest value accepted for a short text field (names, ids, gender).
+pub const MAX_TEXT: usize = 256;
+/// Largest serialised `meta` object accepted.
+pub const MAX_META_BYTES: usize = 16 * 1024;
+/// Most contacts of one kind a customer may hold.
+pub const MAX_CONTACTS: usize = 10;
+
+impl NewCustomer {
+    /// Applies the creation rules: at least one email or phone; a valid username or a
+    /// generated one (`suffix` makes it unique, see [`generated_username`]).
+    pub fn new(
+        application_id: ObjectId,
+        username: Option<String>,
+        profile: Profile,
+        email: Option<Email>,
+        phone: Option<Phone>,
+        suffix: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        if email.is_none() && phone.is_none() {
+            return Err(DomainError::invalid("phone_number", "phone_number or email is required"));
+        }
+        let (username, username_generated) = match username {
+            Some(name) => (validate_username(&name)?, false),
+            None => (generated_username(email.as_ref(), phone.as_ref(), &application_id, suffix), true),
+        };
+        let emails = email
+            .map(|email| EmailEntry { email, primary: true, verified: false, active: true })
+            .into_iter()
+            .collect();
+        let phones = phone
+            .map(|phone| PhoneEntry { phone, primary: true, verified: false, active: true })
+            .into_iter()
+            .collect();
+        Ok(Self {
+            id: ObjectId::generate(now),
+            application_id,
+            username,
+            username_generated,
+            profile,
+            emails,
+            phones,
+            created_at: now,
+        })
+    }
+}
+
+/// Changes an update request makes; `None` leaves a field as it is. Contact lists, when
+/// present, replace the stored lists wholesale.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerChanges {
+    /// New given name.
+    pub first_name: Option<String>,
+    /// New family name.
+    pub last_name: Option<String>,
+    /// New gender.
+    pub gender: Option<String>,
+    /// New external id.
+    pub external_id: Option<String>,
+    /// New `rr_id`.
+    pub rr_id: Option<String>,
+    /// New meta object (replaces the old one).
+    pub meta: Option<Map<String, Value>>,
+    /// Replacement email list.
+    pub emails: Option<Vec<EmailEntry>>,
+    /// Replacement phone list.
+    pub phones: Option<Vec<PhoneEntry>>,
+}
+
+impl CustomerChanges {
+    /// Applies these changes to `profile`.
+    pub fn apply_to(&self, profile: &mut Profile) {
+        let set = |target: &mut Option<String>, value: &Option<String>| {
+            if let Some(value) = value {
+                *target = Some(value.clone());
+            }
+        };
+        set(&mut profile.first_name, &self.first_name);
+        set(&mut profile.last_name, &self.last_name);
+        set(&mut profile.gender, &self.gender);
+        set(&mut profile.external_id, &self.external_id);
+        set(&mut profile.rr_id, &self.rr_id);
+        if let Some(meta) = &self.meta {
+            profile.meta = meta.clone();
+        }
+    }
+}
+
+/// Checks a short free-text field: trimmed, at most [`MAX_TEXT`] characters, no control
+/// characters.
+pub fn validate_text(field: &str, value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_TEXT {
+        return Err(DomainError::invalid(field, format!("must be at most {MAX_TEXT} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks the `meta` object's size.
+pub fn validate_meta(meta: &Map<String, Value>) -> Result<(), DomainError> {
+    let size = serde_json::to_string(meta).map_or(usize::MAX, |text| text.len());
+    if size > MAX_META_BYTES {
+        return Err(DomainError::invalid("meta", format!("must serialise to at most {MAX_META_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// Checks a client-chosen username: 3 to 100 characters of letters, digits and `_ . - @ +`.
+pub fn validate_username(value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    let ok = (3..=100).contains(&value.chars().count())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "_.-@+".contains(c));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            "username",
+            "must be 3 to 100 characters of letters, digits and _ . - @ +",
+        ))
+    }
+}
+
+/// Fynd's username shape: `<email- or phone-derived>_<suffix>_<application id>`.
+pub fn generated_username(
+    email: Option<&Email>,
+    phone: Option<&Phone>,
+    application_id: &ObjectId,
+    suffix: u32,
+) -> String {
+    let base: String = match (email, phone) {
+        (Some(email), _) => email
+            .as_str()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .take(60)
+            .collect(),
+        (None, Some(phone)) => phone.national().to_owned(),
+        (None, None) => "user".to_owned(),
+    };
+    format!("{base}_{suffix}_{application_id}")
+}
+
+/// What [`normalise_contacts`] needs to know of an email or phone entry.
+pub trait Contact {
+    /// The value that must be unique within one list.
+    fn key(&self) -> String;
+    /// Whether the entry is marked primary.
+    fn is_primary(&self) -> bool;
+    /// The entry's primary flag, to set it.
+    fn primary_mut(&mut self) -> &mut bool;
+}
+
+impl Contact for EmailEntry {
+    fn key(&self) -> String {
+        self.email.as_str().to_owned()
+    }
+    fn is_primary(&self) -> bool {
+        self.primary
+    }
+    fn primary_mut(&mut self) -> &mut bool {
+        &mut self.primary
+    }
+}
+
+impl Contact for PhoneEntry {
+    fn key(&self) -> String {
+        self.phone.to_string()
+    }
+    fn is_primary(&self) -> bool {
+        self.primary
+    }
+    fn primary_mut(&mut self) -> &mut bool {
+        &mut self.primary
+    }
+}
+
+/// Normalises a replacement contact list: no duplicates and at most one primary (400
+/// otherwise); when none is marked primary the first one becomes primary; the primary
+/// entry is moved to the front.
+pub fn normalise_contacts<T: Contact>(field: &str, mut entries: Vec<T>) -> Result<Vec<T>, DomainError> {
+    if entries.len() > MAX_CONTACTS {
+        return Err(DomainError::invalid(field, format!("at most {MAX_CONTACTS} entries are allowed")));
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        if entries[..index].iter().any(|earlier| earlier.key() == entry.key()) {
+            return Err(DomainError::invalid(format!("{field}[{index}]"), "is listed twice"));
+        }
+    }
+    let primaries = entries.iter().filter(|entry| entry.is_primary()).count();
+    if primaries > 1 {
+        return Err(DomainError::invalid(field, "at most one entry may be primary"));
+    }
+    let primary_index = entries.iter().position(Contact::is_primary).unwrap_or(0);
+    if let Some(first) = entries.get_mut(primary_index) {
+        *first.primary_mut() = true;
+        let primary = entries.remove(primary_index);
+        entries.insert(0, primary);
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::Region;
+    use chrono::TimeZone;
+
+    fn email(value: &str, primary: bool) -> EmailEntry {
+        EmailEntry { email: Email::parse("email", value).unwrap(), primary, verified: false, active: true }
+    }
+
+    fn app() -> ObjectId {
+        ObjectId::parse("application_id", "000000000000000000000001").unwrap()
+    }
+
+    #[test]
+    fn contacts_keep_one_primary_first() {
+        let list = normalise_contacts("emails", vec![email("a@x.io", false), email("b@x.io", true)]).unwrap();
+        assert_eq!(list[0].email.as_str(), "b@x.io");
+        assert!(list[0].primary && !list[1].primary);
+        let promoted = normalise_contacts("emails", vec![email("a@x.io", false), email("b@x.io", false)]).unwrap();
+        assert!(promoted[0].primary);
+        assert!(normalise_contacts("emails", vec![email("a@x.io", true), email("b@x.io", true)]).is_err());
+        let twice = normalise_contacts("emails", vec![email("a@x.io", false), email("A@x.io", false)]).unwrap_err();
+        assert!(twice.to_string().contains("emails[1]"));
+    }
+
+    #[test]
+    fn creation_needs_a_contact_and_generates_usernames() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let none = NewCustomer::new(app(), None, Profile::default(), None, None, 1, now);
+        assert!(none.is_err());
+        let phone = Phone::parse("phone_number", "9876543210", None, Region::INDIA).unwrap();
+        let created = NewCustomer::new(app(), None, Profile::default(), Some(Email::parse("email", "Asha@Example.com").unwrap()), Some(phone), 10001, now).unwrap();
+        assert_eq!(created.username, "asha_example_com_10001_000000000000000000000001");
+        assert!(created.username_generated);
+        assert!(created.emails[0].primary && created.phones[0].primary);
+        assert!(NewCustomer::new(app(), Some("a b".into()), Profile::default(), None, created.phones.first().map(|p| p.phone.clone()), 1, now).is_err());
+    }
+
+    #[test]
+    fn text_and_meta_limits() {
+        assert_eq!(validate_text("first_name", "  Asha ").unwrap(), "Asha");
+        assert!(validate_text("first_name", &"x".repeat(MAX_TEXT + 1)).is_err());
+        assert!(validate_text("first_name", "a\u{0}b").is_err());
+        let mut meta = Map::new();
+        meta.insert("k".into(), Value::String("v".repeat(MAX_META_BYTES)));
+        assert!(validate_meta(&meta).is_err());
+    }
+
+    #[test]
+    fn changes_apply_only_given_fields() {
+        let mut profile = Profile { first_name: Some("A".into()), last_name: Some("B".into()), ..Profile::default() };
+        CustomerChanges { first_name: Some("C".into()), ..CustomerChanges::default() }.apply_to(&mut profile);
+        assert_eq!(profile.first_name.as_deref(), Some("C"));
+        assert_eq!(profile.last_name.as_deref(), Some("B"));
+    }
+}

@@ -1,0 +1,126 @@
+//! 24-hex-character, time-ordered identifiers in the shape of MongoDB ObjectIds, which the
+//! Fynd SDKs and clients expect for `_id`, `user_id` and `application_id`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+
+use crate::DomainError;
+
+/// A validated 24-character lowercase hexadecimal identifier.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId(String);
+
+/// Per-process counter that keeps ids minted in the same second strictly increasing.
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl ObjectId {
+    /// Mints a new id: 4 bytes of seconds since the epoch, 5 random bytes, a 3-byte counter.
+    /// Ids minted later sort after earlier ones (to the second), so ordering by id is ordering
+    /// by creation time.
+    pub fn generate(now: DateTime<Utc>) -> Self {
+        let mut bytes = [0u8; 12];
+        let seconds = u32::try_from(now.timestamp().max(0)).unwrap_or(u32::MAX);
+        bytes[..4].copy_from_slice(&seconds.to_be_bytes());
+        rand::thread_rng().fill_bytes(&mut bytes[4..9]);
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        bytes[9..].copy_from_slice(&count.to_be_bytes()[1..]);
+        Self(hex::encode(bytes))
+    }
+
+    /// Parses an id sent by a client: exactly 24 hex digits (upper case is folded).
+    pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
+        let value = value.trim();
+        if value.len() == 24 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(value.to_ascii_lowercase()))
+        } else {
+            Err(DomainError::invalid(field, "must be a 24-character hexadecimal id"))
+        }
+    }
+
+    /// The id as its 24 hex characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a value read back from our own storage, where it was validated on the way in.
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A company (business account) id: a decimal number carried as a string, like `"559"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CompanyId(String);
+
+impl CompanyId {
+    /// Parses a company id: 1 to 18 ASCII digits.
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        let value = value.trim();
+        if !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(DomainError::invalid("company_id", "must be a numeric company id"))
+        }
+    }
+
+    /// The id's digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a value read back from our own storage.
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for CompanyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn generated_ids_are_24_hex_and_time_ordered() {
+        let early = ObjectId::generate(Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        let late = ObjectId::generate(Utc.timestamp_opt(1_700_000_001, 0).unwrap());
+        assert_eq!(early.as_str().len(), 24);
+        assert!(ObjectId::parse("id", early.as_str()).is_ok());
+        assert!(early < late);
+    }
+
+    #[test]
+    fn ids_in_the_same_second_are_distinct() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let a = ObjectId::generate(now);
+        let b = ObjectId::generate(now);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn parse_rejects_wrong_shapes() {
+        assert!(ObjectId::parse("id", "abc").is_err());
+        assert!(ObjectId::parse("id", "zzzzzzzzzzzzzzzzzzzzzzzz").is_err());
+        assert_eq!(
+            ObjectId::parse("id", "65A0C1E2F1D2C3B4A5968778").unwrap().as_str(),
+            "65a0c1e2f1d2c3b4a5968778"
+        );
+        assert!(CompanyId::parse("559").is_ok());
+        assert!(CompanyId::parse("55a").is_err());
+        assert!(CompanyId::parse("").is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! Patron's domain: the rules of customer identity and management, free of I/O.
+//!
+//! Nothing here can open a socket, read the clock or touch a database: time is a
+//! parameter (`now`), randomness comes from the caller's RNG where it matters, and every
+//! type that reaches this crate's public API can only hold a valid value.
+
+pub mod customer;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod phone;
+pub mod query;
+pub mod scope;
+pub mod secret;
+pub mod time;
+
+pub use error::DomainError;

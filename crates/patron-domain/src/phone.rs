@@ -1,0 +1,164 @@
+//! Phone numbers: parsed and validated with libphonenumber's metadata (the `phonenumber`
+//! crate) into a numeric country code and a national number.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::country;
+
+use crate::DomainError;
+
+/// The region a number without a country code belongs to, e.g. `IN` (+91).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(country::Id);
+
+impl Region {
+    /// India, Fynd's home market: the default when an application configures none.
+    pub const INDIA: Region = Region(country::Id::IN);
+
+    /// Parses an ISO 3166-1 alpha-2 region code such as `IN` or `us`.
+    pub fn parse(code: &str) -> Result<Self, DomainError> {
+        country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(Region)
+            .map_err(|_| DomainError::invalid("default_region", format!("unknown region '{code}'")))
+    }
+
+    /// The region's two-letter code.
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Self::INDIA
+    }
+}
+
+/// A valid phone number: numeric country code plus national significant number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone {
+    country_code: u16,
+    national: String,
+}
+
+/// Longest input we hand to the parser; real numbers are far shorter.
+const MAX_INPUT: usize = 40;
+
+impl Phone {
+    /// Parses `input` such as `+91 98765 43210`, `919876543210` or `9876543210`.
+    ///
+    /// `country_code`, when given (the update API sends it separately), wins over `region`;
+    /// a number without any country code takes `region`.
+    pub fn parse(
+        field: &str,
+        input: &str,
+        country_code: Option<u16>,
+        region: Region,
+    ) -> Result<Self, DomainError> {
+        let trimmed = input.trim();
+        let invalid = || DomainError::invalid(field, format!("is not a valid phone number: '{trimmed}'"));
+        if trimmed.is_empty() || trimmed.len() > MAX_INPUT {
+            return Err(invalid());
+        }
+        let text = match country_code {
+            Some(code) if !trimmed.starts_with('+') => {
+                let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+                let national = digits.strip_prefix(&code.to_string()).filter(|rest| rest.len() >= 6).unwrap_or(&digits);
+                format!("+{code}{national}")
+            }
+            _ => trimmed.to_owned(),
+        };
+        let parsed = phonenumber::parse(Some(region.0), &text).map_err(|_| invalid())?;
+        if !parsed.is_valid() {
+            return Err(invalid());
+        }
+        Ok(Self {
+            country_code: parsed.code().value(),
+            national: parsed.national().to_string(),
+        })
+    }
+
+    /// The numeric country calling code, e.g. 91.
+    pub fn country_code(&self) -> u16 {
+        self.country_code
+    }
+
+    /// The national significant number, digits only, e.g. `9876543210`.
+    pub fn national(&self) -> &str {
+        &self.national
+    }
+
+    /// Wraps a value read back from our own storage.
+    pub fn from_trusted(country_code: u16, national: String) -> Self {
+        Self {
+            country_code,
+            national,
+        }
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "+{}{}", self.country_code, self.national)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn india(input: &str) -> Result<Phone, DomainError> {
+        Phone::parse("phone", input, None, Region::INDIA)
+    }
+
+    #[test]
+    fn accepts_the_three_indian_spellings() {
+        for input in ["+91 98765 43210", "919876543210", "9876543210", "+919876543210", "098765 43210"] {
+            let phone = india(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(phone.country_code(), 91, "{input}");
+            assert_eq!(phone.national(), "9876543210", "{input}");
+        }
+    }
+
+    #[test]
+    fn explicit_country_code_wins_over_region() {
+        let phone = Phone::parse("phone", "2025550123", Some(1), Region::INDIA).unwrap();
+        assert_eq!((phone.country_code(), phone.national()), (1, "2025550123"));
+        let same = Phone::parse("phone", "12025550123", Some(1), Region::INDIA).unwrap();
+        assert_eq!(same, phone);
+    }
+
+    #[test]
+    fn region_applies_to_numbers_without_code() {
+        let us = Region::parse("us").unwrap();
+        let phone = Phone::parse("phone", "(202) 555-0123", None, us).unwrap();
+        assert_eq!(phone.country_code(), 1);
+        assert_eq!(phone.to_string(), "+12025550123");
+    }
+
+    #[test]
+    fn rejects_invalid_numbers() {
+        for bad in ["", "12", "abcdefghij", "+91 12345", "99999999999999999999", "+999 1234567"] {
+            assert!(india(bad).is_err(), "{bad} should be rejected");
+        }
+        assert!(Region::parse("XX").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(input in "\\PC{0,50}") {
+            let _ = india(&input);
+        }
+
+        #[test]
+        fn valid_indian_mobiles_round_trip(rest in "[0-9]{8}") {
+            let national = format!("98{rest}");
+            let phone = india(&national).unwrap();
+            prop_assert_eq!(phone.national(), national.as_str());
+            let again = india(&phone.to_string()).unwrap();
+            prop_assert_eq!(again, phone);
+        }
+    }
+}

@@ -1,1 +1,20 @@
-//! placeholder
+//! Patron's HTTP service: the Fynd-compatible platform API, its OAuth token endpoint,
+//! configuration, and the wiring that holds them together.
+//!
+//! Handlers stay thin: parse the request, call the domain and the store, map the result.
+//! Every failure becomes one Fynd-shaped JSON error in [`error`].
+
+pub mod admin;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod error;
+mod extract;
+mod oauth;
+mod platform;
+pub mod telemetry;
+mod wire;
+
+pub use app::{build_router, serve, AppState};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;

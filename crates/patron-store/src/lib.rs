@@ -1,1 +1,202 @@
-//! placeholder
+//! Patron's persistence: one narrow async trait per concern, implemented for SQLite (the
+//! embedded default) and PostgreSQL (many stateless nodes, one database).
+//!
+//! Each method is one transaction shaped to its use case, so invariants such as "an email
+//! belongs to at most one live customer per application" hold in SQL under concurrency,
+//! not in Rust memory.
+
+mod error;
+mod postgres;
+mod records;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use patron_domain::customer::{Customer, CustomerChanges, NewCustomer};
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::phone::Phone;
+use patron_domain::query::CustomerFilter;
+
+pub use error::{Conflict, StoreError};
+pub use postgres::PostgresStore;
+pub use records::{Actor, ApiClient, Application, TokenGrant, TokenKind};
+pub use sqlite::SqliteStore;
+
+/// Sales-channel applications.
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    /// Registers an application; fails with a conflict when the id is taken.
+    async fn create_application(&self, application: &Application) -> Result<(), StoreError>;
+    /// Reads an application by id.
+    async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError>;
+}
+
+/// Platform API clients (OAuth client id and secret digest).
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Registers a client.
+    async fn create_client(&self, client: &ApiClient) -> Result<(), StoreError>;
+    /// Reads a client by its id.
+    async fn find_client(&self, client_id: &str) -> Result<Option<ApiClient>, StoreError>;
+}
+
+/// OAuth access and refresh tokens, kept as digests.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores freshly issued tokens.
+    async fn insert_tokens(&self, grants: &[TokenGrant]) -> Result<(), StoreError>;
+    /// Finds an unexpired token of `kind` by digest.
+    async fn find_token(
+        &self,
+        digest: &str,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenGrant>, StoreError>;
+    /// Consumes an unexpired refresh token of `client_id` and stores its replacements, in
+    /// one transaction: of two concurrent rotations of one token, only one succeeds.
+    /// The replacements inherit the consumed token's scopes. Returns the consumed grant, or
+    /// `None` when the token was unknown, expired, already used or belongs to another client.
+    async fn rotate_refresh_token(
+        &self,
+        digest: &str,
+        client_id: &str,
+        replacements: &[TokenGrant],
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenGrant>, StoreError>;
+    /// Deletes expired tokens; returns how many.
+    async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Customers of an application, with their contacts and audit trail.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    /// Inserts a customer. Fails with [`StoreError::Conflict`] naming the email, phone or
+    /// username another live customer holds.
+    async fn create_customer(&self, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError>;
+    /// Reads a customer (archived or not) of `application_id`.
+    async fn find_customer(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Customer>, StoreError>;
+    /// One page of customers matching `filter`, newest first, and the total count. Archived
+    /// customers are left out unless the filter asks about `archive`.
+    async fn list_customers(
+        &self,
+        application_id: &ObjectId,
+        filter: Option<&CustomerFilter>,
+        page: PageRequest,
+    ) -> Result<(Vec<Customer>, u64), StoreError>;
+    /// Live customers holding any of `emails` or `phones` (exact match on the canonical
+    /// email, or on country code and national number).
+    async fn search_customers(
+        &self,
+        application_id: &ObjectId,
+        emails: &[Email],
+        phones: &[Phone],
+    ) -> Result<Vec<Customer>, StoreError>;
+    /// Applies `changes` to a live customer; bumps `version` and `updated_at`.
+    async fn update_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        changes: &CustomerChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError>;
+    /// Blocks (`active = false`) or unblocks every listed customer, all or none: unknown ids
+    /// fail the whole call with [`StoreError::UnknownCustomers`].
+    async fn set_active(
+        &self,
+        application_id: &ObjectId,
+        ids: &[ObjectId],
+        active: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Archives a customer: hidden from lists, its contacts freed.
+    async fn archive_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Restores an archived customer, unless another live customer took its email or phone.
+    async fn restore_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Liveness of the database.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Runs a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Every store concern behind one handle, as the server holds it.
+#[derive(Clone)]
+pub struct Stores {
+    /// Applications.
+    pub applications: Arc<dyn ApplicationStore>,
+    /// Platform API clients.
+    pub clients: Arc<dyn ClientStore>,
+    /// OAuth tokens.
+    pub tokens: Arc<dyn TokenStore>,
+    /// Customers.
+    pub customers: Arc<dyn CustomerStore>,
+    /// Health checks.
+    pub health: Arc<dyn HealthStore>,
+}
+
+impl Stores {
+    /// Bundles one backend that implements every concern.
+    pub fn from_backend<B>(backend: B) -> Self
+    where
+        B: ApplicationStore + ClientStore + TokenStore + CustomerStore + HealthStore + 'static,
+    {
+        let backend = Arc::new(backend);
+        Self {
+            applications: backend.clone(),
+            clients: backend.clone(),
+            tokens: backend.clone(),
+            customers: backend.clone(),
+            health: backend,
+        }
+    }
+}
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:` URLs (and plain file paths).
+    Sqlite,
+    /// `postgres://` or `postgresql://` URLs.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend for `url`.
+    pub fn for_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Opens the database at `url` (creating an SQLite file if missing), applies pending
+/// migrations, and returns every store over it.
+pub async fn connect(url: &str) -> Result<Stores, StoreError> {
+    Ok(match Backend::for_url(url) {
+        Backend::Sqlite => Stores::from_backend(SqliteStore::connect(url).await?),
+        Backend::Postgres => Stores::from_backend(PostgresStore::connect(url).await?),
+    })
+}

@@ -1,1 +1,163 @@
-fn main() {}
+//! The `patron` binary: parses arguments and calls the library.
+
+mod cli;
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use patron_server::{admin, telemetry, AppState, Clock, Config, SystemClock};
+use patron_store::Stores;
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use crate::cli::{AppCommand, Cli, ClientCommand, Command};
+
+/// How often expired OAuth tokens are deleted.
+const TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("patron: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let mut config = Config::load(cli.config.as_deref(), &env).map_err(|e| e.to_string())?;
+    if let Some(database) = cli.database {
+        config.database_url = database;
+    }
+    telemetry::init(&config.log);
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config).await
+        }
+        Command::Migrate => {
+            connect(&config).await?;
+            println_out(&format!("migrations applied to {}", redact(&config.database_url)));
+            Ok(())
+        }
+        Command::App { command: AppCommand::Create(args) } => {
+            let stores = connect(&config).await?;
+            let created = admin::create_application(&stores, &args.company, &args.name, args.id.as_deref(), args.region.as_deref(), clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            print_result(&created, args.json, &[
+                ("company_id", &created.company_id),
+                ("application_id", &created.application_id),
+                ("application_token", &created.application_token),
+            ])
+        }
+        Command::Client { command: ClientCommand::Create(args) } => {
+            let stores = connect(&config).await?;
+            let created = admin::create_client(&stores, &args.company, &args.scopes, args.name.as_deref(), clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            let scopes = created.scopes.join(",");
+            print_result(&created, args.json, &[
+                ("client_id", &created.client_id),
+                ("client_secret", &created.client_secret),
+                ("company_id", &created.company_id),
+                ("scopes", &scopes),
+            ])
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Result<Stores, String> {
+    patron_store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", redact(&config.database_url)))
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let stores = connect(&config).await?;
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = AppState { stores: stores.clone(), clock: Arc::new(SystemClock), config: Arc::new(config) };
+    tokio::spawn(purge_tokens(stores));
+    println_out(&format!("listening on http://{address}"));
+    tracing::info!(%address, "serving");
+    patron_server::serve(listener, patron_server::build_router(state), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn purge_tokens(stores: Stores) {
+    let mut interval = tokio::time::interval(TOKEN_PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        if let Err(error) = stores.tokens.purge_expired_tokens(SystemClock.now()).await {
+            tracing::warn!(%error, "could not purge expired tokens");
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn print_result<T: Serialize>(value: &T, json: bool, lines: &[(&str, &String)]) -> Result<(), String> {
+    if json {
+        println_out(&serde_json::to_string(value).map_err(|e| e.to_string())?);
+    } else {
+        for (key, value) in lines {
+            println_out(&format!("{key}: {value}"));
+        }
+    }
+    Ok(())
+}
+
+/// The one place the binary writes to stdout (command results, the listening line).
+#[allow(clippy::print_stdout)]
+fn println_out(line: &str) {
+    println!("{line}");
+}
+
+/// Hides a password in a database URL before it is shown.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,115 @@
+//! The admin operations behind `patron app create` and `patron client create`. Secrets are
+//! returned once, here, and stored only as digests.
+
+use chrono::{DateTime, Utc};
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::phone::Region;
+use patron_domain::scope::Scope;
+use patron_domain::{secret, DomainError};
+use patron_store::{ApiClient, Application, StoreError, Stores};
+use serde::Serialize;
+
+/// Why an admin command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// An argument is invalid.
+    #[error("{0}")]
+    Invalid(#[from] DomainError),
+    /// The store refused or failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// A registered application and its storefront token (shown once).
+#[derive(Debug, Serialize)]
+pub struct CreatedApplication {
+    /// Owning company.
+    pub company_id: String,
+    /// The new application's id.
+    pub application_id: String,
+    /// The storefront application token; only its digest is stored.
+    pub application_token: String,
+}
+
+/// A registered platform client and its secret (shown once).
+#[derive(Debug, Serialize)]
+pub struct CreatedClient {
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret; only its digest is stored.
+    pub client_secret: String,
+    /// Company the client acts for.
+    pub company_id: String,
+    /// Scopes the client may be granted.
+    pub scopes: Vec<String>,
+}
+
+/// Registers a sales-channel application under `company`, with `id` if given.
+pub async fn create_application(
+    stores: &Stores,
+    company: &str,
+    name: &str,
+    id: Option<&str>,
+    default_region: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CreatedApplication, AdminError> {
+    let company_id = CompanyId::parse(company)?;
+    let id = id.map(|id| ObjectId::parse("id", id)).transpose()?.unwrap_or_else(|| ObjectId::generate(now));
+    let name = non_empty("name", name)?;
+    let default_region = default_region.map(Region::parse).transpose()?.unwrap_or_default();
+    let token = secret::generate_secret();
+    stores
+        .applications
+        .create_application(&Application {
+            id: id.clone(),
+            company_id: company_id.clone(),
+            name,
+            token_digest: secret::digest(&token),
+            default_region,
+            created_at: now,
+        })
+        .await?;
+    Ok(CreatedApplication { company_id: company_id.to_string(), application_id: id.to_string(), application_token: token })
+}
+
+/// Registers a platform API client for `company` with `scopes` (comma-separated).
+pub async fn create_client(
+    stores: &Stores,
+    company: &str,
+    scopes: &str,
+    name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CreatedClient, AdminError> {
+    let company_id = CompanyId::parse(company)?;
+    let scopes = Scope::parse_list(scopes)?;
+    if scopes.is_empty() {
+        return Err(DomainError::invalid("scopes", "at least one scope is required").into());
+    }
+    let client_id = ObjectId::generate(now).to_string();
+    let client_secret = secret::generate_secret();
+    stores
+        .clients
+        .create_client(&ApiClient {
+            client_id: client_id.clone(),
+            company_id: company_id.clone(),
+            name: non_empty("name", name.unwrap_or("platform client"))?,
+            secret_digest: secret::digest(&client_secret),
+            scopes: scopes.clone(),
+            created_at: now,
+        })
+        .await?;
+    Ok(CreatedClient {
+        client_id,
+        client_secret,
+        company_id: company_id.to_string(),
+        scopes: scopes.iter().map(|scope| scope.as_str().to_owned()).collect(),
+    })
+}
+
+fn non_empty(field: &str, value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(DomainError::invalid(field, "must be 1 to 200 characters"));
+    }
+    Ok(value.to_owned())
+}

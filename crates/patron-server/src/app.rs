@@ -1,0 +1,75 @@
+//! Building the service: state, router, middleware, and serving with graceful shutdown.
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Extension, Json, Router};
+use patron_store::Stores;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::extract::BodyLimit;
+use crate::{oauth, platform, telemetry};
+
+/// What every handler can reach: the stores, the clock and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    /// Every store concern.
+    pub stores: Stores,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// The loaded configuration.
+    pub config: Arc<Config>,
+}
+
+/// The whole HTTP surface with its middleware.
+pub fn build_router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(oauth::router())
+        .merge(platform::router())
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(BodyLimit(limit)))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(telemetry::request_id))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.stores.health.ping().await.map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+async fn no_route() -> ApiError {
+    ApiError::NoRoute { status: StatusCode::NOT_FOUND, message: "no such route".to_owned() }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::NoRoute { status: StatusCode::METHOD_NOT_ALLOWED, message: "method not allowed on this route".to_owned() }
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::Internal("handler panicked".to_owned()).into_response()
+}

@@ -1,0 +1,89 @@
+//! Request extractors whose every rejection is an [`ApiError`], so malformed input gets
+//! Fynd's error shape rather than axum's plain text.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body deserialised into `T`; errors name the offending field's path.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::MalformedBody("request body must be a JSON object".to_owned()));
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut deserializer).map(JsonBody).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if inner.is_data() && path != "." {
+                ApiError::validation(path, strip_position(&inner.to_string()))
+            } else {
+                ApiError::MalformedBody(format!("request body is not valid JSON: {inner}"))
+            }
+        })
+    }
+}
+
+/// Reads the body, turning the size limit into a 413 in our shape.
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let limit = request
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(usize::MAX, |limit| limit.0);
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::MalformedBody(format!("cannot read request body: {rejection}"))
+        }
+    })
+}
+
+/// The configured body limit, recorded in request extensions for error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// serde_json appends " at line 1 column 20" to messages; clients need the field, not that.
+fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+/// The query string as ordered key/value pairs, keeping repeated keys (`query=a&query=b`).
+#[derive(Debug, Default)]
+pub struct QueryPairs(Vec<(String, String)>);
+
+impl QueryPairs {
+    /// The first value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, also accepting the `key[]` spelling.
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        let bracketed = format!("{key}[]");
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key || *k == bracketed)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(raw)
+            .map(QueryPairs)
+            .map_err(|error| ApiError::MalformedBody(format!("malformed query string: {error}")))
+    }
+}

@@ -1,0 +1,261 @@
+//! Seed operations 1–7: list, search, create, block/unblock, restore, update, archive.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use patron_domain::customer::{
+    normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry, Profile,
+};
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::phone::{Phone, Region};
+use patron_domain::query::parse_query;
+use patron_store::{Actor, Conflict, StoreError};
+use rand::Rng;
+use serde_json::{json, Value};
+
+use super::{CustomersRead, CustomersWrite, Platform};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::wire::customer::{
+    ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody, UpdateCustomerBody,
+};
+use crate::wire::page::PageOut;
+
+/// Most ids one block/unblock request may name.
+const MAX_BATCH: usize = 1000;
+/// Most values one search may ask for.
+const MAX_SEARCH_VALUES: usize = 50;
+/// Attempts at a generated username before giving up (collisions are astronomically rare).
+const USERNAME_ATTEMPTS: usize = 5;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers/list", get(list))
+        .route("/customers/search", get(search))
+        .route("/customers", post(create))
+        .route("/customers/activation", put(activation))
+        .route("/customers/undelete", put(undelete))
+        .route("/customers/archive", put(archive))
+        .route("/customers/{user_id}", put(update))
+}
+
+async fn list(State(state): State<AppState>, caller: Platform<CustomersRead>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    let filter = parse_query(query.get("q").unwrap_or_default(), caller.application.default_region)?;
+    let (customers, total) = state.stores.customers.list_customers(&caller.application.id, filter.as_ref(), page).await?;
+    let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
+    Ok(Json(json!({ "items": items, "page": PageOut::from(page.info(total)) })))
+}
+
+async fn search(State(state): State<AppState>, caller: Platform<CustomersRead>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
+    let values: Vec<&str> = query.get("q").into_iter().chain(query.all("query")).map(str::trim).filter(|v| !v.is_empty()).collect();
+    if values.len() > MAX_SEARCH_VALUES {
+        return Err(ApiError::validation("query", format!("at most {MAX_SEARCH_VALUES} values may be searched at once")));
+    }
+    let region = caller.application.default_region;
+    let emails: Vec<Email> = values.iter().filter(|v| v.contains('@')).filter_map(|v| Email::parse("query", v).ok()).collect();
+    let phones: Vec<Phone> = values
+        .iter()
+        .filter(|v| !v.contains('@'))
+        .filter_map(|v| Phone::parse("query", v, None, region).ok())
+        .collect();
+    let customers = state.stores.customers.search_customers(&caller.application.id, &emails, &phones).await?;
+    let users: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<CreateCustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let region = caller.application.default_region;
+    let email = optional_text(body.email.as_deref()).map(|email| Email::parse("email", email)).transpose()?;
+    let phone = optional_text(body.phone_number.as_deref())
+        .map(|phone| Phone::parse("phone_number", phone, None, region))
+        .transpose()?;
+    let profile = Profile {
+        first_name: text_field("first_name", body.first_name.as_deref())?,
+        last_name: text_field("last_name", body.last_name.as_deref())?,
+        gender: text_field("gender", body.gender.as_deref())?,
+        dob: text_field("dob", body.dob.as_deref())?,
+        profile_pic_url: None,
+        external_id: text_field("external_id", body.external_id.as_deref())?,
+        rr_id: text_field("rr_id", body.rr_id.as_deref())?,
+        meta: body.meta.unwrap_or_default(),
+    };
+    validate_meta(&profile.meta)?;
+    let username = optional_text(body.username.as_deref()).map(str::to_owned);
+    let actor = Actor::new(&caller.client_id);
+    for _ in 0..USERNAME_ATTEMPTS {
+        let suffix = rand::thread_rng().gen_range(10_000..100_000_000);
+        let customer = NewCustomer::new(
+            caller.application.id.clone(),
+            username.clone(),
+            profile.clone(),
+            email.clone(),
+            phone.clone(),
+            suffix,
+            state.clock.now(),
+        )?;
+        match state.stores.customers.create_customer(&customer, &actor).await {
+            Err(StoreError::Conflict(Conflict::Username(_))) if customer.username_generated => continue,
+            result => return Ok(Json(json!({ "user": CustomerOut::from(result?) }))),
+        }
+    }
+    Err(ApiError::Internal("could not generate a free username".to_owned()))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<UpdateCustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("user_id", &user_id)?;
+    let region = caller.application.default_region;
+    let meta = body.meta;
+    if let Some(meta) = &meta {
+        validate_meta(meta)?;
+    }
+    let changes = CustomerChanges {
+        first_name: text_field("first_name", body.first_name.as_deref())?,
+        last_name: text_field("last_name", body.last_name.as_deref())?,
+        gender: text_field("gender", body.gender.as_deref())?,
+        external_id: text_field("external_id", body.external_id.as_deref())?,
+        rr_id: text_field("rr_id", body.rr_id.as_deref())?,
+        meta,
+        emails: body.emails.map(email_entries).transpose()?,
+        phones: body.phone_numbers.map(|phones| phone_entries(phones, region)).transpose()?,
+    };
+    let actor = Actor::new(&caller.client_id);
+    let customer = state
+        .stores
+        .customers
+        .update_customer(&caller.application.id, &id, &changes, &actor, state.clock.now())
+        .await
+        .map_err(|error| not_found_as_user(error, &id))?;
+    Ok(Json(json!({ "user": CustomerOut::from(customer) })))
+}
+
+async fn activation(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<ActivationBody>,
+) -> Result<Json<Value>, ApiError> {
+    let active = body.status.ok_or_else(|| ApiError::required("status"))?;
+    let reason = required_text("reason", body.reason.as_deref())?;
+    let raw_ids = body.user_id.ok_or_else(|| ApiError::required("user_id"))?;
+    if raw_ids.is_empty() || raw_ids.len() > MAX_BATCH {
+        return Err(ApiError::validation("user_id", format!("must list 1 to {MAX_BATCH} ids")));
+    }
+    let ids = raw_ids
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| ObjectId::parse(&format!("user_id[{index}]"), raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let actor = Actor::new(&caller.client_id).with_reason(reason, None);
+    state.stores.customers.set_active(&caller.application.id, &ids, active, &actor, state.clock.now()).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<ArchiveBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("user_id", &required_text("user_id", body.user_id.as_deref())?)?;
+    let actor = Actor::new(&caller.client_id);
+    state
+        .stores
+        .customers
+        .archive_customer(&caller.application.id, &id, &actor, state.clock.now())
+        .await
+        .map_err(|error| not_found_as_user(error, &id))?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn undelete(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<UndeleteBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("user_id", &required_text("user_id", body.user_id.as_deref())?)?;
+    let reason = required_text("reason", body.reason.as_deref())?;
+    let reason_id = required_text("reason_id", body.reason_id.as_deref())?;
+    let actor = Actor::new(&caller.client_id).with_reason(reason, Some(reason_id));
+    state
+        .stores
+        .customers
+        .restore_customer(&caller.application.id, &id, &actor, state.clock.now())
+        .await
+        .map_err(|error| not_found_as_user(error, &id))?;
+    Ok(Json(json!({ "success": true })))
+}
+
+fn not_found_as_user(error: StoreError, id: &ObjectId) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::user_not_found(id.as_str()),
+        other => other.into(),
+    }
+}
+
+/// A trimmed, non-empty string, or `None`.
+fn optional_text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|value| !value.is_empty())
+}
+
+fn required_text(field: &str, value: Option<&str>) -> Result<String, ApiError> {
+    let value = optional_text(value).ok_or_else(|| ApiError::required(field))?;
+    Ok(validate_text(field, value)?)
+}
+
+fn text_field(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    value.map(|value| validate_text(field, value)).transpose().map_err(ApiError::from)
+}
+
+fn email_entries(emails: Vec<EmailIn>) -> Result<Vec<EmailEntry>, ApiError> {
+    let entries = emails
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let field = format!("emails[{index}].email");
+            let raw = entry.email.ok_or_else(|| ApiError::required(&field))?;
+            Ok(EmailEntry {
+                email: Email::parse(&field, &raw)?,
+                primary: entry.primary.unwrap_or(false),
+                verified: entry.verified.unwrap_or(false),
+                active: entry.active.unwrap_or(true),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(normalise_contacts("emails", entries)?)
+}
+
+fn phone_entries(phones: Vec<PhoneIn>, region: Region) -> Result<Vec<PhoneEntry>, ApiError> {
+    let entries = phones
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let field = format!("phone_numbers[{index}].phone");
+            let raw = entry.phone.ok_or_else(|| ApiError::required(&field))?;
+            let country_code = optional_text(entry.country_code.as_deref())
+                .map(|code| {
+                    code.trim_start_matches('+').parse::<u16>().map_err(|_| {
+                        ApiError::validation(format!("phone_numbers[{index}].country_code"), format!("is not a country code: '{code}'"))
+                    })
+                })
+                .transpose()?;
+            Ok(PhoneEntry {
+                phone: Phone::parse(&field, &raw, country_code, region)?,
+                primary: entry.primary.unwrap_or(false),
+                verified: entry.verified.unwrap_or(false),
+                active: entry.active.unwrap_or(true),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(normalise_contacts("phone_numbers", entries)?)
+}

@@ -1,0 +1,97 @@
+//! The platform (admin) API under
+//! `/service/platform/user/v1.0/company/{company_id}/application/{application_id}/…`, and the
+//! guard every route of it passes first.
+
+mod customers;
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::Router;
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::scope::Scope;
+use patron_domain::secret;
+use patron_store::{Application, TokenKind};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The routes of the platform API.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().nest("/service/platform/user/v1.0/company/{company_id}/application/{application_id}", customers::router())
+}
+
+/// The scope an operation needs, as a type so the guard can be the first extractor.
+pub(crate) trait RequiredScope: Send + Sync + 'static {
+    /// The scope.
+    const SCOPE: Scope;
+}
+
+/// Operations that need `application/customers/read`.
+pub(crate) struct CustomersRead;
+impl RequiredScope for CustomersRead {
+    const SCOPE: Scope = Scope::CustomersRead;
+}
+
+/// Operations that need `application/customers/write`.
+pub(crate) struct CustomersWrite;
+impl RequiredScope for CustomersWrite {
+    const SCOPE: Scope = Scope::CustomersWrite;
+}
+
+/// An authenticated, authorised platform caller, for the application in the path. Checks,
+/// in this order: a valid unexpired bearer token (401); the token's company is the path's
+/// (403); the application exists in that company (404); the token holds `S::SCOPE` (403).
+pub(crate) struct Platform<S> {
+    /// The client the token was issued to (the audit trail's actor).
+    pub(crate) client_id: String,
+    /// The application addressed.
+    pub(crate) application: Application,
+    scope: PhantomData<S>,
+}
+
+impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| ApiError::Unauthenticated("a bearer token is required".to_owned()))?;
+        let grant = state
+            .stores
+            .tokens
+            .find_token(&secret::digest(token), TokenKind::Access, state.clock.now())
+            .await?
+            .ok_or_else(|| ApiError::Unauthenticated("the access token is invalid or expired".to_owned()))?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Internal("platform route without path parameters".to_owned()))?;
+        let param = |name: &str| params.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_owned());
+        let company = CompanyId::parse(&param("company_id").unwrap_or_default())?;
+        if company != grant.company_id {
+            return Err(ApiError::Forbidden(format!("the access token is not valid for company {company}")));
+        }
+        let application_id = ObjectId::parse("application_id", &param("application_id").unwrap_or_default())?;
+        let application = state
+            .stores
+            .applications
+            .find_application(&application_id)
+            .await?
+            .filter(|application| application.company_id == company)
+            .ok_or_else(|| ApiError::NotFound {
+                code: "APPLICATION_NOT_FOUND",
+                message: format!("application {application_id} not found in company {company}"),
+            })?;
+        if !grant.scopes.contains(&S::SCOPE) {
+            return Err(ApiError::Forbidden(format!("the access token lacks the scope {}", S::SCOPE)));
+        }
+        Ok(Self { client_id: grant.client_id, application, scope: PhantomData })
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

@@ -1,0 +1,193 @@
+//! Customer request bodies and the customer object as Fynd's SDK expects it. Responses never
+//! carry a password hash, salt or history, even though the seed's `UserSchema` lists them.
+
+use patron_domain::customer::{Customer, EmailEntry, PhoneEntry};
+use patron_domain::time::to_wire;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// `CreateUserRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CreateCustomerBody {
+    pub(crate) phone_number: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) gender: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) dob: Option<String>,
+    pub(crate) meta: Option<Map<String, Value>>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) rr_id: Option<String>,
+}
+
+/// `UpdateUserRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UpdateCustomerBody {
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) gender: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) rr_id: Option<String>,
+    pub(crate) meta: Option<Map<String, Value>>,
+    pub(crate) phone_numbers: Option<Vec<PhoneIn>>,
+    pub(crate) emails: Option<Vec<EmailIn>>,
+}
+
+/// `UserPhoneNumbers` (request): `country_code` arrives as a string, sometimes a number.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PhoneIn {
+    pub(crate) phone: Option<String>,
+    #[serde(default, deserialize_with = "country_code")]
+    pub(crate) country_code: Option<String>,
+    pub(crate) active: Option<bool>,
+    pub(crate) primary: Option<bool>,
+    pub(crate) verified: Option<bool>,
+}
+
+/// `UserEmails` (request).
+#[derive(Debug, Deserialize)]
+pub(crate) struct EmailIn {
+    pub(crate) email: Option<String>,
+    pub(crate) active: Option<bool>,
+    pub(crate) primary: Option<bool>,
+    pub(crate) verified: Option<bool>,
+}
+
+fn country_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Code {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Code>::deserialize(deserializer)?.map(|code| match code {
+        Code::Text(text) => text,
+        Code::Number(number) => number.to_string(),
+    }))
+}
+
+/// `BlockUserRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActivationBody {
+    pub(crate) status: Option<bool>,
+    pub(crate) user_id: Option<Vec<String>>,
+    pub(crate) reason: Option<String>,
+}
+
+/// `ArchiveUserRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ArchiveBody {
+    pub(crate) user_id: Option<String>,
+}
+
+/// `UnDeleteUserRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UndeleteBody {
+    pub(crate) user_id: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) reason_id: Option<String>,
+}
+
+/// The customer object of every response (`UserSchema` and `UserSearchSchema` at once).
+#[derive(Debug, Serialize)]
+pub(crate) struct CustomerOut {
+    #[serde(rename = "_id")]
+    id: String,
+    user_id: String,
+    application_id: String,
+    username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dob: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile_pic_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rr_id: Option<String>,
+    meta: Map<String, Value>,
+    phone_numbers: Vec<PhoneOut>,
+    emails: Vec<EmailOut>,
+    active: bool,
+    archive: bool,
+    status: &'static str,
+    account_type: String,
+    has_old_password_hash: bool,
+    created_at: String,
+    updated_at: String,
+    #[serde(rename = "__v")]
+    version: i64,
+}
+
+/// `PhoneNumber` (response): numeric `country_code`.
+#[derive(Debug, Serialize)]
+struct PhoneOut {
+    phone: String,
+    country_code: u16,
+    active: bool,
+    primary: bool,
+    verified: bool,
+}
+
+/// `Email` (response).
+#[derive(Debug, Serialize)]
+struct EmailOut {
+    email: String,
+    active: bool,
+    primary: bool,
+    verified: bool,
+}
+
+impl From<&PhoneEntry> for PhoneOut {
+    fn from(entry: &PhoneEntry) -> Self {
+        Self {
+            phone: entry.phone.national().to_owned(),
+            country_code: entry.phone.country_code(),
+            active: entry.active,
+            primary: entry.primary,
+            verified: entry.verified,
+        }
+    }
+}
+
+impl From<&EmailEntry> for EmailOut {
+    fn from(entry: &EmailEntry) -> Self {
+        Self { email: entry.email.to_string(), active: entry.active, primary: entry.primary, verified: entry.verified }
+    }
+}
+
+impl From<Customer> for CustomerOut {
+    fn from(customer: Customer) -> Self {
+        let profile = customer.profile;
+        Self {
+            id: customer.id.to_string(),
+            user_id: customer.id.to_string(),
+            application_id: customer.application_id.to_string(),
+            username: customer.username,
+            first_name: profile.first_name,
+            last_name: profile.last_name,
+            gender: profile.gender,
+            dob: profile.dob,
+            profile_pic_url: profile.profile_pic_url,
+            external_id: profile.external_id,
+            rr_id: profile.rr_id,
+            meta: profile.meta,
+            phone_numbers: customer.phones.iter().map(PhoneOut::from).collect(),
+            emails: customer.emails.iter().map(EmailOut::from).collect(),
+            active: customer.active,
+            archive: customer.archived,
+            status: if customer.archived { "archived" } else { "activated" },
+            account_type: customer.account_type,
+            has_old_password_hash: false,
+            created_at: to_wire(customer.created_at),
+            updated_at: to_wire(customer.updated_at),
+            version: customer.version,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Fynd's wire shapes (serde renames, omitted rather than null), kept apart from the domain
+//! types they carry.
+
+pub(crate) mod customer;
+pub(crate) mod page;

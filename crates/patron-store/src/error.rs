@@ -1,0 +1,51 @@
+//! The store layer's error type.
+
+/// Which uniqueness rule a write would break, with the value in question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another live customer of the application holds this email.
+    Email(String),
+    /// Another live customer of the application holds this phone number.
+    Phone(String),
+    /// Another customer of the application has this username.
+    Username(String),
+    /// A record with this id exists already.
+    Id(String),
+}
+
+/// Why a store call failed. `ArchiveState(true)` means "refused because archived",
+/// `ArchiveState(false)` "refused because not archived".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule enforced by the database.
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    /// The record addressed does not exist (in this application).
+    #[error("not found")]
+    NotFound,
+    /// Some ids of a batch do not exist; nothing was changed.
+    #[error("unknown customers: {0:?}")]
+    UnknownCustomers(Vec<String>),
+    /// The customer exists but its archive state forbids the operation.
+    #[error("customer is {}archived", if *.0 { "" } else { "not " })]
+    ArchiveState(bool),
+    /// The database URL or options are unusable.
+    #[error("configuration: {0}")]
+    Configuration(String),
+    /// The database failed or is unreachable.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached at all (as opposed to refusing a query).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_))
+        )
+    }
+}

@@ -1,0 +1,43 @@
+//! The scale-out backend: PostgreSQL, shared by any number of stateless Patron nodes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::error::StoreError;
+use crate::sql::Dialect;
+
+/// Every store concern over one PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    const DIALECT: Dialect = Dialect::Postgres;
+    /// Row lock taken by read-modify-write transactions.
+    const LOCK_ROW: &'static str = " FOR UPDATE";
+
+    /// Connects to `url` (`postgres://…`) and applies migrations. Concurrent nodes starting
+    /// together are safe: sqlx serialises migrations with an advisory lock.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Configuration(format!("bad PostgreSQL URL: {error}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A read-committed transaction; writers lock the rows they change.
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+crate::sql::stores::impl_stores!(PostgresStore, sqlx::Postgres);

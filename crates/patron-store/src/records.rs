@@ -1,0 +1,103 @@
+//! Records the store keeps that are not domain types of their own.
+
+use chrono::{DateTime, Utc};
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::phone::Region;
+use patron_domain::scope::Scope;
+
+/// A sales channel (Fynd "application") that owns customers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    /// 24-hex id.
+    pub id: ObjectId,
+    /// Owning company.
+    pub company_id: CompanyId,
+    /// Display name.
+    pub name: String,
+    /// Digest of the storefront application token.
+    pub token_digest: String,
+    /// Region of phone numbers written without a country code.
+    pub default_region: Region,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A platform API client: who may obtain tokens for a company, with which scopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiClient {
+    /// Public client id.
+    pub client_id: String,
+    /// Company the client acts for.
+    pub company_id: CompanyId,
+    /// Display name.
+    pub name: String,
+    /// Digest of the client secret.
+    pub secret_digest: String,
+    /// Scopes the client may be granted.
+    pub scopes: Vec<Scope>,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Access or refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Authenticates API calls.
+    Access,
+    /// Obtains new tokens.
+    Refresh,
+}
+
+impl TokenKind {
+    /// The kind's name in storage.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
+/// A stored token: its digest and what it grants until when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenGrant {
+    /// SHA-256 digest of the token.
+    pub digest: String,
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// Client it was issued to.
+    pub client_id: String,
+    /// Company it acts for.
+    pub company_id: CompanyId,
+    /// Scopes granted.
+    pub scopes: Vec<Scope>,
+    /// Issue time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who made a change, for the audit trail, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Platform client id (or `cli` for the admin commands).
+    pub id: String,
+    /// Reason given with the change, if any.
+    pub reason: Option<String>,
+    /// Reason identifier given with the change, if any.
+    pub reason_id: Option<String>,
+}
+
+impl Actor {
+    /// An actor giving no reason.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into(), reason: None, reason_id: None }
+    }
+
+    /// The same actor with a reason.
+    pub fn with_reason(mut self, reason: impl Into<String>, reason_id: Option<String>) -> Self {
+        self.reason = Some(reason.into());
+        self.reason_id = reason_id;
+        self
+    }
+}

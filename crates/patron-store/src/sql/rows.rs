@@ -1,0 +1,219 @@
+//! Row types shared by both backends, and their conversion to domain types.
+
+use std::collections::HashMap;
+
+use patron_domain::customer::{Customer, EmailEntry, PhoneEntry, Profile};
+use patron_domain::email::Email;
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::phone::{Phone, Region};
+use patron_domain::scope::Scope;
+use patron_domain::time::from_millis;
+
+use crate::records::{ApiClient, Application, TokenGrant, TokenKind};
+
+/// The customer columns every customer query selects, in [`CustomerRow`] order.
+pub(crate) const CUSTOMER_COLUMNS: &str = "c.id, c.application_id, c.username, c.first_name, c.last_name, \
+    c.gender, c.dob, c.profile_pic_url, c.external_id, c.rr_id, c.meta, c.active, c.archived, \
+    c.account_type, c.created_at, c.updated_at, c.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    pub(crate) id: String,
+    pub(crate) application_id: String,
+    pub(crate) username: String,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) gender: Option<String>,
+    pub(crate) dob: Option<String>,
+    pub(crate) profile_pic_url: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) rr_id: Option<String>,
+    pub(crate) meta: String,
+    pub(crate) active: bool,
+    pub(crate) archived: bool,
+    pub(crate) account_type: String,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) version: i64,
+}
+
+impl CustomerRow {
+    pub(crate) fn profile(&self) -> Profile {
+        Profile {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            gender: self.gender.clone(),
+            dob: self.dob.clone(),
+            profile_pic_url: self.profile_pic_url.clone(),
+            external_id: self.external_id.clone(),
+            rr_id: self.rr_id.clone(),
+            meta: serde_json::from_str(&self.meta).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EmailRow {
+    pub(crate) customer_id: String,
+    pub(crate) email: String,
+    pub(crate) is_primary: bool,
+    pub(crate) verified: bool,
+    pub(crate) active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PhoneRow {
+    pub(crate) customer_id: String,
+    pub(crate) country_code: i32,
+    pub(crate) phone: String,
+    pub(crate) is_primary: bool,
+    pub(crate) verified: bool,
+    pub(crate) active: bool,
+}
+
+/// Joins customer rows with their contact rows, keeping the customers' order.
+pub(crate) fn assemble(rows: Vec<CustomerRow>, emails: Vec<EmailRow>, phones: Vec<PhoneRow>) -> Vec<Customer> {
+    let mut emails_by_customer: HashMap<String, Vec<EmailEntry>> = HashMap::new();
+    for row in emails {
+        emails_by_customer.entry(row.customer_id).or_default().push(EmailEntry {
+            email: Email::from_trusted(row.email),
+            primary: row.is_primary,
+            verified: row.verified,
+            active: row.active,
+        });
+    }
+    let mut phones_by_customer: HashMap<String, Vec<PhoneEntry>> = HashMap::new();
+    for row in phones {
+        phones_by_customer.entry(row.customer_id).or_default().push(PhoneEntry {
+            phone: Phone::from_trusted(u16::try_from(row.country_code).unwrap_or_default(), row.phone),
+            primary: row.is_primary,
+            verified: row.verified,
+            active: row.active,
+        });
+    }
+    rows.into_iter()
+        .map(|row| {
+            let profile = row.profile();
+            Customer {
+                emails: emails_by_customer.remove(&row.id).unwrap_or_default(),
+                phones: phones_by_customer.remove(&row.id).unwrap_or_default(),
+                id: ObjectId::from_trusted(row.id),
+                application_id: ObjectId::from_trusted(row.application_id),
+                username: row.username,
+                profile,
+                active: row.active,
+                archived: row.archived,
+                account_type: row.account_type,
+                created_at: from_millis(row.created_at),
+                updated_at: from_millis(row.updated_at),
+                version: row.version,
+            }
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApplicationRow {
+    pub(crate) id: String,
+    pub(crate) company_id: String,
+    pub(crate) name: String,
+    pub(crate) token_digest: String,
+    pub(crate) default_region: String,
+    pub(crate) created_at: i64,
+}
+
+impl From<ApplicationRow> for Application {
+    fn from(row: ApplicationRow) -> Self {
+        Application {
+            id: ObjectId::from_trusted(row.id),
+            company_id: CompanyId::from_trusted(row.company_id),
+            name: row.name,
+            token_digest: row.token_digest,
+            default_region: Region::parse(&row.default_region).unwrap_or_default(),
+            created_at: from_millis(row.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    pub(crate) client_id: String,
+    pub(crate) company_id: String,
+    pub(crate) name: String,
+    pub(crate) secret_digest: String,
+    pub(crate) scopes: String,
+    pub(crate) created_at: i64,
+}
+
+impl From<ClientRow> for ApiClient {
+    fn from(row: ClientRow) -> Self {
+        ApiClient {
+            client_id: row.client_id,
+            company_id: CompanyId::from_trusted(row.company_id),
+            name: row.name,
+            secret_digest: row.secret_digest,
+            scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
+            created_at: from_millis(row.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub(crate) token_digest: String,
+    pub(crate) kind: String,
+    pub(crate) client_id: String,
+    pub(crate) company_id: String,
+    pub(crate) scopes: String,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+}
+
+impl From<TokenRow> for TokenGrant {
+    fn from(row: TokenRow) -> Self {
+        TokenGrant {
+            digest: row.token_digest,
+            kind: if row.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
+            client_id: row.client_id,
+            company_id: CompanyId::from_trusted(row.company_id),
+            scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
+            created_at: from_millis(row.created_at),
+            expires_at: from_millis(row.expires_at),
+        }
+    }
+}
+
+/// Scopes as stored: space-separated wire names.
+pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
+    scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+}
+
+/// Which unique index a database error reports, if it is a unique violation. SQLite names
+/// the columns (`customer_emails.email`), PostgreSQL the index (`customer_emails_unique`);
+/// both mention the table, which is what this looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UniqueIndex {
+    Email,
+    Phone,
+    Username,
+    Other,
+}
+
+pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<UniqueIndex> {
+    let sqlx::Error::Database(database_error) = error else {
+        return None;
+    };
+    if !database_error.is_unique_violation() {
+        return None;
+    }
+    let text = format!("{} {}", database_error.constraint().unwrap_or_default(), database_error.message());
+    Some(if text.contains("customer_emails") {
+        UniqueIndex::Email
+    } else if text.contains("customer_phones") {
+        UniqueIndex::Phone
+    } else if text.contains("username") {
+        UniqueIndex::Username
+    } else {
+        UniqueIndex::Other
+    })
+}

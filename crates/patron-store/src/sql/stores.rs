@@ -1,0 +1,606 @@
+//! The store implementations, written once and stamped for each backend by [`impl_stores`].
+//!
+//! Inside the macro, `$store` is the backend's store type, which provides:
+//! `self.pool` (a `sqlx::Pool<$db>`), `self.begin_write()` (a transaction that takes the
+//! write lock up front), `Self::DIALECT`, and `Self::LOCK_ROW` (`" FOR UPDATE"` where the
+//! database has row locks, empty on SQLite whose write transactions are exclusive).
+
+/// Implements every store trait for `$store` over database `$db`.
+macro_rules! impl_stores {
+    ($store:ty, $db:ty) => {
+        mod store_impls {
+        use super::*;
+        use std::collections::BTreeSet;
+
+        use async_trait::async_trait;
+        use chrono::{DateTime, Utc};
+        use patron_domain::customer::{Customer, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry};
+        use patron_domain::email::Email;
+        use patron_domain::ids::ObjectId;
+        use patron_domain::page::PageRequest;
+        use patron_domain::phone::Phone;
+        use patron_domain::query::{CustomerFilter, FlagField};
+        use patron_domain::time::to_millis;
+
+        use $crate::error::{Conflict, StoreError};
+        use $crate::records::{Actor, ApiClient, Application, TokenGrant, TokenKind};
+        use $crate::sql::filter::push_filter;
+        use $crate::sql::rows::{
+            assemble, scopes_text, unique_violation, ApplicationRow, ClientRow, CustomerRow, EmailRow,
+            PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
+        };
+        use $crate::sql::{bind_params, SqlBuilder, SqlParam};
+        use $crate::{ApplicationStore, ClientStore, CustomerStore, HealthStore, TokenStore};
+
+        type Connection = <$db as sqlx::Database>::Connection;
+
+        /// Maps a failed customer write to the conflict it reports, naming `customer`'s value.
+        fn customer_write_error(error: sqlx::Error, username: &str, emails: &[EmailEntry], phones: &[PhoneEntry]) -> StoreError {
+            match unique_violation(&error) {
+                Some(UniqueIndex::Email) => StoreError::Conflict(Conflict::Email(
+                    emails.first().map(|e| e.email.to_string()).unwrap_or_default(),
+                )),
+                Some(UniqueIndex::Phone) => StoreError::Conflict(Conflict::Phone(
+                    phones.first().map(|p| p.phone.to_string()).unwrap_or_default(),
+                )),
+                Some(UniqueIndex::Username) => StoreError::Conflict(Conflict::Username(username.to_owned())),
+                Some(UniqueIndex::Other) | None => StoreError::Database(error),
+            }
+        }
+
+        impl $store {
+            /// Loads the emails and phones of `rows` and builds the customers.
+            async fn with_contacts(conn: &mut Connection, rows: Vec<CustomerRow>) -> Result<Vec<Customer>, StoreError> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+                let mut emails = SqlBuilder::default();
+                emails.push("SELECT customer_id, email, is_primary, verified, active FROM customer_emails WHERE customer_id IN (");
+                emails.bind_list(ids.iter().copied()).push(") ORDER BY customer_id, position");
+                let email_rows: Vec<EmailRow> =
+                    bind_params!(sqlx::query_as::<_, EmailRow>(&emails.sql), &emails.params).fetch_all(&mut *conn).await?;
+                let mut phones = SqlBuilder::default();
+                phones.push("SELECT customer_id, country_code, phone, is_primary, verified, active FROM customer_phones WHERE customer_id IN (");
+                phones.bind_list(ids.iter().copied()).push(") ORDER BY customer_id, position");
+                let phone_rows: Vec<PhoneRow> =
+                    bind_params!(sqlx::query_as::<_, PhoneRow>(&phones.sql), &phones.params).fetch_all(&mut *conn).await?;
+                Ok(assemble(rows, email_rows, phone_rows))
+            }
+
+            /// Reads one customer row, locking it where the backend has row locks.
+            async fn customer_row(conn: &mut Connection, application_id: &ObjectId, id: &ObjectId, lock: bool) -> Result<CustomerRow, StoreError> {
+                let sql = format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = $1 AND c.id = $2{}",
+                    if lock { Self::LOCK_ROW } else { "" }
+                );
+                sqlx::query_as::<_, CustomerRow>(&sql)
+                    .bind(application_id.as_str())
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound)
+            }
+
+            /// The first email or phone of the lists that another live customer holds.
+            async fn contact_conflict(
+                conn: &mut Connection,
+                application_id: &ObjectId,
+                owner: &str,
+                emails: &[EmailEntry],
+                phones: &[PhoneEntry],
+            ) -> Result<Option<Conflict>, StoreError> {
+                if !emails.is_empty() {
+                    let mut sql = SqlBuilder::default();
+                    sql.push("SELECT email FROM customer_emails WHERE application_id = ");
+                    sql.bind(SqlParam::Text(application_id.to_string()));
+                    sql.push(" AND NOT archived AND customer_id <> ").bind(SqlParam::Text(owner.to_owned()));
+                    sql.push(" AND email IN (").bind_list(emails.iter().map(|e| e.email.as_str())).push(") LIMIT 1");
+                    let taken: Option<(String,)> =
+                        bind_params!(sqlx::query_as::<_, (String,)>(&sql.sql), &sql.params).fetch_optional(&mut *conn).await?;
+                    if let Some((email,)) = taken {
+                        return Ok(Some(Conflict::Email(email)));
+                    }
+                }
+                for entry in phones {
+                    let taken: Option<(String,)> = sqlx::query_as(
+                        "SELECT phone FROM customer_phones WHERE application_id = $1 AND NOT archived \
+                         AND customer_id <> $2 AND country_code = $3 AND phone = $4 LIMIT 1",
+                    )
+                    .bind(application_id.as_str())
+                    .bind(owner)
+                    .bind(i32::from(entry.phone.country_code()))
+                    .bind(entry.phone.national())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if taken.is_some() {
+                        return Ok(Some(Conflict::Phone(entry.phone.to_string())));
+                    }
+                }
+                Ok(None)
+            }
+
+            /// Writes a customer's contact rows (after any old ones were deleted).
+            async fn insert_contacts(
+                conn: &mut Connection,
+                application_id: &ObjectId,
+                customer_id: &str,
+                emails: &[EmailEntry],
+                phones: &[PhoneEntry],
+            ) -> Result<(), sqlx::Error> {
+                for (position, entry) in emails.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO customer_emails (customer_id, application_id, position, email, is_primary, verified, active) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(customer_id)
+                    .bind(application_id.as_str())
+                    .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                    .bind(entry.email.as_str())
+                    .bind(entry.primary)
+                    .bind(entry.verified)
+                    .bind(entry.active)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (position, entry) in phones.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO customer_phones (customer_id, application_id, position, country_code, phone, is_primary, verified, active) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(customer_id)
+                    .bind(application_id.as_str())
+                    .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                    .bind(i32::from(entry.phone.country_code()))
+                    .bind(entry.phone.national())
+                    .bind(entry.primary)
+                    .bind(entry.verified)
+                    .bind(entry.active)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Appends one event to the audit trail.
+            async fn audit(
+                conn: &mut Connection,
+                application_id: &ObjectId,
+                customer_id: &str,
+                action: &str,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "INSERT INTO audit_events (application_id, customer_id, action, actor, reason, reason_id, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(application_id.as_str())
+                .bind(customer_id)
+                .bind(action)
+                .bind(&actor.id)
+                .bind(actor.reason.as_deref())
+                .bind(actor.reason_id.as_deref())
+                .bind(to_millis(now))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            /// Marks a customer and its contacts archived or not, bumping its version.
+            async fn set_archived(conn: &mut Connection, id: &str, archived: bool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+                sqlx::query("UPDATE customers SET archived = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+                    .bind(archived)
+                    .bind(to_millis(now))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("UPDATE customer_emails SET archived = $1 WHERE customer_id = $2")
+                    .bind(archived)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("UPDATE customer_phones SET archived = $1 WHERE customer_id = $2")
+                    .bind(archived)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl HealthStore for $store {
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl ApplicationStore for $store {
+            async fn create_application(&self, application: &Application) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO applications (id, company_id, name, token_digest, default_region, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(application.id.as_str())
+                .bind(application.company_id.as_str())
+                .bind(&application.name)
+                .bind(&application.token_digest)
+                .bind(application.default_region.code())
+                .bind(to_millis(application.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(|error| match unique_violation(&error) {
+                    Some(_) => StoreError::Conflict(Conflict::Id(application.id.to_string())),
+                    None => StoreError::Database(error),
+                })?;
+                Ok(())
+            }
+
+            async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError> {
+                let row: Option<ApplicationRow> = sqlx::query_as(
+                    "SELECT id, company_id, name, token_digest, default_region, created_at FROM applications WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Application::from))
+            }
+        }
+
+        #[async_trait]
+        impl ClientStore for $store {
+            async fn create_client(&self, client: &ApiClient) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_clients (client_id, company_id, name, secret_digest, scopes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&client.client_id)
+                .bind(client.company_id.as_str())
+                .bind(&client.name)
+                .bind(&client.secret_digest)
+                .bind(scopes_text(&client.scopes))
+                .bind(to_millis(client.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(|error| match unique_violation(&error) {
+                    Some(_) => StoreError::Conflict(Conflict::Id(client.client_id.clone())),
+                    None => StoreError::Database(error),
+                })?;
+                Ok(())
+            }
+
+            async fn find_client(&self, client_id: &str) -> Result<Option<ApiClient>, StoreError> {
+                let row: Option<ClientRow> = sqlx::query_as(
+                    "SELECT client_id, company_id, name, secret_digest, scopes, created_at FROM api_clients WHERE client_id = $1",
+                )
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(ApiClient::from))
+            }
+        }
+
+        impl $store {
+            async fn insert_token_rows(conn: &mut Connection, grants: &[TokenGrant]) -> Result<(), sqlx::Error> {
+                for grant in grants {
+                    sqlx::query(
+                        "INSERT INTO oauth_tokens (token_digest, kind, client_id, company_id, scopes, expires_at, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&grant.digest)
+                    .bind(grant.kind.as_str())
+                    .bind(&grant.client_id)
+                    .bind(grant.company_id.as_str())
+                    .bind(scopes_text(&grant.scopes))
+                    .bind(to_millis(grant.expires_at))
+                    .bind(to_millis(grant.created_at))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl TokenStore for $store {
+            async fn insert_tokens(&self, grants: &[TokenGrant]) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_token_rows(&mut tx, grants).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn find_token(&self, digest: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Option<TokenGrant>, StoreError> {
+                let row: Option<TokenRow> = sqlx::query_as(
+                    "SELECT token_digest, kind, client_id, company_id, scopes, created_at, expires_at FROM oauth_tokens \
+                     WHERE token_digest = $1 AND kind = $2 AND expires_at > $3",
+                )
+                .bind(digest)
+                .bind(kind.as_str())
+                .bind(to_millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(TokenGrant::from))
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                digest: &str,
+                client_id: &str,
+                replacements: &[TokenGrant],
+                now: DateTime<Utc>,
+            ) -> Result<Option<TokenGrant>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let consumed: Option<TokenRow> = sqlx::query_as(
+                    "DELETE FROM oauth_tokens WHERE token_digest = $1 AND kind = 'refresh' AND client_id = $2 AND expires_at > $3 \
+                     RETURNING token_digest, kind, client_id, company_id, scopes, created_at, expires_at",
+                )
+                .bind(digest)
+                .bind(client_id)
+                .bind(to_millis(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(consumed) = consumed else {
+                    return Ok(None);
+                };
+                let consumed = TokenGrant::from(consumed);
+                let replacements: Vec<TokenGrant> = replacements
+                    .iter()
+                    .map(|grant| TokenGrant { scopes: consumed.scopes.clone(), ..grant.clone() })
+                    .collect();
+                Self::insert_token_rows(&mut tx, &replacements).await?;
+                tx.commit().await?;
+                Ok(Some(consumed))
+            }
+
+            async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
+                    .bind(to_millis(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait]
+        impl CustomerStore for $store {
+            async fn create_customer(&self, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let application_id = &customer.application_id;
+                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, "", &customer.emails, &customer.phones).await? {
+                    return Err(StoreError::Conflict(conflict));
+                }
+                let profile = &customer.profile;
+                let meta = serde_json::Value::Object(profile.meta.clone()).to_string();
+                let at = to_millis(customer.created_at);
+                let write_error = |error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones);
+                sqlx::query(
+                    "INSERT INTO customers (id, application_id, username, first_name, last_name, gender, dob, profile_pic_url, \
+                     external_id, rr_id, meta, active, archived, account_type, created_at, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, FALSE, 'user', $12, $12, 0)",
+                )
+                .bind(customer.id.as_str())
+                .bind(application_id.as_str())
+                .bind(&customer.username)
+                .bind(profile.first_name.as_deref())
+                .bind(profile.last_name.as_deref())
+                .bind(profile.gender.as_deref())
+                .bind(profile.dob.as_deref())
+                .bind(profile.profile_pic_url.as_deref())
+                .bind(profile.external_id.as_deref())
+                .bind(profile.rr_id.as_deref())
+                .bind(&meta)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(write_error)?;
+                Self::insert_contacts(&mut tx, application_id, customer.id.as_str(), &customer.emails, &customer.phones)
+                    .await
+                    .map_err(write_error)?;
+                Self::audit(&mut tx, application_id, customer.id.as_str(), "create", actor, customer.created_at).await?;
+                tx.commit().await.map_err(write_error)?;
+                Ok(Customer {
+                    id: customer.id.clone(),
+                    application_id: application_id.clone(),
+                    username: customer.username.clone(),
+                    profile: customer.profile.clone(),
+                    emails: customer.emails.clone(),
+                    phones: customer.phones.clone(),
+                    active: true,
+                    archived: false,
+                    account_type: "user".to_owned(),
+                    created_at: customer.created_at,
+                    updated_at: customer.created_at,
+                    version: 0,
+                })
+            }
+
+            async fn find_customer(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Customer>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                match Self::customer_row(&mut conn, application_id, id, false).await {
+                    Ok(row) => Ok(Self::with_contacts(&mut conn, vec![row]).await?.pop()),
+                    Err(StoreError::NotFound) => Ok(None),
+                    Err(error) => Err(error),
+                }
+            }
+
+            async fn list_customers(
+                &self,
+                application_id: &ObjectId,
+                filter: Option<&CustomerFilter>,
+                page: PageRequest,
+            ) -> Result<(Vec<Customer>, u64), StoreError> {
+                let mut condition = SqlBuilder::default();
+                condition.push(" WHERE c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
+                if !filter.is_some_and(|f| f.mentions(FlagField::Archived)) {
+                    condition.push(" AND NOT c.archived");
+                }
+                if let Some(filter) = filter {
+                    condition.push(" AND ");
+                    push_filter(&mut condition, filter, "$1", Self::DIALECT);
+                }
+                let mut conn = self.pool.acquire().await?;
+                let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
+                let (total,): (i64,) =
+                    bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
+                let mut select = SqlBuilder { sql: format!("SELECT {CUSTOMER_COLUMNS} FROM customers c{}", condition.sql), params: condition.params };
+                select.push(" ORDER BY c.id DESC LIMIT ").bind(SqlParam::Int(i64::from(page.size())));
+                select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+                let rows: Vec<CustomerRow> =
+                    bind_params!(sqlx::query_as::<_, CustomerRow>(&select.sql), &select.params).fetch_all(&mut *conn).await?;
+                let customers = Self::with_contacts(&mut conn, rows).await?;
+                Ok((customers, u64::try_from(total).unwrap_or_default()))
+            }
+
+            async fn search_customers(&self, application_id: &ObjectId, emails: &[Email], phones: &[Phone]) -> Result<Vec<Customer>, StoreError> {
+                if emails.is_empty() && phones.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut sql = SqlBuilder::default();
+                sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
+                sql.bind(SqlParam::Text(application_id.to_string()));
+                sql.push(" AND NOT c.archived AND (");
+                let mut alternatives = 0;
+                if !emails.is_empty() {
+                    sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND e.email IN (");
+                    sql.bind_list(emails.iter().map(Email::as_str)).push("))");
+                    alternatives += 1;
+                }
+                for phone in phones {
+                    if alternatives > 0 {
+                        sql.push(" OR ");
+                    }
+                    sql.push("c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = $1 AND p.country_code = ");
+                    sql.bind(SqlParam::Int(i64::from(phone.country_code())));
+                    sql.push(" AND p.phone = ").bind(SqlParam::Text(phone.national().to_owned())).push(")");
+                    alternatives += 1;
+                }
+                sql.push(") ORDER BY c.id DESC LIMIT 100");
+                let mut conn = self.pool.acquire().await?;
+                let rows: Vec<CustomerRow> =
+                    bind_params!(sqlx::query_as::<_, CustomerRow>(&sql.sql), &sql.params).fetch_all(&mut *conn).await?;
+                Self::with_contacts(&mut conn, rows).await
+            }
+
+            async fn update_customer(
+                &self,
+                application_id: &ObjectId,
+                id: &ObjectId,
+                changes: &CustomerChanges,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Customer, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+                if row.archived {
+                    return Err(StoreError::ArchiveState(true));
+                }
+                let emails = changes.emails.as_deref().unwrap_or_default();
+                let phones = changes.phones.as_deref().unwrap_or_default();
+                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, id.as_str(), emails, phones).await? {
+                    return Err(StoreError::Conflict(conflict));
+                }
+                let write_error = |error| customer_write_error(error, &row.username, emails, phones);
+                if let Some(emails) = &changes.emails {
+                    sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+                    Self::insert_contacts(&mut tx, application_id, id.as_str(), emails, &[]).await.map_err(write_error)?;
+                }
+                if let Some(phones) = &changes.phones {
+                    sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+                    Self::insert_contacts(&mut tx, application_id, id.as_str(), &[], phones).await.map_err(write_error)?;
+                }
+                let mut profile = row.profile();
+                changes.apply_to(&mut profile);
+                sqlx::query(
+                    "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, rr_id = $5, meta = $6, \
+                     version = version + 1, updated_at = $7 WHERE id = $8",
+                )
+                .bind(profile.first_name.as_deref())
+                .bind(profile.last_name.as_deref())
+                .bind(profile.gender.as_deref())
+                .bind(profile.external_id.as_deref())
+                .bind(profile.rr_id.as_deref())
+                .bind(serde_json::Value::Object(profile.meta.clone()).to_string())
+                .bind(to_millis(now))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                Self::audit(&mut tx, application_id, id.as_str(), "update", actor, now).await?;
+                let updated = Self::customer_row(&mut tx, application_id, id, false).await?;
+                let customer = Self::with_contacts(&mut tx, vec![updated]).await?.pop().ok_or(StoreError::NotFound)?;
+                tx.commit().await.map_err(write_error)?;
+                Ok(customer)
+            }
+
+            async fn set_active(
+                &self,
+                application_id: &ObjectId,
+                ids: &[ObjectId],
+                active: bool,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let wanted: BTreeSet<&str> = ids.iter().map(ObjectId::as_str).collect();
+                let mut tx = self.begin_write().await?;
+                let mut found = SqlBuilder::default();
+                found.push("SELECT id FROM customers WHERE application_id = ").bind(SqlParam::Text(application_id.to_string()));
+                found.push(" AND id IN (").bind_list(wanted.iter().copied()).push(")");
+                found.push(Self::LOCK_ROW);
+                let existing: Vec<(String,)> =
+                    bind_params!(sqlx::query_as::<_, (String,)>(&found.sql), &found.params).fetch_all(&mut *tx).await?;
+                let existing: BTreeSet<&str> = existing.iter().map(|(id,)| id.as_str()).collect();
+                let unknown: Vec<String> = wanted.difference(&existing).map(|id| (*id).to_owned()).collect();
+                if !unknown.is_empty() {
+                    return Err(StoreError::UnknownCustomers(unknown));
+                }
+                let action = if active { "unblock" } else { "block" };
+                for id in &wanted {
+                    sqlx::query("UPDATE customers SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+                        .bind(active)
+                        .bind(to_millis(now))
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Self::audit(&mut tx, application_id, id, action, actor, now).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn archive_customer(&self, application_id: &ObjectId, id: &ObjectId, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+                if row.archived {
+                    return Err(StoreError::ArchiveState(true));
+                }
+                Self::set_archived(&mut tx, id.as_str(), true, now).await?;
+                Self::audit(&mut tx, application_id, id.as_str(), "archive", actor, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn restore_customer(&self, application_id: &ObjectId, id: &ObjectId, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+                if !row.archived {
+                    return Err(StoreError::ArchiveState(false));
+                }
+                let customer = Self::with_contacts(&mut tx, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
+                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, id.as_str(), &customer.emails, &customer.phones).await? {
+                    return Err(StoreError::Conflict(conflict));
+                }
+                Self::set_archived(&mut tx, id.as_str(), false, now)
+                    .await
+                    .map_err(|error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones))?;
+                Self::audit(&mut tx, application_id, id.as_str(), "restore", actor, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+        }
+    };
+}
+pub(crate) use impl_stores;

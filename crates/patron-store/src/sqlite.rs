@@ -1,0 +1,52 @@
+//! The embedded default: one SQLite file in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::error::StoreError;
+use crate::sql::Dialect;
+
+/// Every store concern over one SQLite database.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    const DIALECT: Dialect = Dialect::Sqlite;
+    /// SQLite has no row locks; write transactions start with `BEGIN IMMEDIATE` instead.
+    const LOCK_ROW: &'static str = "";
+
+    /// Opens (creating if missing) the database at `url` — `sqlite://path`, `sqlite:path` or
+    /// a plain path — with WAL, foreign keys and a busy timeout, and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let options = SqliteConnectOptions::from_str(&url)
+            .map_err(|error| StoreError::Configuration(format!("bad SQLite URL '{url}': {error}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(parent) = std::path::Path::new(options.get_filename()).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| StoreError::Configuration(format!("cannot create {}: {error}", parent.display())))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A transaction holding SQLite's write lock from the start, so that two writers never
+    /// deadlock upgrading from a read lock.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+crate::sql::stores::impl_stores!(SqliteStore, sqlx::Sqlite);

@@ -1,0 +1,98 @@
+//! Command-line arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Patron: a self-hosted customer identity and management service, compatible with
+/// Fynd Platform's User API.
+#[derive(Debug, Parser)]
+#[command(name = "patron", version, about)]
+pub struct Cli {
+    /// TOML configuration file; `PATRON_*` environment variables override it, flags override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: `sqlite://path/to/file.db` (default `sqlite://data/patron.db`) or `postgres://…`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve the API until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on (default `127.0.0.1:8080`, env `PATRON_LISTEN`); port 0 picks a free one.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply pending migrations and exit (safe to run repeatedly).
+    Migrate,
+    /// Manage sales-channel applications.
+    App {
+        /// What to do with applications.
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Manage platform API clients.
+    Client {
+        /// What to do with clients.
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+/// `patron app …`.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an application; prints its id and storefront token (shown once).
+    Create(AppCreate),
+}
+
+/// Arguments of `patron app create`.
+#[derive(Debug, Args)]
+pub struct AppCreate {
+    /// Numeric company id, e.g. 559.
+    #[arg(long)]
+    pub company: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Use this 24-hex id instead of a generated one.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Region of phone numbers written without a country code (ISO code, default IN).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `patron client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a platform API client; prints its id and secret (shown once).
+    Create(ClientCreate),
+}
+
+/// Arguments of `patron client create`.
+#[derive(Debug, Args)]
+pub struct ClientCreate {
+    /// Numeric company id, e.g. 559.
+    #[arg(long)]
+    pub company: String,
+    /// Comma-separated scopes, e.g. application/customers/read,application/customers/write.
+    #[arg(long)]
+    pub scopes: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

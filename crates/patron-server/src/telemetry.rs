@@ -1,6 +1,8 @@
 //! Logging and request ids: every response carries `x-request-id` (echoed when the client
 //! sent a sane one), and error bodies repeat it.
 
+use std::io::IsTerminal;
+
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -24,7 +26,11 @@ pub fn current_request_id() -> Option<String> {
 /// than once: later calls are ignored.
 pub fn init(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Middleware: picks the request id, runs the request with it in scope and in a span, and

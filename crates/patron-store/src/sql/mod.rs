@@ -19,6 +19,7 @@ pub(crate) enum SqlParam {
     Text(String),
     Int(i64),
     Bool(bool),
+    Null,
 }
 
 /// A SQL fragment and the parameters its placeholders refer to, numbered from 1 across
@@ -65,6 +66,7 @@ macro_rules! bind_params {
                 $crate::sql::SqlParam::Text(value) => query.bind(value.clone()),
                 $crate::sql::SqlParam::Int(value) => query.bind(*value),
                 $crate::sql::SqlParam::Bool(value) => query.bind(*value),
+                $crate::sql::SqlParam::Null => query.bind(Option::<String>::None),
             };
         }
         query

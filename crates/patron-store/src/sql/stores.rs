@@ -418,6 +418,86 @@ macro_rules! impl_stores {
                 })
             }
 
+            async fn import_customers(&self, customers: &[NewCustomer], actor: &Actor) -> Result<(), StoreError> {
+                /// Rows per statement, well under both backends' bound-parameter limits.
+                const ROWS_PER_STATEMENT: usize = 500;
+                let mut tx = self.begin_write().await?;
+                for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+                    let mut rows = SqlBuilder::default();
+                    rows.push(
+                        "INSERT INTO customers (id, application_id, username, first_name, last_name, gender, external_id, rr_id, \
+                         meta, active, archived, account_type, created_at, updated_at, version) VALUES ",
+                    );
+                    let mut emails = SqlBuilder::default();
+                    emails.push("INSERT INTO customer_emails (customer_id, application_id, position, email, is_primary, verified, active) VALUES ");
+                    let mut phones = SqlBuilder::default();
+                    phones.push(
+                        "INSERT INTO customer_phones (customer_id, application_id, position, country_code, phone, is_primary, verified, active) VALUES ",
+                    );
+                    let mut audit = SqlBuilder::default();
+                    audit.push("INSERT INTO audit_events (application_id, customer_id, action, actor, at) VALUES ");
+                    let text = |value: &str| SqlParam::Text(value.to_owned());
+                    let optional = |value: &Option<String>| value.as_deref().map_or(SqlParam::Null, |v| SqlParam::Text(v.to_owned()));
+                    for (index, customer) in chunk.iter().enumerate() {
+                        let separator = if index == 0 { "(" } else { ", (" };
+                        let profile = &customer.profile;
+                        let at = SqlParam::Int(to_millis(customer.created_at));
+                        rows.push(separator);
+                        for (column, param) in [
+                            text(customer.id.as_str()),
+                            text(customer.application_id.as_str()),
+                            text(&customer.username),
+                            optional(&profile.first_name),
+                            optional(&profile.last_name),
+                            optional(&profile.gender),
+                            optional(&profile.external_id),
+                            optional(&profile.rr_id),
+                            text(&serde_json::Value::Object(profile.meta.clone()).to_string()),
+                        ]
+                        .into_iter()
+                        .enumerate()
+                        {
+                            if column > 0 {
+                                rows.push(", ");
+                            }
+                            rows.bind(param);
+                        }
+                        rows.push(", TRUE, FALSE, 'user', ").bind(at.clone()).push(", ").bind(at.clone()).push(", 0)");
+                        for (position, entry) in customer.emails.iter().enumerate() {
+                            emails.push(if emails.params.is_empty() { "(" } else { ", (" });
+                            emails.bind(text(customer.id.as_str())).push(", ").bind(text(customer.application_id.as_str()));
+                            emails.push(", ").bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
+                            emails.push(", ").bind(text(entry.email.as_str())).push(", ").bind(SqlParam::Bool(entry.primary));
+                            emails.push(", ").bind(SqlParam::Bool(entry.verified)).push(", ").bind(SqlParam::Bool(entry.active)).push(")");
+                        }
+                        for (position, entry) in customer.phones.iter().enumerate() {
+                            phones.push(if phones.params.is_empty() { "(" } else { ", (" });
+                            phones.bind(text(customer.id.as_str())).push(", ").bind(text(customer.application_id.as_str()));
+                            phones.push(", ").bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
+                            phones.push(", ").bind(SqlParam::Int(i64::from(entry.phone.country_code())));
+                            phones.push(", ").bind(text(entry.phone.national())).push(", ").bind(SqlParam::Bool(entry.primary));
+                            phones.push(", ").bind(SqlParam::Bool(entry.verified)).push(", ").bind(SqlParam::Bool(entry.active)).push(")");
+                        }
+                        audit.push(separator).bind(text(customer.application_id.as_str())).push(", ").bind(text(customer.id.as_str()));
+                        audit.push(", 'import', ").bind(text(&actor.id)).push(", ").bind(at).push(")");
+                    }
+                    for statement in [&rows, &emails, &phones, &audit] {
+                        if statement.params.is_empty() {
+                            continue;
+                        }
+                        bind_params!(sqlx::query(&statement.sql), &statement.params)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|error| {
+                                let first = &chunk[0];
+                                customer_write_error(error, &first.username, &first.emails, &first.phones)
+                            })?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn find_customer(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Customer>, StoreError> {
                 let mut conn = self.pool.acquire().await?;
                 match Self::customer_row(&mut conn, application_id, id, false).await {

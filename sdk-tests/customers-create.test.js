@@ -146,6 +146,24 @@ test('duplicate phone in another spelling is 400 PHONE_ALREADY_EXISTS', async ()
   }
 });
 
+test('concurrent creates with the same email or phone: exactly one wins', async () => {
+  const settle = (ps) => Promise.allSettled(ps);
+  const email = h.uniqueEmail('race');
+  const byEmail = await settle(Array.from({ length: 6 }, () => ctx.user.createUser({ body: { phone_number: h.uniquePhone(), email } })));
+  const phone = h.uniquePhone();
+  const byPhone = await settle(Array.from({ length: 6 }, () => ctx.user.createUser({ body: { phone_number: phone } })));
+  for (const [results, code] of [[byEmail, 'EMAIL_ALREADY_EXISTS'], [byPhone, 'PHONE_ALREADY_EXISTS']]) {
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `one winner for ${code}`);
+    for (const r of results.filter((x) => x.status === 'rejected')) {
+      assert.ok(r.reason instanceof h.FDKServerResponseError, String(r.reason));
+      assert.equal(r.reason.code, 400);
+      assert.equal(r.reason.details.code, code);
+    }
+  }
+  assert.equal((await h.sdk(ctx.user.searchUsers({ q: email }))).users.length, 1);
+  assert.equal((await h.sdk(ctx.user.searchUsers({ q: phone }))).users.length, 1);
+});
+
 test('an invalid email is 400 VALIDATION_ERROR naming email', async () => {
   for (const email of ['not-an-email', 'a@b', 'two@@example.com', 'sp ace@example.com']) {
     const err = await h.sdkError(
@@ -186,19 +204,33 @@ test('the SDK itself refuses a body without phone_number (client-side validation
   await assert.rejects(ctx.user.createUser({ body: { email: h.uniqueEmail() } }), h.FDKClientValidationError);
 });
 
-test('a malformed JSON body is 400 (plain fetch)', async () => {
-  const url = `${ctx.base}/service/platform/user/v1.0/company/559/application/${ctx.applicationId}/customers`;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ctx.token.access_token}`, 'Content-Type': 'application/json' },
-    body: '{"phone_number": ',
-  });
-  assert.equal(res.status, 400);
-  h.assertErrorBody(await res.json(), 400);
-});
-
 test('a wrongly typed field is 400 naming it (plain fetch: the SDK validates types)', async () => {
   const res = await ctx.api('POST', '', { body: { phone_number: h.uniquePhone(), email: h.uniqueEmail(), meta: 'not-an-object' } });
   const body = h.rawError(res, 400, ['VALIDATION_ERROR', 'MALFORMED_BODY'], 'meta');
   assert.ok(!/password|panicked/i.test(body.message));
+});
+
+test('server-managed fields in the body are ignored (plain fetch: mass assignment)', async () => {
+  const res = await ctx.api('POST', '', {
+    body: {
+      phone_number: h.uniquePhone(),
+      email: h.uniqueEmail('mass'),
+      active: false,
+      archive: true,
+      _id: 'ffffffffffffffffffffffff',
+      application_id: 'ffffffffffffffffffffffff',
+      password: 'hunter2',
+      created_at: '2000-01-01T00:00:00.000Z',
+    },
+  });
+  assert.equal(res.status, 200, res.text);
+  h.assertModel('CreateUserResponseSchema', res.body);
+  const u = res.body.user;
+  assert.equal(u.active, true);
+  assert.notEqual(u.archive, true);
+  assert.notEqual(u._id, 'ffffffffffffffffffffffff');
+  assert.equal(u.application_id, ctx.applicationId);
+  assert.notEqual(u.created_at, '2000-01-01T00:00:00.000Z');
+  assert.ok(!res.text.includes('hunter2'), 'the password must not be echoed');
+  h.assertNoSecrets(res.body);
 });

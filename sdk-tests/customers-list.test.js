@@ -118,6 +118,58 @@ test('getCustomers q with $and and active flag', async () => {
   assert.deepEqual(h.ids(await h.listAll(ctx.user, active)), h.ids(users.slice(1)));
 });
 
+test('getCustomers q JSON: phone values in any spelling, email equality ignores case', async () => {
+  const u = await h.createCustomer(ctx.user);
+  const p = u.phone_numbers[0].phone;
+  for (const q of [
+    { 'phoneNumbers.phone': `+91${p}` },
+    { 'phone_numbers.phone': `91${p}` },
+    { 'phoneNumbers.phone': p },
+    { 'emails.email': u.emails[0].email.toUpperCase() },
+    { _id: { $eq: u._id } },
+  ]) {
+    assert.deepEqual(h.ids(await h.listAll(ctx.user, JSON.stringify(q))), [u._id], JSON.stringify(q));
+  }
+});
+
+test('getCustomers q: archive flag filters ({"archive":false}, $or over both)', async () => {
+  const gone = await h.createCustomer(ctx.user);
+  const live = await h.createCustomer(ctx.user);
+  await h.sdk(ctx.user.archiveUser({ body: { user_id: gone._id } }));
+  const scope = { _id: { $in: [gone._id, live._id] } };
+  const q = (extra) => JSON.stringify({ $and: [scope, extra] });
+  assert.deepEqual(h.ids(await h.listAll(ctx.user, q({ archive: false }))), [live._id]);
+  assert.deepEqual(h.ids(await h.listAll(ctx.user, q({ archive: true }))), [gone._id]);
+  assert.deepEqual(h.ids(await h.listAll(ctx.user, q({ $or: [{ archive: true }, { archive: false }] }))), h.ids([gone, live]));
+  assert.deepEqual(h.ids(await h.listAll(ctx.user, JSON.stringify(scope))), [live._id], 'archived hidden unless q asks');
+});
+
+test('getCustomers q: SQL / LIKE metacharacters are data, not code', async () => {
+  await h.createCustomer(ctx.user);
+  for (const q of ["' OR 1=1 --", '%', '_', '%@%', '\\', '"; DROP TABLE customers; --']) {
+    const res = await h.sdk(ctx.user.getCustomers({ q, pageSize: 100 }));
+    assert.deepEqual(res.items, [], `plain q ${JSON.stringify(q)} must match nothing`);
+  }
+  for (const value of ["x' OR '1'='1", '%', '_%']) {
+    const res = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ first_name: value }) }));
+    assert.deepEqual(res.items, [], `first_name ${JSON.stringify(value)} must match nothing`);
+  }
+  for (const value of ['%', '_%', '%@%']) {
+    const re = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ 'emails.email': { $regex: `^${value}` } }) }));
+    assert.deepEqual(re.items, [], `$regex ^${value} must match nothing`);
+  }
+  // The table is still there.
+  assert.ok((await h.sdk(ctx.user.getCustomers({}))).items.length > 0);
+});
+
+test('getCustomers q: malformed logical operators and excessive nesting are 400 INVALID_QUERY', async () => {
+  await h.sdkError(ctx.user.getCustomers({ q: '{"$or":"x"}' }), 400, 'INVALID_QUERY', '$or');
+  let deep = { active: true };
+  for (let i = 0; i < 10; i += 1) deep = { $or: [deep] };
+  await h.sdkError(ctx.user.getCustomers({ q: JSON.stringify(deep) }), 400, 'INVALID_QUERY');
+  await h.sdkError(ctx.user.getCustomers({ q: JSON.stringify({ 'emails.email': { $regex: 'a.*b' } }) }), 400, 'INVALID_QUERY', '$regex');
+});
+
 test('getCustomers q with an unsupported operator ($where) is 400 INVALID_QUERY naming it', async () => {
   await h.sdkError(ctx.user.getCustomers({ q: JSON.stringify({ $where: '1' }) }), 400, 'INVALID_QUERY', '$where');
   await h.sdkError(
@@ -170,6 +222,20 @@ test('searchUsers q: exact email (case-insensitive) or phone', async () => {
   assert.deepEqual((await h.sdk(ctx.user.searchUsers({ q: tag }))).users, []);
   assert.deepEqual((await h.sdk(ctx.user.searchUsers({ q: phone.slice(0, 7) }))).users, []);
   assert.deepEqual((await h.sdk(ctx.user.searchUsers({ q: 'nobody-here@example.com' }))).users, []);
+});
+
+test('searchUsers q: phone spellings (+91 with spaces, leading 0) find the customer', async () => {
+  const u = await h.createCustomer(ctx.user);
+  const p = u.phone_numbers[0].phone;
+  for (const q of [`+91 ${p.slice(0, 5)} ${p.slice(5)}`, `0${p}`, `91${p}`]) {
+    assert.deepEqual(h.ids((await h.sdk(ctx.user.searchUsers({ q }))).users), [u._id], q);
+  }
+});
+
+test('searchUsers does not return archived customers', async () => {
+  const u = await h.createCustomer(ctx.user);
+  await h.sdk(ctx.user.archiveUser({ body: { user_id: u._id } }));
+  assert.deepEqual((await h.sdk(ctx.user.searchUsers({ q: u.emails[0].email }))).users, []);
 });
 
 test('searchUsers query[]: union of several emails/phones', async () => {

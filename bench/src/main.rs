@@ -1,1 +1,177 @@
-fn main() {}
+//! `patron-bench`: seeds a fresh SQLite and/or PostgreSQL database with many customers
+//! through the store layer, starts `patron serve` on it, and measures the customer
+//! endpoints of the platform API over HTTP (latency percentiles and throughput).
+//!
+//! ```text
+//! cargo run --release -p patron-bench -- --customers 1000000 --backend both
+//! cargo run --release -p patron-bench -- --customers 10000 --requests 200   # smoke test
+//! ```
+
+mod database;
+mod load;
+mod seed;
+mod server;
+
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+
+use crate::database::BenchDatabase;
+use crate::load::{LoadContext, Scenario, ScenarioResult};
+use crate::server::{PatronBin, Server};
+
+/// The error type of the whole benchmark: anything, with a message.
+pub type BenchError = Box<dyn Error + Send + Sync>;
+/// Result with [`BenchError`].
+pub type BenchResult<T> = Result<T, BenchError>;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "patron-bench", about = "Seeds customers and measures Patron's platform API over HTTP.")]
+pub struct Args {
+    /// Customers to seed into each fresh database.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub customers: u64,
+    /// Which database(s) to benchmark.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Both)]
+    pub backend: BackendChoice,
+    /// PostgreSQL server to create the scratch database on (any database the user may
+    /// connect to; `patron_bench_<pid>` is created beside it and dropped at the end).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres_url: String,
+    /// Timed requests per scenario.
+    #[arg(long, default_value_t = 2_000)]
+    pub requests: u64,
+    /// Concurrent client workers.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: u64,
+    /// Untimed warm-up requests per scenario (opens connections, warms caches).
+    #[arg(long, default_value_t = 50)]
+    pub warmup: u64,
+    /// Customers per `import_customers` call while seeding.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch: usize,
+    /// The `patron` binary (default: `target/release/patron` beside this executable).
+    #[arg(long)]
+    pub patron_bin: Option<PathBuf>,
+    /// Keep the scratch database(s) instead of deleting them (their location is printed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `--backend` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only.
+    Postgres,
+    /// SQLite, then PostgreSQL.
+    Both,
+}
+
+/// Writes one line to stdout (the workspace forbids `println!` outside the binary's
+/// reporting helpers) and flushes it, so progress shows when output goes to a file.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout is not worth failing a long benchmark over.
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("patron-bench: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> BenchResult<()> {
+    if args.customers == 0 || args.requests == 0 || args.concurrency == 0 || args.batch == 0 {
+        return Err("--customers, --requests, --concurrency and --batch must be positive".into());
+    }
+    if args.customers + args.requests * 2 + args.warmup * 2 >= 100_000_000 {
+        return Err("customers plus created customers must stay below 100,000,000 (phone numbers are 98 + 8 digits)".into());
+    }
+    let patron = PatronBin::locate(args.patron_bin.clone())?;
+    say(&format!("patron binary: {}", patron.path.display()));
+    let backends: &[BackendChoice] = match args.backend {
+        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+        BackendChoice::Postgres => &[BackendChoice::Postgres],
+        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
+    };
+    let mut results = Vec::new();
+    for backend in backends {
+        let database = BenchDatabase::create(*backend, &args.postgres_url)?;
+        say(&format!("\n== {} ({}) ==", database.name(), database.display_location()));
+        let outcome = bench_backend(&args, &patron, &database).await;
+        if args.keep {
+            say(&format!("kept database: {}", database.display_location()));
+        } else if let Err(error) = database.drop_database() {
+            eprintln!("patron-bench: could not remove the scratch database: {error}");
+        }
+        results.extend(outcome?);
+    }
+    say("");
+    say(&format!(
+        "Results: {} customers seeded, {} requests per scenario, {} concurrent workers",
+        args.customers, args.requests, args.concurrency
+    ));
+    say(&load::table(&results));
+    Ok(())
+}
+
+/// Seeds one fresh database, serves it, and runs every scenario against it.
+async fn bench_backend(args: &Args, patron: &PatronBin, database: &BenchDatabase) -> BenchResult<Vec<ScenarioResult>> {
+    let url = database.url();
+    patron.migrate(url)?;
+    let app = patron.create_app(url)?;
+    let client = patron.create_client(url)?;
+    say(&format!("application {} and client {} created", app.application_id, client.client_id));
+
+    let started = Instant::now();
+    seed::seed(url, &app.application_id, args.customers, args.batch).await?;
+    say(&format!("seeded in {:.1} s", started.elapsed().as_secs_f64()));
+    let started = Instant::now();
+    match database.analyze()? {
+        true => say(&format!("ANALYZE done in {:.1} s", started.elapsed().as_secs_f64())),
+        false => say("ANALYZE skipped: the sqlite3 CLI is not installed"),
+    }
+
+    let server = Server::start(patron, url)?;
+    say(&format!("serving at {}", server.base_url));
+    let outcome = measure(args, database, &server, &app.application_id, &client).await;
+    server.stop();
+    outcome
+}
+
+/// Gets a token, checks each scenario once, then times them all.
+async fn measure(
+    args: &Args,
+    database: &BenchDatabase,
+    server: &Server,
+    application_id: &str,
+    client: &server::CreatedClient,
+) -> BenchResult<Vec<ScenarioResult>> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::try_from(args.concurrency).unwrap_or(usize::MAX))
+        .build()?;
+    let token = load::access_token(&http, &server.base_url, client).await?;
+    let context = LoadContext::new(http, &server.base_url, application_id, &token, args.customers);
+    load::sanity_check(&context).await?;
+    let mut results = Vec::new();
+    for scenario in Scenario::ALL {
+        let result = load::run_scenario(&context, scenario, database.name(), args.requests, args.concurrency, args.warmup).await?;
+        say(&load::row(&result));
+        results.push(result);
+    }
+    Ok(results)
+}

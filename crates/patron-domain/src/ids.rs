@@ -17,16 +17,17 @@ pub struct ObjectId(String);
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl ObjectId {
-    /// Mints a new id: 4 bytes of seconds since the epoch, 5 random bytes, a 3-byte counter.
-    /// Ids minted later sort after earlier ones (to the second), so ordering by id is ordering
-    /// by creation time.
+    /// Mints a new id: 4 bytes of seconds since the epoch, a 3-byte per-process counter, then
+    /// 5 random bytes. Ids sort by creation second, and within one process by creation order,
+    /// so ordering by id is (close to) ordering by creation time; the random tail keeps ids
+    /// of different nodes apart.
     pub fn generate(now: DateTime<Utc>) -> Self {
         let mut bytes = [0u8; 12];
         let seconds = u32::try_from(now.timestamp().max(0)).unwrap_or(u32::MAX);
         bytes[..4].copy_from_slice(&seconds.to_be_bytes());
-        rand::thread_rng().fill_bytes(&mut bytes[4..9]);
         let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-        bytes[9..].copy_from_slice(&count.to_be_bytes()[1..]);
+        bytes[4..7].copy_from_slice(&count.to_be_bytes()[1..]);
+        rand::thread_rng().fill_bytes(&mut bytes[7..]);
         Self(hex::encode(bytes))
     }
 
@@ -108,7 +109,7 @@ mod tests {
         let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
         let a = ObjectId::generate(now);
         let b = ObjectId::generate(now);
-        assert_ne!(a, b);
+        assert!(a < b, "same-second ids follow creation order");
     }
 
     #[test]

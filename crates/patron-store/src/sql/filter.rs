@@ -106,8 +106,8 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
                 sql.push(" AND ").push(column).push(" < ").bind(SqlParam::Text(prefix_upper(value))).push(")");
             } else {
                 let length = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
-                sql.push("substr(").push(column).push(", 1, ").bind(SqlParam::Int(length));
-                sql.push(") = ").bind(SqlParam::Text(value.clone()));
+                sql.push("substr(").push(column).push(", 1, CAST(").bind(SqlParam::Int(length));
+                sql.push(" AS INTEGER)) = ").bind(SqlParam::Text(value.clone()));
             }
         }
         TextMatch::Prefix { value, .. } => {

@@ -1,0 +1,80 @@
+//! The store contract: every behaviour, run against SQLite and (when configured) PostgreSQL.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod customers;
+mod tokens;
+
+use std::future::Future;
+
+use chrono::{DateTime, TimeZone, Utc};
+use patron_domain::customer::{NewCustomer, Profile};
+use patron_domain::email::Email;
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::phone::{Phone, Region};
+use patron_store::testing::{backends, TestDatabase};
+use patron_store::{Actor, Application, Backend, Stores};
+
+/// Runs `test` once per backend, each time on a fresh database holding one application.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Fixture) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let database = TestDatabase::create(backend).await;
+        let stores = patron_store::connect(&database.url).await.expect("connect and migrate");
+        let application = ObjectId::parse("id", "000000000000000000000001").unwrap();
+        stores
+            .applications
+            .create_application(&Application {
+                id: application.clone(),
+                company_id: CompanyId::parse("559").unwrap(),
+                name: "Shop".into(),
+                token_digest: "digest".into(),
+                default_region: Region::INDIA,
+                created_at: t0(),
+            })
+            .await
+            .unwrap();
+        test(Fixture { stores, application, backend, url: database.url.clone() }).await;
+        database.drop_database().await;
+    }
+}
+
+/// What each contract test gets.
+pub struct Fixture {
+    pub stores: Stores,
+    pub application: ObjectId,
+    pub backend: Backend,
+    pub url: String,
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+pub fn actor() -> Actor {
+    Actor::new("client-1")
+}
+
+pub fn phone(national: &str) -> Phone {
+    Phone::parse("phone", national, None, Region::INDIA).unwrap()
+}
+
+pub fn email(address: &str) -> Email {
+    Email::parse("email", address).unwrap()
+}
+
+impl Fixture {
+    /// A new customer with the given contacts, not yet stored.
+    pub fn new_customer(&self, address: Option<&str>, national: Option<&str>) -> NewCustomer {
+        let suffix = rand_suffix();
+        NewCustomer::new(self.application.clone(), None, Profile::default(), address.map(email), national.map(phone), suffix, t0()).unwrap()
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(10_000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -154,6 +154,16 @@ impl NewCustomer {
     }
 }
 
+impl NewCustomer {
+    /// Marks every contact verified or not: an administrator creating a customer vouches for
+    /// its contacts unless told otherwise, while a self-registration starts unverified.
+    pub fn with_verified_contacts(mut self, verified: bool) -> Self {
+        self.emails.iter_mut().for_each(|entry| entry.verified = verified);
+        self.phones.iter_mut().for_each(|entry| entry.verified = verified);
+        self
+    }
+}
+
 /// Changes an update request makes; `None` leaves a field as it is. Contact lists, when
 /// present, replace the stored lists wholesale.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -177,6 +187,27 @@ pub struct CustomerChanges {
 }
 
 impl CustomerChanges {
+    /// Whether applying these changes to `current` would change nothing (then nothing is
+    /// written and the version stays).
+    pub fn is_noop_for(&self, current: &Customer) -> bool {
+        let mut profile = current.profile.clone();
+        self.apply_to(&mut profile);
+        profile == current.profile
+            && self.emails.as_ref().is_none_or(|emails| *emails == current.emails)
+            && self.phones.as_ref().is_none_or(|phones| *phones == current.phones)
+    }
+
+    /// Refuses changes that would leave `current` with neither an email nor a phone number.
+    pub fn check_leaves_a_contact(&self, current: &Customer) -> Result<(), DomainError> {
+        let emails_left = self.emails.as_ref().map_or(!current.emails.is_empty(), |emails| !emails.is_empty());
+        let phones_left = self.phones.as_ref().map_or(!current.phones.is_empty(), |phones| !phones.is_empty());
+        if emails_left || phones_left {
+            Ok(())
+        } else {
+            Err(DomainError::invalid("emails", "a customer must keep at least one email or phone number"))
+        }
+    }
+
     /// Applies these changes to `profile`.
     pub fn apply_to(&self, profile: &mut Profile) {
         let set = |target: &mut Option<String>, value: &Option<String>| {
@@ -358,6 +389,62 @@ mod tests {
         let mut meta = Map::new();
         meta.insert("k".into(), Value::String("v".repeat(MAX_META_BYTES)));
         assert!(validate_meta(&meta).is_err());
+    }
+
+    fn stored(email_address: Option<&str>, national: Option<&str>) -> Customer {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let new = NewCustomer::new(
+            app(),
+            None,
+            Profile { first_name: Some("A".into()), ..Profile::default() },
+            email_address.map(|e| Email::parse("email", e).unwrap()),
+            national.map(|p| Phone::parse("phone", p, None, Region::INDIA).unwrap()),
+            1,
+            now,
+        )
+        .unwrap();
+        Customer {
+            id: new.id,
+            application_id: new.application_id,
+            username: new.username,
+            profile: new.profile,
+            emails: new.emails,
+            phones: new.phones,
+            active: true,
+            archived: false,
+            account_type: "user".into(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn noop_changes_are_detected() {
+        let current = stored(Some("a@x.io"), None);
+        assert!(CustomerChanges::default().is_noop_for(&current));
+        assert!(CustomerChanges { first_name: Some("A".into()), emails: Some(current.emails.clone()), ..CustomerChanges::default() }.is_noop_for(&current));
+        assert!(!CustomerChanges { first_name: Some("B".into()), ..CustomerChanges::default() }.is_noop_for(&current));
+    }
+
+    #[test]
+    fn a_customer_keeps_one_contact() {
+        let current = stored(Some("a@x.io"), Some("9876543210"));
+        let drop_emails = CustomerChanges { emails: Some(vec![]), ..CustomerChanges::default() };
+        assert!(drop_emails.check_leaves_a_contact(&current).is_ok());
+        let drop_both = CustomerChanges { emails: Some(vec![]), phones: Some(vec![]), ..CustomerChanges::default() };
+        assert!(drop_both.check_leaves_a_contact(&current).is_err());
+        let email_only = stored(Some("a@x.io"), None);
+        assert!(drop_emails.check_leaves_a_contact(&email_only).is_err());
+    }
+
+    #[test]
+    fn admin_created_contacts_can_be_verified() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let new = NewCustomer::new(app(), None, Profile::default(), Some(Email::parse("email", "a@x.io").unwrap()), None, 1, now)
+            .unwrap()
+            .with_verified_contacts(true);
+        assert!(new.emails[0].verified);
     }
 
     #[test]

@@ -173,6 +173,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(conflict) => ApiError::Conflict(conflict),
             StoreError::NotFound => ApiError::NotFound { code: "NOT_FOUND", message: "not found".to_owned() },
             StoreError::UnknownCustomers(ids) => ApiError::UnknownUsers(ids),
+            StoreError::Rule(rule) => rule.into(),
             StoreError::ArchiveState(true) => ApiError::Rule { code: "USER_ARCHIVED", message: "customer is archived".to_owned() },
             StoreError::ArchiveState(false) => {
                 ApiError::Rule { code: "USER_NOT_ARCHIVED", message: "customer is not archived".to_owned() }

@@ -70,8 +70,14 @@ async fn search(State(state): State<AppState>, caller: Platform<CustomersRead>, 
 async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
+    query: QueryPairs,
     JsonBody(body): JsonBody<CreateCustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let verified = match query.get("verified") {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => return Err(ApiError::validation("verified", format!("must be true or false, got '{other}'"))),
+    };
     let region = caller.application.default_region;
     let email = optional_text(body.email.as_deref()).map(|email| Email::parse("email", email)).transpose()?;
     let phone = optional_text(body.phone_number.as_deref())
@@ -100,7 +106,8 @@ async fn create(
             phone.clone(),
             suffix,
             state.clock.now(),
-        )?;
+        )?
+        .with_verified_contacts(verified);
         match state.stores.customers.create_customer(&customer, &actor).await {
             Err(StoreError::Conflict(Conflict::Username(_))) if customer.username_generated => continue,
             result => return Ok(Json(json!({ "user": CustomerOut::from(result?) }))),

@@ -578,12 +578,18 @@ macro_rules! impl_stores {
                 if row.archived {
                     return Err(StoreError::ArchiveState(true));
                 }
+                let username = row.username.clone();
+                let current = Self::with_contacts(&mut tx, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
+                changes.check_leaves_a_contact(&current)?;
+                if changes.is_noop_for(&current) {
+                    return Ok(current);
+                }
                 let emails = changes.emails.as_deref().unwrap_or_default();
                 let phones = changes.phones.as_deref().unwrap_or_default();
                 if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, id.as_str(), emails, phones).await? {
                     return Err(StoreError::Conflict(conflict));
                 }
-                let write_error = |error| customer_write_error(error, &row.username, emails, phones);
+                let write_error = |error| customer_write_error(error, &username, emails, phones);
                 if let Some(emails) = &changes.emails {
                     sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
                     Self::insert_contacts(&mut tx, application_id, id.as_str(), emails, &[]).await.map_err(write_error)?;
@@ -592,7 +598,7 @@ macro_rules! impl_stores {
                     sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
                     Self::insert_contacts(&mut tx, application_id, id.as_str(), &[], phones).await.map_err(write_error)?;
                 }
-                let mut profile = row.profile();
+                let mut profile = current.profile.clone();
                 changes.apply_to(&mut profile);
                 sqlx::query(
                     "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, rr_id = $5, meta = $6, \

@@ -1,0 +1,153 @@
+//! API integration tests: the real router on a random port, a fresh database per test and
+//! backend, plain HTTP.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod auth;
+mod customers;
+mod transport;
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use patron_server::{admin, build_router, AppState, Config, ManualClock};
+use patron_store::testing::{backends, TestDatabase};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub const COMPANY: &str = "559";
+
+/// A running server with one application and two clients (read+write, read-only).
+pub struct TestApp {
+    pub base: String,
+    pub application_id: String,
+    pub writer: Client,
+    pub reader: Client,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    database: Option<TestDatabase>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Platform client credentials and a current access token.
+pub struct Client {
+    pub id: String,
+    pub secret: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// Runs `test` once per backend on a freshly spawned app.
+pub async fn each_app<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn(TestDatabase::create(backend).await).await;
+        test(app).await.stop().await;
+    }
+}
+
+impl TestApp {
+    async fn spawn(database: TestDatabase) -> Self {
+        let stores = patron_store::connect(&database.url).await.unwrap();
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
+        let created = admin::create_application(&stores, COMPANY, "Shop", None, None, Utc::now()).await.unwrap();
+        let writer = admin::create_client(&stores, COMPANY, "application/customers/read,application/customers/write", None, Utc::now())
+            .await
+            .unwrap();
+        let reader = admin::create_client(&stores, COMPANY, "application/customers/read", None, Utc::now()).await.unwrap();
+        let config = Config { database_url: database.url.clone(), ..Config::default() };
+        let state = AppState { stores, clock: clock.clone(), config: Arc::new(config) };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(patron_server::serve(listener, build_router(state), async {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::new();
+        let mut app = Self {
+            base,
+            application_id: created.application_id,
+            writer: Client { id: writer.client_id, secret: writer.client_secret, token: String::new(), refresh_token: String::new() },
+            reader: Client { id: reader.client_id, secret: reader.client_secret, token: String::new(), refresh_token: String::new() },
+            clock,
+            http,
+            database: Some(database),
+            shutdown: Some(shutdown),
+        };
+        for reader in [false, true] {
+            let client = if reader { &app.reader } else { &app.writer };
+            let (status, body) = app.token(&client.id, &client.secret, "grant_type=client_credentials").await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let client = if reader { &mut app.reader } else { &mut app.writer };
+            client.token = body["access_token"].as_str().unwrap().to_owned();
+            client.refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+        }
+        app
+    }
+
+    async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(database) = self.database.take() {
+            database.drop_database().await;
+        }
+    }
+
+    /// POSTs a form to the token endpoint with HTTP Basic credentials.
+    pub async fn token(&self, id: &str, secret: &str, form: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/service/panel/authentication/v1.0/company/{COMPANY}/oauth/token", self.base))
+            .basic_auth(id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// The platform path prefix for this app's application.
+    pub fn platform(&self, path: &str) -> String {
+        format!("{}/service/platform/user/v1.0/company/{COMPANY}/application/{}{path}", self.base, self.application_id)
+    }
+
+    /// A request as the read+write client.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.platform(path)).bearer_auth(&self.writer.token)
+    }
+
+    /// Sends a request as the writer with a JSON body and reads the answer.
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.unwrap()).await
+    }
+
+    /// Creates a customer and returns its id.
+    pub async fn create_customer(&self, email: &str, phone: &str) -> String {
+        let (status, body) =
+            self.send(Method::POST, "/customers", Some(serde_json::json!({ "email": email, "phone_number": phone }))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["user"]["_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Lists customers with extra query pairs; returns (status, body).
+    pub async fn list(&self, query: &[(&str, &str)]) -> (StatusCode, Value) {
+        read(self.request(Method::GET, "/customers/list").query(query).send().await.unwrap()).await
+    }
+}
+
+/// Status and JSON body; every answer of the service must be JSON.
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}

@@ -44,10 +44,17 @@ impl BenchDatabase {
             }
             BackendChoice::Postgres => {
                 let name = format!("patron_bench_{pid}");
-                psql(postgres_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+                psql(
+                    postgres_url,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                )?;
                 psql(postgres_url, &format!("CREATE DATABASE {name}"))?;
                 let url = with_database(postgres_url, &name)?;
-                Ok(Self::Postgres { admin_url: postgres_url.to_owned(), name, url })
+                Ok(Self::Postgres {
+                    admin_url: postgres_url.to_owned(),
+                    name,
+                    url,
+                })
             }
         }
     }
@@ -91,7 +98,11 @@ impl BenchDatabase {
                     Err(error) => return Err(error.into()),
                 };
                 if !output.status.success() {
-                    return Err(format!("sqlite3 ANALYZE failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+                    return Err(format!(
+                        "sqlite3 ANALYZE failed: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    )
+                    .into());
                 }
                 Ok(true)
             }
@@ -102,7 +113,12 @@ impl BenchDatabase {
     pub fn drop_database(&self) -> BenchResult<()> {
         match self {
             Self::Sqlite { dir, .. } => Ok(std::fs::remove_dir_all(dir)?),
-            Self::Postgres { admin_url, name, .. } => psql(admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+            Self::Postgres {
+                admin_url, name, ..
+            } => psql(
+                admin_url,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ),
         }
     }
 }
@@ -112,11 +128,17 @@ pub fn psql(url: &str, sql: &str) -> BenchResult<()> {
     let output = Command::new("psql")
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
         .output()
-        .map_err(|error| format!("cannot run psql (is the PostgreSQL client installed?): {error}"))?;
+        .map_err(|error| {
+            format!("cannot run psql (is the PostgreSQL client installed?): {error}")
+        })?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("psql -c '{sql}' failed: {}", String::from_utf8_lossy(&output.stderr).trim()).into())
+        Err(format!(
+            "psql -c '{sql}' failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+        .into())
     }
 }
 
@@ -126,8 +148,13 @@ pub fn with_database(url: &str, database: &str) -> BenchResult<String> {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     };
-    let authority_start = base.find("://").map(|i| i + 3).ok_or_else(|| format!("not a postgres:// URL: {url}"))?;
-    let authority_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    let authority_start = base
+        .find("://")
+        .map(|i| i + 3)
+        .ok_or_else(|| format!("not a postgres:// URL: {url}"))?;
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
     let mut result = format!("{}/{database}", &base[..authority_end]);
     if let Some(query) = query {
         result.push('?');
@@ -142,9 +169,18 @@ mod tests {
 
     #[test]
     fn replaces_the_database_path() {
-        assert_eq!(with_database("postgres://u@h:5432/postgres", "x").expect("valid URL"), "postgres://u@h:5432/x");
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x").expect("valid URL"), "postgres://u:p@h/x?sslmode=disable");
-        assert_eq!(with_database("postgresql://h", "x").expect("valid URL"), "postgresql://h/x");
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "x").expect("valid URL"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x").expect("valid URL"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgresql://h", "x").expect("valid URL"),
+            "postgresql://h/x"
+        );
         assert!(with_database("nonsense", "x").is_err());
     }
 }

@@ -73,7 +73,13 @@ pub struct LoadContext {
 
 impl LoadContext {
     /// A context for application `application_id` of the server at `base_url`.
-    pub fn new(http: Client, base_url: &str, application_id: &str, token: &str, customers: u64) -> Arc<Self> {
+    pub fn new(
+        http: Client,
+        base_url: &str,
+        application_id: &str,
+        token: &str,
+        customers: u64,
+    ) -> Arc<Self> {
         Arc::new(Self {
             http,
             prefix: format!("{base_url}/service/platform/user/v1.0/company/{COMPANY}/application/{application_id}"),
@@ -89,7 +95,10 @@ impl LoadContext {
         if let Some(q) = q {
             query.push(("q", q.to_string()));
         }
-        self.http.get(format!("{}/customers/list", self.prefix)).query(&query).header(AUTHORIZATION, &self.authorization)
+        self.http
+            .get(format!("{}/customers/list", self.prefix))
+            .query(&query)
+            .header(AUTHORIZATION, &self.authorization)
     }
 
     /// The request one scenario sends, with random choices drawn from `rng`.
@@ -98,12 +107,16 @@ impl LoadContext {
         match scenario {
             Scenario::ListPage => self.list(None),
             Scenario::ListEmail => self.list(Some(json!({ "emails.email": email_of(existing) }))),
-            Scenario::ListPhone => self.list(Some(json!({ "phoneNumbers.phone": phone_of(existing) }))),
+            Scenario::ListPhone => {
+                self.list(Some(json!({ "phoneNumbers.phone": phone_of(existing) })))
+            }
             Scenario::ListEmailPrefix => {
                 let local = format!("user{existing}");
                 let length = rng.gen_range(7..=9).min(local.len());
                 let prefix = &local[..length];
-                self.list(Some(json!({ "emails.email": { "$regex": format!("^{prefix}"), "$options": "i" } })))
+                self.list(Some(
+                    json!({ "emails.email": { "$regex": format!("^{prefix}"), "$options": "i" } }),
+                ))
             }
             Scenario::SearchEmail => self
                 .http
@@ -117,14 +130,21 @@ impl LoadContext {
                     "email": email_of(index),
                     "first_name": format!("Created{index}"),
                 });
-                self.http.post(format!("{}/customers", self.prefix)).json(&body).header(AUTHORIZATION, &self.authorization)
+                self.http
+                    .post(format!("{}/customers", self.prefix))
+                    .json(&body)
+                    .header(AUTHORIZATION, &self.authorization)
             }
         }
     }
 }
 
 /// Obtains an access token with the client-credentials grant.
-pub async fn access_token(http: &Client, base_url: &str, client: &CreatedClient) -> BenchResult<String> {
+pub async fn access_token(
+    http: &Client,
+    base_url: &str,
+    client: &CreatedClient,
+) -> BenchResult<String> {
     let url = format!("{base_url}/service/panel/authentication/v1.0/company/{COMPANY}/oauth/token");
     let response = http
         .post(url)
@@ -157,13 +177,24 @@ pub async fn sanity_check(context: &LoadContext) -> BenchResult<()> {
     let probe = context.customers / 2;
     let total = |body: &Value| body.pointer("/page/item_total").and_then(Value::as_u64);
     let all = fetch_json(context.list(None)).await?;
-    if total(&all) != Some(context.customers) || all["items"].as_array().map(Vec::len) != Some(10.min(context.customers as usize)) {
-        return Err(format!("unfiltered list: expected item_total {} and a full page, got {}", context.customers, all["page"]).into());
+    if total(&all) != Some(context.customers)
+        || all["items"].as_array().map(Vec::len) != Some(10.min(context.customers as usize))
+    {
+        return Err(format!(
+            "unfiltered list: expected item_total {} and a full page, got {}",
+            context.customers, all["page"]
+        )
+        .into());
     }
-    for q in [json!({ "emails.email": email_of(probe) }), json!({ "phoneNumbers.phone": phone_of(probe) })] {
+    for q in [
+        json!({ "emails.email": email_of(probe) }),
+        json!({ "phoneNumbers.phone": phone_of(probe) }),
+    ] {
         let body = fetch_json(context.list(Some(q.clone()))).await?;
         if total(&body) != Some(1) {
-            return Err(format!("list with q={q}: expected 1 customer, got {}", body["page"]).into());
+            return Err(
+                format!("list with q={q}: expected 1 customer, got {}", body["page"]).into(),
+            );
         }
     }
     let prefix = json!({ "emails.email": { "$regex": "^user1", "$options": "i" } });
@@ -211,7 +242,13 @@ struct WorkerLog {
 }
 
 /// Sends requests of `scenario` from one worker until `next` reaches `total`.
-async fn worker(context: Arc<LoadContext>, scenario: Scenario, next: Arc<AtomicU64>, total: u64, seed: u64) -> WorkerLog {
+async fn worker(
+    context: Arc<LoadContext>,
+    scenario: Scenario,
+    next: Arc<AtomicU64>,
+    total: u64,
+    seed: u64,
+) -> WorkerLog {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut log = WorkerLog::default();
     while next.fetch_add(1, Ordering::Relaxed) < total {
@@ -222,7 +259,10 @@ async fn worker(context: Arc<LoadContext>, scenario: Scenario, next: Arc<AtomicU
                 let status = response.status();
                 match response.bytes().await {
                     Ok(_) if status.is_success() => Ok(()),
-                    Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]))),
+                    Ok(body) => Err(format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&body[..body.len().min(300)])
+                    )),
                     Err(error) => Err(error.to_string()),
                 }
             }
@@ -239,11 +279,25 @@ async fn worker(context: Arc<LoadContext>, scenario: Scenario, next: Arc<AtomicU
 
 /// Runs `total` requests of `scenario` over `concurrency` workers; returns the merged logs
 /// and the wall-clock time.
-async fn drive(context: &Arc<LoadContext>, scenario: Scenario, total: u64, concurrency: u64, seed: u64) -> BenchResult<(WorkerLog, Duration)> {
+async fn drive(
+    context: &Arc<LoadContext>,
+    scenario: Scenario,
+    total: u64,
+    concurrency: u64,
+    seed: u64,
+) -> BenchResult<(WorkerLog, Duration)> {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let handles: Vec<_> = (0..concurrency)
-        .map(|index| tokio::spawn(worker(context.clone(), scenario, next.clone(), total, seed.wrapping_mul(1000) + index)))
+        .map(|index| {
+            tokio::spawn(worker(
+                context.clone(),
+                scenario,
+                next.clone(),
+                total,
+                seed.wrapping_mul(1000) + index,
+            ))
+        })
         .collect();
     let mut merged = WorkerLog::default();
     for handle in handles {
@@ -257,22 +311,28 @@ async fn drive(context: &Arc<LoadContext>, scenario: Scenario, total: u64, concu
     Ok((merged, started.elapsed()))
 }
 
-/// Warms up, then times `requests` requests of `scenario`.
-pub async fn run_scenario(
-    context: &Arc<LoadContext>,
-    scenario: Scenario,
-    backend: &'static str,
-    requests: u64,
-    concurrency: u64,
-    warmup: u64,
-) -> BenchResult<ScenarioResult> {
+/// Warms up, then times up to `plan.requests` requests of `scenario`.
+pub async fn run_scenario(context: &Arc<LoadContext>, scenario: Scenario, backend: &'static str, plan: &Plan) -> BenchResult<ScenarioResult> {
     let seed = scenario as u64 + 1;
-    if warmup > 0 {
-        drive(context, scenario, warmup, concurrency, seed + 100).await?;
+    if plan.warmup > 0 {
+        drive(context, scenario, plan.warmup, plan, seed + 100).await?;
     }
-    let (mut log, elapsed) = drive(context, scenario, requests, concurrency, seed).await?;
+    let (mut log, elapsed) = drive(context, scenario, plan.requests, plan, seed).await?;
+    let requests = u64::try_from(log.latencies.len())?;
+    if requests < plan.requests {
+        eprintln!(
+            "patron-bench: {} on {backend}: time limit of {} s reached after {requests} of {} requests",
+            scenario.name(),
+            plan.time_limit.as_secs(),
+            plan.requests
+        );
+    }
     if let Some(error) = &log.first_error {
-        eprintln!("patron-bench: {} on {backend}: {} errors, first: {error}", scenario.name(), log.errors);
+        eprintln!(
+            "patron-bench: {} on {backend}: {} errors, first: {error}",
+            scenario.name(),
+            log.errors
+        );
     }
     log.latencies.sort_unstable();
     Ok(ScenarioResult {
@@ -321,7 +381,12 @@ pub fn row(result: &ScenarioResult) -> String {
 pub fn table(results: &[ScenarioResult]) -> String {
     let mut lines = vec![HEADER.to_owned()];
     for scenario in Scenario::ALL {
-        lines.extend(results.iter().filter(|result| result.scenario == scenario).map(row));
+        lines.extend(
+            results
+                .iter()
+                .filter(|result| result.scenario == scenario)
+                .map(row),
+        );
     }
     lines.join("\n")
 }

@@ -30,7 +30,10 @@ pub type BenchResult<T> = Result<T, BenchError>;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(name = "patron-bench", about = "Seeds customers and measures Patron's platform API over HTTP.")]
+#[command(
+    name = "patron-bench",
+    about = "Seeds customers and measures Patron's platform API over HTTP."
+)]
 pub struct Args {
     /// Customers to seed into each fresh database.
     #[arg(long, default_value_t = 1_000_000)]
@@ -48,6 +51,10 @@ pub struct Args {
     /// Concurrent client workers.
     #[arg(long, default_value_t = 8)]
     pub concurrency: u64,
+    /// Stop a scenario's timed phase after this many seconds even if fewer than
+    /// `--requests` were sent (the table shows how many were).
+    #[arg(long, default_value_t = 120)]
+    pub max_scenario_secs: u64,
     /// Untimed warm-up requests per scenario (opens connections, warms caches).
     #[arg(long, default_value_t = 50)]
     pub warmup: u64,
@@ -111,7 +118,11 @@ async fn run(args: Args) -> BenchResult<()> {
     let mut results = Vec::new();
     for backend in backends {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
-        say(&format!("\n== {} ({}) ==", database.name(), database.display_location()));
+        say(&format!(
+            "\n== {} ({}) ==",
+            database.name(),
+            database.display_location()
+        ));
         let outcome = bench_backend(&args, &patron, &database).await;
         if args.keep {
             say(&format!("kept database: {}", database.display_location()));
@@ -130,19 +141,32 @@ async fn run(args: Args) -> BenchResult<()> {
 }
 
 /// Seeds one fresh database, serves it, and runs every scenario against it.
-async fn bench_backend(args: &Args, patron: &PatronBin, database: &BenchDatabase) -> BenchResult<Vec<ScenarioResult>> {
+async fn bench_backend(
+    args: &Args,
+    patron: &PatronBin,
+    database: &BenchDatabase,
+) -> BenchResult<Vec<ScenarioResult>> {
     let url = database.url();
     patron.migrate(url)?;
     let app = patron.create_app(url)?;
     let client = patron.create_client(url)?;
-    say(&format!("application {} and client {} created", app.application_id, client.client_id));
+    say(&format!(
+        "application {} and client {} created",
+        app.application_id, client.client_id
+    ));
 
     let started = Instant::now();
     seed::seed(url, &app.application_id, args.customers, args.batch).await?;
-    say(&format!("seeded in {:.1} s", started.elapsed().as_secs_f64()));
+    say(&format!(
+        "seeded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     let started = Instant::now();
     match database.analyze()? {
-        true => say(&format!("ANALYZE done in {:.1} s", started.elapsed().as_secs_f64())),
+        true => say(&format!(
+            "ANALYZE done in {:.1} s",
+            started.elapsed().as_secs_f64()
+        )),
         false => say("ANALYZE skipped: the sqlite3 CLI is not installed"),
     }
 
@@ -165,11 +189,31 @@ async fn measure(
         .pool_max_idle_per_host(usize::try_from(args.concurrency).unwrap_or(usize::MAX))
         .build()?;
     let token = load::access_token(&http, &server.base_url, client).await?;
-    let context = LoadContext::new(http, &server.base_url, application_id, &token, args.customers);
+    let context = LoadContext::new(
+        http,
+        &server.base_url,
+        application_id,
+        &token,
+        args.customers,
+    );
     load::sanity_check(&context).await?;
+    let plan = load::Plan {
+        requests: args.requests,
+        concurrency: args.concurrency,
+        warmup: args.warmup,
+        time_limit: std::time::Duration::from_secs(args.max_scenario_secs),
+    };
     let mut results = Vec::new();
     for scenario in Scenario::ALL {
-        let result = load::run_scenario(&context, scenario, database.name(), args.requests, args.concurrency, args.warmup).await?;
+        let result = load::run_scenario(
+            &context,
+            scenario,
+            database.name(),
+            args.requests,
+            args.concurrency,
+            args.warmup,
+        )
+        .await?;
         say(&load::row(&result));
         results.push(result);
     }

@@ -24,7 +24,11 @@ pub fn phone_of(index: u64) -> String {
 }
 
 /// Builds the customer with index `index` of `application_id`.
-pub fn customer(application_id: &ObjectId, index: u64, now: chrono::DateTime<Utc>) -> BenchResult<NewCustomer> {
+pub fn customer(
+    application_id: &ObjectId,
+    index: u64,
+    now: chrono::DateTime<Utc>,
+) -> BenchResult<NewCustomer> {
     let email = Email::parse("email", &email_of(index))?;
     let phone = Phone::parse("phone", &phone_of(index), None, Region::INDIA)?;
     let profile = Profile {
@@ -62,7 +66,10 @@ pub async fn seed(url: &str, application_id: &str, count: u64, batch: usize) -> 
         for i in index..end {
             customers.push(customer(&application_id, i, now)?);
         }
-        stores.customers.import_customers(&customers, &actor).await?;
+        stores
+            .customers
+            .import_customers(&customers, &actor)
+            .await?;
         index = end;
         if index >= next_report || index == count {
             let seconds = started.elapsed().as_secs_f64();

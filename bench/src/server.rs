@@ -12,8 +12,11 @@ use crate::BenchResult;
 
 /// Environment given to every `patron` process: quiet logs, and access tokens that outlive
 /// a long benchmark.
-const PATRON_ENV: [(&str, &str); 3] =
-    [("PATRON_LOG", "warn"), ("RUST_LOG", "warn"), ("PATRON_ACCESS_TOKEN_TTL_SECS", "86400")];
+const PATRON_ENV: [(&str, &str); 3] = [
+    ("PATRON_LOG", "warn"),
+    ("RUST_LOG", "warn"),
+    ("PATRON_ACCESS_TOKEN_TTL_SECS", "86400"),
+];
 
 /// The company every benchmark application and client belongs to.
 pub const COMPANY: &str = "559";
@@ -64,7 +67,11 @@ impl PatronBin {
     /// A `patron` command on database `url`.
     fn command(&self, url: &str) -> Command {
         let mut command = Command::new(&self.path);
-        command.arg("--database").arg(url).envs(PATRON_ENV).env_remove("PATRON_DATABASE_URL");
+        command
+            .arg("--database")
+            .arg(url)
+            .envs(PATRON_ENV)
+            .env_remove("PATRON_DATABASE_URL");
         command
     }
 
@@ -72,7 +79,12 @@ impl PatronBin {
     fn run(&self, url: &str, args: &[&str]) -> BenchResult<String> {
         let output = self.command(url).args(args).stdin(Stdio::null()).output()?;
         if !output.status.success() {
-            return Err(format!("patron {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()).into());
+            return Err(format!(
+                "patron {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+            .into());
         }
         Ok(String::from_utf8(output.stdout)?)
     }
@@ -84,17 +96,44 @@ impl PatronBin {
 
     /// `patron app create` for company 559.
     pub fn create_app(&self, url: &str) -> BenchResult<CreatedApp> {
-        let out = self.run(url, &["app", "create", "--company", COMPANY, "--name", "Bench", "--json"])?;
+        let out = self.run(
+            url,
+            &[
+                "app",
+                "create",
+                "--company",
+                COMPANY,
+                "--name",
+                "Bench",
+                "--json",
+            ],
+        )?;
         let json: Value = serde_json::from_str(out.trim())?;
-        Ok(CreatedApp { application_id: string_field(&json, "application_id")? })
+        Ok(CreatedApp {
+            application_id: string_field(&json, "application_id")?,
+        })
     }
 
     /// `patron client create` with customer read and write scopes.
     pub fn create_client(&self, url: &str) -> BenchResult<CreatedClient> {
         let scopes = "application/customers/read,application/customers/write";
-        let out = self.run(url, &["client", "create", "--company", COMPANY, "--scopes", scopes, "--json"])?;
+        let out = self.run(
+            url,
+            &[
+                "client",
+                "create",
+                "--company",
+                COMPANY,
+                "--scopes",
+                scopes,
+                "--json",
+            ],
+        )?;
         let json: Value = serde_json::from_str(out.trim())?;
-        Ok(CreatedClient { client_id: string_field(&json, "client_id")?, client_secret: string_field(&json, "client_secret")? })
+        Ok(CreatedClient {
+            client_id: string_field(&json, "client_id")?,
+            client_secret: string_field(&json, "client_secret")?,
+        })
     }
 }
 
@@ -142,7 +181,9 @@ impl Server {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("patron serve did not start (printed {:?})", line.trim()).into());
+                return Err(
+                    format!("patron serve did not start (printed {:?})", line.trim()).into(),
+                );
             }
         };
         Ok(Self { child, base_url })
@@ -151,7 +192,10 @@ impl Server {
     /// Sends SIGTERM, waits up to 10 s for a graceful exit, then kills.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
-        let signalled = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|status| status.success());
+        let signalled = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|status| status.success());
         if signalled {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {

@@ -127,18 +127,34 @@ impl NewCustomer {
         now: DateTime<Utc>,
     ) -> Result<Self, DomainError> {
         if email.is_none() && phone.is_none() {
-            return Err(DomainError::invalid("phone_number", "phone_number or email is required"));
+            return Err(DomainError::invalid(
+                "phone_number",
+                "phone_number or email is required",
+            ));
         }
         let (username, username_generated) = match username {
             Some(name) => (validate_username(&name)?, false),
-            None => (generated_username(email.as_ref(), phone.as_ref(), &application_id, suffix), true),
+            None => (
+                generated_username(email.as_ref(), phone.as_ref(), &application_id, suffix),
+                true,
+            ),
         };
         let emails = email
-            .map(|email| EmailEntry { email, primary: true, verified: false, active: true })
+            .map(|email| EmailEntry {
+                email,
+                primary: true,
+                verified: false,
+                active: true,
+            })
             .into_iter()
             .collect();
         let phones = phone
-            .map(|phone| PhoneEntry { phone, primary: true, verified: false, active: true })
+            .map(|phone| PhoneEntry {
+                phone,
+                primary: true,
+                verified: false,
+                active: true,
+            })
             .into_iter()
             .collect();
         Ok(Self {
@@ -158,8 +174,12 @@ impl NewCustomer {
     /// Marks every contact verified or not: an administrator creating a customer vouches for
     /// its contacts unless told otherwise, while a self-registration starts unverified.
     pub fn with_verified_contacts(mut self, verified: bool) -> Self {
-        self.emails.iter_mut().for_each(|entry| entry.verified = verified);
-        self.phones.iter_mut().for_each(|entry| entry.verified = verified);
+        self.emails
+            .iter_mut()
+            .for_each(|entry| entry.verified = verified);
+        self.phones
+            .iter_mut()
+            .for_each(|entry| entry.verified = verified);
         self
     }
 }
@@ -193,18 +213,33 @@ impl CustomerChanges {
         let mut profile = current.profile.clone();
         self.apply_to(&mut profile);
         profile == current.profile
-            && self.emails.as_ref().is_none_or(|emails| *emails == current.emails)
-            && self.phones.as_ref().is_none_or(|phones| *phones == current.phones)
+            && self
+                .emails
+                .as_ref()
+                .is_none_or(|emails| *emails == current.emails)
+            && self
+                .phones
+                .as_ref()
+                .is_none_or(|phones| *phones == current.phones)
     }
 
     /// Refuses changes that would leave `current` with neither an email nor a phone number.
     pub fn check_leaves_a_contact(&self, current: &Customer) -> Result<(), DomainError> {
-        let emails_left = self.emails.as_ref().map_or(!current.emails.is_empty(), |emails| !emails.is_empty());
-        let phones_left = self.phones.as_ref().map_or(!current.phones.is_empty(), |phones| !phones.is_empty());
+        let emails_left = self
+            .emails
+            .as_ref()
+            .map_or(!current.emails.is_empty(), |emails| !emails.is_empty());
+        let phones_left = self
+            .phones
+            .as_ref()
+            .map_or(!current.phones.is_empty(), |phones| !phones.is_empty());
         if emails_left || phones_left {
             Ok(())
         } else {
-            Err(DomainError::invalid("emails", "a customer must keep at least one email or phone number"))
+            Err(DomainError::invalid(
+                "emails",
+                "a customer must keep at least one email or phone number",
+            ))
         }
     }
 
@@ -231,10 +266,16 @@ impl CustomerChanges {
 pub fn validate_text(field: &str, value: &str) -> Result<String, DomainError> {
     let value = value.trim();
     if value.chars().count() > MAX_TEXT {
-        return Err(DomainError::invalid(field, format!("must be at most {MAX_TEXT} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {MAX_TEXT} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -243,7 +284,10 @@ pub fn validate_text(field: &str, value: &str) -> Result<String, DomainError> {
 pub fn validate_meta(meta: &Map<String, Value>) -> Result<(), DomainError> {
     let size = serde_json::to_string(meta).map_or(usize::MAX, |text| text.len());
     if size > MAX_META_BYTES {
-        return Err(DomainError::invalid("meta", format!("must serialise to at most {MAX_META_BYTES} bytes")));
+        return Err(DomainError::invalid(
+            "meta",
+            format!("must serialise to at most {MAX_META_BYTES} bytes"),
+        ));
     }
     Ok(())
 }
@@ -252,7 +296,9 @@ pub fn validate_meta(meta: &Map<String, Value>) -> Result<(), DomainError> {
 pub fn validate_username(value: &str) -> Result<String, DomainError> {
     let value = value.trim();
     let ok = (3..=100).contains(&value.chars().count())
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "_.-@+".contains(c));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-@+".contains(c));
     if ok {
         Ok(value.to_owned())
     } else {
@@ -320,18 +366,33 @@ impl Contact for PhoneEntry {
 /// Normalises a replacement contact list: no duplicates and at most one primary (400
 /// otherwise); when none is marked primary the first one becomes primary; the primary
 /// entry is moved to the front.
-pub fn normalise_contacts<T: Contact>(field: &str, mut entries: Vec<T>) -> Result<Vec<T>, DomainError> {
+pub fn normalise_contacts<T: Contact>(
+    field: &str,
+    mut entries: Vec<T>,
+) -> Result<Vec<T>, DomainError> {
     if entries.len() > MAX_CONTACTS {
-        return Err(DomainError::invalid(field, format!("at most {MAX_CONTACTS} entries are allowed")));
+        return Err(DomainError::invalid(
+            field,
+            format!("at most {MAX_CONTACTS} entries are allowed"),
+        ));
     }
     for (index, entry) in entries.iter().enumerate() {
-        if entries[..index].iter().any(|earlier| earlier.key() == entry.key()) {
-            return Err(DomainError::invalid(format!("{field}[{index}]"), "is listed twice"));
+        if entries[..index]
+            .iter()
+            .any(|earlier| earlier.key() == entry.key())
+        {
+            return Err(DomainError::invalid(
+                format!("{field}[{index}]"),
+                "is listed twice",
+            ));
         }
     }
     let primaries = entries.iter().filter(|entry| entry.is_primary()).count();
     if primaries > 1 {
-        return Err(DomainError::invalid(field, "at most one entry may be primary"));
+        return Err(DomainError::invalid(
+            field,
+            "at most one entry may be primary",
+        ));
     }
     let primary_index = entries.iter().position(Contact::is_primary).unwrap_or(0);
     if let Some(first) = entries.get_mut(primary_index) {
@@ -349,7 +410,12 @@ mod tests {
     use chrono::TimeZone;
 
     fn email(value: &str, primary: bool) -> EmailEntry {
-        EmailEntry { email: Email::parse("email", value).unwrap(), primary, verified: false, active: true }
+        EmailEntry {
+            email: Email::parse("email", value).unwrap(),
+            primary,
+            verified: false,
+            active: true,
+        }
     }
 
     fn app() -> ObjectId {
@@ -358,13 +424,28 @@ mod tests {
 
     #[test]
     fn contacts_keep_one_primary_first() {
-        let list = normalise_contacts("emails", vec![email("a@x.io", false), email("b@x.io", true)]).unwrap();
+        let list = normalise_contacts(
+            "emails",
+            vec![email("a@x.io", false), email("b@x.io", true)],
+        )
+        .unwrap();
         assert_eq!(list[0].email.as_str(), "b@x.io");
         assert!(list[0].primary && !list[1].primary);
-        let promoted = normalise_contacts("emails", vec![email("a@x.io", false), email("b@x.io", false)]).unwrap();
+        let promoted = normalise_contacts(
+            "emails",
+            vec![email("a@x.io", false), email("b@x.io", false)],
+        )
+        .unwrap();
         assert!(promoted[0].primary);
-        assert!(normalise_contacts("emails", vec![email("a@x.io", true), email("b@x.io", true)]).is_err());
-        let twice = normalise_contacts("emails", vec![email("a@x.io", false), email("A@x.io", false)]).unwrap_err();
+        assert!(
+            normalise_contacts("emails", vec![email("a@x.io", true), email("b@x.io", true)])
+                .is_err()
+        );
+        let twice = normalise_contacts(
+            "emails",
+            vec![email("a@x.io", false), email("A@x.io", false)],
+        )
+        .unwrap_err();
         assert!(twice.to_string().contains("emails[1]"));
     }
 
@@ -374,11 +455,32 @@ mod tests {
         let none = NewCustomer::new(app(), None, Profile::default(), None, None, 1, now);
         assert!(none.is_err());
         let phone = Phone::parse("phone_number", "9876543210", None, Region::INDIA).unwrap();
-        let created = NewCustomer::new(app(), None, Profile::default(), Some(Email::parse("email", "Asha@Example.com").unwrap()), Some(phone), 10001, now).unwrap();
-        assert_eq!(created.username, "asha_example_com_10001_000000000000000000000001");
+        let created = NewCustomer::new(
+            app(),
+            None,
+            Profile::default(),
+            Some(Email::parse("email", "Asha@Example.com").unwrap()),
+            Some(phone),
+            10001,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            created.username,
+            "asha_example_com_10001_000000000000000000000001"
+        );
         assert!(created.username_generated);
         assert!(created.emails[0].primary && created.phones[0].primary);
-        assert!(NewCustomer::new(app(), Some("a b".into()), Profile::default(), None, created.phones.first().map(|p| p.phone.clone()), 1, now).is_err());
+        assert!(NewCustomer::new(
+            app(),
+            Some("a b".into()),
+            Profile::default(),
+            None,
+            created.phones.first().map(|p| p.phone.clone()),
+            1,
+            now
+        )
+        .is_err());
     }
 
     #[test]
@@ -396,7 +498,10 @@ mod tests {
         let new = NewCustomer::new(
             app(),
             None,
-            Profile { first_name: Some("A".into()), ..Profile::default() },
+            Profile {
+                first_name: Some("A".into()),
+                ..Profile::default()
+            },
             email_address.map(|e| Email::parse("email", e).unwrap()),
             national.map(|p| Phone::parse("phone", p, None, Region::INDIA).unwrap()),
             1,
@@ -423,16 +528,32 @@ mod tests {
     fn noop_changes_are_detected() {
         let current = stored(Some("a@x.io"), None);
         assert!(CustomerChanges::default().is_noop_for(&current));
-        assert!(CustomerChanges { first_name: Some("A".into()), emails: Some(current.emails.clone()), ..CustomerChanges::default() }.is_noop_for(&current));
-        assert!(!CustomerChanges { first_name: Some("B".into()), ..CustomerChanges::default() }.is_noop_for(&current));
+        assert!(CustomerChanges {
+            first_name: Some("A".into()),
+            emails: Some(current.emails.clone()),
+            ..CustomerChanges::default()
+        }
+        .is_noop_for(&current));
+        assert!(!CustomerChanges {
+            first_name: Some("B".into()),
+            ..CustomerChanges::default()
+        }
+        .is_noop_for(&current));
     }
 
     #[test]
     fn a_customer_keeps_one_contact() {
         let current = stored(Some("a@x.io"), Some("9876543210"));
-        let drop_emails = CustomerChanges { emails: Some(vec![]), ..CustomerChanges::default() };
+        let drop_emails = CustomerChanges {
+            emails: Some(vec![]),
+            ..CustomerChanges::default()
+        };
         assert!(drop_emails.check_leaves_a_contact(&current).is_ok());
-        let drop_both = CustomerChanges { emails: Some(vec![]), phones: Some(vec![]), ..CustomerChanges::default() };
+        let drop_both = CustomerChanges {
+            emails: Some(vec![]),
+            phones: Some(vec![]),
+            ..CustomerChanges::default()
+        };
         assert!(drop_both.check_leaves_a_contact(&current).is_err());
         let email_only = stored(Some("a@x.io"), None);
         assert!(drop_emails.check_leaves_a_contact(&email_only).is_err());
@@ -441,16 +562,32 @@ mod tests {
     #[test]
     fn admin_created_contacts_can_be_verified() {
         let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
-        let new = NewCustomer::new(app(), None, Profile::default(), Some(Email::parse("email", "a@x.io").unwrap()), None, 1, now)
-            .unwrap()
-            .with_verified_contacts(true);
+        let new = NewCustomer::new(
+            app(),
+            None,
+            Profile::default(),
+            Some(Email::parse("email", "a@x.io").unwrap()),
+            None,
+            1,
+            now,
+        )
+        .unwrap()
+        .with_verified_contacts(true);
         assert!(new.emails[0].verified);
     }
 
     #[test]
     fn changes_apply_only_given_fields() {
-        let mut profile = Profile { first_name: Some("A".into()), last_name: Some("B".into()), ..Profile::default() };
-        CustomerChanges { first_name: Some("C".into()), ..CustomerChanges::default() }.apply_to(&mut profile);
+        let mut profile = Profile {
+            first_name: Some("A".into()),
+            last_name: Some("B".into()),
+            ..Profile::default()
+        };
+        CustomerChanges {
+            first_name: Some("C".into()),
+            ..CustomerChanges::default()
+        }
+        .apply_to(&mut profile);
         assert_eq!(profile.first_name.as_deref(), Some("C"));
         assert_eq!(profile.last_name.as_deref(), Some("B"));
     }

@@ -18,7 +18,12 @@ impl Email {
     /// Validates and canonicalises `input`; `field` names it in the error.
     pub fn parse(field: &str, input: &str) -> Result<Self, DomainError> {
         let value = input.trim().to_lowercase();
-        let fail = |why: &str| Err(DomainError::invalid(field, format!("{why}: '{}'", input.trim())));
+        let fail = |why: &str| {
+            Err(DomainError::invalid(
+                field,
+                format!("{why}: '{}'", input.trim()),
+            ))
+        };
         if value.is_empty() || value.len() > MAX_LEN {
             return fail("is not a valid email address");
         }
@@ -87,8 +92,22 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@exa_mple.com", "a..b@example.com", ".a@example.com", "a@-x.com"] {
-            assert!(Email::parse("email", bad).is_err(), "{bad} should be rejected");
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@exa_mple.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a@-x.com",
+        ] {
+            assert!(
+                Email::parse("email", bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 

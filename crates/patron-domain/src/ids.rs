@@ -37,7 +37,10 @@ impl ObjectId {
         if value.len() == 24 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
             Ok(Self(value.to_ascii_lowercase()))
         } else {
-            Err(DomainError::invalid(field, "must be a 24-character hexadecimal id"))
+            Err(DomainError::invalid(
+                field,
+                "must be a 24-character hexadecimal id",
+            ))
         }
     }
 
@@ -69,7 +72,10 @@ impl CompanyId {
         if !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(value.to_owned()))
         } else {
-            Err(DomainError::invalid("company_id", "must be a numeric company id"))
+            Err(DomainError::invalid(
+                "company_id",
+                "must be a numeric company id",
+            ))
         }
     }
 
@@ -117,7 +123,9 @@ mod tests {
         assert!(ObjectId::parse("id", "abc").is_err());
         assert!(ObjectId::parse("id", "zzzzzzzzzzzzzzzzzzzzzzzz").is_err());
         assert_eq!(
-            ObjectId::parse("id", "65A0C1E2F1D2C3B4A5968778").unwrap().as_str(),
+            ObjectId::parse("id", "65A0C1E2F1D2C3B4A5968778")
+                .unwrap()
+                .as_str(),
             "65a0c1e2f1d2c3b4a5968778"
         );
         assert!(CompanyId::parse("559").is_ok());

@@ -57,7 +57,12 @@ impl PageRequest {
     }
 }
 
-fn parse_positive(field: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, DomainError> {
+fn parse_positive(
+    field: &str,
+    raw: Option<&str>,
+    default: u32,
+    max: u32,
+) -> Result<u32, DomainError> {
     let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else {
         return Ok(default);
     };
@@ -67,7 +72,10 @@ fn parse_positive(field: &str, raw: Option<&str>, default: u32, max: u32) -> Res
             field,
             format!("must be between 1 and {max}, got {raw}"),
         )),
-        _ => Err(DomainError::invalid(field, format!("must be a positive integer, got '{raw}'"))),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("must be a positive integer, got '{raw}'"),
+        )),
     }
 }
 
@@ -90,7 +98,10 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest::default());
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap(),
+            PageRequest::default()
+        );
         let page = PageRequest::parse(Some("3"), Some("20")).unwrap();
         assert_eq!(page.offset(), 40);
         assert!(PageRequest::parse(Some("0"), None).is_err());

@@ -57,14 +57,18 @@ impl Phone {
         region: Region,
     ) -> Result<Self, DomainError> {
         let trimmed = input.trim();
-        let invalid = || DomainError::invalid(field, format!("is not a valid phone number: '{trimmed}'"));
+        let invalid =
+            || DomainError::invalid(field, format!("is not a valid phone number: '{trimmed}'"));
         if trimmed.is_empty() || trimmed.len() > MAX_INPUT {
             return Err(invalid());
         }
         let text = match country_code {
             Some(code) if !trimmed.starts_with('+') => {
                 let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-                let national = digits.strip_prefix(&code.to_string()).filter(|rest| rest.len() >= 6).unwrap_or(&digits);
+                let national = digits
+                    .strip_prefix(&code.to_string())
+                    .filter(|rest| rest.len() >= 6)
+                    .unwrap_or(&digits);
                 format!("+{code}{national}")
             }
             _ => trimmed.to_owned(),
@@ -115,7 +119,13 @@ mod tests {
 
     #[test]
     fn accepts_the_three_indian_spellings() {
-        for input in ["+91 98765 43210", "919876543210", "9876543210", "+919876543210", "098765 43210"] {
+        for input in [
+            "+91 98765 43210",
+            "919876543210",
+            "9876543210",
+            "+919876543210",
+            "098765 43210",
+        ] {
             let phone = india(input).unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(phone.country_code(), 91, "{input}");
             assert_eq!(phone.national(), "9876543210", "{input}");
@@ -140,7 +150,14 @@ mod tests {
 
     #[test]
     fn rejects_invalid_numbers() {
-        for bad in ["", "12", "abcdefghij", "+91 12345", "99999999999999999999", "+999 1234567"] {
+        for bad in [
+            "",
+            "12",
+            "abcdefghij",
+            "+91 12345",
+            "99999999999999999999",
+            "+999 1234567",
+        ] {
             assert!(india(bad).is_err(), "{bad} should be rejected");
         }
         assert!(Region::parse("XX").is_err());

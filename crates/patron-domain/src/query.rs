@@ -146,7 +146,9 @@ impl CustomerFilter {
     /// shows only customers that are not archived.
     pub fn mentions(&self, flag: FlagField) -> bool {
         match self {
-            CustomerFilter::All(inner) | CustomerFilter::Any(inner) => inner.iter().any(|f| f.mentions(flag)),
+            CustomerFilter::All(inner) | CustomerFilter::Any(inner) => {
+                inner.iter().any(|f| f.mentions(flag))
+            }
             CustomerFilter::Flag { field, .. } => *field == flag,
             CustomerFilter::Text { .. } | CustomerFilter::Time { .. } => false,
         }
@@ -165,11 +167,15 @@ pub fn parse_query(q: &str, region: Region) -> Result<Option<CustomerFilter>, Do
     if !q.starts_with('{') {
         return plain_text(q, region).map(Some);
     }
-    let document: Value = serde_json::from_str(q).map_err(|e| invalid(format!("q is not valid JSON: {e}")))?;
+    let document: Value =
+        serde_json::from_str(q).map_err(|e| invalid(format!("q is not valid JSON: {e}")))?;
     let Value::Object(document) = document else {
         return Err(invalid("q must be a JSON object".to_owned()));
     };
-    let mut parser = Parser { region, conditions: 0 };
+    let mut parser = Parser {
+        region,
+        conditions: 0,
+    };
     parser.document(&document, 1).map(Some)
 }
 
@@ -180,19 +186,31 @@ fn invalid(message: String) -> DomainError {
 /// Plain text: a prefix of an email address, or of a phone number.
 fn plain_text(text: &str, region: Region) -> Result<CustomerFilter, DomainError> {
     if text.chars().count() > MAX_VALUE_CHARS {
-        return Err(invalid(format!("q is longer than {MAX_VALUE_CHARS} characters")));
+        return Err(invalid(format!(
+            "q is longer than {MAX_VALUE_CHARS} characters"
+        )));
     }
     let mut alternatives = vec![CustomerFilter::Text {
         field: TextField::Email,
-        matcher: TextMatch::Prefix { value: text.to_lowercase(), case_insensitive: true },
+        matcher: TextMatch::Prefix {
+            value: text.to_lowercase(),
+            case_insensitive: true,
+        },
     }];
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let looks_like_phone = !digits.is_empty() && text.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    let looks_like_phone = !digits.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()".contains(c));
     if looks_like_phone {
-        let national = Phone::parse("q", text, None, region).map_or(digits, |phone| phone.national().to_owned());
+        let national = Phone::parse("q", text, None, region)
+            .map_or(digits, |phone| phone.national().to_owned());
         alternatives.push(CustomerFilter::Text {
             field: TextField::Phone,
-            matcher: TextMatch::Prefix { value: national, case_insensitive: false },
+            matcher: TextMatch::Prefix {
+                value: national,
+                case_insensitive: false,
+            },
         });
     }
     Ok(CustomerFilter::Any(alternatives))
@@ -229,9 +247,15 @@ struct Parser {
 }
 
 impl Parser {
-    fn document(&mut self, document: &Map<String, Value>, depth: usize) -> Result<CustomerFilter, DomainError> {
+    fn document(
+        &mut self,
+        document: &Map<String, Value>,
+        depth: usize,
+    ) -> Result<CustomerFilter, DomainError> {
         if depth > MAX_DEPTH {
-            return Err(invalid(format!("q is nested deeper than {MAX_DEPTH} levels")));
+            return Err(invalid(format!(
+                "q is nested deeper than {MAX_DEPTH} levels"
+            )));
         }
         if document.is_empty() {
             return Err(invalid("q contains an empty document".to_owned()));
@@ -251,9 +275,16 @@ impl Parser {
         Ok(single_or_all(parts))
     }
 
-    fn branches(&mut self, key: &str, value: &Value, depth: usize) -> Result<Vec<CustomerFilter>, DomainError> {
+    fn branches(
+        &mut self,
+        key: &str,
+        value: &Value,
+        depth: usize,
+    ) -> Result<Vec<CustomerFilter>, DomainError> {
         let Value::Array(items) = value else {
-            return Err(invalid(format!("'{key}' in q must be an array of documents")));
+            return Err(invalid(format!(
+                "'{key}' in q must be an array of documents"
+            )));
         };
         if items.is_empty() {
             return Err(invalid(format!("'{key}' in q must not be empty")));
@@ -262,13 +293,16 @@ impl Parser {
             .iter()
             .map(|item| match item {
                 Value::Object(document) => self.document(document, depth + 1),
-                _ => Err(invalid(format!("'{key}' in q must be an array of documents"))),
+                _ => Err(invalid(format!(
+                    "'{key}' in q must be an array of documents"
+                ))),
             })
             .collect()
     }
 
     fn field(&mut self, path: &str, value: &Value) -> Result<CustomerFilter, DomainError> {
-        let kind = field_kind(path).ok_or_else(|| invalid(format!("unsupported field '{path}' in q")))?;
+        let kind =
+            field_kind(path).ok_or_else(|| invalid(format!("unsupported field '{path}' in q")))?;
         match value {
             Value::Object(operators) => {
                 let mut parts = Vec::with_capacity(operators.len());
@@ -301,9 +335,15 @@ impl Parser {
     ) -> Result<CustomerFilter, DomainError> {
         self.conditions += 1;
         if self.conditions > MAX_CONDITIONS {
-            return Err(invalid(format!("q has more than {MAX_CONDITIONS} conditions")));
+            return Err(invalid(format!(
+                "q has more than {MAX_CONDITIONS} conditions"
+            )));
         }
-        let unsupported = || invalid(format!("unsupported operator '{operator}' on '{path}' in q"));
+        let unsupported = || {
+            invalid(format!(
+                "unsupported operator '{operator}' on '{path}' in q"
+            ))
+        };
         match kind {
             FieldKind::Text(field) => {
                 let matcher = match operator {
@@ -313,7 +353,9 @@ impl Parser {
                             return Err(invalid(format!("'$in' on '{path}' must be an array")));
                         };
                         if values.is_empty() || values.len() > MAX_IN_VALUES {
-                            return Err(invalid(format!("'$in' on '{path}' must hold 1 to {MAX_IN_VALUES} values")));
+                            return Err(invalid(format!(
+                                "'$in' on '{path}' must hold 1 to {MAX_IN_VALUES} values"
+                            )));
                         }
                         let values = values
                             .iter()
@@ -324,11 +366,19 @@ impl Parser {
                     "$regex" => self.regex(path, *field, operand, options)?,
                     _ => return Err(unsupported()),
                 };
-                Ok(CustomerFilter::Text { field: *field, matcher })
+                Ok(CustomerFilter::Text {
+                    field: *field,
+                    matcher,
+                })
             }
             FieldKind::Flag(field) => match (operator, operand) {
-                ("$eq", Value::Bool(value)) => Ok(CustomerFilter::Flag { field: *field, value: *value }),
-                ("$eq", _) => Err(invalid(format!("'{path}' in q must be compared with true or false"))),
+                ("$eq", Value::Bool(value)) => Ok(CustomerFilter::Flag {
+                    field: *field,
+                    value: *value,
+                }),
+                ("$eq", _) => Err(invalid(format!(
+                    "'{path}' in q must be compared with true or false"
+                ))),
                 _ => Err(unsupported()),
             },
             FieldKind::Time(field) => {
@@ -339,32 +389,58 @@ impl Parser {
                     "$lte" => Bound::AtOrBefore,
                     _ => return Err(unsupported()),
                 };
-                let at = time_value(operand)
-                    .ok_or_else(|| invalid(format!("'{operator}' on '{path}' needs an RFC 3339 date-time string")))?;
-                Ok(CustomerFilter::Time { field: *field, bound, at })
+                let at = time_value(operand).ok_or_else(|| {
+                    invalid(format!(
+                        "'{operator}' on '{path}' needs an RFC 3339 date-time string"
+                    ))
+                })?;
+                Ok(CustomerFilter::Time {
+                    field: *field,
+                    bound,
+                    at,
+                })
             }
         }
     }
 
     /// A literal compared with a text field, normalised the way that field is stored.
-    fn text_value(&self, path: &str, field: TextField, value: &Value) -> Result<String, DomainError> {
+    fn text_value(
+        &self,
+        path: &str,
+        field: TextField,
+        value: &Value,
+    ) -> Result<String, DomainError> {
         let raw = match value {
             Value::String(text) => text.clone(),
             Value::Number(number) if field == TextField::Phone => number.to_string(),
-            _ => return Err(invalid(format!("'{path}' in q must be compared with a string"))),
+            _ => {
+                return Err(invalid(format!(
+                    "'{path}' in q must be compared with a string"
+                )))
+            }
         };
         if raw.chars().count() > MAX_VALUE_CHARS {
-            return Err(invalid(format!("a value for '{path}' in q is longer than {MAX_VALUE_CHARS} characters")));
+            return Err(invalid(format!(
+                "a value for '{path}' in q is longer than {MAX_VALUE_CHARS} characters"
+            )));
         }
         Ok(match field {
             TextField::Email | TextField::Id => raw.trim().to_lowercase(),
-            TextField::Phone => Phone::parse(path, &raw, None, self.region)
-                .map_or_else(|_| raw.trim().to_owned(), |phone| phone.national().to_owned()),
+            TextField::Phone => Phone::parse(path, &raw, None, self.region).map_or_else(
+                |_| raw.trim().to_owned(),
+                |phone| phone.national().to_owned(),
+            ),
             _ => raw,
         })
     }
 
-    fn regex(&self, path: &str, field: TextField, operand: &Value, options: Option<&Value>) -> Result<TextMatch, DomainError> {
+    fn regex(
+        &self,
+        path: &str,
+        field: TextField,
+        operand: &Value,
+        options: Option<&Value>,
+    ) -> Result<TextMatch, DomainError> {
         let Value::String(pattern) = operand else {
             return Err(invalid(format!("'$regex' on '{path}' must be a string")));
         };
@@ -375,21 +451,37 @@ impl Parser {
             Some(_) => return Err(invalid(format!("'$options' on '{path}' may only be \"i\""))),
         };
         if pattern.chars().count() > MAX_VALUE_CHARS {
-            return Err(invalid(format!("'$regex' on '{path}' is longer than {MAX_VALUE_CHARS} characters")));
+            return Err(invalid(format!(
+                "'$regex' on '{path}' is longer than {MAX_VALUE_CHARS} characters"
+            )));
         }
-        let (anchored_start, anchored_end, literal) = literal_pattern(pattern)
-            .ok_or_else(|| invalid(format!("'$regex' on '{path}' may only hold literal text with optional ^ and $ anchors")))?;
+        let (anchored_start, anchored_end, literal) =
+            literal_pattern(pattern).ok_or_else(|| {
+                invalid(format!(
+                    "'$regex' on '{path}' may only hold literal text with optional ^ and $ anchors"
+                ))
+            })?;
         // Emails are stored lower-case, so they always compare without case.
         let case_insensitive = case_insensitive || field == TextField::Email;
-        let value = if case_insensitive { literal.to_lowercase() } else { literal };
+        let value = if case_insensitive {
+            literal.to_lowercase()
+        } else {
+            literal
+        };
         if value.is_empty() {
             return Err(invalid(format!("'$regex' on '{path}' must not be empty")));
         }
         Ok(match (anchored_start, anchored_end, case_insensitive) {
             (true, true, false) => TextMatch::OneOf(vec![value]),
             (true, true, true) => TextMatch::EqualsIgnoreCase(value),
-            (true, false, _) => TextMatch::Prefix { value, case_insensitive },
-            (false, _, _) => TextMatch::Contains { value, case_insensitive },
+            (true, false, _) => TextMatch::Prefix {
+                value,
+                case_insensitive,
+            },
+            (false, _, _) => TextMatch::Contains {
+                value,
+                case_insensitive,
+            },
         })
     }
 }
@@ -405,7 +497,10 @@ fn single_or_all(mut parts: Vec<CustomerFilter>) -> CustomerFilter {
 fn time_value(value: &Value) -> Option<DateTime<Utc>> {
     match value {
         Value::String(text) => parse_rfc3339(text),
-        Value::Object(wrapper) if wrapper.len() == 1 => wrapper.get("$date").and_then(Value::as_str).and_then(parse_rfc3339),
+        Value::Object(wrapper) if wrapper.len() == 1 => wrapper
+            .get("$date")
+            .and_then(Value::as_str)
+            .and_then(parse_rfc3339),
         _ => None,
     }
 }
@@ -424,7 +519,9 @@ fn literal_pattern(pattern: &str) -> Option<(bool, bool, String)> {
                 _ => return None,
             },
             '$' if chars.peek().is_none() => anchored_end = true,
-            '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' => return None,
+            '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' => {
+                return None
+            }
             other => literal.push(other),
         }
     }
@@ -455,40 +552,94 @@ mod tests {
         assert_eq!(
             parse(q).unwrap().unwrap(),
             CustomerFilter::Any(vec![
-                text(TextField::Email, TextMatch::OneOf(vec!["vinit.mav12@gofynd.com".into()])),
-                text(TextField::Phone, TextMatch::OneOf(vec!["vinit.mav12@gofynd.com".into()])),
+                text(
+                    TextField::Email,
+                    TextMatch::OneOf(vec!["vinit.mav12@gofynd.com".into()])
+                ),
+                text(
+                    TextField::Phone,
+                    TextMatch::OneOf(vec!["vinit.mav12@gofynd.com".into()])
+                ),
             ])
         );
     }
 
     #[test]
     fn phone_values_are_normalised() {
-        let filter = parse(r#"{"phone_numbers.phone": "+91 98765 43210"}"#).unwrap().unwrap();
-        assert_eq!(filter, text(TextField::Phone, TextMatch::OneOf(vec!["9876543210".into()])));
-        let numeric = parse(r#"{"phoneNumbers.phone": 919876543210}"#).unwrap().unwrap();
+        let filter = parse(r#"{"phone_numbers.phone": "+91 98765 43210"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            filter,
+            text(
+                TextField::Phone,
+                TextMatch::OneOf(vec!["9876543210".into()])
+            )
+        );
+        let numeric = parse(r#"{"phoneNumbers.phone": 919876543210}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(numeric, filter);
     }
 
     #[test]
     fn plain_text_matches_email_and_phone_prefixes() {
         let filter = parse("98765").unwrap().unwrap();
-        let CustomerFilter::Any(alternatives) = filter else { panic!("expected Any") };
+        let CustomerFilter::Any(alternatives) = filter else {
+            panic!("expected Any")
+        };
         assert_eq!(alternatives.len(), 2);
         let email_only = parse("Asha@").unwrap().unwrap();
         assert_eq!(
             email_only,
-            CustomerFilter::Any(vec![text(TextField::Email, TextMatch::Prefix { value: "asha@".into(), case_insensitive: true })])
+            CustomerFilter::Any(vec![text(
+                TextField::Email,
+                TextMatch::Prefix {
+                    value: "asha@".into(),
+                    case_insensitive: true
+                }
+            )])
         );
     }
 
     #[test]
     fn regexes_become_prefix_contains_or_equality() {
-        let prefix = parse(r#"{"emails.email": {"$regex": "^asha\\.rao", "$options": "i"}}"#).unwrap().unwrap();
-        assert_eq!(prefix, text(TextField::Email, TextMatch::Prefix { value: "asha.rao".into(), case_insensitive: true }));
-        let contains = parse(r#"{"first_name": {"$regex": "sha"}}"#).unwrap().unwrap();
-        assert_eq!(contains, text(TextField::FirstName, TextMatch::Contains { value: "sha".into(), case_insensitive: false }));
-        let exact = parse(r#"{"last_name": {"$regex": "^Rao$", "$options": "i"}}"#).unwrap().unwrap();
-        assert_eq!(exact, text(TextField::LastName, TextMatch::EqualsIgnoreCase("rao".into())));
+        let prefix = parse(r#"{"emails.email": {"$regex": "^asha\\.rao", "$options": "i"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            prefix,
+            text(
+                TextField::Email,
+                TextMatch::Prefix {
+                    value: "asha.rao".into(),
+                    case_insensitive: true
+                }
+            )
+        );
+        let contains = parse(r#"{"first_name": {"$regex": "sha"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            contains,
+            text(
+                TextField::FirstName,
+                TextMatch::Contains {
+                    value: "sha".into(),
+                    case_insensitive: false
+                }
+            )
+        );
+        let exact = parse(r#"{"last_name": {"$regex": "^Rao$", "$options": "i"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            exact,
+            text(
+                TextField::LastName,
+                TextMatch::EqualsIgnoreCase("rao".into())
+            )
+        );
         assert!(parse(r#"{"first_name": {"$regex": "a.*b"}}"#).is_err());
         assert!(parse(r#"{"first_name": {"$regex": "\\d+"}}"#).is_err());
         assert!(parse(r#"{"first_name": {"$regex": "a", "$options": "x"}}"#).is_err());
@@ -500,10 +651,15 @@ mod tests {
         let filter = parse(r#"{"created_at": {"$gte": "2024-01-01T00:00:00Z", "$lt": "2024-02-01T00:00:00.000Z"}, "active": false, "_id": {"$in": ["65A0C1E2F1D2C3B4A5968778"]}}"#)
             .unwrap()
             .unwrap();
-        let CustomerFilter::All(parts) = &filter else { panic!("expected All") };
+        let CustomerFilter::All(parts) = &filter else {
+            panic!("expected All")
+        };
         assert_eq!(parts.len(), 3);
         assert!(!filter.mentions(FlagField::Archived));
-        assert!(parse(r#"{"archive": true}"#).unwrap().unwrap().mentions(FlagField::Archived));
+        assert!(parse(r#"{"archive": true}"#)
+            .unwrap()
+            .unwrap()
+            .mentions(FlagField::Archived));
         assert!(parse(r#"{"created_at": {"$gte": "yesterday"}}"#).is_err());
         assert!(parse(r#"{"active": "yes"}"#).is_err());
         assert!(parse(r#"{"username": {"$gt": "a"}}"#).is_err());
@@ -526,7 +682,9 @@ mod tests {
     fn limits_are_enforced() {
         let deep = r#"{"$or":[{"$or":[{"$or":[{"$or":[{"$or":[{"username":"a"}]}]}]}]}]}"#;
         assert!(parse(deep).unwrap_err().to_string().contains("deeper"));
-        let many: Vec<String> = (0..40).map(|i| format!(r#"{{"username":"u{i}"}}"#)).collect();
+        let many: Vec<String> = (0..40)
+            .map(|i| format!(r#"{{"username":"u{i}"}}"#))
+            .collect();
         let wide = format!(r#"{{"$or":[{}]}}"#, many.join(","));
         assert!(parse(&wide).unwrap_err().to_string().contains("conditions"));
         assert!(parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());

@@ -19,7 +19,11 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in canonical order.
-    pub const ALL: [Scope; 3] = [Scope::CustomersRead, Scope::CustomersWrite, Scope::SettingsWrite];
+    pub const ALL: [Scope; 3] = [
+        Scope::CustomersRead,
+        Scope::CustomersWrite,
+        Scope::SettingsWrite,
+    ];
 
     /// The scope's wire name.
     pub fn as_str(&self) -> &'static str {
@@ -68,7 +72,10 @@ mod tests {
 
     #[test]
     fn parses_lists() {
-        let scopes = Scope::parse_list("application/customers/write, application/customers/read,application/customers/read").unwrap();
+        let scopes = Scope::parse_list(
+            "application/customers/write, application/customers/read,application/customers/read",
+        )
+        .unwrap();
         assert_eq!(scopes, vec![Scope::CustomersRead, Scope::CustomersWrite]);
         assert!(Scope::parse_list("application/orders/read").is_err());
         assert!(Scope::parse_list("").unwrap().is_empty());

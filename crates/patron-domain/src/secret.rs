@@ -22,7 +22,10 @@ pub fn digest(secret: &str) -> String {
 
 /// Whether `secret` hashes to `expected_digest`, compared in constant time.
 pub fn matches(secret: &str, expected_digest: &str) -> bool {
-    digest(secret).as_bytes().ct_eq(expected_digest.as_bytes()).into()
+    digest(secret)
+        .as_bytes()
+        .ct_eq(expected_digest.as_bytes())
+        .into()
 }
 
 #[cfg(test)]

@@ -54,9 +54,15 @@ pub async fn create_application(
     now: DateTime<Utc>,
 ) -> Result<CreatedApplication, AdminError> {
     let company_id = CompanyId::parse(company)?;
-    let id = id.map(|id| ObjectId::parse("id", id)).transpose()?.unwrap_or_else(|| ObjectId::generate(now));
+    let id = id
+        .map(|id| ObjectId::parse("id", id))
+        .transpose()?
+        .unwrap_or_else(|| ObjectId::generate(now));
     let name = non_empty("name", name)?;
-    let default_region = default_region.map(Region::parse).transpose()?.unwrap_or_default();
+    let default_region = default_region
+        .map(Region::parse)
+        .transpose()?
+        .unwrap_or_default();
     let token = secret::generate_secret();
     stores
         .applications
@@ -69,7 +75,11 @@ pub async fn create_application(
             created_at: now,
         })
         .await?;
-    Ok(CreatedApplication { company_id: company_id.to_string(), application_id: id.to_string(), application_token: token })
+    Ok(CreatedApplication {
+        company_id: company_id.to_string(),
+        application_id: id.to_string(),
+        application_token: token,
+    })
 }
 
 /// Registers a platform API client for `company` with `scopes` (comma-separated).
@@ -102,7 +112,10 @@ pub async fn create_client(
         client_id,
         client_secret,
         company_id: company_id.to_string(),
-        scopes: scopes.iter().map(|scope| scope.as_str().to_owned()).collect(),
+        scopes: scopes
+            .iter()
+            .map(|scope| scope.as_str().to_owned())
+            .collect(),
     })
 }
 

@@ -49,8 +49,14 @@ pub fn build_router(state: AppState) -> Router {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -58,16 +64,27 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    state.stores.health.ping().await.map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    state
+        .stores
+        .health
+        .ping()
+        .await
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
     Ok(Json(json!({ "status": "ready" })))
 }
 
 async fn no_route() -> ApiError {
-    ApiError::NoRoute { status: StatusCode::NOT_FOUND, message: "no such route".to_owned() }
+    ApiError::NoRoute {
+        status: StatusCode::NOT_FOUND,
+        message: "no such route".to_owned(),
+    }
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::NoRoute { status: StatusCode::METHOD_NOT_ALLOWED, message: "method not allowed on this route".to_owned() }
+    ApiError::NoRoute {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "method not allowed on this route".to_owned(),
+    }
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

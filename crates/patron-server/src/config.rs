@@ -79,8 +79,14 @@ impl Config {
         let mut config = match file {
             Some(path) => {
                 let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-                toml::from_str(&text).map_err(|error| ConfigError::Parse { path: shown, message: error.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: shown.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: shown,
+                    message: error.to_string(),
+                })?
             }
             None => Config::default(),
         };
@@ -91,7 +97,10 @@ impl Config {
     /// Applies `PATRON_<KEY>` overrides. Variables the service does not own (such as
     /// `PATRON_TEST_POSTGRES_URL` or `PATRON_BIN`) are left alone.
     fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
-        let get = |key: &str| env.get(&format!("{ENV_PREFIX}{key}")).map(|v| (format!("{ENV_PREFIX}{key}"), v.trim()));
+        let get = |key: &str| {
+            env.get(&format!("{ENV_PREFIX}{key}"))
+                .map(|v| (format!("{ENV_PREFIX}{key}"), v.trim()))
+        };
         if let Some((name, value)) = get("LISTEN") {
             self.listen = parse_env(&name, value)?;
         }
@@ -118,7 +127,10 @@ fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigE
 where
     T::Err: std::fmt::Display,
 {
-    value.parse().map_err(|error: T::Err| ConfigError::Env { name: name.to_owned(), message: error.to_string() })
+    value.parse().map_err(|error: T::Err| ConfigError::Env {
+        name: name.to_owned(),
+        message: error.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -130,7 +142,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("patron-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("patron.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\naccess_token_ttl_secs = 60\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\naccess_token_ttl_secs = 60\n",
+        )
+        .unwrap();
         let env = HashMap::from([("PATRON_ACCESS_TOKEN_TTL_SECS".to_owned(), "120".to_owned())]);
         let config = Config::load(Some(&file), &env).unwrap();
         assert_eq!(config.listen.port(), 9000);
@@ -144,9 +160,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("patron.toml");
         std::fs::write(&file, "listne = \"0.0.0.0:9000\"\n").unwrap();
-        let error = Config::load(Some(&file), &HashMap::new()).unwrap_err().to_string();
+        let error = Config::load(Some(&file), &HashMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("listne"), "{error}");
         let env = HashMap::from([("PATRON_LISTEN".to_owned(), "nowhere".to_owned())]);
-        assert!(Config::load(None, &env).unwrap_err().to_string().contains("PATRON_LISTEN"));
+        assert!(Config::load(None, &env)
+            .unwrap_err()
+            .to_string()
+            .contains("PATRON_LISTEN"));
     }
 }

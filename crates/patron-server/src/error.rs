@@ -85,7 +85,10 @@ pub enum ApiError {
 impl ApiError {
     /// Shorthand for a validation error.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { field: field.into(), message: message.into() }
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// Shorthand for a missing required field.
@@ -95,40 +98,111 @@ impl ApiError {
 
     /// 404 for an unknown customer.
     pub fn user_not_found(id: &str) -> Self {
-        Self::NotFound { code: "USER_NOT_FOUND", message: format!("customer {id} not found") }
+        Self::NotFound {
+            code: "USER_NOT_FOUND",
+            message: format!("customer {id} not found"),
+        }
     }
 
     fn status_code_message_meta(&self) -> (StatusCode, &'static str, String, Option<Value>) {
         match self {
-            ApiError::Validation { field, message } => {
-                (StatusCode::BAD_REQUEST, "VALIDATION_ERROR", format!("{field}: {message}"), Some(json!({ "field": field })))
+            ApiError::Validation { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                format!("{field}: {message}"),
+                Some(json!({ "field": field })),
+            ),
+            ApiError::MalformedBody(message) => (
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_BODY",
+                message.clone(),
+                None,
+            ),
+            ApiError::InvalidQuery(message) => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_QUERY",
+                message.clone(),
+                Some(json!({ "field": "q" })),
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                self.to_string(),
+                None,
+            ),
+            ApiError::Unauthenticated(message) => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                message.clone(),
+                None,
+            ),
+            ApiError::Forbidden(message) => {
+                (StatusCode::FORBIDDEN, "FORBIDDEN", message.clone(), None)
             }
-            ApiError::MalformedBody(message) => (StatusCode::BAD_REQUEST, "MALFORMED_BODY", message.clone(), None),
-            ApiError::InvalidQuery(message) => (StatusCode::BAD_REQUEST, "INVALID_QUERY", message.clone(), Some(json!({ "field": "q" }))),
-            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", self.to_string(), None),
-            ApiError::Unauthenticated(message) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message.clone(), None),
-            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, "FORBIDDEN", message.clone(), None),
-            ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone(), None),
+            ApiError::NotFound { code, message } => {
+                (StatusCode::NOT_FOUND, code, message.clone(), None)
+            }
             ApiError::NoRoute { status, message } => {
-                let code = if *status == StatusCode::METHOD_NOT_ALLOWED { "METHOD_NOT_ALLOWED" } else { "ROUTE_NOT_FOUND" };
+                let code = if *status == StatusCode::METHOD_NOT_ALLOWED {
+                    "METHOD_NOT_ALLOWED"
+                } else {
+                    "ROUTE_NOT_FOUND"
+                };
                 (*status, code, message.clone(), None)
             }
             ApiError::Conflict(conflict) => {
                 let (code, field, message) = match conflict {
-                    Conflict::Email(email) => ("EMAIL_ALREADY_EXISTS", "email", format!("email {email} already belongs to another customer")),
-                    Conflict::Phone(phone) => ("PHONE_ALREADY_EXISTS", "phone_number", format!("phone number {phone} already belongs to another customer")),
-                    Conflict::Username(name) => ("USERNAME_ALREADY_EXISTS", "username", format!("username {name} is already taken")),
+                    Conflict::Email(email) => (
+                        "EMAIL_ALREADY_EXISTS",
+                        "email",
+                        format!("email {email} already belongs to another customer"),
+                    ),
+                    Conflict::Phone(phone) => (
+                        "PHONE_ALREADY_EXISTS",
+                        "phone_number",
+                        format!("phone number {phone} already belongs to another customer"),
+                    ),
+                    Conflict::Username(name) => (
+                        "USERNAME_ALREADY_EXISTS",
+                        "username",
+                        format!("username {name} is already taken"),
+                    ),
                     Conflict::Id(id) => ("ALREADY_EXISTS", "id", format!("{id} already exists")),
                 };
-                (StatusCode::BAD_REQUEST, code, message, Some(json!({ "field": field })))
+                (
+                    StatusCode::BAD_REQUEST,
+                    code,
+                    message,
+                    Some(json!({ "field": field })),
+                )
             }
-            ApiError::UnknownUsers(ids) => {
-                (StatusCode::BAD_REQUEST, "UNKNOWN_USERS", self.to_string(), Some(json!({ "user_ids": ids })))
+            ApiError::UnknownUsers(ids) => (
+                StatusCode::BAD_REQUEST,
+                "UNKNOWN_USERS",
+                self.to_string(),
+                Some(json!({ "user_ids": ids })),
+            ),
+            ApiError::Rule { code, message } => {
+                (StatusCode::BAD_REQUEST, code, message.clone(), None)
             }
-            ApiError::Rule { code, message } => (StatusCode::BAD_REQUEST, code, message.clone(), None),
-            ApiError::OAuth { error, message } => (StatusCode::BAD_REQUEST, "OAUTH_ERROR", message.clone(), Some(json!({ "error": error }))),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "the database is not reachable".to_owned(), None),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "internal error".to_owned(), None),
+            ApiError::OAuth { error, message } => (
+                StatusCode::BAD_REQUEST,
+                "OAUTH_ERROR",
+                message.clone(),
+                Some(json!({ "error": error })),
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "the database is not reachable".to_owned(),
+                None,
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "internal error".to_owned(),
+                None,
+            ),
         }
     }
 }
@@ -171,13 +245,20 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(conflict) => ApiError::Conflict(conflict),
-            StoreError::NotFound => ApiError::NotFound { code: "NOT_FOUND", message: "not found".to_owned() },
+            StoreError::NotFound => ApiError::NotFound {
+                code: "NOT_FOUND",
+                message: "not found".to_owned(),
+            },
             StoreError::UnknownCustomers(ids) => ApiError::UnknownUsers(ids),
             StoreError::Rule(rule) => rule.into(),
-            StoreError::ArchiveState(true) => ApiError::Rule { code: "USER_ARCHIVED", message: "customer is archived".to_owned() },
-            StoreError::ArchiveState(false) => {
-                ApiError::Rule { code: "USER_NOT_ARCHIVED", message: "customer is not archived".to_owned() }
-            }
+            StoreError::ArchiveState(true) => ApiError::Rule {
+                code: "USER_ARCHIVED",
+                message: "customer is archived".to_owned(),
+            },
+            StoreError::ArchiveState(false) => ApiError::Rule {
+                code: "USER_NOT_ARCHIVED",
+                message: "customer is not archived".to_owned(),
+            },
             other if other.is_unavailable() => ApiError::Unavailable(other.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
@@ -216,10 +297,17 @@ mod tests {
 
     #[tokio::test]
     async fn store_errors_map_to_statuses() {
-        let (status, body) = body_of(StoreError::Conflict(Conflict::Email("a@b.io".into())).into()).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("EMAIL_ALREADY_EXISTS")));
+        let (status, body) =
+            body_of(StoreError::Conflict(Conflict::Email("a@b.io".into())).into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("EMAIL_ALREADY_EXISTS"))
+        );
         let (status, body) = body_of(StoreError::UnknownCustomers(vec!["x".into()]).into()).await;
-        assert_eq!((status, body["meta"]["user_ids"][0].as_str()), (StatusCode::BAD_REQUEST, Some("x")));
+        assert_eq!(
+            (status, body["meta"]["user_ids"][0].as_str()),
+            (StatusCode::BAD_REQUEST, Some("x"))
+        );
         let (status, body) = body_of(ApiError::Internal("secret detail".into())).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!body.to_string().contains("secret detail"));

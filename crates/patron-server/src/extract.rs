@@ -17,18 +17,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(request, state).await?;
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::MalformedBody("request body must be a JSON object".to_owned()));
+            return Err(ApiError::MalformedBody(
+                "request body must be a JSON object".to_owned(),
+            ));
         }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut deserializer).map(JsonBody).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if inner.is_data() && path != "." {
-                ApiError::validation(path, strip_position(&inner.to_string()))
-            } else {
-                ApiError::MalformedBody(format!("request body is not valid JSON: {inner}"))
-            }
-        })
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map(JsonBody)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                if inner.is_data() && path != "." {
+                    ApiError::validation(path, strip_position(&inner.to_string()))
+                } else {
+                    ApiError::MalformedBody(format!("request body is not valid JSON: {inner}"))
+                }
+            })
     }
 }
 
@@ -38,13 +42,15 @@ pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<B
         .extensions()
         .get::<BodyLimit>()
         .map_or(usize::MAX, |limit| limit.0);
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(limit)
-        } else {
-            ApiError::MalformedBody(format!("cannot read request body: {rejection}"))
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::MalformedBody(format!("cannot read request body: {rejection}"))
+            }
+        })
 }
 
 /// The configured body limit, recorded in request extensions for error messages.
@@ -53,7 +59,11 @@ pub struct BodyLimit(pub usize);
 
 /// serde_json appends " at line 1 column 20" to messages; clients need the field, not that.
 fn strip_position(message: &str) -> String {
-    message.split(" at line ").next().unwrap_or(message).to_owned()
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
 }
 
 /// The query string as ordered key/value pairs, keeping repeated keys (`query=a&query=b`).
@@ -63,7 +73,10 @@ pub struct QueryPairs(Vec<(String, String)>);
 impl QueryPairs {
     /// The first value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `key`, also accepting the `key[]` spelling.

@@ -20,7 +20,10 @@ use crate::error::ApiError;
 use crate::extract::body_bytes;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/service/panel/authentication/v1.0/company/{company_id}/oauth/token", post(token))
+    Router::new().route(
+        "/service/panel/authentication/v1.0/company/{company_id}/oauth/token",
+        post(token),
+    )
 }
 
 /// The form fields of a token request.
@@ -31,11 +34,16 @@ struct TokenForm {
     refresh_token: Option<String>,
 }
 
-async fn token(State(state): State<AppState>, Path(company_id): Path<String>, request: Request) -> Result<Json<Value>, ApiError> {
+async fn token(
+    State(state): State<AppState>,
+    Path(company_id): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
     let client = authenticate_client(&state, request.headers(), &company_id).await?;
     let bytes = body_bytes(request, &state).await?;
-    let form: TokenForm = serde_urlencoded::from_bytes(&bytes)
-        .map_err(|error| ApiError::MalformedBody(format!("token request must be form-encoded: {error}")))?;
+    let form: TokenForm = serde_urlencoded::from_bytes(&bytes).map_err(|error| {
+        ApiError::MalformedBody(format!("token request must be form-encoded: {error}"))
+    })?;
     let now = state.clock.now();
     let scopes = match form.grant_type.as_deref().map(str::trim) {
         Some("client_credentials") => granted_scopes(&client, form.scope.as_deref())?,
@@ -51,10 +59,20 @@ async fn token(State(state): State<AppState>, Path(company_id): Path<String>, re
                 .tokens
                 .rotate_refresh_token(&secret::digest(refresh), &client.client_id, &grants, now)
                 .await?
-                .ok_or_else(|| oauth_error("invalid_grant", "the refresh token is invalid, expired or already used"))?;
+                .ok_or_else(|| {
+                    oauth_error(
+                        "invalid_grant",
+                        "the refresh token is invalid, expired or already used",
+                    )
+                })?;
             return Ok(Json(token_response(&state, issued, &consumed.scopes)));
         }
-        Some(other) => return Err(oauth_error("unsupported_grant_type", &format!("grant_type '{other}' is not supported"))),
+        Some(other) => {
+            return Err(oauth_error(
+                "unsupported_grant_type",
+                &format!("grant_type '{other}' is not supported"),
+            ))
+        }
         None => return Err(oauth_error("invalid_request", "grant_type is required")),
     };
     let (grants, issued) = issue(&state, &client, Some(&scopes), now);
@@ -63,20 +81,32 @@ async fn token(State(state): State<AppState>, Path(company_id): Path<String>, re
 }
 
 /// Checks HTTP Basic credentials against the stored secret digest, in constant time.
-async fn authenticate_client(state: &AppState, headers: &HeaderMap, company_id: &str) -> Result<ApiClient, ApiError> {
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    company_id: &str,
+) -> Result<ApiClient, ApiError> {
     let invalid = || ApiError::Unauthenticated("invalid client credentials".to_owned());
-    let header = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()).ok_or_else(invalid)?;
+    let header = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(invalid)?;
     let (scheme, encoded) = header.split_once(' ').ok_or_else(invalid)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(invalid());
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| invalid())?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
     let (client_id, client_secret) = decoded.split_once(':').ok_or_else(invalid)?;
     let company = CompanyId::parse(company_id)?;
     let client = state.stores.clients.find_client(client_id).await?;
     // Hash even for unknown clients so both failures take the same time.
-    let expected = client.as_ref().map_or_else(|| secret::digest("unknown-client"), |c| c.secret_digest.clone());
+    let expected = client.as_ref().map_or_else(
+        || secret::digest("unknown-client"),
+        |c| c.secret_digest.clone(),
+    );
     let secret_ok = secret::matches(client_secret, &expected);
     match client {
         Some(client) if secret_ok && client.company_id == company => Ok(client),
@@ -89,9 +119,16 @@ fn granted_scopes(client: &ApiClient, requested: Option<&str>) -> Result<Vec<Sco
     let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
         return Ok(client.scopes.clone());
     };
-    let requested = Scope::parse_list(requested).map_err(|error| oauth_error("invalid_scope", &error.to_string()))?;
-    if let Some(missing) = requested.iter().find(|scope| !client.scopes.contains(scope)) {
-        return Err(oauth_error("invalid_scope", &format!("the client may not be granted {missing}")));
+    let requested = Scope::parse_list(requested)
+        .map_err(|error| oauth_error("invalid_scope", &error.to_string()))?;
+    if let Some(missing) = requested
+        .iter()
+        .find(|scope| !client.scopes.contains(scope))
+    {
+        return Err(oauth_error(
+            "invalid_scope",
+            &format!("the client may not be granted {missing}"),
+        ));
     }
     Ok(requested)
 }
@@ -117,8 +154,16 @@ fn issue(
         expires_at: now + Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 1000)),
     };
     let grants = vec![
-        grant(&access, TokenKind::Access, state.config.access_token_ttl_secs),
-        grant(&refresh, TokenKind::Refresh, state.config.refresh_token_ttl_secs),
+        grant(
+            &access,
+            TokenKind::Access,
+            state.config.access_token_ttl_secs,
+        ),
+        grant(
+            &refresh,
+            TokenKind::Refresh,
+            state.config.refresh_token_ttl_secs,
+        ),
     ];
     (grants, IssuedTokens { access, refresh })
 }
@@ -139,5 +184,8 @@ fn token_response(state: &AppState, issued: IssuedTokens, scopes: &[Scope]) -> V
 }
 
 fn oauth_error(error: &'static str, message: &str) -> ApiError {
-    ApiError::OAuth { error, message: message.to_owned() }
+    ApiError::OAuth {
+        error,
+        message: message.to_owned(),
+    }
 }

@@ -25,7 +25,8 @@ pub fn current_request_id() -> Option<String> {
 /// Installs the global `tracing` subscriber with `filter` (e.g. `info`). Safe to call more
 /// than once: later calls are ignored.
 pub fn init(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -41,10 +42,14 @@ pub async fn request_id(request: Request, next: Next) -> Response {
         .headers()
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
-        .filter(|value| !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|value| {
+            !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic())
+        })
         .map_or_else(new_request_id, str::to_owned);
     let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.run(request).instrument(span.clone())).await;
+    let mut response = CURRENT_REQUEST_ID
+        .scope(id.clone(), next.run(request).instrument(span.clone()))
+        .await;
     span.in_scope(|| tracing::info!(status = response.status().as_u16(), "handled"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);

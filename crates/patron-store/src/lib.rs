@@ -79,13 +79,25 @@ pub trait TokenStore: Send + Sync {
 pub trait CustomerStore: Send + Sync {
     /// Inserts a customer. Fails with [`StoreError::Conflict`] naming the email, phone or
     /// username another live customer holds.
-    async fn create_customer(&self, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError>;
+    async fn create_customer(
+        &self,
+        customer: &NewCustomer,
+        actor: &Actor,
+    ) -> Result<Customer, StoreError>;
     /// Inserts many customers in one transaction with multi-row statements (imports and
     /// benchmark seeding); all or none. Contacts must not collide with each other or with
     /// stored live customers, or the whole batch fails with the conflict.
-    async fn import_customers(&self, customers: &[NewCustomer], actor: &Actor) -> Result<(), StoreError>;
+    async fn import_customers(
+        &self,
+        customers: &[NewCustomer],
+        actor: &Actor,
+    ) -> Result<(), StoreError>;
     /// Reads a customer (archived or not) of `application_id`.
-    async fn find_customer(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Customer>, StoreError>;
+    async fn find_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<Customer>, StoreError>;
     /// One page of customers matching `filter`, newest first, and the total count. Archived
     /// customers are left out unless the filter asks about `archive`.
     async fn list_customers(

@@ -91,7 +91,11 @@ pub struct Actor {
 impl Actor {
     /// An actor giving no reason.
     pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into(), reason: None, reason_id: None }
+        Self {
+            id: id.into(),
+            reason: None,
+            reason_id: None,
+        }
     }
 
     /// The same actor with a reason.

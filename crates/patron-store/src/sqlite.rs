@@ -23,7 +23,11 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` — `sqlite://path`, `sqlite:path` or
     /// a plain path — with WAL, foreign keys and a busy timeout, and applies migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_owned()
+        } else {
+            format!("sqlite://{url}")
+        };
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|error| StoreError::Configuration(format!("bad SQLite URL '{url}': {error}")))?
             .create_if_missing(true)
@@ -33,11 +37,18 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         if let Some(parent) = std::path::Path::new(options.get_filename()).parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|error| StoreError::Configuration(format!("cannot create {}: {error}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    StoreError::Configuration(format!(
+                        "cannot create {}: {error}",
+                        parent.display()
+                    ))
+                })?;
             }
         }
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }

@@ -50,7 +50,10 @@ pub fn backends() -> Vec<Backend> {
 fn random_name() -> String {
     let mut bytes = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut bytes);
-    format!("patron_test_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "patron_test_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 impl TestDatabase {
@@ -63,14 +66,28 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
-                Self { url: format!("sqlite://{}", path.display()), backend, cleanup: Cleanup::File(path) }
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    backend,
+                    cleanup: Cleanup::File(path),
+                }
             }
             Backend::Postgres => {
-                let server_url = std::env::var(POSTGRES_URL_VAR).expect("PATRON_TEST_POSTGRES_URL is set");
-                let mut admin = PgConnection::connect(&server_url).await.expect("connect to the test PostgreSQL server");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+                let server_url =
+                    std::env::var(POSTGRES_URL_VAR).expect("PATRON_TEST_POSTGRES_URL is set");
+                let mut admin = PgConnection::connect(&server_url)
+                    .await
+                    .expect("connect to the test PostgreSQL server");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
                 let url = postgres_url(&server_url, &name);
-                Self { url, backend, cleanup: Cleanup::Postgres { server_url, name } }
+                Self {
+                    url,
+                    backend,
+                    cleanup: Cleanup::Postgres { server_url, name },
+                }
             }
         }
     }
@@ -85,7 +102,9 @@ impl TestDatabase {
             }
             Cleanup::Postgres { server_url, name } => {
                 if let Ok(mut admin) = PgConnection::connect(&server_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
                 }
             }
         }
@@ -94,9 +113,13 @@ impl TestDatabase {
 
 /// The server URL with its database path replaced by `name`.
 fn postgres_url(server_url: &str, name: &str) -> String {
-    let (base, query) = server_url.split_once('?').map_or((server_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = server_url
+        .split_once('?')
+        .map_or((server_url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut url = format!("{}/{name}", &base[..host_end]);
     if let Some(query) = query {
         url.push('?');

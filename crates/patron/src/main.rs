@@ -47,32 +47,60 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Migrate => {
             connect(&config).await?;
-            println_out(&format!("migrations applied to {}", redact(&config.database_url)));
+            println_out(&format!(
+                "migrations applied to {}",
+                redact(&config.database_url)
+            ));
             Ok(())
         }
-        Command::App { command: AppCommand::Create(args) } => {
+        Command::App {
+            command: AppCommand::Create(args),
+        } => {
             let stores = connect(&config).await?;
-            let created = admin::create_application(&stores, &args.company, &args.name, args.id.as_deref(), args.region.as_deref(), clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            print_result(&created, args.json, &[
-                ("company_id", &created.company_id),
-                ("application_id", &created.application_id),
-                ("application_token", &created.application_token),
-            ])
+            let created = admin::create_application(
+                &stores,
+                &args.company,
+                &args.name,
+                args.id.as_deref(),
+                args.region.as_deref(),
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print_result(
+                &created,
+                args.json,
+                &[
+                    ("company_id", &created.company_id),
+                    ("application_id", &created.application_id),
+                    ("application_token", &created.application_token),
+                ],
+            )
         }
-        Command::Client { command: ClientCommand::Create(args) } => {
+        Command::Client {
+            command: ClientCommand::Create(args),
+        } => {
             let stores = connect(&config).await?;
-            let created = admin::create_client(&stores, &args.company, &args.scopes, args.name.as_deref(), clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
+            let created = admin::create_client(
+                &stores,
+                &args.company,
+                &args.scopes,
+                args.name.as_deref(),
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             let scopes = created.scopes.join(",");
-            print_result(&created, args.json, &[
-                ("client_id", &created.client_id),
-                ("client_secret", &created.client_secret),
-                ("company_id", &created.company_id),
-                ("scopes", &scopes),
-            ])
+            print_result(
+                &created,
+                args.json,
+                &[
+                    ("client_id", &created.client_id),
+                    ("client_secret", &created.client_secret),
+                    ("company_id", &created.company_id),
+                    ("scopes", &scopes),
+                ],
+            )
         }
     }
 }
@@ -85,15 +113,25 @@ async fn connect(config: &Config) -> Result<Stores, String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     let stores = connect(&config).await?;
-    let listener = TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = AppState { stores: stores.clone(), clock: Arc::new(SystemClock), config: Arc::new(config) };
+    let state = AppState {
+        stores: stores.clone(),
+        clock: Arc::new(SystemClock),
+        config: Arc::new(config),
+    };
     tokio::spawn(purge_tokens(stores));
     println_out(&format!("listening on http://{address}"));
     tracing::info!(%address, "serving");
-    patron_server::serve(listener, patron_server::build_router(state), shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    patron_server::serve(
+        listener,
+        patron_server::build_router(state),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -131,7 +169,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-fn print_result<T: Serialize>(value: &T, json: bool, lines: &[(&str, &String)]) -> Result<(), String> {
+fn print_result<T: Serialize>(
+    value: &T,
+    json: bool,
+    lines: &[(&str, &String)],
+) -> Result<(), String> {
     if json {
         println_out(&serde_json::to_string(value).map_err(|e| e.to_string())?);
     } else {

@@ -4,7 +4,8 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use patron_domain::customer::{
-    normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry, Profile,
+    normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, NewCustomer,
+    PhoneEntry, Profile,
 };
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -20,7 +21,8 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::customer::{
-    ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody, UpdateCustomerBody,
+    ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody,
+    UpdateCustomerBody,
 };
 use crate::wire::page::PageOut;
 
@@ -42,27 +44,61 @@ pub(super) fn router() -> Router<AppState> {
         .route("/customers/{user_id}", put(update))
 }
 
-async fn list(State(state): State<AppState>, caller: Platform<CustomersRead>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
-    let filter = parse_query(query.get("q").unwrap_or_default(), caller.application.default_region)?;
-    let (customers, total) = state.stores.customers.list_customers(&caller.application.id, filter.as_ref(), page).await?;
+    let filter = parse_query(
+        query.get("q").unwrap_or_default(),
+        caller.application.default_region,
+    )?;
+    let (customers, total) = state
+        .stores
+        .customers
+        .list_customers(&caller.application.id, filter.as_ref(), page)
+        .await?;
     let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
-    Ok(Json(json!({ "items": items, "page": PageOut::from(page.info(total)) })))
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
 }
 
-async fn search(State(state): State<AppState>, caller: Platform<CustomersRead>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
-    let values: Vec<&str> = query.get("q").into_iter().chain(query.all("query")).map(str::trim).filter(|v| !v.is_empty()).collect();
+async fn search(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let values: Vec<&str> = query
+        .get("q")
+        .into_iter()
+        .chain(query.all("query"))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
     if values.len() > MAX_SEARCH_VALUES {
-        return Err(ApiError::validation("query", format!("at most {MAX_SEARCH_VALUES} values may be searched at once")));
+        return Err(ApiError::validation(
+            "query",
+            format!("at most {MAX_SEARCH_VALUES} values may be searched at once"),
+        ));
     }
     let region = caller.application.default_region;
-    let emails: Vec<Email> = values.iter().filter(|v| v.contains('@')).filter_map(|v| Email::parse("query", v).ok()).collect();
+    let emails: Vec<Email> = values
+        .iter()
+        .filter(|v| v.contains('@'))
+        .filter_map(|v| Email::parse("query", v).ok())
+        .collect();
     let phones: Vec<Phone> = values
         .iter()
         .filter(|v| !v.contains('@'))
         .filter_map(|v| Phone::parse("query", v, None, region).ok())
         .collect();
-    let customers = state.stores.customers.search_customers(&caller.application.id, &emails, &phones).await?;
+    let customers = state
+        .stores
+        .customers
+        .search_customers(&caller.application.id, &emails, &phones)
+        .await?;
     let users: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
     Ok(Json(json!({ "users": users })))
 }
@@ -76,10 +112,17 @@ async fn create(
     let verified = match query.get("verified") {
         None | Some("true") => true,
         Some("false") => false,
-        Some(other) => return Err(ApiError::validation("verified", format!("must be true or false, got '{other}'"))),
+        Some(other) => {
+            return Err(ApiError::validation(
+                "verified",
+                format!("must be true or false, got '{other}'"),
+            ))
+        }
     };
     let region = caller.application.default_region;
-    let email = optional_text(body.email.as_deref()).map(|email| Email::parse("email", email)).transpose()?;
+    let email = optional_text(body.email.as_deref())
+        .map(|email| Email::parse("email", email))
+        .transpose()?;
     let phone = optional_text(body.phone_number.as_deref())
         .map(|phone| Phone::parse("phone_number", phone, None, region))
         .transpose()?;
@@ -108,12 +151,21 @@ async fn create(
             state.clock.now(),
         )?
         .with_verified_contacts(verified);
-        match state.stores.customers.create_customer(&customer, &actor).await {
-            Err(StoreError::Conflict(Conflict::Username(_))) if customer.username_generated => continue,
+        match state
+            .stores
+            .customers
+            .create_customer(&customer, &actor)
+            .await
+        {
+            Err(StoreError::Conflict(Conflict::Username(_))) if customer.username_generated => {
+                continue
+            }
             result => return Ok(Json(json!({ "user": CustomerOut::from(result?) }))),
         }
     }
-    Err(ApiError::Internal("could not generate a free username".to_owned()))
+    Err(ApiError::Internal(
+        "could not generate a free username".to_owned(),
+    ))
 }
 
 async fn update(
@@ -136,13 +188,22 @@ async fn update(
         rr_id: text_field("rr_id", body.rr_id.as_deref())?,
         meta,
         emails: body.emails.map(email_entries).transpose()?,
-        phones: body.phone_numbers.map(|phones| phone_entries(phones, region)).transpose()?,
+        phones: body
+            .phone_numbers
+            .map(|phones| phone_entries(phones, region))
+            .transpose()?,
     };
     let actor = Actor::new(&caller.client_id);
     let customer = state
         .stores
         .customers
-        .update_customer(&caller.application.id, &id, &changes, &actor, state.clock.now())
+        .update_customer(
+            &caller.application.id,
+            &id,
+            &changes,
+            &actor,
+            state.clock.now(),
+        )
         .await
         .map_err(|error| not_found_as_user(error, &id))?;
     Ok(Json(json!({ "user": CustomerOut::from(customer) })))
@@ -157,7 +218,10 @@ async fn activation(
     let reason = required_text("reason", body.reason.as_deref())?;
     let raw_ids = body.user_id.ok_or_else(|| ApiError::required("user_id"))?;
     if raw_ids.is_empty() || raw_ids.len() > MAX_BATCH {
-        return Err(ApiError::validation("user_id", format!("must list 1 to {MAX_BATCH} ids")));
+        return Err(ApiError::validation(
+            "user_id",
+            format!("must list 1 to {MAX_BATCH} ids"),
+        ));
     }
     let ids = raw_ids
         .iter()
@@ -165,7 +229,17 @@ async fn activation(
         .map(|(index, raw)| ObjectId::parse(&format!("user_id[{index}]"), raw))
         .collect::<Result<Vec<_>, _>>()?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
-    state.stores.customers.set_active(&caller.application.id, &ids, active, &actor, state.clock.now()).await?;
+    state
+        .stores
+        .customers
+        .set_active(
+            &caller.application.id,
+            &ids,
+            active,
+            &actor,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(json!({ "success": true })))
 }
 
@@ -174,7 +248,10 @@ async fn archive(
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ArchiveBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = ObjectId::parse("user_id", &required_text("user_id", body.user_id.as_deref())?)?;
+    let id = ObjectId::parse(
+        "user_id",
+        &required_text("user_id", body.user_id.as_deref())?,
+    )?;
     let actor = Actor::new(&caller.client_id);
     state
         .stores
@@ -190,7 +267,10 @@ async fn undelete(
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<UndeleteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = ObjectId::parse("user_id", &required_text("user_id", body.user_id.as_deref())?)?;
+    let id = ObjectId::parse(
+        "user_id",
+        &required_text("user_id", body.user_id.as_deref())?,
+    )?;
     let reason = required_text("reason", body.reason.as_deref())?;
     let reason_id = required_text("reason_id", body.reason_id.as_deref())?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, Some(reason_id));
@@ -221,7 +301,10 @@ fn required_text(field: &str, value: Option<&str>) -> Result<String, ApiError> {
 }
 
 fn text_field(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
-    value.map(|value| validate_text(field, value)).transpose().map_err(ApiError::from)
+    value
+        .map(|value| validate_text(field, value))
+        .transpose()
+        .map_err(ApiError::from)
 }
 
 fn email_entries(emails: Vec<EmailIn>) -> Result<Vec<EmailEntry>, ApiError> {
@@ -252,7 +335,10 @@ fn phone_entries(phones: Vec<PhoneIn>, region: Region) -> Result<Vec<PhoneEntry>
             let country_code = optional_text(entry.country_code.as_deref())
                 .map(|code| {
                     code.trim_start_matches('+').parse::<u16>().map_err(|_| {
-                        ApiError::validation(format!("phone_numbers[{index}].country_code"), format!("is not a country code: '{code}'"))
+                        ApiError::validation(
+                            format!("phone_numbers[{index}].country_code"),
+                            format!("is not a country code: '{code}'"),
+                        )
                     })
                 })
                 .transpose()?;

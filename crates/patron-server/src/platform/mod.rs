@@ -20,7 +20,10 @@ use crate::error::ApiError;
 
 /// The routes of the platform API.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().nest("/service/platform/user/v1.0/company/{company_id}/application/{application_id}", customers::router())
+    Router::new().nest(
+        "/service/platform/user/v1.0/company/{company_id}/application/{application_id}",
+        customers::router(),
+    )
 }
 
 /// The scope an operation needs, as a type so the guard can be the first extractor.
@@ -55,23 +58,39 @@ pub(crate) struct Platform<S> {
 impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| ApiError::Unauthenticated("a bearer token is required".to_owned()))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)
+            .ok_or_else(|| ApiError::Unauthenticated("a bearer token is required".to_owned()))?;
         let grant = state
             .stores
             .tokens
             .find_token(&secret::digest(token), TokenKind::Access, state.clock.now())
             .await?
-            .ok_or_else(|| ApiError::Unauthenticated("the access token is invalid or expired".to_owned()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
+            })?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::Internal("platform route without path parameters".to_owned()))?;
-        let param = |name: &str| params.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_owned());
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_owned())
+        };
         let company = CompanyId::parse(&param("company_id").unwrap_or_default())?;
         if company != grant.company_id {
-            return Err(ApiError::Forbidden(format!("the access token is not valid for company {company}")));
+            return Err(ApiError::Forbidden(format!(
+                "the access token is not valid for company {company}"
+            )));
         }
-        let application_id = ObjectId::parse("application_id", &param("application_id").unwrap_or_default())?;
+        let application_id = ObjectId::parse(
+            "application_id",
+            &param("application_id").unwrap_or_default(),
+        )?;
         let application = state
             .stores
             .applications
@@ -83,9 +102,16 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
                 message: format!("application {application_id} not found in company {company}"),
             })?;
         if !grant.scopes.contains(&S::SCOPE) {
-            return Err(ApiError::Forbidden(format!("the access token lacks the scope {}", S::SCOPE)));
+            return Err(ApiError::Forbidden(format!(
+                "the access token lacks the scope {}",
+                S::SCOPE
+            )));
         }
-        Ok(Self { client_id: grant.client_id, application, scope: PhantomData })
+        Ok(Self {
+            client_id: grant.client_id,
+            application,
+            scope: PhantomData,
+        })
     }
 }
 

@@ -61,10 +61,12 @@ fn country_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str
         Text(String),
         Number(u64),
     }
-    Ok(Option::<Code>::deserialize(deserializer)?.map(|code| match code {
-        Code::Text(text) => text,
-        Code::Number(number) => number.to_string(),
-    }))
+    Ok(
+        Option::<Code>::deserialize(deserializer)?.map(|code| match code {
+            Code::Text(text) => text,
+            Code::Number(number) => number.to_string(),
+        }),
+    )
 }
 
 /// `BlockUserRequestSchema`.
@@ -158,7 +160,12 @@ impl From<&PhoneEntry> for PhoneOut {
 
 impl From<&EmailEntry> for EmailOut {
     fn from(entry: &EmailEntry) -> Self {
-        Self { email: entry.email.to_string(), active: entry.active, primary: entry.primary, verified: entry.verified }
+        Self {
+            email: entry.email.to_string(),
+            active: entry.active,
+            primary: entry.primary,
+            verified: entry.verified,
+        }
     }
 }
 
@@ -182,7 +189,11 @@ impl From<Customer> for CustomerOut {
             emails: customer.emails.iter().map(EmailOut::from).collect(),
             active: customer.active,
             archive: customer.archived,
-            status: if customer.archived { "archived" } else { "activated" },
+            status: if customer.archived {
+                "archived"
+            } else {
+                "activated"
+            },
             account_type: customer.account_type,
             has_old_password_hash: false,
             created_at: to_wire(customer.created_at),

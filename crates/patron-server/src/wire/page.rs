@@ -16,6 +16,12 @@ pub(crate) struct PageOut {
 
 impl From<PageInfo> for PageOut {
     fn from(info: PageInfo) -> Self {
-        Self { kind: "number", current: info.current, size: info.size, item_total: info.item_total, has_next: info.has_next }
+        Self {
+            kind: "number",
+            current: info.current,
+            size: info.size,
+            item_total: info.item_total,
+            has_next: info.has_next,
+        }
     }
 }

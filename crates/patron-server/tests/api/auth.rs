@@ -8,10 +8,18 @@ use crate::{each_app, read, COMPANY};
 #[tokio::test]
 async fn wrong_credentials_are_401() {
     each_app(|app| async move {
-        let (status, body) = app.token(&app.writer.id, "wrong", "grant_type=client_credentials").await;
+        let (status, body) = app
+            .token(&app.writer.id, "wrong", "grant_type=client_credentials")
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["authenticated"], false);
-        let (status, _) = app.token("unknown", &app.writer.secret, "grant_type=client_credentials").await;
+        let (status, _) = app
+            .token(
+                "unknown",
+                &app.writer.secret,
+                "grant_type=client_credentials",
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         app
     })
@@ -21,20 +29,47 @@ async fn wrong_credentials_are_401() {
 #[tokio::test]
 async fn scope_can_be_narrowed_but_not_widened() {
     each_app(|app| async move {
-        let (status, body) = app.token(&app.writer.id, &app.writer.secret, "grant_type=client_credentials&scope=application/customers/read").await;
+        let (status, body) = app
+            .token(
+                &app.writer.id,
+                &app.writer.secret,
+                "grant_type=client_credentials&scope=application/customers/read",
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["scope"], serde_json::json!(["application/customers/read"]));
+        assert_eq!(
+            body["scope"],
+            serde_json::json!(["application/customers/read"])
+        );
         assert_eq!(body["token_type"], "Bearer");
         assert_eq!(body["expires_in"], 3600);
         let narrowed = body["access_token"].as_str().unwrap().to_owned();
-        let response = app.http.post(app.platform("/customers")).bearer_auth(&narrowed).json(&serde_json::json!({"email": "a@b.io"})).send().await.unwrap();
+        let response = app
+            .http
+            .post(app.platform("/customers"))
+            .bearer_auth(&narrowed)
+            .json(&serde_json::json!({"email": "a@b.io"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
-        let (status, body) = app.token(&app.reader.id, &app.reader.secret, "grant_type=client_credentials&scope=application/customers/write").await;
+        let (status, body) = app
+            .token(
+                &app.reader.id,
+                &app.reader.secret,
+                "grant_type=client_credentials&scope=application/customers/write",
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "invalid_scope");
-        let (status, body) = app.token(&app.reader.id, &app.reader.secret, "grant_type=password").await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_grant_type")));
+        let (status, body) = app
+            .token(&app.reader.id, &app.reader.secret, "grant_type=password")
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+        );
         app
     })
     .await;
@@ -43,17 +78,38 @@ async fn scope_can_be_narrowed_but_not_widened() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_cannot_be_reused() {
     each_app(|app| async move {
-        let form = format!("grant_type=refresh_token&refresh_token={}", app.writer.refresh_token);
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            app.writer.refresh_token
+        );
         let (status, body) = app.token(&app.writer.id, &app.writer.secret, &form).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_ne!(body["refresh_token"], app.writer.refresh_token.as_str());
         assert_eq!(body["scope"].as_array().unwrap().len(), 2);
         let fresh = body["access_token"].as_str().unwrap().to_owned();
-        let response = app.http.get(app.platform("/customers/list")).bearer_auth(&fresh).send().await.unwrap();
+        let response = app
+            .http
+            .get(app.platform("/customers/list"))
+            .bearer_auth(&fresh)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let (status, body) = app.token(&app.writer.id, &app.writer.secret, &form).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-        let other_client = app.token(&app.reader.id, &app.reader.secret, &format!("grant_type=refresh_token&refresh_token={}", app.reader.refresh_token)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+        let other_client = app
+            .token(
+                &app.reader.id,
+                &app.reader.secret,
+                &format!(
+                    "grant_type=refresh_token&refresh_token={}",
+                    app.reader.refresh_token
+                ),
+            )
+            .await;
         assert_eq!(other_client.0, StatusCode::OK);
         app
     })

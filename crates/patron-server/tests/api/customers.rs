@@ -9,7 +9,15 @@ use crate::each_app;
 fn has_no_secrets(value: &Value) -> bool {
     match value {
         Value::Object(map) => map.iter().all(|(key, inner)| {
-            !["password", "password_history", "hash", "salt", "password_last_modified"].contains(&key.as_str()) && has_no_secrets(inner)
+            ![
+                "password",
+                "password_history",
+                "hash",
+                "salt",
+                "password_last_modified",
+            ]
+            .contains(&key.as_str())
+                && has_no_secrets(inner)
         }),
         Value::Array(items) => items.iter().all(has_no_secrets),
         _ => true,
@@ -130,20 +138,56 @@ async fn update_replaces_contacts_and_bumps_version() {
 async fn block_archive_and_restore() {
     each_app(|app| async move {
         let id = app.create_customer("asha@example.com", "9876543210").await;
-        let (status, body) = app.send(Method::PUT, "/customers/activation", Some(json!({"status": false, "user_id": [id]}))).await;
-        assert_eq!((status, body["message"].as_str()), (StatusCode::BAD_REQUEST, Some("reason: is required")));
+        let (status, body) = app
+            .send(
+                Method::PUT,
+                "/customers/activation",
+                Some(json!({"status": false, "user_id": [id]})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("reason: is required"))
+        );
         let unknown = "0000000000000000000000ff";
-        let (status, body) = app.send(Method::PUT, "/customers/activation", Some(json!({"status": false, "user_id": [id, unknown], "reason": "fraud"}))).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("UNKNOWN_USERS")));
+        let (status, body) = app
+            .send(
+                Method::PUT,
+                "/customers/activation",
+                Some(json!({"status": false, "user_id": [id, unknown], "reason": "fraud"})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("UNKNOWN_USERS"))
+        );
         assert_eq!(body["meta"]["user_ids"], json!([unknown]));
-        let (status, body) = app.send(Method::PUT, "/customers/activation", Some(json!({"status": false, "user_id": [id], "reason": "fraud"}))).await;
+        let (status, body) = app
+            .send(
+                Method::PUT,
+                "/customers/activation",
+                Some(json!({"status": false, "user_id": [id], "reason": "fraud"})),
+            )
+            .await;
         assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
         let (_, list) = app.list(&[]).await;
         assert_eq!(list["items"][0]["active"], false);
 
-        let (status, _) = app.send(Method::PUT, "/customers/archive", Some(json!({"user_id": unknown}))).await;
+        let (status, _) = app
+            .send(
+                Method::PUT,
+                "/customers/archive",
+                Some(json!({"user_id": unknown})),
+            )
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = app.send(Method::PUT, "/customers/archive", Some(json!({"user_id": id}))).await;
+        let (status, _) = app
+            .send(
+                Method::PUT,
+                "/customers/archive",
+                Some(json!({"user_id": id})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         let (_, list) = app.list(&[]).await;
         assert_eq!(list["page"]["item_total"], 0);
@@ -152,15 +196,41 @@ async fn block_archive_and_restore() {
 
         let newer = app.create_customer("asha@example.com", "9876543219").await;
         let restore = json!({"user_id": id, "reason": "customer asked", "reason_id": "r1"});
-        let (status, body) = app.send(Method::PUT, "/customers/undelete", Some(restore.clone())).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("EMAIL_ALREADY_EXISTS")));
-        assert!(body["message"].as_str().unwrap().contains("asha@example.com"));
-        app.send(Method::PUT, "/customers/archive", Some(json!({"user_id": newer}))).await;
-        let (status, _) = app.send(Method::PUT, "/customers/undelete", Some(restore.clone())).await;
+        let (status, body) = app
+            .send(Method::PUT, "/customers/undelete", Some(restore.clone()))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("EMAIL_ALREADY_EXISTS"))
+        );
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("asha@example.com"));
+        app.send(
+            Method::PUT,
+            "/customers/archive",
+            Some(json!({"user_id": newer})),
+        )
+        .await;
+        let (status, _) = app
+            .send(Method::PUT, "/customers/undelete", Some(restore.clone()))
+            .await;
         assert_eq!(status, StatusCode::OK);
-        let (status, body) = app.send(Method::PUT, "/customers/undelete", Some(restore)).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("USER_NOT_ARCHIVED")));
-        let (status, _) = app.send(Method::PUT, "/customers/undelete", Some(json!({"user_id": id}))).await;
+        let (status, body) = app
+            .send(Method::PUT, "/customers/undelete", Some(restore))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("USER_NOT_ARCHIVED"))
+        );
+        let (status, _) = app
+            .send(
+                Method::PUT,
+                "/customers/undelete",
+                Some(json!({"user_id": id})),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         app
     })

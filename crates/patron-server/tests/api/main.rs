@@ -9,7 +9,7 @@ mod transport;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use patron_server::{admin, build_router, AppState, Config, ManualClock};
+use patron_server::{admin, build_router, AppState, Clock, Config, ManualClock};
 use patron_store::testing::{backends, TestDatabase};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -52,14 +52,39 @@ where
 impl TestApp {
     async fn spawn(database: TestDatabase) -> Self {
         let stores = patron_store::connect(&database.url).await.unwrap();
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
-        let created = admin::create_application(&stores, COMPANY, "Shop", None, None, Utc::now()).await.unwrap();
-        let writer = admin::create_client(&stores, COMPANY, "application/customers/read,application/customers/write", None, Utc::now())
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        ));
+        let created = admin::create_application(&stores, COMPANY, "Shop", None, None, clock.now())
             .await
             .unwrap();
-        let reader = admin::create_client(&stores, COMPANY, "application/customers/read", None, Utc::now()).await.unwrap();
-        let config = Config { database_url: database.url.clone(), ..Config::default() };
-        let state = AppState { stores, clock: clock.clone(), config: Arc::new(config) };
+        let writer = admin::create_client(
+            &stores,
+            COMPANY,
+            "application/customers/read,application/customers/write",
+            None,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let reader = admin::create_client(
+            &stores,
+            COMPANY,
+            "application/customers/read",
+            None,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let config = Config {
+            database_url: database.url.clone(),
+            ..Config::default()
+        };
+        let state = AppState {
+            stores,
+            clock: clock.clone(),
+            config: Arc::new(config),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -70,8 +95,18 @@ impl TestApp {
         let mut app = Self {
             base,
             application_id: created.application_id,
-            writer: Client { id: writer.client_id, secret: writer.client_secret, token: String::new(), refresh_token: String::new() },
-            reader: Client { id: reader.client_id, secret: reader.client_secret, token: String::new(), refresh_token: String::new() },
+            writer: Client {
+                id: writer.client_id,
+                secret: writer.client_secret,
+                token: String::new(),
+                refresh_token: String::new(),
+            },
+            reader: Client {
+                id: reader.client_id,
+                secret: reader.client_secret,
+                token: String::new(),
+                refresh_token: String::new(),
+            },
             clock,
             http,
             database: Some(database),
@@ -79,9 +114,15 @@ impl TestApp {
         };
         for reader in [false, true] {
             let client = if reader { &app.reader } else { &app.writer };
-            let (status, body) = app.token(&client.id, &client.secret, "grant_type=client_credentials").await;
+            let (status, body) = app
+                .token(&client.id, &client.secret, "grant_type=client_credentials")
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            let client = if reader { &mut app.reader } else { &mut app.writer };
+            let client = if reader {
+                &mut app.reader
+            } else {
+                &mut app.writer
+            };
             client.token = body["access_token"].as_str().unwrap().to_owned();
             client.refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
         }
@@ -101,7 +142,10 @@ impl TestApp {
     pub async fn token(&self, id: &str, secret: &str, form: &str) -> (StatusCode, Value) {
         let response = self
             .http
-            .post(format!("{}/service/panel/authentication/v1.0/company/{COMPANY}/oauth/token", self.base))
+            .post(format!(
+                "{}/service/panel/authentication/v1.0/company/{COMPANY}/oauth/token",
+                self.base
+            ))
             .basic_auth(id, Some(secret))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form.to_owned())
@@ -113,16 +157,26 @@ impl TestApp {
 
     /// The platform path prefix for this app's application.
     pub fn platform(&self, path: &str) -> String {
-        format!("{}/service/platform/user/v1.0/company/{COMPANY}/application/{}{path}", self.base, self.application_id)
+        format!(
+            "{}/service/platform/user/v1.0/company/{COMPANY}/application/{}{path}",
+            self.base, self.application_id
+        )
     }
 
     /// A request as the read+write client.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, self.platform(path)).bearer_auth(&self.writer.token)
+        self.http
+            .request(method, self.platform(path))
+            .bearer_auth(&self.writer.token)
     }
 
     /// Sends a request as the writer with a JSON body and reads the answer.
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.request(method, path);
         if let Some(body) = body {
             request = request.json(&body);
@@ -132,15 +186,27 @@ impl TestApp {
 
     /// Creates a customer and returns its id.
     pub async fn create_customer(&self, email: &str, phone: &str) -> String {
-        let (status, body) =
-            self.send(Method::POST, "/customers", Some(serde_json::json!({ "email": email, "phone_number": phone }))).await;
+        let (status, body) = self
+            .send(
+                Method::POST,
+                "/customers",
+                Some(serde_json::json!({ "email": email, "phone_number": phone })),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["user"]["_id"].as_str().unwrap().to_owned()
     }
 
     /// Lists customers with extra query pairs; returns (status, body).
     pub async fn list(&self, query: &[(&str, &str)]) -> (StatusCode, Value) {
-        read(self.request(Method::GET, "/customers/list").query(query).send().await.unwrap()).await
+        read(
+            self.request(Method::GET, "/customers/list")
+                .query(query)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 }
 
@@ -148,6 +214,7 @@ impl TestApp {
 pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, body)
 }

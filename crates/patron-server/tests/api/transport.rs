@@ -8,10 +8,27 @@ use crate::{each_app, read};
 #[tokio::test]
 async fn health_and_readiness() {
     each_app(|app| async move {
-        let (status, _) = read(app.http.get(format!("{}/healthz", app.base)).send().await.unwrap()).await;
+        let (status, _) = read(
+            app.http
+                .get(format!("{}/healthz", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
-        let (status, body) = read(app.http.get(format!("{}/readyz", app.base)).send().await.unwrap()).await;
-        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+        let (status, body) = read(
+            app.http
+                .get(format!("{}/readyz", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("ready"))
+        );
         app
     })
     .await;
@@ -20,15 +37,41 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn request_ids_are_echoed_or_minted() {
     each_app(|app| async move {
-        let echoed = app.request(Method::GET, "/customers/list").header("x-request-id", "trace-123").send().await.unwrap();
+        let echoed = app
+            .request(Method::GET, "/customers/list")
+            .header("x-request-id", "trace-123")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(echoed.headers()["x-request-id"], "trace-123");
-        let response = app.http.get(format!("{}/nowhere", app.base)).send().await.unwrap();
-        let minted = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let response = app
+            .http
+            .get(format!("{}/nowhere", app.base))
+            .send()
+            .await
+            .unwrap();
+        let minted = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let (status, body) = read(response).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("ROUTE_NOT_FOUND")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("ROUTE_NOT_FOUND"))
+        );
         assert_eq!(body["request_id"], minted.as_str());
-        let (status, body) = read(app.http.delete(app.platform("/customers/list")).send().await.unwrap()).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("METHOD_NOT_ALLOWED")));
+        let (status, body) = read(
+            app.http
+                .delete(app.platform("/customers/list"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, Some("METHOD_NOT_ALLOWED"))
+        );
         app
     })
     .await;
@@ -42,20 +85,49 @@ async fn malformed_bodies_get_clear_400s_and_write_nothing() {
             ("[1,2]", "MALFORMED_BODY", None),
             ("", "MALFORMED_BODY", None),
             (r#"{"email": 5}"#, "VALIDATION_ERROR", Some("email")),
-            (r#"{"email": "a@b.io", "meta": [1]}"#, "VALIDATION_ERROR", Some("meta")),
-            (r#"{"email": "not-an-email"}"#, "VALIDATION_ERROR", Some("email")),
-            (r#"{"phone_number": "12"}"#, "VALIDATION_ERROR", Some("phone_number")),
-            (r#"{"first_name": "no contact"}"#, "VALIDATION_ERROR", Some("phone_number")),
-            (r#"{"email": "a@b.io", "username": "a b"}"#, "VALIDATION_ERROR", Some("username")),
+            (
+                r#"{"email": "a@b.io", "meta": [1]}"#,
+                "VALIDATION_ERROR",
+                Some("meta"),
+            ),
+            (
+                r#"{"email": "not-an-email"}"#,
+                "VALIDATION_ERROR",
+                Some("email"),
+            ),
+            (
+                r#"{"phone_number": "12"}"#,
+                "VALIDATION_ERROR",
+                Some("phone_number"),
+            ),
+            (
+                r#"{"first_name": "no contact"}"#,
+                "VALIDATION_ERROR",
+                Some("phone_number"),
+            ),
+            (
+                r#"{"email": "a@b.io", "username": "a b"}"#,
+                "VALIDATION_ERROR",
+                Some("username"),
+            ),
         ];
         for (body, code, field) in cases {
-            let response = app.request(Method::POST, "/customers").header("content-type", "application/json").body(body).send().await.unwrap();
+            let response = app
+                .request(Method::POST, "/customers")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             let (status, answer) = read(response).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
             assert_eq!(answer["code"], code, "{body}: {answer}");
             assert_eq!(answer["success"], false);
             if let Some(field) = field {
-                assert!(answer["message"].as_str().unwrap().starts_with(field), "{body}: {answer}");
+                assert!(
+                    answer["message"].as_str().unwrap().starts_with(field),
+                    "{body}: {answer}"
+                );
             }
         }
         let (_, list) = app.list(&[]).await;
@@ -70,7 +142,10 @@ async fn oversized_bodies_are_413() {
     each_app(|app| async move {
         let huge = json!({ "email": "a@b.io", "meta": { "blob": "x".repeat(2 * 1024 * 1024) } });
         let (status, body) = app.send(Method::POST, "/customers", Some(huge)).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("PAYLOAD_TOO_LARGE")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("PAYLOAD_TOO_LARGE"))
+        );
         app
     })
     .await;
@@ -79,7 +154,12 @@ async fn oversized_bodies_are_413() {
 #[tokio::test]
 async fn bad_pagination_is_400() {
     each_app(|app| async move {
-        for (key, value) in [("page_no", "two"), ("page_no", "0"), ("page_size", "101"), ("page_size", "0")] {
+        for (key, value) in [
+            ("page_no", "two"),
+            ("page_no", "0"),
+            ("page_size", "101"),
+            ("page_size", "0"),
+        ] {
             let (status, body) = app.list(&[(key, value)]).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{key}={value}");
             assert_eq!(body["meta"]["field"], key);

@@ -26,10 +26,19 @@ fn escape_like(value: &str) -> String {
 
 /// Appends the condition for `filter` to `sql`; `application` is the placeholder text that
 /// already holds the application id.
-pub(crate) fn push_filter(sql: &mut SqlBuilder, filter: &CustomerFilter, application: &str, dialect: Dialect) {
+pub(crate) fn push_filter(
+    sql: &mut SqlBuilder,
+    filter: &CustomerFilter,
+    application: &str,
+    dialect: Dialect,
+) {
     match filter {
         CustomerFilter::All(parts) | CustomerFilter::Any(parts) => {
-            let joiner = if matches!(filter, CustomerFilter::All(_)) { " AND " } else { " OR " };
+            let joiner = if matches!(filter, CustomerFilter::All(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
             sql.push("(");
             for (index, part) in parts.iter().enumerate() {
                 if index > 0 {
@@ -59,14 +68,20 @@ pub(crate) fn push_filter(sql: &mut SqlBuilder, filter: &CustomerFilter, applica
             });
             sql.bind(SqlParam::Int(to_millis(*at)));
         }
-        CustomerFilter::Text { field: TextField::Email, matcher } => {
+        CustomerFilter::Text {
+            field: TextField::Email,
+            matcher,
+        } => {
             sql.push(&format!(
                 "c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = {application} AND "
             ));
             push_match(sql, "e.email", matcher, dialect);
             sql.push(")");
         }
-        CustomerFilter::Text { field: TextField::Phone, matcher } => {
+        CustomerFilter::Text {
+            field: TextField::Phone,
+            matcher,
+        } => {
             sql.push(&format!(
                 "c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = {application} AND "
             ));
@@ -95,40 +110,78 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
     let indexed = matches!(column, "e.email" | "p.phone" | "c.id");
     match matcher {
         TextMatch::OneOf(values) if values.len() == 1 => {
-            sql.push(column).push(" = ").bind(SqlParam::Text(values[0].clone()));
+            sql.push(column)
+                .push(" = ")
+                .bind(SqlParam::Text(values[0].clone()));
         }
         TextMatch::OneOf(values) => {
-            sql.push(column).push(" IN (").bind_list(values.iter().map(String::as_str)).push(")");
+            sql.push(column)
+                .push(" IN (")
+                .bind_list(values.iter().map(String::as_str))
+                .push(")");
         }
-        TextMatch::Prefix { value, case_insensitive } if indexed || !case_insensitive => {
+        TextMatch::Prefix {
+            value,
+            case_insensitive,
+        } if indexed || !case_insensitive => {
             if indexed {
-                sql.push("(").push(column).push(" >= ").bind(SqlParam::Text(value.clone()));
-                sql.push(" AND ").push(column).push(" < ").bind(SqlParam::Text(prefix_upper(value))).push(")");
+                sql.push("(")
+                    .push(column)
+                    .push(" >= ")
+                    .bind(SqlParam::Text(value.clone()));
+                sql.push(" AND ")
+                    .push(column)
+                    .push(" < ")
+                    .bind(SqlParam::Text(prefix_upper(value)))
+                    .push(")");
             } else {
                 let length = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
-                sql.push("substr(").push(column).push(", 1, CAST(").bind(SqlParam::Int(length));
-                sql.push(" AS INTEGER)) = ").bind(SqlParam::Text(value.clone()));
+                sql.push("substr(")
+                    .push(column)
+                    .push(", 1, CAST(")
+                    .bind(SqlParam::Int(length));
+                sql.push(" AS INTEGER)) = ")
+                    .bind(SqlParam::Text(value.clone()));
             }
         }
         TextMatch::Prefix { value, .. } => {
             sql.push("lower(").push(column).push(") LIKE ");
-            sql.bind(SqlParam::Text(format!("{}%", escape_like(&value.to_lowercase()))));
+            sql.bind(SqlParam::Text(format!(
+                "{}%",
+                escape_like(&value.to_lowercase())
+            )));
             sql.push(" ESCAPE '\\'");
         }
-        TextMatch::Contains { value, case_insensitive: true } => {
+        TextMatch::Contains {
+            value,
+            case_insensitive: true,
+        } => {
             sql.push("lower(").push(column).push(") LIKE ");
-            sql.bind(SqlParam::Text(format!("%{}%", escape_like(&value.to_lowercase()))));
+            sql.bind(SqlParam::Text(format!(
+                "%{}%",
+                escape_like(&value.to_lowercase())
+            )));
             sql.push(" ESCAPE '\\'");
         }
-        TextMatch::Contains { value, case_insensitive: false } => {
+        TextMatch::Contains {
+            value,
+            case_insensitive: false,
+        } => {
             let function = match dialect {
                 Dialect::Sqlite => "instr(",
                 Dialect::Postgres => "strpos(",
             };
-            sql.push(function).push(column).push(", ").bind(SqlParam::Text(value.clone())).push(") > 0");
+            sql.push(function)
+                .push(column)
+                .push(", ")
+                .bind(SqlParam::Text(value.clone()))
+                .push(") > 0");
         }
         TextMatch::EqualsIgnoreCase(value) => {
-            sql.push("lower(").push(column).push(") = ").bind(SqlParam::Text(value.to_lowercase()));
+            sql.push("lower(")
+                .push(column)
+                .push(") = ")
+                .bind(SqlParam::Text(value.to_lowercase()));
         }
     }
 }
@@ -150,7 +203,9 @@ mod tests {
 
     #[test]
     fn client_values_are_always_bound() {
-        let sql = build(r#"{"$or":[{"emails.email":"x'; DROP TABLE customers;--@a.io"},{"first_name":{"$regex":"^O'Brien","$options":"i"}}]}"#);
+        let sql = build(
+            r#"{"$or":[{"emails.email":"x'; DROP TABLE customers;--@a.io"},{"first_name":{"$regex":"^O'Brien","$options":"i"}}]}"#,
+        );
         assert!(!sql.sql.contains("DROP"));
         assert!(!sql.sql.contains("O'Brien") && !sql.sql.contains("o'brien"));
         assert_eq!(sql.params.len(), 3);
@@ -159,7 +214,11 @@ mod tests {
     #[test]
     fn email_prefix_is_a_range() {
         let sql = build(r#"{"emails.email":{"$regex":"^asha","$options":"i"}}"#);
-        assert!(sql.sql.contains("e.email >= $2 AND e.email < $3"), "{}", sql.sql);
+        assert!(
+            sql.sql.contains("e.email >= $2 AND e.email < $3"),
+            "{}",
+            sql.sql
+        );
     }
 
     #[test]

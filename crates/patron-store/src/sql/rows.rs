@@ -12,7 +12,8 @@ use patron_domain::time::from_millis;
 use crate::records::{ApiClient, Application, TokenGrant, TokenKind};
 
 /// The customer columns every customer query selects, in [`CustomerRow`] order.
-pub(crate) const CUSTOMER_COLUMNS: &str = "c.id, c.application_id, c.username, c.first_name, c.last_name, \
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "c.id, c.application_id, c.username, c.first_name, c.last_name, \
     c.gender, c.dob, c.profile_pic_url, c.external_id, c.rr_id, c.meta, c.active, c.archived, \
     c.account_type, c.created_at, c.updated_at, c.version";
 
@@ -72,24 +73,37 @@ pub(crate) struct PhoneRow {
 }
 
 /// Joins customer rows with their contact rows, keeping the customers' order.
-pub(crate) fn assemble(rows: Vec<CustomerRow>, emails: Vec<EmailRow>, phones: Vec<PhoneRow>) -> Vec<Customer> {
+pub(crate) fn assemble(
+    rows: Vec<CustomerRow>,
+    emails: Vec<EmailRow>,
+    phones: Vec<PhoneRow>,
+) -> Vec<Customer> {
     let mut emails_by_customer: HashMap<String, Vec<EmailEntry>> = HashMap::new();
     for row in emails {
-        emails_by_customer.entry(row.customer_id).or_default().push(EmailEntry {
-            email: Email::from_trusted(row.email),
-            primary: row.is_primary,
-            verified: row.verified,
-            active: row.active,
-        });
+        emails_by_customer
+            .entry(row.customer_id)
+            .or_default()
+            .push(EmailEntry {
+                email: Email::from_trusted(row.email),
+                primary: row.is_primary,
+                verified: row.verified,
+                active: row.active,
+            });
     }
     let mut phones_by_customer: HashMap<String, Vec<PhoneEntry>> = HashMap::new();
     for row in phones {
-        phones_by_customer.entry(row.customer_id).or_default().push(PhoneEntry {
-            phone: Phone::from_trusted(u16::try_from(row.country_code).unwrap_or_default(), row.phone),
-            primary: row.is_primary,
-            verified: row.verified,
-            active: row.active,
-        });
+        phones_by_customer
+            .entry(row.customer_id)
+            .or_default()
+            .push(PhoneEntry {
+                phone: Phone::from_trusted(
+                    u16::try_from(row.country_code).unwrap_or_default(),
+                    row.phone,
+                ),
+                primary: row.is_primary,
+                verified: row.verified,
+                active: row.active,
+            });
     }
     rows.into_iter()
         .map(|row| {
@@ -173,7 +187,11 @@ impl From<TokenRow> for TokenGrant {
     fn from(row: TokenRow) -> Self {
         TokenGrant {
             digest: row.token_digest,
-            kind: if row.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
+            kind: if row.kind == "refresh" {
+                TokenKind::Refresh
+            } else {
+                TokenKind::Access
+            },
             client_id: row.client_id,
             company_id: CompanyId::from_trusted(row.company_id),
             scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
@@ -185,7 +203,11 @@ impl From<TokenRow> for TokenGrant {
 
 /// Scopes as stored: space-separated wire names.
 pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
-    scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(Scope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Which unique index a database error reports, if it is a unique violation. SQLite names
@@ -206,7 +228,11 @@ pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<UniqueIndex> {
     if !database_error.is_unique_violation() {
         return None;
     }
-    let text = format!("{} {}", database_error.constraint().unwrap_or_default(), database_error.message());
+    let text = format!(
+        "{} {}",
+        database_error.constraint().unwrap_or_default(),
+        database_error.message()
+    );
     Some(if text.contains("customer_emails") {
         UniqueIndex::Email
     } else if text.contains("customer_phones") {

@@ -14,11 +14,28 @@ use crate::{actor, each_backend, email, phone, t0};
 async fn created_customers_read_back_with_contacts() {
     each_backend(|f| async move {
         let new = f.new_customer(Some("asha@example.com"), Some("9876543210"));
-        let created = f.stores.customers.create_customer(&new, &actor()).await.unwrap();
-        let found = f.stores.customers.find_customer(&f.application, &new.id).await.unwrap().unwrap();
+        let created = f
+            .stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        let found = f
+            .stores
+            .customers
+            .find_customer(&f.application, &new.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found, created);
         assert_eq!(found.emails[0].email.as_str(), "asha@example.com");
-        assert_eq!((found.phones[0].phone.country_code(), found.phones[0].phone.national()), (91, "9876543210"));
+        assert_eq!(
+            (
+                found.phones[0].phone.country_code(),
+                found.phones[0].phone.national()
+            ),
+            (91, "9876543210")
+        );
         assert!(found.active && !found.archived);
     })
     .await;
@@ -55,7 +72,8 @@ async fn concurrent_creates_with_one_email_make_one_customer() {
         let attempts: Vec<_> = (0..8)
             .map(|i| {
                 let stores = f.stores.clone();
-                let new = f.new_customer(Some("race@example.com"), Some(&format!("98765000{i:02}")));
+                let new =
+                    f.new_customer(Some("race@example.com"), Some(&format!("98765000{i:02}")));
                 tokio::spawn(async move { stores.customers.create_customer(&new, &actor()).await })
             })
             .collect();
@@ -68,7 +86,12 @@ async fn concurrent_creates_with_one_email_make_one_customer() {
             }
         }
         assert_eq!(created, 1);
-        let (_, total) = f.stores.customers.list_customers(&f.application, None, PageRequest::default()).await.unwrap();
+        let (_, total) = f
+            .stores
+            .customers
+            .list_customers(&f.application, None, PageRequest::default())
+            .await
+            .unwrap();
         assert_eq!(total, 1);
     })
     .await;
@@ -123,7 +146,7 @@ async fn blocking_is_all_or_nothing() {
         assert!(matches!(error, StoreError::UnknownCustomers(ref ids) if ids == &vec![unknown.to_string()]));
         assert!(f.stores.customers.find_customer(&f.application, &known.id).await.unwrap().unwrap().active);
 
-        f.stores.customers.set_active(&f.application, &[known.id.clone()], false, &actor(), t0()).await.unwrap();
+        f.stores.customers.set_active(&f.application, std::slice::from_ref(&known.id), false, &actor(), t0()).await.unwrap();
         let blocked = f.stores.customers.find_customer(&f.application, &known.id).await.unwrap().unwrap();
         assert!(!blocked.active);
         assert_eq!(blocked.version, 1);
@@ -135,36 +158,85 @@ async fn blocking_is_all_or_nothing() {
 async fn updates_replace_contacts_and_bump_the_version() {
     each_backend(|f| async move {
         let other = f.new_customer(Some("taken@example.com"), Some("9876500000"));
-        f.stores.customers.create_customer(&other, &actor()).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&other, &actor())
+            .await
+            .unwrap();
         let mine = f.new_customer(Some("mine@example.com"), None);
-        f.stores.customers.create_customer(&mine, &actor()).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&mine, &actor())
+            .await
+            .unwrap();
 
         let later = t0() + Duration::minutes(5);
         let changes = CustomerChanges {
             first_name: Some("Asha".into()),
             emails: Some(vec![
-                EmailEntry { email: email("new@example.com"), primary: true, verified: true, active: true },
-                EmailEntry { email: email("second@example.com"), primary: false, verified: false, active: true },
+                EmailEntry {
+                    email: email("new@example.com"),
+                    primary: true,
+                    verified: true,
+                    active: true,
+                },
+                EmailEntry {
+                    email: email("second@example.com"),
+                    primary: false,
+                    verified: false,
+                    active: true,
+                },
             ]),
-            phones: Some(vec![PhoneEntry { phone: phone("9876511111"), primary: true, verified: false, active: true }]),
+            phones: Some(vec![PhoneEntry {
+                phone: phone("9876511111"),
+                primary: true,
+                verified: false,
+                active: true,
+            }]),
             ..CustomerChanges::default()
         };
-        let updated = f.stores.customers.update_customer(&f.application, &mine.id, &changes, &actor(), later).await.unwrap();
+        let updated = f
+            .stores
+            .customers
+            .update_customer(&f.application, &mine.id, &changes, &actor(), later)
+            .await
+            .unwrap();
         assert_eq!(updated.profile.first_name.as_deref(), Some("Asha"));
         assert_eq!(updated.emails.len(), 2);
         assert_eq!(updated.phones[0].phone.national(), "9876511111");
         assert_eq!(updated.version, 1);
         assert_eq!(updated.updated_at, later);
-        let freed = f.stores.customers.search_customers(&f.application, &[email("mine@example.com")], &[]).await.unwrap();
+        let freed = f
+            .stores
+            .customers
+            .search_customers(&f.application, &[email("mine@example.com")], &[])
+            .await
+            .unwrap();
         assert!(freed.is_empty(), "replaced email no longer matches");
 
         let steal = CustomerChanges {
-            emails: Some(vec![EmailEntry { email: email("taken@example.com"), primary: true, verified: false, active: true }]),
+            emails: Some(vec![EmailEntry {
+                email: email("taken@example.com"),
+                primary: true,
+                verified: false,
+                active: true,
+            }]),
             ..CustomerChanges::default()
         };
-        let error = f.stores.customers.update_customer(&f.application, &mine.id, &steal, &actor(), later).await.unwrap_err();
+        let error = f
+            .stores
+            .customers
+            .update_customer(&f.application, &mine.id, &steal, &actor(), later)
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::Conflict(Conflict::Email(_))));
-        let unchanged = f.stores.customers.find_customer(&f.application, &mine.id).await.unwrap().unwrap();
+        let unchanged = f
+            .stores
+            .customers
+            .find_customer(&f.application, &mine.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(unchanged.version, 1, "refused update wrote nothing");
         assert_eq!(unchanged.emails.len(), 2);
     })
@@ -226,11 +298,33 @@ async fn search_matches_exact_emails_and_phones() {
     each_backend(|f| async move {
         let a = f.new_customer(Some("a@example.com"), Some("9876543210"));
         let b = f.new_customer(Some("b@example.com"), Some("9876543212"));
-        f.stores.customers.create_customer(&a, &actor()).await.unwrap();
-        f.stores.customers.create_customer(&b, &actor()).await.unwrap();
-        let found = f.stores.customers.search_customers(&f.application, &[email("A@example.com")], &[phone("919876543212")]).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&a, &actor())
+            .await
+            .unwrap();
+        f.stores
+            .customers
+            .create_customer(&b, &actor())
+            .await
+            .unwrap();
+        let found = f
+            .stores
+            .customers
+            .search_customers(
+                &f.application,
+                &[email("A@example.com")],
+                &[phone("919876543212")],
+            )
+            .await
+            .unwrap();
         assert_eq!(found.len(), 2);
-        let none = f.stores.customers.search_customers(&f.application, &[email("a@example.co")], &[]).await.unwrap();
+        let none = f
+            .stores
+            .customers
+            .search_customers(&f.application, &[email("a@example.co")], &[])
+            .await
+            .unwrap();
         assert!(none.is_empty());
     })
     .await;
@@ -239,13 +333,40 @@ async fn search_matches_exact_emails_and_phones() {
 #[tokio::test]
 async fn batch_import_is_all_or_nothing() {
     each_backend(|f| async move {
-        let batch: Vec<_> = (0..1200).map(|i| f.new_customer(Some(&format!("u{i}@bulk.example")), Some(&format!("98{i:08}")))).collect();
-        f.stores.customers.import_customers(&batch, &actor()).await.unwrap();
-        let (_, total) = f.stores.customers.list_customers(&f.application, None, PageRequest::default()).await.unwrap();
+        let batch: Vec<_> = (0..1200)
+            .map(|i| {
+                f.new_customer(
+                    Some(&format!("u{i}@bulk.example")),
+                    Some(&format!("98{i:08}")),
+                )
+            })
+            .collect();
+        f.stores
+            .customers
+            .import_customers(&batch, &actor())
+            .await
+            .unwrap();
+        let (_, total) = f
+            .stores
+            .customers
+            .list_customers(&f.application, None, PageRequest::default())
+            .await
+            .unwrap();
         assert_eq!(total, 1200);
-        let clash = vec![f.new_customer(Some("fresh@bulk.example"), None), f.new_customer(Some("u5@bulk.example"), None)];
-        assert!(matches!(f.stores.customers.import_customers(&clash, &actor()).await, Err(StoreError::Conflict(_))));
-        let (_, total) = f.stores.customers.list_customers(&f.application, None, PageRequest::default()).await.unwrap();
+        let clash = vec![
+            f.new_customer(Some("fresh@bulk.example"), None),
+            f.new_customer(Some("u5@bulk.example"), None),
+        ];
+        assert!(matches!(
+            f.stores.customers.import_customers(&clash, &actor()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let (_, total) = f
+            .stores
+            .customers
+            .list_customers(&f.application, None, PageRequest::default())
+            .await
+            .unwrap();
         assert_eq!(total, 1200);
     })
     .await;
@@ -255,21 +376,68 @@ async fn batch_import_is_all_or_nothing() {
 async fn every_change_is_audited_and_the_audit_is_append_only() {
     each_backend(|f| async move {
         let new = f.new_customer(Some("a@example.com"), None);
-        f.stores.customers.create_customer(&new, &actor()).await.unwrap();
-        f.stores.customers.set_active(&f.application, &[new.id.clone()], false, &actor().with_reason("fraud", None), t0()).await.unwrap();
-        f.stores.customers.archive_customer(&f.application, &new.id, &actor(), t0()).await.unwrap();
-        f.stores.customers.restore_customer(&f.application, &new.id, &actor().with_reason("asked", Some("r1".into())), t0()).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        f.stores
+            .customers
+            .set_active(
+                &f.application,
+                std::slice::from_ref(&new.id),
+                false,
+                &actor().with_reason("fraud", None),
+                t0(),
+            )
+            .await
+            .unwrap();
+        f.stores
+            .customers
+            .archive_customer(&f.application, &new.id, &actor(), t0())
+            .await
+            .unwrap();
+        f.stores
+            .customers
+            .restore_customer(
+                &f.application,
+                &new.id,
+                &actor().with_reason("asked", Some("r1".into())),
+                t0(),
+            )
+            .await
+            .unwrap();
         let rows: Vec<(String, String, Option<String>)> = match f.backend {
             patron_store::Backend::Sqlite => {
                 let mut conn = sqlx::SqliteConnection::connect(&f.url).await.unwrap();
-                let rows = sqlx::query_as("SELECT action, actor, reason FROM audit_events ORDER BY id").fetch_all(&mut conn).await.unwrap();
-                assert!(sqlx::query("DELETE FROM audit_events").execute(&mut conn).await.is_err(), "audit rows cannot be deleted");
+                let rows =
+                    sqlx::query_as("SELECT action, actor, reason FROM audit_events ORDER BY id")
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                assert!(
+                    sqlx::query("DELETE FROM audit_events")
+                        .execute(&mut conn)
+                        .await
+                        .is_err(),
+                    "audit rows cannot be deleted"
+                );
                 rows
             }
             patron_store::Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&f.url).await.unwrap();
-                let rows = sqlx::query_as("SELECT action, actor, reason FROM audit_events ORDER BY id").fetch_all(&mut conn).await.unwrap();
-                assert!(sqlx::query("UPDATE audit_events SET actor = 'x'").execute(&mut conn).await.is_err(), "audit rows cannot be changed");
+                let rows =
+                    sqlx::query_as("SELECT action, actor, reason FROM audit_events ORDER BY id")
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                assert!(
+                    sqlx::query("UPDATE audit_events SET actor = 'x'")
+                        .execute(&mut conn)
+                        .await
+                        .is_err(),
+                    "audit rows cannot be changed"
+                );
                 rows
             }
         };

@@ -22,7 +22,9 @@ where
 {
     for backend in backends() {
         let database = TestDatabase::create(backend).await;
-        let stores = patron_store::connect(&database.url).await.expect("connect and migrate");
+        let stores = patron_store::connect(&database.url)
+            .await
+            .expect("connect and migrate");
         let application = ObjectId::parse("id", "000000000000000000000001").unwrap();
         stores
             .applications
@@ -36,7 +38,13 @@ where
             })
             .await
             .unwrap();
-        test(Fixture { stores, application, backend, url: database.url.clone() }).await;
+        test(Fixture {
+            stores,
+            application,
+            backend,
+            url: database.url.clone(),
+        })
+        .await;
         database.drop_database().await;
     }
 }
@@ -69,7 +77,16 @@ impl Fixture {
     /// A new customer with the given contacts, not yet stored.
     pub fn new_customer(&self, address: Option<&str>, national: Option<&str>) -> NewCustomer {
         let suffix = rand_suffix();
-        NewCustomer::new(self.application.clone(), None, Profile::default(), address.map(email), national.map(phone), suffix, t0()).unwrap()
+        NewCustomer::new(
+            self.application.clone(),
+            None,
+            Profile::default(),
+            address.map(email),
+            national.map(phone),
+            suffix,
+            t0(),
+        )
+        .unwrap()
     }
 }
 

@@ -36,7 +36,10 @@ fn grant(digest: &str, kind: TokenKind, scopes: Vec<Scope>, ttl: Duration) -> To
 async fn clients_read_back() {
     each_backend(|f| async move {
         let created = client(&f).await;
-        assert_eq!(f.stores.clients.find_client("client-1").await.unwrap(), Some(created));
+        assert_eq!(
+            f.stores.clients.find_client("client-1").await.unwrap(),
+            Some(created)
+        );
         assert_eq!(f.stores.clients.find_client("nope").await.unwrap(), None);
     })
     .await;
@@ -46,12 +49,48 @@ async fn clients_read_back() {
 async fn tokens_expire() {
     each_backend(|f| async move {
         client(&f).await;
-        f.stores.tokens.insert_tokens(&[grant("a1", TokenKind::Access, vec![Scope::CustomersRead], Duration::hours(1))]).await.unwrap();
-        let found = f.stores.tokens.find_token("a1", TokenKind::Access, t0()).await.unwrap().unwrap();
+        f.stores
+            .tokens
+            .insert_tokens(&[grant(
+                "a1",
+                TokenKind::Access,
+                vec![Scope::CustomersRead],
+                Duration::hours(1),
+            )])
+            .await
+            .unwrap();
+        let found = f
+            .stores
+            .tokens
+            .find_token("a1", TokenKind::Access, t0())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.scopes, vec![Scope::CustomersRead]);
-        assert!(f.stores.tokens.find_token("a1", TokenKind::Refresh, t0()).await.unwrap().is_none(), "kind must match");
-        assert!(f.stores.tokens.find_token("a1", TokenKind::Access, t0() + Duration::hours(1)).await.unwrap().is_none());
-        assert_eq!(f.stores.tokens.purge_expired_tokens(t0() + Duration::hours(2)).await.unwrap(), 1);
+        assert!(
+            f.stores
+                .tokens
+                .find_token("a1", TokenKind::Refresh, t0())
+                .await
+                .unwrap()
+                .is_none(),
+            "kind must match"
+        );
+        assert!(f
+            .stores
+            .tokens
+            .find_token("a1", TokenKind::Access, t0() + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            f.stores
+                .tokens
+                .purge_expired_tokens(t0() + Duration::hours(2))
+                .await
+                .unwrap(),
+            1
+        );
     })
     .await;
 }
@@ -61,16 +100,40 @@ async fn refresh_tokens_rotate_once_even_concurrently() {
     each_backend(|f| async move {
         client(&f).await;
         let scopes = vec![Scope::CustomersWrite];
-        f.stores.tokens.insert_tokens(&[grant("r1", TokenKind::Refresh, scopes.clone(), Duration::days(30))]).await.unwrap();
+        f.stores
+            .tokens
+            .insert_tokens(&[grant(
+                "r1",
+                TokenKind::Refresh,
+                scopes.clone(),
+                Duration::days(30),
+            )])
+            .await
+            .unwrap();
         let attempts: Vec<_> = (0..6)
             .map(|i| {
                 let stores = f.stores.clone();
                 tokio::spawn(async move {
                     let replacements = [
-                        grant(&format!("a-{i}"), TokenKind::Access, vec![], Duration::hours(1)),
-                        grant(&format!("r-{i}"), TokenKind::Refresh, vec![], Duration::days(30)),
+                        grant(
+                            &format!("a-{i}"),
+                            TokenKind::Access,
+                            vec![],
+                            Duration::hours(1),
+                        ),
+                        grant(
+                            &format!("r-{i}"),
+                            TokenKind::Refresh,
+                            vec![],
+                            Duration::days(30),
+                        ),
                     ];
-                    stores.tokens.rotate_refresh_token("r1", "client-1", &replacements, t0()).await.unwrap().map(|_| i)
+                    stores
+                        .tokens
+                        .rotate_refresh_token("r1", "client-1", &replacements, t0())
+                        .await
+                        .unwrap()
+                        .map(|_| i)
                 })
             })
             .collect();
@@ -81,9 +144,20 @@ async fn refresh_tokens_rotate_once_even_concurrently() {
             }
         }
         assert_eq!(winners.len(), 1, "exactly one rotation wins");
-        let access = f.stores.tokens.find_token(&format!("a-{}", winners[0]), TokenKind::Access, t0()).await.unwrap().unwrap();
+        let access = f
+            .stores
+            .tokens
+            .find_token(&format!("a-{}", winners[0]), TokenKind::Access, t0())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(access.scopes, scopes, "replacements inherit the scopes");
-        let wrong_client = f.stores.tokens.rotate_refresh_token(&format!("r-{}", winners[0]), "other", &[], t0()).await.unwrap();
+        let wrong_client = f
+            .stores
+            .tokens
+            .rotate_refresh_token(&format!("r-{}", winners[0]), "other", &[], t0())
+            .await
+            .unwrap();
         assert!(wrong_client.is_none());
     })
     .await;

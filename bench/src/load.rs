@@ -241,17 +241,32 @@ struct WorkerLog {
     first_error: Option<String>,
 }
 
-/// Sends requests of `scenario` from one worker until `next` reaches `total`.
+/// How many requests a scenario sends, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Timed requests.
+    pub requests: u64,
+    /// Concurrent workers.
+    pub concurrency: u64,
+    /// Untimed warm-up requests.
+    pub warmup: u64,
+    /// No new request starts after this long.
+    pub time_limit: Duration,
+}
+
+/// Sends requests of `scenario` from one worker until `next` reaches `total` or
+/// `deadline` passes.
 async fn worker(
     context: Arc<LoadContext>,
     scenario: Scenario,
     next: Arc<AtomicU64>,
     total: u64,
+    deadline: Instant,
     seed: u64,
 ) -> WorkerLog {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut log = WorkerLog::default();
-    while next.fetch_add(1, Ordering::Relaxed) < total {
+    while Instant::now() < deadline && next.fetch_add(1, Ordering::Relaxed) < total {
         let request = context.request(scenario, &mut rng);
         let started = Instant::now();
         let outcome = match request.send().await {
@@ -277,25 +292,28 @@ async fn worker(
     log
 }
 
-/// Runs `total` requests of `scenario` over `concurrency` workers; returns the merged logs
+/// Runs `total` requests of `scenario` over `plan.concurrency` workers; returns the merged logs
 /// and the wall-clock time.
 async fn drive(
     context: &Arc<LoadContext>,
     scenario: Scenario,
     total: u64,
-    concurrency: u64,
+    plan: &Plan,
     seed: u64,
 ) -> BenchResult<(WorkerLog, Duration)> {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let handles: Vec<_> = (0..concurrency)
+    let deadline = started + plan.time_limit;
+    let handles: Vec<_> = (0..plan.concurrency)
         .map(|index| {
+            let seed = seed.wrapping_mul(1000) + index;
             tokio::spawn(worker(
                 context.clone(),
                 scenario,
                 next.clone(),
                 total,
-                seed.wrapping_mul(1000) + index,
+                deadline,
+                seed,
             ))
         })
         .collect();
@@ -312,7 +330,12 @@ async fn drive(
 }
 
 /// Warms up, then times up to `plan.requests` requests of `scenario`.
-pub async fn run_scenario(context: &Arc<LoadContext>, scenario: Scenario, backend: &'static str, plan: &Plan) -> BenchResult<ScenarioResult> {
+pub async fn run_scenario(
+    context: &Arc<LoadContext>,
+    scenario: Scenario,
+    backend: &'static str,
+    plan: &Plan,
+) -> BenchResult<ScenarioResult> {
     let seed = scenario as u64 + 1;
     if plan.warmup > 0 {
         drive(context, scenario, plan.warmup, plan, seed + 100).await?;

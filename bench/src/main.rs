@@ -173,7 +173,7 @@ async fn bench_backend(
     let server = Server::start(patron, url)?;
     say(&format!("serving at {}", server.base_url));
     let outcome = measure(args, database, &server, &app.application_id, &client).await;
-    server.stop();
+    server.stop().await;
     outcome
 }
 
@@ -205,15 +205,7 @@ async fn measure(
     };
     let mut results = Vec::new();
     for scenario in Scenario::ALL {
-        let result = load::run_scenario(
-            &context,
-            scenario,
-            database.name(),
-            args.requests,
-            args.concurrency,
-            args.warmup,
-        )
-        .await?;
+        let result = load::run_scenario(&context, scenario, database.name(), &plan).await?;
         say(&load::row(&result));
         results.push(result);
     }

@@ -3,11 +3,12 @@
 
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use patron_domain::customer::{NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
+use patron_server::{Clock, SystemClock};
 use patron_store::Actor;
 
 use crate::{say, BenchResult};
@@ -27,7 +28,7 @@ pub fn phone_of(index: u64) -> String {
 pub fn customer(
     application_id: &ObjectId,
     index: u64,
-    now: chrono::DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> BenchResult<NewCustomer> {
     let email = Email::parse("email", &email_of(index))?;
     let phone = Phone::parse("phone", &phone_of(index), None, Region::INDIA)?;
@@ -60,7 +61,7 @@ pub async fn seed(url: &str, application_id: &str, count: u64, batch: usize) -> 
     let mut index = 0u64;
     let mut customers = Vec::with_capacity(batch);
     while index < count {
-        let now = Utc::now();
+        let now = SystemClock.now();
         let end = count.min(index + u64::try_from(batch)?);
         customers.clear();
         for i in index..end {
@@ -93,7 +94,7 @@ mod tests {
     #[test]
     fn generated_customers_are_valid_and_distinct() {
         let app = ObjectId::parse("id", "0123456789abcdef01234567").expect("valid id");
-        let now = Utc::now();
+        let now = SystemClock.now();
         for index in [0, 7, 123_456, 99_999_999] {
             let customer = customer(&app, index, now).expect("valid customer");
             assert_eq!(customer.emails[0].email.as_str(), email_of(index));

@@ -190,7 +190,7 @@ impl Server {
     }
 
     /// Sends SIGTERM, waits up to 10 s for a graceful exit, then kills.
-    pub fn stop(mut self) {
+    pub async fn stop(mut self) {
         let pid = self.child.id().to_string();
         let signalled = Command::new("kill")
             .args(["-TERM", &pid])
@@ -202,7 +202,7 @@ impl Server {
                 if let Ok(Some(_)) = self.child.try_wait() {
                     return;
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
         let _ = self.child.kill();

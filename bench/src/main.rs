@@ -6,6 +6,9 @@
 //! cargo run --release -p patron-bench -- --customers 1000000 --backend both
 //! cargo run --release -p patron-bench -- --customers 10000 --requests 200   # smoke test
 //! ```
+//!
+//! `--keep` leaves the seeded databases in place; `--reuse-database URL --application-id ID`
+//! measures such a database again (e.g. after a query fix) without reseeding.
 
 mod database;
 mod load;
@@ -67,6 +70,16 @@ pub struct Args {
     /// Keep the scratch database(s) instead of deleting them (their location is printed).
     #[arg(long)]
     pub keep: bool,
+    /// Scenarios to run, comma-separated (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub scenarios: Vec<Scenario>,
+    /// Measure a database seeded by an earlier `--keep` run instead of seeding a fresh
+    /// one (`--customers` must be what it was seeded with; nothing is deleted).
+    #[arg(long, value_name = "URL", requires = "application_id")]
+    pub reuse_database: Option<String>,
+    /// The application of `--reuse-database` (printed by the run that seeded it).
+    #[arg(long, value_name = "ID")]
+    pub application_id: Option<String>,
 }
 
 /// `--backend` values.
@@ -110,38 +123,47 @@ async fn run(args: Args) -> BenchResult<()> {
     }
     let patron = PatronBin::locate(args.patron_bin.clone())?;
     say(&format!("patron binary: {}", patron.path.display()));
-    let backends: &[BackendChoice] = match args.backend {
-        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
-        BackendChoice::Postgres => &[BackendChoice::Postgres],
-        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
-    };
     let mut results = Vec::new();
-    for backend in backends {
-        let database = BenchDatabase::create(*backend, &args.postgres_url)?;
-        say(&format!(
-            "\n== {} ({}) ==",
-            database.name(),
-            database.display_location()
-        ));
-        let outcome = bench_backend(&args, &patron, &database).await;
-        if args.keep {
-            say(&format!("kept database: {}", database.display_location()));
-        } else if let Err(error) = database.drop_database() {
-            eprintln!("patron-bench: could not remove the scratch database: {error}");
+    if let (Some(url), Some(application_id)) = (&args.reuse_database, &args.application_id) {
+        let backend = match patron_store::Backend::for_url(url) {
+            patron_store::Backend::Sqlite => "sqlite",
+            patron_store::Backend::Postgres => "postgres",
+        };
+        say(&format!("\n== {backend} (reused database) =="));
+        results = serve_and_measure(&args, &patron, url, backend, application_id).await?;
+    } else {
+        let backends: &[BackendChoice] = match args.backend {
+            BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+            BackendChoice::Postgres => &[BackendChoice::Postgres],
+            BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
+        };
+        for backend in backends {
+            let database = BenchDatabase::create(*backend, &args.postgres_url)?;
+            say(&format!(
+                "\n== {} ({}) ==",
+                database.name(),
+                database.display_location()
+            ));
+            let outcome = bench_fresh(&args, &patron, &database).await;
+            if args.keep {
+                say(&format!("kept database: {}", database.url()));
+            } else if let Err(error) = database.drop_database() {
+                eprintln!("patron-bench: could not remove the scratch database: {error}");
+            }
+            results.extend(outcome?);
         }
-        results.extend(outcome?);
     }
     say("");
     say(&format!(
-        "Results: {} customers seeded, {} requests per scenario, {} concurrent workers",
+        "Results: {} customers seeded, up to {} requests per scenario, {} concurrent workers",
         args.customers, args.requests, args.concurrency
     ));
     say(&load::table(&results));
     Ok(())
 }
 
-/// Seeds one fresh database, serves it, and runs every scenario against it.
-async fn bench_backend(
+/// Seeds one fresh database, then serves and measures it.
+async fn bench_fresh(
     args: &Args,
     patron: &PatronBin,
     database: &BenchDatabase,
@@ -149,11 +171,7 @@ async fn bench_backend(
     let url = database.url();
     patron.migrate(url)?;
     let app = patron.create_app(url)?;
-    let client = patron.create_client(url)?;
-    say(&format!(
-        "application {} and client {} created",
-        app.application_id, client.client_id
-    ));
+    say(&format!("application {} created", app.application_id));
 
     let started = Instant::now();
     seed::seed(url, &app.application_id, args.customers, args.batch).await?;
@@ -164,24 +182,40 @@ async fn bench_backend(
     let started = Instant::now();
     match database.analyze()? {
         true => say(&format!(
-            "ANALYZE done in {:.1} s",
+            "{} done in {:.1} s",
+            database.analyze_command(),
             started.elapsed().as_secs_f64()
         )),
         false => say("ANALYZE skipped: the sqlite3 CLI is not installed"),
     }
+    serve_and_measure(args, patron, url, database.name(), &app.application_id).await
+}
 
+/// Creates an API client, starts `patron serve` on `url`, gets a token, checks each
+/// scenario once, times them all, and stops the server.
+async fn serve_and_measure(
+    args: &Args,
+    patron: &PatronBin,
+    url: &str,
+    backend: &'static str,
+    application_id: &str,
+) -> BenchResult<Vec<ScenarioResult>> {
+    let client = patron.create_client(url)?;
     let server = Server::start(patron, url)?;
-    say(&format!("serving at {}", server.base_url));
-    let outcome = measure(args, database, &server, &app.application_id, &client).await;
+    say(&format!(
+        "serving at {} (client {})",
+        server.base_url, client.client_id
+    ));
+    let outcome = measure(args, &server, backend, application_id, &client).await;
     server.stop().await;
     outcome
 }
 
-/// Gets a token, checks each scenario once, then times them all.
+/// Gets a token, checks each scenario once, then times the chosen ones.
 async fn measure(
     args: &Args,
-    database: &BenchDatabase,
     server: &Server,
+    backend: &'static str,
     application_id: &str,
     client: &server::CreatedClient,
 ) -> BenchResult<Vec<ScenarioResult>> {
@@ -205,7 +239,10 @@ async fn measure(
     };
     let mut results = Vec::new();
     for scenario in Scenario::ALL {
-        let result = load::run_scenario(&context, scenario, database.name(), &plan).await?;
+        if !args.scenarios.is_empty() && !args.scenarios.contains(&scenario) {
+            continue;
+        }
+        let result = load::run_scenario(&context, scenario, backend, &plan).await?;
         say(&load::row(&result));
         results.push(result);
     }

@@ -10,11 +10,12 @@ use serde_json::Value;
 
 use crate::BenchResult;
 
-/// Environment given to every `patron` process: quiet logs, and access tokens that outlive
-/// a long benchmark.
+/// Environment given to every `patron` process: quiet logs (without sqlx's per-statement
+/// "slow statement" warnings, which the latency table already shows), and access tokens
+/// that outlive a long benchmark.
 const PATRON_ENV: [(&str, &str); 3] = [
-    ("PATRON_LOG", "warn"),
-    ("RUST_LOG", "warn"),
+    ("PATRON_LOG", "warn,sqlx::query=error"),
+    ("RUST_LOG", "warn,sqlx::query=error"),
     ("PATRON_ACCESS_TOKEN_TTL_SECS", "86400"),
 ];
 

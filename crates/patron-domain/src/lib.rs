@@ -4,6 +4,7 @@
 //! parameter (`now`), randomness comes from the caller's RNG where it matters, and every
 //! type that reaches this crate's public API can only hold a valid value.
 
+pub mod auth_config;
 pub mod customer;
 pub mod email;
 pub mod error;

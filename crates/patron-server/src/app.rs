@@ -18,7 +18,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
-use crate::{oauth, platform, telemetry};
+use crate::secrets::SecretBox;
+use crate::{oauth, platform, storefront, telemetry};
 
 /// What every handler can reach: the stores, the clock and the configuration.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The loaded configuration.
     pub config: Arc<Config>,
+    /// Encrypts secrets at rest.
+    pub secrets: SecretBox,
 }
 
 /// The whole HTTP surface with its middleware.
@@ -39,6 +42,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(oauth::router())
         .merge(platform::router())
+        .merge(storefront::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

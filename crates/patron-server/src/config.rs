@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::secrets::SecretBox;
 
 /// Everything the service can be configured with. See the README's configuration table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -24,6 +26,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Log filter in `tracing` syntax, e.g. `info,patron_server=debug` (`PATRON_LOG`).
     pub log: String,
+    /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
+    /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
+    pub secret_key: Option<String>,
+    /// File holding the key when `secret_key` is unset; created (mode 0600) if missing
+    /// (`PATRON_SECRET_KEY_FILE`).
+    pub secret_key_file: PathBuf,
 }
 
 /// The default database: an SQLite file under `./data/`.
@@ -38,6 +46,8 @@ impl Default for Config {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             max_body_bytes: 1024 * 1024,
             log: "info".to_owned(),
+            secret_key: None,
+            secret_key_file: PathBuf::from("data/secret.key"),
         }
     }
 }
@@ -119,6 +129,12 @@ impl Config {
         if let Some((_, value)) = get("LOG") {
             self.log = value.to_owned();
         }
+        if let Some((_, value)) = get("SECRET_KEY") {
+            self.secret_key = Some(value.to_owned());
+        }
+        if let Some((_, value)) = get("SECRET_KEY_FILE") {
+            self.secret_key_file = PathBuf::from(value);
+        }
         Ok(())
     }
 }
@@ -131,6 +147,56 @@ where
         name: name.to_owned(),
         message: error.to_string(),
     })
+}
+
+impl Config {
+    /// The key box for secrets at rest: from `secret_key`, else from `secret_key_file`
+    /// (generated on first use).
+    pub fn secret_box(&self) -> Result<SecretBox, ConfigError> {
+        let invalid = |message: String| ConfigError::Env {
+            name: "PATRON_SECRET_KEY".to_owned(),
+            message,
+        };
+        if let Some(key) = &self.secret_key {
+            return SecretBox::from_base64(key).map_err(invalid);
+        }
+        let path = &self.secret_key_file;
+        let shown = path.display().to_string();
+        let key = match std::fs::read_to_string(path) {
+            Ok(key) => key,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = SecretBox::generate_key();
+                write_private(path, &key).map_err(|source| ConfigError::Read {
+                    path: shown.clone(),
+                    source,
+                })?;
+                key
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: shown,
+                    source,
+                })
+            }
+        };
+        SecretBox::from_base64(&key).map_err(|message| ConfigError::Parse {
+            path: shown,
+            message,
+        })
+    }
+}
+
+/// Writes `contents` to a new file readable only by its owner.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -165,6 +231,16 @@ mod tests {
             .to_string();
         assert!(error.contains("listne"), "{error}");
         let env = HashMap::from([("PATRON_LISTEN".to_owned(), "nowhere".to_owned())]);
+        let generated = Config {
+            secret_key_file: dir.join("secret.key"),
+            ..Config::default()
+        };
+        let sealed = generated.secret_box().unwrap().seal("x");
+        assert_eq!(
+            generated.secret_box().unwrap().open(&sealed).unwrap(),
+            "x",
+            "the key file is reused"
+        );
         assert!(Config::load(None, &env)
             .unwrap_err()
             .to_string()

@@ -6,12 +6,15 @@
 
 pub mod admin;
 pub mod app;
+mod auth_config;
 pub mod clock;
 pub mod config;
 pub mod error;
 mod extract;
 mod oauth;
 mod platform;
+pub mod secrets;
+mod storefront;
 pub mod telemetry;
 mod wire;
 

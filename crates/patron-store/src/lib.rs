@@ -26,7 +26,7 @@ use patron_domain::query::CustomerFilter;
 
 pub use error::{Conflict, StoreError};
 pub use postgres::PostgresStore;
-pub use records::{Actor, ApiClient, Application, TokenGrant, TokenKind};
+pub use records::{Actor, ApiClient, Application, StoredAuthConfig, TokenGrant, TokenKind};
 pub use sqlite::SqliteStore;
 
 /// Sales-channel applications.
@@ -151,6 +151,27 @@ pub trait CustomerStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// Per-application authentication configuration documents.
+#[async_trait]
+pub trait AuthConfigStore: Send + Sync {
+    /// The stored configuration of `application_id`, if it was ever saved.
+    async fn find_auth_config(
+        &self,
+        application_id: &ObjectId,
+    ) -> Result<Option<StoredAuthConfig>, StoreError>;
+    /// Saves a new version if the stored version is still `expected_version` (`None`: nothing
+    /// stored yet). Returns `None` when another writer saved first; the caller re-reads,
+    /// re-applies its update and tries again, so concurrent updates never lose each other.
+    async fn save_auth_config(
+        &self,
+        application_id: &ObjectId,
+        expected_version: Option<i64>,
+        document: &serde_json::Map<String, serde_json::Value>,
+        secrets: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredAuthConfig>, StoreError>;
+}
+
 /// Liveness of the database.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -169,6 +190,8 @@ pub struct Stores {
     pub tokens: Arc<dyn TokenStore>,
     /// Customers.
     pub customers: Arc<dyn CustomerStore>,
+    /// Authentication configurations.
+    pub auth_configs: Arc<dyn AuthConfigStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -177,7 +200,13 @@ impl Stores {
     /// Bundles one backend that implements every concern.
     pub fn from_backend<B>(backend: B) -> Self
     where
-        B: ApplicationStore + ClientStore + TokenStore + CustomerStore + HealthStore + 'static,
+        B: ApplicationStore
+            + ClientStore
+            + TokenStore
+            + CustomerStore
+            + AuthConfigStore
+            + HealthStore
+            + 'static,
     {
         let backend = Arc::new(backend);
         Self {
@@ -185,6 +214,7 @@ impl Stores {
             clients: backend.clone(),
             tokens: backend.clone(),
             customers: backend.clone(),
+            auth_configs: backend.clone(),
             health: backend,
         }
     }

@@ -105,3 +105,18 @@ impl Actor {
         self
     }
 }
+
+/// A saved authentication configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAuthConfig {
+    /// The configuration document, without secrets.
+    pub document: serde_json::Map<String, serde_json::Value>,
+    /// The encrypted social secrets, if any were set.
+    pub secrets: Option<String>,
+    /// Document version (`__v`), 1 after the first save.
+    pub version: i64,
+    /// First save.
+    pub created_at: DateTime<Utc>,
+    /// Last save.
+    pub updated_at: DateTime<Utc>,
+}

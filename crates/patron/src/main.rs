@@ -117,10 +117,12 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let secrets = config.secret_box().map_err(|e| e.to_string())?;
     let state = AppState {
         stores: stores.clone(),
         clock: Arc::new(SystemClock),
         config: Arc::new(config),
+        secrets,
     };
     tokio::spawn(purge_tokens(stores));
     println_out(&format!("listening on http://{address}"));

@@ -2,6 +2,7 @@
 //! `/service/platform/user/v1.0/company/{company_id}/application/{application_id}/…`, and the
 //! guard every route of it passes first.
 
+mod auth_config;
 mod customers;
 
 use std::marker::PhantomData;
@@ -22,7 +23,7 @@ use crate::error::ApiError;
 pub(crate) fn router() -> Router<AppState> {
     Router::new().nest(
         "/service/platform/user/v1.0/company/{company_id}/application/{application_id}",
-        customers::router(),
+        customers::router().merge(auth_config::router()),
     )
 }
 
@@ -42,6 +43,12 @@ impl RequiredScope for CustomersRead {
 pub(crate) struct CustomersWrite;
 impl RequiredScope for CustomersWrite {
     const SCOPE: Scope = Scope::CustomersWrite;
+}
+
+/// Operations that need `company/settings/write`.
+pub(crate) struct SettingsWrite;
+impl RequiredScope for SettingsWrite {
+    const SCOPE: Scope = Scope::SettingsWrite;
 }
 
 /// An authenticated, authorised platform caller, for the application in the path. Checks,

@@ -85,7 +85,11 @@ async fn refresh_tokens_rotate_and_cannot_be_reused() {
         let (status, body) = app.token(&app.writer.id, &app.writer.secret, &form).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_ne!(body["refresh_token"], app.writer.refresh_token.as_str());
-        assert_eq!(body["scope"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            body["scope"].as_array().unwrap().len(),
+            3,
+            "the refreshed token keeps every scope"
+        );
         let fresh = body["access_token"].as_str().unwrap().to_owned();
         let response = app
             .http

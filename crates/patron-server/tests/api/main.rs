@@ -3,14 +3,17 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod auth;
+mod auth_config;
 mod customers;
 mod transport;
 
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use patron_server::secrets::SecretBox;
 use patron_server::{admin, build_router, AppState, Clock, Config, ManualClock};
 use patron_store::testing::{backends, TestDatabase};
+use patron_store::Stores;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -25,6 +28,8 @@ pub struct TestApp {
     pub reader: Client,
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
+    pub stores: Stores,
+    pub application_token: String,
     database: Option<TestDatabase>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -61,7 +66,7 @@ impl TestApp {
         let writer = admin::create_client(
             &stores,
             COMPANY,
-            "application/customers/read,application/customers/write",
+            "application/customers/read,application/customers/write,company/settings/write",
             None,
             clock.now(),
         )
@@ -80,10 +85,13 @@ impl TestApp {
             database_url: database.url.clone(),
             ..Config::default()
         };
+        let stores_handle = stores.clone();
+        let secrets = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
         let state = AppState {
             stores,
             clock: clock.clone(),
             config: Arc::new(config),
+            secrets,
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -95,6 +103,8 @@ impl TestApp {
         let mut app = Self {
             base,
             application_id: created.application_id,
+            application_token: created.application_token,
+            stores: stores_handle,
             writer: Client {
                 id: writer.client_id,
                 secret: writer.client_secret,
@@ -195,6 +205,21 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["user"]["_id"].as_str().unwrap().to_owned()
+    }
+
+    /// A storefront request authenticated as this app's application.
+    pub fn storefront(&self, method: Method, path: &str) -> RequestBuilder {
+        use base64::Engine;
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            self.application_id, self.application_token
+        ));
+        self.http
+            .request(
+                method,
+                format!("{}/service/application/user{path}", self.base),
+            )
+            .bearer_auth(credentials)
     }
 
     /// Lists customers with extra query pairs; returns (status, body).

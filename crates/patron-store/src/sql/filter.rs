@@ -144,25 +144,11 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
                     .bind(SqlParam::Text(value.clone()));
             }
         }
-        TextMatch::Prefix { value, .. } => {
-            sql.push("lower(").push(column).push(") LIKE ");
-            sql.bind(SqlParam::Text(format!(
-                "{}%",
-                escape_like(&value.to_lowercase())
-            )));
-            sql.push(" ESCAPE '\\'");
-        }
+        TextMatch::Prefix { value, .. } => push_lower_like(sql, column, "", value),
         TextMatch::Contains {
             value,
             case_insensitive: true,
-        } => {
-            sql.push("lower(").push(column).push(") LIKE ");
-            sql.bind(SqlParam::Text(format!(
-                "%{}%",
-                escape_like(&value.to_lowercase())
-            )));
-            sql.push(" ESCAPE '\\'");
-        }
+        } => push_lower_like(sql, column, "%", value),
         TextMatch::Contains {
             value,
             case_insensitive: false,
@@ -184,6 +170,13 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
                 .bind(SqlParam::Text(value.to_lowercase()));
         }
     }
+}
+
+/// `lower(column) LIKE '<lead><value>%'`, with the value's LIKE metacharacters escaped.
+fn push_lower_like(sql: &mut SqlBuilder, column: &str, lead: &str, value: &str) {
+    let pattern = format!("{lead}{}%", escape_like(&value.to_lowercase()));
+    sql.push("lower(").push(column).push(") LIKE ");
+    sql.bind(SqlParam::Text(pattern)).push(" ESCAPE '\\'");
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use patron_domain::phone::{Phone, Region};
 use patron_domain::scope::Scope;
 use patron_domain::time::from_millis;
 
-use crate::records::{ApiClient, Application, TokenGrant, TokenKind};
+use crate::records::{ApiClient, Application, StoredAuthConfig, TokenGrant, TokenKind};
 
 /// The customer columns every customer query selects, in [`CustomerRow`] order.
 pub(crate) const CUSTOMER_COLUMNS: &str =
@@ -242,4 +242,25 @@ pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<UniqueIndex> {
     } else {
         UniqueIndex::Other
     })
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthConfigRow {
+    pub(crate) document: String,
+    pub(crate) secrets: Option<String>,
+    pub(crate) version: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
+impl From<AuthConfigRow> for StoredAuthConfig {
+    fn from(row: AuthConfigRow) -> Self {
+        StoredAuthConfig {
+            document: serde_json::from_str(&row.document).unwrap_or_default(),
+            secrets: row.secrets,
+            version: row.version,
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+        }
+    }
 }

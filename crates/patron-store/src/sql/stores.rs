@@ -23,14 +23,14 @@ macro_rules! impl_stores {
         use patron_domain::time::to_millis;
 
         use $crate::error::{Conflict, StoreError};
-        use $crate::records::{Actor, ApiClient, Application, TokenGrant, TokenKind};
+        use $crate::records::{Actor, ApiClient, Application, StoredAuthConfig, TokenGrant, TokenKind};
         use $crate::sql::filter::push_filter;
         use $crate::sql::rows::{
-            assemble, scopes_text, unique_violation, ApplicationRow, ClientRow, CustomerRow, EmailRow,
+            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, CustomerRow, EmailRow,
             PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
         };
         use $crate::sql::{bind_params, SqlBuilder, SqlParam};
-        use $crate::{ApplicationStore, ClientStore, CustomerStore, HealthStore, TokenStore};
+        use $crate::{ApplicationStore, AuthConfigStore, ClientStore, CustomerStore, HealthStore, TokenStore};
 
         type Connection = <$db as sqlx::Database>::Connection;
 
@@ -206,6 +206,57 @@ macro_rules! impl_stores {
                     .execute(&mut *conn)
                     .await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AuthConfigStore for $store {
+            async fn find_auth_config(&self, application_id: &ObjectId) -> Result<Option<StoredAuthConfig>, StoreError> {
+                let row: Option<AuthConfigRow> = sqlx::query_as(
+                    "SELECT document, secrets, version, created_at, updated_at FROM auth_configs WHERE application_id = $1",
+                )
+                .bind(application_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(StoredAuthConfig::from))
+            }
+
+            async fn save_auth_config(
+                &self,
+                application_id: &ObjectId,
+                expected_version: Option<i64>,
+                document: &serde_json::Map<String, serde_json::Value>,
+                secrets: Option<&str>,
+                now: DateTime<Utc>,
+            ) -> Result<Option<StoredAuthConfig>, StoreError> {
+                let text = serde_json::Value::Object(document.clone()).to_string();
+                let at = to_millis(now);
+                let saved: Option<AuthConfigRow> = match expected_version {
+                    None => sqlx::query_as(
+                        "INSERT INTO auth_configs (application_id, document, secrets, version, created_at, updated_at) \
+                         VALUES ($1, $2, $3, 1, $4, $4) ON CONFLICT (application_id) DO NOTHING \
+                         RETURNING document, secrets, version, created_at, updated_at",
+                    )
+                    .bind(application_id.as_str())
+                    .bind(&text)
+                    .bind(secrets)
+                    .bind(at)
+                    .fetch_optional(&self.pool)
+                    .await?,
+                    Some(version) => sqlx::query_as(
+                        "UPDATE auth_configs SET document = $1, secrets = $2, version = version + 1, updated_at = $3 \
+                         WHERE application_id = $4 AND version = $5 \
+                         RETURNING document, secrets, version, created_at, updated_at",
+                    )
+                    .bind(&text)
+                    .bind(secrets)
+                    .bind(at)
+                    .bind(application_id.as_str())
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?,
+                };
+                Ok(saved.map(StoredAuthConfig::from))
             }
         }
 

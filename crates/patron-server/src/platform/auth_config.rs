@@ -1,0 +1,34 @@
+//! Seed operations 30–31: read and update the application's authentication configuration.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+
+use super::{CustomersRead, Platform, SettingsWrite};
+use crate::app::AppState;
+use crate::auth_config;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::wire::auth_config::render;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/platform/config", get(read).post(update))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+) -> Result<Json<Map<String, Value>>, ApiError> {
+    let current = auth_config::load(&state, &caller.application).await?;
+    Ok(Json(render(&caller.application, &current)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Platform<SettingsWrite>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> Result<Json<Map<String, Value>>, ApiError> {
+    let current = auth_config::update(&state, &caller.application, &body).await?;
+    Ok(Json(render(&caller.application, &current)))
+}

@@ -1,0 +1,106 @@
+//! Secrets at rest: AES-256-GCM under one key from configuration, for values the service must
+//! keep but never show (social app secrets today; encrypted attributes later).
+//!
+//! Sealed values are `v1:` + base64(12-byte random nonce ‖ ciphertext ‖ tag).
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+const PREFIX: &str = "v1:";
+const NONCE_LEN: usize = 12;
+
+/// Encrypts and decrypts small secrets with the service's key.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+/// A sealed value could not be opened (wrong key, or tampered with).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decrypt a stored secret: wrong key or damaged value")]
+pub struct OpenError;
+
+impl SecretBox {
+    /// A box over a 32-byte key.
+    pub fn new(key: [u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+        }
+    }
+
+    /// Parses a base64-encoded 32-byte key.
+    pub fn from_base64(encoded: &str) -> Result<Self, String> {
+        let bytes = STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| format!("secret key is not base64: {e}"))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "secret key must be 32 bytes (44 base64 characters)".to_owned())?;
+        Ok(Self::new(key))
+    }
+
+    /// A fresh random key, base64-encoded.
+    pub fn generate_key() -> String {
+        STANDARD.encode(Aes256Gcm::generate_key(&mut OsRng))
+    }
+
+    /// Encrypts `plaintext` under a fresh nonce.
+    pub fn seal(&self, plaintext: &str) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .unwrap_or_default();
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        format!("{PREFIX}{}", STANDARD.encode(sealed))
+    }
+
+    /// Decrypts a value made by [`SecretBox::seal`] with the same key.
+    pub fn open(&self, sealed: &str) -> Result<String, OpenError> {
+        let bytes = sealed
+            .strip_prefix(PREFIX)
+            .and_then(|body| STANDARD.decode(body).ok())
+            .ok_or(OpenError)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(OpenError);
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let plaintext = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| OpenError)?;
+        String::from_utf8(plaintext).map_err(|_| OpenError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_detects_the_wrong_key() {
+        let key = SecretBox::generate_key();
+        let sealed_box = SecretBox::from_base64(&key).unwrap();
+        let sealed = sealed_box.seal("app-secret");
+        assert!(!sealed.contains("app-secret"));
+        assert_ne!(
+            sealed,
+            sealed_box.seal("app-secret"),
+            "fresh nonce each time"
+        );
+        assert_eq!(sealed_box.open(&sealed).unwrap(), "app-secret");
+        let other = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
+        assert!(other.open(&sealed).is_err());
+        assert!(sealed_box.open("v1:AAAA").is_err());
+        assert!(SecretBox::from_base64("c2hvcnQ=").is_err());
+    }
+}

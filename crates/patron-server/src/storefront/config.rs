@@ -1,0 +1,25 @@
+//! `getPlatformConfig`: the storefront reads the configuration that drives its login UI
+//! (secrets are never part of it).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+
+use super::Storefront;
+use crate::app::AppState;
+use crate::auth_config;
+use crate::error::ApiError;
+use crate::wire::auth_config::render;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/platform/v1.0/config", get(read))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Storefront,
+) -> Result<Json<Map<String, Value>>, ApiError> {
+    let current = auth_config::load(&state, &caller.application).await?;
+    Ok(Json(render(&caller.application, &current)))
+}

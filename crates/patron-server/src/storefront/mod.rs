@@ -1,0 +1,69 @@
+//! The storefront (application) API under `/service/application/user/…`, and the
+//! application authentication every call of it passes first.
+
+mod config;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::Router;
+use base64::Engine;
+use patron_domain::ids::ObjectId;
+use patron_domain::secret;
+use patron_store::Application;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The routes of the storefront API.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().nest("/service/application/user", config::router())
+}
+
+/// The calling storefront's application, authenticated by
+/// `Authorization: Bearer base64(application_id:application_token)`.
+pub(crate) struct Storefront {
+    /// The application.
+    pub(crate) application: Application,
+}
+
+impl FromRequestParts<AppState> for Storefront {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let invalid = || ApiError::Unauthenticated("invalid application credentials".to_owned());
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(invalid)?;
+        let (scheme, encoded) = header.split_once(' ').ok_or_else(invalid)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(invalid());
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| invalid())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+        let (application_id, token) = decoded.split_once(':').ok_or_else(invalid)?;
+        let application_id =
+            ObjectId::parse("application_id", application_id).map_err(|_| invalid())?;
+        let application = state
+            .stores
+            .applications
+            .find_application(&application_id)
+            .await?;
+        let expected = application.as_ref().map_or_else(
+            || secret::digest("unknown-application"),
+            |a| a.token_digest.clone(),
+        );
+        let token_ok = secret::matches(token, &expected);
+        match application {
+            Some(application) if token_ok => Ok(Self { application }),
+            _ => Err(invalid()),
+        }
+    }
+}

@@ -29,6 +29,9 @@ pub struct Config {
     /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
     pub secret_key: Option<String>,
+    /// Whether the `f.session` cookie is marked `Secure` (`PATRON_COOKIE_SECURE`); turn off
+    /// only for local plain-HTTP development.
+    pub cookie_secure: bool,
     /// File holding the key when `secret_key` is unset; created (mode 0600) if missing
     /// (`PATRON_SECRET_KEY_FILE`).
     pub secret_key_file: PathBuf,
@@ -47,6 +50,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             log: "info".to_owned(),
             secret_key: None,
+            cookie_secure: true,
             secret_key_file: PathBuf::from("data/secret.key"),
         }
     }
@@ -128,6 +132,9 @@ impl Config {
         }
         if let Some((_, value)) = get("LOG") {
             self.log = value.to_owned();
+        }
+        if let Some((name, value)) = get("COOKIE_SECURE") {
+            self.cookie_secure = parse_env(&name, value)?;
         }
         if let Some((_, value)) = get("SECRET_KEY") {
             self.secret_key = Some(value.to_owned());

@@ -251,6 +251,10 @@ impl From<StoreError> for ApiError {
             },
             StoreError::UnknownCustomers(ids) => ApiError::UnknownUsers(ids),
             StoreError::Rule(rule) => rule.into(),
+            StoreError::Blocked => ApiError::Rule {
+                code: "USER_BLOCKED",
+                message: "customer is blocked".to_owned(),
+            },
             StoreError::ArchiveState(true) => ApiError::Rule {
                 code: "USER_ARCHIVED",
                 message: "customer is archived".to_owned(),

@@ -14,6 +14,7 @@ mod extract;
 mod oauth;
 mod platform;
 pub mod secrets;
+mod sessions;
 mod storefront;
 pub mod telemetry;
 mod wire;

@@ -29,6 +29,9 @@ pub enum StoreError {
     /// The customer exists but its archive state forbids the operation.
     #[error("customer is {}archived", if *.0 { "" } else { "not " })]
     ArchiveState(bool),
+    /// The customer is blocked, so the operation (a new session) is refused.
+    #[error("customer is blocked")]
+    Blocked,
     /// The write would break a domain rule that depends on the stored state.
     #[error("{0}")]
     Rule(#[from] patron_domain::DomainError),

@@ -26,7 +26,9 @@ use patron_domain::query::CustomerFilter;
 
 pub use error::{Conflict, StoreError};
 pub use postgres::PostgresStore;
-pub use records::{Actor, ApiClient, Application, StoredAuthConfig, TokenGrant, TokenKind};
+pub use records::{
+    Actor, ApiClient, Application, Session, StoredAuthConfig, TokenGrant, TokenKind,
+};
 pub use sqlite::SqliteStore;
 
 /// Sales-channel applications.
@@ -172,6 +174,54 @@ pub trait AuthConfigStore: Send + Sync {
     ) -> Result<Option<StoredAuthConfig>, StoreError>;
 }
 
+/// Storefront login sessions. A session only counts while unexpired and while its customer
+/// is active and not archived, so blocking or archiving ends it at once on every node.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Starts a session; refuses (`NotFound`, `Blocked`, `ArchiveState(true)`) when the
+    /// customer is unknown, blocked or archived.
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The valid session with this token digest in `application_id`, and its customer.
+    async fn find_session(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, Customer)>, StoreError>;
+    /// Moves a rolling session's expiry (and its last-seen time to `now`).
+    async fn extend_session(
+        &self,
+        id: &ObjectId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The customer's unexpired sessions, newest first; `NotFound` for an unknown customer.
+    async fn list_sessions(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Ends one session of the customer; `NotFound` when there is no such session.
+    async fn end_session(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        session_id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Ends every session of the customer, except `keep` if given; returns the ended ids.
+    async fn end_sessions(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        keep: Option<&ObjectId>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ObjectId>, StoreError>;
+}
+
 /// Liveness of the database.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -192,6 +242,8 @@ pub struct Stores {
     pub customers: Arc<dyn CustomerStore>,
     /// Authentication configurations.
     pub auth_configs: Arc<dyn AuthConfigStore>,
+    /// Storefront sessions.
+    pub sessions: Arc<dyn SessionStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -205,6 +257,7 @@ impl Stores {
             + TokenStore
             + CustomerStore
             + AuthConfigStore
+            + SessionStore
             + HealthStore
             + 'static,
     {
@@ -215,6 +268,7 @@ impl Stores {
             tokens: backend.clone(),
             customers: backend.clone(),
             auth_configs: backend.clone(),
+            sessions: backend.clone(),
             health: backend,
         }
     }

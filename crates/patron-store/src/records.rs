@@ -120,3 +120,28 @@ pub struct StoredAuthConfig {
     /// Last save.
     pub updated_at: DateTime<Utc>,
 }
+
+/// A storefront login session (the secret token itself is never stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Public handle, shown to administrators as `session_id`.
+    pub id: ObjectId,
+    /// Digest of the cookie token.
+    pub token_digest: String,
+    /// Application the session belongs to.
+    pub application_id: ObjectId,
+    /// The signed-in customer.
+    pub customer_id: ObjectId,
+    /// Storefront domain it was issued for.
+    pub domain: String,
+    /// Client's user agent at sign-in.
+    pub user_agent: String,
+    /// Client's address at sign-in.
+    pub ip: String,
+    /// Sign-in time.
+    pub created_at: DateTime<Utc>,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+    /// Last time its expiry was extended (rolling sessions).
+    pub last_seen_at: DateTime<Utc>,
+}

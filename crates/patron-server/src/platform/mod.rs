@@ -4,6 +4,7 @@
 
 mod auth_config;
 mod customers;
+mod sessions;
 
 use std::marker::PhantomData;
 
@@ -23,7 +24,9 @@ use crate::error::ApiError;
 pub(crate) fn router() -> Router<AppState> {
     Router::new().nest(
         "/service/platform/user/v1.0/company/{company_id}/application/{application_id}",
-        customers::router().merge(auth_config::router()),
+        customers::router()
+            .merge(auth_config::router())
+            .merge(sessions::router()),
     )
 }
 

@@ -2,10 +2,12 @@
 //! application authentication every call of it passes first.
 
 mod config;
+mod session;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::Router;
 use base64::Engine;
 use patron_domain::ids::ObjectId;
@@ -14,10 +16,14 @@ use patron_store::Application;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::sessions::{self, Current};
 
 /// The routes of the storefront API.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().nest("/service/application/user", config::router())
+    Router::new().nest(
+        "/service/application/user",
+        config::router().merge(session::router()),
+    )
 }
 
 /// The calling storefront's application, authenticated by
@@ -65,5 +71,41 @@ impl FromRequestParts<AppState> for Storefront {
             Some(application) if token_ok => Ok(Self { application }),
             _ => Err(invalid()),
         }
+    }
+}
+
+/// A signed-in shopper: the storefront's application plus the session its `f.session`
+/// cookie names (401 when there is none, it expired, or the customer is blocked or archived).
+pub(crate) struct Shopper {
+    /// The application.
+    pub(crate) application: Application,
+    /// The session and its customer.
+    pub(crate) current: Current,
+}
+
+impl Shopper {
+    /// Headers every answer to this shopper carries: the renewed cookie of a rolling session.
+    pub(crate) fn response_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(cookie) = &self.current.renewed_cookie {
+            sessions::set_cookie(&mut headers, cookie.clone());
+        }
+        headers
+    }
+}
+
+impl FromRequestParts<AppState> for Shopper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
+        let current = sessions::current(state, &application, &parts.headers).await?;
+        Ok(Self {
+            application,
+            current,
+        })
     }
 }

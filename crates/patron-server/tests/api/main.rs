@@ -5,6 +5,7 @@
 mod auth;
 mod auth_config;
 mod customers;
+mod sessions;
 mod transport;
 
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use patron_domain::phone::{Phone, Region};
 use patron_domain::scope::Scope;
 use patron_domain::time::from_millis;
 
-use crate::records::{ApiClient, Application, StoredAuthConfig, TokenGrant, TokenKind};
+use crate::records::{ApiClient, Application, Session, StoredAuthConfig, TokenGrant, TokenKind};
 
 /// The customer columns every customer query selects, in [`CustomerRow`] order.
 pub(crate) const CUSTOMER_COLUMNS: &str =
@@ -261,6 +261,41 @@ impl From<AuthConfigRow> for StoredAuthConfig {
             version: row.version,
             created_at: from_millis(row.created_at),
             updated_at: from_millis(row.updated_at),
+        }
+    }
+}
+
+/// The session columns every session query selects, in [`SessionRow`] order.
+pub(crate) const SESSION_COLUMNS: &str =
+    "s.id, s.token_digest, s.application_id, s.customer_id, s.domain, s.user_agent, s.ip, s.created_at, s.expires_at, s.last_seen_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub(crate) id: String,
+    pub(crate) token_digest: String,
+    pub(crate) application_id: String,
+    pub(crate) customer_id: String,
+    pub(crate) domain: String,
+    pub(crate) user_agent: String,
+    pub(crate) ip: String,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) last_seen_at: i64,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: ObjectId::from_trusted(row.id),
+            token_digest: row.token_digest,
+            application_id: ObjectId::from_trusted(row.application_id),
+            customer_id: ObjectId::from_trusted(row.customer_id),
+            domain: row.domain,
+            user_agent: row.user_agent,
+            ip: row.ip,
+            created_at: from_millis(row.created_at),
+            expires_at: from_millis(row.expires_at),
+            last_seen_at: from_millis(row.last_seen_at),
         }
     }
 }

@@ -1,0 +1,205 @@
+//! Seed operations 26–29: administrators mint, list and end a customer's storefront sessions.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Duration;
+use patron_domain::customer::validate_text;
+use patron_domain::ids::ObjectId;
+use patron_domain::time::to_wire;
+use patron_store::{Actor, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{CustomersRead, CustomersWrite, Platform};
+use crate::app::AppState;
+use crate::auth_config;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::sessions::{self, Origin, COOKIE_NAME};
+
+/// Longest session an administrator may mint: one year.
+const MAX_AGE_LIMIT_SECS: i64 = 365 * 24 * 3600;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers/session", post(create).delete(end_one))
+        .route("/customers/sessions", get(list).delete(end_all))
+}
+
+/// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
+#[derive(Debug, Deserialize)]
+struct CreateSessionBody {
+    domain: Option<String>,
+    user_id: Option<String>,
+    max_age: Option<f64>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<CreateSessionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let domain = required("domain", body.domain.as_deref())?;
+    let user_id = ObjectId::parse(
+        "user_id",
+        body.user_id
+            .as_deref()
+            .ok_or_else(|| ApiError::required("user_id"))?,
+    )?;
+    let lifetime = match body.max_age {
+        Some(seconds)
+            if seconds.fract() == 0.0 && (1.0..=MAX_AGE_LIMIT_SECS as f64).contains(&seconds) =>
+        {
+            Duration::seconds(seconds as i64)
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "max_age",
+                format!("must be a whole number of seconds from 1 to {MAX_AGE_LIMIT_SECS}"),
+            ))
+        }
+        None => {
+            auth_config::load(&state, &caller.application)
+                .await?
+                .config
+                .session()
+                .lifetime
+        }
+    };
+    // The administrator's own client is not the customer's device: only the domain is known.
+    let origin = Origin {
+        domain: domain.clone(),
+        ..Origin::default()
+    };
+    let token = sessions::start(&state, &caller.application, &user_id, origin, lifetime)
+        .await
+        .map_err(|error| customer_refusal(error, &user_id))?;
+    Ok(Json(json!({
+        "domain": domain,
+        "max_age": lifetime.num_seconds(),
+        "secure": state.config.cookie_secure,
+        "http_only": true,
+        "cookie": { COOKIE_NAME: token },
+    })))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = ObjectId::parse(
+        "id",
+        query.get("id").ok_or_else(|| ApiError::required("id"))?,
+    )?;
+    let sessions = state
+        .stores
+        .sessions
+        .list_sessions(&caller.application.id, &user_id, state.clock.now())
+        .await
+        .map_err(|error| customer_refusal(error, &user_id))?;
+    let items: Vec<Value> = sessions
+        .iter()
+        .map(|session| {
+            json!({
+                "session_id": session.id.as_str(),
+                "user_agent": session.user_agent,
+                "ip": session.ip,
+                "domain": session.domain,
+                "expire_in": to_wire(session.expires_at),
+                "location": "",
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn end_one(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = ObjectId::parse(
+        "id",
+        query.get("id").ok_or_else(|| ApiError::required("id"))?,
+    )?;
+    let session_id = ObjectId::parse(
+        "session_id",
+        query
+            .get("session_id")
+            .ok_or_else(|| ApiError::required("session_id"))?,
+    )?;
+    let reason = required("reason", query.get("reason"))?;
+    let actor = Actor::new(&caller.client_id).with_reason(reason, None);
+    state
+        .stores
+        .sessions
+        .end_session(
+            &caller.application.id,
+            &user_id,
+            &session_id,
+            &actor,
+            state.clock.now(),
+        )
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::NotFound {
+                code: "SESSION_NOT_FOUND",
+                message: format!("customer {user_id} has no session {session_id}"),
+            },
+            other => other.into(),
+        })?;
+    Ok(Json(
+        json!({ "user_id": user_id.as_str(), "session_id": session_id.as_str() }),
+    ))
+}
+
+async fn end_all(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = ObjectId::parse(
+        "id",
+        query.get("id").ok_or_else(|| ApiError::required("id"))?,
+    )?;
+    let reason = required("reason", query.get("reason"))?;
+    let actor = Actor::new(&caller.client_id).with_reason(reason, None);
+    let ended = state
+        .stores
+        .sessions
+        .end_sessions(
+            &caller.application.id,
+            &user_id,
+            None,
+            &actor,
+            state.clock.now(),
+        )
+        .await
+        .map_err(|error| customer_refusal(error, &user_id))?;
+    let ids: Vec<&str> = ended.iter().map(ObjectId::as_str).collect();
+    Ok(Json(
+        json!({ "user_id": user_id.as_str(), "session_ids": ids }),
+    ))
+}
+
+fn required(field: &str, value: Option<&str>) -> Result<String, ApiError> {
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::required(field))?;
+    Ok(validate_text(field, value)?)
+}
+
+/// Unknown, blocked and archived customers get their own clear answers.
+fn customer_refusal(error: StoreError, user_id: &ObjectId) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::user_not_found(user_id.as_str()),
+        StoreError::Blocked => ApiError::Rule {
+            code: "USER_BLOCKED",
+            message: format!("customer {user_id} is blocked"),
+        },
+        other => other.into(),
+    }
+}

@@ -1,0 +1,331 @@
+//! Admin-managed sessions and the storefront calls that read them.
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{each_app, read, TestApp};
+
+impl TestApp {
+    /// Mints a session for `user_id` through the platform API; returns its cookie token.
+    pub async fn admin_session(&self, user_id: &str, max_age: Option<i64>) -> String {
+        let mut body = json!({"domain": "shop.example.com", "user_id": user_id});
+        if let Some(max_age) = max_age {
+            body["max_age"] = json!(max_age);
+        }
+        let (status, answer) = self
+            .send(Method::POST, "/customers/session", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["cookie"]["f.session"].as_str().unwrap().to_owned()
+    }
+
+    /// `getLoggedInUser` with a session token: status, body and any `Set-Cookie`.
+    pub async fn whoami(&self, token: &str) -> (StatusCode, Value, Option<String>) {
+        let response = self
+            .storefront(Method::GET, "/authentication/v1.0/session")
+            .header("cookie", format!("other=1; f.session={token}"))
+            .send()
+            .await
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = read(response).await;
+        (status, body, cookie)
+    }
+}
+
+#[tokio::test]
+async fn an_admin_session_signs_the_customer_in() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let (status, created) = app
+            .send(
+                Method::POST,
+                "/customers/session",
+                Some(json!({"domain": "shop.example.com", "user_id": id, "max_age": 3600})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (created["domain"].as_str(), created["max_age"].as_i64()),
+            (Some("shop.example.com"), Some(3600))
+        );
+        assert_eq!(
+            (created["secure"].as_bool(), created["http_only"].as_bool()),
+            (Some(true), Some(true))
+        );
+        let token = created["cookie"]["f.session"].as_str().unwrap();
+        assert_eq!(token.len(), 64, "256 random bits");
+
+        let (status, body, _) = app.whoami(token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["user"]["_id"], id.as_str());
+        let (status, body, _) = app.whoami("0".repeat(64).as_str()).await;
+        assert_eq!(
+            (status, body["authenticated"].as_bool()),
+            (StatusCode::UNAUTHORIZED, Some(false))
+        );
+        let response = app
+            .storefront(Method::GET, "/authentication/v1.0/session")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+        let (status, list) = app
+            .send(Method::GET, &format!("/customers/sessions?id={id}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let item = &list["items"][0];
+        assert_eq!(item["domain"], "shop.example.com");
+        assert!(item["expire_in"].is_string() && item["session_id"].is_string());
+        let response = app
+            .storefront(Method::GET, "/authentication/v1.0/sessions")
+            .header("cookie", format!("f.session={token}"))
+            .send()
+            .await
+            .unwrap();
+        let (_, own) = read(response).await;
+        assert_eq!(own["sessions"], json!([item["session_id"]]));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_end_one_by_one_or_all_at_once() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let first = app.admin_session(&id, None).await;
+        let second = app.admin_session(&id, None).await;
+        let (_, list) = app
+            .send(Method::GET, &format!("/customers/sessions?id={id}"), None)
+            .await;
+        let session_ids: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["session_id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(session_ids.len(), 2);
+
+        let (status, body) = app
+            .send(
+                Method::DELETE,
+                &format!("/customers/session?id={id}&session_id={}", session_ids[0]),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("reason: is required"))
+        );
+        let (status, body) = app
+            .send(
+                Method::DELETE,
+                &format!(
+                    "/customers/session?id={id}&session_id={}&reason=lost+phone",
+                    session_ids[0]
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::OK,
+                json!({"user_id": id, "session_id": session_ids[0]})
+            )
+        );
+        let (status, _) = app
+            .send(
+                Method::DELETE,
+                &format!(
+                    "/customers/session?id={id}&session_id={}&reason=again",
+                    session_ids[0]
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let still = [app.whoami(&first).await.0, app.whoami(&second).await.0];
+        assert_eq!(
+            still.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "exactly the other session survives"
+        );
+
+        let third = app.admin_session(&id, None).await;
+        let (status, body) = app
+            .send(
+                Method::DELETE,
+                &format!("/customers/sessions?id={id}&reason=security"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["session_ids"].as_array().unwrap().len(), 2);
+        assert_eq!(app.whoami(&third).await.0, StatusCode::UNAUTHORIZED);
+        let (status, _) = app
+            .send(
+                Method::GET,
+                "/customers/sessions?id=0000000000000000000000ff",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn blocking_and_archiving_end_sessions_and_refuse_new_ones() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, None).await;
+        app.send(
+            Method::PUT,
+            "/customers/activation",
+            Some(json!({"status": false, "user_id": [id], "reason": "fraud"})),
+        )
+        .await;
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/customers/session",
+                Some(json!({"domain": "d", "user_id": id})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("USER_BLOCKED"))
+        );
+        app.send(
+            Method::PUT,
+            "/customers/activation",
+            Some(json!({"status": true, "user_id": [id], "reason": "cleared"})),
+        )
+        .await;
+        assert_eq!(
+            app.whoami(&token).await.0,
+            StatusCode::UNAUTHORIZED,
+            "unblocking does not revive old sessions"
+        );
+
+        let token = app.admin_session(&id, None).await;
+        app.send(
+            Method::PUT,
+            "/customers/archive",
+            Some(json!({"user_id": id})),
+        )
+        .await;
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/customers/session",
+                Some(json!({"domain": "d", "user_id": id})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("USER_ARCHIVED"))
+        );
+        let (status, _) = app
+            .send(
+                Method::POST,
+                "/customers/session",
+                Some(json!({"domain": "d", "user_id": "0000000000000000000000ff"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/customers/session",
+                Some(json!({"domain": "d", "user_id": id, "max_age": -5})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["meta"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("max_age"))
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_clears_the_cookie() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, None).await;
+        let response = app
+            .storefront(Method::GET, "/authentication/v1.0/logout")
+            .header("cookie", format!("f.session={token}"))
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (status, body) = read(response).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"logout": true})));
+        assert!(
+            cookie.starts_with("f.session=;") && cookie.contains("Max-Age=0"),
+            "{cookie}"
+        );
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, Some(60)).await;
+        app.clock.advance(Duration::seconds(59));
+        let (status, _, cookie) = app.whoami(&token).await;
+        assert_eq!(
+            (status, cookie),
+            (StatusCode::OK, None),
+            "fixed sessions are not re-sent"
+        );
+        app.clock.advance(Duration::seconds(2));
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rolling_sessions_extend_with_activity() {
+    each_app(|app| async move {
+        let (status, _) = app.send(Method::POST, "/platform/config", Some(json!({"session_config": {"duration": 10, "type": "Minutes", "is_rolling": true}}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, None).await;
+        app.clock.advance(Duration::seconds(30));
+        let (status, _, cookie) = app.whoami(&token).await;
+        assert_eq!((status, cookie), (StatusCode::OK, None), "extended at most once a minute");
+        app.clock.advance(Duration::minutes(7));
+        let (status, _, cookie) = app.whoami(&token).await;
+        assert_eq!(status, StatusCode::OK);
+        let cookie = cookie.expect("a rolling session re-sends its cookie");
+        assert!(cookie.contains(&format!("f.session={token}")) && cookie.contains("Max-Age=600") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"), "{cookie}");
+        app.clock.advance(Duration::minutes(8));
+        assert_eq!(app.whoami(&token).await.0, StatusCode::OK, "15 minutes after sign-in, 8 after the last activity");
+        app.clock.advance(Duration::minutes(11));
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+        app
+    })
+    .await;
+}

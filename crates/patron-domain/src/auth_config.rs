@@ -230,6 +230,26 @@ pub struct AuthConfig {
     document: Map<String, Value>,
 }
 
+/// Whether registration needs an identifier, and whether it must be proven by OTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    /// The identifier must be given.
+    pub required: bool,
+    /// It must also be verified (`level: hard`) before the account exists.
+    pub verified: bool,
+}
+
+/// What `register_required_fields` demands of a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationRules {
+    /// Email address.
+    pub email: Requirement,
+    /// Mobile number.
+    pub mobile: Requirement,
+    /// Whether a password must be chosen.
+    pub password: bool,
+}
+
 /// How long sessions last, and whether activity extends them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -290,6 +310,45 @@ impl AuthConfig {
         }
     }
 
+    /// Whether password login is offered (`login.password`).
+    pub fn password_login_enabled(&self) -> bool {
+        self.boolean("login.password").unwrap_or(true)
+    }
+
+    /// Whether shoppers may register themselves (`register`).
+    pub fn registration_enabled(&self) -> bool {
+        self.boolean("register").unwrap_or(true)
+    }
+
+    /// Whether the forgot-password flows are offered (`forgot_password`).
+    pub fn forgot_password_enabled(&self) -> bool {
+        self.boolean("forgot_password").unwrap_or(true)
+    }
+
+    /// What registration demands (`register_required_fields`).
+    pub fn registration_rules(&self) -> RegistrationRules {
+        let requirement = |kind: &str| {
+            let required = self
+                .boolean(&format!("register_required_fields.{kind}.is_required"))
+                .unwrap_or(false);
+            let hard = self
+                .text(&format!("register_required_fields.{kind}.level"))
+                .unwrap_or("hard")
+                == "hard";
+            Requirement {
+                required,
+                verified: required && hard,
+            }
+        };
+        RegistrationRules {
+            email: requirement("email"),
+            mobile: requirement("mobile"),
+            password: self
+                .boolean("register_required_fields.password.is_required")
+                .unwrap_or(true),
+        }
+    }
+
     fn lookup(&self, path: &str) -> Option<&Value> {
         let mut parts = path.split('.');
         let mut current = self.document.get(parts.next()?)?;
@@ -299,15 +358,15 @@ impl AuthConfig {
         Some(current)
     }
 
-    fn integer(&self, path: &str) -> Option<i64> {
+    pub(crate) fn integer(&self, path: &str) -> Option<i64> {
         self.lookup(path).and_then(Value::as_i64)
     }
 
-    fn boolean(&self, path: &str) -> Option<bool> {
+    pub(crate) fn boolean(&self, path: &str) -> Option<bool> {
         self.lookup(path).and_then(Value::as_bool)
     }
 
-    fn text(&self, path: &str) -> Option<&str> {
+    pub(crate) fn text(&self, path: &str) -> Option<&str> {
         self.lookup(path).and_then(Value::as_str)
     }
 }
@@ -576,6 +635,41 @@ mod tests {
         assert_eq!(
             config.document()["social_tokens"]["account_kit"]["app_id"],
             "a"
+        );
+    }
+
+    #[test]
+    fn registration_rules_read_required_fields() {
+        let defaults = AuthConfig::defaults("Shop").registration_rules();
+        assert_eq!(
+            defaults.mobile,
+            Requirement {
+                required: true,
+                verified: true
+            }
+        );
+        assert_eq!(
+            defaults.email,
+            Requirement {
+                required: false,
+                verified: false
+            }
+        );
+        let (soft, _) = apply(json!({"register_required_fields": {"mobile": {"level": "soft"}, "email": {"is_required": true, "level": "hard"}}})).unwrap();
+        let rules = soft.registration_rules();
+        assert_eq!(
+            rules.mobile,
+            Requirement {
+                required: true,
+                verified: false
+            }
+        );
+        assert_eq!(
+            rules.email,
+            Requirement {
+                required: true,
+                verified: true
+            }
         );
     }
 

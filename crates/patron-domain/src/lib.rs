@@ -10,6 +10,7 @@ pub mod email;
 pub mod error;
 pub mod ids;
 pub mod page;
+pub mod password;
 pub mod phone;
 pub mod query;
 pub mod scope;

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
+use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 use crate::{oauth, platform, storefront, telemetry};
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Encrypts secrets at rest.
     pub secrets: SecretBox,
+    /// Hashes passwords on a bounded pool.
+    pub passwords: PasswordHasher,
 }
 
 /// The whole HTTP surface with its middleware.
@@ -58,9 +61,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn healthz() -> Json<serde_json::Value> {

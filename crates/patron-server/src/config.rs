@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 
 /// Everything the service can be configured with. See the README's configuration table.
@@ -29,6 +30,12 @@ pub struct Config {
     /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
     pub secret_key: Option<String>,
+    /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
+    pub argon2_iterations: u32,
+    /// argon2id lanes (`PATRON_ARGON2_PARALLELISM`; OWASP: 1).
+    pub argon2_parallelism: u32,
     /// Whether the `f.session` cookie is marked `Secure` (`PATRON_COOKIE_SECURE`); turn off
     /// only for local plain-HTTP development.
     pub cookie_secure: bool,
@@ -51,6 +58,9 @@ impl Default for Config {
             log: "info".to_owned(),
             secret_key: None,
             cookie_secure: true,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
             secret_key_file: PathBuf::from("data/secret.key"),
         }
     }
@@ -133,6 +143,15 @@ impl Config {
         if let Some((_, value)) = get("LOG") {
             self.log = value.to_owned();
         }
+        if let Some((name, value)) = get("ARGON2_MEMORY_KIB") {
+            self.argon2_memory_kib = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("ARGON2_ITERATIONS") {
+            self.argon2_iterations = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("ARGON2_PARALLELISM") {
+            self.argon2_parallelism = parse_env(&name, value)?;
+        }
         if let Some((name, value)) = get("COOKIE_SECURE") {
             self.cookie_secure = parse_env(&name, value)?;
         }
@@ -188,6 +207,22 @@ impl Config {
         };
         SecretBox::from_base64(&key).map_err(|message| ConfigError::Parse {
             path: shown,
+            message,
+        })
+    }
+}
+
+impl Config {
+    /// The password hasher with the configured argon2id cost, one hash per core at a time.
+    pub fn password_hasher(&self) -> Result<PasswordHasher, ConfigError> {
+        PasswordHasher::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+            PasswordHasher::default_concurrency(),
+        )
+        .map_err(|message| ConfigError::Env {
+            name: "PATRON_ARGON2_*".to_owned(),
             message,
         })
     }

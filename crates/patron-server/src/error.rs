@@ -36,6 +36,23 @@ pub enum ApiError {
     /// Valid credentials that do not allow this (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The account may not do this now, for a reason the code names (403), e.g.
+    /// `USER_BLOCKED`, `PASSWORD_EXPIRED`.
+    #[error("{message}")]
+    Denied {
+        /// Stable code.
+        code: &'static str,
+        /// Human-readable message.
+        message: String,
+    },
+    /// Too many failed sign-ins: locked until `retry_after` (403, `ACCOUNT_LOCKED`).
+    #[error("{message}")]
+    Locked {
+        /// Human-readable message with the time to retry.
+        message: String,
+        /// When sign-in is possible again.
+        retry_after: chrono::DateTime<chrono::Utc>,
+    },
     /// The addressed resource does not exist (404).
     #[error("{message}")]
     NotFound {
@@ -139,6 +156,18 @@ impl ApiError {
             ApiError::Forbidden(message) => {
                 (StatusCode::FORBIDDEN, "FORBIDDEN", message.clone(), None)
             }
+            ApiError::Denied { code, message } => {
+                (StatusCode::FORBIDDEN, code, message.clone(), None)
+            }
+            ApiError::Locked {
+                message,
+                retry_after,
+            } => (
+                StatusCode::FORBIDDEN,
+                "ACCOUNT_LOCKED",
+                message.clone(),
+                Some(json!({ "retry_after": patron_domain::time::to_wire(*retry_after) })),
+            ),
             ApiError::NotFound { code, message } => {
                 (StatusCode::NOT_FOUND, code, message.clone(), None)
             }

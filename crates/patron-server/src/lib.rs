@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 mod extract;
 mod oauth;
+pub mod passwords;
 mod platform;
 pub mod secrets;
 mod sessions;

@@ -27,6 +27,33 @@ pub(crate) struct Origin {
     pub(crate) ip: String,
 }
 
+impl Origin {
+    /// The origin of a storefront request: its host, user agent and client address (the
+    /// first `X-Forwarded-For` hop when behind a proxy, else the peer).
+    pub(crate) fn of_request(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let ip = header("x-forwarded-for")
+            .split(',')
+            .next()
+            .map(str::trim)
+            .filter(|ip| !ip.is_empty())
+            .map(str::to_owned)
+            .or_else(|| peer.map(|peer| peer.ip().to_string()))
+            .unwrap_or_default();
+        Self {
+            domain: header("host"),
+            user_agent: header("user-agent"),
+            ip,
+        }
+    }
+}
+
 /// Starts a session for `customer_id` lasting `lifetime`; returns the secret token for the
 /// cookie (only its digest is stored).
 pub(crate) async fn start(

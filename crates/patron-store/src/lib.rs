@@ -16,7 +16,7 @@ pub mod testing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -27,7 +27,8 @@ use patron_domain::query::CustomerFilter;
 pub use error::{Conflict, StoreError};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, Session, StoredAuthConfig, TokenGrant, TokenKind,
+    Actor, ApiClient, Application, AttemptClaim, LoginRecord, PasswordChange, PendingRegistration,
+    Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use sqlite::SqliteStore;
 
@@ -222,6 +223,58 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Vec<ObjectId>, StoreError>;
 }
 
+/// Passwords, their history, login lockout and pending self-registrations.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Inserts a self-registered customer and its password hash in one transaction.
+    async fn register_customer(
+        &self,
+        customer: &NewCustomer,
+        password_hash: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Customer, StoreError>;
+    /// The non-archived customer holding `email` or `phone`, with its password, for sign-in.
+    async fn find_login(
+        &self,
+        application_id: &ObjectId,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
+    ) -> Result<Option<LoginRecord>, StoreError>;
+    /// Counts a password attempt before it is checked, atomically: of any number of
+    /// concurrent attempts at most `attempts` get through before the account locks for
+    /// `lock_for`. `attempts: None` disables lockout (nothing is counted).
+    async fn claim_login_attempt(
+        &self,
+        customer_id: &ObjectId,
+        attempts: Option<u32>,
+        lock_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptClaim, StoreError>;
+    /// Clears the failure count after a successful sign-in.
+    async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError>;
+    /// The current password hash and up to `history` previous ones, newest first.
+    async fn password_hashes(
+        &self,
+        customer_id: &ObjectId,
+        history: usize,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Sets a new password: the old one joins the history (trimmed to `history_limit`), the
+    /// lockout is cleared, and every session but `keep_session` ends.
+    async fn set_password(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        change: &PasswordChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Keeps a registration that waits for OTP verification.
+    async fn save_pending_registration(
+        &self,
+        pending: &PendingRegistration,
+    ) -> Result<(), StoreError>;
+}
+
 /// Liveness of the database.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -244,6 +297,8 @@ pub struct Stores {
     pub auth_configs: Arc<dyn AuthConfigStore>,
     /// Storefront sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// Passwords, lockout and pending registrations.
+    pub credentials: Arc<dyn CredentialStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -258,6 +313,7 @@ impl Stores {
             + CustomerStore
             + AuthConfigStore
             + SessionStore
+            + CredentialStore
             + HealthStore
             + 'static,
     {
@@ -269,6 +325,7 @@ impl Stores {
             customers: backend.clone(),
             auth_configs: backend.clone(),
             sessions: backend.clone(),
+            credentials: backend.clone(),
             health: backend,
         }
     }

@@ -145,3 +145,52 @@ pub struct Session {
     /// Last time its expiry was extended (rolling sessions).
     pub last_seen_at: DateTime<Utc>,
 }
+
+/// A customer found for sign-in, with what the password check needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRecord {
+    /// The customer (possibly blocked; never archived).
+    pub customer: patron_domain::customer::Customer,
+    /// The argon2id hash, when the customer has a password.
+    pub password_hash: Option<String>,
+    /// When the password was last set.
+    pub password_changed_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a password attempt may proceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptClaim {
+    /// Check the password.
+    Allowed,
+    /// Too many failures: try again at `until`.
+    Locked {
+        /// When the lock ends.
+        until: DateTime<Utc>,
+    },
+}
+
+/// A registration waiting for its email or mobile to be verified by OTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRegistration {
+    /// Digest of the `register_token` handed to the storefront.
+    pub token_digest: String,
+    /// The application registered with.
+    pub application_id: ObjectId,
+    /// What to create once verified (profile, contacts, password hash).
+    pub payload: serde_json::Value,
+    /// When it was started.
+    pub created_at: DateTime<Utc>,
+    /// When it is discarded if not completed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new password and what setting it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordChange<'a> {
+    /// The new argon2id hash.
+    pub password_hash: &'a str,
+    /// How many previous hashes the history keeps.
+    pub history_limit: usize,
+    /// The session that stays signed in (the one changing the password), if any.
+    pub keep_session: Option<&'a ObjectId>,
+}

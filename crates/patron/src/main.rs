@@ -118,11 +118,13 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let secrets = config.secret_box().map_err(|e| e.to_string())?;
+    let passwords = config.password_hasher().map_err(|e| e.to_string())?;
     let state = AppState {
         stores: stores.clone(),
         clock: Arc::new(SystemClock),
         config: Arc::new(config),
         secrets,
+        passwords,
     };
     tokio::spawn(purge_tokens(stores));
     println_out(&format!("listening on http://{address}"));

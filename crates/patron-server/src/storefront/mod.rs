@@ -2,6 +2,8 @@
 //! application authentication every call of it passes first.
 
 mod config;
+mod password;
+mod register;
 mod session;
 
 use axum::extract::FromRequestParts;
@@ -22,7 +24,10 @@ use crate::sessions::{self, Current};
 pub(crate) fn router() -> Router<AppState> {
     Router::new().nest(
         "/service/application/user",
-        config::router().merge(session::router()),
+        config::router()
+            .merge(session::router())
+            .merge(password::router())
+            .merge(register::router()),
     )
 }
 

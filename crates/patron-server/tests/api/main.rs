@@ -6,6 +6,7 @@ mod auth;
 mod auth_config;
 mod customers;
 mod sessions;
+mod storefront;
 mod transport;
 
 use std::sync::Arc;
@@ -82,7 +83,10 @@ impl TestApp {
         )
         .await
         .unwrap();
+        // Cheap argon2 parameters: tests check behaviour, not hashing cost.
         let config = Config {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
             database_url: database.url.clone(),
             ..Config::default()
         };
@@ -91,6 +95,7 @@ impl TestApp {
         let state = AppState {
             stores,
             clock: clock.clone(),
+            passwords: config.password_hasher().unwrap(),
             config: Arc::new(config),
             secrets,
         };

@@ -20,17 +20,22 @@ macro_rules! impl_stores {
         use patron_domain::page::PageRequest;
         use patron_domain::phone::Phone;
         use patron_domain::query::{CustomerFilter, FlagField};
-        use patron_domain::time::to_millis;
+        use patron_domain::time::{from_millis, to_millis};
 
         use $crate::error::{Conflict, StoreError};
-        use $crate::records::{Actor, ApiClient, Application, Session, StoredAuthConfig, TokenGrant, TokenKind};
+        use $crate::records::{
+            Actor, ApiClient, Application, AttemptClaim, LoginRecord, PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant,
+            TokenKind,
+        };
         use $crate::sql::filter::push_filter;
         use $crate::sql::rows::{
             assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, SessionRow, SESSION_COLUMNS, CustomerRow, EmailRow,
             PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
         };
         use $crate::sql::{bind_params, SqlBuilder, SqlParam};
-        use $crate::{ApplicationStore, AuthConfigStore, ClientStore, CustomerStore, HealthStore, SessionStore, TokenStore};
+        use $crate::{
+            ApplicationStore, AuthConfigStore, ClientStore, CredentialStore, CustomerStore, HealthStore, SessionStore, TokenStore,
+        };
 
         type Connection = <$db as sqlx::Database>::Connection;
 
@@ -261,6 +266,56 @@ macro_rules! impl_stores {
         }
 
         impl $store {
+            /// Inserts a customer, its contacts and the audit event (inside the caller's transaction).
+            async fn insert_customer(tx: &mut Connection, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError> {
+                let application_id = &customer.application_id;
+                if let Some(conflict) = Self::contact_conflict(&mut *tx, application_id, "", &customer.emails, &customer.phones).await? {
+                    return Err(StoreError::Conflict(conflict));
+                }
+                let profile = &customer.profile;
+                let meta = serde_json::Value::Object(profile.meta.clone()).to_string();
+                let at = to_millis(customer.created_at);
+                let write_error = |error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones);
+                sqlx::query(
+                    "INSERT INTO customers (id, application_id, username, first_name, last_name, gender, dob, profile_pic_url, \
+                     external_id, rr_id, meta, active, archived, account_type, created_at, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, FALSE, 'user', $12, $12, 0)",
+                )
+                .bind(customer.id.as_str())
+                .bind(application_id.as_str())
+                .bind(&customer.username)
+                .bind(profile.first_name.as_deref())
+                .bind(profile.last_name.as_deref())
+                .bind(profile.gender.as_deref())
+                .bind(profile.dob.as_deref())
+                .bind(profile.profile_pic_url.as_deref())
+                .bind(profile.external_id.as_deref())
+                .bind(profile.rr_id.as_deref())
+                .bind(&meta)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(write_error)?;
+                Self::insert_contacts(&mut *tx, application_id, customer.id.as_str(), &customer.emails, &customer.phones)
+                    .await
+                    .map_err(write_error)?;
+                Self::audit(&mut *tx, application_id, customer.id.as_str(), "create", actor, customer.created_at).await?;
+                Ok(Customer {
+                    id: customer.id.clone(),
+                    application_id: application_id.clone(),
+                    username: customer.username.clone(),
+                    profile: customer.profile.clone(),
+                    emails: customer.emails.clone(),
+                    phones: customer.phones.clone(),
+                    active: true,
+                    archived: false,
+                    account_type: "user".to_owned(),
+                    created_at: customer.created_at,
+                    updated_at: customer.created_at,
+                    version: 0,
+                })
+            }
+
             /// Ends every session of a customer (inside the caller's transaction).
             async fn delete_customer_sessions(conn: &mut Connection, customer_id: &str) -> Result<(), sqlx::Error> {
                 sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1").bind(customer_id).execute(&mut *conn).await?;
@@ -401,6 +456,188 @@ macro_rules! impl_stores {
                 let mut ended: Vec<ObjectId> = ended.into_iter().map(|(id,)| ObjectId::from_trusted(id)).collect();
                 ended.sort();
                 Ok(ended)
+            }
+        }
+
+        #[async_trait]
+        impl CredentialStore for $store {
+            async fn register_customer(&self, customer: &NewCustomer, password_hash: Option<&str>, actor: &Actor) -> Result<Customer, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let created = Self::insert_customer(&mut tx, customer, actor).await?;
+                if let Some(hash) = password_hash {
+                    sqlx::query("INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at) VALUES ($1, $2, $3)")
+                        .bind(customer.id.as_str())
+                        .bind(hash)
+                        .bind(to_millis(customer.created_at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn find_login(&self, application_id: &ObjectId, email: Option<&Email>, phone: Option<&Phone>) -> Result<Option<LoginRecord>, StoreError> {
+                let mut sql = SqlBuilder::default();
+                sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
+                sql.bind(SqlParam::Text(application_id.to_string())).push(" AND NOT c.archived AND ");
+                match (email, phone) {
+                    (Some(email), _) => {
+                        sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND NOT e.archived AND e.email = ");
+                        sql.bind(SqlParam::Text(email.to_string())).push(")");
+                    }
+                    (None, Some(phone)) => {
+                        sql.push("c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = $1 AND NOT p.archived AND p.country_code = ");
+                        sql.bind(SqlParam::Int(i64::from(phone.country_code())));
+                        sql.push(" AND p.phone = ").bind(SqlParam::Text(phone.national().to_owned())).push(")");
+                    }
+                    (None, None) => return Ok(None),
+                }
+                let mut conn = self.pool.acquire().await?;
+                let row: Option<CustomerRow> =
+                    bind_params!(sqlx::query_as::<_, CustomerRow>(&sql.sql), &sql.params).fetch_optional(&mut *conn).await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let credential: Option<(String, i64)> =
+                    sqlx::query_as("SELECT password_hash, password_changed_at FROM customer_credentials WHERE customer_id = $1")
+                        .bind(&row.id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let customer = Self::with_contacts(&mut conn, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
+                Ok(Some(LoginRecord {
+                    customer,
+                    password_hash: credential.as_ref().map(|(hash, _)| hash.clone()),
+                    password_changed_at: credential.map(|(_, at)| from_millis(at)),
+                }))
+            }
+
+            async fn claim_login_attempt(
+                &self,
+                customer_id: &ObjectId,
+                attempts: Option<u32>,
+                lock_for: chrono::Duration,
+                now: DateTime<Utc>,
+            ) -> Result<AttemptClaim, StoreError> {
+                let Some(attempts) = attempts else {
+                    return Ok(AttemptClaim::Allowed);
+                };
+                let now_ms = to_millis(now);
+                let claimed: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE customer_credentials SET \
+                       failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, \
+                       locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $1 \
+                                      THEN $2 ELSE NULL END \
+                     WHERE customer_id = $3 AND (locked_until IS NULL OR locked_until <= $4) RETURNING failed_logins",
+                )
+                .bind(i64::from(attempts))
+                .bind(to_millis(now + lock_for))
+                .bind(customer_id.as_str())
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                if claimed.is_some() {
+                    return Ok(AttemptClaim::Allowed);
+                }
+                let locked: Option<(Option<i64>,)> = sqlx::query_as("SELECT locked_until FROM customer_credentials WHERE customer_id = $1")
+                    .bind(customer_id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match locked {
+                    Some((Some(until),)) => AttemptClaim::Locked { until: from_millis(until) },
+                    _ => AttemptClaim::Allowed,
+                })
+            }
+
+            async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError> {
+                sqlx::query("UPDATE customer_credentials SET failed_logins = 0, locked_until = NULL WHERE customer_id = $1")
+                    .bind(customer_id.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn password_hashes(&self, customer_id: &ObjectId, history: usize) -> Result<Vec<String>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                let mut hashes: Vec<String> = sqlx::query_as::<_, (String,)>("SELECT password_hash FROM customer_credentials WHERE customer_id = $1")
+                    .bind(customer_id.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .into_iter()
+                    .map(|(hash,)| hash)
+                    .collect();
+                if history > 0 {
+                    let older: Vec<(String,)> =
+                        sqlx::query_as("SELECT password_hash FROM password_history WHERE customer_id = $1 ORDER BY id DESC LIMIT $2")
+                            .bind(customer_id.as_str())
+                            .bind(i64::try_from(history).unwrap_or(i64::MAX))
+                            .fetch_all(&mut *conn)
+                            .await?;
+                    hashes.extend(older.into_iter().map(|(hash,)| hash));
+                }
+                Ok(hashes)
+            }
+
+            async fn set_password(
+                &self,
+                application_id: &ObjectId,
+                customer_id: &ObjectId,
+                change: &PasswordChange<'_>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let PasswordChange { password_hash, history_limit, keep_session } = *change;
+                let mut tx = self.begin_write().await?;
+                Self::customer_row(&mut tx, application_id, customer_id, true).await?;
+                let at = to_millis(now);
+                sqlx::query(
+                    "INSERT INTO password_history (customer_id, password_hash, created_at) \
+                     SELECT customer_id, password_hash, $2 FROM customer_credentials WHERE customer_id = $1",
+                )
+                .bind(customer_id.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM password_history WHERE customer_id = $1 AND id NOT IN \
+                     (SELECT id FROM password_history WHERE customer_id = $1 ORDER BY id DESC LIMIT $2)",
+                )
+                .bind(customer_id.as_str())
+                .bind(i64::try_from(history_limit).unwrap_or(i64::MAX))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at, failed_logins, locked_until) \
+                     VALUES ($1, $2, $3, 0, NULL) ON CONFLICT (customer_id) DO UPDATE SET password_hash = $2, \
+                     password_changed_at = $3, failed_logins = 0, locked_until = NULL",
+                )
+                .bind(customer_id.as_str())
+                .bind(password_hash)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1 AND id <> $2")
+                    .bind(customer_id.as_str())
+                    .bind(keep_session.map_or("", ObjectId::as_str))
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit(&mut tx, application_id, customer_id.as_str(), "password_change", actor, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn save_pending_registration(&self, pending: &PendingRegistration) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO pending_registrations (token_digest, application_id, payload, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&pending.token_digest)
+                .bind(pending.application_id.as_str())
+                .bind(pending.payload.to_string())
+                .bind(to_millis(pending.created_at))
+                .bind(to_millis(pending.expires_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
         }
 
@@ -564,53 +801,9 @@ macro_rules! impl_stores {
         impl CustomerStore for $store {
             async fn create_customer(&self, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let application_id = &customer.application_id;
-                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, "", &customer.emails, &customer.phones).await? {
-                    return Err(StoreError::Conflict(conflict));
-                }
-                let profile = &customer.profile;
-                let meta = serde_json::Value::Object(profile.meta.clone()).to_string();
-                let at = to_millis(customer.created_at);
-                let write_error = |error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones);
-                sqlx::query(
-                    "INSERT INTO customers (id, application_id, username, first_name, last_name, gender, dob, profile_pic_url, \
-                     external_id, rr_id, meta, active, archived, account_type, created_at, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, FALSE, 'user', $12, $12, 0)",
-                )
-                .bind(customer.id.as_str())
-                .bind(application_id.as_str())
-                .bind(&customer.username)
-                .bind(profile.first_name.as_deref())
-                .bind(profile.last_name.as_deref())
-                .bind(profile.gender.as_deref())
-                .bind(profile.dob.as_deref())
-                .bind(profile.profile_pic_url.as_deref())
-                .bind(profile.external_id.as_deref())
-                .bind(profile.rr_id.as_deref())
-                .bind(&meta)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(write_error)?;
-                Self::insert_contacts(&mut tx, application_id, customer.id.as_str(), &customer.emails, &customer.phones)
-                    .await
-                    .map_err(write_error)?;
-                Self::audit(&mut tx, application_id, customer.id.as_str(), "create", actor, customer.created_at).await?;
-                tx.commit().await.map_err(write_error)?;
-                Ok(Customer {
-                    id: customer.id.clone(),
-                    application_id: application_id.clone(),
-                    username: customer.username.clone(),
-                    profile: customer.profile.clone(),
-                    emails: customer.emails.clone(),
-                    phones: customer.phones.clone(),
-                    active: true,
-                    archived: false,
-                    account_type: "user".to_owned(),
-                    created_at: customer.created_at,
-                    updated_at: customer.created_at,
-                    version: 0,
-                })
+                let created = Self::insert_customer(&mut tx, customer, actor).await?;
+                tx.commit().await?;
+                Ok(created)
             }
 
             async fn import_customers(&self, customers: &[NewCustomer], actor: &Actor) -> Result<(), StoreError> {

@@ -1,0 +1,131 @@
+//! Password hashing with argon2id on a bounded pool: at most one hash per core runs at a
+//! time, on tokio's blocking threads, so a burst of logins queues here instead of stalling
+//! the async runtime or spawning unbounded threads.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+/// Hashes and verifies passwords with fixed argon2id parameters.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password, checked when there is no real hash so that "unknown
+    /// customer" and "wrong password" take the same time.
+    dummy_hash: Arc<String>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with the given cost, running at most `concurrency` hashes at once.
+    pub fn new(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+        concurrency: usize,
+    ) -> Result<Self, String> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        let dummy_hash = hash_with(&params, &patron_domain::secret::generate_secret())
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    /// One slot per core: the bound the benchmark compares login throughput with.
+    pub fn default_concurrency() -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+
+    /// Hashes `password` into a PHC string (`$argon2id$v=19$…`) with a random salt.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let params = self.params.clone();
+        self.run(move || hash_with(&params, &password))
+            .await?
+            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
+    }
+
+    /// Whether `password` matches `hash`; with no hash, spends the same effort and says no.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let (hash, real) = match hash {
+            Some(hash) => (hash, true),
+            None => ((*self.dummy_hash).clone(), false),
+        };
+        let params = self.params.clone();
+        let matched = self
+            .run(move || {
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        argon2(&params)
+                            .verify_password(password.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(real && matched)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Internal("hasher pool closed".to_owned()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(argon2(params)
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_unknown_users_fail() {
+        let hasher = PasswordHasher::new(64, 1, 1, 2).unwrap();
+        let hash = hasher.hash("correct horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher.verify("wrong".into(), Some(hash)).await.unwrap());
+        assert!(!hasher.verify("anything".into(), None).await.unwrap());
+        assert!(!hasher
+            .verify("x".into(), Some("not a phc string".into()))
+            .await
+            .unwrap());
+    }
+}

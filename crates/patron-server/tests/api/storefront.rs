@@ -1,0 +1,453 @@
+//! Storefront registration, password sign-in, lockout and password changes.
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{each_app, read, TestApp};
+
+const PASSWORD: &str = "Sup3r-secret";
+
+/// An answer from the storefront API: status, body and the session token it set, if any.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub token: Option<String>,
+}
+
+impl TestApp {
+    /// Sends a storefront request with an optional JSON body and session token.
+    pub async fn shop(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Answer {
+        let mut request = self.storefront(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = token {
+            request = request.header("cookie", format!("f.session={token}"));
+        }
+        let response = request.send().await.unwrap();
+        let token = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("f.session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+            .filter(|v| !v.is_empty());
+        let (status, body) = read(response).await;
+        Answer {
+            status,
+            body,
+            token,
+        }
+    }
+
+    /// Saves a configuration update, asserting success.
+    pub async fn configure(&self, update: Value) {
+        let (status, body) = self
+            .send(Method::POST, "/platform/config", Some(update))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Registers a customer with a password (mobile verification relaxed); returns the answer.
+    pub async fn register(&self, email: &str, mobile: &str) -> Answer {
+        self.configure(json!({"register_required_fields": {"mobile": {"level": "soft"}}}))
+            .await;
+        let body = json!({"first_name": "Asha", "email": email, "password": PASSWORD, "phone": {"country_code": "91", "mobile": mobile}, "consent": true, "register_token": ""});
+        self.shop(
+            Method::POST,
+            "/authentication/v1.0/register/form",
+            Some(body),
+            None,
+        )
+        .await
+    }
+
+    /// Signs in with a username and password.
+    pub async fn login(&self, username: &str, password: &str) -> Answer {
+        self.shop(
+            Method::POST,
+            "/authentication/v1.0/login/password",
+            Some(json!({"username": username, "password": password})),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn registration_that_needs_verification_stays_pending() {
+    each_app(|app| async move {
+        let body = json!({"email": "asha@example.com", "password": PASSWORD, "phone": {"country_code": "91", "mobile": "9876543210"}});
+        let answer = app.shop(Method::POST, "/authentication/v1.0/register/form", Some(body), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!((answer.body["verify_mobile_otp"].as_bool(), answer.body["verify_email_otp"].as_bool()), (Some(true), Some(false)));
+        assert_eq!(answer.body["register_token"].as_str().unwrap().len(), 64);
+        assert!(answer.token.is_none(), "not signed in yet");
+        let (_, list) = app.list(&[]).await;
+        assert_eq!(list["page"]["item_total"], 0, "no account until verified");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn registration_creates_and_signs_in() {
+    each_app(|app| async move {
+        let answer = app.register("Asha@Example.com", "9876543210").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["verify_mobile_otp"], false);
+        let token = answer.token.expect("signed in");
+        let (status, me, _) = app.whoami(&token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["user"]["emails"][0]["email"], "asha@example.com");
+        assert_eq!(
+            me["user"]["emails"][0]["verified"], false,
+            "self-registered contacts are unverified"
+        );
+        let has = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/has-password",
+                None,
+                Some(&token),
+            )
+            .await;
+        assert_eq!(has.body, json!({"result": 1}));
+
+        let again = app.register("asha@example.com", "9876543219").await;
+        assert_eq!(
+            (again.status, again.body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("EMAIL_ALREADY_EXISTS"))
+        );
+        let again = app.register("other@example.com", "+91 98765 43210").await;
+        assert_eq!(
+            (again.status, again.body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("PHONE_ALREADY_EXISTS"))
+        );
+        let (_, list) = app.list(&[]).await;
+        assert_eq!(list["page"]["item_total"], 1);
+
+        let exists = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=ASHA@example.com",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(exists.body, json!({"user_exists": true}));
+        let exists = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=919876543210",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(exists.body, json!({"user_exists": true}));
+        let exists = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=nobody@example.com",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(exists.body, json!({"user_exists": false}));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn registration_follows_the_configuration() {
+    each_app(|app| async move {
+        app.configure(json!({"register_required_fields": {"mobile": {"level": "soft"}, "email": {"is_required": true, "level": "soft"}}, "password_settings": {"configs": {"length": 12, "require_special_character": true}}})).await;
+        let register = |body: Value| app.shop(Method::POST, "/authentication/v1.0/register/form", Some(body), None);
+        let answer = register(json!({"password": "Long-enough-1", "phone": {"country_code": "91", "mobile": "9876543210"}})).await;
+        assert_eq!((answer.status, answer.body["message"].as_str()), (StatusCode::BAD_REQUEST, Some("email: is required")));
+        let answer = register(json!({"email": "a@example.com", "password": "short-1", "phone": {"country_code": "91", "mobile": "9876543210"}})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.body["message"].as_str().unwrap().starts_with("password: must be at least 12"), "{}", answer.body);
+        let answer = register(json!({"email": "a@example.com", "password": "Long-enough-1", "phone": {"country_code": "91", "mobile": "12"}})).await;
+        assert_eq!(answer.body["meta"]["field"], "phone.mobile");
+        app.configure(json!({"register": false})).await;
+        let answer = register(json!({"email": "a@example.com", "password": "Long-enough-1"})).await;
+        assert_eq!((answer.status, answer.body["code"].as_str()), (StatusCode::FORBIDDEN, Some("REGISTRATION_DISABLED")));
+        let (_, list) = app.list(&[]).await;
+        assert_eq!(list["page"]["item_total"], 0);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn password_login_by_email_or_phone() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        for username in [
+            "asha@example.com",
+            "ASHA@example.com",
+            "919876543210",
+            "9876543210",
+            "+91 98765 43210",
+        ] {
+            let answer = app.login(username, PASSWORD).await;
+            assert_eq!(answer.status, StatusCode::OK, "{username}: {}", answer.body);
+            assert_eq!(
+                app.whoami(answer.token.as_deref().unwrap()).await.0,
+                StatusCode::OK
+            );
+        }
+        let wrong = app.login("asha@example.com", "Wrong-pass-1").await;
+        let unknown = app.login("nobody@example.com", PASSWORD).await;
+        assert_eq!(
+            (wrong.status, unknown.status),
+            (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            wrong.body["message"], unknown.body["message"],
+            "unknown and wrong look the same"
+        );
+        assert_eq!(wrong.body["code"], "INVALID_CREDENTIALS");
+        assert!(wrong.token.is_none());
+
+        app.configure(json!({"login": {"password": false}})).await;
+        let off = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(off.body["code"], "PASSWORD_LOGIN_DISABLED");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn blocked_and_archived_customers_cannot_sign_in() {
+    each_app(|app| async move {
+        let answer = app.register("asha@example.com", "9876543210").await;
+        let id = answer.body["user"]["_id"].as_str().unwrap().to_owned();
+        app.send(
+            Method::PUT,
+            "/customers/activation",
+            Some(json!({"status": false, "user_id": [id], "reason": "fraud"})),
+        )
+        .await;
+        let blocked = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(
+            (blocked.status, blocked.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("USER_BLOCKED"))
+        );
+        let wrong = app.login("asha@example.com", "Wrong-pass-1").await;
+        assert_eq!(
+            wrong.body["code"], "INVALID_CREDENTIALS",
+            "the block is only revealed with the right password"
+        );
+        app.send(
+            Method::PUT,
+            "/customers/archive",
+            Some(json!({"user_id": id})),
+        )
+        .await;
+        let archived = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(
+            archived.body["code"], "INVALID_CREDENTIALS",
+            "archived customers are unknown"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.configure(json!({"account_lockout": {"enable": true, "attempts": 3, "duration": 10}}))
+            .await;
+        for _ in 0..2 {
+            assert_eq!(
+                app.login("asha@example.com", "Wrong-pass-1").await.body["code"],
+                "INVALID_CREDENTIALS"
+            );
+        }
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::OK,
+            "success resets the count"
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                app.login("asha@example.com", "Wrong-pass-1").await.body["code"],
+                "INVALID_CREDENTIALS"
+            );
+        }
+        let locked = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(
+            (locked.status, locked.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("ACCOUNT_LOCKED"))
+        );
+        assert!(locked.body["meta"]["retry_after"].is_string());
+        app.clock.advance(Duration::minutes(10));
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::OK,
+            "the lock lasts `duration` minutes"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_exceed_the_limit() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.configure(json!({"account_lockout": {"enable": true, "attempts": 3, "duration": 10}})).await;
+        let guesses: Vec<_> = (0..10)
+            .map(|i| {
+                app.storefront(Method::POST, "/authentication/v1.0/login/password")
+                    .json(&json!({"username": "asha@example.com", "password": format!("Wrong-pass-{i}")}))
+                    .send()
+            })
+            .map(tokio::spawn)
+            .collect();
+        let mut codes = Vec::new();
+        for guess in guesses {
+            let (_, body) = read(guess.await.unwrap().unwrap()).await;
+            codes.push(body["code"].as_str().unwrap().to_owned());
+        }
+        let checked = codes.iter().filter(|c| *c == "INVALID_CREDENTIALS").count();
+        let locked = codes.iter().filter(|c| *c == "ACCOUNT_LOCKED").count();
+        assert_eq!((checked, locked), (3, 7), "{codes:?}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_passwords_must_be_reset() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.configure(json!({"password_settings": {"expiry": {"required": true, "duration": 30}}}))
+            .await;
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        app.clock.advance(Duration::days(30));
+        let expired = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(
+            (expired.status, expired.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("PASSWORD_EXPIRED"))
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn changing_the_password_applies_the_rules_and_ends_other_sessions() {
+    each_app(|app| async move {
+        let registered = app.register("asha@example.com", "9876543210").await;
+        let current = registered.token.unwrap();
+        let other = app.login("asha@example.com", PASSWORD).await.token.unwrap();
+        app.configure(json!({"password_settings": {"history": {"required": true, "count": 2}}}))
+            .await;
+        let change = |old: &str, new: &str| {
+            app.shop(
+                Method::POST,
+                "/authentication/v1.0/password",
+                Some(json!({"old_password": old, "new_password": new})),
+                Some(&current),
+            )
+        };
+        assert_eq!(
+            change("Wrong-pass-1", "Brand-new-1").await.body["meta"]["field"],
+            "old_password"
+        );
+        assert_eq!(
+            change(PASSWORD, "weak").await.body["meta"]["field"],
+            "new_password"
+        );
+        let reuse = change(PASSWORD, PASSWORD).await;
+        assert_eq!(reuse.status, StatusCode::BAD_REQUEST);
+        assert!(
+            reuse.body["message"].as_str().unwrap().contains("last 2"),
+            "{}",
+            reuse.body
+        );
+        let changed = change(PASSWORD, "Brand-new-1").await;
+        assert_eq!(
+            (changed.status, changed.body["message"].as_str()),
+            (StatusCode::OK, Some("success"))
+        );
+        assert_eq!(
+            app.whoami(&current).await.0,
+            StatusCode::OK,
+            "the current session stays"
+        );
+        assert_eq!(
+            app.whoami(&other).await.0,
+            StatusCode::UNAUTHORIZED,
+            "other sessions end"
+        );
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.login("asha@example.com", "Brand-new-1").await.status,
+            StatusCode::OK
+        );
+        let back = change("Brand-new-1", PASSWORD).await;
+        assert_eq!(
+            back.status,
+            StatusCode::BAD_REQUEST,
+            "the previous password is in the history"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_created_customers_have_no_password() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, None).await;
+        let has = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/has-password",
+                None,
+                Some(&token),
+            )
+            .await;
+        assert_eq!(has.body, json!({"result": 0}));
+        assert_eq!(
+            app.login("asha@example.com", "anything-1").await.body["code"],
+            "INVALID_CREDENTIALS"
+        );
+        let set = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/password",
+                Some(json!({"new_password": "First-pass-1"})),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+        assert_eq!(
+            app.login("asha@example.com", "First-pass-1").await.status,
+            StatusCode::OK
+        );
+        app
+    })
+    .await;
+}

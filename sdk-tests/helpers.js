@@ -18,6 +18,8 @@ const {
   PlatformConfig,
   PlatformClient,
   PlatformModel,
+  ApplicationConfig,
+  ApplicationClient,
 } = require('@gofynd/fdk-client-javascript');
 const {
   FDKServerResponseError,
@@ -30,6 +32,7 @@ const UserModel = PlatformModel.UserPlatformModel;
 const COMPANY_ID = '559';
 const READ = 'application/customers/read';
 const WRITE = 'application/customers/write';
+const SETTINGS_WRITE = 'company/settings/write';
 const PATRON_BIN = process.env.PATRON_BIN || path.resolve(__dirname, '../target/debug/patron');
 // The SDK logs through `loglevel` (a process-wide singleton). ERROR (its default) prints a
 // JSON blob for every non-2xx answer, which the error-path tests provoke on purpose.
@@ -186,12 +189,122 @@ function makeSdk(base, applicationId, creds, token) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Storefront (application) SDK
+
+/**
+ * Builds an official ApplicationClient for `app` (`patron app create --json` output). It sends
+ * `Authorization: Bearer base64(applicationID:applicationToken)`, and the cookie set with
+ * `setCookie`. (3.4.2 does not validate storefront responses against any model.)
+ */
+function makeStorefront(base, app) {
+  const config = new ApplicationConfig(
+    {
+      applicationID: app.application_id,
+      applicationToken: app.application_token,
+      domain: base,
+      logLevel: SDK_LOG_LEVEL,
+    },
+    { strictResponseCheck: true },
+  );
+  return new ApplicationClient(config);
+}
+
+/**
+ * Parses the `f.session` Set-Cookie of a response's headers (axios headers or a fetch
+ * Headers). Returns undefined when there is none, else { value, attributes, raw } with
+ * lower-cased attribute names.
+ */
+function sessionCookie(headers) {
+  let list;
+  if (headers && typeof headers.getSetCookie === 'function') list = headers.getSetCookie();
+  else list = headers && headers['set-cookie'];
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) list = [list];
+  const found = list.filter((c) => c.startsWith('f.session='));
+  if (found.length === 0) return undefined;
+  assert.equal(found.length, 1, `one f.session Set-Cookie expected, got ${JSON.stringify(found)}`);
+  const [pair, ...attrs] = found[0].split(';').map((p) => p.trim());
+  const attributes = {};
+  for (const a of attrs) {
+    const eq = a.indexOf('=');
+    if (eq < 0) attributes[a.toLowerCase()] = true;
+    else attributes[a.slice(0, eq).toLowerCase()] = a.slice(eq + 1);
+  }
+  return { value: pair.slice('f.session='.length), attributes, raw: found[0] };
+}
+
+/**
+ * Calls `client.user[method](args)` asking the SDK for the response headers, and, like a
+ * browser, adopts (or, when expired, drops) the `f.session` cookie it sets.
+ * Returns { body, headers, cookie } (cookie: see sessionCookie).
+ */
+async function sfCall(client, method, args = {}) {
+  const [body, headers] = await sdk(client.user[method](args, { responseHeaders: true }));
+  const cookie = sessionCookie(headers);
+  if (cookie) {
+    const expired = cookie.value === '' || cookie.attributes['max-age'] === '0';
+    client.setCookie(expired ? undefined : `f.session=${cookie.value}`);
+  }
+  return { body, headers, cookie };
+}
+
+/** Sets `f.session=<token>` on a storefront client. */
+function useSession(client, token) {
+  client.setCookie(token ? `f.session=${token}` : undefined);
+}
+
+/** The password every storefront test uses unless it needs another: length 10, has a digit. */
+const PASSWORD = 'Sup3r-secret';
+
+/**
+ * Updates the authentication configuration through the admin SDK (strict response check).
+ * Returns the new configuration.
+ */
+async function setConfig(user, body) {
+  return sdk(user.updatePlatformConfig({ body }));
+}
+
+/** Registration that creates the account at once (no OTP step): mobile and email "soft". */
+const SOFT_REGISTRATION = {
+  register_required_fields: {
+    mobile: { is_required: true, level: 'soft' },
+    email: { is_required: false, level: 'soft' },
+  },
+};
+
+/** A registerWithForm body for a fresh shopper. */
+function registrationBody(overrides = {}) {
+  return {
+    first_name: 'Meera',
+    last_name: 'Iyer',
+    gender: 'female',
+    email: uniqueEmail('shop'),
+    password: PASSWORD,
+    phone: { country_code: '91', mobile: uniquePhone() },
+    ...overrides,
+  };
+}
+
+/**
+ * Registers a fresh shopper through `sf` (its application must create accounts at once, see
+ * SOFT_REGISTRATION); `sf` is left signed in. Returns { sf, user, email, phone, token }.
+ */
+async function registerShopper(sf, overrides = {}) {
+  const body = registrationBody(overrides);
+  const res = await sfCall(sf, 'registerWithForm', { body });
+  assert.ok(res.body.user, `registration created no user: ${JSON.stringify(res.body)}`);
+  assert.ok(res.cookie && res.cookie.value, 'registration sets the session cookie');
+  return { sf, user: res.body.user, email: body.email, phone: body.phone && body.phone.mobile, token: res.cookie.value };
+}
+
+// ---------------------------------------------------------------------------------------
 // The per-file fixture
 
 /**
  * Registers before/after hooks and returns a context object that is filled in by `before`:
- * { base, env, tmpdir, companyId, applicationId, app, rw, ro, token, config, client, user,
- *   roUser, server, stop(), api() }.
+ * { base, env, tmpdir, companyId, applicationId, app, rw, ro, admin, token, config, client,
+ *   user, roUser, adminClient, adminUser, server, stop(), api(), newApp() }.
+ * `admin` holds every scope including company/settings/write (updatePlatformConfig).
  */
 function useServer() {
   const ctx = { companyId: COMPANY_ID };
@@ -204,6 +317,10 @@ function useServer() {
     ctx.env = {
       ...process.env,
       PATRON_DATABASE_URL: `sqlite://${path.join(ctx.tmpdir, 'patron.db')}`,
+      // Keep the generated at-rest key out of the working directory.
+      PATRON_SECRET_KEY_FILE: path.join(ctx.tmpdir, 'secret.key'),
+      // Customer messages stay in the outbox (`patron outbox list`).
+      PATRON_NOTIFIER: 'log',
       RUST_LOG: 'warn',
     };
     await runCli(ctx.env, ['migrate']);
@@ -211,6 +328,9 @@ function useServer() {
     ctx.applicationId = ctx.app.application_id;
     ctx.rw = await runCliJson(ctx.env, ['client', 'create', '--company', COMPANY_ID, '--scopes', `${READ},${WRITE}`, '--json']);
     ctx.ro = await runCliJson(ctx.env, ['client', 'create', '--company', COMPANY_ID, '--scopes', READ, '--json']);
+    ctx.admin = await runCliJson(ctx.env, [
+      'client', 'create', '--company', COMPANY_ID, '--scopes', `${READ},${WRITE},${SETTINGS_WRITE}`, '--json',
+    ]);
 
     ctx.server = await startServe(ctx.env);
     ctx.base = ctx.server.base;
@@ -219,11 +339,33 @@ function useServer() {
     Object.assign(ctx, makeSdk(ctx.base, ctx.applicationId, ctx.rw, ctx.token));
     ctx.roToken = await clientCredentialsToken(ctx.base, ctx.ro);
     ctx.roUser = makeSdk(ctx.base, ctx.applicationId, ctx.ro, ctx.roToken).user;
+    ctx.adminToken = await clientCredentialsToken(ctx.base, ctx.admin);
+    const adminSdk = makeSdk(ctx.base, ctx.applicationId, ctx.admin, ctx.adminToken);
+    ctx.adminClient = adminSdk.client;
+    ctx.adminUser = adminSdk.user;
 
     /** Plain HTTP call to a customers path with the read-write bearer token. */
     ctx.api = (method, subpath, { body, query, token = ctx.token.access_token } = {}) =>
       rawApi(ctx.base, ctx.applicationId, method, subpath, { body, query, token });
   });
+
+  /**
+   * Registers another application (its own, default, authentication configuration) on the
+   * running server. Returns { applicationId, applicationToken, user (admin platform client),
+   * storefront() (a new ApplicationClient each call) }.
+   */
+  ctx.newApp = async (name = 'SDK Shop') => {
+    const app = await runCliJson(ctx.env, ['app', 'create', '--company', COMPANY_ID, '--name', name, '--json']);
+    return {
+      applicationId: app.application_id,
+      applicationToken: app.application_token,
+      user: ctx.adminClient.application(app.application_id).user,
+      storefront: () => makeStorefront(ctx.base, app),
+    };
+  };
+
+  /** A storefront client for the file's main application. */
+  ctx.storefront = () => makeStorefront(ctx.base, ctx.app);
 
   /** Sends SIGTERM and waits for the exit; returns { code, signal }. Idempotent. */
   ctx.stop = async () => {
@@ -492,7 +634,10 @@ module.exports = {
   COMPANY_ID,
   READ,
   WRITE,
+  SETTINGS_WRITE,
   PATRON_BIN,
+  PASSWORD,
+  SOFT_REGISTRATION,
   HEX24,
   UserModel,
   FDKServerResponseError,
@@ -502,6 +647,13 @@ module.exports = {
   runCli,
   runCliJson,
   makeSdk,
+  makeStorefront,
+  sessionCookie,
+  sfCall,
+  useSession,
+  setConfig,
+  registrationBody,
+  registerShopper,
   tokenRequest,
   clientCredentialsToken,
   rawApi,

@@ -66,6 +66,7 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
         ],
         "delete_account_consent": { "consent_text": "" },
         "session_config": { "duration": 30, "type": "Days", "is_rolling": false },
+        "password_reset_url": "",
         "meta": { "fynd_default": true }
     });
     match document {
@@ -91,6 +92,8 @@ enum Rule {
     OneOf(&'static [&'static str]),
     /// An array of `{reason_id, reason_text, show_text_area}`.
     DeleteReasons,
+    /// Empty, or an `http://` / `https://` URL.
+    Url,
 }
 
 /// Every known path (dotted) and its rule. Parents come before children.
@@ -217,6 +220,8 @@ const RULES: &[(&str, Rule)] = &[
         Rule::OneOf(&["Days", "Hours", "Minutes"]),
     ),
     ("session_config.is_rolling", Rule::Bool),
+    ("password_reset_url", Rule::Url),
+    ("notification_templates", Rule::Object),
     ("meta", Rule::Object),
     ("meta.fynd_default", Rule::Bool),
 ];
@@ -349,6 +354,23 @@ impl AuthConfig {
         }
     }
 
+    /// The application's own version of message template `name`
+    /// (`notification_templates.<name>.{subject,text}`), if it set one.
+    pub fn template(&self, name: &str) -> Option<crate::notification::Template> {
+        let subject = self.text(&format!("notification_templates.{name}.subject"))?;
+        let text = self.text(&format!("notification_templates.{name}.text"))?;
+        Some(crate::notification::Template {
+            subject: subject.to_owned(),
+            text: text.to_owned(),
+        })
+    }
+
+    /// Where reset links point (`password_reset_url`), when configured.
+    pub fn password_reset_url(&self) -> Option<&str> {
+        self.text("password_reset_url")
+            .filter(|url| !url.is_empty())
+    }
+
     fn lookup(&self, path: &str) -> Option<&Value> {
         let mut parts = path.split('.');
         let mut current = self.document.get(parts.next()?)?;
@@ -458,6 +480,14 @@ fn check(path: &str, rule: Rule, value: &mut Value) -> Result<(), DomainError> {
                 fail(format!("must be a whole number between {min} and {max}"))
             }
             None => fail(format!("must be a number between {min} and {max}")),
+        },
+        Rule::Url => match value.as_str() {
+            Some(url)
+                if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") =>
+            {
+                Ok(())
+            }
+            _ => fail("must be an http:// or https:// URL".into()),
         },
         Rule::OneOf(allowed) => {
             let canonical = value

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod notification;
 pub mod page;
 pub mod password;
 pub mod phone;

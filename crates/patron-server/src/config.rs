@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::notify::{Delivery, LogDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 
@@ -30,6 +31,9 @@ pub struct Config {
     /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
     pub secret_key: Option<String>,
+    /// How customer messages are delivered (`PATRON_NOTIFIER`): `log` keeps them in the
+    /// outbox (`patron outbox list`) and logs that they are ready.
+    pub notifier: String,
     /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
     pub argon2_memory_kib: u32,
     /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
@@ -58,6 +62,7 @@ impl Default for Config {
             log: "info".to_owned(),
             secret_key: None,
             cookie_secure: true,
+            notifier: "log".to_owned(),
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -152,6 +157,9 @@ impl Config {
         if let Some((name, value)) = get("ARGON2_PARALLELISM") {
             self.argon2_parallelism = parse_env(&name, value)?;
         }
+        if let Some((_, value)) = get("NOTIFIER") {
+            self.notifier = value.to_owned();
+        }
         if let Some((name, value)) = get("COOKIE_SECURE") {
             self.cookie_secure = parse_env(&name, value)?;
         }
@@ -225,6 +233,19 @@ impl Config {
             name: "PATRON_ARGON2_*".to_owned(),
             message,
         })
+    }
+}
+
+impl Config {
+    /// The delivery the `notifier` setting names.
+    pub fn delivery(&self) -> Result<std::sync::Arc<dyn Delivery>, ConfigError> {
+        match self.notifier.as_str() {
+            "log" => Ok(std::sync::Arc::new(LogDelivery)),
+            other => Err(ConfigError::Env {
+                name: "PATRON_NOTIFIER".to_owned(),
+                message: format!("unknown notifier '{other}' (available: log)"),
+            }),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 mod extract;
+pub mod notify;
 mod oauth;
 pub mod passwords;
 mod platform;

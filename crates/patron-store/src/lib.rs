@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
+use patron_domain::notification::Message;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
@@ -27,8 +28,8 @@ use patron_domain::query::CustomerFilter;
 pub use error::{Conflict, StoreError};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, AttemptClaim, LoginRecord, PasswordChange, PendingRegistration,
-    Session, StoredAuthConfig, TokenGrant, TokenKind,
+    Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
+    PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use sqlite::SqliteStore;
 
@@ -268,11 +269,75 @@ pub trait CredentialStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Stores a single-use password reset code (digest) for the customer.
+    async fn create_reset_code(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        code_digest: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The customer a valid (unused, unexpired) reset code belongs to, without using it.
+    async fn find_reset_code(
+        &self,
+        application_id: &ObjectId,
+        code_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError>;
+    /// Uses a valid reset code and sets the password in one transaction: every reset code
+    /// of the customer is spent, the lockout cleared, and every session ended (except
+    /// `change.keep_session`). `NotFound` when the code is unknown, used or expired.
+    async fn reset_password(
+        &self,
+        application_id: &ObjectId,
+        code_digest: &str,
+        change: &PasswordChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ObjectId, StoreError>;
     /// Keeps a registration that waits for OTP verification.
     async fn save_pending_registration(
         &self,
         pending: &PendingRegistration,
     ) -> Result<(), StoreError>;
+}
+
+/// The persisted outbox of customer messages.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queues a message for delivery now.
+    async fn enqueue(
+        &self,
+        application_id: &ObjectId,
+        message: &Message,
+        now: DateTime<Utc>,
+    ) -> Result<ObjectId, StoreError>;
+    /// Takes up to `limit` due messages and leases them for `lease` (their next attempt moves
+    /// to `now + lease`), so concurrent workers never take the same message and a crashed
+    /// worker's messages come due again.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Records a delivery; with `scrub`, the body and data (which may hold codes) are erased.
+    async fn mark_sent(
+        &self,
+        id: &ObjectId,
+        now: DateTime<Utc>,
+        scrub: bool,
+    ) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or given up (`None`).
+    async fn mark_failed(
+        &self,
+        id: &ObjectId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// The newest messages, newest first.
+    async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
 }
 
 /// Liveness of the database.
@@ -299,6 +364,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Passwords, lockout and pending registrations.
     pub credentials: Arc<dyn CredentialStore>,
+    /// The message outbox.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -314,6 +381,7 @@ impl Stores {
             + AuthConfigStore
             + SessionStore
             + CredentialStore
+            + OutboxStore
             + HealthStore
             + 'static,
     {
@@ -326,6 +394,7 @@ impl Stores {
             auth_configs: backend.clone(),
             sessions: backend.clone(),
             credentials: backend.clone(),
+            outbox: backend.clone(),
             health: backend,
         }
     }

@@ -19,6 +19,8 @@ impl PostgresStore {
     const DIALECT: Dialect = Dialect::Postgres;
     /// Row lock taken by read-modify-write transactions.
     const LOCK_ROW: &'static str = " FOR UPDATE";
+    /// Lets concurrent workers on several nodes claim different rows without waiting.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// Connects to `url` (`postgres://…`) and applies migrations. Concurrent nodes starting
     /// together are safe: sqlx serialises migrations with an advisory lock.

@@ -194,3 +194,48 @@ pub struct PasswordChange<'a> {
     /// The session that stays signed in (the one changing the password), if any.
     pub keep_session: Option<&'a ObjectId>,
 }
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for (another) delivery attempt.
+    Pending,
+    /// Delivered.
+    Sent,
+    /// Given up after repeated failures.
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The status's name in storage.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    /// Its id.
+    pub id: ObjectId,
+    /// The application it is sent for.
+    pub application_id: ObjectId,
+    /// The message.
+    pub message: patron_domain::notification::Message,
+    /// Delivery state.
+    pub status: OutboxStatus,
+    /// Delivery attempts so far (claims included).
+    pub attempts: u32,
+    /// When it is next due.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}

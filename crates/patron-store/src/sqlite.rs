@@ -19,6 +19,8 @@ impl SqliteStore {
     const DIALECT: Dialect = Dialect::Sqlite;
     /// SQLite has no row locks; write transactions start with `BEGIN IMMEDIATE` instead.
     const LOCK_ROW: &'static str = "";
+    /// SQLite has no row locks; `BEGIN IMMEDIATE` already makes claims exclusive.
+    const SKIP_LOCKED: &'static str = "";
 
     /// Opens (creating if missing) the database at `url` — `sqlite://path`, `sqlite:path` or
     /// a plain path — with WAL, foreign keys and a busy timeout, and applies migrations.

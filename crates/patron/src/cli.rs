@@ -38,6 +38,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Read the outbox of customer messages (reset links, OTPs).
+    Outbox {
+        /// What to do with the outbox.
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Manage platform API clients.
     Client {
         /// What to do with clients.
@@ -95,4 +101,18 @@ pub struct ClientCreate {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `patron outbox …`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the newest messages, newest first.
+    List {
+        /// How many messages to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print one JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }

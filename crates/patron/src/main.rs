@@ -13,7 +13,7 @@ use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::cli::{AppCommand, Cli, ClientCommand, Command};
+use crate::cli::{AppCommand, Cli, ClientCommand, Command, OutboxCommand};
 
 /// How often expired OAuth tokens are deleted.
 const TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(600);
@@ -77,6 +77,17 @@ async fn run(cli: Cli) -> Result<(), String> {
                 ],
             )
         }
+        Command::Outbox {
+            command: OutboxCommand::List { limit, json },
+        } => {
+            let stores = connect(&config).await?;
+            let messages = stores
+                .outbox
+                .list_outbox(limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_outbox(&messages, json)
+        }
         Command::Client {
             command: ClientCommand::Create(args),
         } => {
@@ -119,6 +130,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let secrets = config.secret_box().map_err(|e| e.to_string())?;
     let passwords = config.password_hasher().map_err(|e| e.to_string())?;
+    let delivery = config.delivery().map_err(|e| e.to_string())?;
     let state = AppState {
         stores: stores.clone(),
         clock: Arc::new(SystemClock),
@@ -126,7 +138,12 @@ async fn serve(config: Config) -> Result<(), String> {
         secrets,
         passwords,
     };
-    tokio::spawn(purge_tokens(stores));
+    tokio::spawn(purge_tokens(stores.clone()));
+    tokio::spawn(patron_server::notify::run_worker(
+        stores,
+        delivery,
+        Arc::new(SystemClock),
+    ));
     println_out(&format!("listening on http://{address}"));
     tracing::info!(%address, "serving");
     patron_server::serve(
@@ -183,6 +200,47 @@ fn print_result<T: Serialize>(
     } else {
         for (key, value) in lines {
             println_out(&format!("{key}: {value}"));
+        }
+    }
+    Ok(())
+}
+
+/// Prints outbox messages, one JSON array with `--json`, else a line each.
+fn print_outbox(messages: &[patron_store::OutboxMessage], json: bool) -> Result<(), String> {
+    use patron_domain::time::to_wire;
+    let rows: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id.as_str(),
+                "application_id": m.application_id.as_str(),
+                "channel": m.message.channel.as_str(),
+                "to": m.message.to,
+                "template": m.message.template,
+                "subject": m.message.subject,
+                "text": m.message.text,
+                "data": m.message.data,
+                "status": m.status.as_str(),
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+                "created_at": to_wire(m.created_at),
+                "sent_at": m.sent_at.map(to_wire),
+            })
+        })
+        .collect();
+    if json {
+        println_out(&serde_json::to_string(&rows).map_err(|e| e.to_string())?);
+    } else {
+        for m in messages {
+            println_out(&format!(
+                "{}  {}  {:<7}  {} → {}  {}",
+                to_wire(m.created_at),
+                m.status.as_str(),
+                m.message.channel.as_str(),
+                m.message.template,
+                m.message.to,
+                m.message.subject
+            ));
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 mod config;
 mod password;
 mod register;
+mod reset;
 mod session;
 
 use axum::extract::FromRequestParts;
@@ -27,7 +28,8 @@ pub(crate) fn router() -> Router<AppState> {
         config::router()
             .merge(session::router())
             .merge(password::router())
-            .merge(register::router()),
+            .merge(register::router())
+            .merge(reset::router()),
     )
 }
 

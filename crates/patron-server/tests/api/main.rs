@@ -5,6 +5,7 @@
 mod auth;
 mod auth_config;
 mod customers;
+mod reset;
 mod sessions;
 mod storefront;
 mod transport;

@@ -9,7 +9,10 @@ use patron_domain::phone::{Phone, Region};
 use patron_domain::scope::Scope;
 use patron_domain::time::from_millis;
 
-use crate::records::{ApiClient, Application, Session, StoredAuthConfig, TokenGrant, TokenKind};
+use crate::records::{
+    ApiClient, Application, OutboxMessage, OutboxStatus, Session, StoredAuthConfig, TokenGrant,
+    TokenKind,
+};
 
 /// The customer columns every customer query selects, in [`CustomerRow`] order.
 pub(crate) const CUSTOMER_COLUMNS: &str =
@@ -296,6 +299,56 @@ impl From<SessionRow> for Session {
             created_at: from_millis(row.created_at),
             expires_at: from_millis(row.expires_at),
             last_seen_at: from_millis(row.last_seen_at),
+        }
+    }
+}
+
+/// The outbox columns every outbox query selects, in [`OutboxRow`] order.
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "id, application_id, channel, recipient, template, subject, body, data, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    pub(crate) id: String,
+    pub(crate) application_id: String,
+    pub(crate) channel: String,
+    pub(crate) recipient: String,
+    pub(crate) template: String,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) data: String,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+    pub(crate) next_attempt_at: i64,
+    pub(crate) last_error: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) sent_at: Option<i64>,
+}
+
+impl From<OutboxRow> for OutboxMessage {
+    fn from(row: OutboxRow) -> Self {
+        OutboxMessage {
+            id: ObjectId::from_trusted(row.id),
+            application_id: ObjectId::from_trusted(row.application_id),
+            message: patron_domain::notification::Message {
+                channel: patron_domain::notification::Channel::parse(&row.channel)
+                    .unwrap_or(patron_domain::notification::Channel::Email),
+                to: row.recipient,
+                template: row.template,
+                subject: row.subject,
+                text: row.body,
+                data: serde_json::from_str(&row.data).unwrap_or_default(),
+            },
+            status: match row.status.as_str() {
+                "sent" => OutboxStatus::Sent,
+                "failed" => OutboxStatus::Failed,
+                _ => OutboxStatus::Pending,
+            },
+            attempts: u32::try_from(row.attempts).unwrap_or_default(),
+            next_attempt_at: from_millis(row.next_attempt_at),
+            last_error: row.last_error,
+            created_at: from_millis(row.created_at),
+            sent_at: row.sent_at.map(from_millis),
         }
     }
 }

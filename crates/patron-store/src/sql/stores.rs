@@ -16,6 +16,7 @@ macro_rules! impl_stores {
         use chrono::{DateTime, Utc};
         use patron_domain::customer::{Customer, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry};
         use patron_domain::email::Email;
+        use patron_domain::notification::Message;
         use patron_domain::ids::ObjectId;
         use patron_domain::page::PageRequest;
         use patron_domain::phone::Phone;
@@ -24,17 +25,17 @@ macro_rules! impl_stores {
 
         use $crate::error::{Conflict, StoreError};
         use $crate::records::{
-            Actor, ApiClient, Application, AttemptClaim, LoginRecord, PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant,
+            Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant,
             TokenKind,
         };
         use $crate::sql::filter::push_filter;
         use $crate::sql::rows::{
-            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, SessionRow, SESSION_COLUMNS, CustomerRow, EmailRow,
+            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, OutboxRow, SessionRow, OUTBOX_COLUMNS, SESSION_COLUMNS, CustomerRow, EmailRow,
             PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
         };
         use $crate::sql::{bind_params, SqlBuilder, SqlParam};
         use $crate::{
-            ApplicationStore, AuthConfigStore, ClientStore, CredentialStore, CustomerStore, HealthStore, SessionStore, TokenStore,
+            ApplicationStore, AuthConfigStore, ClientStore, CredentialStore, CustomerStore, HealthStore, OutboxStore, SessionStore, TokenStore,
         };
 
         type Connection = <$db as sqlx::Database>::Connection;
@@ -316,6 +317,53 @@ macro_rules! impl_stores {
                 })
             }
 
+            /// Sets a password (inside the caller's transaction): history, lockout reset, and every
+            /// session but `change.keep_session` ended.
+            async fn write_password(
+                conn: &mut Connection,
+                application_id: &ObjectId,
+                customer_id: &ObjectId,
+                change: &PasswordChange<'_>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let PasswordChange { password_hash, history_limit, keep_session } = *change;
+                let at = to_millis(now);
+                sqlx::query(
+                    "INSERT INTO password_history (customer_id, password_hash, created_at) \
+                     SELECT customer_id, password_hash, $2 FROM customer_credentials WHERE customer_id = $1",
+                )
+                .bind(customer_id.as_str())
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM password_history WHERE customer_id = $1 AND id NOT IN \
+                     (SELECT id FROM password_history WHERE customer_id = $1 ORDER BY id DESC LIMIT $2)",
+                )
+                .bind(customer_id.as_str())
+                .bind(i64::try_from(history_limit).unwrap_or(i64::MAX))
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at, failed_logins, locked_until) \
+                     VALUES ($1, $2, $3, 0, NULL) ON CONFLICT (customer_id) DO UPDATE SET password_hash = $2, \
+                     password_changed_at = $3, failed_logins = 0, locked_until = NULL",
+                )
+                .bind(customer_id.as_str())
+                .bind(password_hash)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1 AND id <> $2")
+                    .bind(customer_id.as_str())
+                    .bind(keep_session.map_or("", ObjectId::as_str))
+                    .execute(&mut *conn)
+                    .await?;
+                Self::audit(&mut *conn, application_id, customer_id.as_str(), "password_change", actor, now).await?;
+                Ok(())
+            }
+
             /// Ends every session of a customer (inside the caller's transaction).
             async fn delete_customer_sessions(conn: &mut Connection, customer_id: &str) -> Result<(), sqlx::Error> {
                 sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1").bind(customer_id).execute(&mut *conn).await?;
@@ -585,44 +633,83 @@ macro_rules! impl_stores {
                 actor: &Actor,
                 now: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                let PasswordChange { password_hash, history_limit, keep_session } = *change;
                 let mut tx = self.begin_write().await?;
                 Self::customer_row(&mut tx, application_id, customer_id, true).await?;
-                let at = to_millis(now);
-                sqlx::query(
-                    "INSERT INTO password_history (customer_id, password_hash, created_at) \
-                     SELECT customer_id, password_hash, $2 FROM customer_credentials WHERE customer_id = $1",
-                )
-                .bind(customer_id.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "DELETE FROM password_history WHERE customer_id = $1 AND id NOT IN \
-                     (SELECT id FROM password_history WHERE customer_id = $1 ORDER BY id DESC LIMIT $2)",
-                )
-                .bind(customer_id.as_str())
-                .bind(i64::try_from(history_limit).unwrap_or(i64::MAX))
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at, failed_logins, locked_until) \
-                     VALUES ($1, $2, $3, 0, NULL) ON CONFLICT (customer_id) DO UPDATE SET password_hash = $2, \
-                     password_changed_at = $3, failed_logins = 0, locked_until = NULL",
-                )
-                .bind(customer_id.as_str())
-                .bind(password_hash)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1 AND id <> $2")
-                    .bind(customer_id.as_str())
-                    .bind(keep_session.map_or("", ObjectId::as_str))
-                    .execute(&mut *tx)
-                    .await?;
-                Self::audit(&mut tx, application_id, customer_id.as_str(), "password_change", actor, now).await?;
+                Self::write_password(&mut tx, application_id, customer_id, change, actor, now).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn create_reset_code(
+                &self,
+                application_id: &ObjectId,
+                customer_id: &ObjectId,
+                code_digest: &str,
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO password_reset_codes (code_digest, application_id, customer_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(code_digest)
+                .bind(application_id.as_str())
+                .bind(customer_id.as_str())
+                .bind(to_millis(now))
+                .bind(to_millis(expires_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn find_reset_code(&self, application_id: &ObjectId, code_digest: &str, now: DateTime<Utc>) -> Result<Option<ObjectId>, StoreError> {
+                let found: Option<(String,)> = sqlx::query_as(
+                    "SELECT r.customer_id FROM password_reset_codes r JOIN customers c ON c.id = r.customer_id \
+                     WHERE r.code_digest = $1 AND r.application_id = $2 AND r.used_at IS NULL AND r.expires_at > $3 \
+                     AND c.active AND NOT c.archived",
+                )
+                .bind(code_digest)
+                .bind(application_id.as_str())
+                .bind(to_millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(found.map(|(id,)| ObjectId::from_trusted(id)))
+            }
+
+            async fn reset_password(
+                &self,
+                application_id: &ObjectId,
+                code_digest: &str,
+                change: &PasswordChange<'_>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<ObjectId, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let used: Option<(String,)> = sqlx::query_as(
+                    "UPDATE password_reset_codes SET used_at = $1 \
+                     WHERE code_digest = $2 AND application_id = $3 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id",
+                )
+                .bind(to_millis(now))
+                .bind(code_digest)
+                .bind(application_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let customer_id = ObjectId::from_trusted(used.ok_or(StoreError::NotFound)?.0);
+                let row = Self::customer_row(&mut tx, application_id, &customer_id, true).await?;
+                if row.archived {
+                    return Err(StoreError::NotFound);
+                }
+                if !row.active {
+                    return Err(StoreError::Blocked);
+                }
+                sqlx::query("UPDATE password_reset_codes SET used_at = $1 WHERE customer_id = $2 AND used_at IS NULL")
+                    .bind(to_millis(now))
+                    .bind(customer_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::write_password(&mut tx, application_id, &customer_id, change, actor, now).await?;
+                tx.commit().await?;
+                Ok(customer_id)
             }
 
             async fn save_pending_registration(&self, pending: &PendingRegistration) -> Result<(), StoreError> {
@@ -638,6 +725,93 @@ macro_rules! impl_stores {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl OutboxStore for $store {
+            async fn enqueue(&self, application_id: &ObjectId, message: &Message, now: DateTime<Utc>) -> Result<ObjectId, StoreError> {
+                let id = ObjectId::generate(now);
+                sqlx::query(
+                    "INSERT INTO outbox (id, application_id, channel, recipient, template, subject, body, data, status, attempts, \
+                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+                )
+                .bind(id.as_str())
+                .bind(application_id.as_str())
+                .bind(message.channel.as_str())
+                .bind(&message.to)
+                .bind(&message.template)
+                .bind(&message.subject)
+                .bind(&message.text)
+                .bind(serde_json::Value::Object(message.data.clone()).to_string())
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn claim_due(&self, now: DateTime<Utc>, lease: chrono::Duration, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at LIMIT $2{}",
+                    Self::SKIP_LOCKED
+                );
+                let rows: Vec<OutboxRow> = sqlx::query_as(&sql)
+                    .bind(to_millis(now))
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let lease_until = to_millis(now + lease);
+                for row in &rows {
+                    sqlx::query("UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2")
+                        .bind(lease_until)
+                        .bind(&row.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let mut claimed = OutboxMessage::from(row);
+                        claimed.attempts += 1;
+                        claimed
+                    })
+                    .collect())
+            }
+
+            async fn mark_sent(&self, id: &ObjectId, now: DateTime<Utc>, scrub: bool) -> Result<(), StoreError> {
+                let sql = if scrub {
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, body = '', data = '{}' WHERE id = $2"
+                } else {
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2"
+                };
+                sqlx::query(sql).bind(to_millis(now)).bind(id.as_str()).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn mark_failed(&self, id: &ObjectId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+                match retry_at {
+                    Some(at) => sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
+                        .bind(error)
+                        .bind(to_millis(at))
+                        .bind(id.as_str())
+                        .execute(&self.pool)
+                        .await?,
+                    None => sqlx::query("UPDATE outbox SET last_error = $1, status = 'failed' WHERE id = $2")
+                        .bind(error)
+                        .bind(id.as_str())
+                        .execute(&self.pool)
+                        .await?,
+                };
+                Ok(())
+            }
+
+            async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+                let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+                let rows: Vec<OutboxRow> = sqlx::query_as(&sql).bind(i64::try_from(limit).unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(OutboxMessage::from).collect())
             }
         }
 

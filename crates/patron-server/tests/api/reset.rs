@@ -1,0 +1,286 @@
+//! Password reset by email link, and the outbox that carries the link.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use chrono::Duration;
+use patron_server::notify::{deliver_due, Delivery, LogDelivery};
+use patron_store::{OutboxMessage, OutboxStatus};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::{each_app, TestApp};
+
+const PASSWORD: &str = "Sup3r-secret";
+
+impl TestApp {
+    /// The reset code of the newest message in the outbox.
+    async fn latest_reset_code(&self) -> String {
+        let messages = self.stores.outbox.list_outbox(1).await.unwrap();
+        let message = &messages[0].message;
+        assert_eq!(message.template, "reset_password");
+        message.data["code"].as_str().unwrap().to_owned()
+    }
+
+    async fn ask_reset(&self, email: &str) -> crate::storefront::Answer {
+        self.shop(
+            Method::POST,
+            "/authentication/v1.0/login/password/reset",
+            Some(json!({"email": email})),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn reset_link_flow_signs_in_with_the_new_password() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        let old_session = app.login("asha@example.com", PASSWORD).await.token.unwrap();
+        app.configure(json!({"password_reset_url": "https://shop.example.com/auth/set-password"}))
+            .await;
+
+        let known = app.ask_reset("asha@example.com").await;
+        let unknown = app.ask_reset("nobody@example.com").await;
+        assert_eq!(
+            (known.status, &known.body),
+            (StatusCode::OK, &json!({"status": "sent"}))
+        );
+        assert_eq!(
+            unknown.body, known.body,
+            "unknown emails get the same answer"
+        );
+        let outbox = app.stores.outbox.list_outbox(10).await.unwrap();
+        assert_eq!(outbox.len(), 1, "only the known email gets a message");
+        let message = &outbox[0].message;
+        assert_eq!(message.to, "asha@example.com");
+        let code = message.data["code"].as_str().unwrap().to_owned();
+        assert!(
+            message.text.contains(&format!(
+                "https://shop.example.com/auth/set-password?code={code}"
+            )),
+            "{}",
+            message.text
+        );
+        assert!(message.text.starts_with("Hello Asha,"));
+
+        let check = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/token",
+                Some(json!({"code": code})),
+                None,
+            )
+            .await;
+        assert_eq!(check.body, json!({"status": "success"}));
+        let check = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/token",
+                Some(json!({"code": code})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            check.status,
+            StatusCode::OK,
+            "checking does not use the code"
+        );
+
+        let weak = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/forgot",
+                Some(json!({"code": code, "password": "weak"})),
+                None,
+            )
+            .await;
+        assert_eq!(weak.body["meta"]["field"], "password");
+        let reset = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/forgot",
+                Some(json!({"code": code, "password": "Brand-new-1"})),
+                None,
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+        assert_eq!(reset.body["user"]["emails"][0]["email"], "asha@example.com");
+        let new_session = reset.token.expect("signed in");
+        assert_eq!(app.whoami(&new_session).await.0, StatusCode::OK);
+        assert_eq!(
+            app.whoami(&old_session).await.0,
+            StatusCode::UNAUTHORIZED,
+            "older sessions end"
+        );
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.login("asha@example.com", "Brand-new-1").await.status,
+            StatusCode::OK
+        );
+
+        let again = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/forgot",
+                Some(json!({"code": code, "password": "Other-new-2"})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (again.status, again.body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_RESET_CODE"))
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_codes_expire_and_reset_only_does_not_sign_in() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.ask_reset("asha@example.com").await;
+        let expired = app.latest_reset_code().await;
+        app.clock.advance(Duration::minutes(31));
+        let check = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/reset/token",
+                Some(json!({"code": expired})),
+                None,
+            )
+            .await;
+        assert_eq!(check.body["code"], "INVALID_RESET_CODE");
+
+        app.ask_reset("asha@example.com").await;
+        let code = app.latest_reset_code().await;
+        let reset = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/password/forgot",
+                Some(json!({"code": code, "password": "Brand-new-1"})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (reset.status, &reset.body),
+            (StatusCode::OK, &json!({"success": true}))
+        );
+        assert!(reset.token.is_none());
+        assert_eq!(
+            app.login("asha@example.com", "Brand-new-1").await.status,
+            StatusCode::OK
+        );
+
+        app.configure(json!({"forgot_password": false})).await;
+        assert_eq!(
+            app.ask_reset("asha@example.com").await.body["code"],
+            "FORGOT_PASSWORD_DISABLED"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn templates_can_be_overridden_per_application() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.configure(json!({"notification_templates": {"reset_password": {"subject": "Forgot it, {{first_name}}?", "text": "Go to {{link}}"}}})).await;
+        app.ask_reset("asha@example.com").await;
+        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0).message;
+        assert_eq!(message.subject, "Forgot it, Asha?");
+        assert!(message.text.starts_with("Go to https://"));
+        app
+    })
+    .await;
+}
+
+/// A delivery that fails a set number of times, then succeeds.
+struct Flaky {
+    failures_left: AtomicUsize,
+}
+
+#[async_trait]
+impl Delivery for Flaky {
+    async fn deliver(&self, _message: &OutboxMessage) -> Result<(), String> {
+        if self.failures_left.load(Ordering::SeqCst) > 0 {
+            self.failures_left.fetch_sub(1, Ordering::SeqCst);
+            return Err("mail server unavailable".to_owned());
+        }
+        Ok(())
+    }
+
+    fn scrubs_delivered(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.ask_reset("asha@example.com").await;
+        let flaky = Flaky {
+            failures_left: AtomicUsize::new(2),
+        };
+        let now = patron_server::Clock::now(app.clock.as_ref());
+        assert_eq!(deliver_due(&app.stores, &flaky, now).await.unwrap(), 0);
+        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        assert_eq!(
+            (message.status, message.attempts),
+            (OutboxStatus::Pending, 1)
+        );
+        assert_eq!(
+            message.last_error.as_deref(),
+            Some("mail server unavailable")
+        );
+        assert_eq!(message.next_attempt_at, now + Duration::seconds(5));
+        assert_eq!(
+            deliver_due(&app.stores, &flaky, now + Duration::seconds(4))
+                .await
+                .unwrap(),
+            0,
+            "not due yet"
+        );
+        assert_eq!(
+            deliver_due(&app.stores, &flaky, now + Duration::seconds(5))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            deliver_due(&app.stores, &flaky, now + Duration::seconds(15))
+                .await
+                .unwrap(),
+            1
+        );
+        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        assert_eq!((message.status, message.attempts), (OutboxStatus::Sent, 3));
+        assert!(
+            message.message.text.is_empty() && message.message.data.is_empty(),
+            "delivered codes are erased"
+        );
+
+        app.ask_reset("asha@example.com").await;
+        assert_eq!(
+            deliver_due(&app.stores, &LogDelivery, now + Duration::seconds(20))
+                .await
+                .unwrap(),
+            1
+        );
+        let logged = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        assert_eq!(logged.status, OutboxStatus::Sent);
+        assert!(
+            !logged.message.text.is_empty(),
+            "the log notifier keeps the message readable in the outbox"
+        );
+        app
+    })
+    .await;
+}

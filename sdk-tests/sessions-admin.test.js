@@ -182,6 +182,7 @@ test('blocked customer: createUserSession is 400 USER_BLOCKED and existing sessi
   await h.sdkError(ctx.user.createUserSession({ body: { domain: 'x.example.com', user_id: c._id, max_age: 60 } }), 400, 'USER_BLOCKED');
   assert.equal(await whoIs(token), null, 'a blocked customer\'s session is refused');
   await h.sdk(ctx.user.blockOrUnblockUsers({ body: { status: true, user_id: [c._id], reason: 'cleared' } }));
+  assert.equal(await whoIs(token), null, 'blocking ended the session: unblocking does not revive it');
   const again = await mint(c);
   assert.equal(await whoIs(again.cookie['f.session']), c._id);
 });
@@ -210,4 +211,16 @@ test('sessions belong to their application', async () => {
   h.useSession(sf, token);
   await h.sdkError(sf.user.getLoggedInUser(), 401, 'UNAUTHENTICATED');
   await h.sdkError(app.user.getActiveSessions({ id: c._id }), 404, 'USER_NOT_FOUND');
+});
+
+test('an expired session is refused and no longer listed', async () => {
+  const c = await h.createCustomer(ctx.user);
+  const short = (await mint(c, { maxAge: 1 })).cookie['f.session'];
+  const long = (await mint(c, { maxAge: 600 })).cookie['f.session'];
+  assert.equal(await whoIs(short), c._id);
+  await h.sleep(1200);
+  assert.equal(await whoIs(short), null, 'expired after max_age');
+  assert.equal(await whoIs(long), c._id);
+  const items = (await h.sdk(ctx.user.getActiveSessions({ id: c._id }))).items;
+  assert.equal(items.length, 1, `only the live session is listed: ${JSON.stringify(items)}`);
 });

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::notify::{Delivery, LogDelivery};
+use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 
@@ -32,8 +32,13 @@ pub struct Config {
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
     pub secret_key: Option<String>,
     /// How customer messages are delivered (`PATRON_NOTIFIER`): `log` keeps them in the
-    /// outbox (`patron outbox list`) and logs that they are ready.
+    /// outbox (`patron outbox list`) and logs that they are ready; `smtp` and `webhook` send
+    /// them with the `[smtp]` / `[webhook]` settings.
     pub notifier: String,
+    /// SMTP server settings (`PATRON_SMTP_*`).
+    pub smtp: SmtpSettings,
+    /// Webhook settings (`PATRON_WEBHOOK_*`).
+    pub webhook: WebhookSettings,
     /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
     pub argon2_memory_kib: u32,
     /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
@@ -63,6 +68,8 @@ impl Default for Config {
             secret_key: None,
             cookie_secure: true,
             notifier: "log".to_owned(),
+            smtp: SmtpSettings::default(),
+            webhook: WebhookSettings::default(),
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -160,6 +167,40 @@ impl Config {
         if let Some((_, value)) = get("NOTIFIER") {
             self.notifier = value.to_owned();
         }
+        if let Some((_, value)) = get("SMTP_HOST") {
+            self.smtp.host = value.to_owned();
+        }
+        if let Some((name, value)) = get("SMTP_PORT") {
+            self.smtp.port = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("SMTP_TLS") {
+            self.smtp.tls = match value {
+                "none" => SmtpTls::None,
+                "starttls" => SmtpTls::Starttls,
+                "tls" => SmtpTls::Tls,
+                other => {
+                    return Err(ConfigError::Env {
+                        name,
+                        message: format!("'{other}' is not one of none, starttls, tls"),
+                    })
+                }
+            };
+        }
+        if let Some((_, value)) = get("SMTP_USERNAME") {
+            self.smtp.username = Some(value.to_owned());
+        }
+        if let Some((_, value)) = get("SMTP_PASSWORD") {
+            self.smtp.password = Some(value.to_owned());
+        }
+        if let Some((_, value)) = get("SMTP_FROM") {
+            self.smtp.from = value.to_owned();
+        }
+        if let Some((_, value)) = get("WEBHOOK_URL") {
+            self.webhook.url = value.to_owned();
+        }
+        if let Some((_, value)) = get("WEBHOOK_SECRET") {
+            self.webhook.secret = value.to_owned();
+        }
         if let Some((name, value)) = get("COOKIE_SECURE") {
             self.cookie_secure = parse_env(&name, value)?;
         }
@@ -241,11 +282,98 @@ impl Config {
     pub fn delivery(&self) -> Result<std::sync::Arc<dyn Delivery>, ConfigError> {
         match self.notifier.as_str() {
             "log" => Ok(std::sync::Arc::new(LogDelivery)),
-            other => Err(ConfigError::Env {
-                name: "PATRON_NOTIFIER".to_owned(),
-                message: format!("unknown notifier '{other}' (available: log)"),
-            }),
+            "smtp" => Ok(std::sync::Arc::new(
+                SmtpDelivery::new(&self.smtp).map_err(invalid_notifier)?,
+            )),
+            "webhook" => Ok(std::sync::Arc::new(
+                WebhookDelivery::new(&self.webhook).map_err(invalid_notifier)?,
+            )),
+            other => Err(invalid_notifier(format!(
+                "unknown notifier '{other}' (available: log, smtp, webhook)"
+            ))),
         }
+    }
+}
+
+fn invalid_notifier(message: String) -> ConfigError {
+    ConfigError::Env {
+        name: "PATRON_NOTIFIER".to_owned(),
+        message,
+    }
+}
+
+/// How to reach the SMTP server of the `smtp` notifier.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Server host name.
+    pub host: String,
+    /// Server port (587 for STARTTLS, 465 for TLS, 25 plain).
+    pub port: u16,
+    /// Transport security.
+    pub tls: SmtpTls,
+    /// Login name, if the server needs one.
+    pub username: Option<String>,
+    /// Password, if the server needs one (never logged).
+    pub password: Option<String>,
+    /// Sender, e.g. `Shop <no-reply@shop.example>`.
+    pub from: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            from: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (local relays and tests only).
+    None,
+    /// Upgrade with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+/// Where the `webhook` notifier posts, and the secret that signs each post.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// The receiver's URL.
+    pub url: String,
+    /// Shared HMAC-SHA256 key (at least 16 characters; never logged).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .finish()
     }
 }
 
@@ -281,6 +409,25 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.access_token_ttl_secs, 120);
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn notifier_tables_load_and_secrets_stay_out_of_debug() {
+        let dir = std::env::temp_dir().join(format!("patron-config-smtp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("patron.toml");
+        std::fs::write(&file, "notifier = \"smtp\"\n[smtp]\nhost = \"mail.example\"\ntls = \"tls\"\nport = 465\nusername = \"u\"\npassword = \"p4ss\"\nfrom = \"a@b.io\"\n").unwrap();
+        let config = Config::load(Some(&file), &HashMap::new()).unwrap();
+        assert_eq!((config.smtp.port, config.smtp.tls), (465, SmtpTls::Tls));
+        assert!(!format!("{config:?}").contains("p4ss"));
+        assert!(config.delivery().is_ok());
+        let env = HashMap::from([("PATRON_NOTIFIER".to_owned(), "carrier-pigeon".to_owned())]);
+        assert!(Config::load(None, &env).unwrap().delivery().is_err());
+        std::fs::write(&file, "[smtp]\nhots = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&file), &HashMap::new())
+            .unwrap_err()
+            .to_string()
+            .contains("hots"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! backoff, so a slow or failing sender never blocks a request and a restart loses nothing.
 
 mod log;
+mod smtp;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -13,6 +15,8 @@ use patron_store::{Application, OutboxMessage, Stores};
 use serde_json::{Map, Value};
 
 pub use self::log::LogDelivery;
+pub use self::smtp::SmtpDelivery;
+pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
 use crate::app::AppState;
 use crate::auth_config;
 use crate::error::ApiError;
@@ -101,5 +105,37 @@ pub async fn run_worker(stores: Stores, delivery: Arc<dyn Delivery>, clock: Arc<
         if let Err(error) = deliver_due(&stores, delivery.as_ref(), clock.now()).await {
             tracing::warn!(%error, "outbox worker round failed");
         }
+    }
+}
+
+/// A queued message for adapter tests.
+#[cfg(test)]
+pub(crate) fn test_message(channel: Channel) -> OutboxMessage {
+    use chrono::TimeZone;
+    let at = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    OutboxMessage {
+        id: patron_domain::ids::ObjectId::generate(at),
+        application_id: patron_domain::ids::ObjectId::generate(at),
+        message: Message {
+            channel,
+            to: if channel == Channel::Email {
+                "asha@example.com".into()
+            } else {
+                "+919876543210".into()
+            },
+            template: "reset_password".into(),
+            subject: "Reset your password".into(),
+            text: "Use https://shop/x?code=abc".into(),
+            data: Map::new(),
+        },
+        status: patron_store::OutboxStatus::Pending,
+        attempts: 1,
+        next_attempt_at: at,
+        last_error: None,
+        created_at: at,
+        sent_at: None,
     }
 }

@@ -1,0 +1,208 @@
+'use strict';
+// Password reset by email link, through ApplicationClient: sendResetPasswordEmail,
+// sendResetToken, forgotPassword (reset + sign in), resetForgotPassword (reset only).
+// The link is delivered by the 'log' notifier into the outbox, read with
+// `patron outbox list --json`.
+//
+// Every test skips itself while the server has no reset route (404 ROUTE_NOT_FOUND).
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const h = require('./helpers');
+
+const ctx = h.useServer();
+
+const NEW_PASSWORD = 'Fr3sh-secret';
+
+// Lazily, once per file (a second top-level `before` may run before useServer's finished).
+let readiness;
+function ready() {
+  readiness ||= (async () => {
+    const res = await fetch(`${ctx.base}/service/application/user/authentication/v1.0/login/password/reset`, {
+      method: 'POST',
+      headers: {
+        Authorization: 'Bearer ' + Buffer.from(`${ctx.applicationId}:${ctx.app.application_token}`).toString('base64'),
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ email: h.uniqueEmail('probe') }),
+    });
+    const body = await res.json().catch(() => undefined);
+    if (res.status === 404 && body && body.code === 'ROUTE_NOT_FOUND') return false;
+    await h.setConfig(ctx.adminUser, h.SOFT_REGISTRATION);
+    return true;
+  })();
+  return readiness;
+}
+
+/** Wraps a test body: skips it while the reset flow is not served. */
+function resetTest(name, fn) {
+  test(name, async (t) => {
+    if (!(await ready())) {
+      t.skip('reset flow not available yet');
+      return;
+    }
+    await fn(t);
+  });
+}
+
+/** All outbox messages (newest first). */
+async function outbox() {
+  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json']);
+  let list;
+  try {
+    list = JSON.parse(stdout);
+  } catch {
+    throw new Error(`patron outbox list --json: stdout is not one JSON document: ${JSON.stringify(stdout)}`);
+  }
+  assert.ok(Array.isArray(list), 'outbox list --json prints one JSON array');
+  return list;
+}
+
+/** Messages to `email`, newest first. */
+async function messagesTo(email) {
+  return (await outbox()).filter((m) => m.to === email);
+}
+
+/** Requests a reset for `email` and returns the code the new outbox message carries. */
+async function requestCode(sf, email) {
+  const before = (await messagesTo(email)).length;
+  const res = await h.sdk(sf.user.sendResetPasswordEmail({ body: { email } }));
+  assert.deepEqual(res, { status: 'sent' });
+  const messages = await messagesTo(email);
+  assert.equal(messages.length, before + 1, `one new reset message to ${email}`);
+  const [message] = messages;
+  assert.equal(message.channel, 'email');
+  assert.equal(typeof message.template, 'string');
+  assert.ok(message.data && typeof message.data.code === 'string' && message.data.code.length >= 16, `data.code: ${JSON.stringify(message.data)}`);
+  assert.equal(typeof message.data.link, 'string');
+  assert.ok(message.data.link.includes(message.data.code), `the link carries the code: ${message.data.link}`);
+  return message.data.code;
+}
+
+async function shopper() {
+  return h.registerShopper(ctx.storefront());
+}
+
+async function canSignIn(username, password) {
+  const sf = ctx.storefront();
+  try {
+    await sf.user.loginWithEmailAndPassword({ body: { username, password } });
+    return true;
+  } catch (err) {
+    if (!(err instanceof h.FDKServerResponseError)) throw err;
+    h.assertErrorBody(err.details, err.code, 'INVALID_CREDENTIALS');
+    assert.equal(err.code, 400);
+    return false;
+  }
+}
+
+resetTest('sendResetPasswordEmail answers {status:"sent"} for known and unknown emails alike', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  const known = await h.sdk(sf.user.sendResetPasswordEmail({ body: { email: s.email } }));
+  const unknownEmail = h.uniqueEmail('nobody');
+  const unknown = await h.sdk(sf.user.sendResetPasswordEmail({ body: { email: unknownEmail } }));
+  assert.deepEqual(known, { status: 'sent' });
+  assert.deepEqual(unknown, known, 'the answer does not reveal whether the account exists');
+
+  const toKnown = await messagesTo(s.email);
+  assert.equal(toKnown.length, 1, 'a reset message for the known email');
+  assert.equal(toKnown[0].channel, 'email');
+  assert.equal(typeof toKnown[0].data.code, 'string');
+  assert.ok(toKnown[0].data.link.includes(toKnown[0].data.code));
+  assert.deepEqual(await messagesTo(unknownEmail), [], 'nothing is sent to an unknown email');
+  // The code is not the session token, nor anything the answer carried.
+  assert.ok(!JSON.stringify(known).includes(toKnown[0].data.code));
+});
+
+resetTest('sendResetPasswordEmail matches the email without case and needs an email', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  assert.deepEqual(await h.sdk(sf.user.sendResetPasswordEmail({ body: { email: s.email.toUpperCase() } })), { status: 'sent' });
+  assert.equal((await messagesTo(s.email)).length, 1);
+  const err = await h.sdkError(sf.user.sendResetPasswordEmail({ body: {} }), 400, 'VALIDATION_ERROR');
+  assert.ok(err.details.message.startsWith('email'), err.details.message);
+});
+
+resetTest('a blocked customer gets the same answer and no message', async () => {
+  const s = await shopper();
+  await h.sdk(ctx.user.blockOrUnblockUsers({ body: { status: false, user_id: [s.user._id], reason: 'fraud' } }));
+  const res = await h.sdk(ctx.storefront().user.sendResetPasswordEmail({ body: { email: s.email } }));
+  assert.deepEqual(res, { status: 'sent' });
+  assert.deepEqual(await messagesTo(s.email), []);
+});
+
+resetTest('sendResetToken checks a code without using it; a bogus code is 400', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  const code = await requestCode(sf, s.email);
+  assert.deepEqual(await h.sdk(sf.user.sendResetToken({ body: { code } })), { status: 'success' });
+  assert.deepEqual(await h.sdk(sf.user.sendResetToken({ body: { code } })), { status: 'success' }, 'checking twice is fine');
+  await h.sdkError(sf.user.sendResetToken({ body: { code: 'f'.repeat(64) } }), 400);
+  const missing = await h.sdkError(sf.user.sendResetToken({ body: {} }), 400, 'VALIDATION_ERROR');
+  assert.ok(missing.details.message.startsWith('code'), missing.details.message);
+  // Still usable after the checks.
+  const res = await h.sfCall(sf, 'forgotPassword', { body: { code, password: NEW_PASSWORD } });
+  assert.equal(res.body.user._id, s.user._id);
+});
+
+resetTest('forgotPassword resets, signs in (Set-Cookie), and the old password and other sessions stop working', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  const code = await requestCode(sf, s.email);
+
+  const res = await h.sfCall(sf, 'forgotPassword', { body: { code, password: NEW_PASSWORD } });
+  assert.ok(res.body.user, `forgotPassword answers {user, …}: ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.user._id, s.user._id);
+  h.assertCustomerShape(res.body.user, ctx.applicationId);
+  assert.ok(res.cookie && res.cookie.value.length >= 32, 'Set-Cookie f.session');
+  assert.equal(res.cookie.attributes.httponly, true);
+  assert.equal((await h.sdk(sf.user.getLoggedInUser())).user._id, s.user._id, 'signed in');
+
+  assert.equal(await canSignIn(s.email, h.PASSWORD), false, 'the old password no longer works');
+  assert.equal(await canSignIn(s.email, NEW_PASSWORD), true, 'the new one does');
+  await h.sdkError(s.sf.user.getLoggedInUser(), 401, 'UNAUTHENTICATED');
+
+  // The code is spent.
+  await h.sdkError(ctx.storefront().user.forgotPassword({ body: { code, password: 'An0ther-secret' } }), 400);
+  await h.sdkError(ctx.storefront().user.sendResetToken({ body: { code } }), 400);
+  assert.equal(await canSignIn(s.email, NEW_PASSWORD), true);
+});
+
+resetTest('resetForgotPassword with a fresh code resets without signing in: {success:true}', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  const code = await requestCode(sf, s.email);
+  const res = await h.sfCall(sf, 'resetForgotPassword', { body: { code, password: NEW_PASSWORD } });
+  assert.deepEqual(res.body, { success: true });
+  assert.ok(!res.cookie || !res.cookie.value, 'no session is started');
+  await h.sdkError(sf.user.getLoggedInUser(), 401, 'UNAUTHENTICATED');
+  assert.equal(await canSignIn(s.email, h.PASSWORD), false);
+  assert.equal(await canSignIn(s.email, NEW_PASSWORD), true);
+  // Reusing it is refused.
+  await h.sdkError(sf.user.resetForgotPassword({ body: { code, password: 'An0ther-secret' } }), 400);
+  assert.equal(await canSignIn(s.email, NEW_PASSWORD), true);
+});
+
+resetTest('a weak or missing new password is 400 naming password and does not spend the code', async () => {
+  const s = await shopper();
+  const sf = ctx.storefront();
+  const code = await requestCode(sf, s.email);
+  for (const password of ['short1', 'no-digits-here']) {
+    const err = await h.sdkError(sf.user.resetForgotPassword({ body: { code, password } }), 400, 'VALIDATION_ERROR');
+    assert.ok(err.details.message.startsWith('password'), `${password}: ${err.details.message}`);
+  }
+  const missing = await h.sdkError(sf.user.forgotPassword({ body: { code } }), 400, 'VALIDATION_ERROR');
+  assert.ok(missing.details.message.startsWith('password'), missing.details.message);
+  assert.deepEqual(await h.sdk(sf.user.sendResetToken({ body: { code } })), { status: 'success' });
+  assert.equal(await canSignIn(s.email, h.PASSWORD), true, 'the password is unchanged');
+});
+
+resetTest('a code is only good for its own application', async () => {
+  const s = await shopper();
+  const code = await requestCode(ctx.storefront(), s.email);
+  const other = await ctx.newApp();
+  await h.sdkError(other.storefront().user.sendResetToken({ body: { code } }), 400);
+  await h.sdkError(other.storefront().user.resetForgotPassword({ body: { code, password: NEW_PASSWORD } }), 400);
+  assert.deepEqual(await h.sdk(ctx.storefront().user.sendResetToken({ body: { code } })), { status: 'success' });
+});

@@ -30,11 +30,14 @@ async fn defaults_are_served_until_the_first_save() {
 #[tokio::test]
 async fn updates_merge_validate_and_version() {
     each_app(|app| async move {
+        let (_, defaults) = app.send(Method::GET, "/platform/config", None).await;
         app.clock.advance(Duration::minutes(1));
         let update = json!({"login": {"otp": false}, "session_config": {"type": "hours", "duration": 12}, "custom": {"kept": true}, "__v": 42});
         let (status, body) = app.send(Method::POST, "/platform/config", Some(update)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["__v"], 1);
+        assert_eq!(body["created_at"], defaults["created_at"], "the first save keeps the creation time");
+        assert_ne!(body["updated_at"], defaults["updated_at"]);
         assert_eq!(body["login"], json!({"password": true, "otp": false, "via": "mobile"}));
         assert_eq!(body["session_config"]["type"], "Hours");
         assert_eq!(body["custom"], json!({"kept": true}));

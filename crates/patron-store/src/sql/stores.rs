@@ -240,7 +240,8 @@ macro_rules! impl_stores {
                 let saved: Option<AuthConfigRow> = match expected_version {
                     None => sqlx::query_as(
                         "INSERT INTO auth_configs (application_id, document, secrets, version, created_at, updated_at) \
-                         VALUES ($1, $2, $3, 1, $4, $4) ON CONFLICT (application_id) DO NOTHING \
+                         SELECT $1, $2, $3, 1, a.created_at, $4 FROM applications a WHERE a.id = $1 \
+                         ON CONFLICT (application_id) DO NOTHING \
                          RETURNING document, secrets, version, created_at, updated_at",
                     )
                     .bind(application_id.as_str())

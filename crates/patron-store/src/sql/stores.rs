@@ -302,6 +302,7 @@ macro_rules! impl_stores {
                     .await
                     .map_err(write_error)?;
                 Self::audit(&mut *tx, application_id, customer.id.as_str(), "create", actor, customer.created_at).await?;
+                Self::count_live(&mut *tx, application_id, 1).await?;
                 Ok(Customer {
                     id: customer.id.clone(),
                     application_id: application_id.clone(),
@@ -362,6 +363,24 @@ macro_rules! impl_stores {
                     .execute(&mut *conn)
                     .await?;
                 Self::audit(&mut *conn, application_id, customer_id.as_str(), "password_change", actor, now).await?;
+                Ok(())
+            }
+
+            /// Adds `delta` to the application's live-customer count (inside the caller's
+            /// transaction), on a random shard.
+            async fn count_live(conn: &mut Connection, application_id: &ObjectId, delta: i64) -> Result<(), sqlx::Error> {
+                /// Shards per application: enough that concurrent writers rarely share a row.
+                const SHARDS: i64 = 16;
+                let shard = i64::from(rand::random::<u8>()) % SHARDS;
+                sqlx::query(
+                    "INSERT INTO customer_counts (application_id, shard, live) VALUES ($1, $2, $3) \
+                     ON CONFLICT (application_id, shard) DO UPDATE SET live = customer_counts.live + excluded.live",
+                )
+                .bind(application_id.as_str())
+                .bind(shard)
+                .bind(delta)
+                .execute(&mut *conn)
+                .await?;
                 Ok(())
             }
 
@@ -528,7 +547,7 @@ macro_rules! impl_stores {
             async fn find_login(&self, application_id: &ObjectId, email: Option<&Email>, phone: Option<&Phone>) -> Result<Option<LoginRecord>, StoreError> {
                 let mut sql = SqlBuilder::default();
                 sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
-                sql.bind(SqlParam::Text(application_id.to_string())).push(" AND NOT c.archived AND ");
+                sql.bind(SqlParam::Text(application_id.to_string())).push(" AND c.archived = FALSE AND ");
                 match (email, phone) {
                     (Some(email), _) => {
                         sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND NOT e.archived AND e.email = ");
@@ -1057,6 +1076,9 @@ macro_rules! impl_stores {
                             })?;
                     }
                 }
+                if let Some(first) = customers.first() {
+                    Self::count_live(&mut tx, &first.application_id, i64::try_from(customers.len()).unwrap_or(i64::MAX)).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -1079,16 +1101,29 @@ macro_rules! impl_stores {
                 let mut condition = SqlBuilder::default();
                 condition.push(" WHERE c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
                 if !filter.is_some_and(|f| f.mentions(FlagField::Archived)) {
-                    condition.push(" AND NOT c.archived");
+                    condition.push(" AND c.archived = FALSE");
                 }
                 if let Some(filter) = filter {
                     condition.push(" AND ");
                     push_filter(&mut condition, filter, "$1", Self::DIALECT);
                 }
                 let mut conn = self.pool.acquire().await?;
-                let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
-                let (total,): (i64,) =
-                    bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
+                let total: i64 = match filter {
+                    None => {
+                        let (live,): (Option<i64>,) =
+                            sqlx::query_as("SELECT CAST(SUM(live) AS BIGINT) FROM customer_counts WHERE application_id = $1")
+                                .bind(application_id.as_str())
+                                .fetch_one(&mut *conn)
+                                .await?;
+                        live.unwrap_or(0)
+                    }
+                    Some(_) => {
+                        let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
+                        let (total,): (i64,) =
+                            bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
+                        total
+                    }
+                };
                 let mut select = SqlBuilder { sql: format!("SELECT {CUSTOMER_COLUMNS} FROM customers c{}", condition.sql), params: condition.params };
                 select.push(" ORDER BY c.id DESC LIMIT ").bind(SqlParam::Int(i64::from(page.size())));
                 select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
@@ -1105,7 +1140,7 @@ macro_rules! impl_stores {
                 let mut sql = SqlBuilder::default();
                 sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
                 sql.bind(SqlParam::Text(application_id.to_string()));
-                sql.push(" AND NOT c.archived AND (");
+                sql.push(" AND c.archived = FALSE AND (");
                 let mut alternatives = 0;
                 if !emails.is_empty() {
                     sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND e.email IN (");
@@ -1231,6 +1266,7 @@ macro_rules! impl_stores {
                 Self::set_archived(&mut tx, id.as_str(), true, now).await?;
                 Self::delete_customer_sessions(&mut tx, id.as_str()).await?;
                 Self::audit(&mut tx, application_id, id.as_str(), "archive", actor, now).await?;
+                Self::count_live(&mut tx, application_id, -1).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1249,6 +1285,7 @@ macro_rules! impl_stores {
                     .await
                     .map_err(|error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones))?;
                 Self::audit(&mut tx, application_id, id.as_str(), "restore", actor, now).await?;
+                Self::count_live(&mut tx, application_id, 1).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -125,6 +125,8 @@ async fn archive_frees_contacts_and_restore_refuses_a_taken_one() {
         f.stores.customers.restore_customer(&f.application, &old.id, &actor(), t0()).await.unwrap();
         let restored = f.stores.customers.find_customer(&f.application, &old.id).await.unwrap().unwrap();
         assert!(!restored.archived);
+        let (live, total) = f.stores.customers.list_customers(&f.application, None, PageRequest::default()).await.unwrap();
+        assert_eq!((live.len(), total), (1, 1), "the live count follows archive and restore");
         let not_archived = f.stores.customers.restore_customer(&f.application, &old.id, &actor(), t0()).await.unwrap_err();
         assert!(matches!(not_archived, StoreError::ArchiveState(false)));
     })

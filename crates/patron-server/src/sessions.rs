@@ -81,6 +81,21 @@ pub(crate) async fn start(
     Ok(token)
 }
 
+/// Starts a session for a customer who just proved who they are, and returns the headers
+/// that set its cookie.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    application: &Application,
+    customer_id: &ObjectId,
+    origin: Origin,
+    lifetime: Duration,
+) -> Result<HeaderMap, ApiError> {
+    let token = start(state, application, customer_id, origin, lifetime).await?;
+    let mut headers = HeaderMap::new();
+    set_cookie(&mut headers, cookie(state, &token, lifetime));
+    Ok(headers)
+}
+
 /// The `Set-Cookie` value carrying `token` for `max_age`.
 pub(crate) fn cookie(state: &AppState, token: &str, max_age: Duration) -> HeaderValue {
     let secure = if state.config.cookie_secure {

@@ -89,10 +89,7 @@ async fn list(
     caller: Platform<CustomersRead>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let user_id = ObjectId::parse(
-        "id",
-        query.get("id").ok_or_else(|| ApiError::required("id"))?,
-    )?;
+    let user_id = required_id(&query, "id")?;
     let sessions = state
         .stores
         .sessions
@@ -120,16 +117,8 @@ async fn end_one(
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let user_id = ObjectId::parse(
-        "id",
-        query.get("id").ok_or_else(|| ApiError::required("id"))?,
-    )?;
-    let session_id = ObjectId::parse(
-        "session_id",
-        query
-            .get("session_id")
-            .ok_or_else(|| ApiError::required("session_id"))?,
-    )?;
+    let user_id = required_id(&query, "id")?;
+    let session_id = required_id(&query, "session_id")?;
     let reason = required("reason", query.get("reason"))?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
     state
@@ -160,10 +149,7 @@ async fn end_all(
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let user_id = ObjectId::parse(
-        "id",
-        query.get("id").ok_or_else(|| ApiError::required("id"))?,
-    )?;
+    let user_id = required_id(&query, "id")?;
     let reason = required("reason", query.get("reason"))?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
     let ended = state
@@ -182,6 +168,14 @@ async fn end_all(
     Ok(Json(
         json!({ "user_id": user_id.as_str(), "session_ids": ids }),
     ))
+}
+
+/// A required id from the query string.
+fn required_id(query: &QueryPairs, field: &str) -> Result<ObjectId, ApiError> {
+    Ok(ObjectId::parse(
+        field,
+        query.get(field).ok_or_else(|| ApiError::required(field))?,
+    )?)
 }
 
 fn required(field: &str, value: Option<&str>) -> Result<String, ApiError> {

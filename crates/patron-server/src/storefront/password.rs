@@ -22,8 +22,7 @@ use crate::auth_config;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::sessions::{self, Origin};
-use crate::telemetry::current_request_id;
-use crate::wire::customer::CustomerOut;
+use crate::wire::customer::login_success;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -122,7 +121,7 @@ async fn login(
         });
     }
     let lifetime = config.session().lifetime;
-    let token = sessions::start(
+    let response_headers = sessions::sign_in(
         &state,
         &application,
         &customer_id,
@@ -130,17 +129,7 @@ async fn login(
         lifetime,
     )
     .await?;
-    let mut response_headers = HeaderMap::new();
-    sessions::set_cookie(
-        &mut response_headers,
-        sessions::cookie(&state, &token, lifetime),
-    );
-    let body = json!({
-        "user": CustomerOut::from(record.customer),
-        "request_id": current_request_id().unwrap_or_default(),
-        "register_token": "",
-    });
-    Ok((response_headers, Json(body)))
+    Ok((response_headers, Json(login_success(record.customer))))
 }
 
 /// Looks a sign-in name up as an email, or as a phone number with or without country code.

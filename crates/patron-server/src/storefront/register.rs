@@ -207,7 +207,7 @@ async fn register(
         }
     };
     let lifetime = config.session().lifetime;
-    let token = sessions::start(
+    let response_headers = sessions::sign_in(
         &state,
         &application,
         &customer.id,
@@ -215,11 +215,6 @@ async fn register(
         lifetime,
     )
     .await?;
-    let mut response_headers = HeaderMap::new();
-    sessions::set_cookie(
-        &mut response_headers,
-        sessions::cookie(&state, &token, lifetime),
-    );
     answer["message"] = json!("registered");
     answer["register_token"] = json!("");
     answer["user"] = json!(CustomerOut::from(customer));

@@ -24,8 +24,7 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::notify;
 use crate::sessions::{self, Origin};
-use crate::telemetry::current_request_id;
-use crate::wire::customer::CustomerOut;
+use crate::wire::customer::login_success;
 
 /// How long a reset code stays valid.
 const CODE_LIFETIME: Duration = Duration::minutes(30);
@@ -159,7 +158,7 @@ async fn reset_and_sign_in(
         .config
         .session()
         .lifetime;
-    let token = sessions::start(
+    let response_headers = sessions::sign_in(
         &state,
         &application,
         &customer_id,
@@ -173,17 +172,7 @@ async fn reset_and_sign_in(
         .find_customer(&application.id, &customer_id)
         .await?
         .ok_or_else(invalid_code)?;
-    let mut response_headers = HeaderMap::new();
-    sessions::set_cookie(
-        &mut response_headers,
-        sessions::cookie(&state, &token, lifetime),
-    );
-    let answer = json!({
-        "user": CustomerOut::from(customer),
-        "request_id": current_request_id().unwrap_or_default(),
-        "register_token": "",
-    });
-    Ok((response_headers, Json(answer)))
+    Ok((response_headers, Json(login_success(customer))))
 }
 
 async fn reset_only(

@@ -202,3 +202,12 @@ impl From<Customer> for CustomerOut {
         }
     }
 }
+
+/// `LoginSuccess`: what a sign-in answers.
+pub(crate) fn login_success(customer: Customer) -> serde_json::Value {
+    serde_json::json!({
+        "user": CustomerOut::from(customer),
+        "request_id": crate::telemetry::current_request_id().unwrap_or_default(),
+        "register_token": "",
+    })
+}

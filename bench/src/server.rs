@@ -27,6 +27,8 @@ pub const COMPANY: &str = "559";
 pub struct PatronBin {
     /// Path of the executable.
     pub path: PathBuf,
+    /// Extra environment for every command and `patron serve` (e.g. `PATRON_COOKIE_SECURE`).
+    pub env: Vec<(String, String)>,
 }
 
 /// `patron app create --json` output.
@@ -34,6 +36,8 @@ pub struct PatronBin {
 pub struct CreatedApp {
     /// The new application's id.
     pub application_id: String,
+    /// The storefront application token (shown once).
+    pub application_token: String,
 }
 
 /// `patron client create --json` output.
@@ -62,7 +66,10 @@ impl PatronBin {
             )
             .into());
         }
-        Ok(Self { path })
+        Ok(Self {
+            path,
+            env: Vec::new(),
+        })
     }
 
     /// A `patron` command on database `url`.
@@ -72,6 +79,7 @@ impl PatronBin {
             .arg("--database")
             .arg(url)
             .envs(PATRON_ENV)
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .env_remove("PATRON_DATABASE_URL");
         command
     }
@@ -112,12 +120,20 @@ impl PatronBin {
         let json: Value = serde_json::from_str(out.trim())?;
         Ok(CreatedApp {
             application_id: string_field(&json, "application_id")?,
+            application_token: string_field(&json, "application_token")?,
         })
     }
 
     /// `patron client create` with customer read and write scopes.
     pub fn create_client(&self, url: &str) -> BenchResult<CreatedClient> {
-        let scopes = "application/customers/read,application/customers/write";
+        self.create_client_with_scopes(
+            url,
+            "application/customers/read,application/customers/write",
+        )
+    }
+
+    /// `patron client create` with the comma-separated `scopes`.
+    pub fn create_client_with_scopes(&self, url: &str, scopes: &str) -> BenchResult<CreatedClient> {
         let out = self.run(
             url,
             &[

@@ -27,8 +27,11 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|error| StoreError::Configuration(format!("bad PostgreSQL URL: {error}")))?;
+        // No ping before each use (a round trip per query otherwise): a broken connection
+        // fails its query and is replaced.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;

@@ -72,21 +72,37 @@ pub(crate) fn push_filter(
             field: TextField::Email,
             matcher,
         } => {
-            sql.push(&format!(
-                "c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = {application} AND "
-            ));
+            push_contact_subquery(
+                sql,
+                dialect,
+                "SELECT e.customer_id FROM customer_emails e",
+                "e",
+                application,
+            );
             push_match(sql, "e.email", matcher, dialect);
-            sql.push(")");
+            sql.push(if dialect == Dialect::Postgres {
+                "))"
+            } else {
+                ")"
+            });
         }
         CustomerFilter::Text {
             field: TextField::Phone,
             matcher,
         } => {
-            sql.push(&format!(
-                "c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = {application} AND "
-            ));
+            push_contact_subquery(
+                sql,
+                dialect,
+                "SELECT p.customer_id FROM customer_phones p",
+                "p",
+                application,
+            );
             push_match(sql, "p.phone", matcher, dialect);
-            sql.push(")");
+            sql.push(if dialect == Dialect::Postgres {
+                "))"
+            } else {
+                ")"
+            });
         }
         CustomerFilter::Text { field, matcher } => {
             let column = match field {
@@ -170,6 +186,28 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
                 .bind(SqlParam::Text(value.to_lowercase()));
         }
     }
+}
+
+/// Opens "customer id is among the contacts matching …". PostgreSQL gets
+/// `c.id = ANY(ARRAY(subquery))`: with `IN (subquery)` its planner may choose a merge semi
+/// join that walks the customers' primary key backwards until a page is full, reading most
+/// of the table when the matches are old (measured: 895,060 rows for one prefix at 1M
+/// customers); the array form evaluates the index-backed subquery first. SQLite already
+/// plans `IN` that way.
+fn push_contact_subquery(
+    sql: &mut SqlBuilder,
+    dialect: Dialect,
+    select: &str,
+    alias: &str,
+    application: &str,
+) {
+    let open = match dialect {
+        Dialect::Postgres => "c.id = ANY(ARRAY(",
+        Dialect::Sqlite => "c.id IN (",
+    };
+    sql.push(open).push(select).push(&format!(
+        " WHERE {alias}.application_id = {application} AND "
+    ));
 }
 
 /// `lower(column) LIKE '<lead><value>%'`, with the value's LIKE metacharacters escaped.

@@ -9,9 +9,14 @@
 //!
 //! `--keep` leaves the seeded databases in place; `--reuse-database URL --application-id ID`
 //! measures such a database again (e.g. after a query fix) without reseeding.
+//!
+//! `--suite login` measures the storefront sign-in path instead: the argon2id hash bound,
+//! password logins, session checks against `GET /healthz`, and session checks during a
+//! login flood (see `login.rs`).
 
 mod database;
 mod load;
+mod login;
 mod seed;
 mod server;
 
@@ -38,6 +43,9 @@ pub type BenchResult<T> = Result<T, BenchError>;
     about = "Seeds customers and measures Patron's platform API over HTTP."
 )]
 pub struct Args {
+    /// What to measure: the customer endpoints of the platform API, or storefront sign-in.
+    #[arg(long, value_enum, default_value_t = Suite::Customers)]
+    pub suite: Suite,
     /// Customers to seed into each fresh database.
     #[arg(long, default_value_t = 1_000_000)]
     pub customers: u64,
@@ -80,6 +88,33 @@ pub struct Args {
     /// The application of `--reuse-database` (printed by the run that seeded it).
     #[arg(long, value_name = "ID")]
     pub application_id: Option<String>,
+    /// Login suite: argon2id hashes timed in-process for the hash bound.
+    #[arg(long, default_value_t = 64)]
+    pub hashes: u64,
+    /// Login suite: customers registered with passwords through the storefront.
+    #[arg(long, default_value_t = 200)]
+    pub login_customers: u64,
+    /// Login suite: timed password logins.
+    #[arg(long, default_value_t = 400)]
+    pub login_requests: u64,
+    /// Login suite: concurrent workers for logins, session checks and health checks.
+    #[arg(long, default_value_t = 8)]
+    pub login_concurrency: u64,
+    /// Login suite: timed session checks, and as many health checks.
+    #[arg(long, default_value_t = 5_000)]
+    pub session_requests: u64,
+    /// Login suite: logins in the flood that session checks run beside.
+    #[arg(long, default_value_t = 400)]
+    pub flood_logins: u64,
+}
+
+/// `--suite` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Suite {
+    /// Seed customers and time the platform API's customer endpoints.
+    Customers,
+    /// Time the storefront sign-in path: hashes, logins, session checks.
+    Login,
 }
 
 /// `--backend` values.
@@ -115,6 +150,23 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> BenchResult<()> {
+    if args.suite == Suite::Login {
+        if args.hashes == 0
+            || args.login_customers == 0
+            || args.login_requests == 0
+            || args.login_concurrency == 0
+            || args.session_requests == 0
+            || args.flood_logins == 0
+        {
+            return Err("the login suite's counts must be positive".into());
+        }
+        if args.login_customers >= 100_000_000 {
+            return Err("--login-customers must stay below 100,000,000".into());
+        }
+        let mut patron = PatronBin::locate(args.patron_bin.clone())?;
+        say(&format!("patron binary: {}", patron.path.display()));
+        return login::run(&args, &mut patron).await;
+    }
     if args.customers == 0 || args.requests == 0 || args.concurrency == 0 || args.batch == 0 {
         return Err("--customers, --requests, --concurrency and --batch must be positive".into());
     }

@@ -4,10 +4,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres};
 
 use crate::error::StoreError;
-use crate::sql::Dialect;
+use crate::sql::{Dialect, WriteTransaction};
 
 /// Every store concern over one PostgreSQL database.
 #[derive(Clone)]
@@ -40,8 +40,8 @@ impl PostgresStore {
     }
 
     /// A read-committed transaction; writers lock the rows they change.
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    async fn begin_write(&self) -> Result<WriteTransaction<Postgres>, sqlx::Error> {
+        Ok(WriteTransaction::new(self.pool.begin().await?, None))
     }
 }
 

@@ -1,18 +1,23 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool};
+use tokio::sync::Mutex;
 
 use crate::error::StoreError;
-use crate::sql::Dialect;
+use crate::sql::{Dialect, WriteTransaction};
 
 /// Every store concern over one SQLite database.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Serialises this process's writers: SQLite allows one writer at a time, and waiting
+    /// here is fair and prompt where SQLite's busy handler sleeps up to 100 ms per retry.
+    writer: Arc<Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -58,13 +63,18 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
     }
 
     /// A transaction holding SQLite's write lock from the start, so that two writers never
-    /// deadlock upgrading from a read lock.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// deadlock upgrading from a read lock; writers of this process queue on `writer` first.
+    async fn begin_write(&self) -> Result<WriteTransaction<Sqlite>, sqlx::Error> {
+        let writer = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTransaction::new(tx, Some(writer)))
     }
 }
 

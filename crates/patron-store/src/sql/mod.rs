@@ -6,6 +6,45 @@ pub(crate) mod filter;
 pub(crate) mod rows;
 pub(crate) mod stores;
 
+/// A write transaction, holding (on SQLite) this process's writer lock until it ends.
+/// Derefs to the connection, so store code uses it like a plain transaction.
+pub(crate) struct WriteTransaction<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> WriteTransaction<DB> {
+    /// Wraps `tx`, keeping `writer` held while it lives.
+    pub(crate) fn new(
+        tx: sqlx::Transaction<'static, DB>,
+        writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self {
+            tx,
+            _writer: writer,
+        }
+    }
+
+    /// Commits, then releases the writer lock.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTransaction<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTransaction<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
 /// The few places where SQLite and PostgreSQL spell SQL differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {

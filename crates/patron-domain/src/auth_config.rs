@@ -330,19 +330,20 @@ impl AuthConfig {
         self.boolean("forgot_password").unwrap_or(true)
     }
 
-    /// What registration demands (`register_required_fields`).
+    /// What registration demands: `register_required_fields` (required, and verified when
+    /// `hard`), plus every identifier `required_fields` makes mandatory for all accounts
+    /// (`is_required` with level `hard`), since a new account must satisfy those too.
     pub fn registration_rules(&self) -> RegistrationRules {
         let requirement = |kind: &str| {
-            let required = self
-                .boolean(&format!("register_required_fields.{kind}.is_required"))
-                .unwrap_or(false);
-            let hard = self
-                .text(&format!("register_required_fields.{kind}.level"))
-                .unwrap_or("hard")
-                == "hard";
+            let flag = |path: String| self.boolean(&path).unwrap_or(false);
+            let hard = |path: String| self.text(&path).unwrap_or("hard") == "hard";
+            let required = flag(format!("register_required_fields.{kind}.is_required"));
+            let verified = required && hard(format!("register_required_fields.{kind}.level"));
+            let always = flag(format!("required_fields.{kind}.is_required"))
+                && hard(format!("required_fields.{kind}.level"));
             Requirement {
-                required,
-                verified: required && hard,
+                required: required || always,
+                verified,
             }
         };
         RegistrationRules {
@@ -700,6 +701,27 @@ mod tests {
                 required: true,
                 verified: true
             }
+        );
+    }
+
+    #[test]
+    fn required_fields_also_bind_new_accounts() {
+        let (login_rules, _) =
+            apply(json!({"required_fields": {"email": {"is_required": true, "level": "hard"}}}))
+                .unwrap();
+        assert_eq!(
+            login_rules.registration_rules().email,
+            Requirement {
+                required: true,
+                verified: false
+            }
+        );
+        let (soft_login, _) =
+            apply(json!({"required_fields": {"email": {"is_required": true, "level": "soft"}}}))
+                .unwrap();
+        assert!(
+            !soft_login.registration_rules().email.required,
+            "soft means the shopper may skip it"
         );
     }
 

@@ -30,7 +30,7 @@ pub struct Config {
     pub log: String,
     /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Redacted>,
     /// How customer messages are delivered (`PATRON_NOTIFIER`): `log` keeps them in the
     /// outbox (`patron outbox list`) and logs that they are ready; `smtp` and `webhook` send
     /// them with the `[smtp]` / `[webhook]` settings.
@@ -205,7 +205,7 @@ impl Config {
             self.cookie_secure = parse_env(&name, value)?;
         }
         if let Some((_, value)) = get("SECRET_KEY") {
-            self.secret_key = Some(value.to_owned());
+            self.secret_key = Some(Redacted(value.to_owned()));
         }
         if let Some((_, value)) = get("SECRET_KEY_FILE") {
             self.secret_key_file = PathBuf::from(value);
@@ -232,7 +232,7 @@ impl Config {
             name: "PATRON_SECRET_KEY".to_owned(),
             message,
         };
-        if let Some(key) = &self.secret_key {
+        if let Some(Redacted(key)) = &self.secret_key {
             return SecretBox::from_base64(key).map_err(invalid);
         }
         let path = &self.secret_key_file;
@@ -292,6 +292,17 @@ impl Config {
                 "unknown notifier '{other}' (available: log, smtp, webhook)"
             ))),
         }
+    }
+}
+
+/// A configured secret: usable as a string, shown as `***` by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
     }
 }
 
@@ -420,6 +431,13 @@ mod tests {
         let config = Config::load(Some(&file), &HashMap::new()).unwrap();
         assert_eq!((config.smtp.port, config.smtp.tls), (465, SmtpTls::Tls));
         assert!(!format!("{config:?}").contains("p4ss"));
+        let keyed = Config::load(
+            None,
+            &HashMap::from([("PATRON_SECRET_KEY".to_owned(), SecretBox::generate_key())]),
+        )
+        .unwrap();
+        assert!(format!("{keyed:?}").contains("secret_key: Some(\"***\")"));
+        assert!(keyed.secret_box().is_ok());
         assert!(config.delivery().is_ok());
         let env = HashMap::from([("PATRON_NOTIFIER".to_owned(), "carrier-pigeon".to_owned())]);
         assert!(Config::load(None, &env).unwrap().delivery().is_err());

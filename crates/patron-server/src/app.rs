@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::auth_config::ConfigCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Hashes passwords on a bounded pool.
     pub passwords: PasswordHasher,
+    /// Recently read authentication configurations.
+    pub config_cache: Arc<ConfigCache>,
 }
 
 /// The whole HTTP surface with its middleware.

@@ -15,10 +15,14 @@ const SAVE_ATTEMPTS: usize = 5;
 
 /// A configuration with its bookkeeping, ready to render.
 #[derive(Debug, Clone)]
-pub(crate) struct CurrentConfig {
+pub struct CurrentConfig {
+    /// The validated document.
     pub(crate) config: AuthConfig,
+    /// Its version (`__v`); 0 until first saved.
     pub(crate) version: i64,
+    /// First save (the application's creation until then).
     pub(crate) created_at: DateTime<Utc>,
+    /// Last save.
     pub(crate) updated_at: DateTime<Utc>,
 }
 
@@ -42,12 +46,51 @@ impl CurrentConfig {
     }
 }
 
+/// How long a node may serve a configuration it read without reading it again. Updates on
+/// this node are seen at once; other nodes see them within this time.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Configurations recently read, per application, so that hot paths (every session check,
+/// every sign-in) do not re-read an unchanged document.
+#[derive(Debug, Default)]
+pub struct ConfigCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, CurrentConfig)>>,
+}
+
+impl ConfigCache {
+    fn get(&self, application: &Application) -> Option<CurrentConfig> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .get(application.id.as_str())
+            .filter(|(read_at, _)| read_at.elapsed() < CACHE_TTL)
+            .map(|(_, config)| config.clone())
+    }
+
+    fn put(&self, application: &Application, config: &CurrentConfig) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.insert(
+            application.id.to_string(),
+            (std::time::Instant::now(), config.clone()),
+        );
+    }
+}
+
 /// The application's configuration: stored, or the defaults when never saved.
 pub(crate) async fn load(
     state: &AppState,
     application: &Application,
 ) -> Result<CurrentConfig, ApiError> {
-    Ok(state
+    if let Some(cached) = state.config_cache.get(application) {
+        return Ok(cached);
+    }
+    let current = state
         .stores
         .auth_configs
         .find_auth_config(&application.id)
@@ -55,7 +98,9 @@ pub(crate) async fn load(
         .map_or_else(
             || CurrentConfig::defaults(application),
             CurrentConfig::from_stored,
-        ))
+        );
+    state.config_cache.put(application, &current);
+    Ok(current)
 }
 
 /// Merges `update` into the stored configuration and saves it.
@@ -92,7 +137,9 @@ pub(crate) async fn update(
             )
             .await?;
         if let Some(saved) = saved {
-            return Ok(CurrentConfig::from_stored(saved));
+            let current = CurrentConfig::from_stored(saved);
+            state.config_cache.put(application, &current);
+            return Ok(current);
         }
     }
     Err(ApiError::Internal(

@@ -6,7 +6,7 @@
 
 pub mod admin;
 pub mod app;
-mod auth_config;
+pub mod auth_config;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -352,3 +352,40 @@ impl From<OutboxRow> for OutboxMessage {
         }
     }
 }
+
+/// Session columns renamed so they can sit beside [`CUSTOMER_COLUMNS`] in one row.
+pub(crate) const SESSION_AS_PREFIXED: &str = "s.id AS session_id, s.token_digest AS session_token_digest, \
+    s.domain AS session_domain, s.user_agent AS session_user_agent, s.ip AS session_ip, \
+    s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.last_seen_at AS session_last_seen_at";
+
+/// A session and its customer, read in one query (the session check on every request).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionCustomerRow {
+    #[sqlx(flatten)]
+    pub(crate) customer: CustomerRow,
+    pub(crate) session_id: String,
+    pub(crate) session_token_digest: String,
+    pub(crate) session_domain: String,
+    pub(crate) session_user_agent: String,
+    pub(crate) session_ip: String,
+    pub(crate) session_created_at: i64,
+    pub(crate) session_expires_at: i64,
+    pub(crate) session_last_seen_at: i64,
+}
+
+impl SessionCustomerRow {
+    pub(crate) fn session(&self) -> Session {
+        Session {
+            id: ObjectId::from_trusted(self.session_id.clone()),
+            token_digest: self.session_token_digest.clone(),
+            application_id: ObjectId::from_trusted(self.customer.application_id.clone()),
+            customer_id: ObjectId::from_trusted(self.customer.id.clone()),
+            domain: self.session_domain.clone(),
+            user_agent: self.session_user_agent.clone(),
+            ip: self.session_ip.clone(),
+            created_at: from_millis(self.session_created_at),
+            expires_at: from_millis(self.session_expires_at),
+            last_seen_at: from_millis(self.session_last_seen_at),
+        }
+    }
+}

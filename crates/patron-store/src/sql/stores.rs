@@ -30,7 +30,7 @@ macro_rules! impl_stores {
         };
         use $crate::sql::filter::push_filter;
         use $crate::sql::rows::{
-            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, OutboxRow, SessionRow, OUTBOX_COLUMNS, SESSION_COLUMNS, CustomerRow, EmailRow,
+            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, OutboxRow, SessionCustomerRow, SessionRow, OUTBOX_COLUMNS, SESSION_AS_PREFIXED, SESSION_COLUMNS, CustomerRow, EmailRow,
             PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
         };
         use $crate::sql::{bind_params, SqlBuilder, SqlParam};
@@ -430,20 +430,20 @@ macro_rules! impl_stores {
             ) -> Result<Option<(Session, Customer)>, StoreError> {
                 let mut conn = self.pool.acquire().await?;
                 let sql = format!(
-                    "SELECT {SESSION_COLUMNS} FROM customer_sessions s JOIN customers c ON c.id = s.customer_id \
+                    "SELECT {CUSTOMER_COLUMNS}, {SESSION_AS_PREFIXED} FROM customer_sessions s JOIN customers c ON c.id = s.customer_id \
                      WHERE s.token_digest = $1 AND s.application_id = $2 AND s.expires_at > $3 AND c.active AND NOT c.archived"
                 );
-                let row: Option<SessionRow> = sqlx::query_as(&sql)
+                let row: Option<SessionCustomerRow> = sqlx::query_as(&sql)
                     .bind(token_digest)
                     .bind(application_id.as_str())
                     .bind(to_millis(now))
                     .fetch_optional(&mut *conn)
                     .await?;
-                let Some(session) = row.map(Session::from) else {
+                let Some(row) = row else {
                     return Ok(None);
                 };
-                let customer_row = Self::customer_row(&mut conn, application_id, &session.customer_id, false).await?;
-                let customer = Self::with_contacts(&mut conn, vec![customer_row]).await?.pop().ok_or(StoreError::NotFound)?;
+                let session = row.session();
+                let customer = Self::with_contacts(&mut conn, vec![row.customer]).await?.pop().ok_or(StoreError::NotFound)?;
                 Ok(Some((session, customer)))
             }
 

@@ -56,57 +56,63 @@ impl CustomerRow {
     }
 }
 
+/// One email or phone of a customer, as the single contacts query returns both kinds.
 #[derive(sqlx::FromRow)]
-pub(crate) struct EmailRow {
+pub(crate) struct ContactRow {
     pub(crate) customer_id: String,
-    pub(crate) email: String,
+    /// `e` for an email, `p` for a phone.
+    pub(crate) kind: String,
+    /// The address, or the national number.
+    pub(crate) value: String,
+    /// The phone's country code (0 for emails).
+    pub(crate) country_code: i32,
     pub(crate) is_primary: bool,
     pub(crate) verified: bool,
     pub(crate) active: bool,
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct PhoneRow {
-    pub(crate) customer_id: String,
-    pub(crate) country_code: i32,
-    pub(crate) phone: String,
-    pub(crate) is_primary: bool,
-    pub(crate) verified: bool,
-    pub(crate) active: bool,
+/// Reads the emails and phones of the customers whose ids the placeholders `ids` hold, in
+/// their stored order.
+pub(crate) fn contacts_sql(ids: &str) -> String {
+    format!(
+        "SELECT customer_id, 'e' AS kind, email AS value, 0 AS country_code, is_primary, verified, active, position \
+         FROM customer_emails WHERE customer_id IN ({ids}) \
+         UNION ALL \
+         SELECT customer_id, 'p' AS kind, phone AS value, country_code, is_primary, verified, active, position \
+         FROM customer_phones WHERE customer_id IN ({ids}) \
+         ORDER BY customer_id, kind, position"
+    )
 }
 
 /// Joins customer rows with their contact rows, keeping the customers' order.
-pub(crate) fn assemble(
-    rows: Vec<CustomerRow>,
-    emails: Vec<EmailRow>,
-    phones: Vec<PhoneRow>,
-) -> Vec<Customer> {
+pub(crate) fn assemble(rows: Vec<CustomerRow>, contacts: Vec<ContactRow>) -> Vec<Customer> {
     let mut emails_by_customer: HashMap<String, Vec<EmailEntry>> = HashMap::new();
-    for row in emails {
-        emails_by_customer
-            .entry(row.customer_id)
-            .or_default()
-            .push(EmailEntry {
-                email: Email::from_trusted(row.email),
-                primary: row.is_primary,
-                verified: row.verified,
-                active: row.active,
-            });
-    }
     let mut phones_by_customer: HashMap<String, Vec<PhoneEntry>> = HashMap::new();
-    for row in phones {
-        phones_by_customer
-            .entry(row.customer_id)
-            .or_default()
-            .push(PhoneEntry {
-                phone: Phone::from_trusted(
-                    u16::try_from(row.country_code).unwrap_or_default(),
-                    row.phone,
-                ),
-                primary: row.is_primary,
-                verified: row.verified,
-                active: row.active,
-            });
+    for row in contacts {
+        if row.kind == "e" {
+            emails_by_customer
+                .entry(row.customer_id)
+                .or_default()
+                .push(EmailEntry {
+                    email: Email::from_trusted(row.value),
+                    primary: row.is_primary,
+                    verified: row.verified,
+                    active: row.active,
+                });
+        } else {
+            phones_by_customer
+                .entry(row.customer_id)
+                .or_default()
+                .push(PhoneEntry {
+                    phone: Phone::from_trusted(
+                        u16::try_from(row.country_code).unwrap_or_default(),
+                        row.value,
+                    ),
+                    primary: row.is_primary,
+                    verified: row.verified,
+                    active: row.active,
+                });
+        }
     }
     rows.into_iter()
         .map(|row| {

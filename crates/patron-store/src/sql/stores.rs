@@ -30,8 +30,7 @@ macro_rules! impl_stores {
         };
         use $crate::sql::filter::push_filter;
         use $crate::sql::rows::{
-            assemble, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, OutboxRow, SessionCustomerRow, SessionRow, OUTBOX_COLUMNS, SESSION_AS_PREFIXED, SESSION_COLUMNS, CustomerRow, EmailRow,
-            PhoneRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
+            assemble, contacts_sql, scopes_text, unique_violation, ApplicationRow, AuthConfigRow, ClientRow, OutboxRow, SessionCustomerRow, SessionRow, OUTBOX_COLUMNS, SESSION_AS_PREFIXED, SESSION_COLUMNS, CustomerRow, ContactRow, TokenRow, UniqueIndex, CUSTOMER_COLUMNS,
         };
         use $crate::sql::{bind_params, SqlBuilder, SqlParam};
         use $crate::{
@@ -60,18 +59,12 @@ macro_rules! impl_stores {
                 if rows.is_empty() {
                     return Ok(Vec::new());
                 }
-                let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-                let mut emails = SqlBuilder::default();
-                emails.push("SELECT customer_id, email, is_primary, verified, active FROM customer_emails WHERE customer_id IN (");
-                emails.bind_list(ids.iter().copied()).push(") ORDER BY customer_id, position");
-                let email_rows: Vec<EmailRow> =
-                    bind_params!(sqlx::query_as::<_, EmailRow>(&emails.sql), &emails.params).fetch_all(&mut *conn).await?;
-                let mut phones = SqlBuilder::default();
-                phones.push("SELECT customer_id, country_code, phone, is_primary, verified, active FROM customer_phones WHERE customer_id IN (");
-                phones.bind_list(ids.iter().copied()).push(") ORDER BY customer_id, position");
-                let phone_rows: Vec<PhoneRow> =
-                    bind_params!(sqlx::query_as::<_, PhoneRow>(&phones.sql), &phones.params).fetch_all(&mut *conn).await?;
-                Ok(assemble(rows, email_rows, phone_rows))
+                let mut placeholders = SqlBuilder::default();
+                placeholders.bind_list(rows.iter().map(|row| row.id.as_str()));
+                let sql = contacts_sql(&placeholders.sql);
+                let contacts: Vec<ContactRow> =
+                    bind_params!(sqlx::query_as::<_, ContactRow>(&sql), &placeholders.params).fetch_all(&mut *conn).await?;
+                Ok(assemble(rows, contacts))
             }
 
             /// Reads one customer row, locking it where the backend has row locks.

@@ -74,6 +74,69 @@ pub struct Row {
     pub target: String,
     /// `yes`, `NO` or empty.
     pub met: String,
+    /// CPU milliseconds per operation: the server's and the load generator's.
+    pub cpu: String,
+}
+
+/// User plus system CPU seconds of process `pid` (all threads) from `/proc/<pid>/stat`, or
+/// 0 where there is no `/proc`.
+fn cpu_seconds(pid: u32) -> f64 {
+    // Clock ticks per second: 100 on every Linux this runs on (`getconf CLK_TCK`).
+    const TICKS: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / TICKS
+}
+
+/// CPU seconds used so far by the server and by this process.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    server: f64,
+    client: f64,
+}
+
+impl Cpu {
+    fn now(server_pid: u32) -> Self {
+        Self {
+            server: cpu_seconds(server_pid),
+            client: cpu_seconds(std::process::id()),
+        }
+    }
+
+    /// CPU used since `earlier`.
+    fn since(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            server: self.server - earlier.server,
+            client: self.client - earlier.client,
+        }
+    }
+
+    fn add(&mut self, other: Cpu) {
+        self.server += other.server;
+        self.client += other.client;
+    }
+
+    /// `server x / client y` in milliseconds per operation.
+    fn per(self, count: u64) -> String {
+        let count = count.max(1) as f64;
+        format!(
+            "{:.2} / {:.2}",
+            self.server * 1000.0 / count,
+            self.client * 1000.0 / count
+        )
+    }
 }
 
 /// What a group of workers saw.
@@ -225,6 +288,7 @@ fn load_row(name: &str, log: &Log, seconds: f64) -> Row {
         versus: String::new(),
         target: String::new(),
         met: String::new(),
+        cpu: String::new(),
     }
 }
 
@@ -338,42 +402,62 @@ async fn register_all(front: &Arc<Storefront>, count: u64, concurrency: u64) -> 
     Ok(())
 }
 
-/// Runs the whole login suite on a fresh SQLite database and prints its table.
+/// Runs the whole login suite on a fresh database of each chosen backend and prints a
+/// table per backend.
 pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
-    if args.backend != BackendChoice::Sqlite {
-        say("note: --suite login runs on SQLite only");
-    }
-    let database = BenchDatabase::create(BackendChoice::Sqlite, &args.postgres_url)?;
-    let BenchDatabase::Sqlite { dir, .. } = &database else {
-        return Err("the login suite needs a SQLite scratch database".into());
+    let backends: &[BackendChoice] = match args.backend {
+        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+        BackendChoice::Postgres => &[BackendChoice::Postgres],
+        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
     };
-    patron.env = vec![
-        ("PATRON_COOKIE_SECURE".to_owned(), "false".to_owned()),
-        (
-            "PATRON_SECRET_KEY_FILE".to_owned(),
-            dir.join("secret.key").display().to_string(),
-        ),
-    ];
-    say(&format!("\n== sqlite ({}) ==", database.display_location()));
-    let outcome = serve_and_measure(args, patron, &database).await;
-    if args.keep {
-        say(&format!("kept database: {}", database.url()));
-    } else if let Err(error) = database.drop_database() {
-        eprintln!("patron-bench: could not remove the scratch database: {error}");
+    let mut tables = Vec::new();
+    for backend in backends {
+        let database = BenchDatabase::create(*backend, &args.postgres_url)?;
+        // The key that encrypts secrets at rest lives in a scratch directory of its own.
+        let keys = std::env::temp_dir().join(format!("patron_bench_keys_{}", std::process::id()));
+        std::fs::create_dir_all(&keys)?;
+        patron.env = vec![
+            ("PATRON_COOKIE_SECURE".to_owned(), "false".to_owned()),
+            (
+                "PATRON_SECRET_KEY_FILE".to_owned(),
+                keys.join("secret.key").display().to_string(),
+            ),
+        ];
+        say(&format!(
+            "\n== {} ({}) ==",
+            database.name(),
+            database.display_location()
+        ));
+        let outcome = serve_and_measure(args, patron, &database).await;
+        if args.keep {
+            say(&format!(
+                "kept database: {} (secret key in {})",
+                database.url(),
+                keys.display()
+            ));
+        } else {
+            if let Err(error) = database.drop_database() {
+                eprintln!("patron-bench: could not remove the scratch database: {error}");
+            }
+            let _ = std::fs::remove_dir_all(&keys);
+        }
+        tables.push((database.name(), outcome?));
     }
-    let rows = outcome?;
-    say("");
-    say(&format!(
-        "Results (sqlite): {} customers with passwords, {} logins from {} workers, {} session checks and health checks from {} workers, flood of {} logins from {} workers with {FLOOD_SESSION_WORKERS} session-check workers",
-        args.login_customers,
-        args.login_requests,
-        args.login_concurrency,
-        args.session_requests,
-        args.login_concurrency,
-        args.flood_logins,
-        args.login_concurrency
-    ));
-    say(&table(&rows));
+    for (backend, rows) in tables {
+        say("");
+        say(&format!(
+            "Results ({backend}): {} customers with passwords, {} logins from {} workers in {} rounds, {} session checks and health checks from {} workers, flood of {} logins from {} workers with {FLOOD_SESSION_WORKERS} session-check workers",
+            args.login_customers,
+            args.login_requests,
+            args.login_concurrency,
+            args.rounds,
+            args.session_requests,
+            args.login_concurrency,
+            args.flood_logins,
+            args.login_concurrency
+        ));
+        say(&table(&rows));
+    }
     Ok(())
 }
 
@@ -465,6 +549,19 @@ async fn measure(
         let url = format!("{}/healthz", server.base_url);
         Arc::new(move |_| http.get(&url))
     };
+    let app_only: MakeRequest = {
+        let front = front.clone();
+        let url = format!(
+            "{}/service/application/user/platform/v1.0/config",
+            server.base_url
+        );
+        Arc::new(move |_| {
+            front
+                .http
+                .get(&url)
+                .header(AUTHORIZATION, &front.authorization)
+        })
+    };
     let bounded = |total| Bounds {
         total,
         deadline: Instant::now() + limit,
@@ -478,13 +575,19 @@ async fn measure(
     drive(&login, concurrency, bounded(args.warmup.min(64))).await?;
     let (mut hash_count, mut hash_seconds) = (0u64, 0f64);
     let (mut login_log, mut login_seconds) = (Log::default(), 0f64);
+    let pid = server.pid();
+    let (mut hash_cpu, mut login_cpu) = (Cpu::default(), Cpu::default());
     let mut ratios = Vec::new();
     for (hashes, logins) in split(args.hashes, args.rounds)
         .into_iter()
         .zip(split(args.login_requests, args.rounds))
     {
+        let before = Cpu::now(pid);
         let seconds = time_hashes(&hasher, hashes).await?;
+        let middle = Cpu::now(pid);
         let (log, elapsed) = drive(&login, concurrency, bounded(logins)).await?;
+        hash_cpu.add(middle.since(before));
+        login_cpu.add(Cpu::now(pid).since(middle));
         let round_ratio = (log.latencies.len() as f64 / elapsed) / (hashes as f64 / seconds);
         say(&format!(
             "  round: {hashes} hashes at {:.1}/s, {} logins at {:.1}/s: {:.0}%",
@@ -511,11 +614,13 @@ async fn measure(
         versus: "bound for logins/s".to_owned(),
         target: String::new(),
         met: String::new(),
+        cpu: hash_cpu.per(hash_count),
     };
     say(&row_line(&bound));
     let mut rows = vec![bound.clone()];
     warn("password login", &login_log, Some(args.login_requests));
     let mut row = load_row("POST login/password", &login_log, login_seconds);
+    row.cpu = login_cpu.per(row.count);
     let ratio = row.rate / bound.rate.max(1e-9);
     row.versus = format!(
         "{:.0}% of hash bound (rounds: {}%)",
@@ -529,20 +634,45 @@ async fn measure(
 
     // Health, then session checks, on the same server and connections.
     drive(&health, concurrency, bounded(args.warmup)).await?;
+    let before = Cpu::now(pid);
     let (log, seconds) = drive(&health, concurrency, bounded(args.session_requests)).await?;
+    let cpu = Cpu::now(pid).since(before);
     warn("healthz", &log, Some(args.session_requests));
-    let health_row = load_row("GET /healthz", &log, seconds);
+    let mut health_row = load_row("GET /healthz", &log, seconds);
+    health_row.cpu = cpu.per(health_row.count);
     say(&row_line(&health_row));
+    // The storefront's application check alone (cached configuration, no session): splits
+    // a session check's cost into the application lookup and the session lookup.
+    drive(&app_only, concurrency, bounded(args.warmup)).await?;
+    let before = Cpu::now(pid);
+    let (log, seconds) = drive(&app_only, concurrency, bounded(args.session_requests)).await?;
+    let cpu = Cpu::now(pid).since(before);
+    warn("storefront config", &log, Some(args.session_requests));
+    let mut app_row = load_row(
+        "GET platform/v1.0/config (app check, no session)",
+        &log,
+        seconds,
+    );
+    app_row.cpu = cpu.per(app_row.count);
+    app_row.versus = format!(
+        "{:.0}% of /healthz",
+        app_row.rate / health_row.rate.max(1e-9) * 100.0
+    );
+    say(&row_line(&app_row));
     drive(&session, concurrency, bounded(args.warmup)).await?;
+    let before = Cpu::now(pid);
     let (log, seconds) = drive(&session, concurrency, bounded(args.session_requests)).await?;
+    let cpu = Cpu::now(pid).since(before);
     warn("session check", &log, Some(args.session_requests));
     let mut row = load_row("GET session (cookie)", &log, seconds);
+    row.cpu = cpu.per(row.count);
     let ratio = row.rate / health_row.rate.max(1e-9);
     row.versus = format!("{:.0}% of /healthz", ratio * 100.0);
     row.target = "≥ 50% of /healthz".to_owned();
     row.met = yes_no(ratio >= 0.50 && log.errors == 0);
     say(&row_line(&row));
     rows.push(health_row);
+    rows.push(app_row);
     rows.push(row);
 
     // Session checks while a login flood runs.
@@ -609,7 +739,7 @@ fn millis(duration: Option<Duration>) -> String {
 /// One Markdown table row.
 pub fn row_line(row: &Row) -> String {
     format!(
-        "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
         row.name,
         row.count,
         row.errors,
@@ -618,16 +748,17 @@ pub fn row_line(row: &Row) -> String {
         row.rate,
         row.versus,
         row.target,
-        row.met
+        row.met,
+        row.cpu
     )
 }
 
 /// The whole table (Markdown).
 pub fn table(rows: &[Row]) -> String {
     let mut lines = vec![
-        "| measurement | count | errors | p50 ms | p99 ms | per s | compared | target | met |"
+        "| measurement | count | errors | p50 ms | p99 ms | per s | compared | target | met | CPU ms/op server / client |"
             .to_owned(),
-        "|---|---:|---:|---:|---:|---:|---|---|---|".to_owned(),
+        "|---|---:|---:|---:|---:|---:|---|---|---|---:|".to_owned(),
     ];
     lines.extend(rows.iter().map(row_line));
     lines.join("\n")

@@ -171,6 +171,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's process id (for its CPU time in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `patron serve --listen 127.0.0.1:0` on `url` and waits for its
     /// `listening on …` line.
     pub fn start(patron: &PatronBin, url: &str) -> BenchResult<Self> {

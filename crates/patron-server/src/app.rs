@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Extension, Json, Router};
-use patron_store::Stores;
+use patron_domain::ids::ObjectId;
+use patron_store::{Application, Stores};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::auth_config::ConfigCache;
+use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -36,8 +37,24 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Hashes passwords on a bounded pool.
     pub passwords: PasswordHasher,
-    /// Recently read authentication configurations.
-    pub config_cache: Arc<ConfigCache>,
+    /// Recently read applications and configurations.
+    pub caches: Arc<Caches>,
+}
+
+impl AppState {
+    /// The application with this id (served from the one-second cache when fresh).
+    pub(crate) async fn application(&self, id: &ObjectId) -> Result<Option<Application>, ApiError> {
+        if let Some(application) = self.caches.applications.get(id.as_str()) {
+            return Ok(Some(application));
+        }
+        let found = self.stores.applications.find_application(id).await?;
+        if let Some(application) = &found {
+            self.caches
+                .applications
+                .put(id.as_str(), application.clone());
+        }
+        Ok(found)
+    }
 }
 
 /// The whole HTTP surface with its middleware.

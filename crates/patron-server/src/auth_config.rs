@@ -46,48 +46,12 @@ impl CurrentConfig {
     }
 }
 
-/// How long a node may serve a configuration it read without reading it again. Updates on
-/// this node are seen at once; other nodes see them within this time.
-const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Configurations recently read, per application, so that hot paths (every session check,
-/// every sign-in) do not re-read an unchanged document.
-#[derive(Debug, Default)]
-pub struct ConfigCache {
-    entries:
-        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, CurrentConfig)>>,
-}
-
-impl ConfigCache {
-    fn get(&self, application: &Application) -> Option<CurrentConfig> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries
-            .get(application.id.as_str())
-            .filter(|(read_at, _)| read_at.elapsed() < CACHE_TTL)
-            .map(|(_, config)| config.clone())
-    }
-
-    fn put(&self, application: &Application, config: &CurrentConfig) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.insert(
-            application.id.to_string(),
-            (std::time::Instant::now(), config.clone()),
-        );
-    }
-}
-
 /// The application's configuration: stored, or the defaults when never saved.
 pub(crate) async fn load(
     state: &AppState,
     application: &Application,
 ) -> Result<CurrentConfig, ApiError> {
-    if let Some(cached) = state.config_cache.get(application) {
+    if let Some(cached) = state.caches.configs.get(application.id.as_str()) {
         return Ok(cached);
     }
     let current = state
@@ -99,7 +63,10 @@ pub(crate) async fn load(
             || CurrentConfig::defaults(application),
             CurrentConfig::from_stored,
         );
-    state.config_cache.put(application, &current);
+    state
+        .caches
+        .configs
+        .put(application.id.as_str(), current.clone());
     Ok(current)
 }
 
@@ -138,7 +105,10 @@ pub(crate) async fn update(
             .await?;
         if let Some(saved) = saved {
             let current = CurrentConfig::from_stored(saved);
-            state.config_cache.put(application, &current);
+            state
+                .caches
+                .configs
+                .put(application.id.as_str(), current.clone());
             return Ok(current);
         }
     }

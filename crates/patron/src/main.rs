@@ -137,7 +137,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config: Arc::new(config),
         secrets,
         passwords,
-        config_cache: Default::default(),
+        caches: Default::default(),
     };
     tokio::spawn(purge_tokens(stores.clone()));
     tokio::spawn(patron_server::notify::run_worker(

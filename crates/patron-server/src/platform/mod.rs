@@ -102,9 +102,7 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
             &param("application_id").unwrap_or_default(),
         )?;
         let application = state
-            .stores
-            .applications
-            .find_application(&application_id)
+            .application(&application_id)
             .await?
             .filter(|application| application.company_id == company)
             .ok_or_else(|| ApiError::NotFound {

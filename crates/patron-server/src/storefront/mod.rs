@@ -64,11 +64,7 @@ impl FromRequestParts<AppState> for Storefront {
         let (application_id, token) = decoded.split_once(':').ok_or_else(invalid)?;
         let application_id =
             ObjectId::parse("application_id", application_id).map_err(|_| invalid())?;
-        let application = state
-            .stores
-            .applications
-            .find_application(&application_id)
-            .await?;
+        let application = state.application(&application_id).await?;
         let expected = application.as_ref().map_or_else(
             || secret::digest("unknown-application"),
             |a| a.token_digest.clone(),

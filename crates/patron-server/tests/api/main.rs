@@ -97,7 +97,7 @@ impl TestApp {
             stores,
             clock: clock.clone(),
             passwords: config.password_hasher().unwrap(),
-            config_cache: Default::default(),
+            caches: Default::default(),
             config: Arc::new(config),
             secrets,
         };

@@ -236,6 +236,21 @@ pub struct ScenarioResult {
     pub throughput: f64,
 }
 
+/// Reads a whole answer (latency counts until the body is in); an error unless it is 2xx.
+pub(crate) async fn read_answer(sent: reqwest::Result<reqwest::Response>) -> Result<(), String> {
+    let response = sent.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|error| error.to_string())?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        ))
+    }
+}
+
 /// What one worker saw.
 #[derive(Debug, Default)]
 struct WorkerLog {
@@ -272,20 +287,7 @@ async fn worker(
     while Instant::now() < deadline && next.fetch_add(1, Ordering::Relaxed) < total {
         let request = context.request(scenario, &mut rng);
         let started = Instant::now();
-        let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                match response.bytes().await {
-                    Ok(_) if status.is_success() => Ok(()),
-                    Ok(body) => Err(format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&body[..body.len().min(300)])
-                    )),
-                    Err(error) => Err(error.to_string()),
-                }
-            }
-            Err(error) => Err(error.to_string()),
-        };
+        let outcome = read_answer(request.send().await).await;
         log.latencies.push(started.elapsed());
         if let Err(error) = outcome {
             log.errors += 1;

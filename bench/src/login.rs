@@ -13,7 +13,7 @@ use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
 use crate::database::BenchDatabase;
-use crate::load::{access_token, percentile};
+use crate::load::{access_token, percentile, read_answer};
 use crate::server::{PatronBin, Server, COMPANY};
 use crate::{say, Args, BackendChoice, BenchResult};
 
@@ -203,23 +203,11 @@ async fn worker(make: MakeRequest, next: Arc<AtomicU64>, bounds: Bounds) -> Log 
         }
         let request = make(n);
         let started = Instant::now();
-        let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                if log.cookie.is_none() {
-                    log.cookie = session_cookie(&response);
-                }
-                match response.bytes().await {
-                    Ok(_) if status.is_success() => Ok(()),
-                    Ok(body) => Err(format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&body[..body.len().min(300)])
-                    )),
-                    Err(error) => Err(error.to_string()),
-                }
-            }
-            Err(error) => Err(error.to_string()),
-        };
+        let sent = request.send().await;
+        if let (Ok(response), None) = (&sent, &log.cookie) {
+            log.cookie = session_cookie(response);
+        }
+        let outcome = read_answer(sent).await;
         log.latencies.push(started.elapsed());
         if let Err(error) = outcome {
             log.errors += 1;

@@ -4,7 +4,9 @@
 //! parameter (`now`), randomness comes from the caller's RNG where it matters, and every
 //! type that reaches this crate's public API can only hold a valid value.
 
+pub mod attribute;
 pub mod auth_config;
+pub mod csv_list;
 pub mod customer;
 pub mod email;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod phone;
 pub mod query;
 pub mod scope;
 pub mod secret;
+pub mod segment;
 pub mod time;
 
 pub use error::DomainError;

@@ -11,6 +11,10 @@ pub enum Conflict {
     Username(String),
     /// A record with this id exists already.
     Id(String),
+    /// Another attribute definition of the application has this slug.
+    Slug(String),
+    /// Another writer saved the record first.
+    Version,
 }
 
 /// Why a store call failed. `ArchiveState(true)` means "refused because archived",
@@ -32,6 +36,12 @@ pub enum StoreError {
     /// The customer is blocked, so the operation (a new session) is refused.
     #[error("customer is blocked")]
     Blocked,
+    /// The record is locked against changes.
+    #[error("locked")]
+    Locked,
+    /// The record is used by others (named) and cannot be deleted.
+    #[error("in use by {0:?}")]
+    InUse(Vec<String>),
     /// The write would break a domain rule that depends on the stored state.
     #[error("{0}")]
     Rule(#[from] patron_domain::DomainError),

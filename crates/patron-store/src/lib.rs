@@ -8,6 +8,7 @@
 mod error;
 mod postgres;
 mod records;
+mod segments;
 mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use patron_domain::csv_list::Identifier;
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -30,6 +32,10 @@ pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
     PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
+};
+pub use segments::{
+    AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupFilter,
+    GroupKind, MemberChanges, Membership, MembershipRule, ValueWrite,
 };
 pub use sqlite::SqliteStore;
 
@@ -341,6 +347,142 @@ pub trait OutboxStore: Send + Sync {
     async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
 }
 
+/// Customer attribute definitions and values.
+#[async_trait]
+pub trait AttributeStore: Send + Sync {
+    /// Inserts a definition; [`Conflict::Slug`] when the application has the slug already.
+    async fn create_definition(&self, definition: &AttributeDefinition) -> Result<(), StoreError>;
+    /// Reads a definition of `application_id`.
+    async fn find_definition(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<AttributeDefinition>, StoreError>;
+    /// The definitions of `application_id` with these slugs (unknown slugs are left out).
+    async fn find_definitions_by_slug(
+        &self,
+        application_id: &ObjectId,
+        slugs: &[String],
+    ) -> Result<Vec<AttributeDefinition>, StoreError>;
+    /// The definitions of `application_id` with these ids (unknown ids are left out).
+    async fn find_definitions(
+        &self,
+        application_id: &ObjectId,
+        ids: &[ObjectId],
+    ) -> Result<Vec<AttributeDefinition>, StoreError>;
+    /// One page of definitions matching `filter`, newest first, and the total count.
+    async fn list_definitions(
+        &self,
+        application_id: &ObjectId,
+        filter: &DefinitionFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AttributeDefinition>, u64), StoreError>;
+    /// Saves `definition` (matched by id and application) if its stored version is still
+    /// `definition.version - 1` and it is not locked: `Locked`, `NotFound`, `Conflict::Slug`,
+    /// or `Conflict::Version` when another writer saved first.
+    async fn update_definition(&self, definition: &AttributeDefinition) -> Result<(), StoreError>;
+    /// Deletes a definition and every value of it; `Locked`, `NotFound`, or `InUse` naming
+    /// the groups whose conditions use it.
+    async fn delete_definition(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<(), StoreError>;
+    /// Writes one value of a live customer; returns it and whether it was created.
+    /// `NotFound` for an unknown definition or customer, `ArchiveState(true)` if archived.
+    async fn upsert_value(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        value: &ValueWrite,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(AttributeValue, bool), StoreError>;
+    /// Writes the values of many customers; each customer's values are written all or
+    /// none. Returns the ids of customers that are unknown or archived (nothing written for
+    /// them); everyone else's values are written.
+    async fn bulk_upsert_values(
+        &self,
+        application_id: &ObjectId,
+        customers: &[CustomerValues],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ObjectId>, StoreError>;
+    /// A customer's value of a definition.
+    async fn find_value(
+        &self,
+        application_id: &ObjectId,
+        definition_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<Option<AttributeValue>, StoreError>;
+    /// A value by its own id.
+    async fn find_value_by_id(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<AttributeValue>, StoreError>;
+    /// Deletes a customer's value of a definition; `NotFound` when there is none.
+    async fn delete_value(
+        &self,
+        application_id: &ObjectId,
+        definition_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<(), StoreError>;
+    /// One page of a customer's values, newest first, and their count.
+    async fn list_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        page: PageRequest,
+    ) -> Result<(Vec<AttributeValue>, u64), StoreError>;
+}
+
+/// Customer groups and their membership.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Inserts a group under the application's next uid (the `uid` given is ignored) and
+    /// applies `changes`, in one transaction; `UnknownCustomers` (nothing written) when a
+    /// change names a customer the application does not have.
+    async fn create_group(&self, group: &Group, changes: &MemberChanges) -> Result<Group, StoreError>;
+    /// Reads a group of `application_id`.
+    async fn find_group(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<Group>, StoreError>;
+    /// One page of groups matching `filter`, newest first, and the total count.
+    async fn list_groups(
+        &self,
+        application_id: &ObjectId,
+        filter: &GroupFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<Group>, u64), StoreError>;
+    /// Saves a group's fields and applies `changes`, in one transaction (`NotFound`,
+    /// `UnknownCustomers`); returns the saved group with its version bumped.
+    async fn update_group(&self, group: &Group, changes: &MemberChanges) -> Result<Group, StoreError>;
+    /// The live customers holding each email / phone / id, in order (`None`: no such
+    /// customer).
+    async fn resolve_customers(
+        &self,
+        application_id: &ObjectId,
+        identifiers: &[Identifier],
+    ) -> Result<Vec<Option<ObjectId>>, StoreError>;
+    /// One page of a group's live members, newest first, and their count.
+    async fn list_members(
+        &self,
+        application_id: &ObjectId,
+        membership: &Membership,
+        page: PageRequest,
+    ) -> Result<(Vec<Customer>, u64), StoreError>;
+    /// Whether a customer is a live member of the group, answered from indexes.
+    async fn is_member(
+        &self,
+        application_id: &ObjectId,
+        membership: &Membership,
+        customer_id: &ObjectId,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Liveness of the database.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -367,6 +509,10 @@ pub struct Stores {
     pub credentials: Arc<dyn CredentialStore>,
     /// The message outbox.
     pub outbox: Arc<dyn OutboxStore>,
+    /// Attribute definitions and values.
+    pub attributes: Arc<dyn AttributeStore>,
+    /// Customer groups.
+    pub groups: Arc<dyn GroupStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -383,6 +529,8 @@ impl Stores {
             + SessionStore
             + CredentialStore
             + OutboxStore
+            + AttributeStore
+            + GroupStore
             + HealthStore
             + 'static,
     {
@@ -396,6 +544,8 @@ impl Stores {
             sessions: backend.clone(),
             credentials: backend.clone(),
             outbox: backend.clone(),
+            attributes: backend.clone(),
+            groups: backend.clone(),
             health: backend,
         }
     }

@@ -4,6 +4,7 @@
 
 pub(crate) mod filter;
 pub(crate) mod rows;
+pub(crate) mod segment;
 pub(crate) mod stores;
 
 /// A write transaction, holding (on SQLite) this process's writer lock until it ends.
@@ -57,6 +58,7 @@ pub(crate) enum Dialect {
 pub(crate) enum SqlParam {
     Text(String),
     Int(i64),
+    Float(f64),
     Bool(bool),
     Null,
 }
@@ -104,6 +106,7 @@ macro_rules! bind_params {
             query = match param {
                 $crate::sql::SqlParam::Text(value) => query.bind(value.clone()),
                 $crate::sql::SqlParam::Int(value) => query.bind(*value),
+                $crate::sql::SqlParam::Float(value) => query.bind(*value),
                 $crate::sql::SqlParam::Bool(value) => query.bind(*value),
                 $crate::sql::SqlParam::Null => query.bind(Option::<String>::None),
             };

@@ -227,6 +227,7 @@ pub(crate) enum UniqueIndex {
     Email,
     Phone,
     Username,
+    Slug,
     Other,
 }
 
@@ -242,7 +243,9 @@ pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<UniqueIndex> {
         database_error.constraint().unwrap_or_default(),
         database_error.message()
     );
-    Some(if text.contains("customer_emails") {
+    Some(if text.contains("attribute_definitions") {
+        UniqueIndex::Slug
+    } else if text.contains("customer_emails") {
         UniqueIndex::Email
     } else if text.contains("customer_phones") {
         UniqueIndex::Phone

@@ -17,7 +17,7 @@ macro_rules! store_helpers {
                     phones.first().map(|p| p.phone.to_string()).unwrap_or_default(),
                 )),
                 Some(UniqueIndex::Username) => StoreError::Conflict(Conflict::Username(username.to_owned())),
-                Some(UniqueIndex::Other) | None => StoreError::Database(error),
+                Some(UniqueIndex::Slug | UniqueIndex::Other) | None => StoreError::Database(error),
             }
         }
 

@@ -6,8 +6,10 @@
 //! database has row locks, empty on SQLite whose write transactions are exclusive) and
 //! `Self::SKIP_LOCKED`. Each concern expands into a module of its own beside the backend.
 
+pub(crate) mod attributes;
 pub(crate) mod credentials;
 pub(crate) mod customers;
+pub(crate) mod groups;
 pub(crate) mod helpers;
 pub(crate) mod outbox;
 pub(crate) mod platform;
@@ -65,6 +67,8 @@ macro_rules! impl_stores {
         $crate::sql::stores::sessions::session_store!($store, $db);
         $crate::sql::stores::credentials::credential_store!($store, $db);
         $crate::sql::stores::outbox::outbox_store!($store, $db);
+        $crate::sql::stores::attributes::attribute_store!($store, $db);
+        $crate::sql::stores::groups::group_store!($store, $db);
     };
 }
 pub(crate) use impl_stores;

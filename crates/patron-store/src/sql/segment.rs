@@ -1,0 +1,261 @@
+//! SQL for attributes and groups: row types, and the translation of a group's membership
+//! rule into a condition on the customer aliased `c` (the same semantics as
+//! [`patron_domain::segment::Predicate::matches`]).
+
+use patron_domain::attribute::{AttributeType, DefinitionSpec};
+use patron_domain::ids::ObjectId;
+use patron_domain::segment::{Comparison, Predicate, Test};
+use patron_domain::time::from_millis;
+
+use super::{Dialect, SqlBuilder, SqlParam};
+use crate::error::StoreError;
+use crate::segments::{AttributeDefinition, AttributeValue, Group, GroupKind, Membership, MembershipRule};
+
+/// The definition columns, in [`DefinitionRow`] order.
+pub(crate) const DEFINITION_COLUMNS: &str =
+    "d.id, d.application_id, d.slug, d.name, d.description, d.type, d.multi_value, \
+    d.customer_editable, d.encrypted, d.pinned, d.pin_order, d.default_value, d.validations, \
+    d.extras, d.is_locked, d.created_by, d.updated_by, d.created_at, d.updated_at, d.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DefinitionRow {
+    id: String,
+    application_id: String,
+    slug: String,
+    name: String,
+    description: String,
+    #[sqlx(rename = "type")]
+    attribute_type: String,
+    multi_value: bool,
+    customer_editable: bool,
+    encrypted: bool,
+    pinned: bool,
+    pin_order: Option<i64>,
+    default_value: Option<String>,
+    validations: String,
+    extras: String,
+    is_locked: bool,
+    created_by: String,
+    updated_by: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<DefinitionRow> for AttributeDefinition {
+    type Error = StoreError;
+
+    fn try_from(row: DefinitionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: ObjectId::from_trusted(row.id),
+            application_id: ObjectId::from_trusted(row.application_id),
+            spec: DefinitionSpec {
+                name: row.name,
+                slug: row.slug,
+                description: row.description,
+                attribute_type: AttributeType::parse("type", &row.attribute_type)?,
+                multi_value: row.multi_value,
+                customer_editable: row.customer_editable,
+                encrypted: row.encrypted,
+                pinned: row.pinned,
+                pin_order: row.pin_order,
+                default_value: row.default_value.and_then(|text| serde_json::from_str(&text).ok()),
+                validations: serde_json::from_str(&row.validations).unwrap_or_default(),
+                extras: serde_json::from_str(&row.extras).unwrap_or_default(),
+            },
+            is_locked: row.is_locked,
+            created_by: row.created_by,
+            updated_by: row.updated_by,
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+            version: row.version,
+        })
+    }
+}
+
+/// The value columns joined with their definition (aliases `v`, `d`), in [`ValueRow`] order.
+pub(crate) const VALUE_COLUMNS: &str =
+    "v.id, v.application_id, v.definition_id, v.customer_id, v.value, v.customer_overridden, \
+    v.updated_by, v.created_at, v.updated_at, d.name, d.type, d.encrypted";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ValueRow {
+    id: String,
+    application_id: String,
+    definition_id: String,
+    customer_id: String,
+    value: String,
+    customer_overridden: bool,
+    updated_by: String,
+    created_at: i64,
+    updated_at: i64,
+    name: String,
+    #[sqlx(rename = "type")]
+    attribute_type: String,
+    encrypted: bool,
+}
+
+impl From<ValueRow> for AttributeValue {
+    fn from(row: ValueRow) -> Self {
+        Self {
+            id: ObjectId::from_trusted(row.id),
+            application_id: ObjectId::from_trusted(row.application_id),
+            definition_id: ObjectId::from_trusted(row.definition_id),
+            customer_id: ObjectId::from_trusted(row.customer_id),
+            stored: row.value,
+            customer_overridden: row.customer_overridden,
+            updated_by: row.updated_by,
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+            definition_name: row.name,
+            definition_type: row.attribute_type,
+            encrypted: row.encrypted,
+        }
+    }
+}
+
+/// The group columns, in [`GroupRow`] order.
+pub(crate) const GROUP_COLUMNS: &str =
+    "g.id, g.application_id, g.uid, g.name, g.description, g.type, g.status, g.is_active, \
+    g.conditions, g.file_url, g.error_count, g.error_file_url, g.tags, g.created_at, \
+    g.updated_at, g.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    id: String,
+    application_id: String,
+    uid: i64,
+    name: String,
+    description: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    status: String,
+    is_active: bool,
+    conditions: String,
+    file_url: Option<String>,
+    error_count: Option<i64>,
+    error_file_url: Option<String>,
+    tags: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl From<GroupRow> for Group {
+    fn from(row: GroupRow) -> Self {
+        Self {
+            id: ObjectId::from_trusted(row.id),
+            application_id: ObjectId::from_trusted(row.application_id),
+            uid: row.uid,
+            name: row.name,
+            description: row.description,
+            kind: GroupKind::parse(&row.kind).unwrap_or(GroupKind::Bulk),
+            status: row.status,
+            is_active: row.is_active,
+            conditions: serde_json::from_str(&row.conditions).unwrap_or_default(),
+            file_url: row.file_url,
+            error_count: row.error_count,
+            error_file_url: row.error_file_url,
+            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+/// Appends the condition "customer `c` is a member" (overrides, then the rule).
+pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
+    let group = || SqlParam::Text(membership.group_id.to_string());
+    sql.push("NOT EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
+        .bind(group())
+        .push(" AND o.customer_id = c.id AND o.listed = 'black') AND ((");
+    match &membership.rule {
+        MembershipRule::Listed => {
+            sql.push("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
+                .bind(group())
+                .push(" AND m.customer_id = c.id)");
+        }
+        MembershipRule::Conditions(conditions) if conditions.is_empty() => {
+            sql.push("1 = 0");
+        }
+        MembershipRule::Conditions(conditions) => {
+            for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
+                if index > 0 {
+                    sql.push(" AND ");
+                }
+                push_predicate(sql, definition_id, predicate, dialect);
+            }
+        }
+    }
+    sql.push(") OR EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
+        .bind(group())
+        .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
+}
+
+fn push_predicate(sql: &mut SqlBuilder, definition_id: &ObjectId, predicate: &Predicate, dialect: Dialect) {
+    let open = |sql: &mut SqlBuilder| {
+        sql.push("EXISTS (SELECT 1 FROM attribute_index i WHERE i.definition_id = ")
+            .bind(SqlParam::Text(definition_id.to_string()))
+            .push(" AND i.customer_id = c.id");
+    };
+    sql.push("(");
+    if predicate.negated {
+        open(sql);
+        sql.push(") AND NOT ");
+    }
+    open(sql);
+    sql.push(" AND ");
+    push_test(sql, &predicate.test, dialect);
+    sql.push("))");
+}
+
+fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
+    let text = |value: &str| SqlParam::Text(value.to_owned());
+    match test {
+        Test::Compare(comparison, value) => {
+            let operator = match comparison {
+                Comparison::Equal => " = ",
+                Comparison::Greater => " > ",
+                Comparison::Less => " < ",
+                Comparison::GreaterOrEqual => " >= ",
+                Comparison::LessOrEqual => " <= ",
+            };
+            sql.push("i.num").push(operator).bind(SqlParam::Float(*value));
+        }
+        Test::Between(low, high) => {
+            sql.push("i.num >= ").bind(SqlParam::Float(*low));
+            sql.push(" AND i.num <= ").bind(SqlParam::Float(*high));
+        }
+        Test::NumberIn(values) => {
+            sql.push("i.num IN (");
+            for (index, value) in values.iter().enumerate() {
+                if index > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(SqlParam::Float(*value));
+            }
+            sql.push(")");
+        }
+        Test::TextEquals(value) => {
+            sql.push("i.txt = ").bind(text(value));
+        }
+        Test::TextContains(value) => {
+            sql.push(match dialect {
+                Dialect::Sqlite => "instr(i.txt, ",
+                Dialect::Postgres => "strpos(i.txt, ",
+            });
+            sql.bind(text(value)).push(") > 0");
+        }
+        Test::TextStartsWith(value) => {
+            sql.push("substr(i.txt, 1, length(").bind(text(value)).push(")) = ").bind(text(value));
+        }
+        Test::TextEndsWith(value) => {
+            sql.push("length(i.txt) >= length(").bind(text(value)).push(")");
+            sql.push(" AND substr(i.txt, length(i.txt) - length(").bind(text(value)).push(") + 1) = ").bind(text(value));
+        }
+        Test::TextIn(values) => {
+            sql.push("i.txt IN (").bind_list(values.iter().map(String::as_str)).push(")");
+        }
+    }
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::fetch::Fetcher;
 use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
@@ -51,6 +52,12 @@ pub struct Config {
     /// File holding the key when `secret_key` is unset; created (mode 0600) if missing
     /// (`PATRON_SECRET_KEY_FILE`).
     pub secret_key_file: PathBuf,
+    /// Limits for downloading files named by clients, e.g. CSV imports by URL
+    /// (`PATRON_FETCH_*`).
+    pub fetch: FetchSettings,
+    /// Largest bulk attribute update done within the request; larger ones become
+    /// background jobs (`PATRON_BULK_SYNC_LIMIT`).
+    pub bulk_sync_limit: usize,
 }
 
 /// The default database: an SQLite file under `./data/`.
@@ -74,6 +81,8 @@ impl Default for Config {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             secret_key_file: PathBuf::from("data/secret.key"),
+            fetch: FetchSettings::default(),
+            bulk_sync_limit: 1000,
         }
     }
 }
@@ -105,6 +114,14 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// A setting, from the file or the environment, has an unusable value.
+    #[error("invalid setting {key}: {message}")]
+    Setting {
+        /// The TOML key and its variable, e.g. `[fetch] allow / PATRON_FETCH_ALLOW`.
+        key: String,
+        /// What is wrong, naming the value.
+        message: String,
+    },
 }
 
 const ENV_PREFIX: &str = "PATRON_";
@@ -127,6 +144,8 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(env)?;
+        // Unusable `[fetch]` settings stop the start, not the first download.
+        config.fetcher()?;
         Ok(config)
     }
 
@@ -210,6 +229,29 @@ impl Config {
         if let Some((_, value)) = get("SECRET_KEY_FILE") {
             self.secret_key_file = PathBuf::from(value);
         }
+        if let Some((name, value)) = get("FETCH_MAX_BYTES") {
+            self.fetch.max_bytes = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("FETCH_TIMEOUT_SECS") {
+            self.fetch.timeout_secs = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("FETCH_CONNECT_TIMEOUT_SECS") {
+            self.fetch.connect_timeout_secs = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("FETCH_MAX_REDIRECTS") {
+            self.fetch.max_redirects = parse_env(&name, value)?;
+        }
+        if let Some((_, value)) = get("FETCH_ALLOW") {
+            self.fetch.allow = value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some((name, value)) = get("BULK_SYNC_LIMIT") {
+            self.bulk_sync_limit = parse_env(&name, value)?;
+        }
         Ok(())
     }
 }
@@ -274,6 +316,13 @@ impl Config {
             name: "PATRON_ARGON2_*".to_owned(),
             message,
         })
+    }
+}
+
+impl Config {
+    /// The downloader for client-named files, with the `[fetch]` limits and allow-list.
+    pub fn fetcher(&self) -> Result<Fetcher, ConfigError> {
+        Fetcher::new(&self.fetch)
     }
 }
 
@@ -388,6 +437,35 @@ impl std::fmt::Debug for WebhookSettings {
     }
 }
 
+/// Limits for downloading files named by clients (the `[fetch]` table).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    /// Largest file accepted, bytes.
+    pub max_bytes: u64,
+    /// Longest wait for a connection, seconds.
+    pub connect_timeout_secs: u64,
+    /// Longest time for the whole download, redirects included, seconds.
+    pub timeout_secs: u64,
+    /// Most redirects followed.
+    pub max_redirects: u32,
+    /// CIDR blocks or single addresses (`10.0.0.0/8`, `::1/128`, `127.0.0.1`) that may be
+    /// fetched from although they are private, loopback or otherwise refused.
+    pub allow: Vec<String>,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 50 * 1024 * 1024,
+            connect_timeout_secs: 10,
+            timeout_secs: 60,
+            max_redirects: 5,
+            allow: Vec::new(),
+        }
+    }
+}
+
 /// Writes `contents` to a new file readable only by its owner.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -446,6 +524,65 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("hots"));
+    }
+
+    #[test]
+    fn fetch_settings_load_from_file_and_env() {
+        let defaults = Config::default();
+        assert_eq!(defaults.fetch.max_bytes, 52_428_800);
+        assert_eq!(defaults.bulk_sync_limit, 1000);
+        let dir = std::env::temp_dir().join(format!("patron-config-fetch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("patron.toml");
+        std::fs::write(
+            &file,
+            "bulk_sync_limit = 50\n[fetch]\nmax_bytes = 2048\nmax_redirects = 1\nallow = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let env = HashMap::from([
+            ("PATRON_FETCH_TIMEOUT_SECS".to_owned(), "7".to_owned()),
+            (
+                "PATRON_FETCH_CONNECT_TIMEOUT_SECS".to_owned(),
+                "3".to_owned(),
+            ),
+            (
+                "PATRON_FETCH_ALLOW".to_owned(),
+                "127.0.0.1/32, ::1/128,".to_owned(),
+            ),
+            ("PATRON_BULK_SYNC_LIMIT".to_owned(), "200".to_owned()),
+        ]);
+        let config = Config::load(Some(&file), &env).unwrap();
+        assert_eq!(
+            config.fetch,
+            FetchSettings {
+                max_bytes: 2048,
+                connect_timeout_secs: 3,
+                timeout_secs: 7,
+                max_redirects: 1,
+                allow: vec!["127.0.0.1/32".to_owned(), "::1/128".to_owned()],
+            }
+        );
+        assert_eq!(config.bulk_sync_limit, 200);
+        assert!(config.fetcher().is_ok());
+        let env = HashMap::from([(
+            "PATRON_FETCH_ALLOW".to_owned(),
+            "10.0.0.0/8,intranet".to_owned(),
+        )]);
+        let error = Config::load(None, &env).unwrap_err().to_string();
+        assert!(error.contains("'intranet'"), "{error}");
+        std::fs::write(&file, "[fetch]\nallow = [\"10.0.0.1/8\"]\n").unwrap();
+        let error = Config::load(Some(&file), &HashMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("'10.0.0.1/8'"), "{error}");
+        std::fs::write(&file, "[fetch]\nmax_byte = 1\n").unwrap();
+        let error = Config::load(Some(&file), &HashMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("max_byte"), "{error}");
+        let env = HashMap::from([("PATRON_FETCH_MAX_BYTES".to_owned(), "lots".to_owned())]);
+        let error = Config::load(None, &env).unwrap_err().to_string();
+        assert!(error.contains("PATRON_FETCH_MAX_BYTES"), "{error}");
     }
 
     #[test]

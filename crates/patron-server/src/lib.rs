@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 mod extract;
+pub mod fetch;
 pub mod notify;
 mod oauth;
 pub mod passwords;

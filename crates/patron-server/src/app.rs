@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
+use crate::fetch::Fetcher;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 use crate::{oauth, platform, storefront, telemetry};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Recently read applications and configurations.
     pub caches: Arc<Caches>,
+    /// Downloads client-named files (member and user lists) behind the SSRF guard.
+    pub fetcher: Fetcher,
 }
 
 impl AppState {

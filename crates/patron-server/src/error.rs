@@ -197,6 +197,16 @@ impl ApiError {
                         format!("username {name} is already taken"),
                     ),
                     Conflict::Id(id) => ("ALREADY_EXISTS", "id", format!("{id} already exists")),
+                    Conflict::Slug(slug) => (
+                        "SLUG_ALREADY_EXISTS",
+                        "slug",
+                        format!("an attribute definition with the slug '{slug}' already exists"),
+                    ),
+                    Conflict::Version => (
+                        "CONCURRENT_UPDATE",
+                        "version",
+                        "the record changed while being updated; try again".to_owned(),
+                    ),
                 };
                 (
                     StatusCode::BAD_REQUEST,
@@ -287,6 +297,14 @@ impl From<StoreError> for ApiError {
             StoreError::ArchiveState(true) => ApiError::Rule {
                 code: "USER_ARCHIVED",
                 message: "customer is archived".to_owned(),
+            },
+            StoreError::Locked => ApiError::Rule {
+                code: "LOCKED",
+                message: "the record is locked and cannot be changed".to_owned(),
+            },
+            StoreError::InUse(users) => ApiError::Rule {
+                code: "IN_USE",
+                message: format!("the record is in use by: {}", users.join(", ")),
             },
             StoreError::ArchiveState(false) => ApiError::Rule {
                 code: "USER_NOT_ARCHIVED",

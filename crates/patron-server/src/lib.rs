@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod app;
+mod attributes;
 pub mod auth_config;
 pub mod cache;
 pub mod clock;
@@ -13,6 +14,8 @@ pub mod config;
 pub mod error;
 mod extract;
 pub mod fetch;
+pub mod groups;
+pub mod jobs;
 pub mod notify;
 mod oauth;
 pub mod passwords;

@@ -6,6 +6,7 @@
 //! not in Rust memory.
 
 mod error;
+mod jobs;
 mod postgres;
 mod records;
 mod segments;
@@ -28,6 +29,7 @@ use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
 
 pub use error::{Conflict, StoreError};
+pub use jobs::{Checkpoint, Job, JobFailure, JobStatus};
 pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
@@ -400,13 +402,17 @@ pub trait AttributeStore: Send + Sync {
     ) -> Result<(AttributeValue, bool), StoreError>;
     /// Writes the values of many customers; each customer's values are written all or
     /// none. Returns the ids of customers that are unknown or archived (nothing written for
-    /// them); everyone else's values are written.
+    /// them); everyone else's values are written. With a `checkpoint` (at most 500
+    /// customers), the writes, the job's progress and its failures (the given ones and
+    /// the refused customers) commit in one transaction, or none of them does
+    /// (`Conflict::Version` when the runner lost its lease).
     async fn bulk_upsert_values(
         &self,
         application_id: &ObjectId,
         customers: &[CustomerValues],
         actor: &Actor,
         now: DateTime<Utc>,
+        checkpoint: Option<&Checkpoint>,
     ) -> Result<Vec<ObjectId>, StoreError>;
     /// A customer's value of a definition.
     async fn find_value(
@@ -443,7 +449,11 @@ pub trait GroupStore: Send + Sync {
     /// Inserts a group under the application's next uid (the `uid` given is ignored) and
     /// applies `changes`, in one transaction; `UnknownCustomers` (nothing written) when a
     /// change names a customer the application does not have.
-    async fn create_group(&self, group: &Group, changes: &MemberChanges) -> Result<Group, StoreError>;
+    async fn create_group(
+        &self,
+        group: &Group,
+        changes: &MemberChanges,
+    ) -> Result<Group, StoreError>;
     /// Reads a group of `application_id`.
     async fn find_group(
         &self,
@@ -459,7 +469,28 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<(Vec<Group>, u64), StoreError>;
     /// Saves a group's fields and applies `changes`, in one transaction (`NotFound`,
     /// `UnknownCustomers`); returns the saved group with its version bumped.
-    async fn update_group(&self, group: &Group, changes: &MemberChanges) -> Result<Group, StoreError>;
+    async fn update_group(
+        &self,
+        group: &Group,
+        changes: &MemberChanges,
+    ) -> Result<Group, StoreError>;
+    /// Applies a job batch's member changes (ids resolved already) together with the
+    /// job's progress, in one transaction (`Conflict::Version` when the lease was lost).
+    async fn apply_member_batch(
+        &self,
+        group_id: &ObjectId,
+        changes: &MemberChanges,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError>;
+    /// Records the outcome of building a group's members.
+    async fn set_group_status(
+        &self,
+        group_id: &ObjectId,
+        status: &str,
+        error_count: Option<i64>,
+        error_file_url: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// The live customers holding each email / phone / id, in order (`None`: no such
     /// customer).
     async fn resolve_customers(
@@ -481,6 +512,48 @@ pub trait GroupStore: Send + Sync {
         membership: &Membership,
         customer_id: &ObjectId,
     ) -> Result<bool, StoreError>;
+}
+
+/// Background jobs, leased by runners on any node.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Stores a new pending job and the rows refused before it started.
+    async fn create_job(&self, job: &Job, failures: &[JobFailure]) -> Result<(), StoreError>;
+    /// Reads a job of `application_id`.
+    async fn find_job(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<Job>, StoreError>;
+    /// Leases the oldest job that is pending, or running under an expired lease, to
+    /// `owner` until `now + lease` (skipping rows other runners are claiming).
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<Job>, StoreError>;
+    /// Commits a batch's progress that wrote nothing else (`Conflict::Version` when the
+    /// lease was lost).
+    async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Ends a job `owner` holds: `Done`, or `Failed` with `error`. False when the lease
+    /// was lost.
+    async fn finish_job(
+        &self,
+        id: &ObjectId,
+        owner: &str,
+        status: JobStatus,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The job's refused rows in input order, up to `limit`.
+    async fn job_failures(
+        &self,
+        id: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<JobFailure>, StoreError>;
+    /// How many rows were refused for each reason.
+    async fn failure_summary(&self, id: &ObjectId) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Liveness of the database.
@@ -513,6 +586,8 @@ pub struct Stores {
     pub attributes: Arc<dyn AttributeStore>,
     /// Customer groups.
     pub groups: Arc<dyn GroupStore>,
+    /// Background jobs.
+    pub jobs: Arc<dyn JobStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -531,6 +606,7 @@ impl Stores {
             + OutboxStore
             + AttributeStore
             + GroupStore
+            + JobStore
             + HealthStore
             + 'static,
     {
@@ -546,6 +622,7 @@ impl Stores {
             outbox: backend.clone(),
             attributes: backend.clone(),
             groups: backend.clone(),
+            jobs: backend.clone(),
             health: backend,
         }
     }

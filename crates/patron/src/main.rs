@@ -131,6 +131,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let secrets = config.secret_box().map_err(|e| e.to_string())?;
     let passwords = config.password_hasher().map_err(|e| e.to_string())?;
     let delivery = config.delivery().map_err(|e| e.to_string())?;
+    let fetcher = config.fetcher().map_err(|e| e.to_string())?;
     let state = AppState {
         stores: stores.clone(),
         clock: Arc::new(SystemClock),
@@ -138,8 +139,10 @@ async fn serve(config: Config) -> Result<(), String> {
         secrets,
         passwords,
         caches: Default::default(),
+        fetcher,
     };
     tokio::spawn(purge_tokens(stores.clone()));
+    tokio::spawn(patron_server::jobs::run_worker(state.clone()));
     tokio::spawn(patron_server::notify::run_worker(
         stores,
         delivery,

@@ -2,8 +2,11 @@
 //! `/service/platform/user/v1.0/company/{company_id}/application/{application_id}/…`, and the
 //! guard every route of it passes first.
 
+mod attributes;
 mod auth_config;
 mod customers;
+mod groups;
+mod jobs;
 mod sessions;
 
 use std::marker::PhantomData;
@@ -26,7 +29,10 @@ pub(crate) fn router() -> Router<AppState> {
         "/service/platform/user/v1.0/company/{company_id}/application/{application_id}",
         customers::router()
             .merge(auth_config::router())
-            .merge(sessions::router()),
+            .merge(sessions::router())
+            .merge(attributes::router())
+            .merge(groups::router())
+            .merge(jobs::router()),
     )
 }
 

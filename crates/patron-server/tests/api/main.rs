@@ -98,6 +98,7 @@ impl TestApp {
             clock: clock.clone(),
             passwords: config.password_hasher().unwrap(),
             caches: Default::default(),
+            fetcher: config.fetcher().unwrap(),
             config: Arc::new(config),
             secrets,
         };

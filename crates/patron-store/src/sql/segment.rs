@@ -9,7 +9,9 @@ use patron_domain::time::from_millis;
 
 use super::{Dialect, SqlBuilder, SqlParam};
 use crate::error::StoreError;
-use crate::segments::{AttributeDefinition, AttributeValue, Group, GroupKind, Membership, MembershipRule};
+use crate::segments::{
+    AttributeDefinition, AttributeValue, Group, GroupKind, Membership, MembershipRule,
+};
 
 /// The definition columns, in [`DefinitionRow`] order.
 pub(crate) const DEFINITION_COLUMNS: &str =
@@ -59,7 +61,9 @@ impl TryFrom<DefinitionRow> for AttributeDefinition {
                 encrypted: row.encrypted,
                 pinned: row.pinned,
                 pin_order: row.pin_order,
-                default_value: row.default_value.and_then(|text| serde_json::from_str(&text).ok()),
+                default_value: row
+                    .default_value
+                    .and_then(|text| serde_json::from_str(&text).ok()),
                 validations: serde_json::from_str(&row.validations).unwrap_or_default(),
                 extras: serde_json::from_str(&row.extras).unwrap_or_default(),
             },
@@ -193,7 +197,12 @@ pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dia
         .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
 }
 
-fn push_predicate(sql: &mut SqlBuilder, definition_id: &ObjectId, predicate: &Predicate, dialect: Dialect) {
+fn push_predicate(
+    sql: &mut SqlBuilder,
+    definition_id: &ObjectId,
+    predicate: &Predicate,
+    dialect: Dialect,
+) {
     let open = |sql: &mut SqlBuilder| {
         sql.push("EXISTS (SELECT 1 FROM attribute_index i WHERE i.definition_id = ")
             .bind(SqlParam::Text(definition_id.to_string()))
@@ -221,7 +230,9 @@ fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
                 Comparison::GreaterOrEqual => " >= ",
                 Comparison::LessOrEqual => " <= ",
             };
-            sql.push("i.num").push(operator).bind(SqlParam::Float(*value));
+            sql.push("i.num")
+                .push(operator)
+                .bind(SqlParam::Float(*value));
         }
         Test::Between(low, high) => {
             sql.push("i.num >= ").bind(SqlParam::Float(*low));
@@ -248,14 +259,24 @@ fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
             sql.bind(text(value)).push(") > 0");
         }
         Test::TextStartsWith(value) => {
-            sql.push("substr(i.txt, 1, length(").bind(text(value)).push(")) = ").bind(text(value));
+            sql.push("substr(i.txt, 1, length(")
+                .bind(text(value))
+                .push(")) = ")
+                .bind(text(value));
         }
         Test::TextEndsWith(value) => {
-            sql.push("length(i.txt) >= length(").bind(text(value)).push(")");
-            sql.push(" AND substr(i.txt, length(i.txt) - length(").bind(text(value)).push(") + 1) = ").bind(text(value));
+            sql.push("length(i.txt) >= length(")
+                .bind(text(value))
+                .push(")");
+            sql.push(" AND substr(i.txt, length(i.txt) - length(")
+                .bind(text(value))
+                .push(") + 1) = ")
+                .bind(text(value));
         }
         Test::TextIn(values) => {
-            sql.push("i.txt IN (").bind_list(values.iter().map(String::as_str)).push(")");
+            sql.push("i.txt IN (")
+                .bind_list(values.iter().map(String::as_str))
+                .push(")");
         }
     }
 }

@@ -354,8 +354,20 @@ macro_rules! attribute_store {
                 customers: &[CustomerValues],
                 actor: &Actor,
                 now: DateTime<Utc>,
+                checkpoint: Option<&$crate::jobs::Checkpoint>,
             ) -> Result<Vec<ObjectId>, StoreError> {
                 let mut refused = Vec::new();
+                if checkpoint.is_some() && customers.len() > CUSTOMERS_PER_BATCH {
+                    return Err(StoreError::Configuration(format!("a checkpointed batch holds at most {CUSTOMERS_PER_BATCH} customers")));
+                }
+                if customers.is_empty() {
+                    if let Some(checkpoint) = checkpoint {
+                        let mut tx = self.begin_write().await?;
+                        Self::advance_job(&mut tx, checkpoint, &[]).await?;
+                        tx.commit().await?;
+                    }
+                    return Ok(refused);
+                }
                 for batch in customers.chunks(CUSTOMERS_PER_BATCH) {
                     let mut tx = self.begin_write().await?;
                     let mut live = SqlBuilder::default();
@@ -373,6 +385,11 @@ macro_rules! attribute_store {
                         }
                     }
                     Self::write_values(&mut tx, application_id, &writes, actor, now).await?;
+                    if let Some(checkpoint) = checkpoint {
+                        let batch_refused: Vec<ObjectId> =
+                            batch.iter().filter(|c| !found.contains(c.customer_id.as_str())).map(|c| c.customer_id.clone()).collect();
+                        Self::advance_job(&mut tx, checkpoint, &batch_refused).await?;
+                    }
                     tx.commit().await?;
                 }
                 Ok(refused)

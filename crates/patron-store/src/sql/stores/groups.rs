@@ -220,6 +220,35 @@ macro_rules! group_store {
                 Ok(saved)
             }
 
+            async fn apply_member_batch(&self, group_id: &ObjectId, changes: &MemberChanges, checkpoint: &$crate::jobs::Checkpoint) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::apply_changes(&mut tx, group_id, changes).await?;
+                Self::advance_job(&mut tx, checkpoint, &[]).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_group_status(
+                &self,
+                group_id: &ObjectId,
+                status: &str,
+                error_count: Option<i64>,
+                error_file_url: Option<&str>,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "UPDATE customer_groups SET status = $1, error_count = $2, error_file_url = $3, updated_at = $4, version = version + 1 WHERE id = $5",
+                )
+                .bind(status)
+                .bind(error_count)
+                .bind(error_file_url)
+                .bind(to_millis(now))
+                .bind(group_id.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn resolve_customers(&self, application_id: &ObjectId, identifiers: &[Identifier]) -> Result<Vec<Option<ObjectId>>, StoreError> {
                 let app = || SqlParam::Text(application_id.to_string());
                 let mut conn = self.pool.acquire().await?;

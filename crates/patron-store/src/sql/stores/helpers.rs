@@ -279,6 +279,67 @@ macro_rules! store_helpers {
                 Ok(())
             }
 
+            /// Advances a job by one batch inside the caller's transaction: moves the cursor
+            /// (only if `checkpoint.owner` still holds the lease at `checkpoint.from`), renews
+            /// the lease, counts the batch and records its failures, including `refused`
+            /// customers (matched to their rows by `checkpoint.row_of`).
+            pub(super) async fn advance_job(conn: &mut Connection, checkpoint: &$crate::jobs::Checkpoint, refused: &[ObjectId]) -> Result<(), StoreError> {
+                let mut failures = checkpoint.failures.clone();
+                for id in refused {
+                    let (user_id, row_index) = checkpoint
+                        .row_of
+                        .iter()
+                        .find(|(customer, _)| customer == id.as_str())
+                        .map(|(customer, row)| (customer.clone(), *row))
+                        .unwrap_or_else(|| (id.to_string(), -1));
+                    failures.push($crate::jobs::JobFailure {
+                        row_index,
+                        user_id,
+                        error: format!("customer {id} not found"),
+                        reason: "user_not_found".to_owned(),
+                    });
+                }
+                let failed = i64::try_from(failures.len()).unwrap_or(i64::MAX);
+                let succeeded = (checkpoint.to - checkpoint.from - failed).max(0);
+                let moved = sqlx::query(
+                    "UPDATE jobs SET cursor = $1, succeeded = succeeded + $2, failed = failed + $3, lease_until = $4, updated_at = $5 \
+                     WHERE id = $6 AND lease_owner = $7 AND cursor = $8 AND status = 'running'",
+                )
+                .bind(checkpoint.to)
+                .bind(succeeded)
+                .bind(failed)
+                .bind(to_millis(checkpoint.lease_until))
+                .bind(to_millis(checkpoint.now))
+                .bind(checkpoint.job_id.as_str())
+                .bind(&checkpoint.owner)
+                .bind(checkpoint.from)
+                .execute(&mut *conn)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(Conflict::Version));
+                }
+                Self::insert_failures(conn, &checkpoint.job_id, &failures).await?;
+                Ok(())
+            }
+
+            /// Records a job's refused rows.
+            pub(super) async fn insert_failures(conn: &mut Connection, job_id: &ObjectId, failures: &[$crate::jobs::JobFailure]) -> Result<(), sqlx::Error> {
+                for chunk in failures.chunks(200) {
+                    let mut sql = SqlBuilder::default();
+                    sql.push("INSERT INTO job_failures (job_id, row_index, user_id, error, reason) VALUES ");
+                    for (index, failure) in chunk.iter().enumerate() {
+                        sql.push(if index == 0 { "(" } else { ", (" }).bind(SqlParam::Text(job_id.to_string()));
+                        sql.push(", ").bind(SqlParam::Int(failure.row_index));
+                        sql.push(", ").bind(SqlParam::Text(failure.user_id.clone()));
+                        sql.push(", ").bind(SqlParam::Text(failure.error.clone()));
+                        sql.push(", ").bind(SqlParam::Text(failure.reason.clone())).push(")");
+                    }
+                    sql.push(" ON CONFLICT (job_id, row_index) DO NOTHING");
+                    bind_params!(sqlx::query(&sql.sql), &sql.params).execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             /// Adds `delta` to the application's live-customer count (inside the caller's
             /// transaction), on a random shard.
             pub(super) async fn count_live(conn: &mut Connection, application_id: &ObjectId, delta: i64) -> Result<(), sqlx::Error> {

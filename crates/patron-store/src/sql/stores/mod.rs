@@ -11,6 +11,7 @@ pub(crate) mod credentials;
 pub(crate) mod customers;
 pub(crate) mod groups;
 pub(crate) mod helpers;
+pub(crate) mod jobs;
 pub(crate) mod outbox;
 pub(crate) mod platform;
 pub(crate) mod sessions;
@@ -69,6 +70,7 @@ macro_rules! impl_stores {
         $crate::sql::stores::outbox::outbox_store!($store, $db);
         $crate::sql::stores::attributes::attribute_store!($store, $db);
         $crate::sql::stores::groups::group_store!($store, $db);
+        $crate::sql::stores::jobs::job_store!($store, $db);
     };
 }
 pub(crate) use impl_stores;

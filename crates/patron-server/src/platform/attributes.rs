@@ -1,0 +1,527 @@
+//! Seed operations 9–20: attribute definitions, per-customer values, and bulk updates.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use patron_domain::attribute::DefinitionSpec;
+use patron_domain::csv_list::{self, ListFormat};
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_store::{Actor, AttributeDefinition, Conflict, DefinitionFilter, StoreError};
+use serde_json::{json, Value};
+
+use super::{CustomersRead, CustomersWrite, Platform};
+use crate::app::AppState;
+use crate::attributes::{
+    apply_rows, definitions_for, open_value, BulkOutcome, BulkRow, Checked, Reason, RowFailure,
+};
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::jobs;
+use crate::wire::attribute::{
+    definition_out, value_out, BulkPerUserBody, BulkSameBody, DefinitionBody, KeyValue, ValueBody,
+};
+use crate::wire::page::PageOut;
+
+/// Attempts at an update that races another writer of the same definition.
+const UPDATE_ATTEMPTS: usize = 3;
+/// Rows per store call of a synchronous bulk update.
+const ROWS_PER_BATCH: usize = 500;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/user_attribute/definition",
+            get(list_definitions).post(create_definition),
+        )
+        .route(
+            "/user_attribute/definition/{attribute_def_id}",
+            get(get_definition)
+                .put(update_definition)
+                .delete(delete_definition),
+        )
+        .route(
+            "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+            get(get_value).put(upsert_value).delete(delete_value),
+        )
+        .route("/user_attribute/user/{user_id}", get(list_values))
+        .route(
+            "/user_attribute/attribute/{attribute_id}",
+            get(get_value_by_id),
+        )
+        .route("/user_attribute/bulk_update", put(bulk_same))
+        .route("/user_attribute/bulk_update/per_user", put(bulk_per_user))
+}
+
+fn definition_not_found(id: &ObjectId) -> ApiError {
+    ApiError::NotFound {
+        code: "ATTRIBUTE_DEFINITION_NOT_FOUND",
+        message: format!("attribute definition {id} not found"),
+    }
+}
+
+fn value_not_found() -> ApiError {
+    ApiError::NotFound {
+        code: "USER_ATTRIBUTE_NOT_FOUND",
+        message: "attribute value not found".to_owned(),
+    }
+}
+
+fn locked(id: &ObjectId) -> ApiError {
+    ApiError::Rule {
+        code: "DEFINITION_LOCKED",
+        message: format!("attribute definition {id} is locked and cannot be changed or deleted"),
+    }
+}
+
+fn slug_taken(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict(Conflict::Slug(slug)) => ApiError::Rule {
+            code: "SLUG_ALREADY_EXISTS",
+            message: format!("an attribute definition with the slug '{slug}' already exists"),
+        },
+        other => other.into(),
+    }
+}
+
+async fn load_definition(
+    state: &AppState,
+    application_id: &ObjectId,
+    id: &ObjectId,
+) -> Result<AttributeDefinition, ApiError> {
+    state
+        .stores
+        .attributes
+        .find_definition(application_id, id)
+        .await?
+        .ok_or_else(|| definition_not_found(id))
+}
+
+async fn create_definition(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<DefinitionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let is_locked = body.is_locked.unwrap_or(false);
+    let spec = DefinitionSpec::create(body.into_input())?;
+    let now = state.clock.now();
+    let definition = AttributeDefinition {
+        id: ObjectId::generate(now),
+        application_id: caller.application.id.clone(),
+        spec,
+        is_locked,
+        created_by: caller.client_id.clone(),
+        updated_by: caller.client_id.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    state
+        .stores
+        .attributes
+        .create_definition(&definition)
+        .await
+        .map_err(slug_taken)?;
+    Ok((StatusCode::CREATED, Json(definition_out(&definition))))
+}
+
+async fn list_definitions(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    let mut excluding_ids = Vec::new();
+    for raw in query.all("excluding_ids") {
+        for id in raw.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            excluding_ids.push(ObjectId::parse("excluding_ids", id)?);
+        }
+    }
+    let filter = DefinitionFilter {
+        excluding_ids,
+        slug: text_query(&query, "slug"),
+        attribute_type: text_query(&query, "type"),
+        customer_editable: flag(&query, "customer_editable")?,
+        encrypted: flag(&query, "encrypted")?,
+        pinned: flag(&query, "pinned")?,
+        pin_order: query
+            .get("pin_order")
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    ApiError::validation(
+                        "pin_order",
+                        format!("must be a whole number, got '{raw}'"),
+                    )
+                })
+            })
+            .transpose()?,
+        is_locked: flag(&query, "is_locked")?,
+        name: text_query(&query, "name"),
+    };
+    let (definitions, total) = state
+        .stores
+        .attributes
+        .list_definitions(&caller.application.id, &filter, page)
+        .await?;
+    let items: Vec<Value> = definitions.iter().map(definition_out).collect();
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
+}
+
+/// A non-empty query value.
+pub(super) fn text_query(query: &QueryPairs, key: &str) -> Option<String> {
+    query
+        .get(key)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+}
+
+fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
+    match query.get(key).map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(ApiError::validation(
+            key,
+            format!("must be true or false, got '{other}'"),
+        )),
+    }
+}
+
+async fn get_definition(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, definition_id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    let definition = load_definition(&state, &caller.application.id, &id).await?;
+    Ok(Json(definition_out(&definition)))
+}
+
+async fn update_definition(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, definition_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<DefinitionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    let lock = body.is_locked;
+    let input = body.into_input();
+    for _ in 0..UPDATE_ATTEMPTS {
+        let current = load_definition(&state, &caller.application.id, &id).await?;
+        if current.is_locked {
+            return Err(locked(&id));
+        }
+        let updated = AttributeDefinition {
+            spec: current.spec.update(input.clone())?,
+            is_locked: lock.unwrap_or(false),
+            updated_by: caller.client_id.clone(),
+            updated_at: state.clock.now(),
+            version: current.version + 1,
+            ..current
+        };
+        match state.stores.attributes.update_definition(&updated).await {
+            Ok(()) => return Ok(Json(definition_out(&updated))),
+            Err(StoreError::Conflict(Conflict::Version)) => continue,
+            Err(StoreError::Locked) => return Err(locked(&id)),
+            Err(StoreError::NotFound) => return Err(definition_not_found(&id)),
+            Err(other) => return Err(slug_taken(other)),
+        }
+    }
+    Err(ApiError::Rule {
+        code: "CONCURRENT_UPDATE",
+        message: "the definition kept changing while being updated; try again".to_owned(),
+    })
+}
+
+async fn delete_definition(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, definition_id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    match state
+        .stores
+        .attributes
+        .delete_definition(&caller.application.id, &id)
+        .await
+    {
+        Ok(()) => Ok(Json(json!({ "success": "true" }))),
+        Err(StoreError::NotFound) => Err(definition_not_found(&id)),
+        Err(StoreError::Locked) => Err(locked(&id)),
+        Err(StoreError::InUse(groups)) => Err(ApiError::Rule {
+            code: "DEFINITION_IN_USE",
+            message: format!(
+                "attribute definition {id} is used by the conditions of the groups: {}",
+                groups.join(", ")
+            ),
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn upsert_value(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+    JsonBody(body): JsonBody<ValueBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    let attribute = body
+        .attribute
+        .ok_or_else(|| ApiError::required("attribute"))?;
+    let value = attribute
+        .get("value")
+        .ok_or_else(|| ApiError::validation("attribute.value", "is required"))?;
+    let overridden = body
+        .customer_overridden
+        .or(body.customer_overriden)
+        .unwrap_or(false);
+    let definition =
+        Checked::new(load_definition(&state, &caller.application.id, &definition_id).await?)?;
+    let write = definition.prepare(&state.secrets, "attribute.value", value, overridden)?;
+    let (stored, created) = state
+        .stores
+        .attributes
+        .upsert_value(
+            &caller.application.id,
+            &customer_id,
+            &write,
+            &Actor::new(&caller.client_id),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::user_not_found(customer_id.as_str()),
+            other => other.into(),
+        })?;
+    let plain = open_value(&state.secrets, &stored)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(value_out(&stored, plain))))
+}
+
+async fn get_value(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    let stored = state
+        .stores
+        .attributes
+        .find_value(&caller.application.id, &definition_id, &customer_id)
+        .await?
+        .ok_or_else(value_not_found)?;
+    let plain = open_value(&state.secrets, &stored)?;
+    Ok(Json(value_out(&stored, plain)))
+}
+
+async fn delete_value(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    state
+        .stores
+        .attributes
+        .delete_value(&caller.application.id, &definition_id, &customer_id)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => value_not_found(),
+            other => other.into(),
+        })?;
+    Ok(Json(json!({ "success": "true" })))
+}
+
+async fn list_values(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    if state
+        .stores
+        .customers
+        .find_customer(&caller.application.id, &customer_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::user_not_found(customer_id.as_str()));
+    }
+    let (values, total) = state
+        .stores
+        .attributes
+        .list_values(&caller.application.id, &customer_id, page)
+        .await?;
+    let items = values
+        .iter()
+        .map(|value| Ok(value_out(value, open_value(&state.secrets, value)?)))
+        .collect::<Result<Vec<Value>, ApiError>>()?;
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
+}
+
+async fn get_value_by_id(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, attribute_id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse("attribute_id", &attribute_id)?;
+    let stored = state
+        .stores
+        .attributes
+        .find_value_by_id(&caller.application.id, &id)
+        .await?
+        .ok_or_else(value_not_found)?;
+    let plain = open_value(&state.secrets, &stored)?;
+    Ok(Json(value_out(&stored, plain)))
+}
+
+async fn bulk_same(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<BulkSameBody>,
+) -> Result<Json<Value>, ApiError> {
+    let attributes = checked_pairs("attribute", body.attribute)?;
+    let (user_ids, mut failures) = match (body.users, body.user_file_url) {
+        (Some(users), None) => (users, Vec::new()),
+        (None, Some(url)) => users_from_file(&state, &caller, &url).await?,
+        _ => {
+            return Err(ApiError::validation(
+                "users",
+                "give exactly one of users and user_file_url",
+            ))
+        }
+    };
+    let rows: Vec<BulkRow> = user_ids
+        .into_iter()
+        .map(|user_id| BulkRow {
+            user_id,
+            attributes: attributes.clone(),
+        })
+        .collect();
+    let outcome = run(&state, &caller, rows, &mut failures).await?;
+    Ok(Json(outcome))
+}
+
+async fn bulk_per_user(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<BulkPerUserBody>,
+) -> Result<Json<Value>, ApiError> {
+    let entries = body
+        .user_detail_attributes
+        .ok_or_else(|| ApiError::required("user_detail_attributes"))?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let field = format!("user_detail_attributes[{index}].attributes");
+        rows.push(BulkRow {
+            user_id: entry.user_id.unwrap_or_default(),
+            attributes: checked_pairs(&field, entry.attributes)?,
+        });
+    }
+    let outcome = run(&state, &caller, rows, &mut Vec::new()).await?;
+    Ok(Json(outcome))
+}
+
+/// The `{key, value}` list of a request: present, non-empty, every key given.
+fn checked_pairs(field: &str, pairs: Option<Vec<KeyValue>>) -> Result<Vec<KeyValue>, ApiError> {
+    let pairs = pairs.ok_or_else(|| ApiError::required(field))?;
+    if pairs.is_empty() {
+        return Err(ApiError::validation(
+            field,
+            "must name at least one attribute",
+        ));
+    }
+    for (index, pair) in pairs.iter().enumerate() {
+        if pair.key.as_deref().is_none_or(str::is_empty) {
+            return Err(ApiError::required(&format!("{field}[{index}].key")));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The customer ids of a `user_file_url` CSV, and its unusable rows as failures.
+async fn users_from_file(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    url: &str,
+) -> Result<(Vec<String>, Vec<RowFailure>), ApiError> {
+    let bytes = state
+        .fetcher
+        .fetch(url)
+        .await
+        .map_err(|error| error.to_api_error("user_file_url"))?;
+    let parsed = csv_list::parse(
+        &bytes,
+        ListFormat::UserIds,
+        caller.application.default_region,
+    )
+    .map_err(|error| ApiError::validation("user_file_url", error.to_string()))?;
+    let ids = parsed
+        .rows
+        .iter()
+        .map(|row| row.identifier.display())
+        .collect();
+    let failures = parsed
+        .errors
+        .into_iter()
+        .map(|error| RowFailure {
+            user_id: error.value,
+            error: format!("line {}: {}", error.line, error.error),
+            reason: Reason::MalformedRow,
+        })
+        .collect();
+    Ok((ids, failures))
+}
+
+/// Runs a bulk update in the request when it is small enough, else hands it to the job
+/// runner; `failures` are rows already refused (unreadable file rows).
+async fn run(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    rows: Vec<BulkRow>,
+    failures: &mut Vec<RowFailure>,
+) -> Result<Value, ApiError> {
+    if rows.len() > state.config.bulk_sync_limit {
+        let job = jobs::submit_bulk_update(state, caller, rows, std::mem::take(failures)).await?;
+        return Ok(job);
+    }
+    let definitions = definitions_for(state, &caller.application.id, &rows).await?;
+    let actor = Actor::new(&caller.client_id);
+    let mut outcome = BulkOutcome {
+        total: failures.len() as u64,
+        failures: std::mem::take(failures),
+        ..BulkOutcome::default()
+    };
+    let mut seen = HashSet::new();
+    for batch in rows.chunks(ROWS_PER_BATCH) {
+        let done = apply_rows(
+            state,
+            &caller.application.id,
+            &definitions,
+            batch,
+            &actor,
+            &mut seen,
+        )
+        .await?;
+        outcome.absorb(done);
+    }
+    Ok(outcome.to_wire("synchronous"))
+}

@@ -1,0 +1,479 @@
+//! Seed operations 21–25 and 8: customer groups and their members.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use patron_domain::csv_list::{self, Identifier, ListFormat, MemberAction};
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::phone::Phone;
+use patron_store::{Group, GroupFilter, GroupKind, MemberChanges};
+use serde_json::{json, Value};
+
+use super::attributes::text_query;
+use super::{CustomersRead, CustomersWrite, Platform};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::groups::{check_conditions, group_not_found, membership};
+use crate::jobs::{self, MemberRow};
+use crate::wire::customer::CustomerOut;
+use crate::wire::group::{group_out, GroupBody, PatchGroupBody, UserDataIn};
+use crate::wire::page::PageOut;
+
+/// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
+const MAX_LISTED: usize = 10_000;
+/// Longest name or description.
+const MAX_TEXT: usize = 500;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/user_group", get(list).post(create))
+        .route("/user_group/{group_id}", get(read).put(update).patch(patch))
+        .route("/user_group/{group_id}/users", get(members))
+}
+
+fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() && required => {
+            Err(ApiError::validation(field, "must not be empty"))
+        }
+        Some(v) if v.chars().count() > MAX_TEXT => Err(ApiError::validation(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        )),
+        None if required => Err(ApiError::required(field)),
+        other => Ok(other),
+    }
+}
+
+fn parse_kind(raw: &str) -> Result<GroupKind, ApiError> {
+    GroupKind::parse(raw).ok_or_else(|| {
+        ApiError::validation("type", format!("must be bulk or conditional, got '{raw}'"))
+    })
+}
+
+fn user_ids(field: &str, raw: Option<Vec<String>>) -> Result<Vec<ObjectId>, ApiError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_LISTED {
+        return Err(ApiError::validation(
+            field,
+            format!("may list at most {MAX_LISTED} users"),
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(index, id)| {
+            ObjectId::parse(&format!("{field}[{index}]"), id.trim()).map_err(ApiError::from)
+        })
+        .collect()
+}
+
+/// The member rows of a group file, fetched and parsed; unusable rows are returned as
+/// `(value, error)` pairs for the job's report.
+async fn member_file(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    url: &str,
+    format: ListFormat,
+) -> Result<(Vec<MemberRow>, Vec<(String, String)>), ApiError> {
+    let bytes = state
+        .fetcher
+        .fetch(url)
+        .await
+        .map_err(|error| error.to_api_error("file_url"))?;
+    let parsed = csv_list::parse(&bytes, format, caller.application.default_region)
+        .map_err(|error| ApiError::validation("file_url", error.to_string()))?;
+    let rows = parsed
+        .rows
+        .iter()
+        .map(|row| MemberRow::new(&row.identifier, row.action))
+        .collect();
+    let refused = parsed
+        .errors
+        .into_iter()
+        .map(|error| (error.value, format!("line {}: {}", error.line, error.error)))
+        .collect();
+    Ok((rows, refused))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<GroupBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = text("name", body.name, true)?.unwrap_or_default();
+    let description = text("description", body.description, true)?.unwrap_or_default();
+    let conditions = body.conditions.unwrap_or_default();
+    let kind = match body
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        Some(raw) => parse_kind(raw)?,
+        None if conditions.is_empty() => GroupKind::Bulk,
+        None => GroupKind::Conditional,
+    };
+    let stored = check_shape(&state, &caller, kind, &conditions, body.file_url.as_deref()).await?;
+    let blacklist = user_ids("blacklisted_users", body.blacklisted_users)?;
+    let file = match &body.file_url {
+        Some(url) => Some(member_file(&state, &caller, url, ListFormat::Members).await?),
+        None => None,
+    };
+    let now = state.clock.now();
+    let group = Group {
+        id: ObjectId::generate(now),
+        application_id: caller.application.id.clone(),
+        uid: 0,
+        name,
+        description,
+        kind,
+        status: if file.is_some() {
+            "pending"
+        } else {
+            "completed"
+        }
+        .to_owned(),
+        is_active: true,
+        conditions: stored,
+        file_url: body.file_url.clone(),
+        error_count: None,
+        error_file_url: None,
+        tags: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    let changes = MemberChanges {
+        blacklist,
+        ..MemberChanges::default()
+    };
+    let created = state.stores.groups.create_group(&group, &changes).await?;
+    if let Some((rows, refused)) = file {
+        jobs::submit_group_members(&state, &caller, &created.id, rows, refused).await?;
+    }
+    Ok((StatusCode::CREATED, Json(group_out(&created))))
+}
+
+/// Checks that a group's type, conditions and file agree, and the conditions themselves;
+/// returns the conditions as stored.
+async fn check_shape(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    kind: GroupKind,
+    conditions: &[crate::wire::group::ConditionIn],
+    file_url: Option<&str>,
+) -> Result<Vec<Value>, ApiError> {
+    match kind {
+        GroupKind::Conditional if conditions.is_empty() => Err(ApiError::validation(
+            "conditions",
+            "a conditional group needs at least one condition",
+        )),
+        GroupKind::Conditional if file_url.is_some() => Err(ApiError::validation(
+            "file_url",
+            "a conditional group takes its members from its conditions, not a file",
+        )),
+        GroupKind::Bulk if !conditions.is_empty() => Err(ApiError::validation(
+            "conditions",
+            "conditions apply to conditional groups; this group is bulk",
+        )),
+        _ => check_conditions(state, &caller.application.id, conditions).await,
+    }
+}
+
+async fn load(state: &AppState, application_id: &ObjectId, raw: &str) -> Result<Group, ApiError> {
+    let id = ObjectId::parse("group_id", raw)?;
+    state
+        .stores
+        .groups
+        .find_group(application_id, &id)
+        .await?
+        .ok_or_else(|| group_not_found(&id))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, group_id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let group = load(&state, &caller.application.id, &group_id).await?;
+    Ok(Json(group_out(&group)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    let filter = GroupFilter {
+        name: text_query(&query, "name"),
+        kind: text_query(&query, "type"),
+        status: text_query(&query, "status"),
+        uid: text_query(&query, "group_uid")
+            .map(|raw| {
+                raw.parse::<i64>().map_err(|_| {
+                    ApiError::validation(
+                        "group_uid",
+                        format!("must be a whole number, got '{raw}'"),
+                    )
+                })
+            })
+            .transpose()?,
+    };
+    let (groups, total) = state
+        .stores
+        .groups
+        .list_groups(&caller.application.id, &filter, page)
+        .await?;
+    let items: Vec<Value> = groups.iter().map(group_out).collect();
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, group_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<GroupBody>,
+) -> Result<Json<Value>, ApiError> {
+    let mut group = load(&state, &caller.application.id, &group_id).await?;
+    if let Some(name) = text("name", body.name, false)? {
+        if name.is_empty() {
+            return Err(ApiError::validation("name", "must not be empty"));
+        }
+        group.name = name;
+    }
+    if let Some(description) = text("description", body.description, false)? {
+        group.description = description;
+    }
+    if let Some(raw) = body
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        group.kind = parse_kind(raw)?;
+    }
+    let conditions_given = body.conditions.is_some();
+    let conditions = body.conditions.unwrap_or_default();
+    if conditions_given || body.kind.is_some() {
+        let wanted = if conditions_given {
+            conditions.as_slice()
+        } else if group.kind == GroupKind::Bulk {
+            &[]
+        } else {
+            return Err(ApiError::validation(
+                "conditions",
+                "give the conditions when making a group conditional",
+            ));
+        };
+        group.conditions = check_shape(
+            &state,
+            &caller,
+            group.kind,
+            wanted,
+            body.file_url.as_deref(),
+        )
+        .await?;
+    } else if group.kind == GroupKind::Conditional && body.file_url.is_some() {
+        return Err(ApiError::validation(
+            "file_url",
+            "a conditional group takes its members from its conditions, not a file",
+        ));
+    }
+    let file = match &body.file_url {
+        Some(url) => Some(member_file(&state, &caller, url, ListFormat::Members).await?),
+        None => None,
+    };
+    if file.is_some() {
+        group.file_url = body.file_url.clone();
+        group.status = "pending".to_owned();
+        group.error_count = None;
+        group.error_file_url = None;
+    }
+    let blacklist = user_ids("blacklisted_users", body.blacklisted_users)?;
+    group.updated_at = state.clock.now();
+    let saved = state
+        .stores
+        .groups
+        .update_group(
+            &group,
+            &MemberChanges {
+                blacklist,
+                ..MemberChanges::default()
+            },
+        )
+        .await?;
+    if let Some((rows, refused)) = file {
+        jobs::submit_group_members(&state, &caller, &saved.id, rows, refused).await?;
+    }
+    Ok(Json(group_out(&saved)))
+}
+
+async fn patch(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, group_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<PatchGroupBody>,
+) -> Result<Json<Value>, ApiError> {
+    let mut group = load(&state, &caller.application.id, &group_id).await?;
+    if let Some(name) = text("name", body.name, false)? {
+        if name.is_empty() {
+            return Err(ApiError::validation("name", "must not be empty"));
+        }
+        group.name = name;
+    }
+    if let Some(description) = text("description", body.description, false)? {
+        group.description = description;
+    }
+    let source = body
+        .source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let (use_json, use_file) = match source {
+        Some("json") => (true, false),
+        Some("file_url") => (false, true),
+        Some(other) => {
+            return Err(ApiError::validation(
+                "type",
+                format!("must be json or file_url, got '{other}'"),
+            ))
+        }
+        None => (body.user_data.is_some(), body.file_url.is_some()),
+    };
+    if (use_json || use_file) && group.kind == GroupKind::Conditional {
+        return Err(ApiError::validation(
+            if use_json { "user_data" } else { "file_url" },
+            "members of a conditional group come from its conditions; use whitelisted_users and blacklisted_users",
+        ));
+    }
+    let mut changes = MemberChanges {
+        whitelist: user_ids("whitelisted_users", body.whitelisted_users)?,
+        blacklist: user_ids("blacklisted_users", body.blacklisted_users)?,
+        ..MemberChanges::default()
+    };
+    if use_json {
+        let data = body
+            .user_data
+            .ok_or_else(|| ApiError::required("user_data"))?;
+        let (adds, removes) = resolve_user_data(&state, &caller, &data).await?;
+        changes.add = adds;
+        changes.remove = removes;
+    }
+    let file = if use_file {
+        let url = body
+            .file_url
+            .as_deref()
+            .ok_or_else(|| ApiError::required("file_url"))?;
+        Some(member_file(&state, &caller, url, ListFormat::MembersWithAction).await?)
+    } else {
+        None
+    };
+    if file.is_some() {
+        group.file_url = body.file_url.clone();
+        group.status = "pending".to_owned();
+        group.error_count = None;
+        group.error_file_url = None;
+    }
+    group.updated_at = state.clock.now();
+    let saved = state.stores.groups.update_group(&group, &changes).await?;
+    if let Some((rows, refused)) = file {
+        jobs::submit_group_members(&state, &caller, &saved.id, rows, refused).await?;
+    }
+    Ok(Json(group_out(&saved)))
+}
+
+/// Resolves `user_data` items to customers, all or nothing: any item naming no live
+/// customer fails the request with `UNKNOWN_USERS`.
+async fn resolve_user_data(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    data: &[UserDataIn],
+) -> Result<(Vec<ObjectId>, Vec<ObjectId>), ApiError> {
+    if data.len() > MAX_LISTED {
+        return Err(ApiError::validation(
+            "user_data",
+            format!("may list at most {MAX_LISTED} items"),
+        ));
+    }
+    let region = caller.application.default_region;
+    let mut identifiers = Vec::with_capacity(data.len());
+    let mut actions = Vec::with_capacity(data.len());
+    for (index, item) in data.iter().enumerate() {
+        let field = |name: &str| format!("user_data[{index}].{name}");
+        let action = item
+            .action
+            .as_deref()
+            .ok_or_else(|| ApiError::required(&field("action")))?;
+        actions.push(MemberAction::parse(&field("action"), action)?);
+        let given = [&item.user_id, &item.email, &item.phone_number]
+            .iter()
+            .filter(|value| value.as_deref().is_some_and(|v| !v.trim().is_empty()))
+            .count();
+        if given != 1 {
+            return Err(ApiError::validation(
+                format!("user_data[{index}]"),
+                "give exactly one of user_id, email and phone_number",
+            ));
+        }
+        let identifier = if let Some(id) = item.user_id.as_deref().filter(|v| !v.trim().is_empty())
+        {
+            Identifier::UserId(ObjectId::parse(&field("user_id"), id.trim())?)
+        } else if let Some(email) = item.email.as_deref().filter(|v| !v.trim().is_empty()) {
+            Identifier::Email(Email::parse(&field("email"), email)?)
+        } else {
+            let phone = item.phone_number.as_deref().unwrap_or_default();
+            Identifier::Phone(Phone::parse(&field("phone_number"), phone, None, region)?)
+        };
+        identifiers.push(identifier);
+    }
+    let resolved = state
+        .stores
+        .groups
+        .resolve_customers(&caller.application.id, &identifiers)
+        .await?;
+    let unknown: Vec<String> = identifiers
+        .iter()
+        .zip(&resolved)
+        .filter(|(_, found)| found.is_none())
+        .map(|(identifier, _)| identifier.display())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::UnknownUsers(unknown));
+    }
+    let mut adds = Vec::new();
+    let mut removes = Vec::new();
+    for (action, id) in actions.into_iter().zip(resolved.into_iter().flatten()) {
+        match action {
+            MemberAction::Add => adds.push(id),
+            MemberAction::Remove => removes.push(id),
+        }
+    }
+    Ok((adds, removes))
+}
+
+async fn members(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, group_id)): Path<(String, String, String)>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    let group = load(&state, &caller.application.id, &group_id).await?;
+    let membership = membership(&state, &group).await?;
+    let (customers, total) = state
+        .stores
+        .groups
+        .list_members(&caller.application.id, &membership, page)
+        .await?;
+    let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
+}

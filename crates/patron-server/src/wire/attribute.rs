@@ -1,0 +1,172 @@
+//! Attribute definition and value bodies and responses. Renamed fields are accepted in both
+//! spellings and emitted in both (`multi_value`/`is_multi_value`,
+//! `customer_overriden`/`customer_overridden`).
+
+use patron_domain::attribute::DefinitionInput;
+use patron_domain::time::to_wire;
+use patron_store::{AttributeDefinition, AttributeValue};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Map, Value};
+
+/// `CreateUserAttributeDefinition` (create and update).
+#[derive(Debug, Deserialize)]
+pub(crate) struct DefinitionBody {
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    attribute_type: Option<String>,
+    multi_value: Option<bool>,
+    is_multi_value: Option<bool>,
+    customer_editable: Option<bool>,
+    encrypted: Option<bool>,
+    pinned: Option<bool>,
+    pin_order: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    default_value: Option<Value>,
+    validations: Option<Vec<Value>>,
+    pub(crate) is_locked: Option<bool>,
+    icon: Option<String>,
+    ordering_channels: Option<Vec<String>>,
+    masking: Option<Toggle>,
+    registration: Option<Toggle>,
+}
+
+/// `AttributeMaskingProperties` / `AttributeRegistrationProperties`.
+#[derive(Debug, Deserialize, Serialize)]
+struct Toggle {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+}
+
+/// Keeps an explicit `null` as `Some(Null)` (absent stays `None`).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl DefinitionBody {
+    /// The domain's view of the body.
+    pub(crate) fn into_input(self) -> DefinitionInput {
+        let mut extras = Map::new();
+        if let Some(icon) = self.icon {
+            extras.insert("icon".to_owned(), json!(icon));
+        }
+        if let Some(channels) = self.ordering_channels {
+            extras.insert("ordering_channels".to_owned(), json!(channels));
+        }
+        if let Some(masking) = self.masking {
+            extras.insert("masking".to_owned(), json!(masking));
+        }
+        if let Some(registration) = self.registration {
+            extras.insert("registration".to_owned(), json!(registration));
+        }
+        DefinitionInput {
+            name: self.name,
+            slug: self.slug,
+            description: self.description,
+            attribute_type: self.attribute_type,
+            multi_value: self.is_multi_value.or(self.multi_value),
+            customer_editable: self.customer_editable,
+            encrypted: self.encrypted,
+            pinned: self.pinned,
+            pin_order: self.pin_order,
+            default_value: self.default_value,
+            validations: self.validations,
+            extras,
+        }
+    }
+}
+
+/// `UserAttributeDefinition` / `UserAttributeDefinitionDetails`.
+pub(crate) fn definition_out(definition: &AttributeDefinition) -> Value {
+    let spec = &definition.spec;
+    let mut out = spec.extras.clone();
+    let fields = json!({
+        "_id": definition.id.as_str(),
+        "name": spec.name,
+        "slug": spec.slug,
+        "description": spec.description,
+        "application_id": definition.application_id.as_str(),
+        "type": spec.attribute_type.as_str(),
+        "multi_value": spec.multi_value,
+        "is_multi_value": spec.multi_value,
+        "customer_editable": spec.customer_editable,
+        "encrypted": spec.encrypted,
+        "pinned": spec.pinned,
+        "validations": spec.validations,
+        "is_locked": definition.is_locked,
+        "created_by": definition.created_by,
+        "updated_by": definition.updated_by,
+        "created_at": to_wire(definition.created_at),
+        "modified_at": to_wire(definition.updated_at),
+        "updated_at": to_wire(definition.updated_at),
+        "__v": definition.version,
+    });
+    if let Value::Object(fields) = fields {
+        out.extend(fields);
+    }
+    if let Some(order) = spec.pin_order {
+        out.insert("pin_order".to_owned(), json!(order));
+    }
+    if let Some(default) = &spec.default_value {
+        out.insert("default_value".to_owned(), default.clone());
+    }
+    Value::Object(out)
+}
+
+/// `CreateUserAttribute` (value upsert): `attribute` is `{"value": …}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ValueBody {
+    pub(crate) customer_overriden: Option<bool>,
+    pub(crate) customer_overridden: Option<bool>,
+    pub(crate) attribute: Option<Map<String, Value>>,
+}
+
+/// `UserAttribute`, with its value opened (`value` is the plaintext JSON).
+pub(crate) fn value_out(value: &AttributeValue, plain: Value) -> Value {
+    json!({
+        "_id": value.id.as_str(),
+        "name": value.definition_name,
+        "user_id": value.customer_id.as_str(),
+        "application_id": value.application_id.as_str(),
+        "user_attribute_definition_id": value.definition_id.as_str(),
+        "type": value.definition_type,
+        "customer_overriden": value.customer_overridden,
+        "customer_overridden": value.customer_overridden,
+        "attribute": { "value": plain },
+        "updated_by": value.updated_by,
+        "created_at": to_wire(value.created_at),
+        "updated_at": to_wire(value.updated_at),
+    })
+}
+
+/// `BulkUpdateUserAttributesBody`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BulkSameBody {
+    pub(crate) users: Option<Vec<String>>,
+    pub(crate) user_file_url: Option<String>,
+    pub(crate) attribute: Option<Vec<KeyValue>>,
+}
+
+/// `BulkUpdatePerUserAttributesBody`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BulkPerUserBody {
+    pub(crate) user_detail_attributes: Option<Vec<UserAttributes>>,
+}
+
+/// `UserDetailAttributes`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserAttributes {
+    pub(crate) user_id: Option<String>,
+    pub(crate) attributes: Option<Vec<KeyValue>>,
+}
+
+/// `{key: <definition slug>, value}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub(crate) struct KeyValue {
+    pub(crate) key: Option<String>,
+    #[serde(default)]
+    pub(crate) value: Value,
+}

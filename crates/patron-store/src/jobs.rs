@@ -1,0 +1,111 @@
+//! Records of background jobs.
+
+use chrono::{DateTime, Utc};
+use patron_domain::ids::ObjectId;
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting for a runner.
+    Pending,
+    /// Leased by a runner (or by a crashed one, until its lease ends).
+    Running,
+    /// Every row handled (some may have failed).
+    Done,
+    /// The job itself could not run.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "running" => JobStatus::Running,
+            "done" => JobStatus::Done,
+            "failed" => JobStatus::Failed,
+            _ => JobStatus::Pending,
+        }
+    }
+}
+
+/// A background job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// 24-hex id.
+    pub id: ObjectId,
+    /// Owning application.
+    pub application_id: ObjectId,
+    /// Owning company.
+    pub company_id: String,
+    /// What the job does (`attribute_update`, `group_members`).
+    pub kind: String,
+    /// Where it is.
+    pub status: JobStatus,
+    /// The job's input, JSON (its shape belongs to `kind`).
+    pub payload: String,
+    /// Name shown for the job's input.
+    pub file_name: String,
+    /// Platform client that submitted it.
+    pub created_by: String,
+    /// Rows finished (the next row to handle).
+    pub cursor: i64,
+    /// Rows in all, including rows refused before the job started.
+    pub total: i64,
+    /// Rows applied.
+    pub succeeded: i64,
+    /// Rows refused.
+    pub failed: i64,
+    /// Why the job failed as a whole.
+    pub error: Option<String>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// Last progress.
+    pub updated_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A row a job could not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailure {
+    /// The row's position in the job's input (negative: refused before the job started).
+    pub row_index: i64,
+    /// The customer as the input named it.
+    pub user_id: String,
+    /// What went wrong.
+    pub error: String,
+    /// The category (`error_summary` key).
+    pub reason: String,
+}
+
+/// A batch's progress, committed together with the batch's writes: the job's cursor moves
+/// from `from` to `to` only if `owner` still holds the lease and nobody moved it meanwhile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The job.
+    pub job_id: ObjectId,
+    /// The runner holding the lease.
+    pub owner: String,
+    /// The cursor the batch started at.
+    pub from: i64,
+    /// The cursor after the batch.
+    pub to: i64,
+    /// Rows of the batch refused before reaching the store.
+    pub failures: Vec<JobFailure>,
+    /// Where the batch's rows start in the input, to number refusals found by the store.
+    pub row_of: Vec<(String, i64)>,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// The lease's new end.
+    pub lease_until: DateTime<Utc>,
+}

@@ -132,6 +132,7 @@ pub(crate) async fn submit_bulk_update(
         "bulk_update.json",
         &payload,
         total,
+        failures.len(),
     )?;
     state.stores.jobs.create_job(&job, &failures).await?;
     Ok(json!({
@@ -163,7 +164,15 @@ pub(crate) async fn submit_group_members(
             .into_iter()
             .map(|(value, error)| (value, error, "malformed_row".to_owned())),
     );
-    let job = new_job(state, caller, GROUP_MEMBERS, "members.csv", &payload, total)?;
+    let job = new_job(
+        state,
+        caller,
+        GROUP_MEMBERS,
+        "members.csv",
+        &payload,
+        total,
+        failures.len(),
+    )?;
     state.stores.jobs.create_job(&job, &failures).await?;
     Ok(job.id)
 }
@@ -187,6 +196,7 @@ fn new_job(
     file_name: &str,
     payload: &Payload,
     total: usize,
+    refused: usize,
 ) -> Result<Job, ApiError> {
     let now = state.clock.now();
     let payload = serde_json::to_string(payload)
@@ -203,7 +213,7 @@ fn new_job(
         cursor: 0,
         total: i64::try_from(total).unwrap_or(i64::MAX),
         succeeded: 0,
-        failed: 0,
+        failed: index(refused),
         error: None,
         created_at: now,
         updated_at: now,

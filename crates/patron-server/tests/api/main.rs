@@ -2,9 +2,12 @@
 //! backend, plain HTTP.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod attributes;
 mod auth;
 mod auth_config;
 mod customers;
+mod files;
+mod groups;
 mod reset;
 mod sessions;
 mod storefront;
@@ -33,6 +36,10 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub stores: Stores,
     pub application_token: String,
+    /// The server's state, for driving background jobs from tests.
+    pub state: AppState,
+    /// The database URL, for reading raw rows.
+    pub database_url: String,
     database: Option<TestDatabase>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -85,12 +92,16 @@ impl TestApp {
         .await
         .unwrap();
         // Cheap argon2 parameters: tests check behaviour, not hashing cost.
-        let config = Config {
+        // Files are served to the fetcher from 127.0.0.1 (other loopback addresses stay
+        // refused); bulk updates above 20 customers become jobs.
+        let mut config = Config {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             database_url: database.url.clone(),
+            bulk_sync_limit: 20,
             ..Config::default()
         };
+        config.fetch.allow = vec!["127.0.0.1/32".to_owned()];
         let stores_handle = stores.clone();
         let secrets = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
         let state = AppState {
@@ -105,6 +116,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state_handle = state.clone();
         tokio::spawn(patron_server::serve(listener, build_router(state), async {
             let _ = stopped.await;
         }));
@@ -114,6 +126,8 @@ impl TestApp {
             application_id: created.application_id,
             application_token: created.application_token,
             stores: stores_handle,
+            state: state_handle,
+            database_url: database.url.clone(),
             writer: Client {
                 id: writer.client_id,
                 secret: writer.client_secret,

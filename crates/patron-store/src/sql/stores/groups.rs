@@ -274,7 +274,7 @@ macro_rules! group_store {
                 let phones: Vec<&Phone> = identifiers.iter().filter_map(|i| match i { Identifier::Phone(p) => Some(p), _ => None }).collect();
                 for chunk in phones.chunks(IDS_PER_STATEMENT / 2) {
                     let mut sql = SqlBuilder::default();
-                    sql.push("SELECT country_code, phone, customer_id FROM customer_phones WHERE application_id = ").bind(app());
+                    sql.push("SELECT CAST(country_code AS BIGINT), phone, customer_id FROM customer_phones WHERE application_id = ").bind(app());
                     sql.push(" AND archived = FALSE AND (");
                     for (index, phone) in chunk.iter().enumerate() {
                         if index > 0 {

@@ -49,6 +49,9 @@ pub struct Config {
     /// Whether the `f.session` cookie is marked `Secure` (`PATRON_COOKIE_SECURE`); turn off
     /// only for local plain-HTTP development.
     pub cookie_secure: bool,
+    /// Earlier values of `secret_key`, newest first, still accepted for decrypting values
+    /// sealed before a key rotation (`PATRON_PREVIOUS_SECRET_KEYS`, comma-separated).
+    pub previous_secret_keys: Vec<Redacted>,
     /// File holding the key when `secret_key` is unset; created (mode 0600) if missing
     /// (`PATRON_SECRET_KEY_FILE`).
     pub secret_key_file: PathBuf,
@@ -81,6 +84,7 @@ impl Default for Config {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             secret_key_file: PathBuf::from("data/secret.key"),
+            previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
             bulk_sync_limit: 1000,
         }
@@ -226,6 +230,14 @@ impl Config {
         if let Some((_, value)) = get("SECRET_KEY") {
             self.secret_key = Some(Redacted(value.to_owned()));
         }
+        if let Some((_, value)) = get("PREVIOUS_SECRET_KEYS") {
+            self.previous_secret_keys = value
+                .split(',')
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(|key| Redacted(key.to_owned()))
+                .collect();
+        }
         if let Some((_, value)) = get("SECRET_KEY_FILE") {
             self.secret_key_file = PathBuf::from(value);
         }
@@ -268,8 +280,22 @@ where
 
 impl Config {
     /// The key box for secrets at rest: from `secret_key`, else from `secret_key_file`
-    /// (generated on first use).
+    /// (generated on first use); it also opens values sealed under `previous_secret_keys`.
     pub fn secret_box(&self) -> Result<SecretBox, ConfigError> {
+        let previous: Vec<&str> = self
+            .previous_secret_keys
+            .iter()
+            .map(|Redacted(key)| key.as_str())
+            .collect();
+        self.current_secret_box()?
+            .with_previous_keys(&previous)
+            .map_err(|message| ConfigError::Env {
+                name: "PATRON_PREVIOUS_SECRET_KEYS".to_owned(),
+                message,
+            })
+    }
+
+    fn current_secret_box(&self) -> Result<SecretBox, ConfigError> {
         let invalid = |message: String| ConfigError::Env {
             name: "PATRON_SECRET_KEY".to_owned(),
             message,

@@ -2,6 +2,11 @@
 //! keep but never show (social app secrets today; encrypted attributes later).
 //!
 //! Sealed values are `v1:` + base64(12-byte random nonce ‖ ciphertext ‖ tag).
+//!
+//! Key rotation: values are always sealed with the current key, and opened with the current
+//! key or any previous one (`previous_secret_keys`), so a new key can be put in place while
+//! values sealed under the old one stay readable; each value moves to the new key the next
+//! time it is written.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
@@ -15,6 +20,8 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// Earlier keys, tried in order when the current key cannot open a value.
+    previous: Vec<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -33,7 +40,17 @@ impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            previous: Vec::new(),
         }
+    }
+
+    /// Also opens values sealed under these earlier keys (base64, newest first).
+    pub fn with_previous_keys(mut self, keys: &[&str]) -> Result<Self, String> {
+        for key in keys {
+            let earlier = Self::from_base64(key)?;
+            self.previous.push(earlier.cipher);
+        }
+        Ok(self)
     }
 
     /// Parses a base64-encoded 32-byte key.
@@ -74,10 +91,10 @@ impl SecretBox {
             return Err(OpenError);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let plaintext = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map_err(|_| OpenError)?;
+        let plaintext = std::iter::once(&self.cipher)
+            .chain(&self.previous)
+            .find_map(|cipher| cipher.decrypt(Nonce::from_slice(nonce), ciphertext).ok())
+            .ok_or(OpenError)?;
         String::from_utf8(plaintext).map_err(|_| OpenError)
     }
 }
@@ -102,5 +119,26 @@ mod tests {
         assert!(other.open(&sealed).is_err());
         assert!(sealed_box.open("v1:AAAA").is_err());
         assert!(SecretBox::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn a_rotated_box_opens_values_sealed_under_previous_keys() {
+        let old_key = SecretBox::generate_key();
+        let old = SecretBox::from_base64(&old_key).unwrap();
+        let sealed_before = old.seal("customer note");
+        let rotated = SecretBox::from_base64(&SecretBox::generate_key())
+            .unwrap()
+            .with_previous_keys(&[&old_key])
+            .unwrap();
+        assert_eq!(rotated.open(&sealed_before).unwrap(), "customer note");
+        let sealed_after = rotated.seal("customer note");
+        assert!(
+            old.open(&sealed_after).is_err(),
+            "new values use the new key"
+        );
+        assert!(SecretBox::from_base64(&old_key)
+            .unwrap()
+            .with_previous_keys(&["bad"])
+            .is_err());
     }
 }

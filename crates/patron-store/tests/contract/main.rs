@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod customers;
+mod segments;
 mod tokens;
 
 use std::future::Future;

@@ -168,31 +168,58 @@ impl From<GroupRow> for Group {
     }
 }
 
+/// How a membership condition will be evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// For one known customer: every part is an indexed `EXISTS` probe.
+    Probe,
+    /// For listing members: a listed group's members are read from its member list first
+    /// (the list drives the query instead of a walk over every customer).
+    Scan,
+}
+
 /// Appends the condition "customer `c` is a member" (overrides, then the rule).
-pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
+pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect, access: Access) {
     let group = || SqlParam::Text(membership.group_id.to_string());
     sql.push("NOT EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
         .bind(group())
-        .push(" AND o.customer_id = c.id AND o.listed = 'black') AND ((");
-    match &membership.rule {
-        MembershipRule::Listed => {
-            sql.push("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
+        .push(" AND o.customer_id = c.id AND o.listed = 'black') AND ");
+    match (&membership.rule, access) {
+        (MembershipRule::Listed, Access::Scan) => {
+            sql.push(match dialect {
+                Dialect::Sqlite => "c.id IN (",
+                Dialect::Postgres => "c.id = ANY(ARRAY(",
+            });
+            sql.push("SELECT m.customer_id FROM group_members m WHERE m.group_id = ").bind(group());
+            sql.push(" UNION SELECT o.customer_id FROM group_overrides o WHERE o.group_id = ")
+                .bind(group())
+                .push(" AND o.listed = 'white'");
+            sql.push(match dialect {
+                Dialect::Sqlite => ")",
+                Dialect::Postgres => "))",
+            });
+            return;
+        }
+        (MembershipRule::Listed, Access::Probe) => {
+            sql.push("(EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
                 .bind(group())
                 .push(" AND m.customer_id = c.id)");
         }
-        MembershipRule::Conditions(conditions) if conditions.is_empty() => {
-            sql.push("1 = 0");
+        (MembershipRule::Conditions(conditions), _) if conditions.is_empty() => {
+            sql.push("(1 = 0");
         }
-        MembershipRule::Conditions(conditions) => {
+        (MembershipRule::Conditions(conditions), _) => {
+            sql.push("((");
             for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
                 if index > 0 {
                     sql.push(" AND ");
                 }
                 push_predicate(sql, definition_id, predicate, dialect);
             }
+            sql.push(")");
         }
     }
-    sql.push(") OR EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
+    sql.push(" OR EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
         .bind(group())
         .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
 }

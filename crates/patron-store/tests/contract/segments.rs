@@ -1225,12 +1225,9 @@ async fn bulk_writes_cross_batches() {
     .await;
 }
 
-/// KNOWN STORE BUG (fails on both backends). `bulk_upsert_values` (attributes.rs) with one
-/// customer in two entries of a batch: PostgreSQL refuses the whole batch ("ON CONFLICT DO
-/// UPDATE command cannot affect row a second time"); SQLite stores the last value but
-/// `reindex` inserts the index entries of both, so a condition on the overwritten value
-/// still matches. The trait does not forbid repeats (the HTTP layer removes them today).
-/// Fix: keep only the last write per (customer, definition) before `write_values`.
+/// One customer in two entries of a batch: the last value is kept, and only its index
+/// entries (PostgreSQL cannot upsert one row twice in a statement, so the store must
+/// deduplicate; the index must not keep the overwritten value).
 #[tokio::test]
 async fn bulk_writes_naming_a_customer_twice_keep_the_last_value() {
     each_backend(|f| async move {
@@ -1920,11 +1917,8 @@ async fn member_changes_naming_unknown_customers_write_nothing() {
     .await;
 }
 
-/// KNOWN STORE BUG (fails on PostgreSQL). `apply_changes` (groups.rs) writes the white- and
-/// blacklist with one `INSERT … ON CONFLICT DO UPDATE`; a customer named twice (a PATCH with
-/// `blacklisted_users: [id, id]` reaches it unchanged) makes PostgreSQL refuse the whole
-/// change ("ON CONFLICT DO UPDATE command cannot affect row a second time"), while SQLite
-/// accepts it. Fix: deduplicate the override ids (e.g. through a `BTreeMap`) before the insert.
+/// A customer named twice in one change (e.g. `blacklisted_users: [id, id]`) is harmless on
+/// both backends.
 #[tokio::test]
 async fn repeated_ids_in_one_change_are_harmless() {
     each_backend(|f| async move {

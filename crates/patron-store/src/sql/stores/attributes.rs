@@ -76,6 +76,19 @@ macro_rules! attribute_store {
                 now: DateTime<Utc>,
             ) -> Result<(), sqlx::Error> {
                 let at = to_millis(now);
+                // The last write of each (customer, definition) wins: a statement may not
+                // upsert one row twice, and the index must follow the value kept.
+                let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+                for (position, (customer_id, value)) in writes.iter().enumerate() {
+                    last.insert((customer_id.as_str(), value.definition_id.as_str()), position);
+                }
+                let kept: Vec<(&ObjectId, &ValueWrite)> = writes
+                    .iter()
+                    .enumerate()
+                    .filter(|(position, (customer_id, value))| last.get(&(customer_id.as_str(), value.definition_id.as_str())) == Some(position))
+                    .map(|(_, write)| *write)
+                    .collect();
+                let writes = kept.as_slice();
                 for chunk in writes.chunks(ROWS_PER_STATEMENT) {
                     let mut insert = SqlBuilder::default();
                     insert.push(

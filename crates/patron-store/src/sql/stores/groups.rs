@@ -9,7 +9,7 @@ macro_rules! group_store {
         $crate::sql::stores::prelude!($db);
         use patron_domain::csv_list::Identifier;
         use $crate::segments::{Group, GroupFilter, MemberChanges, Membership};
-        use $crate::sql::segment::{push_membership, GroupRow, GROUP_COLUMNS};
+        use $crate::sql::segment::{push_membership, Access, GroupRow, GROUP_COLUMNS};
         use $crate::sql::Dialect;
         use $crate::GroupStore;
 
@@ -60,14 +60,21 @@ macro_rules! group_store {
                     sql.push(" ON CONFLICT (group_id, customer_id) DO NOTHING");
                     bind_params!(sqlx::query(&sql.sql), &sql.params).execute(&mut *conn).await?;
                 }
-                let whitelist: Vec<&ObjectId> = changes.whitelist.iter().filter(|id| !blacklisted.contains(id.as_str())).collect();
-                let overrides = whitelist.iter().map(|id| (*id, "white")).chain(changes.blacklist.iter().map(|id| (id, "black")));
-                let overrides: Vec<(&ObjectId, &str)> = overrides.collect();
+                // One entry per customer (a statement may not upsert a row twice); the
+                // blacklist wins over the whitelist.
+                let mut overrides: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+                for id in &changes.whitelist {
+                    overrides.insert(id.as_str(), "white");
+                }
+                for id in blacklisted {
+                    overrides.insert(id, "black");
+                }
+                let overrides: Vec<(&str, &str)> = overrides.into_iter().collect();
                 for chunk in overrides.chunks(IDS_PER_STATEMENT) {
                     let mut sql = SqlBuilder::default();
                     sql.push("INSERT INTO group_overrides (group_id, customer_id, listed) VALUES ");
                     for (index, (id, listed)) in chunk.iter().enumerate() {
-                        sql.push(if index == 0 { "(" } else { ", (" }).bind(group()).push(", ").bind(SqlParam::Text(id.to_string()));
+                        sql.push(if index == 0 { "(" } else { ", (" }).bind(group()).push(", ").bind(SqlParam::Text((*id).to_owned()));
                         sql.push(", ").bind(SqlParam::Text((*listed).to_owned())).push(")");
                     }
                     sql.push(" ON CONFLICT (group_id, customer_id) DO UPDATE SET listed = excluded.listed");
@@ -305,7 +312,7 @@ macro_rules! group_store {
                 let mut condition = SqlBuilder::default();
                 condition.push(" WHERE c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
                 condition.push(" AND c.archived = FALSE AND ");
-                push_membership(&mut condition, membership, Self::DIALECT);
+                push_membership(&mut condition, membership, Self::DIALECT, Access::Scan);
                 let mut conn = self.pool.acquire().await?;
                 let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
                 let (total,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
@@ -323,7 +330,7 @@ macro_rules! group_store {
                 sql.push("SELECT COUNT(*) FROM customers c WHERE c.id = ").bind(SqlParam::Text(customer_id.to_string()));
                 sql.push(" AND c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
                 sql.push(" AND c.archived = FALSE AND ");
-                push_membership(&mut sql, membership, Self::DIALECT);
+                push_membership(&mut sql, membership, Self::DIALECT, Access::Probe);
                 let (count,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&sql.sql), &sql.params).fetch_one(&self.pool).await?;
                 Ok(count > 0)
             }

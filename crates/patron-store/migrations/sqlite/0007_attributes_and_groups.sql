@@ -43,15 +43,18 @@ CREATE TABLE attribute_values (
 CREATE INDEX attribute_values_by_customer ON attribute_values (customer_id, id);
 
 -- One row per element of every unencrypted value, so group conditions are index lookups:
--- numbers, dates (epoch milliseconds) and booleans (1/0) in num, text in txt.
+-- numbers, dates (epoch milliseconds) and booleans (1/0) in num, text in txt. Rows carry a
+-- copy of the customer's archived flag (kept by archive and restore), so counting a
+-- group's live members is an index-only range scan.
 CREATE TABLE attribute_index (
     definition_id TEXT NOT NULL,
     customer_id   TEXT NOT NULL,
+    archived      BOOLEAN NOT NULL DEFAULT FALSE,
     num           REAL,
     txt           TEXT
 );
-CREATE INDEX attribute_index_num ON attribute_index (definition_id, num, customer_id);
-CREATE INDEX attribute_index_txt ON attribute_index (definition_id, txt, customer_id);
+CREATE INDEX attribute_index_num ON attribute_index (definition_id, archived, num, customer_id);
+CREATE INDEX attribute_index_txt ON attribute_index (definition_id, archived, txt, customer_id);
 CREATE INDEX attribute_index_customer ON attribute_index (customer_id, definition_id);
 
 -- The last group uid handed out per application.

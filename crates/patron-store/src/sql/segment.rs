@@ -168,53 +168,29 @@ impl From<GroupRow> for Group {
     }
 }
 
-/// How a membership condition will be evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// For one known customer: every part is an indexed `EXISTS` probe.
-    Probe,
-    /// For listing members: a listed group's members are read from its member list first
-    /// (the list drives the query instead of a walk over every customer).
-    Scan,
-}
-
-/// Appends the condition "customer `c` is a member" (overrides, then the rule).
-pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect, access: Access) {
+/// Appends the condition "customer `c` is a member" for one known customer: every part is
+/// an indexed `EXISTS` probe keyed by `c.id`.
+pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
     let group = || SqlParam::Text(membership.group_id.to_string());
     sql.push("NOT EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
         .bind(group())
-        .push(" AND o.customer_id = c.id AND o.listed = 'black') AND ");
-    match (&membership.rule, access) {
-        (MembershipRule::Listed, Access::Scan) => {
-            sql.push(match dialect {
-                Dialect::Sqlite => "c.id IN (",
-                Dialect::Postgres => "c.id = ANY(ARRAY(",
-            });
-            sql.push("SELECT m.customer_id FROM group_members m WHERE m.group_id = ").bind(group());
-            sql.push(" UNION SELECT o.customer_id FROM group_overrides o WHERE o.group_id = ")
-                .bind(group())
-                .push(" AND o.listed = 'white'");
-            sql.push(match dialect {
-                Dialect::Sqlite => ")",
-                Dialect::Postgres => "))",
-            });
-            return;
-        }
-        (MembershipRule::Listed, Access::Probe) => {
-            sql.push("(EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
+        .push(" AND o.customer_id = c.id AND o.listed = 'black') AND (");
+    match &membership.rule {
+        MembershipRule::Listed => {
+            sql.push("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
                 .bind(group())
                 .push(" AND m.customer_id = c.id)");
         }
-        (MembershipRule::Conditions(conditions), _) if conditions.is_empty() => {
-            sql.push("(1 = 0");
+        MembershipRule::Conditions(conditions) if conditions.is_empty() => {
+            sql.push("1 = 0");
         }
-        (MembershipRule::Conditions(conditions), _) => {
-            sql.push("((");
+        MembershipRule::Conditions(conditions) => {
+            sql.push("(");
             for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
                 if index > 0 {
                     sql.push(" AND ");
                 }
-                push_predicate(sql, definition_id, predicate, dialect);
+                push_probe(sql, definition_id, predicate, dialect);
             }
             sql.push(")");
         }
@@ -224,7 +200,9 @@ pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dia
         .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
 }
 
-fn push_predicate(
+/// `(EXISTS a matching element)`, or for a negated predicate `(EXISTS an element AND NOT
+/// EXISTS a matching one)`, for customer `c`.
+fn push_probe(
     sql: &mut SqlBuilder,
     definition_id: &ObjectId,
     predicate: &Predicate,
@@ -242,12 +220,102 @@ fn push_predicate(
     }
     open(sql);
     sql.push(" AND ");
-    push_test(sql, &predicate.test, dialect);
+    push_test(sql, "i", &predicate.test, dialect);
     sql.push("))");
 }
 
-fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
+/// Appends a query of the ids (column `customer_id`, each once) of the group's live members,
+/// driven by the group's own lists and indexes rather than a walk over every customer: a
+/// listed group reads its member list; a conditional group range-scans the index of its
+/// first positive condition (whose rows carry the customer's archived flag) and checks the
+/// other conditions against sets built once per query. The whitelist is added, the
+/// blacklist taken out.
+pub(crate) fn push_member_ids(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
+    let group = || SqlParam::Text(membership.group_id.to_string());
+    let blacklist = |sql: &mut SqlBuilder, column: &str| {
+        sql.push(&format!(
+            " AND {column} NOT IN (SELECT b.customer_id FROM group_overrides b WHERE b.group_id = "
+        ))
+        .bind(group())
+        .push(" AND b.listed = 'black')");
+    };
+    match &membership.rule {
+        MembershipRule::Listed => {
+            sql.push("SELECT m.customer_id AS customer_id FROM group_members m JOIN customers c ON c.id = m.customer_id WHERE m.group_id = ")
+                .bind(group())
+                .push(" AND c.archived = FALSE");
+            blacklist(sql, "m.customer_id");
+        }
+        MembershipRule::Conditions(conditions) => {
+            let driver = conditions
+                .iter()
+                .position(|(_, predicate)| !predicate.negated)
+                .unwrap_or(0);
+            match conditions.get(driver) {
+                None => {
+                    sql.push("SELECT c.id AS customer_id FROM customers c WHERE 1 = 0");
+                }
+                Some((definition_id, predicate)) => {
+                    sql.push("SELECT i.customer_id AS customer_id FROM attribute_index i WHERE i.definition_id = ")
+                        .bind(SqlParam::Text(definition_id.to_string()))
+                        .push(" AND i.archived = FALSE");
+                    if predicate.negated {
+                        push_set(sql, false, definition_id, Some(&predicate.test), dialect);
+                    } else {
+                        sql.push(" AND ");
+                        push_test(sql, "i", &predicate.test, dialect);
+                    }
+                    for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
+                        if index == driver {
+                            continue;
+                        }
+                        if predicate.negated {
+                            push_set(sql, true, definition_id, None, dialect);
+                            push_set(sql, false, definition_id, Some(&predicate.test), dialect);
+                        } else {
+                            push_set(sql, true, definition_id, Some(&predicate.test), dialect);
+                        }
+                    }
+                    blacklist(sql, "i.customer_id");
+                }
+            }
+        }
+    }
+    sql.push(" UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
+        .bind(group())
+        .push(" AND w.listed = 'white' AND c.archived = FALSE");
+}
+
+/// ` AND i.customer_id [NOT] IN (ids with an element of the definition [passing test])`.
+fn push_set(
+    sql: &mut SqlBuilder,
+    inside: bool,
+    definition_id: &ObjectId,
+    test: Option<&Test>,
+    dialect: Dialect,
+) {
+    sql.push(if inside {
+        " AND i.customer_id IN ("
+    } else {
+        " AND i.customer_id NOT IN ("
+    });
+    sql.push("SELECT x.customer_id FROM attribute_index x WHERE x.definition_id = ")
+        .bind(SqlParam::Text(definition_id.to_string()));
+    if inside {
+        sql.push(" AND x.archived = FALSE");
+    }
+    if let Some(test) = test {
+        sql.push(" AND ");
+        push_test(sql, "x", test, dialect);
+    }
+    sql.push(")");
+}
+
+/// The SQL of one element test on index row alias `row`.
+fn push_test(sql: &mut SqlBuilder, row: &str, test: &Test, dialect: Dialect) {
     let text = |value: &str| SqlParam::Text(value.to_owned());
+    let num = format!("{row}.num");
+    let txt = format!("{row}.txt");
     match test {
         Test::Compare(comparison, value) => {
             let operator = match comparison {
@@ -257,16 +325,17 @@ fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
                 Comparison::GreaterOrEqual => " >= ",
                 Comparison::LessOrEqual => " <= ",
             };
-            sql.push("i.num")
-                .push(operator)
-                .bind(SqlParam::Float(*value));
+            sql.push(&num).push(operator).bind(SqlParam::Float(*value));
         }
         Test::Between(low, high) => {
-            sql.push("i.num >= ").bind(SqlParam::Float(*low));
-            sql.push(" AND i.num <= ").bind(SqlParam::Float(*high));
+            sql.push(&num).push(" >= ").bind(SqlParam::Float(*low));
+            sql.push(" AND ")
+                .push(&num)
+                .push(" <= ")
+                .bind(SqlParam::Float(*high));
         }
         Test::NumberIn(values) => {
-            sql.push("i.num IN (");
+            sql.push(&num).push(" IN (");
             for (index, value) in values.iter().enumerate() {
                 if index > 0 {
                     sql.push(", ");
@@ -276,32 +345,40 @@ fn push_test(sql: &mut SqlBuilder, test: &Test, dialect: Dialect) {
             sql.push(")");
         }
         Test::TextEquals(value) => {
-            sql.push("i.txt = ").bind(text(value));
+            sql.push(&txt).push(" = ").bind(text(value));
         }
         Test::TextContains(value) => {
             sql.push(match dialect {
-                Dialect::Sqlite => "instr(i.txt, ",
-                Dialect::Postgres => "strpos(i.txt, ",
+                Dialect::Sqlite => "instr(",
+                Dialect::Postgres => "strpos(",
             });
-            sql.bind(text(value)).push(") > 0");
+            sql.push(&txt).push(", ").bind(text(value)).push(") > 0");
         }
         Test::TextStartsWith(value) => {
-            sql.push("substr(i.txt, 1, length(")
+            sql.push("substr(")
+                .push(&txt)
+                .push(", 1, length(")
                 .bind(text(value))
                 .push(")) = ")
                 .bind(text(value));
         }
         Test::TextEndsWith(value) => {
-            sql.push("length(i.txt) >= length(")
+            sql.push("length(")
+                .push(&txt)
+                .push(") >= length(")
                 .bind(text(value))
                 .push(")");
-            sql.push(" AND substr(i.txt, length(i.txt) - length(")
-                .bind(text(value))
-                .push(") + 1) = ")
+            sql.push(" AND substr(")
+                .push(&txt)
+                .push(", length(")
+                .push(&txt)
+                .push(") - length(")
                 .bind(text(value));
+            sql.push(") + 1) = ").bind(text(value));
         }
         Test::TextIn(values) => {
-            sql.push("i.txt IN (")
+            sql.push(&txt)
+                .push(" IN (")
                 .bind_list(values.iter().map(String::as_str))
                 .push(")");
         }

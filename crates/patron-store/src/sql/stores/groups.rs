@@ -9,7 +9,7 @@ macro_rules! group_store {
         $crate::sql::stores::prelude!($db);
         use patron_domain::csv_list::Identifier;
         use $crate::segments::{Group, GroupFilter, MemberChanges, Membership};
-        use $crate::sql::segment::{push_membership, Access, GroupRow, GROUP_COLUMNS};
+        use $crate::sql::segment::{push_member_ids, push_membership, GroupRow, GROUP_COLUMNS};
         use $crate::sql::Dialect;
         use $crate::GroupStore;
 
@@ -309,16 +309,23 @@ macro_rules! group_store {
             }
 
             async fn list_members(&self, application_id: &ObjectId, membership: &Membership, page: PageRequest) -> Result<(Vec<Customer>, u64), StoreError> {
-                let mut condition = SqlBuilder::default();
-                condition.push(" WHERE c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
-                condition.push(" AND c.archived = FALSE AND ");
-                push_membership(&mut condition, membership, Self::DIALECT, Access::Scan);
+                let mut members = SqlBuilder::default();
+                push_member_ids(&mut members, membership, Self::DIALECT);
                 let mut conn = self.pool.acquire().await?;
-                let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
-                let (total,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
-                let mut select = SqlBuilder { sql: format!("SELECT {CUSTOMER_COLUMNS} FROM customers c{}", condition.sql), params: condition.params };
-                select.push(" ORDER BY c.id DESC LIMIT ").bind(SqlParam::Int(i64::from(page.size())));
+                let count_sql = format!("SELECT COUNT(*) FROM ({}) members", members.sql);
+                let (total,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &members.params).fetch_one(&mut *conn).await?;
+                let mut select = SqlBuilder {
+                    sql: format!(
+                        "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id IN (SELECT members.customer_id FROM ({}) members \
+                         ORDER BY members.customer_id DESC LIMIT ",
+                        members.sql
+                    ),
+                    params: members.params,
+                };
+                select.bind(SqlParam::Int(i64::from(page.size())));
                 select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+                select.push(") AND c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
+                select.push(" ORDER BY c.id DESC");
                 let rows: Vec<CustomerRow> =
                     bind_params!(sqlx::query_as::<_, CustomerRow>(&select.sql), &select.params).fetch_all(&mut *conn).await?;
                 let customers = Self::with_contacts(&mut conn, rows).await?;
@@ -330,7 +337,7 @@ macro_rules! group_store {
                 sql.push("SELECT COUNT(*) FROM customers c WHERE c.id = ").bind(SqlParam::Text(customer_id.to_string()));
                 sql.push(" AND c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
                 sql.push(" AND c.archived = FALSE AND ");
-                push_membership(&mut sql, membership, Self::DIALECT, Access::Probe);
+                push_membership(&mut sql, membership, Self::DIALECT);
                 let (count,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&sql.sql), &sql.params).fetch_one(&self.pool).await?;
                 Ok(count > 0)
             }

@@ -172,6 +172,11 @@ macro_rules! store_helpers {
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query("UPDATE attribute_index SET archived = $1 WHERE customer_id = $2")
+                    .bind(archived)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(())
             }
         }

@@ -161,6 +161,9 @@ pub struct Group {
     pub error_file_url: Option<String>,
     /// Free tags.
     pub tags: Vec<String>,
+    /// Up to [`Group::SHOWN_BLACKLIST`] blacklisted customers, as read (ignored on writes:
+    /// the blacklist changes through [`MemberChanges`]).
+    pub blacklisted: Vec<ObjectId>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -170,6 +173,9 @@ pub struct Group {
 }
 
 impl Group {
+    /// Most blacklisted customers a read group carries.
+    pub const SHOWN_BLACKLIST: usize = 1000;
+
     /// The definitions the conditions use.
     pub fn condition_definitions(&self) -> Vec<String> {
         let mut ids: Vec<String> = self

@@ -143,6 +143,7 @@ async fn create(
         error_count: None,
         error_file_url: None,
         tags: Vec::new(),
+        blacklisted: Vec::new(),
         created_at: now,
         updated_at: now,
         version: 0,

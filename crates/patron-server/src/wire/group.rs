@@ -61,6 +61,7 @@ pub(crate) fn group_out(group: &Group) -> Value {
         "status": group.status,
         "is_active": group.is_active,
         "conditions": group.conditions,
+        "blacklisted_users": group.blacklisted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "tags": group.tags,
         "created_at": to_wire(group.created_at),
         "modified_at": to_wire(group.updated_at),

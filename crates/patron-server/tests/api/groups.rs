@@ -147,6 +147,7 @@ async fn bulk_groups_take_json_changes_all_or_nothing() {
         let mira = app.create_customer("mira@example.com", "9876543212").await;
         let group = create_group(&app, json!({"name": "VIP", "description": "hand picked", "blacklisted_users": [mira]})).await;
         assert_eq!((group["type"].as_str(), group["status"].as_str()), (Some("bulk"), Some("completed")));
+        assert_eq!(group["blacklisted_users"], json!([mira]));
         let path = format!("/user_group/{}", group["_id"].as_str().unwrap());
         let (status, body) = app.send(Method::PATCH, &path, Some(json!({"type": "json", "user_data": [
             {"email": "ASHA@example.com", "action": "add"},

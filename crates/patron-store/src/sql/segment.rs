@@ -161,6 +161,7 @@ impl From<GroupRow> for Group {
             error_count: row.error_count,
             error_file_url: row.error_file_url,
             tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            blacklisted: Vec::new(),
             created_at: from_millis(row.created_at),
             updated_at: from_millis(row.updated_at),
             version: row.version,

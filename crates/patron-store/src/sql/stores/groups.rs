@@ -114,7 +114,24 @@ macro_rules! group_store {
             async fn group_row(conn: &mut Connection, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Group>, sqlx::Error> {
                 let sql = format!("SELECT {GROUP_COLUMNS} FROM customer_groups g WHERE g.application_id = $1 AND g.id = $2");
                 let row: Option<GroupRow> = sqlx::query_as(&sql).bind(application_id.as_str()).bind(id.as_str()).fetch_optional(&mut *conn).await?;
-                Ok(row.map(Group::from))
+                let mut groups: Vec<Group> = row.into_iter().map(Group::from).collect();
+                Self::with_blacklists(conn, &mut groups).await?;
+                Ok(groups.pop())
+            }
+
+            /// Fills in the (first) blacklisted customers of each group.
+            async fn with_blacklists(conn: &mut Connection, groups: &mut [Group]) -> Result<(), sqlx::Error> {
+                for group in groups.iter_mut() {
+                    let ids: Vec<(String,)> = sqlx::query_as(
+                        "SELECT customer_id FROM group_overrides WHERE group_id = $1 AND listed = 'black' ORDER BY customer_id LIMIT $2",
+                    )
+                    .bind(group.id.as_str())
+                    .bind(i64::try_from(Group::SHOWN_BLACKLIST).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    group.blacklisted = ids.into_iter().map(|(id,)| ObjectId::from_trusted(id)).collect();
+                }
+                Ok(())
             }
         }
 
@@ -191,7 +208,9 @@ macro_rules! group_store {
                 select.push(" ORDER BY g.id DESC LIMIT ").bind(SqlParam::Int(i64::from(page.size())));
                 select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
                 let rows: Vec<GroupRow> = bind_params!(sqlx::query_as::<_, GroupRow>(&select.sql), &select.params).fetch_all(&mut *conn).await?;
-                Ok((rows.into_iter().map(Group::from).collect(), u64::try_from(total).unwrap_or_default()))
+                let mut groups: Vec<Group> = rows.into_iter().map(Group::from).collect();
+                Self::with_blacklists(&mut conn, &mut groups).await?;
+                Ok((groups, u64::try_from(total).unwrap_or_default()))
             }
 
             async fn update_group(&self, group: &Group, changes: &MemberChanges) -> Result<Group, StoreError> {

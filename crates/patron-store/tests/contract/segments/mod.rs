@@ -290,6 +290,7 @@ fn new_group(application: &ObjectId, name: &str, kind: GroupKind, conditions: Ve
         error_count: None,
         error_file_url: None,
         tags: Vec::new(),
+        blacklisted: Vec::new(),
         created_at: t0(),
         updated_at: t0(),
         version: 0,

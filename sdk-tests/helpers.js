@@ -301,12 +301,14 @@ async function registerShopper(sf, overrides = {}) {
 // The per-file fixture
 
 /**
- * Registers before/after hooks and returns a context object that is filled in by `before`:
+ * Registers before/after hooks and returns a context object that is filled in by `before`.
+ * `options.env` adds variables to the environment of the CLI and the server.
+ * The context:
  * { base, env, tmpdir, companyId, applicationId, app, rw, ro, admin, token, config, client,
  *   user, roUser, adminClient, adminUser, server, stop(), api(), newApp() }.
  * `admin` holds every scope including company/settings/write (updatePlatformConfig).
  */
-function useServer() {
+function useServer({ env: extraEnv = {} } = {}) {
   const ctx = { companyId: COMPANY_ID };
 
   before(async () => {
@@ -322,6 +324,8 @@ function useServer() {
       // Customer messages stay in the outbox (`patron outbox list`).
       PATRON_NOTIFIER: 'log',
       RUST_LOG: 'warn',
+      // Per-file settings, e.g. { PATRON_BULK_SYNC_LIMIT: '2' } (none by default).
+      ...extraEnv,
     };
     await runCli(ctx.env, ['migrate']);
     ctx.app = await runCliJson(ctx.env, ['app', 'create', '--company', COMPANY_ID, '--name', 'SDK Shop', '--json']);
@@ -630,6 +634,182 @@ function unknownId() {
   return s;
 }
 
+// ---------------------------------------------------------------------------------------
+// Attributes, groups and jobs
+
+/**
+ * Plain HTTP call to an application-level platform path:
+ * …/service/platform/user/v1.0/company/{company}/application/{applicationId}{subpath}.
+ * Returns { status, body, text, headers } like rawApi.
+ */
+async function rawPlatform(base, applicationId, method, subpath, { body, query, token } = {}) {
+  const url = new URL(`${base}/service/platform/user/v1.0/company/${COMPANY_ID}/application/${applicationId}${subpath}`);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
+  }
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, body: json, text, headers: res.headers };
+}
+
+/**
+ * rawPlatform on a `useServer()` context, with the read-write token and the file's main
+ * application unless `applicationId` / `token` say otherwise (newApp() applications are
+ * reachable with the same token: every client belongs to the company).
+ */
+function appApi(ctx, method, subpath, { body, query, token = ctx.token.access_token, applicationId = ctx.applicationId } = {}) {
+  return rawPlatform(ctx.base, applicationId, method, subpath, { body, query, token });
+}
+
+/**
+ * Calls `fn()` until `done(result)` is true; returns that result. Fails after `timeoutMs`
+ * with the last result in the message.
+ */
+async function waitFor(fn, done, { timeoutMs = 30_000, intervalMs = 200, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (done(last)) return last;
+    if (Date.now() > deadline) {
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Registers before/after hooks running a tiny HTTP file server on 127.0.0.1 (ephemeral
+ * port). Returns { url(name), put(name, body, {status, contentType}), hits(name) }; files are
+ * served at /files/<name> and unknown names answer 404.
+ */
+function useFileServer() {
+  const http = require('node:http');
+  const files = new Map();
+  const hits = new Map();
+  const fsrv = {
+    base: undefined,
+    put(name, body, { status = 200, contentType = 'text/csv' } = {}) {
+      files.set(name, { body, status, contentType });
+      return fsrv.url(name);
+    },
+    url: (name) => `${fsrv.base}/files/${name}`,
+    hits: (name) => hits.get(name) || 0,
+  };
+  let server;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const name = decodeURIComponent(new URL(req.url, 'http://x').pathname.replace(/^\/files\//, ''));
+      hits.set(name, (hits.get(name) || 0) + 1);
+      const file = files.get(name);
+      if (!file) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      res.writeHead(file.status, { 'Content-Type': file.contentType });
+      res.end(file.body);
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fsrv.base = `http://127.0.0.1:${server.address().port}`;
+  });
+  after(async () => {
+    if (server) await new Promise((resolve) => server.close(resolve));
+  });
+  return fsrv;
+}
+
+/** Creates an attribute definition through the SDK; `name` gets a unique tag unless given. */
+async function createDefinition(user, overrides = {}) {
+  const body = { name: `Attr ${uniqueTag('d')}`, type: 'string', ...overrides };
+  for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+  return sdk(user.createUserAttributeDefinition({ body }));
+}
+
+/** Sets (creates or replaces) a customer's attribute value through the SDK. */
+async function setValue(user, definitionId, userId, value, extra = {}) {
+  return sdk(user.updateUserAttribute({ attributeDefId: definitionId, userId, body: { attribute: { value }, ...extra } }));
+}
+
+/** Shape checks for an attribute definition (UserAttributeDefinition and …Details). */
+function assertDefinitionShape(d, applicationId) {
+  assert.ok(d && typeof d === 'object', `definition must be an object: ${JSON.stringify(d)}`);
+  assert.match(d._id, HEX24, `_id must be 24 hex: ${d._id}`);
+  for (const k of ['name', 'slug', 'description', 'type', 'created_by', 'updated_by']) {
+    assert.equal(typeof d[k], 'string', `definition.${k} must be a string: ${JSON.stringify(d)}`);
+  }
+  assert.ok(d.name.length > 0 && d.slug.length > 0);
+  assert.equal(d.application_id, applicationId);
+  assert.equal(typeof d.multi_value, 'boolean', `multi_value must be boolean: ${JSON.stringify(d)}`);
+  assert.equal(d.is_multi_value, d.multi_value, 'is_multi_value and multi_value agree');
+  for (const k of ['customer_editable', 'encrypted', 'pinned', 'is_locked']) {
+    assert.equal(typeof d[k], 'boolean', `definition.${k} must be boolean: ${JSON.stringify(d)}`);
+  }
+  assert.ok(Array.isArray(d.validations), `validations must be an array: ${JSON.stringify(d)}`);
+  if (d.pin_order !== undefined) assert.equal(typeof d.pin_order, 'number');
+  assertIsoDate(d.created_at, 'created_at');
+  assertIsoDate(d.modified_at, 'modified_at');
+  assert.equal(typeof d.__v, 'number', `__v must be a number: ${JSON.stringify(d)}`);
+  assertNoNulls(d);
+  assertModel('UserAttributeDefinition', d);
+  assertModel('UserAttributeDefinitionDetails', d);
+}
+
+/** Shape checks for an attribute value (UserAttribute) of definition `def`. */
+function assertValueShape(v, def, userId) {
+  assert.ok(v && typeof v === 'object', `value must be an object: ${JSON.stringify(v)}`);
+  assert.match(v._id, HEX24, `_id must be 24 hex: ${v._id}`);
+  assert.equal(v.name, def.name, 'name is the definition name');
+  assert.equal(v.user_id, userId);
+  assert.equal(v.application_id, def.application_id);
+  assert.equal(v.user_attribute_definition_id, def._id);
+  assert.equal(v.type, def.type);
+  assert.equal(typeof v.customer_overridden, 'boolean', `customer_overridden must be boolean: ${JSON.stringify(v)}`);
+  assert.equal(v.customer_overriden, v.customer_overridden, 'both spellings agree');
+  assert.ok(v.attribute && typeof v.attribute === 'object' && !Array.isArray(v.attribute), 'attribute is an object');
+  assert.ok('value' in v.attribute, `attribute.value missing: ${JSON.stringify(v)}`);
+  assert.equal(typeof v.updated_by, 'string');
+  assertIsoDate(v.created_at, 'created_at');
+  assertIsoDate(v.updated_at, 'updated_at');
+  assertNoNulls(v);
+  assertModel('UserAttribute', v);
+}
+
+/** Shape checks for a customer group (UserGroupResponseSchema). */
+function assertGroupShape(g, applicationId) {
+  assert.ok(g && typeof g === 'object', `group must be an object: ${JSON.stringify(g)}`);
+  assert.match(g._id, HEX24, `_id must be 24 hex: ${g._id}`);
+  assert.ok(Number.isInteger(g.uid) && g.uid >= 1, `uid must be a positive integer: ${g.uid}`);
+  assert.equal(typeof g.name, 'string');
+  assert.equal(typeof g.description, 'string');
+  assert.equal(g.application_id, applicationId);
+  assert.ok(['bulk', 'conditional'].includes(g.type), `type: ${g.type}`);
+  assert.equal(typeof g.status, 'string');
+  assert.equal(typeof g.is_active, 'boolean');
+  assert.ok(Array.isArray(g.conditions), `conditions must be an array: ${JSON.stringify(g)}`);
+  for (const c of g.conditions) {
+    assert.match(c.user_attribute_definition_id, HEX24);
+    assert.equal(typeof c.type, 'string');
+    assert.equal(typeof c.key, 'string');
+  }
+  assert.ok(Array.isArray(g.tags), `tags must be an array: ${JSON.stringify(g)}`);
+  assertIsoDate(g.created_at, 'created_at');
+  assertIsoDate(g.modified_at, 'modified_at');
+  assert.equal(typeof g.__v, 'number');
+  assertNoNulls(g);
+  assertModel('UserGroupResponseSchema', g);
+}
+
 module.exports = {
   COMPANY_ID,
   READ,
@@ -675,4 +855,13 @@ module.exports = {
   ids,
   sleep,
   unknownId,
+  rawPlatform,
+  appApi,
+  waitFor,
+  useFileServer,
+  createDefinition,
+  setValue,
+  assertDefinitionShape,
+  assertValueShape,
+  assertGroupShape,
 };

@@ -559,6 +559,35 @@ test('getUserAttribute, getUserAttributeById and deleteUserAttribute', async () 
   await h.sdkError(ctx.user.getUserAttributeById({ attributeId: ov._id }), 404);
 });
 
+test('updateUserAttributes writes several values by definition id, all or none; deleteUserAttributesInBulk removes them', async () => {
+  const age = await def({ type: 'number', validations: [{ type: 'min', value: 18 }] });
+  const tags = await def({ type: 'string_array' });
+  const c = await h.createCustomer(ctx.user);
+  const written = await h.sdk(ctx.user.updateUserAttributes({
+    userId: c._id,
+    body: { attributes: [{ definition_id: age._id, value: 30 }, { definition_id: tags._id, value: ['vip'] }] },
+  }));
+  assert.equal(written.success, true);
+  assert.equal(written.attributes.length, 2);
+  for (const value of written.attributes) h.assertValueShape(value, value.user_attribute_definition_id === age._id ? age : tags, c._id);
+  // One bad value refuses the whole call: the age stays 30.
+  const message = await refused(ctx.user.updateUserAttributes({
+    userId: c._id,
+    body: { attributes: [{ definition_id: age._id, value: 40 }, { definition_id: tags._id, value: 'not an array' }] },
+  }));
+  assert.match(message, /attributes\[1\]\.value/);
+  const read = await h.sdk(ctx.user.getUserAttribute({ attributeDefId: age._id, userId: c._id }));
+  assert.equal(read.attribute.value, 30);
+  await refused(ctx.user.updateUserAttributes({ userId: c._id, body: { attributes: [{ definition_id: h.unknownId(), value: 1 }] } }));
+  await h.sdkError(ctx.user.updateUserAttributes({ userId: h.unknownId(), body: { attributes: [{ definition_id: age._id, value: 20 }] } }), 404, 'USER_NOT_FOUND');
+
+  const deleted = await h.sdk(ctx.user.deleteUserAttributesInBulk({ userId: c._id, body: { definition_ids: [age._id, tags._id] } }));
+  assert.deepEqual(deleted, { success: 'true' });
+  const left = await h.sdk(ctx.user.getUserAttributesForUser({ userId: c._id }));
+  assert.equal(left.items.length, 0);
+  await h.sdkError(ctx.user.deleteUserAttributesInBulk({ userId: h.unknownId(), body: { definition_ids: [age._id] } }), 404, 'USER_NOT_FOUND');
+});
+
 test('getUserAttributesForUser lists one customer\'s values, paginated', async () => {
   const c = await h.createCustomer(ctx.user);
   const someoneElse = await h.createCustomer(ctx.user);

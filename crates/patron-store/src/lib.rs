@@ -434,6 +434,14 @@ pub trait AttributeStore: Send + Sync {
         definition_id: &ObjectId,
         customer_id: &ObjectId,
     ) -> Result<(), StoreError>;
+    /// Deletes a customer's values of these definitions, in one transaction; returns how
+    /// many existed.
+    async fn delete_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        definition_ids: &[ObjectId],
+    ) -> Result<u64, StoreError>;
     /// One page of a customer's values, newest first, and their count.
     async fn list_values(
         &self,

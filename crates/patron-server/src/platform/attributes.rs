@@ -22,7 +22,8 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::jobs;
 use crate::wire::attribute::{
-    definition_out, value_out, BulkPerUserBody, BulkSameBody, DefinitionBody, KeyValue, ValueBody,
+    definition_out, value_out, BulkPerUserBody, BulkSameBody, DefinitionBody, DeleteValuesBody,
+    KeyValue, UserAttributesBody, ValueBody,
 };
 use crate::wire::page::PageOut;
 
@@ -47,7 +48,10 @@ pub(super) fn router() -> Router<AppState> {
             "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
             get(get_value).put(upsert_value).delete(delete_value),
         )
-        .route("/user_attribute/user/{user_id}", get(list_values))
+        .route(
+            "/user_attribute/user/{user_id}",
+            get(list_values).post(set_values).delete(delete_values),
+        )
         .route(
             "/user_attribute/attribute/{attribute_id}",
             get(get_value_by_id),
@@ -375,6 +379,133 @@ async fn list_values(
     Ok(Json(
         json!({ "items": items, "page": PageOut::from(page.info(total)) }),
     ))
+}
+
+/// Most values one `updateUserAttributes` / `deleteUserAttributesInBulk` call may name.
+const MAX_VALUES_PER_CUSTOMER: usize = 200;
+
+/// SDK `updateUserAttributes`: several values of one customer, addressed by definition id,
+/// written all or none.
+async fn set_values(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<UserAttributesBody>,
+) -> Result<Json<Value>, ApiError> {
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    let entries = body
+        .attributes
+        .ok_or_else(|| ApiError::required("attributes"))?;
+    if entries.is_empty() || entries.len() > MAX_VALUES_PER_CUSTOMER {
+        return Err(ApiError::validation(
+            "attributes",
+            format!("must hold 1 to {MAX_VALUES_PER_CUSTOMER} values"),
+        ));
+    }
+    let mut ids = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let raw = entry
+            .definition_id
+            .as_deref()
+            .ok_or_else(|| ApiError::required(&format!("attributes[{index}].definition_id")))?;
+        ids.push(ObjectId::parse(
+            &format!("attributes[{index}].definition_id"),
+            raw,
+        )?);
+    }
+    let definitions = state
+        .stores
+        .attributes
+        .find_definitions(&caller.application.id, &ids)
+        .await?;
+    let mut values = Vec::with_capacity(entries.len());
+    for (index, (entry, id)) in entries.iter().zip(&ids).enumerate() {
+        let definition = definitions
+            .iter()
+            .find(|definition| &definition.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::validation(
+                    format!("attributes[{index}].definition_id"),
+                    format!("no attribute definition has the id {id}"),
+                )
+            })?;
+        let checked = Checked::new(definition)?;
+        values.push(checked.prepare(
+            &state.secrets,
+            &format!("attributes[{index}].value"),
+            &entry.value,
+            false,
+        )?);
+    }
+    let refused = state
+        .stores
+        .attributes
+        .bulk_upsert_values(
+            &caller.application.id,
+            &[patron_store::CustomerValues {
+                customer_id: customer_id.clone(),
+                values,
+            }],
+            &Actor::new(&caller.client_id),
+            state.clock.now(),
+            None,
+        )
+        .await?;
+    if !refused.is_empty() {
+        return Err(ApiError::user_not_found(customer_id.as_str()));
+    }
+    let mut attributes = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(stored) = state
+            .stores
+            .attributes
+            .find_value(&caller.application.id, id, &customer_id)
+            .await?
+        {
+            attributes.push(value_out(&stored, open_value(&state.secrets, &stored)?));
+        }
+    }
+    Ok(Json(json!({ "success": true, "attributes": attributes })))
+}
+
+/// SDK `deleteUserAttributesInBulk`: removes a customer's values of the listed definitions.
+async fn delete_values(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<DeleteValuesBody>,
+) -> Result<Json<Value>, ApiError> {
+    let customer_id = ObjectId::parse("user_id", &user_id)?;
+    let raw = body
+        .definition_ids
+        .ok_or_else(|| ApiError::required("definition_ids"))?;
+    if raw.len() > MAX_VALUES_PER_CUSTOMER {
+        return Err(ApiError::validation(
+            "definition_ids",
+            format!("may name at most {MAX_VALUES_PER_CUSTOMER} definitions"),
+        ));
+    }
+    let ids = raw
+        .iter()
+        .enumerate()
+        .map(|(index, id)| ObjectId::parse(&format!("definition_ids[{index}]"), id))
+        .collect::<Result<Vec<_>, _>>()?;
+    if state
+        .stores
+        .customers
+        .find_customer(&caller.application.id, &customer_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::user_not_found(customer_id.as_str()));
+    }
+    state
+        .stores
+        .attributes
+        .delete_values(&caller.application.id, &customer_id, &ids)
+        .await?;
+    Ok(Json(json!({ "success": "true" })))
 }
 
 async fn get_value_by_id(

@@ -142,6 +142,26 @@ pub(crate) fn value_out(value: &AttributeValue, plain: Value) -> Value {
     })
 }
 
+/// `CreateBulkUserAttribute` (SDK `updateUserAttributes`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserAttributesBody {
+    pub(crate) attributes: Option<Vec<DefinitionValue>>,
+}
+
+/// `BulkUserAttributeRequestBody`: a value addressed by definition id.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DefinitionValue {
+    pub(crate) definition_id: Option<String>,
+    #[serde(default)]
+    pub(crate) value: Value,
+}
+
+/// `DeleteBulkUserAttribute` (SDK `deleteUserAttributesInBulk`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeleteValuesBody {
+    pub(crate) definition_ids: Option<Vec<String>>,
+}
+
 /// `BulkUpdateUserAttributesBody`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct BulkSameBody {

@@ -612,3 +612,28 @@ async fn large_bulk_updates_become_jobs_that_survive_a_crash() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn several_values_of_one_customer_are_written_and_deleted_together() {
+    each_app(|app| async move {
+        let user = app.create_customer("asha@example.com", "9876543210").await;
+        let age = define(&app, json!({"name": "Age", "type": "number"})).await;
+        let tags = define(&app, json!({"name": "Tags", "type": "string_array"})).await;
+        let path = format!("/user_attribute/user/{user}");
+        let (status, written) = app
+            .send(Method::POST, &path, Some(json!({"attributes": [{"definition_id": age["_id"], "value": 30}, {"definition_id": tags["_id"], "value": ["vip"]}]})))
+            .await;
+        assert_eq!((status, written["success"].clone(), written["attributes"].as_array().unwrap().len()), (StatusCode::OK, json!(true), 2));
+        let (status, answer) = app
+            .send(Method::POST, &path, Some(json!({"attributes": [{"definition_id": age["_id"], "value": 31}, {"definition_id": tags["_id"], "value": "vip"}]})))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(set_value(&app, &age, &user, json!(30)).await.0, StatusCode::OK, "the refused call wrote nothing");
+        let (status, deleted) = app.send(Method::DELETE, &path, Some(json!({"definition_ids": [age["_id"], tags["_id"]]}))).await;
+        assert_eq!((status, deleted), (StatusCode::OK, json!({"success": "true"})));
+        let (_, left) = app.send(Method::GET, &path, None).await;
+        assert_eq!(left["page"]["item_total"], 0);
+        app
+    })
+    .await;
+}

@@ -443,6 +443,30 @@ macro_rules! attribute_store {
                 Ok(())
             }
 
+            async fn delete_values(&self, application_id: &ObjectId, customer_id: &ObjectId, definition_ids: &[ObjectId]) -> Result<u64, StoreError> {
+                if definition_ids.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = self.begin_write().await?;
+                let mut deleted = 0;
+                for chunk in definition_ids.chunks(ROWS_PER_STATEMENT) {
+                    for table in ["attribute_values", "attribute_index"] {
+                        let mut sql = SqlBuilder::default();
+                        sql.push(&format!("DELETE FROM {table} WHERE customer_id = ")).bind(SqlParam::Text(customer_id.to_string()));
+                        if table == "attribute_values" {
+                            sql.push(" AND application_id = ").bind(SqlParam::Text(application_id.to_string()));
+                        }
+                        sql.push(" AND definition_id IN (").bind_list(chunk.iter().map(ObjectId::as_str)).push(")");
+                        let done = bind_params!(sqlx::query(&sql.sql), &sql.params).execute(&mut *tx).await?;
+                        if table == "attribute_values" {
+                            deleted += done.rows_affected();
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
             async fn list_values(&self, application_id: &ObjectId, customer_id: &ObjectId, page: PageRequest) -> Result<(Vec<AttributeValue>, u64), StoreError> {
                 let mut conn = self.pool.acquire().await?;
                 let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM attribute_values WHERE customer_id = $1 AND application_id = $2")

@@ -855,3 +855,39 @@ test('concurrent creates of one slug: one 201, the rest 400 SLUG_ALREADY_EXISTS'
   const listed = await h.sdk(ctx.user.getUserAttributeDefinitions({ slug }));
   assert.equal(listed.items.length, 1);
 });
+
+test('filterUsersByAttributes: and / or over conditions, with each customer\'s values (strict model)', async () => {
+  const app = await ctx.newApp();
+  const age = await h.createDefinition(app.user, { type: 'number', name: 'Age' });
+  const tier = await h.createDefinition(app.user, { type: 'string', name: 'Tier' });
+  const people = [];
+  for (const [years, level] of [[34, 'gold'], [41, 'silver'], [29, 'gold']]) {
+    const c = await h.createCustomer(app.user);
+    await h.setValue(app.user, age._id, c._id, years);
+    await h.setValue(app.user, tier._id, c._id, level);
+    people.push(c);
+  }
+  const query = (type, extra = {}) => ({
+    body: {
+      query: {
+        type, limit: 10, page: 1, ...extra,
+        conditions: [
+          { definition_id: age._id, type: 'gte', value: 30 },
+          { definition_id: tier._id, type: 'eq', value: 'gold' },
+        ],
+      },
+    },
+  });
+  const both = await h.sdk(app.user.filterUsersByAttributes(query('and')));
+  assert.deepEqual(both.items.map((i) => i._id), [people[0]._id]);
+  assert.equal(both.items[0].attributes.length, 2);
+  assert.equal(both.page.item_total, 1);
+  const either = await h.sdk(app.user.filterUsersByAttributes(query('or')));
+  assert.deepEqual(idsOf(either.items), idsOf(people));
+  const one = await h.sdk(app.user.filterUsersByAttributes(query('or', { definition_ids: [tier._id] })));
+  for (const item of one.items) {
+    assert.equal(item.attributes.length, 1);
+    assert.equal(item.attributes[0].user_attribute_definition_id, tier._id);
+  }
+  await refused(app.user.filterUsersByAttributes({ body: { query: { type: 'and', limit: 10, page: 1, conditions: [{ definition_id: age._id, type: 'cnt', value: 'x' }] } } }));
+});

@@ -434,6 +434,14 @@ pub trait AttributeStore: Send + Sync {
         definition_id: &ObjectId,
         customer_id: &ObjectId,
     ) -> Result<(), StoreError>;
+    /// The values of these customers for these definitions (all definitions when
+    /// `definition_ids` is empty), in customer then value order.
+    async fn values_of(
+        &self,
+        application_id: &ObjectId,
+        customer_ids: &[ObjectId],
+        definition_ids: &[ObjectId],
+    ) -> Result<Vec<AttributeValue>, StoreError>;
     /// Deletes a customer's values of these definitions, in one transaction; returns how
     /// many existed.
     async fn delete_values(

@@ -244,4 +244,6 @@ pub enum MembershipRule {
     Listed,
     /// Customers whose values of each definition satisfy its predicate.
     Conditions(Vec<(ObjectId, Predicate)>),
+    /// Customers whose values satisfy at least one of the predicates.
+    AnyCondition(Vec<(ObjectId, Predicate)>),
 }

@@ -2,6 +2,7 @@
 //! `/service/platform/user/v1.0/company/{company_id}/application/{application_id}/…`, and the
 //! guard every route of it passes first.
 
+mod attribute_filter;
 mod attributes;
 mod auth_config;
 mod customers;
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
             .merge(auth_config::router())
             .merge(sessions::router())
             .merge(attributes::router())
+            .merge(attribute_filter::router())
             .merge(groups::router())
             .merge(jobs::router()),
     )

@@ -258,3 +258,91 @@ async fn group_lists_filter_and_page() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn customers_filter_by_attributes_with_and_or() {
+    each_app(|app| async move {
+        let asha = app.create_customer("asha@example.com", "9876543210").await;
+        let ravi = app.create_customer("ravi@example.com", "9876543211").await;
+        let mira = app.create_customer("mira@example.com", "9876543212").await;
+        let age = define(&app, json!({"name": "Age", "type": "number"})).await;
+        let tier = define(&app, json!({"name": "Tier", "type": "string"})).await;
+        for (user, years, level) in [
+            (&asha, 34, "gold"),
+            (&ravi, 41, "silver"),
+            (&mira, 29, "gold"),
+        ] {
+            set_value(&app, &age, user, json!(years)).await;
+            set_value(&app, &tier, user, json!(level)).await;
+        }
+        let filter = |combinator: &str, extra: Value| {
+            let mut query = json!({"type": combinator, "limit": 10, "page": 1, "conditions": [
+                {"definition_id": age["_id"], "type": "gte", "value": 30},
+                {"definition_id": tier["_id"], "type": "eq", "value": "gold"},
+            ]});
+            if let Value::Object(extra) = extra {
+                query.as_object_mut().unwrap().extend(extra);
+            }
+            let app = &app;
+            async move {
+                let (status, body) = app
+                    .send(
+                        Method::POST,
+                        "/user_attribute/users",
+                        Some(json!({"query": query})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                body
+            }
+        };
+        let ids = |body: &Value| -> Vec<String> {
+            let mut ids: Vec<String> = body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        };
+        let both = filter("and", json!({})).await;
+        assert_eq!(ids(&both), sorted(&[&asha]));
+        assert_eq!(both["items"][0]["attributes"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            both["items"][0]["phone_numbers"][0]["country_code"], "91",
+            "this model has a string country code"
+        );
+        assert_eq!(
+            ids(&filter("OR", json!({})).await),
+            sorted(&[&asha, &ravi, &mira])
+        );
+        let by_email = filter(
+            "or",
+            json!({"email": "ravi@example.com", "definition_ids": [tier["_id"]]}),
+        )
+        .await;
+        assert_eq!(ids(&by_email), sorted(&[&ravi]));
+        assert_eq!(
+            by_email["items"][0]["attributes"][0]["attribute"]["value"],
+            "silver"
+        );
+        assert_eq!(
+            ids(&filter("and", json!({"phone": "9876543211"})).await),
+            Vec::<String>::new()
+        );
+        let (status, answer) = app
+            .send(
+                Method::POST,
+                "/user_attribute/users",
+                Some(json!({"query": {"type": "xor", "limit": 10, "page": 1, "conditions": []}})),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::BAD_REQUEST, "VALIDATION_ERROR")
+        );
+        app
+    })
+    .await;
+}

@@ -182,14 +182,21 @@ pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dia
                 .bind(group())
                 .push(" AND m.customer_id = c.id)");
         }
-        MembershipRule::Conditions(conditions) if conditions.is_empty() => {
+        MembershipRule::Conditions(conditions) | MembershipRule::AnyCondition(conditions)
+            if conditions.is_empty() =>
+        {
             sql.push("1 = 0");
         }
-        MembershipRule::Conditions(conditions) => {
+        MembershipRule::Conditions(conditions) | MembershipRule::AnyCondition(conditions) => {
+            let joiner = if matches!(membership.rule, MembershipRule::Conditions(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
             sql.push("(");
             for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
                 if index > 0 {
-                    sql.push(" AND ");
+                    sql.push(joiner);
                 }
                 push_probe(sql, definition_id, predicate, dialect);
             }
@@ -248,43 +255,58 @@ pub(crate) fn push_member_ids(sql: &mut SqlBuilder, membership: &Membership, dia
             blacklist(sql, "m.customer_id");
         }
         MembershipRule::Conditions(conditions) => {
-            let driver = conditions
-                .iter()
-                .position(|(_, predicate)| !predicate.negated)
-                .unwrap_or(0);
-            match conditions.get(driver) {
-                None => {
-                    sql.push("SELECT c.id AS customer_id FROM customers c WHERE 1 = 0");
+            push_all_of(sql, conditions, dialect);
+            blacklist(sql, "i.customer_id");
+        }
+        MembershipRule::AnyCondition(conditions) if conditions.is_empty() => {
+            sql.push("SELECT c.id AS customer_id FROM customers c WHERE 1 = 0");
+        }
+        MembershipRule::AnyCondition(conditions) => {
+            for (index, condition) in conditions.iter().enumerate() {
+                if index > 0 {
+                    sql.push(" UNION ");
                 }
-                Some((definition_id, predicate)) => {
-                    sql.push("SELECT i.customer_id AS customer_id FROM attribute_index i WHERE i.definition_id = ")
-                        .bind(SqlParam::Text(definition_id.to_string()))
-                        .push(" AND i.archived = FALSE");
-                    if predicate.negated {
-                        push_set(sql, false, definition_id, Some(&predicate.test), dialect);
-                    } else {
-                        sql.push(" AND ");
-                        push_test(sql, "i", &predicate.test, dialect);
-                    }
-                    for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
-                        if index == driver {
-                            continue;
-                        }
-                        if predicate.negated {
-                            push_set(sql, true, definition_id, None, dialect);
-                            push_set(sql, false, definition_id, Some(&predicate.test), dialect);
-                        } else {
-                            push_set(sql, true, definition_id, Some(&predicate.test), dialect);
-                        }
-                    }
-                    blacklist(sql, "i.customer_id");
-                }
+                push_all_of(sql, std::slice::from_ref(condition), dialect);
+                blacklist(sql, "i.customer_id");
             }
         }
     }
     sql.push(" UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
         .bind(group())
         .push(" AND w.listed = 'white' AND c.archived = FALSE");
+}
+
+/// `SELECT i.customer_id … WHERE …` for customers satisfying every condition: the index of
+/// the first positive condition drives, the others are sets checked per row.
+fn push_all_of(sql: &mut SqlBuilder, conditions: &[(ObjectId, Predicate)], dialect: Dialect) {
+    let driver = conditions
+        .iter()
+        .position(|(_, predicate)| !predicate.negated)
+        .unwrap_or(0);
+    let Some((definition_id, predicate)) = conditions.get(driver) else {
+        sql.push("SELECT i.customer_id AS customer_id FROM attribute_index i WHERE 1 = 0");
+        return;
+    };
+    sql.push("SELECT i.customer_id AS customer_id FROM attribute_index i WHERE i.definition_id = ")
+        .bind(SqlParam::Text(definition_id.to_string()))
+        .push(" AND i.archived = FALSE");
+    if predicate.negated {
+        push_set(sql, false, definition_id, Some(&predicate.test), dialect);
+    } else {
+        sql.push(" AND ");
+        push_test(sql, "i", &predicate.test, dialect);
+    }
+    for (index, (definition_id, predicate)) in conditions.iter().enumerate() {
+        if index == driver {
+            continue;
+        }
+        if predicate.negated {
+            push_set(sql, true, definition_id, None, dialect);
+            push_set(sql, false, definition_id, Some(&predicate.test), dialect);
+        } else {
+            push_set(sql, true, definition_id, Some(&predicate.test), dialect);
+        }
+    }
 }
 
 /// ` AND i.customer_id [NOT] IN (ids with an element of the definition [passing test])`.

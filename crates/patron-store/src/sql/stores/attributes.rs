@@ -443,6 +443,24 @@ macro_rules! attribute_store {
                 Ok(())
             }
 
+            async fn values_of(&self, application_id: &ObjectId, customer_ids: &[ObjectId], definition_ids: &[ObjectId]) -> Result<Vec<AttributeValue>, StoreError> {
+                if customer_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut sql = SqlBuilder::default();
+                sql.push(&format!(
+                    "SELECT {VALUE_COLUMNS} FROM attribute_values v JOIN attribute_definitions d ON d.id = v.definition_id WHERE v.application_id = "
+                ));
+                sql.bind(SqlParam::Text(application_id.to_string()));
+                sql.push(" AND v.customer_id IN (").bind_list(customer_ids.iter().map(ObjectId::as_str)).push(")");
+                if !definition_ids.is_empty() {
+                    sql.push(" AND v.definition_id IN (").bind_list(definition_ids.iter().map(ObjectId::as_str)).push(")");
+                }
+                sql.push(" ORDER BY v.customer_id, v.id");
+                let rows: Vec<ValueRow> = bind_params!(sqlx::query_as::<_, ValueRow>(&sql.sql), &sql.params).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(AttributeValue::from).collect())
+            }
+
             async fn delete_values(&self, application_id: &ObjectId, customer_id: &ObjectId, definition_ids: &[ObjectId]) -> Result<u64, StoreError> {
                 if definition_ids.is_empty() {
                     return Ok(0);

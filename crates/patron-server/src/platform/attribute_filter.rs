@@ -1,0 +1,238 @@
+//! SDK `filterUsersByAttributes` (`POST …/user_attribute/users`): customers whose attribute
+//! values satisfy all (`and`) or any (`or`) of a list of conditions, with their values.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use patron_domain::csv_list::Identifier;
+use patron_domain::customer::Customer;
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::phone::Phone;
+use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
+use patron_store::{AttributeValue, Membership, MembershipRule};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{CustomersRead, Platform};
+use crate::app::AppState;
+use crate::attributes::{open_value, Checked};
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::wire::attribute::value_out;
+use crate::wire::customer::CustomerOut;
+use crate::wire::page::PageOut;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/user_attribute/users", post(filter))
+}
+
+/// `UserAttributeFilter`.
+#[derive(Debug, Deserialize)]
+struct FilterBody {
+    query: Option<FilterQuery>,
+}
+
+/// `UserAttributeFilterQuery`.
+#[derive(Debug, Deserialize)]
+struct FilterQuery {
+    #[serde(rename = "type")]
+    combinator: Option<String>,
+    limit: Option<u32>,
+    page: Option<u32>,
+    email: Option<String>,
+    phone: Option<String>,
+    definition_ids: Option<Vec<String>>,
+    conditions: Option<Vec<FilterCondition>>,
+}
+
+/// `UserAttributeFilterRequestConditions`.
+#[derive(Debug, Deserialize)]
+struct FilterCondition {
+    definition_id: Option<String>,
+    #[serde(rename = "type")]
+    operator: Option<String>,
+    #[serde(default)]
+    value: Value,
+}
+
+async fn filter(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    JsonBody(body): JsonBody<FilterBody>,
+) -> Result<Json<Value>, ApiError> {
+    let query = body.query.ok_or_else(|| ApiError::required("query"))?;
+    let any = match query
+        .combinator
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("and") => false,
+        Some("or") => true,
+        Some(other) => {
+            return Err(ApiError::validation(
+                "query.type",
+                format!("must be and or or, got '{other}'"),
+            ))
+        }
+        None => return Err(ApiError::required("query.type")),
+    };
+    let page = PageRequest::parse(
+        Some(&query.page.unwrap_or(1).to_string()),
+        Some(&query.limit.unwrap_or(10).to_string()),
+    )?;
+    let conditions = query
+        .conditions
+        .ok_or_else(|| ApiError::required("query.conditions"))?;
+    if conditions.is_empty() || conditions.len() > MAX_CONDITIONS {
+        return Err(ApiError::validation(
+            "query.conditions",
+            format!("must hold 1 to {MAX_CONDITIONS} conditions"),
+        ));
+    }
+    let application_id = &caller.application.id;
+    let mut predicates = Vec::with_capacity(conditions.len());
+    for (index, condition) in conditions.iter().enumerate() {
+        let field = format!("query.conditions[{index}]");
+        let raw = condition
+            .definition_id
+            .as_deref()
+            .ok_or_else(|| ApiError::required(&format!("{field}.definition_id")))?;
+        let id = ObjectId::parse(&format!("{field}.definition_id"), raw)?;
+        let operator = Operator::parse(
+            &format!("{field}.type"),
+            condition.operator.as_deref().unwrap_or_default(),
+        )?;
+        let definition = state
+            .stores
+            .attributes
+            .find_definition(application_id, &id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::validation(
+                    format!("{field}.definition_id"),
+                    format!("no attribute definition has the id {id}"),
+                )
+            })?;
+        let checked = Checked::new(definition)?;
+        predicates.push((
+            id,
+            Predicate::compile(&field, &checked.rules, operator, &condition.value)?,
+        ));
+    }
+    let shown: Vec<ObjectId> = match &query.definition_ids {
+        Some(ids) => ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| ObjectId::parse(&format!("query.definition_ids[{index}]"), id))
+            .collect::<Result<_, _>>()?,
+        None => predicates.iter().map(|(id, _)| id.clone()).collect(),
+    };
+    let membership = Membership {
+        group_id: ObjectId::generate(state.clock.now()),
+        rule: if any {
+            MembershipRule::AnyCondition(predicates)
+        } else {
+            MembershipRule::Conditions(predicates)
+        },
+    };
+    let (customers, total) = match contact(&caller, query.email.as_deref(), query.phone.as_deref())?
+    {
+        Some(identifier) => {
+            let found = state
+                .stores
+                .groups
+                .resolve_customers(application_id, &[identifier])
+                .await?;
+            match found.into_iter().flatten().next() {
+                Some(id)
+                    if state
+                        .stores
+                        .groups
+                        .is_member(application_id, &membership, &id)
+                        .await? =>
+                {
+                    let customer = state
+                        .stores
+                        .customers
+                        .find_customer(application_id, &id)
+                        .await?;
+                    let customers: Vec<Customer> = customer.into_iter().collect();
+                    let total = customers.len() as u64;
+                    (customers, total)
+                }
+                _ => (Vec::new(), 0),
+            }
+        }
+        None => {
+            state
+                .stores
+                .groups
+                .list_members(application_id, &membership, page)
+                .await?
+        }
+    };
+    let ids: Vec<ObjectId> = customers.iter().map(|c| c.id.clone()).collect();
+    let values = state
+        .stores
+        .attributes
+        .values_of(application_id, &ids, &shown)
+        .await?;
+    let items = customers
+        .into_iter()
+        .map(|customer| filtered_item(&state, customer, &values))
+        .collect::<Result<Vec<Value>, ApiError>>()?;
+    Ok(Json(
+        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
+    ))
+}
+
+/// The customer named by `email` or `phone`, if either is given.
+fn contact(
+    caller: &Platform<CustomersRead>,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Option<Identifier>, ApiError> {
+    if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
+        return Ok(Some(Identifier::Email(Email::parse("query.email", email)?)));
+    }
+    if let Some(phone) = phone.map(str::trim).filter(|p| !p.is_empty()) {
+        let region = caller.application.default_region;
+        return Ok(Some(Identifier::Phone(Phone::parse(
+            "query.phone",
+            phone,
+            None,
+            region,
+        )?)));
+    }
+    Ok(None)
+}
+
+/// `UserAttributeFilteredList`: the customer (phone `country_code` as a string, as this
+/// model has it) with its values.
+fn filtered_item(
+    state: &AppState,
+    customer: Customer,
+    values: &[AttributeValue],
+) -> Result<Value, ApiError> {
+    let id = customer.id.clone();
+    let mut item = serde_json::to_value(CustomerOut::from(customer))
+        .map_err(|error| ApiError::Internal(format!("cannot encode a customer: {error}")))?;
+    if let Some(phones) = item.get_mut("phone_numbers").and_then(Value::as_array_mut) {
+        for phone in phones {
+            if let Some(code) = phone.get("country_code").and_then(Value::as_u64) {
+                phone["country_code"] = json!(code.to_string());
+            }
+        }
+    }
+    let attributes = values
+        .iter()
+        .filter(|value| value.customer_id == id)
+        .map(|value| Ok(value_out(value, open_value(&state.secrets, value)?)))
+        .collect::<Result<Vec<Value>, ApiError>>()?;
+    item["attributes"] = json!(attributes);
+    item["is_encrypted"] = json!(false);
+    Ok(item)
+}

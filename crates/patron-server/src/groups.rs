@@ -12,6 +12,59 @@ use crate::attributes::Checked;
 use crate::error::ApiError;
 use crate::wire::group::ConditionIn;
 
+/// A condition checked against its definition.
+pub(crate) struct CompiledCondition {
+    /// The definition.
+    pub(crate) definition_id: ObjectId,
+    /// The definition's slug.
+    pub(crate) slug: String,
+    /// The operator.
+    pub(crate) operator: Operator,
+    /// The compiled test.
+    pub(crate) predicate: Predicate,
+}
+
+/// Checks one condition of a request: `field` names it in errors (e.g. `conditions[0]`),
+/// `id_key` is the key of its definition id (`user_attribute_definition_id` on groups,
+/// `definition_id` on the attribute filter).
+pub(crate) async fn compile_condition(
+    state: &AppState,
+    application_id: &ObjectId,
+    field: &str,
+    id_key: &str,
+    raw_id: Option<&str>,
+    operator: Option<&str>,
+    value: &Value,
+) -> Result<CompiledCondition, ApiError> {
+    let id_field = format!("{field}.{id_key}");
+    let raw_id = raw_id.ok_or_else(|| ApiError::required(&id_field))?;
+    let id = ObjectId::parse(&id_field, raw_id)?;
+    let operator_name = operator.ok_or_else(|| ApiError::required(&format!("{field}.type")))?;
+    let operator = Operator::parse(&format!("{field}.type"), operator_name)?;
+    if value.is_null() {
+        return Err(ApiError::required(&format!("{field}.value")));
+    }
+    let definition = state
+        .stores
+        .attributes
+        .find_definition(application_id, &id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::validation(
+                &id_field,
+                format!("no attribute definition has the id {id}"),
+            )
+        })?;
+    let checked = Checked::new(definition)?;
+    let predicate = Predicate::compile(field, &checked.rules, operator, value)?;
+    Ok(CompiledCondition {
+        definition_id: id,
+        slug: checked.definition.spec.slug,
+        operator,
+        predicate,
+    })
+}
+
 /// Checks conditions from a request against their definitions and returns them as they are
 /// stored: `{user_attribute_definition_id, type, value, key}`, `value` as sent.
 pub(crate) async fn check_conditions(
@@ -27,38 +80,21 @@ pub(crate) async fn check_conditions(
     }
     let mut stored = Vec::with_capacity(conditions.len());
     for (index, condition) in conditions.iter().enumerate() {
-        let field = format!("conditions[{index}]");
-        let raw_id = condition
-            .user_attribute_definition_id
-            .as_deref()
-            .ok_or_else(|| ApiError::required(&format!("{field}.user_attribute_definition_id")))?;
-        let id = ObjectId::parse(&format!("{field}.user_attribute_definition_id"), raw_id)?;
-        let operator_name = condition
-            .operator
-            .as_deref()
-            .ok_or_else(|| ApiError::required(&format!("{field}.type")))?;
-        let operator = Operator::parse(&format!("{field}.type"), operator_name)?;
-        if condition.value.is_null() {
-            return Err(ApiError::required(&format!("{field}.value")));
-        }
-        let definition = state
-            .stores
-            .attributes
-            .find_definition(application_id, &id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::validation(
-                    format!("{field}.user_attribute_definition_id"),
-                    format!("no attribute definition has the id {id}"),
-                )
-            })?;
-        let checked = Checked::new(definition)?;
-        Predicate::compile(&field, &checked.rules, operator, &condition.value)?;
+        let compiled = compile_condition(
+            state,
+            application_id,
+            &format!("conditions[{index}]"),
+            "user_attribute_definition_id",
+            condition.user_attribute_definition_id.as_deref(),
+            condition.operator.as_deref(),
+            &condition.value,
+        )
+        .await?;
         stored.push(json!({
-            "user_attribute_definition_id": id.as_str(),
-            "type": operator.as_str(),
+            "user_attribute_definition_id": compiled.definition_id.as_str(),
+            "type": compiled.operator.as_str(),
             "value": condition.value,
-            "key": checked.definition.spec.slug,
+            "key": compiled.slug,
         }));
     }
     Ok(stored)

@@ -10,16 +10,17 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
-use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
+use patron_domain::segment::MAX_CONDITIONS;
 use patron_store::{AttributeValue, Membership, MembershipRule};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::attributes::{open_value, Checked};
+use crate::attributes::open_value;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::groups::compile_condition;
 use crate::wire::attribute::value_out;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
@@ -95,32 +96,17 @@ async fn filter(
     let application_id = &caller.application.id;
     let mut predicates = Vec::with_capacity(conditions.len());
     for (index, condition) in conditions.iter().enumerate() {
-        let field = format!("query.conditions[{index}]");
-        let raw = condition
-            .definition_id
-            .as_deref()
-            .ok_or_else(|| ApiError::required(&format!("{field}.definition_id")))?;
-        let id = ObjectId::parse(&format!("{field}.definition_id"), raw)?;
-        let operator = Operator::parse(
-            &format!("{field}.type"),
-            condition.operator.as_deref().unwrap_or_default(),
-        )?;
-        let definition = state
-            .stores
-            .attributes
-            .find_definition(application_id, &id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::validation(
-                    format!("{field}.definition_id"),
-                    format!("no attribute definition has the id {id}"),
-                )
-            })?;
-        let checked = Checked::new(definition)?;
-        predicates.push((
-            id,
-            Predicate::compile(&field, &checked.rules, operator, &condition.value)?,
-        ));
+        let compiled = compile_condition(
+            &state,
+            application_id,
+            &format!("query.conditions[{index}]"),
+            "definition_id",
+            condition.definition_id.as_deref(),
+            condition.operator.as_deref(),
+            &condition.value,
+        )
+        .await?;
+        predicates.push((compiled.definition_id, compiled.predicate));
     }
     let shown: Vec<ObjectId> = match &query.definition_ids {
         Some(ids) => ids

@@ -49,6 +49,24 @@ fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<Str
     }
 }
 
+/// Applies a new name and description, when given.
+fn rename(
+    group: &mut Group,
+    name: Option<String>,
+    description: Option<String>,
+) -> Result<(), ApiError> {
+    if let Some(name) = text("name", name, false)? {
+        if name.is_empty() {
+            return Err(ApiError::validation("name", "must not be empty"));
+        }
+        group.name = name;
+    }
+    if let Some(description) = text("description", description, false)? {
+        group.description = description;
+    }
+    Ok(())
+}
+
 fn parse_kind(raw: &str) -> Result<GroupKind, ApiError> {
     GroupKind::parse(raw).ok_or_else(|| {
         ApiError::validation("type", format!("must be bulk or conditional, got '{raw}'"))
@@ -243,15 +261,7 @@ async fn update(
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
-    if let Some(name) = text("name", body.name, false)? {
-        if name.is_empty() {
-            return Err(ApiError::validation("name", "must not be empty"));
-        }
-        group.name = name;
-    }
-    if let Some(description) = text("description", body.description, false)? {
-        group.description = description;
-    }
+    rename(&mut group, body.name, body.description)?;
     if let Some(raw) = body
         .kind
         .as_deref()
@@ -323,15 +333,7 @@ async fn patch(
     JsonBody(body): JsonBody<PatchGroupBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
-    if let Some(name) = text("name", body.name, false)? {
-        if name.is_empty() {
-            return Err(ApiError::validation("name", "must not be empty"));
-        }
-        group.name = name;
-    }
-    if let Some(description) = text("description", body.description, false)? {
-        group.description = description;
-    }
+    rename(&mut group, body.name, body.description)?;
     let source = body
         .source
         .as_deref()

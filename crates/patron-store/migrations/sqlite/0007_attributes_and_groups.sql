@@ -55,7 +55,9 @@ CREATE TABLE attribute_index (
 );
 CREATE INDEX attribute_index_num ON attribute_index (definition_id, archived, num, customer_id);
 CREATE INDEX attribute_index_txt ON attribute_index (definition_id, archived, txt, customer_id);
-CREATE INDEX attribute_index_customer ON attribute_index (customer_id, definition_id);
+-- (definition, customer) pairs: rewriting or deleting a value, and membership probes. Both
+-- columns lead so that planners pick it even before statistics exist (a bulk load).
+CREATE INDEX attribute_index_pair ON attribute_index (definition_id, customer_id);
 
 -- The last group uid handed out per application.
 CREATE TABLE group_sequences (

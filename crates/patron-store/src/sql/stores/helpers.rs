@@ -172,7 +172,10 @@ macro_rules! store_helpers {
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                sqlx::query("UPDATE attribute_index SET archived = $1 WHERE customer_id = $2")
+                sqlx::query(
+                    "UPDATE attribute_index SET archived = $1 WHERE customer_id = $2 \
+                     AND definition_id IN (SELECT v.definition_id FROM attribute_values v WHERE v.customer_id = $2)",
+                )
                     .bind(archived)
                     .bind(id)
                     .execute(&mut *conn)

@@ -13,11 +13,16 @@
 //! `--suite login` measures the storefront sign-in path instead: the argon2id hash bound,
 //! password logins, session checks against `GET /healthz`, and session checks during a
 //! login flood (see `login.rs`).
+//!
+//! `--suite segments` measures customer attributes and groups: bulk attribute updates over
+//! HTTP, the first page of a conditional group of about 10% of the customers, and the
+//! in-process membership check (see `segments.rs`).
 
 mod database;
 mod load;
 mod login;
 mod seed;
+mod segments;
 mod server;
 
 use std::error::Error;
@@ -43,7 +48,8 @@ pub type BenchResult<T> = Result<T, BenchError>;
     about = "Seeds customers and measures Patron's platform API over HTTP."
 )]
 pub struct Args {
-    /// What to measure: the customer endpoints of the platform API, or storefront sign-in.
+    /// What to measure: the customer endpoints of the platform API, storefront sign-in, or
+    /// attributes and groups.
     #[arg(long, value_enum, default_value_t = Suite::Customers)]
     pub suite: Suite,
     /// Customers to seed into each fresh database.
@@ -110,6 +116,25 @@ pub struct Args {
     /// Login suite: logins in the flood that session checks run beside.
     #[arg(long, default_value_t = 400)]
     pub flood_logins: u64,
+    /// Segments suite: timed in-process membership checks (from `--concurrency` tasks).
+    #[arg(long, default_value_t = 20_000)]
+    pub membership_checks: u64,
+    /// Segments suite: timed synchronous bulk update requests of each kind.
+    #[arg(long, default_value_t = 100)]
+    pub bulk_requests: u64,
+    /// Segments suite: customers per synchronous bulk update request (at most the server's
+    /// bulk sync limit, 1,000 by default).
+    #[arg(long, default_value_t = 1_000)]
+    pub bulk_users: u64,
+    /// Segments suite: attributes written per customer by the bulk updates (1 to 9).
+    #[arg(long, default_value_t = 5)]
+    pub bulk_attributes: usize,
+    /// Segments suite: concurrent workers sending bulk update requests.
+    #[arg(long, default_value_t = 4)]
+    pub bulk_concurrency: u64,
+    /// Segments suite: customers in the asynchronous bulk update job (0: no job).
+    #[arg(long, default_value_t = 100_000)]
+    pub job_users: u64,
 }
 
 /// `--suite` values.
@@ -119,6 +144,9 @@ pub enum Suite {
     Customers,
     /// Time the storefront sign-in path: hashes, logins, session checks.
     Login,
+    /// Time bulk attribute updates, a large conditional group's first page and the
+    /// membership check.
+    Segments,
 }
 
 /// `--backend` values.
@@ -171,6 +199,11 @@ async fn run(args: Args) -> BenchResult<()> {
         let mut patron = PatronBin::locate(args.patron_bin.clone())?;
         say(&format!("patron binary: {}", patron.path.display()));
         return login::run(&args, &mut patron).await;
+    }
+    if args.suite == Suite::Segments {
+        let mut patron = PatronBin::locate(args.patron_bin.clone())?;
+        say(&format!("patron binary: {}", patron.path.display()));
+        return segments::run(&args, &mut patron).await;
     }
     if args.customers == 0 || args.requests == 0 || args.concurrency == 0 || args.batch == 0 {
         return Err("--customers, --requests, --concurrency and --batch must be positive".into());

@@ -1,0 +1,1168 @@
+//! `--suite segments`: customer attributes and groups at scale. Seeds customers and one
+//! numeric attribute (`score`, uniform in 0..1000) through the store layer, creates ten
+//! attribute definitions and a conditional group (`score gte 900`, about 10% of the
+//! customers) through the platform API, then measures:
+//!
+//! - the first page of the group's members over HTTP (`GET …/user_group/{id}/users`, which
+//!   includes the member count), at `--concurrency` and at concurrency 1;
+//! - the membership check, in process: `patron_server::groups::is_member` on an `AppState`
+//!   built like `patron serve` builds it, and the store's `GroupStore::is_member` alone with
+//!   the rule compiled once (what the group and definition loads cost);
+//! - bulk attribute updates over HTTP: synchronous `PUT …/bulk_update/per_user` and
+//!   `PUT …/bulk_update` requests of `--bulk-users` customers with `--bulk-attributes`
+//!   attributes each from `--bulk-concurrency` workers, and one asynchronous job of
+//!   `--job-users` customers timed from submission until its state reads `complete`.
+//!
+//! Every answer is checked: the member count equals the seeded one, each membership answer
+//! equals `score >= 900` for that customer, every bulk row is processed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use patron_domain::attribute::IndexEntry;
+use patron_domain::ids::ObjectId;
+use patron_domain::segment::{Operator, Predicate};
+use patron_server::secrets::SecretBox;
+use patron_server::{AppState, Clock, Config, SystemClock};
+use patron_store::{Actor, CustomerValues, Membership, MembershipRule, Stores, ValueWrite};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Client, RequestBuilder};
+use serde_json::{json, Value};
+
+use crate::database::BenchDatabase;
+use crate::load::{access_token, percentile};
+use crate::server::{CreatedClient, PatronBin, Server, COMPANY};
+use crate::{say, Args, BackendChoice, BenchResult};
+
+/// The ten attribute definitions: slug and type. `score` comes first: it is seeded on every
+/// customer and the group's condition reads it; the bulk updates write the others.
+const DEFINITIONS: [(&str, &str); 10] = [
+    ("score", "number"),
+    ("lifetime_value", "number"),
+    ("orders", "number"),
+    ("tier", "string"),
+    ("vip", "boolean"),
+    ("last_order", "date"),
+    ("city", "string"),
+    ("interests", "string_array"),
+    ("sizes", "number_array"),
+    ("signed_up_at", "date_time"),
+];
+/// Scores are uniform in `0..SCORE_RANGE`.
+const SCORE_RANGE: u16 = 1000;
+/// The group's condition: `score gte GROUP_THRESHOLD` (10% of the customers).
+const GROUP_THRESHOLD: u16 = 900;
+/// Customers per `bulk_upsert_values` call while seeding scores (one transaction each).
+const SEED_VALUE_BATCH: usize = 500;
+/// Scores seeded before the statistics are first refreshed.
+const EARLY_ANALYZE_AFTER: usize = 10_000;
+/// `PATRON_MAX_BODY_BYTES` for this suite's server: a 100,000-customer job names every
+/// customer id in its body (about 2.7 MB), more than the 1 MiB default.
+const BODY_LIMIT: &str = "67108864";
+/// How often the job's state is read.
+const JOB_POLL: Duration = Duration::from_millis(200);
+/// Longest wait for the asynchronous job.
+const JOB_LIMIT: Duration = Duration::from_secs(1800);
+/// Untimed warm-up of the group page is cut short after this long.
+const WARMUP_LIMIT: Duration = Duration::from_secs(15);
+/// Most group pages timed at concurrency 1 (a diagnostic row).
+const SERIAL_PAGES: u64 = 200;
+/// Cities, tiers and interests the bulk updates draw from.
+const CITIES: [&str; 6] = ["Mumbai", "Delhi", "Bengaluru", "Pune", "Chennai", "Kolkata"];
+const TIERS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
+const INTERESTS: [&str; 6] = ["shoes", "watches", "books", "toys", "beauty", "sports"];
+
+/// One row of the segments table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// What was measured.
+    pub name: String,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Operations (requests, checks) timed.
+    pub count: u64,
+    /// Failed or wrong answers.
+    pub errors: u64,
+    /// Median latency of one operation.
+    pub p50: Option<Duration>,
+    /// 99th percentile latency.
+    pub p99: Option<Duration>,
+    /// The throughput, e.g. `23,456 values/s`.
+    pub rate: String,
+    /// The target, e.g. `p99 < 50 ms`.
+    pub target: String,
+    /// `yes`, `NO` or empty.
+    pub met: String,
+}
+
+/// Runs the suite on a fresh database of each chosen backend and prints the table.
+pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
+    check_args(args)?;
+    if args.reuse_database.is_some() {
+        return Err("--suite segments always seeds a fresh database".into());
+    }
+    let backends: &[BackendChoice] = match args.backend {
+        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+        BackendChoice::Postgres => &[BackendChoice::Postgres],
+        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
+    };
+    let keys = std::env::temp_dir().join(format!("patron_bench_keys_{}", std::process::id()));
+    std::fs::create_dir_all(&keys)?;
+    patron.env = vec![
+        ("PATRON_MAX_BODY_BYTES".to_owned(), BODY_LIMIT.to_owned()),
+        (
+            "PATRON_SECRET_KEY_FILE".to_owned(),
+            keys.join("secret.key").display().to_string(),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for backend in backends {
+        let database = BenchDatabase::create(*backend, &args.postgres_url)?;
+        say(&format!(
+            "\n== {} ({}) ==",
+            database.name(),
+            database.display_location()
+        ));
+        let outcome = bench_fresh(args, patron, &database).await;
+        if args.keep {
+            say(&format!("kept database: {}", database.url()));
+        } else if let Err(error) = database.drop_database() {
+            eprintln!("patron-bench: could not remove the scratch database: {error}");
+        }
+        rows.extend(outcome?);
+    }
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&keys);
+    }
+    say("");
+    say(&format!(
+        "Results: {} customers, 10 attribute definitions, group `score gte {GROUP_THRESHOLD}`; \
+         {} group pages from {} workers; {} membership checks from {} tasks; \
+         {} bulk requests of {} customers x {} attributes from {} workers; job of {} customers",
+        args.customers,
+        args.requests,
+        args.concurrency,
+        args.membership_checks,
+        args.concurrency,
+        args.bulk_requests,
+        args.bulk_users,
+        args.bulk_attributes,
+        args.bulk_concurrency,
+        job_users(args),
+    ));
+    say(&table(&rows));
+    Ok(())
+}
+
+/// Refuses counts the suite cannot run with.
+fn check_args(args: &Args) -> BenchResult<()> {
+    if args.customers == 0
+        || args.requests == 0
+        || args.concurrency == 0
+        || args.batch == 0
+        || args.membership_checks == 0
+        || args.bulk_requests == 0
+        || args.bulk_concurrency == 0
+        || args.bulk_users == 0
+    {
+        return Err("the segments suite's counts must be positive".into());
+    }
+    if args.customers >= 100_000_000 {
+        return Err("--customers must stay below 100,000,000".into());
+    }
+    if args.bulk_users > args.customers {
+        return Err("--bulk-users cannot exceed --customers".into());
+    }
+    if !(1..DEFINITIONS.len()).contains(&args.bulk_attributes) {
+        return Err(format!(
+            "--bulk-attributes must be between 1 and {}",
+            DEFINITIONS.len() - 1
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Customers in the asynchronous job (none when `--job-users` is 0).
+fn job_users(args: &Args) -> u64 {
+    args.job_users.min(args.customers)
+}
+
+/// Seeds, serves and measures one fresh database.
+async fn bench_fresh(
+    args: &Args,
+    patron: &PatronBin,
+    database: &BenchDatabase,
+) -> BenchResult<Vec<Row>> {
+    let url = database.url();
+    let backend = database.name();
+    patron.migrate(url)?;
+    let app = patron.create_app(url)?;
+    let client = patron.create_client(url)?;
+    let application_id = ObjectId::parse("application_id", &app.application_id)?;
+    say(&format!("application {application_id} created"));
+    let stores = patron_store::connect(url).await?;
+    let customers = seed_customers(&stores, &application_id, args.customers, args.batch).await?;
+
+    // The definitions go through the API; the server is then stopped so that the scores
+    // are seeded and the statistics refreshed before anything is measured.
+    let http = Client::builder()
+        .pool_max_idle_per_host(usize::try_from(
+            args.concurrency.max(args.bulk_concurrency),
+        )?)
+        .build()?;
+    let server = Server::start(patron, url)?;
+    let created = async {
+        let api = Api::connect(&http, &server, &application_id, &client).await?;
+        api.create_definitions().await
+    }
+    .await;
+    server.stop().await;
+    let definitions = created?;
+    say("10 attribute definitions created over HTTP");
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let scores: Vec<u16> = (0..customers.len())
+        .map(|_| rng.gen_range(0..SCORE_RANGE))
+        .collect();
+    // PostgreSQL plans the store's re-index `DELETE … WHERE definition_id = $1 AND
+    // customer_id IN (…)` from statistics; with none (the benchmark server runs without
+    // autovacuum) it reads every index row of the definition per statement, and seeding
+    // slows to under 100 values/s. Statistics are refreshed once after the first scores,
+    // as autovacuum's first pass would (docs/benchmarks.md, "Attributes and groups").
+    let first = customers.len().min(EARLY_ANALYZE_AFTER);
+    let score = &definitions[0];
+    seed_scores(
+        &stores,
+        &application_id,
+        score,
+        &customers[..first],
+        &scores[..first],
+    )
+    .await?;
+    database.analyze()?;
+    seed_scores(
+        &stores,
+        &application_id,
+        score,
+        &customers[first..],
+        &scores[first..],
+    )
+    .await?;
+    let started = Instant::now();
+    match database.analyze()? {
+        true => say(&format!(
+            "{} done in {:.1} s",
+            database.analyze_command(),
+            started.elapsed().as_secs_f64()
+        )),
+        false => say("ANALYZE skipped: the sqlite3 CLI is not installed"),
+    }
+
+    let server = Server::start(patron, url)?;
+    say(&format!("serving at {}", server.base_url));
+    let data = Seeded {
+        application_id,
+        customers,
+        scores,
+        definitions,
+        stores,
+        url: url.to_owned(),
+    };
+    let outcome = measure(args, &http, &server, backend, &client, &data).await;
+    server.stop().await;
+    outcome
+}
+
+/// What the seeding produced.
+struct Seeded {
+    application_id: ObjectId,
+    /// Customer ids in seeding order.
+    customers: Vec<ObjectId>,
+    /// Each customer's score, by the same index.
+    scores: Vec<u16>,
+    /// Definition ids in [`DEFINITIONS`] order.
+    definitions: Vec<ObjectId>,
+    /// The benchmark's own connection to the database.
+    stores: Stores,
+    url: String,
+}
+
+impl Seeded {
+    /// Customers whose score puts them in the group.
+    fn members(&self) -> u64 {
+        self.scores
+            .iter()
+            .filter(|score| **score >= GROUP_THRESHOLD)
+            .count() as u64
+    }
+}
+
+/// Inserts customers `0..count` (like `seed::seed`) and returns their ids.
+async fn seed_customers(
+    stores: &Stores,
+    application_id: &ObjectId,
+    count: u64,
+    batch: usize,
+) -> BenchResult<Vec<ObjectId>> {
+    let actor = Actor::new("bench");
+    let started = Instant::now();
+    let report_every = (count / 10).max(1);
+    let mut next_report = report_every;
+    let mut ids = Vec::with_capacity(usize::try_from(count)?);
+    let mut index = 0u64;
+    let mut customers = Vec::with_capacity(batch);
+    while index < count {
+        let now = SystemClock.now();
+        let end = count.min(index + u64::try_from(batch)?);
+        customers.clear();
+        for i in index..end {
+            customers.push(crate::seed::customer(application_id, i, now)?);
+        }
+        stores
+            .customers
+            .import_customers(&customers, &actor)
+            .await?;
+        ids.extend(customers.iter().map(|customer| customer.id.clone()));
+        index = end;
+        if index >= next_report || index == count {
+            let seconds = started.elapsed().as_secs_f64();
+            say(&format!(
+                "  seeded {index:>9} / {count} customers, {seconds:.1} s, {:.0} customers/s",
+                index as f64 / seconds.max(1e-9)
+            ));
+            while next_report <= index {
+                next_report += report_every;
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes every customer's `score` through the store, [`SEED_VALUE_BATCH`] customers per
+/// transaction.
+async fn seed_scores(
+    stores: &Stores,
+    application_id: &ObjectId,
+    definition: &ObjectId,
+    customers: &[ObjectId],
+    scores: &[u16],
+) -> BenchResult<()> {
+    let actor = Actor::new("bench");
+    let started = Instant::now();
+    let total = customers.len();
+    let report_every = (total / 5).max(1);
+    let mut next_report = report_every;
+    let mut done = 0;
+    for (ids, scores) in customers
+        .chunks(SEED_VALUE_BATCH)
+        .zip(scores.chunks(SEED_VALUE_BATCH))
+    {
+        let batch: Vec<CustomerValues> = ids
+            .iter()
+            .zip(scores)
+            .map(|(id, score)| CustomerValues {
+                customer_id: id.clone(),
+                values: vec![ValueWrite {
+                    definition_id: definition.clone(),
+                    stored: score.to_string(),
+                    index: vec![IndexEntry::Number(f64::from(*score))],
+                    customer_overridden: false,
+                }],
+            })
+            .collect();
+        let refused = stores
+            .attributes
+            .bulk_upsert_values(application_id, &batch, &actor, SystemClock.now(), None)
+            .await?;
+        if !refused.is_empty() {
+            return Err(format!("seeding scores: {} customers refused", refused.len()).into());
+        }
+        done += ids.len();
+        if done >= next_report || done == total {
+            let seconds = started.elapsed().as_secs_f64();
+            say(&format!(
+                "  scores {done:>9} / {total} through the store, {seconds:.1} s, {:.0} values/s",
+                done as f64 / seconds.max(1e-9)
+            ));
+            while next_report <= done {
+                next_report += report_every;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The platform API of one application, with a token.
+#[derive(Debug, Clone)]
+struct Api {
+    http: Client,
+    /// `http://host:port/service/platform/user/v1.0/company/559/application/<id>`.
+    prefix: String,
+    /// `Bearer <token>`.
+    authorization: String,
+}
+
+impl Api {
+    async fn connect(
+        http: &Client,
+        server: &Server,
+        application_id: &ObjectId,
+        client: &CreatedClient,
+    ) -> BenchResult<Self> {
+        let token = access_token(http, &server.base_url, client).await?;
+        Ok(Self {
+            http: http.clone(),
+            prefix: format!(
+                "{}/service/platform/user/v1.0/company/{COMPANY}/application/{application_id}",
+                server.base_url
+            ),
+            authorization: format!("Bearer {token}"),
+        })
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.prefix))
+            .header(AUTHORIZATION, &self.authorization)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.prefix))
+            .header(AUTHORIZATION, &self.authorization)
+            .json(body)
+    }
+
+    /// `PUT` with a body already encoded as JSON.
+    fn put_json(&self, path: &str, body: String) -> RequestBuilder {
+        self.http
+            .put(format!("{}{path}", self.prefix))
+            .header(AUTHORIZATION, &self.authorization)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+    }
+
+    /// Creates [`DEFINITIONS`] and returns their ids in that order.
+    async fn create_definitions(&self) -> BenchResult<Vec<ObjectId>> {
+        let mut ids = Vec::with_capacity(DEFINITIONS.len());
+        for (slug, kind) in DEFINITIONS {
+            let body = json!({ "name": slug.replace('_', " "), "slug": slug, "type": kind });
+            let created = send_json(self.post("/user_attribute/definition", &body)).await?;
+            ids.push(id_field(&created, "attribute definition")?);
+        }
+        Ok(ids)
+    }
+}
+
+/// Sends `request` and returns the JSON body, failing on a non-2xx status.
+async fn send_json(request: RequestBuilder) -> Result<Value, String> {
+    let response = request.send().await.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|error| error.to_string())?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {}", clip(&body)));
+    }
+    serde_json::from_str(&body).map_err(|error| format!("{error}: {body}"))
+}
+
+/// The first 300 characters of `text`, for error messages.
+fn clip(text: &str) -> String {
+    text.chars().take(300).collect()
+}
+
+/// The `_id` of a created resource.
+fn id_field(body: &Value, what: &str) -> BenchResult<ObjectId> {
+    let id = body
+        .get("_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("the created {what} has no _id: {body}"))?;
+    Ok(ObjectId::parse("_id", id)?)
+}
+
+/// A boxed future (the timed operations are closures returning one).
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// The `n`-th timed operation: `Ok` or why it failed.
+type Operation = Arc<dyn Fn(u64) -> BoxFuture<Result<(), String>> + Send + Sync>;
+
+/// What a load saw.
+#[derive(Debug, Default)]
+struct Log {
+    latencies: Vec<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// Runs operations `0..total` over `concurrency` workers until done or until `limit`
+/// passes; returns the log (latencies sorted) and the wall-clock seconds.
+async fn drive(
+    operation: &Operation,
+    total: u64,
+    concurrency: u64,
+    limit: Duration,
+) -> BenchResult<(Log, f64)> {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + limit;
+    let handles: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let operation = operation.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let mut log = Log::default();
+                while Instant::now() < deadline {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= total {
+                        break;
+                    }
+                    let begun = Instant::now();
+                    let outcome = operation(n).await;
+                    log.latencies.push(begun.elapsed());
+                    if let Err(error) = outcome {
+                        log.errors += 1;
+                        log.first_error.get_or_insert(error);
+                    }
+                }
+                log
+            })
+        })
+        .collect();
+    let mut merged = Log::default();
+    for handle in handles {
+        let log = handle.await?;
+        merged.latencies.extend(log.latencies);
+        merged.errors += log.errors;
+        if merged.first_error.is_none() {
+            merged.first_error = log.first_error;
+        }
+    }
+    merged.latencies.sort_unstable();
+    Ok((merged, started.elapsed().as_secs_f64().max(1e-9)))
+}
+
+/// Reports errors and short runs on stderr.
+fn warn(name: &str, log: &Log, wanted: u64) {
+    let done = log.latencies.len() as u64;
+    if done < wanted {
+        eprintln!("patron-bench: {name}: time limit reached after {done} of {wanted}");
+    }
+    if let Some(error) = &log.first_error {
+        eprintln!(
+            "patron-bench: {name}: {} errors, first: {error}",
+            log.errors
+        );
+    }
+}
+
+fn yes_no(met: bool) -> String {
+    if met { "yes" } else { "NO" }.to_owned()
+}
+
+/// A latency row.
+fn latency_row(name: &str, backend: &'static str, log: &Log, rate: String) -> Row {
+    Row {
+        name: name.to_owned(),
+        backend,
+        count: log.latencies.len() as u64,
+        errors: log.errors,
+        p50: Some(percentile(&log.latencies, 0.50)),
+        p99: Some(percentile(&log.latencies, 0.99)),
+        rate,
+        target: String::new(),
+        met: String::new(),
+    }
+}
+
+/// Sets a p99 target on `row`.
+fn p99_target(row: &mut Row, limit: Duration) {
+    row.target = format!("p99 < {} ms", limit.as_millis());
+    row.met = yes_no(row.p99.is_some_and(|p99| p99 < limit) && row.errors == 0);
+}
+
+/// Creates the group, then times its first page, the membership check and the bulk updates.
+async fn measure(
+    args: &Args,
+    http: &Client,
+    server: &Server,
+    backend: &'static str,
+    client: &CreatedClient,
+    data: &Seeded,
+) -> BenchResult<Vec<Row>> {
+    let api = Api::connect(http, server, &data.application_id, client).await?;
+    let limit = Duration::from_secs(args.max_scenario_secs);
+    let body = json!({
+        "name": "High scores",
+        "description": format!("score gte {GROUP_THRESHOLD}"),
+        "conditions": [{
+            "user_attribute_definition_id": data.definitions[0].as_str(),
+            "type": "gte",
+            "value": GROUP_THRESHOLD,
+        }],
+    });
+    let group = id_field(&send_json(api.post("/user_group", &body)).await?, "group")?;
+    let members = data.members();
+    say(&format!(
+        "group {group} created: score gte {GROUP_THRESHOLD}, {members} members expected"
+    ));
+    let mut rows = Vec::new();
+
+    // The first page of members, with the count.
+    let page: Operation = {
+        let api = api.clone();
+        let path = format!("/user_group/{group}/users");
+        Arc::new(move |_| {
+            let request = api
+                .get(&path)
+                .query(&[("page_no", "1"), ("page_size", "10")]);
+            Box::pin(async move {
+                let body = send_json(request).await?;
+                check_page(&body, members)
+            })
+        })
+    };
+    let started = Instant::now();
+    page(0).await?;
+    say(&format!(
+        "first group page (cold) in {:.1} ms, item_total {members} as seeded",
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    drive(
+        &page,
+        args.warmup,
+        args.concurrency,
+        WARMUP_LIMIT.min(limit),
+    )
+    .await?;
+    let (log, seconds) = drive(&page, args.requests, args.concurrency, limit).await?;
+    warn("group page", &log, args.requests);
+    let rate = format!("{:.1} req/s", log.latencies.len() as f64 / seconds);
+    let mut row = latency_row(
+        &format!(
+            "group first page + count ({members} members, {} workers)",
+            args.concurrency
+        ),
+        backend,
+        &log,
+        rate,
+    );
+    p99_target(&mut row, Duration::from_millis(50));
+    say(&row_line(&row));
+    rows.push(row);
+    let serial = args.requests.min(SERIAL_PAGES);
+    let (log, seconds) = drive(&page, serial, 1, limit).await?;
+    warn("group page, 1 worker", &log, serial);
+    let rate = format!("{:.1} req/s", log.latencies.len() as f64 / seconds);
+    let row = latency_row("group first page + count (1 worker)", backend, &log, rate);
+    say(&row_line(&row));
+    rows.push(row);
+
+    rows.extend(membership(args, backend, data, &group).await?);
+    rows.extend(bulk_updates(args, &api, backend, data).await?);
+    Ok(rows)
+}
+
+/// Checks a first page: the seeded member count and a full page.
+fn check_page(body: &Value, members: u64) -> Result<(), String> {
+    let total = body.pointer("/page/item_total").and_then(Value::as_u64);
+    let items = body.get("items").and_then(Value::as_array).map(Vec::len);
+    let expected_items = usize::try_from(members.min(10)).unwrap_or(10);
+    if total == Some(members) && items == Some(expected_items) {
+        Ok(())
+    } else {
+        Err(format!(
+            "group page: expected item_total {members} and {expected_items} items, got {total:?} and {items:?}"
+        ))
+    }
+}
+
+/// An `AppState` on the database at `url`, assembled as `patron serve` assembles it (with
+/// the default configuration and a throwaway key: no secret is read here).
+fn app_state(stores: Stores, url: &str) -> BenchResult<AppState> {
+    let config = Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    };
+    let secrets = SecretBox::from_base64(&SecretBox::generate_key())?;
+    Ok(AppState {
+        stores,
+        clock: Arc::new(SystemClock),
+        secrets,
+        passwords: config.password_hasher()?,
+        caches: Default::default(),
+        fetcher: config.fetcher()?,
+        config: Arc::new(config),
+    })
+}
+
+/// Times the membership check in process: the public function, then the store query alone.
+async fn membership(
+    args: &Args,
+    backend: &'static str,
+    data: &Seeded,
+    group: &ObjectId,
+) -> BenchResult<Vec<Row>> {
+    let limit = Duration::from_secs(args.max_scenario_secs);
+    let state = Arc::new(app_state(data.stores.clone(), &data.url)?);
+    let customers = Arc::new(data.customers.clone());
+    let scores = Arc::new(data.scores.clone());
+    let application_id = data.application_id.clone();
+    let group = group.clone();
+    // Customer of check `n`: a fixed pseudo-random sequence, members and non-members as
+    // seeded (about 10% members).
+    let pick = {
+        let count = customers.len() as u64;
+        move |n: u64| -> usize {
+            let mixed = n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            usize::try_from((mixed >> 16) % count).unwrap_or_default()
+        }
+    };
+    let verdict = move |scores: &[u16], index: usize, answer: bool| -> Result<(), String> {
+        let expected = scores[index] >= GROUP_THRESHOLD;
+        if answer == expected {
+            Ok(())
+        } else {
+            Err(format!(
+                "customer {index} (score {}): is_member said {answer}",
+                scores[index]
+            ))
+        }
+    };
+    let public: Operation = {
+        let (state, customers, scores) = (state.clone(), customers.clone(), scores.clone());
+        let (application_id, group) = (application_id.clone(), group.clone());
+        Arc::new(move |n| {
+            let (state, customers, scores) = (state.clone(), customers.clone(), scores.clone());
+            let (application_id, group) = (application_id.clone(), group.clone());
+            Box::pin(async move {
+                let index = pick(n);
+                let answer = patron_server::groups::is_member(
+                    &state,
+                    &application_id,
+                    &group,
+                    &customers[index],
+                )
+                .await
+                .map_err(|error| error.to_string())?;
+                verdict(&scores, index, answer)
+            })
+        })
+    };
+    // The rule compiled once, as `groups::membership` compiles it.
+    let definition = data
+        .stores
+        .attributes
+        .find_definition(&data.application_id, &data.definitions[0])
+        .await?
+        .ok_or("the score definition is gone")?;
+    let predicate = Predicate::compile(
+        "conditions[0]",
+        &definition.spec.rules()?,
+        Operator::Gte,
+        &json!(GROUP_THRESHOLD),
+    )?;
+    let compiled = Arc::new(Membership {
+        group_id: group.clone(),
+        rule: MembershipRule::Conditions(vec![(definition.id.clone(), predicate)]),
+    });
+    let store_only: Operation = {
+        let (stores, customers, scores) = (data.stores.clone(), customers.clone(), scores.clone());
+        let application_id = application_id.clone();
+        Arc::new(move |n| {
+            let (stores, customers, scores) = (stores.clone(), customers.clone(), scores.clone());
+            let (application_id, compiled) = (application_id.clone(), compiled.clone());
+            Box::pin(async move {
+                let index = pick(n);
+                let answer = stores
+                    .groups
+                    .is_member(&application_id, &compiled, &customers[index])
+                    .await
+                    .map_err(|error| error.to_string())?;
+                verdict(&scores, index, answer)
+            })
+        })
+    };
+    let checks = args.membership_checks;
+    let members = (0..checks)
+        .filter(|n| data.scores[pick(*n)] >= GROUP_THRESHOLD)
+        .count();
+    let mut rows = Vec::new();
+    for (name, operation, target) in [
+        ("groups::is_member (in process)", &public, true),
+        (
+            "GroupStore::is_member alone (rule compiled once)",
+            &store_only,
+            false,
+        ),
+    ] {
+        drive(
+            operation,
+            args.warmup.max(100),
+            args.concurrency,
+            WARMUP_LIMIT,
+        )
+        .await?;
+        let (log, seconds) = drive(operation, checks, args.concurrency, limit).await?;
+        warn(name, &log, checks);
+        let rate = format!("{:.0} checks/s", log.latencies.len() as f64 / seconds);
+        let mut row = latency_row(
+            &format!(
+                "{name}, {members} of {checks} members, {} tasks",
+                args.concurrency
+            ),
+            backend,
+            &log,
+            rate,
+        );
+        if target {
+            p99_target(&mut row, Duration::from_millis(2));
+        }
+        say(&row_line(&row));
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// One bulk update's value of attribute `slug` for a customer.
+fn value_of(slug: &str, rng: &mut StdRng) -> Value {
+    match slug {
+        "lifetime_value" => json!(f64::from(rng.gen_range(0..10_000_000u32)) / 100.0),
+        "orders" => json!(rng.gen_range(0..500)),
+        "tier" => json!(TIERS[rng.gen_range(0..TIERS.len())]),
+        "vip" => json!(rng.gen_bool(0.1)),
+        "last_order" => json!(format!(
+            "2025-{:02}-{:02}",
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28)
+        )),
+        "city" => json!(CITIES[rng.gen_range(0..CITIES.len())]),
+        "interests" => {
+            let picked: Vec<&str> = INTERESTS.choose_multiple(rng, 2).copied().collect();
+            json!(picked)
+        }
+        "sizes" => json!([rng.gen_range(36..46), rng.gen_range(36..46)]),
+        "signed_up_at" => json!(format!(
+            "2024-{:02}-{:02}T{:02}:{:02}:00.000Z",
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+            rng.gen_range(0..24),
+            rng.gen_range(0..60)
+        )),
+        _ => json!(rng.gen_range(0..SCORE_RANGE)),
+    }
+}
+
+/// Request bodies prepared before timing, so the load generator only sends them.
+struct Bodies {
+    per_user: Vec<String>,
+    same: Vec<String>,
+    /// The last customer of the last request of each kind, with the value its last
+    /// attribute was given, to read back after that kind's load.
+    probes: [(ObjectId, Value); 2],
+}
+
+/// Builds the bodies: request `r` of each kind names customers `order[r * users ..]`
+/// (a shuffled order, wrapping around), every customer in at most one request per kind
+/// unless there are too few customers.
+fn bodies(args: &Args, data: &Seeded, order: &[usize]) -> BenchResult<Bodies> {
+    let slugs: Vec<&str> = DEFINITIONS[1..=args.bulk_attributes]
+        .iter()
+        .map(|(slug, _)| *slug)
+        .collect();
+    let users = usize::try_from(args.bulk_users)?;
+    let requests = usize::try_from(args.bulk_requests)?;
+    let mut rng = StdRng::seed_from_u64(11);
+    let customer = |position: usize| &data.customers[order[position % order.len()]];
+    let mut per_user = Vec::with_capacity(requests);
+    let mut probe = None;
+    for request in 0..requests {
+        let rows: Vec<Value> = (0..users)
+            .map(|row| {
+                let id = customer(request * users + row);
+                let attributes: Vec<Value> = slugs
+                    .iter()
+                    .map(|slug| json!({ "key": slug, "value": value_of(slug, &mut rng) }))
+                    .collect();
+                if request + 1 == requests && row + 1 == users {
+                    probe = attributes
+                        .last()
+                        .map(|pair| (id.clone(), pair["value"].clone()));
+                }
+                json!({ "user_id": id.as_str(), "attributes": attributes })
+            })
+            .collect();
+        per_user.push(json!({ "user_detail_attributes": rows }).to_string());
+    }
+    // The same-value requests take the customers after those of the per-user ones.
+    let offset = requests * users;
+    let mut same_probe = None;
+    let same = (0..requests)
+        .map(|request| {
+            let ids: Vec<&str> = (0..users)
+                .map(|row| customer(offset + request * users + row).as_str())
+                .collect();
+            let attributes: Vec<Value> = slugs
+                .iter()
+                .map(|slug| json!({ "key": slug, "value": value_of(slug, &mut rng) }))
+                .collect();
+            if let (Some(last), Some(pair)) = (ids.last(), attributes.last()) {
+                same_probe = Some((
+                    ObjectId::from_trusted((*last).to_owned()),
+                    pair["value"].clone(),
+                ));
+            }
+            json!({ "users": ids, "attribute": attributes }).to_string()
+        })
+        .collect();
+    Ok(Bodies {
+        per_user,
+        same,
+        probes: [
+            probe.ok_or("no bulk rows")?,
+            same_probe.ok_or("no bulk rows")?,
+        ],
+    })
+}
+
+/// Checks a synchronous bulk answer: every row processed.
+fn check_bulk(body: &Value, users: u64) -> Result<(), String> {
+    let processed = body.get("processed").and_then(Value::as_u64);
+    let errors = body.get("errors_count").and_then(Value::as_u64);
+    let kind = body.get("processing_type").and_then(Value::as_str);
+    if processed == Some(users) && errors == Some(0) && kind == Some("synchronous") {
+        Ok(())
+    } else {
+        Err(format!(
+            "bulk update: expected {users} rows processed synchronously, got {}",
+            clip(&body.to_string())
+        ))
+    }
+}
+
+/// Times the synchronous bulk updates and the asynchronous job.
+async fn bulk_updates(
+    args: &Args,
+    api: &Api,
+    backend: &'static str,
+    data: &Seeded,
+) -> BenchResult<Vec<Row>> {
+    let limit = Duration::from_secs(args.max_scenario_secs);
+    let mut order: Vec<usize> = (0..data.customers.len()).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(5));
+    let prepared = bodies(args, data, &order)?;
+    let values_per_request = args.bulk_users * u64::try_from(args.bulk_attributes)?;
+    let mut rows = Vec::new();
+    for (name, path, bodies, probe) in [
+        (
+            "PUT bulk_update/per_user",
+            "/user_attribute/bulk_update/per_user",
+            &prepared.per_user,
+            &prepared.probes[0],
+        ),
+        (
+            "PUT bulk_update (same values)",
+            "/user_attribute/bulk_update",
+            &prepared.same,
+            &prepared.probes[1],
+        ),
+    ] {
+        let operation: Operation = {
+            let api = api.clone();
+            let bodies = Arc::new(bodies.clone());
+            let users = args.bulk_users;
+            Arc::new(move |n| {
+                let index = usize::try_from(n).unwrap_or_default() % bodies.len();
+                let request = api.put_json(path, bodies[index].clone());
+                Box::pin(async move { check_bulk(&send_json(request).await?, users) })
+            })
+        };
+        let (log, seconds) =
+            drive(&operation, args.bulk_requests, args.bulk_concurrency, limit).await?;
+        warn(name, &log, args.bulk_requests);
+        let written = (log.latencies.len() as u64 - log.errors) * values_per_request;
+        let per_second = written as f64 / seconds;
+        let mut row = latency_row(
+            &format!(
+                "{name}: {} customers x {} attributes, {} workers",
+                args.bulk_users, args.bulk_attributes, args.bulk_concurrency
+            ),
+            backend,
+            &log,
+            format!("{per_second:.0} values/s"),
+        );
+        throughput_target(&mut row, per_second, log.errors);
+        say(&row_line(&row));
+        rows.push(row);
+        // Read one written value back through the API.
+        let (customer, expected) = probe;
+        let definition = &data.definitions[args.bulk_attributes];
+        let stored = send_json(api.get(&format!(
+            "/user_attribute/definition/{definition}/user/{customer}"
+        )))
+        .await?;
+        if stored.pointer("/attribute/value") != Some(expected) {
+            return Err(format!("{name}: expected {expected} read back, got {stored}").into());
+        }
+    }
+
+    let job_users = job_users(args);
+    if job_users > 0 {
+        rows.push(job(args, api, backend, data, &order, job_users).await?);
+    }
+    Ok(rows)
+}
+
+/// The throughput target (on PostgreSQL).
+fn throughput_target(row: &mut Row, per_second: f64, errors: u64) {
+    row.target = "≥ 20,000 values/s on PostgreSQL".to_owned();
+    row.met = if row.backend == "postgres" {
+        yes_no(per_second >= 20_000.0 && errors == 0)
+    } else {
+        "–".to_owned()
+    };
+}
+
+/// Submits one asynchronous bulk update of `users` customers and times it until its state
+/// reads `complete`.
+async fn job(
+    args: &Args,
+    api: &Api,
+    backend: &'static str,
+    data: &Seeded,
+    order: &[usize],
+    users: u64,
+) -> BenchResult<Row> {
+    let slugs = &DEFINITIONS[1..=args.bulk_attributes];
+    let mut rng = StdRng::seed_from_u64(13);
+    let attributes: Vec<Value> = slugs
+        .iter()
+        .map(|(slug, _)| json!({ "key": slug, "value": value_of(slug, &mut rng) }))
+        .collect();
+    // The customers the synchronous requests did not touch first.
+    let skip = usize::try_from(args.bulk_requests * args.bulk_users * 2)?;
+    let ids: Vec<&str> = (0..usize::try_from(users)?)
+        .map(|position| data.customers[order[(skip + position) % order.len()]].as_str())
+        .collect();
+    let body = json!({ "users": ids, "attribute": attributes }).to_string();
+    say(&format!(
+        "submitting a job of {users} customers x {} attributes ({:.1} MB)",
+        args.bulk_attributes,
+        body.len() as f64 / 1e6
+    ));
+    let started = Instant::now();
+    let answer = send_json(api.put_json("/user_attribute/bulk_update", body)).await?;
+    let submitted = started.elapsed();
+    let job_id = answer
+        .get("job_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("the bulk update was not made a job: {answer}"))?
+        .to_owned();
+    let state = loop {
+        let state = send_json(api.get(&format!("/users/jobs/{job_id}"))).await?;
+        if state.get("status").and_then(Value::as_str) != Some("inprogress") {
+            break state;
+        }
+        if started.elapsed() > JOB_LIMIT {
+            return Err(format!("job {job_id} still in progress after {JOB_LIMIT:?}").into());
+        }
+        tokio::time::sleep(JOB_POLL).await;
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let success = state.pointer("/count/success").and_then(Value::as_u64);
+    let complete = state.get("status").and_then(Value::as_str) == Some("complete");
+    let errors = if complete && success == Some(users) {
+        0
+    } else {
+        eprintln!("patron-bench: job {job_id} ended as {state}");
+        1
+    };
+    let values = users * u64::try_from(args.bulk_attributes)?;
+    let per_second = values as f64 / seconds;
+    say(&format!(
+        "job {job_id}: accepted in {:.0} ms, {} in {seconds:.1} s",
+        submitted.as_secs_f64() * 1000.0,
+        state["status"]
+    ));
+    let mut row = Row {
+        name: format!(
+            "async job: {users} customers x {} attributes, submit to complete",
+            args.bulk_attributes
+        ),
+        backend,
+        count: 1,
+        errors,
+        p50: None,
+        p99: None,
+        rate: format!("{per_second:.0} values/s ({seconds:.1} s)"),
+        target: String::new(),
+        met: String::new(),
+    };
+    throughput_target(&mut row, per_second, errors);
+    say(&row_line(&row));
+    Ok(row)
+}
+
+fn millis(duration: Option<Duration>) -> String {
+    duration.map_or_else(
+        || "–".to_owned(),
+        |duration| format!("{:.2}", duration.as_secs_f64() * 1000.0),
+    )
+}
+
+/// One Markdown table row.
+pub fn row_line(row: &Row) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        row.name,
+        row.backend,
+        row.count,
+        row.errors,
+        millis(row.p50),
+        millis(row.p99),
+        row.rate,
+        row.target,
+        row.met
+    )
+}
+
+/// The whole table (Markdown).
+pub fn table(rows: &[Row]) -> String {
+    let mut lines = vec![
+        "| measurement | backend | count | errors | p50 ms | p99 ms | rate | target | met |"
+            .to_owned(),
+        "|---|---|---:|---:|---:|---:|---:|---|---|".to_owned(),
+    ];
+    lines.extend(rows.iter().map(row_line));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_values_fit_their_definitions() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for (slug, kind) in DEFINITIONS {
+            let spec =
+                patron_domain::attribute::AttributeType::parse("type", kind).expect("a known type");
+            let value = value_of(slug, &mut rng);
+            assert_eq!(value.is_array(), spec.is_array(), "{slug}: {value}");
+        }
+    }
+
+    #[test]
+    fn pages_are_checked_against_the_seeded_count() {
+        let page =
+            json!({ "items": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "page": { "item_total": 42 } });
+        assert!(check_page(&page, 42).is_ok());
+        assert!(check_page(&page, 41).is_err());
+        let small = json!({ "items": [1, 2], "page": { "item_total": 2 } });
+        assert!(check_page(&small, 2).is_ok());
+    }
+}

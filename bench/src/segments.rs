@@ -769,6 +769,7 @@ async fn membership(
     let compiled = Arc::new(Membership {
         group_id: group.clone(),
         rule: MembershipRule::Conditions(vec![(definition.id.clone(), predicate)]),
+        multi_valued: definition.spec.multi_value,
     });
     let store_only: Operation = {
         let (stores, customers, scores) = (data.stores.clone(), customers.clone(), scores.clone());

@@ -22,6 +22,8 @@ pub(crate) struct CompiledCondition {
     pub(crate) operator: Operator,
     /// The compiled test.
     pub(crate) predicate: Predicate,
+    /// Whether the attribute holds lists.
+    pub(crate) multi_value: bool,
 }
 
 /// Checks one condition of a request: `field` names it in errors (e.g. `conditions[0]`),
@@ -59,6 +61,7 @@ pub(crate) async fn compile_condition(
     let predicate = Predicate::compile(field, &checked.rules, operator, value)?;
     Ok(CompiledCondition {
         definition_id: id,
+        multi_value: checked.rules.multi_value(),
         slug: checked.definition.spec.slug,
         operator,
         predicate,
@@ -102,6 +105,7 @@ pub(crate) async fn check_conditions(
 
 /// A group's membership rule, compiled for the store.
 pub(crate) async fn membership(state: &AppState, group: &Group) -> Result<Membership, ApiError> {
+    let mut multi_valued = false;
     let rule = match group.kind {
         GroupKind::Bulk => MembershipRule::Listed,
         GroupKind::Conditional => {
@@ -131,6 +135,7 @@ pub(crate) async fn membership(state: &AppState, group: &Group) -> Result<Member
                             group.id
                         ))
                     })?;
+                multi_valued |= definition.spec.multi_value;
                 let checked = Checked::new(definition)?;
                 let operator = Operator::parse(
                     "type",
@@ -154,6 +159,7 @@ pub(crate) async fn membership(state: &AppState, group: &Group) -> Result<Member
     Ok(Membership {
         group_id: group.id.clone(),
         rule,
+        multi_valued,
     })
 }
 

@@ -235,6 +235,9 @@ pub struct Membership {
     pub group_id: ObjectId,
     /// Its rule.
     pub rule: MembershipRule,
+    /// Whether a condition's attribute holds lists, so that one customer may match several
+    /// index rows (counting members then has to remove repeats).
+    pub multi_valued: bool,
 }
 
 /// A group's own rule, before the white- and blacklist.

@@ -69,6 +69,9 @@ impl SqliteStore {
         })
     }
 
+    /// SQLite plans these queries well without statistics: nothing to do.
+    async fn note_index_rows(&self, _rows: usize, _now: chrono::DateTime<chrono::Utc>) {}
+
     /// A transaction holding SQLite's write lock from the start, so that two writers never
     /// deadlock upgrading from a read lock; writers of this process queue on `writer` first.
     async fn begin_write(&self) -> Result<WriteTransaction<Sqlite>, sqlx::Error> {

@@ -95,6 +95,7 @@ async fn filter(
     }
     let application_id = &caller.application.id;
     let mut predicates = Vec::with_capacity(conditions.len());
+    let mut multi_valued = false;
     for (index, condition) in conditions.iter().enumerate() {
         let compiled = compile_condition(
             &state,
@@ -106,6 +107,7 @@ async fn filter(
             &condition.value,
         )
         .await?;
+        multi_valued |= compiled.multi_value;
         predicates.push((compiled.definition_id, compiled.predicate));
     }
     let shown: Vec<ObjectId> = match &query.definition_ids {
@@ -123,6 +125,7 @@ async fn filter(
         } else {
             MembershipRule::Conditions(predicates)
         },
+        multi_valued,
     };
     let (customers, total) = match contact(&caller, query.email.as_deref(), query.phone.as_deref())?
     {

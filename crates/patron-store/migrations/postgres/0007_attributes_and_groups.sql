@@ -1,4 +1,5 @@
 -- Customer attribute definitions, their values, and customer groups.
+-- Customer ids are COLLATE "C" like customers.id, so joins on them can use the indexes.
 
 -- Typed attribute definitions; the slug is the application-wide key bulk updates use.
 CREATE TABLE attribute_definitions (
@@ -32,7 +33,7 @@ CREATE TABLE attribute_values (
     id                  TEXT PRIMARY KEY,
     application_id      TEXT NOT NULL,
     definition_id       TEXT NOT NULL REFERENCES attribute_definitions (id) ON DELETE CASCADE,
-    customer_id         TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    customer_id         TEXT COLLATE "C" NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     value               TEXT NOT NULL,
     customer_overridden BOOLEAN NOT NULL DEFAULT FALSE,
     updated_by          TEXT NOT NULL,
@@ -48,7 +49,7 @@ CREATE INDEX attribute_values_by_customer ON attribute_values (customer_id, id);
 -- group's live members is an index-only range scan.
 CREATE TABLE attribute_index (
     definition_id TEXT NOT NULL,
-    customer_id   TEXT NOT NULL,
+    customer_id   TEXT COLLATE "C" NOT NULL,
     archived      BOOLEAN NOT NULL DEFAULT FALSE,
     num           DOUBLE PRECISION,
     txt           TEXT
@@ -97,7 +98,7 @@ CREATE INDEX group_condition_refs_definition ON group_condition_refs (definition
 -- Members of bulk groups (from files and PATCH add/remove).
 CREATE TABLE group_members (
     group_id    TEXT NOT NULL REFERENCES customer_groups (id) ON DELETE CASCADE,
-    customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    customer_id TEXT COLLATE "C" NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     PRIMARY KEY (group_id, customer_id)
 );
 CREATE INDEX group_members_customer ON group_members (customer_id);
@@ -105,7 +106,7 @@ CREATE INDEX group_members_customer ON group_members (customer_id);
 -- Customers always in ('white') or never in ('black') a group, whatever its rule says.
 CREATE TABLE group_overrides (
     group_id    TEXT NOT NULL REFERENCES customer_groups (id) ON DELETE CASCADE,
-    customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    customer_id TEXT COLLATE "C" NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     listed      TEXT NOT NULL CHECK (listed IN ('white', 'black')),
     PRIMARY KEY (group_id, customer_id)
 );

@@ -176,10 +176,18 @@ pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dia
     sql.push("NOT EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
         .bind(group())
         .push(" AND o.customer_id = c.id AND o.listed = 'black') AND (");
+    push_rule_probe(sql, membership, dialect);
+    sql.push(" OR EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
+        .bind(group())
+        .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
+}
+
+/// Appends "customer `c` satisfies the group's own rule" (overrides aside), as probes.
+fn push_rule_probe(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
     match &membership.rule {
         MembershipRule::Listed => {
             sql.push("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = ")
-                .bind(group())
+                .bind(SqlParam::Text(membership.group_id.to_string()))
                 .push(" AND m.customer_id = c.id)");
         }
         MembershipRule::Conditions(conditions) | MembershipRule::AnyCondition(conditions)
@@ -203,9 +211,31 @@ pub(crate) fn push_membership(sql: &mut SqlBuilder, membership: &Membership, dia
             sql.push(")");
         }
     }
-    sql.push(" OR EXISTS (SELECT 1 FROM group_overrides o WHERE o.group_id = ")
-        .bind(group())
-        .push(" AND o.customer_id = c.id AND o.listed = 'white'))");
+}
+
+/// Appends a query of one number: how many live members the group has. Where no customer
+/// can match twice (listed groups, and conditions on single-valued attributes) this counts
+/// the rule's rows as they are and adds the whitelisted customers the rule leaves out,
+/// instead of removing repeats from the whole member set.
+pub(crate) fn push_member_count(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
+    let direct = match &membership.rule {
+        MembershipRule::Listed => true,
+        MembershipRule::Conditions(_) => !membership.multi_valued,
+        MembershipRule::AnyCondition(_) => false,
+    };
+    if !direct {
+        sql.push("SELECT COUNT(*) FROM (");
+        push_member_ids(sql, membership, dialect);
+        sql.push(") members");
+        return;
+    }
+    sql.push("SELECT (SELECT COUNT(*) FROM (");
+    push_rule_ids(sql, membership, dialect);
+    sql.push(") r) + (SELECT COUNT(*) FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
+        .bind(SqlParam::Text(membership.group_id.to_string()))
+        .push(" AND w.listed = 'white' AND c.archived = FALSE AND NOT ");
+    push_rule_probe(sql, membership, dialect);
+    sql.push(")");
 }
 
 /// `(EXISTS a matching element)`, or for a negated predicate `(EXISTS an element AND NOT
@@ -239,6 +269,15 @@ fn push_probe(
 /// other conditions against sets built once per query. The whitelist is added, the
 /// blacklist taken out.
 pub(crate) fn push_member_ids(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
+    push_rule_ids(sql, membership, dialect);
+    sql.push(" UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
+        .bind(SqlParam::Text(membership.group_id.to_string()))
+        .push(" AND w.listed = 'white' AND c.archived = FALSE");
+}
+
+/// The ids of live customers satisfying the group's own rule and not blacklisted (a
+/// customer may appear more than once when an attribute holds lists).
+fn push_rule_ids(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
     let group = || SqlParam::Text(membership.group_id.to_string());
     let blacklist = |sql: &mut SqlBuilder, column: &str| {
         sql.push(&format!(
@@ -271,9 +310,6 @@ pub(crate) fn push_member_ids(sql: &mut SqlBuilder, membership: &Membership, dia
             }
         }
     }
-    sql.push(" UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
-        .bind(group())
-        .push(" AND w.listed = 'white' AND c.archived = FALSE");
 }
 
 /// `SELECT i.customer_id … WHERE …` for customers satisfying every condition: the index of

@@ -398,12 +398,14 @@ macro_rules! attribute_store {
                         }
                     }
                     Self::write_values(&mut tx, application_id, &writes, actor, now).await?;
+                    let index_rows: usize = writes.iter().map(|(_, value)| value.index.len()).sum();
                     if let Some(checkpoint) = checkpoint {
                         let batch_refused: Vec<ObjectId> =
                             batch.iter().filter(|c| !found.contains(c.customer_id.as_str())).map(|c| c.customer_id.clone()).collect();
                         Self::advance_job(&mut tx, checkpoint, &batch_refused).await?;
                     }
                     tx.commit().await?;
+                    self.note_index_rows(index_rows, now).await;
                 }
                 Ok(refused)
             }

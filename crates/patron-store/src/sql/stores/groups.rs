@@ -9,7 +9,7 @@ macro_rules! group_store {
         $crate::sql::stores::prelude!($db);
         use patron_domain::csv_list::Identifier;
         use $crate::segments::{Group, GroupFilter, MemberChanges, Membership};
-        use $crate::sql::segment::{push_member_ids, push_membership, GroupRow, GROUP_COLUMNS};
+        use $crate::sql::segment::{push_member_count, push_member_ids, push_membership, GroupRow, GROUP_COLUMNS};
         use $crate::sql::Dialect;
         use $crate::GroupStore;
 
@@ -328,27 +328,51 @@ macro_rules! group_store {
             }
 
             async fn list_members(&self, application_id: &ObjectId, membership: &Membership, page: PageRequest) -> Result<(Vec<Customer>, u64), StoreError> {
-                let mut members = SqlBuilder::default();
-                push_member_ids(&mut members, membership, Self::DIALECT);
+                /// Most customer rows a page may walk (newest first, probing each) before
+                /// the page is read from the member set instead.
+                const WALK_BUDGET: f64 = 20_000.0;
+                /// Groups with fewer than one member in this many live customers are read
+                /// from the member set (a walk would pass too many non-members).
+                const SPARSE: u64 = 16;
                 let mut conn = self.pool.acquire().await?;
-                let count_sql = format!("SELECT COUNT(*) FROM ({}) members", members.sql);
-                let (total,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &members.params).fetch_one(&mut *conn).await?;
-                let mut select = SqlBuilder {
-                    sql: format!(
-                        "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id IN (SELECT members.customer_id FROM ({}) members \
-                         ORDER BY members.customer_id DESC LIMIT ",
-                        members.sql
-                    ),
-                    params: members.params,
-                };
+                let mut count = SqlBuilder::default();
+                push_member_count(&mut count, membership, Self::DIALECT);
+                let (total,): (i64,) = bind_params!(sqlx::query_as::<_, (i64,)>(&count.sql), &count.params).fetch_one(&mut *conn).await?;
+                let total = u64::try_from(total).unwrap_or_default();
+                if total == 0 || page.offset() >= total {
+                    return Ok((Vec::new(), total));
+                }
+                let (live,): (Option<i64>,) =
+                    sqlx::query_as("SELECT CAST(SUM(live) AS BIGINT) FROM customer_counts WHERE application_id = $1")
+                        .bind(application_id.as_str())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                // Members are spread evenly enough among customers that reaching the page's
+                // last member walks about (offset + size) × live ÷ members rows.
+                let live = u64::try_from(live.unwrap_or(0)).unwrap_or_default();
+                let walked = (page.offset() + u64::from(page.size())) as f64 * live as f64 / total as f64;
+                let walk = total.saturating_mul(SPARSE) >= live && walked <= WALK_BUDGET;
+                let mut select = SqlBuilder::default();
+                select.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
+                select.bind(SqlParam::Text(application_id.to_string()));
+                if walk {
+                    select.push(" AND c.archived = FALSE AND ");
+                    push_membership(&mut select, membership, Self::DIALECT);
+                    select.push(" ORDER BY c.id DESC LIMIT ");
+                } else {
+                    select.push(" AND c.id IN (SELECT members.customer_id FROM (");
+                    push_member_ids(&mut select, membership, Self::DIALECT);
+                    select.push(") members ORDER BY members.customer_id DESC LIMIT ");
+                }
                 select.bind(SqlParam::Int(i64::from(page.size())));
                 select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
-                select.push(") AND c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
-                select.push(" ORDER BY c.id DESC");
+                if !walk {
+                    select.push(") ORDER BY c.id DESC");
+                }
                 let rows: Vec<CustomerRow> =
                     bind_params!(sqlx::query_as::<_, CustomerRow>(&select.sql), &select.params).fetch_all(&mut *conn).await?;
                 let customers = Self::with_contacts(&mut conn, rows).await?;
-                Ok((customers, u64::try_from(total).unwrap_or_default()))
+                Ok((customers, total))
             }
 
             async fn is_member(&self, application_id: &ObjectId, membership: &Membership, customer_id: &ObjectId) -> Result<bool, StoreError> {

@@ -337,6 +337,7 @@ async fn overrides_apply_to_conditional_groups() {
         let no_conditions = Membership {
             group_id: group.id.clone(),
             rule: MembershipRule::Conditions(vec![]),
+            multi_valued: false,
         };
         assert_members(&f, &no_conditions, &everyone, &[&low, &none]).await;
         let other_group = condition_alone(&points, "gte", json!(5));

@@ -238,6 +238,9 @@ fn predicate(definition: &AttributeDefinition, operator: &str, operand: &Value) 
 
 /// The membership of a conditional group with these conditions (all must hold).
 fn conditions(group_id: &ObjectId, tests: &[(&AttributeDefinition, &str, Value)]) -> Membership {
+    let multi_valued = tests
+        .iter()
+        .any(|(definition, _, _)| definition.spec.multi_value);
     let compiled = tests
         .iter()
         .map(|(definition, operator, operand)| {
@@ -250,6 +253,7 @@ fn conditions(group_id: &ObjectId, tests: &[(&AttributeDefinition, &str, Value)]
     Membership {
         group_id: group_id.clone(),
         rule: MembershipRule::Conditions(compiled),
+        multi_valued,
     }
 }
 
@@ -262,6 +266,7 @@ fn listed(group: &Group) -> Membership {
     Membership {
         group_id: group.id.clone(),
         rule: MembershipRule::Listed,
+        multi_valued: false,
     }
 }
 

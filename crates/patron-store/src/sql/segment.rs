@@ -251,15 +251,21 @@ fn push_probe(
             .bind(SqlParam::Text(definition_id.to_string()))
             .push(" AND i.customer_id = c.id");
     };
+    // `OFFSET 0` keeps PostgreSQL from turning the probe into a hashed set of every
+    // matching customer (measured: 95 ms to build it for one page of ten).
+    let fence = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " OFFSET 0",
+    };
     sql.push("(");
     if predicate.negated {
         open(sql);
-        sql.push(") AND NOT ");
+        sql.push(fence).push(") AND NOT ");
     }
     open(sql);
     sql.push(" AND ");
     push_test(sql, "i", &predicate.test, dialect);
-    sql.push("))");
+    sql.push(fence).push("))");
 }
 
 /// Appends a query of the ids (column `customer_id`, each once) of the group's live members,

@@ -385,7 +385,15 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Milliseconds with two decimals.
 fn millis(duration: Duration) -> String {
-    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+    optional_millis(Some(duration))
+}
+
+/// Milliseconds with two decimals, or `–` when there is no figure.
+pub fn optional_millis(duration: Option<Duration>) -> String {
+    duration.map_or_else(
+        || "–".to_owned(),
+        |duration| format!("{:.2}", duration.as_secs_f64() * 1000.0),
+    )
 }
 
 /// The table's header (Markdown).

@@ -13,7 +13,7 @@ use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
 use crate::database::BenchDatabase;
-use crate::load::{access_token, percentile, read_answer};
+use crate::load::{access_token, optional_millis, percentile, read_answer};
 use crate::server::{PatronBin, Server, COMPANY};
 use crate::{say, Args, BackendChoice, BenchResult};
 
@@ -717,13 +717,6 @@ async fn measure(
     Ok(rows)
 }
 
-fn millis(duration: Option<Duration>) -> String {
-    duration.map_or_else(
-        || "–".to_owned(),
-        |duration| format!("{:.2}", duration.as_secs_f64() * 1000.0),
-    )
-}
-
 /// One Markdown table row.
 pub fn row_line(row: &Row) -> String {
     format!(
@@ -731,8 +724,8 @@ pub fn row_line(row: &Row) -> String {
         row.name,
         row.count,
         row.errors,
-        millis(row.p50),
-        millis(row.p99),
+        optional_millis(row.p50),
+        optional_millis(row.p99),
         row.rate,
         row.versus,
         row.target,

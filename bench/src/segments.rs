@@ -36,7 +36,7 @@ use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
 use crate::database::BenchDatabase;
-use crate::load::{access_token, percentile};
+use crate::load::{access_token, optional_millis, percentile};
 use crate::server::{CreatedClient, PatronBin, Server, COMPANY};
 use crate::{say, Args, BackendChoice, BenchResult};
 
@@ -1108,13 +1108,6 @@ async fn job(
     Ok(row)
 }
 
-fn millis(duration: Option<Duration>) -> String {
-    duration.map_or_else(
-        || "–".to_owned(),
-        |duration| format!("{:.2}", duration.as_secs_f64() * 1000.0),
-    )
-}
-
 /// One Markdown table row.
 pub fn row_line(row: &Row) -> String {
     format!(
@@ -1123,8 +1116,8 @@ pub fn row_line(row: &Row) -> String {
         row.backend,
         row.count,
         row.errors,
-        millis(row.p50),
-        millis(row.p99),
+        optional_millis(row.p50),
+        optional_millis(row.p99),
         row.rate,
         row.target,
         row.met

@@ -116,6 +116,24 @@ macro_rules! attribute_store {
                 Self::reindex(conn, writes).await
             }
 
+            /// The application's definitions whose `column` is one of `values`.
+            async fn definitions_where<'a>(
+                &self,
+                application_id: &ObjectId,
+                column: &str,
+                values: impl ExactSizeIterator<Item = &'a str>,
+            ) -> Result<Vec<AttributeDefinition>, StoreError> {
+                if values.len() == 0 {
+                    return Ok(Vec::new());
+                }
+                let mut sql = SqlBuilder::default();
+                sql.push(&format!("SELECT {DEFINITION_COLUMNS} FROM attribute_definitions d WHERE d.application_id = "));
+                sql.bind(SqlParam::Text(application_id.to_string()));
+                sql.push(&format!(" AND d.{column} IN (")).bind_list(values).push(")");
+                let rows: Vec<DefinitionRow> = bind_params!(sqlx::query_as::<_, DefinitionRow>(&sql.sql), &sql.params).fetch_all(&self.pool).await?;
+                rows.into_iter().map(AttributeDefinition::try_from).collect()
+            }
+
             async fn value_where(conn: &mut Connection, condition: &str, params: &[&str]) -> Result<Option<AttributeValue>, StoreError> {
                 let sql = format!(
                     "SELECT {VALUE_COLUMNS} FROM attribute_values v JOIN attribute_definitions d ON d.id = v.definition_id WHERE {condition}"
@@ -177,27 +195,11 @@ macro_rules! attribute_store {
             }
 
             async fn find_definitions_by_slug(&self, application_id: &ObjectId, slugs: &[String]) -> Result<Vec<AttributeDefinition>, StoreError> {
-                if slugs.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut sql = SqlBuilder::default();
-                sql.push(&format!("SELECT {DEFINITION_COLUMNS} FROM attribute_definitions d WHERE d.application_id = "));
-                sql.bind(SqlParam::Text(application_id.to_string()));
-                sql.push(" AND d.slug IN (").bind_list(slugs.iter().map(String::as_str)).push(")");
-                let rows: Vec<DefinitionRow> = bind_params!(sqlx::query_as::<_, DefinitionRow>(&sql.sql), &sql.params).fetch_all(&self.pool).await?;
-                rows.into_iter().map(AttributeDefinition::try_from).collect()
+                self.definitions_where(application_id, "slug", slugs.iter().map(String::as_str)).await
             }
 
             async fn find_definitions(&self, application_id: &ObjectId, ids: &[ObjectId]) -> Result<Vec<AttributeDefinition>, StoreError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut sql = SqlBuilder::default();
-                sql.push(&format!("SELECT {DEFINITION_COLUMNS} FROM attribute_definitions d WHERE d.application_id = "));
-                sql.bind(SqlParam::Text(application_id.to_string()));
-                sql.push(" AND d.id IN (").bind_list(ids.iter().map(ObjectId::as_str)).push(")");
-                let rows: Vec<DefinitionRow> = bind_params!(sqlx::query_as::<_, DefinitionRow>(&sql.sql), &sql.params).fetch_all(&self.pool).await?;
-                rows.into_iter().map(AttributeDefinition::try_from).collect()
+                self.definitions_where(application_id, "id", ids.iter().map(ObjectId::as_str)).await
             }
 
             async fn list_definitions(

@@ -13,7 +13,7 @@ use patron_domain::page::PageRequest;
 use patron_store::{Actor, AttributeDefinition, Conflict, DefinitionFilter, StoreError};
 use serde_json::{json, Value};
 
-use super::{CustomersRead, CustomersWrite, Platform};
+use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::attributes::{
     apply_rows, definitions_for, open_value, BulkOutcome, BulkRow, Checked, Reason, RowFailure,
@@ -480,17 +480,12 @@ async fn delete_values(
     let raw = body
         .definition_ids
         .ok_or_else(|| ApiError::required("definition_ids"))?;
-    if raw.len() > MAX_VALUES_PER_CUSTOMER {
-        return Err(ApiError::validation(
-            "definition_ids",
-            format!("may name at most {MAX_VALUES_PER_CUSTOMER} definitions"),
-        ));
-    }
-    let ids = raw
-        .iter()
-        .enumerate()
-        .map(|(index, id)| ObjectId::parse(&format!("definition_ids[{index}]"), id))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = id_list(
+        "definition_ids",
+        &raw,
+        MAX_VALUES_PER_CUSTOMER,
+        "definitions",
+    )?;
     if state
         .stores
         .customers

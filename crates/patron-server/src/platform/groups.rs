@@ -13,7 +13,7 @@ use patron_store::{Group, GroupFilter, GroupKind, MemberChanges};
 use serde_json::{json, Value};
 
 use super::attributes::text_query;
-use super::{CustomersRead, CustomersWrite, Platform};
+use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
@@ -74,19 +74,7 @@ fn parse_kind(raw: &str) -> Result<GroupKind, ApiError> {
 }
 
 fn user_ids(field: &str, raw: Option<Vec<String>>) -> Result<Vec<ObjectId>, ApiError> {
-    let raw = raw.unwrap_or_default();
-    if raw.len() > MAX_LISTED {
-        return Err(ApiError::validation(
-            field,
-            format!("may list at most {MAX_LISTED} users"),
-        ));
-    }
-    raw.iter()
-        .enumerate()
-        .map(|(index, id)| {
-            ObjectId::parse(&format!("{field}[{index}]"), id.trim()).map_err(ApiError::from)
-        })
-        .collect()
+    id_list(field, &raw.unwrap_or_default(), MAX_LISTED, "users")
 }
 
 /// The member rows of a group file, fetched and parsed; unusable rows are returned as

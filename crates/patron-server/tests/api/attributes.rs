@@ -628,7 +628,9 @@ async fn several_values_of_one_customer_are_written_and_deleted_together() {
             .send(Method::POST, &path, Some(json!({"attributes": [{"definition_id": age["_id"], "value": 31}, {"definition_id": tags["_id"], "value": "vip"}]})))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-        assert_eq!(set_value(&app, &age, &user, json!(30)).await.0, StatusCode::OK, "the refused call wrote nothing");
+        let age_path = format!("/user_attribute/definition/{}/user/{user}", age["_id"].as_str().unwrap());
+        let (_, kept) = app.send(Method::GET, &age_path, None).await;
+        assert_eq!(kept["attribute"]["value"], 30, "the refused call wrote nothing");
         let (status, deleted) = app.send(Method::DELETE, &path, Some(json!({"definition_ids": [age["_id"], tags["_id"]]}))).await;
         assert_eq!((status, deleted), (StatusCode::OK, json!({"success": "true"})));
         let (_, left) = app.send(Method::GET, &path, None).await;

@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod customers;
+mod jobs;
 mod segments;
 mod tokens;
 

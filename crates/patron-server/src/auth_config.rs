@@ -63,10 +63,11 @@ pub(crate) async fn load(
             || CurrentConfig::defaults(application),
             CurrentConfig::from_stored,
         );
-    state
-        .caches
-        .configs
-        .put(application.id.as_str(), current.clone());
+    state.caches.configs.put_unless_newer(
+        application.id.as_str(),
+        current.clone(),
+        |cached, read| cached.version > read.version,
+    );
     Ok(current)
 }
 
@@ -105,10 +106,11 @@ pub(crate) async fn update(
             .await?;
         if let Some(saved) = saved {
             let current = CurrentConfig::from_stored(saved);
-            state
-                .caches
-                .configs
-                .put(application.id.as_str(), current.clone());
+            state.caches.configs.put_unless_newer(
+                application.id.as_str(),
+                current.clone(),
+                |cached, read| cached.version > read.version,
+            );
             return Ok(current);
         }
     }

@@ -42,9 +42,21 @@ impl<V: Clone> TtlCache<V> {
 
     /// Stores `value` under `key`.
     pub fn put(&self, key: &str, value: V) {
+        self.put_unless_newer(key, value, |_, _| false);
+    }
+
+    /// Stores `value` under `key` unless the fresh entry there is newer
+    /// (`newer(existing, value)`): of two requests finishing out of order, the one that read
+    /// or wrote the later version stays cached.
+    pub fn put_unless_newer(&self, key: &str, value: V, newer: impl Fn(&V, &V) -> bool) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
+        }
+        if let Some((stored_at, existing)) = entries.get(key) {
+            if stored_at.elapsed() < TTL && newer(existing, &value) {
+                return;
+            }
         }
         entries.insert(key.to_owned(), (Instant::now(), value));
     }
@@ -73,5 +85,16 @@ mod tests {
             cache.put(&i.to_string(), i);
         }
         assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+    }
+
+    #[test]
+    fn an_older_version_does_not_replace_a_newer_one() {
+        let cache = TtlCache::default();
+        let newer = |existing: &i64, value: &i64| existing > value;
+        cache.put_unless_newer("config", 2, newer);
+        cache.put_unless_newer("config", 1, newer);
+        assert_eq!(cache.get("config"), Some(2));
+        cache.put_unless_newer("config", 3, newer);
+        assert_eq!(cache.get("config"), Some(3));
     }
 }

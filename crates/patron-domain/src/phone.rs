@@ -27,6 +27,13 @@ impl Region {
     pub fn code(&self) -> &str {
         self.0.as_ref()
     }
+
+    /// The region's country calling code, e.g. 91 for `IN`.
+    fn calling_code(self) -> Option<u16> {
+        phonenumber::metadata::DATABASE
+            .by_id(self.code())
+            .map(phonenumber::Metadata::country_code)
+    }
 }
 
 impl Default for Region {
@@ -62,21 +69,11 @@ impl Phone {
         if trimmed.is_empty() || trimmed.len() > MAX_INPUT {
             return Err(invalid());
         }
-        let text = match country_code {
-            Some(code) if !trimmed.starts_with('+') => {
-                let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-                let national = digits
-                    .strip_prefix(&code.to_string())
-                    .filter(|rest| rest.len() >= 6)
-                    .unwrap_or(&digits);
-                format!("+{code}{national}")
-            }
-            _ => trimmed.to_owned(),
-        };
-        let parsed = phonenumber::parse(Some(region.0), &text).map_err(|_| invalid())?;
-        if !parsed.is_valid() {
-            return Err(invalid());
-        }
+        let parsed = candidates(trimmed, country_code, region)
+            .iter()
+            .filter_map(|text| phonenumber::parse(Some(region.0), text).ok())
+            .find(phonenumber::PhoneNumber::is_valid)
+            .ok_or_else(invalid)?;
         Ok(Self {
             country_code: parsed.code().value(),
             national: parsed.national().to_string(),
@@ -98,6 +95,35 @@ impl Phone {
         Self {
             country_code,
             national,
+        }
+    }
+}
+
+/// The spellings of `input` to try, most likely first.
+///
+/// A number written without `+` is read as national first, in the country of `country_code`
+/// or else of `region`: `9136425497` is a valid Indian mobile although it begins with
+/// India's code 91. Only when that reading is not valid is a leading country code taken off
+/// (`919876543210`), by us for an explicit code and by the parser for the region's.
+fn candidates(input: &str, country_code: Option<u16>, region: Region) -> Vec<String> {
+    if input.starts_with('+') {
+        return vec![input.to_owned()];
+    }
+    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    match country_code {
+        Some(code) => {
+            let mut spellings = vec![format!("+{code}{digits}")];
+            if let Some(rest) = digits
+                .strip_prefix(&code.to_string())
+                .filter(|rest| rest.len() >= 6)
+            {
+                spellings.push(format!("+{code}{rest}"));
+            }
+            spellings
+        }
+        None => {
+            let national = region.calling_code().map(|code| format!("+{code}{digits}"));
+            national.into_iter().chain([input.to_owned()]).collect()
         }
     }
 }
@@ -129,6 +155,33 @@ mod tests {
             let phone = india(input).unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(phone.country_code(), 91, "{input}");
             assert_eq!(phone.national(), "9876543210", "{input}");
+        }
+    }
+
+    #[test]
+    fn national_numbers_that_begin_with_the_country_code_stay_national() {
+        for input in [
+            "9136425497",
+            "91364 25497",
+            "09136425497",
+            "+91 91364 25497",
+            "919136425497",
+        ] {
+            let phone = india(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(
+                (phone.country_code(), phone.national()),
+                (91, "9136425497"),
+                "{input}"
+            );
+        }
+        for input in ["9136425497", "919136425497"] {
+            let phone = Phone::parse("phone", input, Some(91), Region::INDIA)
+                .unwrap_or_else(|e| panic!("{input} with code 91: {e}"));
+            assert_eq!(
+                (phone.country_code(), phone.national()),
+                (91, "9136425497"),
+                "{input}"
+            );
         }
     }
 
@@ -176,6 +229,27 @@ mod tests {
             prop_assert_eq!(phone.national(), national.as_str());
             let again = india(&phone.to_string()).unwrap();
             prop_assert_eq!(again, phone);
+        }
+
+        #[test]
+        fn a_valid_national_number_is_read_as_national(national in "[6-9][0-9]{9}") {
+            let international = phonenumber::parse(None, format!("+91{national}")).unwrap();
+            prop_assume!(international.is_valid());
+            for code in [None, Some(91)] {
+                let phone = Phone::parse("phone", &national, code, Region::INDIA).unwrap();
+                prop_assert_eq!(phone.national(), national.as_str());
+            }
+        }
+
+        #[test]
+        fn numbers_that_begin_with_91_are_read_as_national(rest in "[0-9]{8}") {
+            let national = format!("91{rest}");
+            let international = phonenumber::parse(None, format!("+91{national}")).unwrap();
+            prop_assume!(international.is_valid());
+            for code in [None, Some(91)] {
+                let phone = Phone::parse("phone", &national, code, Region::INDIA).unwrap();
+                prop_assert_eq!(phone.national(), national.as_str());
+            }
         }
     }
 }

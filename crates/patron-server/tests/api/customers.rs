@@ -52,6 +52,28 @@ async fn create_normalises_contacts_and_hides_secrets() {
     .await;
 }
 
+/// A valid national number that begins with the country code (91) is kept national.
+#[tokio::test]
+async fn indian_mobiles_that_begin_with_91_are_accepted() {
+    each_app(|app| async move {
+        let (status, body) = app.send(Method::POST, "/customers", Some(json!({"phone_number": "9136425497"}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["user"]["phone_numbers"][0]["phone"], "9136425497");
+        assert_eq!(body["user"]["phone_numbers"][0]["country_code"], 91);
+        let id = body["user"]["_id"].as_str().unwrap().to_owned();
+
+        let path = format!("/customers/{id}");
+        let (status, body) = app.send(Method::PUT, &path, Some(json!({"phone_numbers": [{"phone": "9136425498", "country_code": "91", "primary": true}]}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["user"]["phone_numbers"][0]["phone"], "9136425498");
+
+        let (status, body) = app.send(Method::POST, "/customers", Some(json!({"phone_number": "+91 91364 25498"}))).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PHONE_ALREADY_EXISTS")), "{body}");
+        app
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_duplicate_creates_make_one_customer() {
     each_app(|app| async move {

@@ -15,7 +15,6 @@ const ctx = h.useServer();
 const files = h.useFileServer();
 
 const api = (method, subpath, opts) => h.appApi(ctx, method, subpath, opts);
-const idsOf = (items) => items.map((i) => i._id).sort();
 
 /** A group body with a unique name. */
 function groupBody(overrides = {}) {
@@ -39,7 +38,7 @@ async function members(groupId, applicationId = ctx.applicationId) {
     out.push(...res.body.items);
     if (!res.body.page.has_next) break;
   }
-  return idsOf(out);
+  return h.ids(out);
 }
 
 /** An application of its own: { app, user, customer(), def(), group(), members() }. */
@@ -220,7 +219,7 @@ test('conditional groups: members are the customers whose values satisfy every c
   }
   const group = async (...conditions) =>
     s.group(groupBody({ conditions: conditions.map(([d, type, value]) => ({ user_attribute_definition_id: d._id, type, value })) }));
-  const expect = async (g, want, what) => assert.deepEqual(await s.members(g), idsOf(want), what);
+  const expect = async (g, want, what) => assert.deepEqual(await s.members(g), h.ids(want), what);
 
   const gt10 = await group([spend, 'gt', '10']);
   await expect(gt10, [c2, c3, c4], 'spend gt 10');
@@ -241,11 +240,11 @@ test('conditional groups: members are the customers whose values satisfy every c
   // Negated operators, among the customers that have values.
   const withValues = new Set([c1, c2, c3, c4].map((c) => c._id));
   const negated = async (g) => (await s.members(g)).filter((id) => withValues.has(id));
-  assert.deepEqual(await negated(await group([spend, 'ne', '15'])), idsOf([c1, c3, c4]), 'ne 15');
-  assert.deepEqual(await negated(await group([spend, 'nin', '5,15'])), idsOf([c3, c4]), 'nin 5,15');
-  assert.deepEqual(await negated(await group([city, 'ne', 'Pune'])), idsOf([c2, c4]), 'ne Pune');
-  assert.deepEqual(await negated(await group([city, 'nis', 'Pune'])), idsOf([c2, c4]), 'nis Pune');
-  assert.deepEqual(await negated(await group([city, 'nct', 'un'])), idsOf([c2, c4]), 'nct un');
+  assert.deepEqual(await negated(await group([spend, 'ne', '15'])), h.ids([c1, c3, c4]), 'ne 15');
+  assert.deepEqual(await negated(await group([spend, 'nin', '5,15'])), h.ids([c3, c4]), 'nin 5,15');
+  assert.deepEqual(await negated(await group([city, 'ne', 'Pune'])), h.ids([c2, c4]), 'ne Pune');
+  assert.deepEqual(await negated(await group([city, 'nis', 'Pune'])), h.ids([c2, c4]), 'nis Pune');
+  assert.deepEqual(await negated(await group([city, 'nct', 'un'])), h.ids([c2, c4]), 'nct un');
   assert.deepEqual(await negated(await group([city, 'nin', 'Pune,Delhi'])), [c2._id], 'nin Pune,Delhi');
   // Text comparison is exact (case-sensitive) for eq.
   assert.deepEqual(await s.members(await group([city, 'eq', 'pune'])), [], 'eq is case-sensitive');
@@ -307,7 +306,7 @@ test('members: pagination and shape; unknown group is 404', async () => {
   assert.equal(p3.body.items.length, 1);
   assert.equal(p3.body.page.has_next, false);
   assert.equal(p3.body.page.current, 3);
-  assert.deepEqual(await s.members(g), idsOf(customers));
+  assert.deepEqual(await s.members(g), h.ids(customers));
   const unknown = await s.api('GET', `/user_group/${h.unknownId()}/users`);
   h.rawError(unknown, 404, undefined);
 });
@@ -323,20 +322,20 @@ test('blacklisted_users are excluded and whitelisted_users included (plain fetch
   assert.equal(created.status, 201, created.text);
   h.assertGroupShape(created.body, s.app.applicationId);
   const g = created.body;
-  assert.deepEqual(await s.members(g), idsOf([b, c]), 'blacklisted a is out');
+  assert.deepEqual(await s.members(g), h.ids([b, c]), 'blacklisted a is out');
 
   const wl = await s.api('PATCH', `/user_group/${g._id}`, { body: { whitelisted_users: [outsider._id] } });
   assert.equal(wl.status, 200, wl.text);
   h.assertGroupShape(wl.body, s.app.applicationId);
-  assert.deepEqual(await s.members(g), idsOf([b, c, outsider]), 'whitelisted outsider is in though it does not match');
+  assert.deepEqual(await s.members(g), h.ids([b, c, outsider]), 'whitelisted outsider is in though it does not match');
 
   const bl = await s.api('PATCH', `/user_group/${g._id}`, { body: { blacklisted_users: [c._id] } });
   assert.equal(bl.status, 200, bl.text);
-  assert.deepEqual(await s.members(g), idsOf([b, outsider]), 'c blacklisted too');
+  assert.deepEqual(await s.members(g), h.ids([b, outsider]), 'c blacklisted too');
   // Malformed ids are refused.
   const bad = await s.api('PATCH', `/user_group/${g._id}`, { body: { whitelisted_users: ['nope'] } });
   h.rawError(bad, 400, 'VALIDATION_ERROR');
-  assert.deepEqual(await s.members(g), idsOf([b, outsider]));
+  assert.deepEqual(await s.members(g), h.ids([b, outsider]));
 });
 
 // ---------------------------------------------------------------------------------------
@@ -353,18 +352,18 @@ test('getUserGroups: filters name, type, status, group_uid; pagination with stri
     for (const g of res.items) h.assertGroupShape(g, s.app.applicationId);
     return res;
   };
-  const ids = async (args) => idsOf((await list(args)).items);
+  const ids = async (args) => h.ids((await list(args)).items);
 
   const all = await list({});
-  assert.deepEqual(idsOf(all.items), idsOf([g1, g2, g3]));
+  assert.deepEqual(h.ids(all.items), h.ids([g1, g2, g3]));
   assert.equal(all.page.item_total, 3);
   assert.equal(all.page.has_next, false);
-  assert.deepEqual(await ids({ name: 'VIP' }), idsOf([g1, g2]), 'name: case-insensitive substring');
+  assert.deepEqual(await ids({ name: 'VIP' }), h.ids([g1, g2]), 'name: case-insensitive substring');
   assert.deepEqual(await ids({ name: 'letter' }), [g3._id]);
   assert.deepEqual(await ids({ name: 'nothing like it' }), []);
-  assert.deepEqual(await ids({ type: 'bulk' }), idsOf([g2, g3]));
+  assert.deepEqual(await ids({ type: 'bulk' }), h.ids([g2, g3]));
   assert.deepEqual(await ids({ type: 'conditional' }), [g1._id]);
-  assert.deepEqual(await ids({ status: 'completed' }), idsOf([g1, g2, g3]));
+  assert.deepEqual(await ids({ status: 'completed' }), h.ids([g1, g2, g3]));
   assert.deepEqual(await ids({ status: 'pending' }), []);
   assert.deepEqual(await ids({ groupUid: g2.uid }), [g2._id]);
   assert.deepEqual(await ids({ name: 'vip', type: 'bulk' }), [g2._id]);
@@ -376,7 +375,7 @@ test('getUserGroups: filters name, type, status, group_uid; pagination with stri
   const p2 = await list({ pageNo: '2', pageSize: '2' });
   assert.equal(p2.items.length, 1);
   assert.equal(p2.page.has_next, false);
-  assert.deepEqual(idsOf([...p1.items, ...p2.items]), idsOf([g1, g2, g3]));
+  assert.deepEqual(h.ids([...p1.items, ...p2.items]), h.ids([g1, g2, g3]));
 });
 
 test('getUserGroupById: the group as created; unknown id 404, malformed 400; other applications\' groups invisible', async () => {
@@ -482,10 +481,10 @@ test('updateUserGroupPartially adds and removes bulk members by user_id, email a
   h.assertGroupShape(added, s.app.applicationId);
   assert.equal(added._id, g._id);
   assert.equal(added.type, 'bulk');
-  assert.deepEqual(await s.members(g), idsOf([a, b, c]));
+  assert.deepEqual(await s.members(g), h.ids([a, b, c]));
 
   await h.sdk(s.user.updateUserGroupPartially({ groupId: g._id, body: { type: 'json', user_data: [{ user_id: b._id, action: 'remove' }] } }));
-  assert.deepEqual(await s.members(g), idsOf([a, c]));
+  assert.deepEqual(await s.members(g), h.ids([a, c]));
   // Adding twice is harmless; removing a non-member too.
   await h.sdk(
     s.user.updateUserGroupPartially({
@@ -493,12 +492,12 @@ test('updateUserGroupPartially adds and removes bulk members by user_id, email a
       body: { type: 'json', user_data: [{ user_id: a._id, action: 'add' }, { user_id: b._id, action: 'remove' }] },
     }),
   );
-  assert.deepEqual(await s.members(g), idsOf([a, c]));
+  assert.deepEqual(await s.members(g), h.ids([a, c]));
   // Name and description may change in the same call.
   const renamed = await h.sdk(s.user.updateUserGroupPartially({ groupId: g._id, body: { name: 'Renamed', description: 'New words' } }));
   assert.equal(renamed.name, 'Renamed');
   assert.equal(renamed.description, 'New words');
-  assert.deepEqual(await s.members(g), idsOf([a, c]));
+  assert.deepEqual(await s.members(g), h.ids([a, c]));
   // Archived members drop out.
   await h.sdk(s.user.archiveUser({ body: { user_id: c._id } }));
   assert.deepEqual(await s.members(g), [a._id]);
@@ -582,7 +581,7 @@ test('without a [fetch] allow-list a loopback file_url is refused with 400 on cr
   const s = await sandbox();
   const c = await s.customer();
   const url = files.put('members.csv', `user_id,action\n${c._id},add\n`);
-  assert.equal((await fetch(url)).status, 200, 'the file is really there');
+  assert.equal((await h.rawRequest('GET', url)).status, 200, 'the file is really there');
   const before = files.hits('members.csv');
 
   const name = `File ${h.uniqueTag()}`;

@@ -15,7 +15,6 @@ const ctx = h.useServer({ env: { PATRON_BULK_SYNC_LIMIT: '2', PATRON_FETCH_ALLOW
 const files = h.useFileServer();
 
 const api = (method, subpath, opts) => h.appApi(ctx, method, subpath, opts);
-const idsOf = (items) => items.map((i) => i._id).sort();
 const JOB_TIMEOUT_MS = 30_000;
 
 /** Checks an asynchronous BulkOperation answer; returns the job id. */
@@ -68,10 +67,9 @@ async function finishedJob(jobId) {
 /** GETs an error report path (relative to the server) with the bearer token; returns its text. */
 async function errorReport(relativeUrl) {
   assert.equal(typeof relativeUrl, 'string');
-  const res = await fetch(new URL(relativeUrl, ctx.base), { headers: { Authorization: `Bearer ${ctx.token.access_token}` } });
-  const text = await res.text();
-  assert.equal(res.status, 200, `error report ${relativeUrl}: ${res.status} ${text}`);
-  return text;
+  const res = await h.rawRequest('GET', new URL(relativeUrl, ctx.base), { token: ctx.token.access_token });
+  assert.equal(res.status, 200, `error report ${relativeUrl}: ${res.status} ${res.text}`);
+  return res.text;
 }
 
 /** Polls getUserGroupById until the group is no longer pending. */
@@ -87,15 +85,10 @@ async function members(groupId) {
   const res = await api('GET', `/user_group/${groupId}/users`, { query: { page_size: 100 } });
   assert.equal(res.status, 200, res.text);
   h.assertModel('CustomerListResponseSchema', res.body);
-  return idsOf(res.body.items);
+  return h.ids(res.body.items);
 }
 
-const valueOf = async (d, c) => {
-  const res = await api('GET', `/user_attribute/definition/${d._id}/user/${c._id}`);
-  if (res.status === 404) return undefined;
-  assert.equal(res.status, 200, res.text);
-  return res.body.attribute.value;
-};
+const valueOf = (d, c) => h.attributeValue(ctx, d, c);
 
 const customers = async (n) => {
   const out = [];
@@ -264,7 +257,7 @@ test('a bulk group with file_url is pending until the runner applies the file, t
   h.assertGroupShape(g, ctx.applicationId);
   assert.equal(g.status, 'completed', JSON.stringify(g));
   assert.equal(g.error, undefined, `no row failed: ${JSON.stringify(g)}`);
-  assert.deepEqual(await members(g._id), idsOf([a, b]));
+  assert.deepEqual(await members(g._id), h.ids([a, b]));
   assert.ok(!(await members(g._id)).includes(outsider._id));
 
   // Through the strict SDK too, with a phone_number column (national numbers, default region).
@@ -274,10 +267,10 @@ test('a bulk group with file_url is pending until the runner applies the file, t
   assert.equal(viaSdk.status, 'pending');
   const settled = await settledGroup(viaSdk._id);
   assert.equal(settled.status, 'completed');
-  assert.deepEqual(await members(viaSdk._id), idsOf([a, c]));
+  assert.deepEqual(await members(viaSdk._id), h.ids([a, c]));
   // The list filter sees the status.
   const completed = await h.sdk(ctx.user.getUserGroups({ status: 'completed', name: settled.name }));
-  assert.deepEqual(idsOf(completed.items), [viaSdk._id]);
+  assert.deepEqual(h.ids(completed.items), [viaSdk._id]);
 });
 
 test('a member file whose rows all fail ends failed with error {count, file_url}; partly failing ends completed with the count', async () => {
@@ -295,7 +288,7 @@ test('a member file whose rows all fail ends failed with error {count, file_url}
   assert.ok(report.includes('ghost'), `the error report lists the unknown emails: ${report}`);
   assert.deepEqual(await members(g._id), []);
   const listed = await h.sdk(ctx.user.getUserGroups({ status: 'failed', name: failed.name }));
-  assert.deepEqual(idsOf(listed.items), [g._id]);
+  assert.deepEqual(h.ids(listed.items), [g._id]);
 
   const mixed = files.put(`mixed-${h.uniqueTag()}.csv`, `user_id\n${a._id}\n${h.unknownId()}\nnot-an-id\n`);
   const m = await h.sdk(ctx.user.createUserGroup({ body: { name: `Mixed ${h.uniqueTag()}`, description: 'x', type: 'bulk', file_url: mixed } }));
@@ -327,7 +320,7 @@ test('updateUserGroupPartially type file_url adds and removes members from a CSV
       body: { type: 'json', user_data: [{ user_id: a._id, action: 'add' }, { user_id: b._id, action: 'add' }] },
     }),
   );
-  assert.deepEqual(await members(g._id), idsOf([a, b]));
+  assert.deepEqual(await members(g._id), h.ids([a, b]));
   const url = files.put(`patch-${h.uniqueTag()}.csv`, `user_id,action\n${b._id},remove\n${c._id},add\n`);
   const patched = await h.sdk(ctx.user.updateUserGroupPartially({ groupId: g._id, body: { type: 'file_url', file_url: url } }));
   h.assertGroupShape(patched, ctx.applicationId);
@@ -335,7 +328,7 @@ test('updateUserGroupPartially type file_url adds and removes members from a CSV
   assert.equal(patched.file_url, url);
   const done = await settledGroup(g._id);
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  assert.deepEqual(await members(g._id), idsOf([a, c]));
+  assert.deepEqual(await members(g._id), h.ids([a, c]));
 
   // An action column is required for PATCH files; a file that cannot be fetched is 400.
   const noAction = files.put(`noaction-${h.uniqueTag()}.csv`, `user_id\n${b._id}\n`);
@@ -343,7 +336,7 @@ test('updateUserGroupPartially type file_url adds and removes members from a CSV
   await h.sdkError(ctx.user.updateUserGroupPartially({ groupId: g._id, body: { type: 'file_url', file_url: files.url('nope.csv') } }), 400, undefined);
   const after = await h.sdk(ctx.user.getUserGroupById({ groupId: g._id }));
   assert.equal(after.status, 'completed', 'refused requests leave the group as it was');
-  assert.deepEqual(await members(g._id), idsOf([a, c]));
+  assert.deepEqual(await members(g._id), h.ids([a, c]));
   // PATCH with a file on a conditional group is 400.
   const d = await h.createDefinition(ctx.user, { type: 'number' });
   const cond = await h.sdk(
@@ -363,7 +356,7 @@ test('updateUserGroup with a file_url on a bulk group applies the file in the ba
   assert.equal(u.description, 'from a file');
   const done = await settledGroup(g._id);
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  assert.deepEqual(await members(g._id), idsOf([a, b]));
+  assert.deepEqual(await members(g._id), h.ids([a, b]));
   // A file_url on a conditional group is 400.
   const d = await h.createDefinition(ctx.user, { type: 'number' });
   const cond = await h.sdk(

@@ -146,19 +146,17 @@ test('validation errors are 400 VALIDATION_ERROR whose message starts with the f
 
 test('wrongly typed values the SDK would refuse are 400 naming the field (plain fetch)', async () => {
   const app = await ctx.newApp();
-  const url = `${ctx.base}/service/platform/user/v1.0/company/${h.COMPANY_ID}/application/${app.applicationId}/platform/config`;
   for (const [body, field] of [
     [{ register: 'yes' }, 'register'],
     [{ login: true }, 'login'],
     [{ display: 5 }, 'display'],
   ]) {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ctx.adminToken.access_token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
+    const res = await h.appApi(ctx, 'POST', '/platform/config', {
+      applicationId: app.applicationId,
+      token: ctx.adminToken.access_token,
+      body,
     });
-    const json = await res.json();
-    h.rawError({ status: res.status, body: json }, 400, 'VALIDATION_ERROR');
+    const json = h.rawError(res, 400, 'VALIDATION_ERROR');
     assert.ok(json.message.startsWith(field), `${JSON.stringify(body)}: ${json.message}`);
   }
 });

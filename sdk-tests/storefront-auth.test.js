@@ -42,12 +42,12 @@ test('no or malformed application Authorization is 401 (plain fetch)', async () 
     { Authorization: 'Basic ' + Buffer.from(`${ctx.applicationId}:${ctx.app.application_token}`).toString('base64') },
     { Authorization: 'Bearer !!!not-base64' },
   ]) {
-    const res = await fetch(url, { headers });
+    const res = await h.rawRequest('GET', url, { headers });
     assert.equal(res.status, 401, JSON.stringify(headers));
-    h.assertErrorBody(await res.json(), 401, 'UNAUTHENTICATED');
+    h.assertErrorBody(res.body, 401, 'UNAUTHENTICATED');
   }
-  const ok = await fetch(url, { headers: { Authorization: appAuth(ctx.applicationId, ctx.app.application_token) } });
-  assert.equal(ok.status, 200);
+  const ok = await h.rawRequest('GET', url, { headers: { Authorization: appAuth(ctx.applicationId, ctx.app.application_token) } });
+  assert.equal(ok.status, 200, ok.text);
 });
 
 test('getPlatformConfig (storefront) returns the login settings in PlatformSchema shape, without secrets', async () => {

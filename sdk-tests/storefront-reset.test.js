@@ -3,8 +3,6 @@
 // sendResetToken, forgotPassword (reset + sign in), resetForgotPassword (reset only).
 // The link is delivered by the 'log' notifier into the outbox, read with
 // `patron outbox list --json`.
-//
-// Every test skips itself while the server has no reset route (404 ROUTE_NOT_FOUND).
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -13,37 +11,6 @@ const h = require('./helpers');
 const ctx = h.useServer();
 
 const NEW_PASSWORD = 'Fr3sh-secret';
-
-// Lazily, once per file (a second top-level `before` may run before useServer's finished).
-let readiness;
-function ready() {
-  readiness ||= (async () => {
-    const res = await fetch(`${ctx.base}/service/application/user/authentication/v1.0/login/password/reset`, {
-      method: 'POST',
-      headers: {
-        Authorization: 'Bearer ' + Buffer.from(`${ctx.applicationId}:${ctx.app.application_token}`).toString('base64'),
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({ email: h.uniqueEmail('probe') }),
-    });
-    const body = await res.json().catch(() => undefined);
-    if (res.status === 404 && body && body.code === 'ROUTE_NOT_FOUND') return false;
-    await h.setConfig(ctx.adminUser, h.SOFT_REGISTRATION);
-    return true;
-  })();
-  return readiness;
-}
-
-/** Wraps a test body: skips it while the reset flow is not served. */
-function resetTest(name, fn) {
-  test(name, async (t) => {
-    if (!(await ready())) {
-      t.skip('reset flow not available yet');
-      return;
-    }
-    await fn(t);
-  });
-}
 
 /** All outbox messages (newest first). */
 async function outbox() {
@@ -79,7 +46,14 @@ async function requestCode(sf, email) {
   return message.data.code;
 }
 
+// The main application registers without OTP, set once, on first use (a second top-level
+// `before` may run before useServer's has finished, so: lazily).
+let softRegistration;
+
+/** Registers a fresh shopper on the main application. */
 async function shopper() {
+  softRegistration ||= h.setConfig(ctx.adminUser, h.SOFT_REGISTRATION);
+  await softRegistration;
   return h.registerShopper(ctx.storefront());
 }
 
@@ -96,7 +70,7 @@ async function canSignIn(username, password) {
   }
 }
 
-resetTest('sendResetPasswordEmail answers {status:"sent"} for known and unknown emails alike', async () => {
+test('sendResetPasswordEmail answers {status:"sent"} for known and unknown emails alike', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   const known = await h.sdk(sf.user.sendResetPasswordEmail({ body: { email: s.email } }));
@@ -115,7 +89,7 @@ resetTest('sendResetPasswordEmail answers {status:"sent"} for known and unknown 
   assert.ok(!JSON.stringify(known).includes(toKnown[0].data.code));
 });
 
-resetTest('sendResetPasswordEmail matches the email without case and needs an email', async () => {
+test('sendResetPasswordEmail matches the email without case and needs an email', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   assert.deepEqual(await h.sdk(sf.user.sendResetPasswordEmail({ body: { email: s.email.toUpperCase() } })), { status: 'sent' });
@@ -124,7 +98,7 @@ resetTest('sendResetPasswordEmail matches the email without case and needs an em
   assert.ok(err.details.message.startsWith('email'), err.details.message);
 });
 
-resetTest('a blocked customer gets the same answer and no message', async () => {
+test('a blocked customer gets the same answer and no message', async () => {
   const s = await shopper();
   await h.sdk(ctx.user.blockOrUnblockUsers({ body: { status: false, user_id: [s.user._id], reason: 'fraud' } }));
   const res = await h.sdk(ctx.storefront().user.sendResetPasswordEmail({ body: { email: s.email } }));
@@ -132,7 +106,7 @@ resetTest('a blocked customer gets the same answer and no message', async () => 
   assert.deepEqual(await messagesTo(s.email), []);
 });
 
-resetTest('sendResetToken checks a code without using it; a bogus code is 400', async () => {
+test('sendResetToken checks a code without using it; a bogus code is 400', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   const code = await requestCode(sf, s.email);
@@ -146,7 +120,7 @@ resetTest('sendResetToken checks a code without using it; a bogus code is 400', 
   assert.equal(res.body.user._id, s.user._id);
 });
 
-resetTest('forgotPassword resets, signs in (Set-Cookie), and the old password and other sessions stop working', async () => {
+test('forgotPassword resets, signs in (Set-Cookie), and the old password and other sessions stop working', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   const code = await requestCode(sf, s.email);
@@ -169,7 +143,7 @@ resetTest('forgotPassword resets, signs in (Set-Cookie), and the old password an
   assert.equal(await canSignIn(s.email, NEW_PASSWORD), true);
 });
 
-resetTest('resetForgotPassword with a fresh code resets without signing in: {success:true}', async () => {
+test('resetForgotPassword with a fresh code resets without signing in: {success:true}', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   const code = await requestCode(sf, s.email);
@@ -184,7 +158,7 @@ resetTest('resetForgotPassword with a fresh code resets without signing in: {suc
   assert.equal(await canSignIn(s.email, NEW_PASSWORD), true);
 });
 
-resetTest('a weak or missing new password is 400 naming password and does not spend the code', async () => {
+test('a weak or missing new password is 400 naming password and does not spend the code', async () => {
   const s = await shopper();
   const sf = ctx.storefront();
   const code = await requestCode(sf, s.email);
@@ -198,7 +172,7 @@ resetTest('a weak or missing new password is 400 naming password and does not sp
   assert.equal(await canSignIn(s.email, h.PASSWORD), true, 'the password is unchanged');
 });
 
-resetTest('a code is only good for its own application', async () => {
+test('a code is only good for its own application', async () => {
   const s = await shopper();
   const code = await requestCode(ctx.storefront(), s.email);
   const other = await ctx.newApp();

@@ -173,8 +173,9 @@ pub trait AuthConfigStore: Send + Sync {
     ) -> Result<Option<StoredAuthConfig>, StoreError>;
     /// Saves a new version if the stored version is still `expected_version` (`None`: nothing
     /// stored yet; the first save keeps the application's creation time as `created_at`,
-    /// which is what the defaults showed). Returns `None` when another writer saved first; the caller re-reads,
-    /// re-applies its update and tries again, so concurrent updates never lose each other.
+    /// which is what the defaults showed). Returns `None` when another writer saved first;
+    /// the caller re-reads, re-applies its update and tries again, so concurrent updates
+    /// never lose each other.
     async fn save_auth_config(
         &self,
         application_id: &ObjectId,

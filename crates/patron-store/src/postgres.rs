@@ -90,4 +90,12 @@ impl PostgresStore {
     }
 }
 
-crate::sql::stores::impl_stores!(PostgresStore, sqlx::Postgres);
+/// The backend the shared store code is compiled for in this module.
+type Db = sqlx::Postgres;
+/// The type the shared store code implements every store trait for.
+type Store = PostgresStore;
+
+/// Every store trait, implemented for [`PostgresStore`] by the shared code in `sql/stores`.
+#[path = "sql/stores/mod.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod stores;

@@ -81,4 +81,12 @@ impl SqliteStore {
     }
 }
 
-crate::sql::stores::impl_stores!(SqliteStore, sqlx::Sqlite);
+/// The backend the shared store code is compiled for in this module.
+type Db = sqlx::Sqlite;
+/// The type the shared store code implements every store trait for.
+type Store = SqliteStore;
+
+/// Every store trait, implemented for [`SqliteStore`] by the shared code in `sql/stores`.
+#[path = "sql/stores/mod.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod stores;

@@ -41,7 +41,8 @@ pub fn backends() -> Vec<Backend> {
     }
     assert!(
         std::env::var(REQUIRE_POSTGRES_VAR).map_or(true, |value| value != "1"),
-        "{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set: PostgreSQL tests would be skipped"
+        "{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set: PostgreSQL tests would be \
+         skipped"
     );
     eprintln!("SKIPPED: PostgreSQL variant of this test ({POSTGRES_URL_VAR} is not set)");
     vec![Backend::Sqlite]

@@ -80,11 +80,7 @@ pub(crate) fn push_filter(
                 application,
             );
             push_match(sql, "e.email", matcher, dialect);
-            sql.push(if dialect == Dialect::Postgres {
-                "))"
-            } else {
-                ")"
-            });
+            sql.push(dialect.close_id_subquery());
         }
         CustomerFilter::Text {
             field: TextField::Phone,
@@ -98,11 +94,7 @@ pub(crate) fn push_filter(
                 application,
             );
             push_match(sql, "p.phone", matcher, dialect);
-            sql.push(if dialect == Dialect::Postgres {
-                "))"
-            } else {
-                ")"
-            });
+            sql.push(dialect.close_id_subquery());
         }
         CustomerFilter::Text { field, matcher } => {
             let column = match field {
@@ -169,11 +161,7 @@ fn push_match(sql: &mut SqlBuilder, column: &str, matcher: &TextMatch, dialect: 
             value,
             case_insensitive: false,
         } => {
-            let function = match dialect {
-                Dialect::Sqlite => "instr(",
-                Dialect::Postgres => "strpos(",
-            };
-            sql.push(function)
+            sql.push(dialect.substring_position())
                 .push(column)
                 .push(", ")
                 .bind(SqlParam::Text(value.clone()))
@@ -201,13 +189,11 @@ fn push_contact_subquery(
     alias: &str,
     application: &str,
 ) {
-    let open = match dialect {
-        Dialect::Postgres => "c.id = ANY(ARRAY(",
-        Dialect::Sqlite => "c.id IN (",
-    };
-    sql.push(open).push(select).push(&format!(
-        " WHERE {alias}.application_id = {application} AND "
-    ));
+    sql.push(dialect.open_id_subquery())
+        .push(select)
+        .push(&format!(
+            " WHERE {alias}.application_id = {application} AND "
+        ));
 }
 
 /// `lower(column) LIKE '<lead><value>%'`, with the value's LIKE metacharacters escaped.

@@ -1,11 +1,10 @@
 //! What the SQLite and PostgreSQL stores share: SQL text, row types, the translation of
-//! customer filters into SQL, and the store implementations themselves (stamped for each
-//! backend by [`impl_stores`], since the two differ only in their connection types).
+//! customer filters into SQL, and (in `stores/`, compiled into each backend's module) the
+//! store implementations themselves, since the two differ only in their connection types.
 
 pub(crate) mod filter;
 pub(crate) mod rows;
 pub(crate) mod segment;
-pub(crate) mod stores;
 
 /// A write transaction, holding (on SQLite) this process's writer lock until it ends.
 /// Derefs to the connection, so store code uses it like a plain transaction.
@@ -53,6 +52,44 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The function that gives the 1-based position of a substring (0 when absent), with
+    /// its opening parenthesis: `instr(` or `strpos(`.
+    pub(crate) fn substring_position(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "instr(",
+            Dialect::Postgres => "strpos(",
+        }
+    }
+
+    /// Ends a subquery so that PostgreSQL runs it as written, row by row, instead of
+    /// turning it into a hashed set of every match first (`OFFSET 0`; nothing on SQLite).
+    pub(crate) fn subquery_fence(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " OFFSET 0",
+        }
+    }
+
+    /// Opens `c.id` membership in an id subquery: `c.id = ANY(ARRAY(` on PostgreSQL, whose
+    /// planner then runs the indexed lookup first, `c.id IN (` on SQLite. Close it with
+    /// [`Dialect::close_id_subquery`].
+    pub(crate) fn open_id_subquery(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "c.id = ANY(ARRAY(",
+            Dialect::Sqlite => "c.id IN (",
+        }
+    }
+
+    /// Closes what [`Dialect::open_id_subquery`] opened.
+    pub(crate) fn close_id_subquery(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "))",
+            Dialect::Sqlite => ")",
+        }
+    }
+}
+
 /// A value bound to a `$n` placeholder (both backends accept `$n`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SqlParam {
@@ -97,21 +134,3 @@ impl SqlBuilder {
         self
     }
 }
-
-/// Binds every parameter of a builder onto a sqlx query, for either backend.
-macro_rules! bind_params {
-    ($query:expr, $params:expr) => {{
-        let mut query = $query;
-        for param in $params {
-            query = match param {
-                $crate::sql::SqlParam::Text(value) => query.bind(value.clone()),
-                $crate::sql::SqlParam::Int(value) => query.bind(*value),
-                $crate::sql::SqlParam::Float(value) => query.bind(*value),
-                $crate::sql::SqlParam::Bool(value) => query.bind(*value),
-                $crate::sql::SqlParam::Null => query.bind(Option::<String>::None),
-            };
-        }
-        query
-    }};
-}
-pub(crate) use bind_params;

@@ -16,9 +16,9 @@ use crate::records::{
 
 /// The customer columns every customer query selects, in [`CustomerRow`] order.
 pub(crate) const CUSTOMER_COLUMNS: &str =
-    "c.id, c.application_id, c.username, c.first_name, c.last_name, \
-    c.gender, c.dob, c.profile_pic_url, c.external_id, c.rr_id, c.meta, c.active, c.archived, \
-    c.account_type, c.created_at, c.updated_at, c.version";
+    "c.id, c.application_id, c.username, c.first_name, c.last_name, c.gender, c.dob, \
+     c.profile_pic_url, c.external_id, c.rr_id, c.meta, c.active, c.archived, c.account_type, \
+     c.created_at, c.updated_at, c.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CustomerRow {
@@ -75,12 +75,11 @@ pub(crate) struct ContactRow {
 /// their stored order.
 pub(crate) fn contacts_sql(ids: &str) -> String {
     format!(
-        "SELECT customer_id, 'e' AS kind, email AS value, 0 AS country_code, is_primary, verified, active, position \
-         FROM customer_emails WHERE customer_id IN ({ids}) \
-         UNION ALL \
-         SELECT customer_id, 'p' AS kind, phone AS value, country_code, is_primary, verified, active, position \
-         FROM customer_phones WHERE customer_id IN ({ids}) \
-         ORDER BY customer_id, kind, position"
+        "SELECT customer_id, 'e' AS kind, email AS value, 0 AS country_code, is_primary, verified, \
+         active, position FROM customer_emails WHERE customer_id IN ({ids}) UNION ALL SELECT \
+         customer_id, 'p' AS kind, phone AS value, country_code, is_primary, verified, active, \
+         position FROM customer_phones WHERE customer_id IN ({ids}) ORDER BY customer_id, kind, \
+         position"
     )
 }
 
@@ -279,7 +278,8 @@ impl From<AuthConfigRow> for StoredAuthConfig {
 
 /// The session columns every session query selects, in [`SessionRow`] order.
 pub(crate) const SESSION_COLUMNS: &str =
-    "s.id, s.token_digest, s.application_id, s.customer_id, s.domain, s.user_agent, s.ip, s.created_at, s.expires_at, s.last_seen_at";
+    "s.id, s.token_digest, s.application_id, s.customer_id, s.domain, s.user_agent, s.ip, \
+     s.created_at, s.expires_at, s.last_seen_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
@@ -314,7 +314,8 @@ impl From<SessionRow> for Session {
 
 /// The outbox columns every outbox query selects, in [`OutboxRow`] order.
 pub(crate) const OUTBOX_COLUMNS: &str =
-    "id, application_id, channel, recipient, template, subject, body, data, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+    "id, application_id, channel, recipient, template, subject, body, data, status, attempts, \
+     next_attempt_at, last_error, created_at, sent_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OutboxRow {
@@ -363,9 +364,12 @@ impl From<OutboxRow> for OutboxMessage {
 }
 
 /// Session columns renamed so they can sit beside [`CUSTOMER_COLUMNS`] in one row.
-pub(crate) const SESSION_AS_PREFIXED: &str = "s.id AS session_id, s.token_digest AS session_token_digest, \
-    s.domain AS session_domain, s.user_agent AS session_user_agent, s.ip AS session_ip, \
-    s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.last_seen_at AS session_last_seen_at";
+pub(crate) const SESSION_AS_PREFIXED: &str = "s.id AS session_id, s.token_digest AS \
+                                              session_token_digest, s.domain AS session_domain, \
+                                              s.user_agent AS session_user_agent, s.ip AS \
+                                              session_ip, s.created_at AS session_created_at, \
+                                              s.expires_at AS session_expires_at, s.last_seen_at \
+                                              AS session_last_seen_at";
 
 /// A session and its customer, read in one query (the session check on every request).
 #[derive(sqlx::FromRow)]

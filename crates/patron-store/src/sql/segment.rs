@@ -16,8 +16,8 @@ use crate::segments::{
 /// The definition columns, in [`DefinitionRow`] order.
 pub(crate) const DEFINITION_COLUMNS: &str =
     "d.id, d.application_id, d.slug, d.name, d.description, d.type, d.multi_value, \
-    d.customer_editable, d.encrypted, d.pinned, d.pin_order, d.default_value, d.validations, \
-    d.extras, d.is_locked, d.created_by, d.updated_by, d.created_at, d.updated_at, d.version";
+     d.customer_editable, d.encrypted, d.pinned, d.pin_order, d.default_value, d.validations, \
+     d.extras, d.is_locked, d.created_by, d.updated_by, d.created_at, d.updated_at, d.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DefinitionRow {
@@ -80,7 +80,7 @@ impl TryFrom<DefinitionRow> for AttributeDefinition {
 /// The value columns joined with their definition (aliases `v`, `d`), in [`ValueRow`] order.
 pub(crate) const VALUE_COLUMNS: &str =
     "v.id, v.application_id, v.definition_id, v.customer_id, v.value, v.customer_overridden, \
-    v.updated_by, v.created_at, v.updated_at, d.name, d.type, d.encrypted";
+     v.updated_by, v.created_at, v.updated_at, d.name, d.type, d.encrypted";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ValueRow {
@@ -121,8 +121,8 @@ impl From<ValueRow> for AttributeValue {
 /// The group columns, in [`GroupRow`] order.
 pub(crate) const GROUP_COLUMNS: &str =
     "g.id, g.application_id, g.uid, g.name, g.description, g.type, g.status, g.is_active, \
-    g.conditions, g.file_url, g.error_count, g.error_file_url, g.tags, g.created_at, \
-    g.updated_at, g.version";
+     g.conditions, g.file_url, g.error_count, g.error_file_url, g.tags, g.created_at, \
+     g.updated_at, g.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct GroupRow {
@@ -231,9 +231,12 @@ pub(crate) fn push_member_count(sql: &mut SqlBuilder, membership: &Membership, d
     }
     sql.push("SELECT (SELECT COUNT(*) FROM (");
     push_rule_ids(sql, membership, dialect);
-    sql.push(") r) + (SELECT COUNT(*) FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
-        .bind(SqlParam::Text(membership.group_id.to_string()))
-        .push(" AND w.listed = 'white' AND c.archived = FALSE AND NOT ");
+    sql.push(
+        ") r) + (SELECT COUNT(*) FROM group_overrides w JOIN customers c ON c.id = w.customer_id \
+         WHERE w.group_id = ",
+    )
+    .bind(SqlParam::Text(membership.group_id.to_string()))
+    .push(" AND w.listed = 'white' AND c.archived = FALSE AND NOT ");
     push_rule_probe(sql, membership, dialect);
     sql.push(")");
 }
@@ -251,12 +254,9 @@ fn push_probe(
             .bind(SqlParam::Text(definition_id.to_string()))
             .push(" AND i.customer_id = c.id");
     };
-    // `OFFSET 0` keeps PostgreSQL from turning the probe into a hashed set of every
+    // The fence keeps PostgreSQL from turning the probe into a hashed set of every
     // matching customer (measured: 95 ms to build it for one page of ten).
-    let fence = match dialect {
-        Dialect::Sqlite => "",
-        Dialect::Postgres => " OFFSET 0",
-    };
+    let fence = dialect.subquery_fence();
     sql.push("(");
     if predicate.negated {
         open(sql);
@@ -276,9 +276,12 @@ fn push_probe(
 /// blacklist taken out.
 pub(crate) fn push_member_ids(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect) {
     push_rule_ids(sql, membership, dialect);
-    sql.push(" UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON c.id = w.customer_id WHERE w.group_id = ")
-        .bind(SqlParam::Text(membership.group_id.to_string()))
-        .push(" AND w.listed = 'white' AND c.archived = FALSE");
+    sql.push(
+        " UNION SELECT w.customer_id AS customer_id FROM group_overrides w JOIN customers c ON \
+         c.id = w.customer_id WHERE w.group_id = ",
+    )
+    .bind(SqlParam::Text(membership.group_id.to_string()))
+    .push(" AND w.listed = 'white' AND c.archived = FALSE");
 }
 
 /// The ids of live customers satisfying the group's own rule and not blacklisted (a
@@ -294,9 +297,12 @@ fn push_rule_ids(sql: &mut SqlBuilder, membership: &Membership, dialect: Dialect
     };
     match &membership.rule {
         MembershipRule::Listed => {
-            sql.push("SELECT m.customer_id AS customer_id FROM group_members m JOIN customers c ON c.id = m.customer_id WHERE m.group_id = ")
-                .bind(group())
-                .push(" AND c.archived = FALSE");
+            sql.push(
+                "SELECT m.customer_id AS customer_id FROM group_members m JOIN customers c ON c.id \
+                 = m.customer_id WHERE m.group_id = ",
+            )
+            .bind(group())
+            .push(" AND c.archived = FALSE");
             blacklist(sql, "m.customer_id");
         }
         MembershipRule::Conditions(conditions) => {
@@ -413,10 +419,7 @@ fn push_test(sql: &mut SqlBuilder, row: &str, test: &Test, dialect: Dialect) {
             sql.push(&txt).push(" = ").bind(text(value));
         }
         Test::TextContains(value) => {
-            sql.push(match dialect {
-                Dialect::Sqlite => "instr(",
-                Dialect::Postgres => "strpos(",
-            });
+            sql.push(dialect.substring_position());
             sql.push(&txt).push(", ").bind(text(value)).push(") > 0");
         }
         Test::TextStartsWith(value) => {

@@ -1,232 +1,280 @@
 //! Passwords, lockout, reset codes and pending registrations.
 
-/// `CredentialStore`.
-macro_rules! credential_store {
-    ($store:ty, $db:ty) => {
-        #[allow(unused_imports)]
-        mod credential_store {
-        $crate::sql::stores::prelude!($db);
-        #[async_trait]
-        impl CredentialStore for $store {
-            async fn register_customer(&self, customer: &NewCustomer, password_hash: Option<&str>, actor: &Actor) -> Result<Customer, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let created = Self::insert_customer(&mut tx, customer, actor).await?;
-                if let Some(hash) = password_hash {
-                    sqlx::query("INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at) VALUES ($1, $2, $3)")
-                        .bind(customer.id.as_str())
-                        .bind(hash)
-                        .bind(to_millis(customer.created_at))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(created)
-            }
+use super::prelude::*;
 
-            async fn find_login(&self, application_id: &ObjectId, email: Option<&Email>, phone: Option<&Phone>) -> Result<Option<LoginRecord>, StoreError> {
-                let mut sql = SqlBuilder::default();
-                sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
-                sql.bind(SqlParam::Text(application_id.to_string())).push(" AND c.archived = FALSE AND ");
-                match (email, phone) {
-                    (Some(email), _) => {
-                        sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND NOT e.archived AND e.email = ");
-                        sql.bind(SqlParam::Text(email.to_string())).push(")");
-                    }
-                    (None, Some(phone)) => {
-                        sql.push("c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = $1 AND NOT p.archived AND p.country_code = ");
-                        sql.bind(SqlParam::Int(i64::from(phone.country_code())));
-                        sql.push(" AND p.phone = ").bind(SqlParam::Text(phone.national().to_owned())).push(")");
-                    }
-                    (None, None) => return Ok(None),
-                }
-                let mut conn = self.pool.acquire().await?;
-                let row: Option<CustomerRow> =
-                    bind_params!(sqlx::query_as::<_, CustomerRow>(&sql.sql), &sql.params).fetch_optional(&mut *conn).await?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                let credential: Option<(String, i64)> =
-                    sqlx::query_as("SELECT password_hash, password_changed_at FROM customer_credentials WHERE customer_id = $1")
-                        .bind(&row.id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                let customer = Self::with_contacts(&mut conn, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
-                Ok(Some(LoginRecord {
-                    customer,
-                    password_hash: credential.as_ref().map(|(hash, _)| hash.clone()),
-                    password_changed_at: credential.map(|(_, at)| from_millis(at)),
-                }))
-            }
+#[async_trait]
+impl CredentialStore for Store {
+    async fn register_customer(
+        &self,
+        customer: &NewCustomer,
+        password_hash: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = Self::insert_customer(&mut tx, customer, actor).await?;
+        if let Some(hash) = password_hash {
+            sqlx::query(
+                "INSERT INTO customer_credentials (customer_id, password_hash, \
+                 password_changed_at) VALUES ($1, $2, $3)",
+            )
+            .bind(customer.id.as_str())
+            .bind(hash)
+            .bind(to_millis(customer.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
 
-            async fn claim_login_attempt(
-                &self,
-                customer_id: &ObjectId,
-                attempts: Option<u32>,
-                lock_for: chrono::Duration,
-                now: DateTime<Utc>,
-            ) -> Result<AttemptClaim, StoreError> {
-                let Some(attempts) = attempts else {
-                    return Ok(AttemptClaim::Allowed);
-                };
-                let now_ms = to_millis(now);
-                let claimed: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE customer_credentials SET \
-                       failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, \
-                       locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $1 \
-                                      THEN $2 ELSE NULL END \
-                     WHERE customer_id = $3 AND (locked_until IS NULL OR locked_until <= $4) RETURNING failed_logins",
-                )
-                .bind(i64::from(attempts))
-                .bind(to_millis(now + lock_for))
+    async fn find_login(
+        &self,
+        application_id: &ObjectId,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
+    ) -> Result<Option<LoginRecord>, StoreError> {
+        let mut sql = SqlBuilder::default();
+        sql.push(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "
+        ));
+        sql.bind(SqlParam::Text(application_id.to_string()))
+            .push(" AND c.archived = FALSE AND ");
+        match (email, phone) {
+            (Some(email), _) => {
+                sql.push(
+                    "c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = \
+                     $1 AND NOT e.archived AND e.email = ",
+                );
+                sql.bind(SqlParam::Text(email.to_string())).push(")");
+            }
+            (None, Some(phone)) => {
+                sql.push(
+                    "c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = \
+                     $1 AND NOT p.archived AND p.country_code = ",
+                );
+                sql.bind(SqlParam::Int(i64::from(phone.country_code())));
+                sql.push(" AND p.phone = ")
+                    .bind(SqlParam::Text(phone.national().to_owned()))
+                    .push(")");
+            }
+            (None, None) => return Ok(None),
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<CustomerRow> =
+            sqlx::query_as_with::<_, CustomerRow, _>(&sql.sql, arguments(&sql.params)?)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let credential: Option<(String, i64)> = sqlx::query_as(
+            "SELECT password_hash, password_changed_at FROM customer_credentials WHERE customer_id \
+             = $1",
+        )
+        .bind(&row.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let customer = Self::with_contacts(&mut conn, vec![row])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        Ok(Some(LoginRecord {
+            customer,
+            password_hash: credential.as_ref().map(|(hash, _)| hash.clone()),
+            password_changed_at: credential.map(|(_, at)| from_millis(at)),
+        }))
+    }
+
+    async fn claim_login_attempt(
+        &self,
+        customer_id: &ObjectId,
+        attempts: Option<u32>,
+        lock_for: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptClaim, StoreError> {
+        let Some(attempts) = attempts else {
+            return Ok(AttemptClaim::Allowed);
+        };
+        let now_ms = to_millis(now);
+        let claimed: Option<(i64,)> = sqlx::query_as(
+            "UPDATE customer_credentials SET failed_logins = CASE WHEN locked_until IS NOT NULL \
+             THEN 1 ELSE failed_logins + 1 END, locked_until = CASE WHEN (CASE WHEN locked_until \
+             IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $1 THEN $2 ELSE NULL END WHERE \
+             customer_id = $3 AND (locked_until IS NULL OR locked_until <= $4) RETURNING \
+             failed_logins",
+        )
+        .bind(i64::from(attempts))
+        .bind(to_millis(now + lock_for))
+        .bind(customer_id.as_str())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(AttemptClaim::Allowed);
+        }
+        let locked: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT locked_until FROM customer_credentials WHERE customer_id = $1")
                 .bind(customer_id.as_str())
-                .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?;
-                if claimed.is_some() {
-                    return Ok(AttemptClaim::Allowed);
-                }
-                let locked: Option<(Option<i64>,)> = sqlx::query_as("SELECT locked_until FROM customer_credentials WHERE customer_id = $1")
-                    .bind(customer_id.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(match locked {
-                    Some((Some(until),)) => AttemptClaim::Locked { until: from_millis(until) },
-                    _ => AttemptClaim::Allowed,
-                })
-            }
+        Ok(match locked {
+            Some((Some(until),)) => AttemptClaim::Locked {
+                until: from_millis(until),
+            },
+            _ => AttemptClaim::Allowed,
+        })
+    }
 
-            async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError> {
-                sqlx::query("UPDATE customer_credentials SET failed_logins = 0, locked_until = NULL WHERE customer_id = $1")
-                    .bind(customer_id.as_str())
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
+    async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE customer_credentials SET failed_logins = 0, locked_until = NULL WHERE \
+             customer_id = $1",
+        )
+        .bind(customer_id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 
-            async fn password_hashes(&self, customer_id: &ObjectId, history: usize) -> Result<Vec<String>, StoreError> {
-                let mut conn = self.pool.acquire().await?;
-                let mut hashes: Vec<String> = sqlx::query_as::<_, (String,)>("SELECT password_hash FROM customer_credentials WHERE customer_id = $1")
-                    .bind(customer_id.as_str())
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .into_iter()
-                    .map(|(hash,)| hash)
-                    .collect();
-                if history > 0 {
-                    let older: Vec<(String,)> =
-                        sqlx::query_as("SELECT password_hash FROM password_history WHERE customer_id = $1 ORDER BY id DESC LIMIT $2")
-                            .bind(customer_id.as_str())
-                            .bind(i64::try_from(history).unwrap_or(i64::MAX))
-                            .fetch_all(&mut *conn)
-                            .await?;
-                    hashes.extend(older.into_iter().map(|(hash,)| hash));
-                }
-                Ok(hashes)
-            }
-
-            async fn set_password(
-                &self,
-                application_id: &ObjectId,
-                customer_id: &ObjectId,
-                change: &PasswordChange<'_>,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                Self::customer_row(&mut tx, application_id, customer_id, true).await?;
-                Self::write_password(&mut tx, application_id, customer_id, change, actor, now).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn create_reset_code(
-                &self,
-                application_id: &ObjectId,
-                customer_id: &ObjectId,
-                code_digest: &str,
-                now: DateTime<Utc>,
-                expires_at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO password_reset_codes (code_digest, application_id, customer_id, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(code_digest)
-                .bind(application_id.as_str())
-                .bind(customer_id.as_str())
-                .bind(to_millis(now))
-                .bind(to_millis(expires_at))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn find_reset_code(&self, application_id: &ObjectId, code_digest: &str, now: DateTime<Utc>) -> Result<Option<ObjectId>, StoreError> {
-                let found: Option<(String,)> = sqlx::query_as(
-                    "SELECT r.customer_id FROM password_reset_codes r JOIN customers c ON c.id = r.customer_id \
-                     WHERE r.code_digest = $1 AND r.application_id = $2 AND r.used_at IS NULL AND r.expires_at > $3 \
-                     AND c.active AND NOT c.archived",
-                )
-                .bind(code_digest)
-                .bind(application_id.as_str())
-                .bind(to_millis(now))
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(found.map(|(id,)| ObjectId::from_trusted(id)))
-            }
-
-            async fn reset_password(
-                &self,
-                application_id: &ObjectId,
-                code_digest: &str,
-                change: &PasswordChange<'_>,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<ObjectId, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let used: Option<(String,)> = sqlx::query_as(
-                    "UPDATE password_reset_codes SET used_at = $1 \
-                     WHERE code_digest = $2 AND application_id = $3 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id",
-                )
-                .bind(to_millis(now))
-                .bind(code_digest)
-                .bind(application_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                let customer_id = ObjectId::from_trusted(used.ok_or(StoreError::NotFound)?.0);
-                let row = Self::customer_row(&mut tx, application_id, &customer_id, true).await?;
-                if row.archived {
-                    return Err(StoreError::NotFound);
-                }
-                if !row.active {
-                    return Err(StoreError::Blocked);
-                }
-                sqlx::query("UPDATE password_reset_codes SET used_at = $1 WHERE customer_id = $2 AND used_at IS NULL")
-                    .bind(to_millis(now))
-                    .bind(customer_id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                Self::write_password(&mut tx, application_id, &customer_id, change, actor, now).await?;
-                tx.commit().await?;
-                Ok(customer_id)
-            }
-
-            async fn save_pending_registration(&self, pending: &PendingRegistration) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO pending_registrations (token_digest, application_id, payload, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&pending.token_digest)
-                .bind(pending.application_id.as_str())
-                .bind(pending.payload.to_string())
-                .bind(to_millis(pending.created_at))
-                .bind(to_millis(pending.expires_at))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+    async fn password_hashes(
+        &self,
+        customer_id: &ObjectId,
+        history: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut hashes: Vec<String> = sqlx::query_as::<_, (String,)>(
+            "SELECT password_hash FROM customer_credentials WHERE customer_id = $1",
+        )
+        .bind(customer_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(hash,)| hash)
+        .collect();
+        if history > 0 {
+            let older: Vec<(String,)> = sqlx::query_as(
+                "SELECT password_hash FROM password_history WHERE customer_id = $1 ORDER BY id \
+                 DESC LIMIT $2",
+            )
+            .bind(customer_id.as_str())
+            .bind(i64::try_from(history).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?;
+            hashes.extend(older.into_iter().map(|(hash,)| hash));
         }
+        Ok(hashes)
+    }
+
+    async fn set_password(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        change: &PasswordChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::customer_row(&mut tx, application_id, customer_id, true).await?;
+        Self::write_password(&mut tx, application_id, customer_id, change, actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_reset_code(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        code_digest: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO password_reset_codes (code_digest, application_id, customer_id, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code_digest)
+        .bind(application_id.as_str())
+        .bind(customer_id.as_str())
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn find_reset_code(
+        &self,
+        application_id: &ObjectId,
+        code_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError> {
+        let found: Option<(String,)> = sqlx::query_as(
+            "SELECT r.customer_id FROM password_reset_codes r JOIN customers c ON c.id = \
+             r.customer_id WHERE r.code_digest = $1 AND r.application_id = $2 AND r.used_at IS \
+             NULL AND r.expires_at > $3 AND c.active AND NOT c.archived",
+        )
+        .bind(code_digest)
+        .bind(application_id.as_str())
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.map(|(id,)| ObjectId::from_trusted(id)))
+    }
+
+    async fn reset_password(
+        &self,
+        application_id: &ObjectId,
+        code_digest: &str,
+        change: &PasswordChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ObjectId, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let used: Option<(String,)> = sqlx::query_as(
+            "UPDATE password_reset_codes SET used_at = $1 WHERE code_digest = $2 AND \
+             application_id = $3 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id",
+        )
+        .bind(to_millis(now))
+        .bind(code_digest)
+        .bind(application_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let customer_id = ObjectId::from_trusted(used.ok_or(StoreError::NotFound)?.0);
+        let row = Self::customer_row(&mut tx, application_id, &customer_id, true).await?;
+        if row.archived {
+            return Err(StoreError::NotFound);
         }
-    };
+        if !row.active {
+            return Err(StoreError::Blocked);
+        }
+        sqlx::query(
+            "UPDATE password_reset_codes SET used_at = $1 WHERE customer_id = $2 AND used_at IS \
+             NULL",
+        )
+        .bind(to_millis(now))
+        .bind(customer_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        Self::write_password(&mut tx, application_id, &customer_id, change, actor, now).await?;
+        tx.commit().await?;
+        Ok(customer_id)
+    }
+
+    async fn save_pending_registration(
+        &self,
+        pending: &PendingRegistration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_registrations (token_digest, application_id, payload, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&pending.token_digest)
+        .bind(pending.application_id.as_str())
+        .bind(pending.payload.to_string())
+        .bind(to_millis(pending.created_at))
+        .bind(to_millis(pending.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
-pub(crate) use credential_store;

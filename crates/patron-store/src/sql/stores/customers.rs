@@ -1,313 +1,472 @@
 //! Customers: create, import, read, list, search, update, block, archive, restore.
 
-/// `CustomerStore`.
-macro_rules! customer_store {
-    ($store:ty, $db:ty) => {
-        #[allow(unused_imports)]
-        mod customer_store {
-        $crate::sql::stores::prelude!($db);
-        use super::store_helpers::customer_write_error;
+use super::prelude::*;
 
-        #[async_trait]
-        impl CustomerStore for $store {
-            async fn create_customer(&self, customer: &NewCustomer, actor: &Actor) -> Result<Customer, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let created = Self::insert_customer(&mut tx, customer, actor).await?;
-                tx.commit().await?;
-                Ok(created)
-            }
+use super::helpers::customer_write_error;
 
-            async fn import_customers(&self, customers: &[NewCustomer], actor: &Actor) -> Result<(), StoreError> {
-                /// Rows per statement, well under both backends' bound-parameter limits.
-                const ROWS_PER_STATEMENT: usize = 500;
-                let mut tx = self.begin_write().await?;
-                for chunk in customers.chunks(ROWS_PER_STATEMENT) {
-                    let mut rows = SqlBuilder::default();
-                    rows.push(
-                        "INSERT INTO customers (id, application_id, username, first_name, last_name, gender, external_id, rr_id, \
-                         meta, active, archived, account_type, created_at, updated_at, version) VALUES ",
-                    );
-                    let mut emails = SqlBuilder::default();
-                    emails.push("INSERT INTO customer_emails (customer_id, application_id, position, email, is_primary, verified, active) VALUES ");
-                    let mut phones = SqlBuilder::default();
-                    phones.push(
-                        "INSERT INTO customer_phones (customer_id, application_id, position, country_code, phone, is_primary, verified, active) VALUES ",
-                    );
-                    let mut audit = SqlBuilder::default();
-                    audit.push("INSERT INTO audit_events (application_id, customer_id, action, actor, at) VALUES ");
-                    let text = |value: &str| SqlParam::Text(value.to_owned());
-                    let optional = |value: &Option<String>| value.as_deref().map_or(SqlParam::Null, |v| SqlParam::Text(v.to_owned()));
-                    for (index, customer) in chunk.iter().enumerate() {
-                        let separator = if index == 0 { "(" } else { ", (" };
-                        let profile = &customer.profile;
-                        let at = SqlParam::Int(to_millis(customer.created_at));
-                        rows.push(separator);
-                        for (column, param) in [
-                            text(customer.id.as_str()),
-                            text(customer.application_id.as_str()),
-                            text(&customer.username),
-                            optional(&profile.first_name),
-                            optional(&profile.last_name),
-                            optional(&profile.gender),
-                            optional(&profile.external_id),
-                            optional(&profile.rr_id),
-                            text(&serde_json::Value::Object(profile.meta.clone()).to_string()),
-                        ]
-                        .into_iter()
-                        .enumerate()
-                        {
-                            if column > 0 {
-                                rows.push(", ");
-                            }
-                            rows.bind(param);
-                        }
-                        rows.push(", TRUE, FALSE, 'user', ").bind(at.clone()).push(", ").bind(at.clone()).push(", 0)");
-                        for (position, entry) in customer.emails.iter().enumerate() {
-                            emails.push(if emails.params.is_empty() { "(" } else { ", (" });
-                            emails.bind(text(customer.id.as_str())).push(", ").bind(text(customer.application_id.as_str()));
-                            emails.push(", ").bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
-                            emails.push(", ").bind(text(entry.email.as_str())).push(", ").bind(SqlParam::Bool(entry.primary));
-                            emails.push(", ").bind(SqlParam::Bool(entry.verified)).push(", ").bind(SqlParam::Bool(entry.active)).push(")");
-                        }
-                        for (position, entry) in customer.phones.iter().enumerate() {
-                            phones.push(if phones.params.is_empty() { "(" } else { ", (" });
-                            phones.bind(text(customer.id.as_str())).push(", ").bind(text(customer.application_id.as_str()));
-                            phones.push(", ").bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
-                            phones.push(", ").bind(SqlParam::Int(i64::from(entry.phone.country_code())));
-                            phones.push(", ").bind(text(entry.phone.national())).push(", ").bind(SqlParam::Bool(entry.primary));
-                            phones.push(", ").bind(SqlParam::Bool(entry.verified)).push(", ").bind(SqlParam::Bool(entry.active)).push(")");
-                        }
-                        audit.push(separator).bind(text(customer.application_id.as_str())).push(", ").bind(text(customer.id.as_str()));
-                        audit.push(", 'import', ").bind(text(&actor.id)).push(", ").bind(at).push(")");
+#[async_trait]
+impl CustomerStore for Store {
+    async fn create_customer(
+        &self,
+        customer: &NewCustomer,
+        actor: &Actor,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = Self::insert_customer(&mut tx, customer, actor).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn import_customers(
+        &self,
+        customers: &[NewCustomer],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        /// Rows per statement, well under both backends' bound-parameter limits.
+        const ROWS_PER_STATEMENT: usize = 500;
+        let mut tx = self.begin_write().await?;
+        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+            let mut rows = SqlBuilder::default();
+            rows.push(
+                "INSERT INTO customers (id, application_id, username, first_name, last_name, \
+                 gender, external_id, rr_id, meta, active, archived, account_type, created_at, \
+                 updated_at, version) VALUES ",
+            );
+            let mut emails = SqlBuilder::default();
+            emails.push(
+                "INSERT INTO customer_emails (customer_id, application_id, position, email, \
+                 is_primary, verified, active) VALUES ",
+            );
+            let mut phones = SqlBuilder::default();
+            phones.push(
+                "INSERT INTO customer_phones (customer_id, application_id, position, country_code, \
+                 phone, is_primary, verified, active) VALUES ",
+            );
+            let mut audit = SqlBuilder::default();
+            audit.push(
+                "INSERT INTO audit_events (application_id, customer_id, action, actor, at) VALUES ",
+            );
+            let text = |value: &str| SqlParam::Text(value.to_owned());
+            let optional = |value: &Option<String>| {
+                value
+                    .as_deref()
+                    .map_or(SqlParam::Null, |v| SqlParam::Text(v.to_owned()))
+            };
+            for (index, customer) in chunk.iter().enumerate() {
+                let separator = if index == 0 { "(" } else { ", (" };
+                let profile = &customer.profile;
+                let at = SqlParam::Int(to_millis(customer.created_at));
+                rows.push(separator);
+                for (column, param) in [
+                    text(customer.id.as_str()),
+                    text(customer.application_id.as_str()),
+                    text(&customer.username),
+                    optional(&profile.first_name),
+                    optional(&profile.last_name),
+                    optional(&profile.gender),
+                    optional(&profile.external_id),
+                    optional(&profile.rr_id),
+                    text(&serde_json::Value::Object(profile.meta.clone()).to_string()),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if column > 0 {
+                        rows.push(", ");
                     }
-                    for statement in [&rows, &emails, &phones, &audit] {
-                        if statement.params.is_empty() {
-                            continue;
-                        }
-                        bind_params!(sqlx::query(&statement.sql), &statement.params)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(|error| {
-                                let first = &chunk[0];
-                                customer_write_error(error, &first.username, &first.emails, &first.phones)
-                            })?;
-                    }
+                    rows.bind(param);
                 }
-                if let Some(first) = customers.first() {
-                    Self::count_live(&mut tx, &first.application_id, i64::try_from(customers.len()).unwrap_or(i64::MAX)).await?;
+                rows.push(", TRUE, FALSE, 'user', ")
+                    .bind(at.clone())
+                    .push(", ")
+                    .bind(at.clone())
+                    .push(", 0)");
+                for (position, entry) in customer.emails.iter().enumerate() {
+                    emails.push(if emails.params.is_empty() { "(" } else { ", (" });
+                    emails
+                        .bind(text(customer.id.as_str()))
+                        .push(", ")
+                        .bind(text(customer.application_id.as_str()));
+                    emails
+                        .push(", ")
+                        .bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
+                    emails
+                        .push(", ")
+                        .bind(text(entry.email.as_str()))
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.primary));
+                    emails
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.verified))
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.active))
+                        .push(")");
                 }
-                tx.commit().await?;
-                Ok(())
+                for (position, entry) in customer.phones.iter().enumerate() {
+                    phones.push(if phones.params.is_empty() { "(" } else { ", (" });
+                    phones
+                        .bind(text(customer.id.as_str()))
+                        .push(", ")
+                        .bind(text(customer.application_id.as_str()));
+                    phones
+                        .push(", ")
+                        .bind(SqlParam::Int(i64::try_from(position).unwrap_or_default()));
+                    phones
+                        .push(", ")
+                        .bind(SqlParam::Int(i64::from(entry.phone.country_code())));
+                    phones
+                        .push(", ")
+                        .bind(text(entry.phone.national()))
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.primary));
+                    phones
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.verified))
+                        .push(", ")
+                        .bind(SqlParam::Bool(entry.active))
+                        .push(")");
+                }
+                audit
+                    .push(separator)
+                    .bind(text(customer.application_id.as_str()))
+                    .push(", ")
+                    .bind(text(customer.id.as_str()));
+                audit
+                    .push(", 'import', ")
+                    .bind(text(&actor.id))
+                    .push(", ")
+                    .bind(at)
+                    .push(")");
             }
-
-            async fn find_customer(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Customer>, StoreError> {
-                let mut conn = self.pool.acquire().await?;
-                match Self::customer_row(&mut conn, application_id, id, false).await {
-                    Ok(row) => Ok(Self::with_contacts(&mut conn, vec![row]).await?.pop()),
-                    Err(StoreError::NotFound) => Ok(None),
-                    Err(error) => Err(error),
+            for statement in [&rows, &emails, &phones, &audit] {
+                if statement.params.is_empty() {
+                    continue;
                 }
+                sqlx::query_with(&statement.sql, arguments(&statement.params)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| {
+                        let first = &chunk[0];
+                        customer_write_error(error, &first.username, &first.emails, &first.phones)
+                    })?;
             }
+        }
+        if let Some(first) = customers.first() {
+            Self::count_live(
+                &mut tx,
+                &first.application_id,
+                i64::try_from(customers.len()).unwrap_or(i64::MAX),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn list_customers(
-                &self,
-                application_id: &ObjectId,
-                filter: Option<&CustomerFilter>,
-                page: PageRequest,
-            ) -> Result<(Vec<Customer>, u64), StoreError> {
-                let mut condition = SqlBuilder::default();
-                condition.push(" WHERE c.application_id = ").bind(SqlParam::Text(application_id.to_string()));
-                if !filter.is_some_and(|f| f.mentions(FlagField::Archived)) {
-                    condition.push(" AND c.archived = FALSE");
-                }
-                if let Some(filter) = filter {
-                    condition.push(" AND ");
-                    push_filter(&mut condition, filter, "$1", Self::DIALECT);
-                }
-                let mut conn = self.pool.acquire().await?;
-                let total: i64 = match filter {
-                    None => {
-                        let (live,): (Option<i64>,) =
-                            sqlx::query_as("SELECT CAST(SUM(live) AS BIGINT) FROM customer_counts WHERE application_id = $1")
-                                .bind(application_id.as_str())
-                                .fetch_one(&mut *conn)
-                                .await?;
-                        live.unwrap_or(0)
-                    }
-                    Some(_) => {
-                        let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
-                        let (total,): (i64,) =
-                            bind_params!(sqlx::query_as::<_, (i64,)>(&count_sql), &condition.params).fetch_one(&mut *conn).await?;
-                        total
-                    }
-                };
-                let mut select = SqlBuilder { sql: format!("SELECT {CUSTOMER_COLUMNS} FROM customers c{}", condition.sql), params: condition.params };
-                select.push(" ORDER BY c.id DESC LIMIT ").bind(SqlParam::Int(i64::from(page.size())));
-                select.push(" OFFSET ").bind(SqlParam::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
-                let rows: Vec<CustomerRow> =
-                    bind_params!(sqlx::query_as::<_, CustomerRow>(&select.sql), &select.params).fetch_all(&mut *conn).await?;
-                let customers = Self::with_contacts(&mut conn, rows).await?;
-                Ok((customers, u64::try_from(total).unwrap_or_default()))
-            }
+    async fn find_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<Customer>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        match Self::customer_row(&mut conn, application_id, id, false).await {
+            Ok(row) => Ok(Self::with_contacts(&mut conn, vec![row]).await?.pop()),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
 
-            async fn search_customers(&self, application_id: &ObjectId, emails: &[Email], phones: &[Phone]) -> Result<Vec<Customer>, StoreError> {
-                if emails.is_empty() && phones.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut sql = SqlBuilder::default();
-                sql.push(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "));
-                sql.bind(SqlParam::Text(application_id.to_string()));
-                sql.push(" AND c.archived = FALSE AND (");
-                let mut alternatives = 0;
-                if !emails.is_empty() {
-                    sql.push("c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 AND e.email IN (");
-                    sql.bind_list(emails.iter().map(Email::as_str)).push("))");
-                    alternatives += 1;
-                }
-                for phone in phones {
-                    if alternatives > 0 {
-                        sql.push(" OR ");
-                    }
-                    sql.push("c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = $1 AND p.country_code = ");
-                    sql.bind(SqlParam::Int(i64::from(phone.country_code())));
-                    sql.push(" AND p.phone = ").bind(SqlParam::Text(phone.national().to_owned())).push(")");
-                    alternatives += 1;
-                }
-                sql.push(") ORDER BY c.id DESC LIMIT 100");
-                let mut conn = self.pool.acquire().await?;
-                let rows: Vec<CustomerRow> =
-                    bind_params!(sqlx::query_as::<_, CustomerRow>(&sql.sql), &sql.params).fetch_all(&mut *conn).await?;
-                Self::with_contacts(&mut conn, rows).await
-            }
-
-            async fn update_customer(
-                &self,
-                application_id: &ObjectId,
-                id: &ObjectId,
-                changes: &CustomerChanges,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<Customer, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
-                if row.archived {
-                    return Err(StoreError::ArchiveState(true));
-                }
-                let username = row.username.clone();
-                let current = Self::with_contacts(&mut tx, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
-                changes.check_leaves_a_contact(&current)?;
-                if changes.is_noop_for(&current) {
-                    return Ok(current);
-                }
-                let emails = changes.emails.as_deref().unwrap_or_default();
-                let phones = changes.phones.as_deref().unwrap_or_default();
-                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, id.as_str(), emails, phones).await? {
-                    return Err(StoreError::Conflict(conflict));
-                }
-                let write_error = |error| customer_write_error(error, &username, emails, phones);
-                if let Some(emails) = &changes.emails {
-                    sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-                    Self::insert_contacts(&mut tx, application_id, id.as_str(), emails, &[]).await.map_err(write_error)?;
-                }
-                if let Some(phones) = &changes.phones {
-                    sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-                    Self::insert_contacts(&mut tx, application_id, id.as_str(), &[], phones).await.map_err(write_error)?;
-                }
-                let mut profile = current.profile.clone();
-                changes.apply_to(&mut profile);
-                sqlx::query(
-                    "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, rr_id = $5, meta = $6, \
-                     version = version + 1, updated_at = $7 WHERE id = $8",
+    async fn list_customers(
+        &self,
+        application_id: &ObjectId,
+        filter: Option<&CustomerFilter>,
+        page: PageRequest,
+    ) -> Result<(Vec<Customer>, u64), StoreError> {
+        let mut condition = SqlBuilder::default();
+        condition
+            .push(" WHERE c.application_id = ")
+            .bind(SqlParam::Text(application_id.to_string()));
+        if !filter.is_some_and(|f| f.mentions(FlagField::Archived)) {
+            condition.push(" AND c.archived = FALSE");
+        }
+        if let Some(filter) = filter {
+            condition.push(" AND ");
+            push_filter(&mut condition, filter, "$1", Self::DIALECT);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let total: i64 = match filter {
+            None => {
+                let (live,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT CAST(SUM(live) AS BIGINT) FROM customer_counts WHERE application_id = \
+                     $1",
                 )
-                .bind(profile.first_name.as_deref())
-                .bind(profile.last_name.as_deref())
-                .bind(profile.gender.as_deref())
-                .bind(profile.external_id.as_deref())
-                .bind(profile.rr_id.as_deref())
-                .bind(serde_json::Value::Object(profile.meta.clone()).to_string())
-                .bind(to_millis(now))
+                .bind(application_id.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+                live.unwrap_or(0)
+            }
+            Some(_) => {
+                let count_sql = format!("SELECT COUNT(*) FROM customers c{}", condition.sql);
+                let (total,): (i64,) =
+                    sqlx::query_as_with::<_, (i64,), _>(&count_sql, arguments(&condition.params)?)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                total
+            }
+        };
+        let mut select = SqlBuilder {
+            sql: format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers c{}",
+                condition.sql
+            ),
+            params: condition.params,
+        };
+        select
+            .push(" ORDER BY c.id DESC LIMIT ")
+            .bind(SqlParam::Int(i64::from(page.size())));
+        select.push(" OFFSET ").bind(SqlParam::Int(
+            i64::try_from(page.offset()).unwrap_or(i64::MAX),
+        ));
+        let rows: Vec<CustomerRow> =
+            sqlx::query_as_with::<_, CustomerRow, _>(&select.sql, arguments(&select.params)?)
+                .fetch_all(&mut *conn)
+                .await?;
+        let customers = Self::with_contacts(&mut conn, rows).await?;
+        Ok((customers, u64::try_from(total).unwrap_or_default()))
+    }
+
+    async fn search_customers(
+        &self,
+        application_id: &ObjectId,
+        emails: &[Email],
+        phones: &[Phone],
+    ) -> Result<Vec<Customer>, StoreError> {
+        if emails.is_empty() && phones.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::default();
+        sql.push(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "
+        ));
+        sql.bind(SqlParam::Text(application_id.to_string()));
+        sql.push(" AND c.archived = FALSE AND (");
+        let mut alternatives = 0;
+        if !emails.is_empty() {
+            sql.push(
+                "c.id IN (SELECT e.customer_id FROM customer_emails e WHERE e.application_id = $1 \
+                 AND e.email IN (",
+            );
+            sql.bind_list(emails.iter().map(Email::as_str)).push("))");
+            alternatives += 1;
+        }
+        for phone in phones {
+            if alternatives > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(
+                "c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.application_id = $1 \
+                 AND p.country_code = ",
+            );
+            sql.bind(SqlParam::Int(i64::from(phone.country_code())));
+            sql.push(" AND p.phone = ")
+                .bind(SqlParam::Text(phone.national().to_owned()))
+                .push(")");
+            alternatives += 1;
+        }
+        sql.push(") ORDER BY c.id DESC LIMIT 100");
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<CustomerRow> =
+            sqlx::query_as_with::<_, CustomerRow, _>(&sql.sql, arguments(&sql.params)?)
+                .fetch_all(&mut *conn)
+                .await?;
+        Self::with_contacts(&mut conn, rows).await
+    }
+
+    async fn update_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        changes: &CustomerChanges,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+        if row.archived {
+            return Err(StoreError::ArchiveState(true));
+        }
+        let username = row.username.clone();
+        let current = Self::with_contacts(&mut tx, vec![row])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        changes.check_leaves_a_contact(&current)?;
+        if changes.is_noop_for(&current) {
+            return Ok(current);
+        }
+        let emails = changes.emails.as_deref().unwrap_or_default();
+        let phones = changes.phones.as_deref().unwrap_or_default();
+        if let Some(conflict) =
+            Self::contact_conflict(&mut tx, application_id, id.as_str(), emails, phones).await?
+        {
+            return Err(StoreError::Conflict(conflict));
+        }
+        let write_error = |error| customer_write_error(error, &username, emails, phones);
+        if let Some(emails) = &changes.emails {
+            sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)
                 .await?;
-                Self::audit(&mut tx, application_id, id.as_str(), "update", actor, now).await?;
-                let updated = Self::customer_row(&mut tx, application_id, id, false).await?;
-                let customer = Self::with_contacts(&mut tx, vec![updated]).await?.pop().ok_or(StoreError::NotFound)?;
-                tx.commit().await.map_err(write_error)?;
-                Ok(customer)
-            }
-
-            async fn set_active(
-                &self,
-                application_id: &ObjectId,
-                ids: &[ObjectId],
-                active: bool,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let wanted: BTreeSet<&str> = ids.iter().map(ObjectId::as_str).collect();
-                let mut tx = self.begin_write().await?;
-                let mut found = SqlBuilder::default();
-                found.push("SELECT id FROM customers WHERE application_id = ").bind(SqlParam::Text(application_id.to_string()));
-                found.push(" AND id IN (").bind_list(wanted.iter().copied()).push(")");
-                found.push(Self::LOCK_ROW);
-                let existing: Vec<(String,)> =
-                    bind_params!(sqlx::query_as::<_, (String,)>(&found.sql), &found.params).fetch_all(&mut *tx).await?;
-                let existing: BTreeSet<&str> = existing.iter().map(|(id,)| id.as_str()).collect();
-                let unknown: Vec<String> = wanted.difference(&existing).map(|id| (*id).to_owned()).collect();
-                if !unknown.is_empty() {
-                    return Err(StoreError::UnknownCustomers(unknown));
-                }
-                let action = if active { "unblock" } else { "block" };
-                for id in &wanted {
-                    sqlx::query("UPDATE customers SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-                        .bind(active)
-                        .bind(to_millis(now))
-                        .bind(*id)
-                        .execute(&mut *tx)
-                        .await?;
-                    if !active {
-                        Self::delete_customer_sessions(&mut tx, id).await?;
-                    }
-                    Self::audit(&mut tx, application_id, id, action, actor, now).await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn archive_customer(&self, application_id: &ObjectId, id: &ObjectId, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
-                if row.archived {
-                    return Err(StoreError::ArchiveState(true));
-                }
-                Self::set_archived(&mut tx, id.as_str(), true, now).await?;
-                Self::delete_customer_sessions(&mut tx, id.as_str()).await?;
-                Self::audit(&mut tx, application_id, id.as_str(), "archive", actor, now).await?;
-                Self::count_live(&mut tx, application_id, -1).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn restore_customer(&self, application_id: &ObjectId, id: &ObjectId, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                let row = Self::customer_row(&mut tx, application_id, id, true).await?;
-                if !row.archived {
-                    return Err(StoreError::ArchiveState(false));
-                }
-                let customer = Self::with_contacts(&mut tx, vec![row]).await?.pop().ok_or(StoreError::NotFound)?;
-                if let Some(conflict) = Self::contact_conflict(&mut tx, application_id, id.as_str(), &customer.emails, &customer.phones).await? {
-                    return Err(StoreError::Conflict(conflict));
-                }
-                Self::set_archived(&mut tx, id.as_str(), false, now)
-                    .await
-                    .map_err(|error| customer_write_error(error, &customer.username, &customer.emails, &customer.phones))?;
-                Self::audit(&mut tx, application_id, id.as_str(), "restore", actor, now).await?;
-                Self::count_live(&mut tx, application_id, 1).await?;
-                tx.commit().await?;
-                Ok(())
-            }
+            Self::insert_contacts(&mut tx, application_id, id.as_str(), emails, &[])
+                .await
+                .map_err(write_error)?;
         }
+        if let Some(phones) = &changes.phones {
+            sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            Self::insert_contacts(&mut tx, application_id, id.as_str(), &[], phones)
+                .await
+                .map_err(write_error)?;
         }
-    };
+        let mut profile = current.profile.clone();
+        changes.apply_to(&mut profile);
+        sqlx::query(
+            "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, \
+             rr_id = $5, meta = $6, version = version + 1, updated_at = $7 WHERE id = $8",
+        )
+        .bind(profile.first_name.as_deref())
+        .bind(profile.last_name.as_deref())
+        .bind(profile.gender.as_deref())
+        .bind(profile.external_id.as_deref())
+        .bind(profile.rr_id.as_deref())
+        .bind(serde_json::Value::Object(profile.meta.clone()).to_string())
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        Self::audit(&mut tx, application_id, id.as_str(), "update", actor, now).await?;
+        let updated = Self::customer_row(&mut tx, application_id, id, false).await?;
+        let customer = Self::with_contacts(&mut tx, vec![updated])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(write_error)?;
+        Ok(customer)
+    }
+
+    async fn set_active(
+        &self,
+        application_id: &ObjectId,
+        ids: &[ObjectId],
+        active: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let wanted: BTreeSet<&str> = ids.iter().map(ObjectId::as_str).collect();
+        let mut tx = self.begin_write().await?;
+        let mut found = SqlBuilder::default();
+        found
+            .push("SELECT id FROM customers WHERE application_id = ")
+            .bind(SqlParam::Text(application_id.to_string()));
+        found
+            .push(" AND id IN (")
+            .bind_list(wanted.iter().copied())
+            .push(")");
+        found.push(Self::LOCK_ROW);
+        let existing: Vec<(String,)> =
+            sqlx::query_as_with::<_, (String,), _>(&found.sql, arguments(&found.params)?)
+                .fetch_all(&mut *tx)
+                .await?;
+        let existing: BTreeSet<&str> = existing.iter().map(|(id,)| id.as_str()).collect();
+        let unknown: Vec<String> = wanted
+            .difference(&existing)
+            .map(|id| (*id).to_owned())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(StoreError::UnknownCustomers(unknown));
+        }
+        let action = if active { "unblock" } else { "block" };
+        for id in &wanted {
+            sqlx::query(
+                "UPDATE customers SET active = $1, version = version + 1, updated_at = $2 WHERE id \
+                 = $3",
+            )
+            .bind(active)
+            .bind(to_millis(now))
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+            if !active {
+                Self::delete_customer_sessions(&mut tx, id).await?;
+            }
+            Self::audit(&mut tx, application_id, id, action, actor, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn archive_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+        if row.archived {
+            return Err(StoreError::ArchiveState(true));
+        }
+        Self::set_archived(&mut tx, id.as_str(), true, now).await?;
+        Self::delete_customer_sessions(&mut tx, id.as_str()).await?;
+        Self::audit(&mut tx, application_id, id.as_str(), "archive", actor, now).await?;
+        Self::count_live(&mut tx, application_id, -1).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn restore_customer(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+        if !row.archived {
+            return Err(StoreError::ArchiveState(false));
+        }
+        let customer = Self::with_contacts(&mut tx, vec![row])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        if let Some(conflict) = Self::contact_conflict(
+            &mut tx,
+            application_id,
+            id.as_str(),
+            &customer.emails,
+            &customer.phones,
+        )
+        .await?
+        {
+            return Err(StoreError::Conflict(conflict));
+        }
+        Self::set_archived(&mut tx, id.as_str(), false, now)
+            .await
+            .map_err(|error| {
+                customer_write_error(
+                    error,
+                    &customer.username,
+                    &customer.emails,
+                    &customer.phones,
+                )
+            })?;
+        Self::audit(&mut tx, application_id, id.as_str(), "restore", actor, now).await?;
+        Self::count_live(&mut tx, application_id, 1).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
-pub(crate) use customer_store;

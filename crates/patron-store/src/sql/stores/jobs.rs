@@ -1,164 +1,198 @@
 //! Background jobs: creation, leasing (`FOR UPDATE SKIP LOCKED` on PostgreSQL), progress
 //! and failures.
 
-/// `JobStore`.
-macro_rules! job_store {
-    ($store:ty, $db:ty) => {
-        #[allow(unused_imports)]
-        mod job_store {
-        $crate::sql::stores::prelude!($db);
-        use $crate::jobs::{Checkpoint, Job, JobFailure, JobStatus};
-        use $crate::JobStore;
+use super::prelude::*;
 
-        const JOB_COLUMNS: &str = "id, application_id, company_id, kind, status, payload, file_name, created_by, cursor, total, \
-            succeeded, failed, error, created_at, updated_at, finished_at";
+use crate::jobs::{Checkpoint, Job, JobFailure, JobStatus};
+use crate::JobStore;
 
-        #[derive(sqlx::FromRow)]
-        struct JobRow {
-            id: String,
-            application_id: String,
-            company_id: String,
-            kind: String,
-            status: String,
-            payload: String,
-            file_name: String,
-            created_by: String,
-            cursor: i64,
-            total: i64,
-            succeeded: i64,
-            failed: i64,
-            error: Option<String>,
-            created_at: i64,
-            updated_at: i64,
-            finished_at: Option<i64>,
-        }
+const JOB_COLUMNS: &str =
+    "id, application_id, company_id, kind, status, payload, file_name, created_by, cursor, total, \
+     succeeded, failed, error, created_at, updated_at, finished_at";
 
-        impl From<JobRow> for Job {
-            fn from(row: JobRow) -> Self {
-                Job {
-                    id: ObjectId::from_trusted(row.id),
-                    application_id: ObjectId::from_trusted(row.application_id),
-                    company_id: row.company_id,
-                    kind: row.kind,
-                    status: JobStatus::parse(&row.status),
-                    payload: row.payload,
-                    file_name: row.file_name,
-                    created_by: row.created_by,
-                    cursor: row.cursor,
-                    total: row.total,
-                    succeeded: row.succeeded,
-                    failed: row.failed,
-                    error: row.error,
-                    created_at: from_millis(row.created_at),
-                    updated_at: from_millis(row.updated_at),
-                    finished_at: row.finished_at.map(from_millis),
-                }
-            }
-        }
-
-        #[async_trait]
-        impl JobStore for $store {
-            async fn create_job(&self, job: &Job, failures: &[JobFailure]) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO jobs (id, application_id, company_id, kind, status, payload, file_name, created_by, cursor, total, \
-                     succeeded, failed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(job.id.as_str())
-                .bind(job.application_id.as_str())
-                .bind(&job.company_id)
-                .bind(&job.kind)
-                .bind(job.status.as_str())
-                .bind(&job.payload)
-                .bind(&job.file_name)
-                .bind(&job.created_by)
-                .bind(job.cursor)
-                .bind(job.total)
-                .bind(job.succeeded)
-                .bind(job.failed)
-                .bind(to_millis(job.created_at))
-                .bind(to_millis(job.updated_at))
-                .execute(&mut *tx)
-                .await?;
-                Self::insert_failures(&mut tx, &job.id, failures).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn find_job(&self, application_id: &ObjectId, id: &ObjectId) -> Result<Option<Job>, StoreError> {
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE application_id = $1 AND id = $2");
-                let row: Option<JobRow> = sqlx::query_as(&sql).bind(application_id.as_str()).bind(id.as_str()).fetch_optional(&self.pool).await?;
-                Ok(row.map(Job::from))
-            }
-
-            async fn claim_job(&self, owner: &str, now: DateTime<Utc>, lease: chrono::Duration) -> Result<Option<Job>, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let sql = format!(
-                    "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'pending' OR (status = 'running' AND lease_until < $1) \
-                     ORDER BY created_at, id LIMIT 1{}",
-                    Self::SKIP_LOCKED
-                );
-                let row: Option<JobRow> = sqlx::query_as(&sql).bind(to_millis(now)).fetch_optional(&mut *tx).await?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                sqlx::query("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 WHERE id = $4")
-                    .bind(owner)
-                    .bind(to_millis(now + lease))
-                    .bind(to_millis(now))
-                    .bind(&row.id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                let mut job = Job::from(row);
-                job.status = JobStatus::Running;
-                Ok(Some(job))
-            }
-
-            async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                Self::advance_job(&mut tx, checkpoint, &[]).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn finish_job(&self, id: &ObjectId, owner: &str, status: JobStatus, error: Option<&str>, now: DateTime<Utc>) -> Result<bool, StoreError> {
-                let done = sqlx::query(
-                    "UPDATE jobs SET status = $1, error = $2, finished_at = $3, updated_at = $3, lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $4 AND lease_owner = $5 AND status = 'running'",
-                )
-                .bind(status.as_str())
-                .bind(error)
-                .bind(to_millis(now))
-                .bind(id.as_str())
-                .bind(owner)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn job_failures(&self, id: &ObjectId, limit: usize) -> Result<Vec<JobFailure>, StoreError> {
-                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-                    "SELECT row_index, user_id, error, reason FROM job_failures WHERE job_id = $1 ORDER BY row_index LIMIT $2",
-                )
-                .bind(id.as_str())
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(row_index, user_id, error, reason)| JobFailure { row_index, user_id, error, reason })
-                    .collect())
-            }
-
-            async fn failure_summary(&self, id: &ObjectId) -> Result<Vec<(String, i64)>, StoreError> {
-                Ok(sqlx::query_as("SELECT reason, COUNT(*) FROM job_failures WHERE job_id = $1 GROUP BY reason ORDER BY reason")
-                    .bind(id.as_str())
-                    .fetch_all(&self.pool)
-                    .await?)
-            }
-        }
-        }
-    };
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    application_id: String,
+    company_id: String,
+    kind: String,
+    status: String,
+    payload: String,
+    file_name: String,
+    created_by: String,
+    cursor: i64,
+    total: i64,
+    succeeded: i64,
+    failed: i64,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    finished_at: Option<i64>,
 }
-pub(crate) use job_store;
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Job {
+            id: ObjectId::from_trusted(row.id),
+            application_id: ObjectId::from_trusted(row.application_id),
+            company_id: row.company_id,
+            kind: row.kind,
+            status: JobStatus::parse(&row.status),
+            payload: row.payload,
+            file_name: row.file_name,
+            created_by: row.created_by,
+            cursor: row.cursor,
+            total: row.total,
+            succeeded: row.succeeded,
+            failed: row.failed,
+            error: row.error,
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+            finished_at: row.finished_at.map(from_millis),
+        }
+    }
+}
+
+#[async_trait]
+impl JobStore for Store {
+    async fn create_job(&self, job: &Job, failures: &[JobFailure]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, application_id, company_id, kind, status, payload, file_name, \
+             created_by, cursor, total, succeeded, failed, created_at, updated_at) VALUES ($1, $2, \
+             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(job.id.as_str())
+        .bind(job.application_id.as_str())
+        .bind(&job.company_id)
+        .bind(&job.kind)
+        .bind(job.status.as_str())
+        .bind(&job.payload)
+        .bind(&job.file_name)
+        .bind(&job.created_by)
+        .bind(job.cursor)
+        .bind(job.total)
+        .bind(job.succeeded)
+        .bind(job.failed)
+        .bind(to_millis(job.created_at))
+        .bind(to_millis(job.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        Self::insert_failures(&mut tx, &job.id, failures).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_job(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Option<Job>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE application_id = $1 AND id = $2");
+        let row: Option<JobRow> = sqlx::query_as(&sql)
+            .bind(application_id.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Job::from))
+    }
+
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<Job>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'pending' OR (status = 'running' AND \
+             lease_until < $1) ORDER BY created_at, id LIMIT 1{}",
+            Self::SKIP_LOCKED
+        );
+        let row: Option<JobRow> = sqlx::query_as(&sql)
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = \
+             $3 WHERE id = $4",
+        )
+        .bind(owner)
+        .bind(to_millis(now + lease))
+        .bind(to_millis(now))
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut job = Job::from(row);
+        job.status = JobStatus::Running;
+        Ok(Some(job))
+    }
+
+    async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::advance_job(&mut tx, checkpoint, &[]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_job(
+        &self,
+        id: &ObjectId,
+        owner: &str,
+        status: JobStatus,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, error = $2, finished_at = $3, updated_at = $3, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5 AND status \
+             = 'running'",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn job_failures(
+        &self,
+        id: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<JobFailure>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT row_index, user_id, error, reason FROM job_failures WHERE job_id = $1 ORDER BY \
+             row_index LIMIT $2",
+        )
+        .bind(id.as_str())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(row_index, user_id, error, reason)| JobFailure {
+                row_index,
+                user_id,
+                error,
+                reason,
+            })
+            .collect())
+    }
+
+    async fn failure_summary(&self, id: &ObjectId) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT reason, COUNT(*) FROM job_failures WHERE job_id = $1 GROUP BY reason ORDER BY \
+             reason",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

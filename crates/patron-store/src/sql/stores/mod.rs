@@ -1,76 +1,79 @@
-//! The store implementations, written once and stamped for each backend by [`impl_stores`].
+//! The store implementations, written once in plain Rust and compiled for each backend.
 //!
-//! Inside the macros, `$store` is the backend's store type, which provides:
-//! `self.pool` (a `sqlx::Pool<$db>`), `self.begin_write()` (a transaction that takes the
-//! write lock up front), `Self::DIALECT`, `Self::LOCK_ROW` (`" FOR UPDATE"` where the
-//! database has row locks, empty on SQLite whose write transactions are exclusive) and
-//! `Self::SKIP_LOCKED`. Each concern expands into a module of its own beside the backend.
+//! `sqlite.rs` and `postgres.rs` each declare this directory as their own `stores` module
+//! (`#[path = "sql/stores/mod.rs"]`), after naming their backend `Db` and their store type
+//! `Store`. The store type provides `self.pool` (a `sqlx::Pool<Db>`), `self.begin_write()`
+//! (a transaction that takes the write lock up front) and the dialect's differences as
+//! named items: `Store::DIALECT`, `Store::LOCK_ROW` (`" FOR UPDATE"` where the database has
+//! row locks, empty on SQLite whose write transactions are exclusive), `Store::SKIP_LOCKED`
+//! and `note_index_rows`.
 
-pub(crate) mod attributes;
-pub(crate) mod credentials;
-pub(crate) mod customers;
-pub(crate) mod groups;
-pub(crate) mod helpers;
-pub(crate) mod jobs;
-pub(crate) mod outbox;
-pub(crate) mod platform;
-pub(crate) mod sessions;
+mod attributes;
+mod credentials;
+mod customers;
+mod groups;
+mod helpers;
+mod jobs;
+mod outbox;
+mod platform;
+mod sessions;
 
-/// The imports and the connection type every generated module uses.
-macro_rules! prelude {
-    ($db:ty) => {
-        use super::*;
-        use std::collections::BTreeSet;
+/// What every concern's implementation uses: the backend's `Db` and `Store`, the domain
+/// types, the records and the shared SQL helpers.
+mod prelude {
+    pub(super) use super::super::*;
+    pub(super) use std::collections::BTreeSet;
 
-        use async_trait::async_trait;
-        use chrono::{DateTime, Utc};
-        use patron_domain::customer::{
-            Customer, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry,
-        };
-        use patron_domain::email::Email;
-        use patron_domain::ids::ObjectId;
-        use patron_domain::notification::Message;
-        use patron_domain::page::PageRequest;
-        use patron_domain::phone::Phone;
-        use patron_domain::query::{CustomerFilter, FlagField};
-        use patron_domain::time::{from_millis, to_millis};
-
-        use $crate::error::{Conflict, StoreError};
-        use $crate::records::{
-            Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage,
-            PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
-        };
-        use $crate::sql::filter::push_filter;
-        use $crate::sql::rows::{
-            assemble, contacts_sql, scopes_text, unique_violation, ApplicationRow, AuthConfigRow,
-            ClientRow, ContactRow, CustomerRow, OutboxRow, SessionCustomerRow, SessionRow,
-            TokenRow, UniqueIndex, CUSTOMER_COLUMNS, OUTBOX_COLUMNS, SESSION_AS_PREFIXED,
-            SESSION_COLUMNS,
-        };
-        use $crate::sql::{bind_params, SqlBuilder, SqlParam};
-        use $crate::{
-            ApplicationStore, AuthConfigStore, ClientStore, CredentialStore, CustomerStore,
-            HealthStore, OutboxStore, SessionStore, TokenStore,
-        };
-
-        #[allow(dead_code)]
-        type Connection = <$db as sqlx::Database>::Connection;
+    pub(super) use async_trait::async_trait;
+    pub(super) use chrono::{DateTime, Utc};
+    pub(super) use patron_domain::customer::{
+        Customer, CustomerChanges, EmailEntry, NewCustomer, PhoneEntry,
     };
-}
-pub(crate) use prelude;
+    pub(super) use patron_domain::email::Email;
+    pub(super) use patron_domain::ids::ObjectId;
+    pub(super) use patron_domain::notification::Message;
+    pub(super) use patron_domain::page::PageRequest;
+    pub(super) use patron_domain::phone::Phone;
+    pub(super) use patron_domain::query::{CustomerFilter, FlagField};
+    pub(super) use patron_domain::time::{from_millis, to_millis};
 
-/// Implements every store trait for `$store` over database `$db`.
-macro_rules! impl_stores {
-    ($store:ty, $db:ty) => {
-        $crate::sql::stores::helpers::store_helpers!($store, $db);
-        $crate::sql::stores::platform::platform_stores!($store, $db);
-        $crate::sql::stores::customers::customer_store!($store, $db);
-        $crate::sql::stores::sessions::session_store!($store, $db);
-        $crate::sql::stores::credentials::credential_store!($store, $db);
-        $crate::sql::stores::outbox::outbox_store!($store, $db);
-        $crate::sql::stores::attributes::attribute_store!($store, $db);
-        $crate::sql::stores::groups::group_store!($store, $db);
-        $crate::sql::stores::jobs::job_store!($store, $db);
+    pub(super) use crate::error::{Conflict, StoreError};
+    pub(super) use crate::records::{
+        Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, PasswordChange,
+        PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
     };
+    pub(super) use crate::sql::filter::push_filter;
+    pub(super) use crate::sql::rows::{
+        assemble, contacts_sql, scopes_text, unique_violation, ApplicationRow, AuthConfigRow,
+        ClientRow, ContactRow, CustomerRow, OutboxRow, SessionCustomerRow, SessionRow, TokenRow,
+        UniqueIndex, CUSTOMER_COLUMNS, OUTBOX_COLUMNS, SESSION_AS_PREFIXED, SESSION_COLUMNS,
+    };
+    pub(super) use crate::sql::{SqlBuilder, SqlParam};
+    pub(super) use crate::{
+        ApplicationStore, AuthConfigStore, ClientStore, CredentialStore, CustomerStore,
+        HealthStore, OutboxStore, SessionStore, TokenStore,
+    };
+
+    /// A connection of the backend.
+    pub(super) type Connection = <Db as sqlx::Database>::Connection;
+
+    /// A builder's parameters as the backend's query arguments, for `sqlx::query_with` and
+    /// its `_as`/`_scalar` siblings.
+    pub(super) fn arguments<'q>(
+        params: &[SqlParam],
+    ) -> Result<<Db as sqlx::Database>::Arguments<'q>, sqlx::Error> {
+        use sqlx::Arguments as _;
+        let mut arguments = <Db as sqlx::Database>::Arguments::default();
+        for param in params {
+            match param {
+                SqlParam::Text(value) => arguments.add(value.clone()),
+                SqlParam::Int(value) => arguments.add(*value),
+                SqlParam::Float(value) => arguments.add(*value),
+                SqlParam::Bool(value) => arguments.add(*value),
+                SqlParam::Null => arguments.add(Option::<String>::None),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+        Ok(arguments)
+    }
 }
-pub(crate) use impl_stores;

@@ -1,98 +1,125 @@
 //! The outbox of customer messages.
 
-/// `OutboxStore`.
-macro_rules! outbox_store {
-    ($store:ty, $db:ty) => {
-        #[allow(unused_imports)]
-        mod outbox_store {
-        $crate::sql::stores::prelude!($db);
-        #[async_trait]
-        impl OutboxStore for $store {
-            async fn enqueue(&self, application_id: &ObjectId, message: &Message, now: DateTime<Utc>) -> Result<ObjectId, StoreError> {
-                let id = ObjectId::generate(now);
-                sqlx::query(
-                    "INSERT INTO outbox (id, application_id, channel, recipient, template, subject, body, data, status, attempts, \
-                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
-                )
-                .bind(id.as_str())
-                .bind(application_id.as_str())
-                .bind(message.channel.as_str())
-                .bind(&message.to)
-                .bind(&message.template)
-                .bind(&message.subject)
-                .bind(&message.text)
-                .bind(serde_json::Value::Object(message.data.clone()).to_string())
-                .bind(to_millis(now))
-                .execute(&self.pool)
-                .await?;
-                Ok(id)
-            }
+use super::prelude::*;
 
-            async fn claim_due(&self, now: DateTime<Utc>, lease: chrono::Duration, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let sql = format!(
-                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-                     ORDER BY next_attempt_at LIMIT $2{}",
-                    Self::SKIP_LOCKED
-                );
-                let rows: Vec<OutboxRow> = sqlx::query_as(&sql)
-                    .bind(to_millis(now))
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let lease_until = to_millis(now + lease);
-                for row in &rows {
-                    sqlx::query("UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2")
-                        .bind(lease_until)
-                        .bind(&row.id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| {
-                        let mut claimed = OutboxMessage::from(row);
-                        claimed.attempts += 1;
-                        claimed
-                    })
-                    .collect())
-            }
+#[async_trait]
+impl OutboxStore for Store {
+    async fn enqueue(
+        &self,
+        application_id: &ObjectId,
+        message: &Message,
+        now: DateTime<Utc>,
+    ) -> Result<ObjectId, StoreError> {
+        let id = ObjectId::generate(now);
+        sqlx::query(
+            "INSERT INTO outbox (id, application_id, channel, recipient, template, subject, body, \
+             data, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, 'pending', 0, $9, $9)",
+        )
+        .bind(id.as_str())
+        .bind(application_id.as_str())
+        .bind(message.channel.as_str())
+        .bind(&message.to)
+        .bind(&message.template)
+        .bind(&message.subject)
+        .bind(&message.text)
+        .bind(serde_json::Value::Object(message.data.clone()).to_string())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
 
-            async fn mark_sent(&self, id: &ObjectId, now: DateTime<Utc>, scrub: bool) -> Result<(), StoreError> {
-                let sql = if scrub {
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, body = '', data = '{}' WHERE id = $2"
-                } else {
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2"
-                };
-                sqlx::query(sql).bind(to_millis(now)).bind(id.as_str()).execute(&self.pool).await?;
-                Ok(())
-            }
-
-            async fn mark_failed(&self, id: &ObjectId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-                match retry_at {
-                    Some(at) => sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
-                        .bind(error)
-                        .bind(to_millis(at))
-                        .bind(id.as_str())
-                        .execute(&self.pool)
-                        .await?,
-                    None => sqlx::query("UPDATE outbox SET last_error = $1, status = 'failed' WHERE id = $2")
-                        .bind(error)
-                        .bind(id.as_str())
-                        .execute(&self.pool)
-                        .await?,
-                };
-                Ok(())
-            }
-
-            async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-                let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
-                let rows: Vec<OutboxRow> = sqlx::query_as(&sql).bind(i64::try_from(limit).unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(OutboxMessage::from).collect())
-            }
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= \
+             $1 ORDER BY next_attempt_at LIMIT $2{}",
+            Self::SKIP_LOCKED
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(&sql)
+            .bind(to_millis(now))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+        let lease_until = to_millis(now + lease);
+        for row in &rows {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2",
+            )
+            .bind(lease_until)
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
         }
-        }
-    };
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut claimed = OutboxMessage::from(row);
+                claimed.attempts += 1;
+                claimed
+            })
+            .collect())
+    }
+
+    async fn mark_sent(
+        &self,
+        id: &ObjectId,
+        now: DateTime<Utc>,
+        scrub: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if scrub {
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, body = '', data = \
+             '{}' WHERE id = $2"
+        } else {
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2"
+        };
+        sqlx::query(sql)
+            .bind(to_millis(now))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &ObjectId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        match retry_at {
+            Some(at) => {
+                sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
+                    .bind(error)
+                    .bind(to_millis(at))
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("UPDATE outbox SET last_error = $1, status = 'failed' WHERE id = $2")
+                    .bind(error)
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+        let rows: Vec<OutboxRow> = sqlx::query_as(&sql)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(OutboxMessage::from).collect())
+    }
 }
-pub(crate) use outbox_store;

@@ -1,219 +1,232 @@
 //! Applications, platform clients, OAuth tokens, authentication configurations and health.
 
-/// `ApplicationStore`, `ClientStore`, `TokenStore`, `AuthConfigStore` and `HealthStore`.
-macro_rules! platform_stores {
-    ($store:ty, $db:ty) => {
-        #[allow(unused_imports)]
-        mod platform_stores {
-        $crate::sql::stores::prelude!($db);
-        #[async_trait]
-        impl ApplicationStore for $store {
-            async fn create_application(&self, application: &Application) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO applications (id, company_id, name, token_digest, default_region, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(application.id.as_str())
-                .bind(application.company_id.as_str())
-                .bind(&application.name)
-                .bind(&application.token_digest)
-                .bind(application.default_region.code())
-                .bind(to_millis(application.created_at))
-                .execute(&self.pool)
-                .await
-                .map_err(|error| match unique_violation(&error) {
-                    Some(_) => StoreError::Conflict(Conflict::Id(application.id.to_string())),
-                    None => StoreError::Database(error),
-                })?;
-                Ok(())
-            }
+use super::prelude::*;
 
-            async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError> {
-                let row: Option<ApplicationRow> = sqlx::query_as(
-                    "SELECT id, company_id, name, token_digest, default_region, created_at FROM applications WHERE id = $1",
-                )
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Application::from))
-            }
-        }
+#[async_trait]
+impl ApplicationStore for Store {
+    async fn create_application(&self, application: &Application) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO applications (id, company_id, name, token_digest, default_region, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(application.id.as_str())
+        .bind(application.company_id.as_str())
+        .bind(&application.name)
+        .bind(&application.token_digest)
+        .bind(application.default_region.code())
+        .bind(to_millis(application.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| match unique_violation(&error) {
+            Some(_) => StoreError::Conflict(Conflict::Id(application.id.to_string())),
+            None => StoreError::Database(error),
+        })?;
+        Ok(())
+    }
 
-        #[async_trait]
-        impl ClientStore for $store {
-            async fn create_client(&self, client: &ApiClient) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO api_clients (client_id, company_id, name, secret_digest, scopes, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&client.client_id)
-                .bind(client.company_id.as_str())
-                .bind(&client.name)
-                .bind(&client.secret_digest)
-                .bind(scopes_text(&client.scopes))
-                .bind(to_millis(client.created_at))
-                .execute(&self.pool)
-                .await
-                .map_err(|error| match unique_violation(&error) {
-                    Some(_) => StoreError::Conflict(Conflict::Id(client.client_id.clone())),
-                    None => StoreError::Database(error),
-                })?;
-                Ok(())
-            }
-
-            async fn find_client(&self, client_id: &str) -> Result<Option<ApiClient>, StoreError> {
-                let row: Option<ClientRow> = sqlx::query_as(
-                    "SELECT client_id, company_id, name, secret_digest, scopes, created_at FROM api_clients WHERE client_id = $1",
-                )
-                .bind(client_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(ApiClient::from))
-            }
-        }
-
-        impl $store {
-            async fn insert_token_rows(conn: &mut Connection, grants: &[TokenGrant]) -> Result<(), sqlx::Error> {
-                for grant in grants {
-                    sqlx::query(
-                        "INSERT INTO oauth_tokens (token_digest, kind, client_id, company_id, scopes, expires_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(&grant.digest)
-                    .bind(grant.kind.as_str())
-                    .bind(&grant.client_id)
-                    .bind(grant.company_id.as_str())
-                    .bind(scopes_text(&grant.scopes))
-                    .bind(to_millis(grant.expires_at))
-                    .bind(to_millis(grant.created_at))
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            }
-        }
-
-        #[async_trait]
-        impl TokenStore for $store {
-            async fn insert_tokens(&self, grants: &[TokenGrant]) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                Self::insert_token_rows(&mut tx, grants).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn find_token(&self, digest: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Option<TokenGrant>, StoreError> {
-                let row: Option<TokenRow> = sqlx::query_as(
-                    "SELECT token_digest, kind, client_id, company_id, scopes, created_at, expires_at FROM oauth_tokens \
-                     WHERE token_digest = $1 AND kind = $2 AND expires_at > $3",
-                )
-                .bind(digest)
-                .bind(kind.as_str())
-                .bind(to_millis(now))
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(TokenGrant::from))
-            }
-
-            async fn rotate_refresh_token(
-                &self,
-                digest: &str,
-                client_id: &str,
-                replacements: &[TokenGrant],
-                now: DateTime<Utc>,
-            ) -> Result<Option<TokenGrant>, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let consumed: Option<TokenRow> = sqlx::query_as(
-                    "DELETE FROM oauth_tokens WHERE token_digest = $1 AND kind = 'refresh' AND client_id = $2 AND expires_at > $3 \
-                     RETURNING token_digest, kind, client_id, company_id, scopes, created_at, expires_at",
-                )
-                .bind(digest)
-                .bind(client_id)
-                .bind(to_millis(now))
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(consumed) = consumed else {
-                    return Ok(None);
-                };
-                let consumed = TokenGrant::from(consumed);
-                let replacements: Vec<TokenGrant> = replacements
-                    .iter()
-                    .map(|grant| TokenGrant { scopes: consumed.scopes.clone(), ..grant.clone() })
-                    .collect();
-                Self::insert_token_rows(&mut tx, &replacements).await?;
-                tx.commit().await?;
-                Ok(Some(consumed))
-            }
-
-            async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-                let done = sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
-                    .bind(to_millis(now))
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected())
-            }
-        }
-
-        #[async_trait]
-        impl AuthConfigStore for $store {
-            async fn find_auth_config(&self, application_id: &ObjectId) -> Result<Option<StoredAuthConfig>, StoreError> {
-                let row: Option<AuthConfigRow> = sqlx::query_as(
-                    "SELECT document, secrets, version, created_at, updated_at FROM auth_configs WHERE application_id = $1",
-                )
-                .bind(application_id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(StoredAuthConfig::from))
-            }
-
-            async fn save_auth_config(
-                &self,
-                application_id: &ObjectId,
-                expected_version: Option<i64>,
-                document: &serde_json::Map<String, serde_json::Value>,
-                secrets: Option<&str>,
-                now: DateTime<Utc>,
-            ) -> Result<Option<StoredAuthConfig>, StoreError> {
-                let text = serde_json::Value::Object(document.clone()).to_string();
-                let at = to_millis(now);
-                let saved: Option<AuthConfigRow> = match expected_version {
-                    None => sqlx::query_as(
-                        "INSERT INTO auth_configs (application_id, document, secrets, version, created_at, updated_at) \
-                         SELECT $1, $2, $3, 1, a.created_at, $4 FROM applications a WHERE a.id = $1 \
-                         ON CONFLICT (application_id) DO NOTHING \
-                         RETURNING document, secrets, version, created_at, updated_at",
-                    )
-                    .bind(application_id.as_str())
-                    .bind(&text)
-                    .bind(secrets)
-                    .bind(at)
-                    .fetch_optional(&self.pool)
-                    .await?,
-                    Some(version) => sqlx::query_as(
-                        "UPDATE auth_configs SET document = $1, secrets = $2, version = version + 1, updated_at = $3 \
-                         WHERE application_id = $4 AND version = $5 \
-                         RETURNING document, secrets, version, created_at, updated_at",
-                    )
-                    .bind(&text)
-                    .bind(secrets)
-                    .bind(at)
-                    .bind(application_id.as_str())
-                    .bind(version)
-                    .fetch_optional(&self.pool)
-                    .await?,
-                };
-                Ok(saved.map(StoredAuthConfig::from))
-            }
-        }
-
-        #[async_trait]
-        impl HealthStore for $store {
-            async fn ping(&self) -> Result<(), StoreError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
-        }
-        }
-    };
+    async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError> {
+        let row: Option<ApplicationRow> = sqlx::query_as(
+            "SELECT id, company_id, name, token_digest, default_region, created_at FROM \
+             applications WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Application::from))
+    }
 }
-pub(crate) use platform_stores;
+
+#[async_trait]
+impl ClientStore for Store {
+    async fn create_client(&self, client: &ApiClient) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_clients (client_id, company_id, name, secret_digest, scopes, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&client.client_id)
+        .bind(client.company_id.as_str())
+        .bind(&client.name)
+        .bind(&client.secret_digest)
+        .bind(scopes_text(&client.scopes))
+        .bind(to_millis(client.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| match unique_violation(&error) {
+            Some(_) => StoreError::Conflict(Conflict::Id(client.client_id.clone())),
+            None => StoreError::Database(error),
+        })?;
+        Ok(())
+    }
+
+    async fn find_client(&self, client_id: &str) -> Result<Option<ApiClient>, StoreError> {
+        let row: Option<ClientRow> = sqlx::query_as(
+            "SELECT client_id, company_id, name, secret_digest, scopes, created_at FROM \
+             api_clients WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ApiClient::from))
+    }
+}
+
+impl Store {
+    async fn insert_token_rows(
+        conn: &mut Connection,
+        grants: &[TokenGrant],
+    ) -> Result<(), sqlx::Error> {
+        for grant in grants {
+            sqlx::query(
+                "INSERT INTO oauth_tokens (token_digest, kind, client_id, company_id, scopes, \
+                 expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&grant.digest)
+            .bind(grant.kind.as_str())
+            .bind(&grant.client_id)
+            .bind(grant.company_id.as_str())
+            .bind(scopes_text(&grant.scopes))
+            .bind(to_millis(grant.expires_at))
+            .bind(to_millis(grant.created_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenStore for Store {
+    async fn insert_tokens(&self, grants: &[TokenGrant]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::insert_token_rows(&mut tx, grants).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_token(
+        &self,
+        digest: &str,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenGrant>, StoreError> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT token_digest, kind, client_id, company_id, scopes, created_at, expires_at FROM \
+             oauth_tokens WHERE token_digest = $1 AND kind = $2 AND expires_at > $3",
+        )
+        .bind(digest)
+        .bind(kind.as_str())
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(TokenGrant::from))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        digest: &str,
+        client_id: &str,
+        replacements: &[TokenGrant],
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenGrant>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let consumed: Option<TokenRow> = sqlx::query_as(
+            "DELETE FROM oauth_tokens WHERE token_digest = $1 AND kind = 'refresh' AND client_id = \
+             $2 AND expires_at > $3 RETURNING token_digest, kind, client_id, company_id, scopes, \
+             created_at, expires_at",
+        )
+        .bind(digest)
+        .bind(client_id)
+        .bind(to_millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(consumed) = consumed else {
+            return Ok(None);
+        };
+        let consumed = TokenGrant::from(consumed);
+        let replacements: Vec<TokenGrant> = replacements
+            .iter()
+            .map(|grant| TokenGrant {
+                scopes: consumed.scopes.clone(),
+                ..grant.clone()
+            })
+            .collect();
+        Self::insert_token_rows(&mut tx, &replacements).await?;
+        tx.commit().await?;
+        Ok(Some(consumed))
+    }
+
+    async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl AuthConfigStore for Store {
+    async fn find_auth_config(
+        &self,
+        application_id: &ObjectId,
+    ) -> Result<Option<StoredAuthConfig>, StoreError> {
+        let row: Option<AuthConfigRow> = sqlx::query_as(
+            "SELECT document, secrets, version, created_at, updated_at FROM auth_configs WHERE \
+             application_id = $1",
+        )
+        .bind(application_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(StoredAuthConfig::from))
+    }
+
+    async fn save_auth_config(
+        &self,
+        application_id: &ObjectId,
+        expected_version: Option<i64>,
+        document: &serde_json::Map<String, serde_json::Value>,
+        secrets: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredAuthConfig>, StoreError> {
+        let text = serde_json::Value::Object(document.clone()).to_string();
+        let at = to_millis(now);
+        let saved: Option<AuthConfigRow> =
+            match expected_version {
+                None => {
+                    sqlx::query_as(
+                        "INSERT INTO auth_configs (application_id, document, secrets, version, \
+                         created_at, updated_at) SELECT $1, $2, $3, 1, a.created_at, $4 FROM \
+                         applications a WHERE a.id = $1 ON CONFLICT (application_id) DO NOTHING \
+                         RETURNING document, secrets, version, created_at, updated_at",
+                    )
+                    .bind(application_id.as_str())
+                    .bind(&text)
+                    .bind(secrets)
+                    .bind(at)
+                    .fetch_optional(&self.pool)
+                    .await?
+                }
+                Some(version) => sqlx::query_as(
+                    "UPDATE auth_configs SET document = $1, secrets = $2, version = version + 1, \
+                     updated_at = $3 WHERE application_id = $4 AND version = $5 RETURNING \
+                     document, secrets, version, created_at, updated_at",
+                )
+                .bind(&text)
+                .bind(secrets)
+                .bind(at)
+                .bind(application_id.as_str())
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?,
+            };
+        Ok(saved.map(StoredAuthConfig::from))
+    }
+}
+
+#[async_trait]
+impl HealthStore for Store {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -134,7 +134,10 @@ fn merge_secrets(
                 .secrets
                 .open(sealed)
                 .map_err(|error| ApiError::Internal(error.to_string()))?;
-            serde_json::from_str(&plain).unwrap_or_default()
+            // Never re-seal an unreadable set as empty: that would drop the stored secrets.
+            serde_json::from_str(&plain).map_err(|error| {
+                ApiError::Internal(format!("the stored social secrets are unreadable: {error}"))
+            })?
         }
         None => Map::new(),
     };

@@ -45,6 +45,17 @@ pub enum StoreError {
     /// The write would break a domain rule that depends on the stored state.
     #[error("{0}")]
     Rule(#[from] patron_domain::DomainError),
+    /// A stored record cannot be read back (a value outside its type, unreadable JSON):
+    /// never replaced by a default, so nothing is silently lost or rewritten.
+    #[error("unreadable {table} record {id}: {reason}")]
+    Corrupt {
+        /// The table the record is in.
+        table: &'static str,
+        /// The record's id.
+        id: String,
+        /// What could not be read.
+        reason: String,
+    },
     /// The database URL or options are unusable.
     #[error("configuration: {0}")]
     Configuration(String),
@@ -57,6 +68,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An unreadable record of `table`.
+    pub(crate) fn corrupt(table: &'static str, id: &str, reason: impl Into<String>) -> Self {
+        StoreError::Corrupt {
+            table,
+            id: id.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
     /// Whether the database could not be reached at all (as opposed to refusing a query).
     pub fn is_unavailable(&self) -> bool {
         matches!(

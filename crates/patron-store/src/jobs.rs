@@ -27,13 +27,14 @@ impl JobStatus {
         }
     }
 
-    /// Parses a stored name.
-    pub fn parse(name: &str) -> Self {
+    /// Parses a stored name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<Self> {
         match name {
-            "running" => JobStatus::Running,
-            "done" => JobStatus::Done,
-            "failed" => JobStatus::Failed,
-            _ => JobStatus::Pending,
+            "pending" => Some(JobStatus::Pending),
+            "running" => Some(JobStatus::Running),
+            "done" => Some(JobStatus::Done),
+            "failed" => Some(JobStatus::Failed),
+            _ => None,
         }
     }
 }

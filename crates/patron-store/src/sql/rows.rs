@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use patron_domain::customer::{Customer, EmailEntry, PhoneEntry, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::notification::{Channel, Message};
 use patron_domain::phone::{Phone, Region};
 use patron_domain::scope::Scope;
 use patron_domain::time::from_millis;
 
+use crate::error::StoreError;
 use crate::records::{
     ApiClient, Application, OutboxMessage, OutboxStatus, Session, StoredAuthConfig, TokenGrant,
     TokenKind,
@@ -42,8 +44,8 @@ pub(crate) struct CustomerRow {
 }
 
 impl CustomerRow {
-    pub(crate) fn profile(&self) -> Profile {
-        Profile {
+    pub(crate) fn profile(&self) -> Result<Profile, StoreError> {
+        Ok(Profile {
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             gender: self.gender.clone(),
@@ -51,9 +53,26 @@ impl CustomerRow {
             profile_pic_url: self.profile_pic_url.clone(),
             external_id: self.external_id.clone(),
             rr_id: self.rr_id.clone(),
-            meta: serde_json::from_str(&self.meta).unwrap_or_default(),
-        }
+            meta: json_column("customers", &self.id, "meta", &self.meta)?,
+        })
     }
+}
+
+/// Reads a JSON column of a record; unreadable text is [`StoreError::Corrupt`], naming the
+/// table, the record and the column, never a default.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    id: &str,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::corrupt(table, id, format!("{column}: {error}")))
+}
+
+/// Reads a space-separated scope list of a record.
+fn scopes_column(table: &'static str, id: &str, text: &str) -> Result<Vec<Scope>, StoreError> {
+    Scope::parse_list(text).map_err(|error| StoreError::corrupt(table, id, error.to_string()))
 }
 
 /// One email or phone of a customer, as the single contacts query returns both kinds.
@@ -84,7 +103,10 @@ pub(crate) fn contacts_sql(ids: &str) -> String {
 }
 
 /// Joins customer rows with their contact rows, keeping the customers' order.
-pub(crate) fn assemble(rows: Vec<CustomerRow>, contacts: Vec<ContactRow>) -> Vec<Customer> {
+pub(crate) fn assemble(
+    rows: Vec<CustomerRow>,
+    contacts: Vec<ContactRow>,
+) -> Result<Vec<Customer>, StoreError> {
     let mut emails_by_customer: HashMap<String, Vec<EmailEntry>> = HashMap::new();
     let mut phones_by_customer: HashMap<String, Vec<PhoneEntry>> = HashMap::new();
     for row in contacts {
@@ -99,14 +121,18 @@ pub(crate) fn assemble(rows: Vec<CustomerRow>, contacts: Vec<ContactRow>) -> Vec
                     active: row.active,
                 });
         } else {
+            let country_code = u16::try_from(row.country_code).map_err(|_| {
+                StoreError::corrupt(
+                    "customer_phones",
+                    &row.customer_id,
+                    format!("country code {}", row.country_code),
+                )
+            })?;
             phones_by_customer
                 .entry(row.customer_id)
                 .or_default()
                 .push(PhoneEntry {
-                    phone: Phone::from_trusted(
-                        u16::try_from(row.country_code).unwrap_or_default(),
-                        row.value,
-                    ),
+                    phone: Phone::from_trusted(country_code, row.value),
                     primary: row.is_primary,
                     verified: row.verified,
                     active: row.active,
@@ -115,8 +141,8 @@ pub(crate) fn assemble(rows: Vec<CustomerRow>, contacts: Vec<ContactRow>) -> Vec
     }
     rows.into_iter()
         .map(|row| {
-            let profile = row.profile();
-            Customer {
+            let profile = row.profile()?;
+            Ok(Customer {
                 emails: emails_by_customer.remove(&row.id).unwrap_or_default(),
                 phones: phones_by_customer.remove(&row.id).unwrap_or_default(),
                 id: ObjectId::from_trusted(row.id),
@@ -129,7 +155,7 @@ pub(crate) fn assemble(rows: Vec<CustomerRow>, contacts: Vec<ContactRow>) -> Vec
                 created_at: from_millis(row.created_at),
                 updated_at: from_millis(row.updated_at),
                 version: row.version,
-            }
+            })
         })
         .collect()
 }
@@ -144,16 +170,20 @@ pub(crate) struct ApplicationRow {
     pub(crate) created_at: i64,
 }
 
-impl From<ApplicationRow> for Application {
-    fn from(row: ApplicationRow) -> Self {
-        Application {
+impl TryFrom<ApplicationRow> for Application {
+    type Error = StoreError;
+
+    fn try_from(row: ApplicationRow) -> Result<Self, StoreError> {
+        let default_region = Region::parse(&row.default_region)
+            .map_err(|error| StoreError::corrupt("applications", &row.id, error.to_string()))?;
+        Ok(Application {
             id: ObjectId::from_trusted(row.id),
             company_id: CompanyId::from_trusted(row.company_id),
             name: row.name,
             token_digest: row.token_digest,
-            default_region: Region::parse(&row.default_region).unwrap_or_default(),
+            default_region,
             created_at: from_millis(row.created_at),
-        }
+        })
     }
 }
 
@@ -167,16 +197,18 @@ pub(crate) struct ClientRow {
     pub(crate) created_at: i64,
 }
 
-impl From<ClientRow> for ApiClient {
-    fn from(row: ClientRow) -> Self {
-        ApiClient {
+impl TryFrom<ClientRow> for ApiClient {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        Ok(ApiClient {
+            scopes: scopes_column("api_clients", &row.client_id, &row.scopes)?,
             client_id: row.client_id,
             company_id: CompanyId::from_trusted(row.company_id),
             name: row.name,
             secret_digest: row.secret_digest,
-            scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
             created_at: from_millis(row.created_at),
-        }
+        })
     }
 }
 
@@ -191,21 +223,31 @@ pub(crate) struct TokenRow {
     pub(crate) expires_at: i64,
 }
 
-impl From<TokenRow> for TokenGrant {
-    fn from(row: TokenRow) -> Self {
-        TokenGrant {
+impl TryFrom<TokenRow> for TokenGrant {
+    type Error = StoreError;
+
+    fn try_from(row: TokenRow) -> Result<Self, StoreError> {
+        // Tokens are keyed by digest; the error names the client instead of the secret.
+        let kind = match row.kind.as_str() {
+            "access" => TokenKind::Access,
+            "refresh" => TokenKind::Refresh,
+            other => {
+                return Err(StoreError::corrupt(
+                    "oauth_tokens",
+                    &row.client_id,
+                    format!("token kind '{other}'"),
+                ))
+            }
+        };
+        Ok(TokenGrant {
+            scopes: scopes_column("oauth_tokens", &row.client_id, &row.scopes)?,
             digest: row.token_digest,
-            kind: if row.kind == "refresh" {
-                TokenKind::Refresh
-            } else {
-                TokenKind::Access
-            },
+            kind,
             client_id: row.client_id,
             company_id: CompanyId::from_trusted(row.company_id),
-            scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
             created_at: from_millis(row.created_at),
             expires_at: from_millis(row.expires_at),
-        }
+        })
     }
 }
 
@@ -257,6 +299,7 @@ pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<UniqueIndex> {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuthConfigRow {
+    pub(crate) application_id: String,
     pub(crate) document: String,
     pub(crate) secrets: Option<String>,
     pub(crate) version: i64,
@@ -264,15 +307,22 @@ pub(crate) struct AuthConfigRow {
     pub(crate) updated_at: i64,
 }
 
-impl From<AuthConfigRow> for StoredAuthConfig {
-    fn from(row: AuthConfigRow) -> Self {
-        StoredAuthConfig {
-            document: serde_json::from_str(&row.document).unwrap_or_default(),
+impl TryFrom<AuthConfigRow> for StoredAuthConfig {
+    type Error = StoreError;
+
+    fn try_from(row: AuthConfigRow) -> Result<Self, StoreError> {
+        Ok(StoredAuthConfig {
+            document: json_column(
+                "auth_configs",
+                &row.application_id,
+                "document",
+                &row.document,
+            )?,
             secrets: row.secrets,
             version: row.version,
             created_at: from_millis(row.created_at),
             updated_at: from_millis(row.updated_at),
-        }
+        })
     }
 }
 
@@ -335,31 +385,40 @@ pub(crate) struct OutboxRow {
     pub(crate) sent_at: Option<i64>,
 }
 
-impl From<OutboxRow> for OutboxMessage {
-    fn from(row: OutboxRow) -> Self {
-        OutboxMessage {
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = StoreError;
+
+    fn try_from(row: OutboxRow) -> Result<Self, StoreError> {
+        let corrupt = |reason: String| StoreError::corrupt("outbox", &row.id, reason);
+        let channel = Channel::parse(&row.channel)
+            .ok_or_else(|| corrupt(format!("channel '{}'", row.channel)))?;
+        let status = match row.status.as_str() {
+            "pending" => OutboxStatus::Pending,
+            "sent" => OutboxStatus::Sent,
+            "failed" => OutboxStatus::Failed,
+            other => return Err(corrupt(format!("status '{other}'"))),
+        };
+        let attempts = u32::try_from(row.attempts)
+            .map_err(|_| corrupt(format!("attempts {}", row.attempts)))?;
+        let data = json_column("outbox", &row.id, "data", &row.data)?;
+        Ok(OutboxMessage {
             id: ObjectId::from_trusted(row.id),
             application_id: ObjectId::from_trusted(row.application_id),
-            message: patron_domain::notification::Message {
-                channel: patron_domain::notification::Channel::parse(&row.channel)
-                    .unwrap_or(patron_domain::notification::Channel::Email),
+            message: Message {
+                channel,
                 to: row.recipient,
                 template: row.template,
                 subject: row.subject,
                 text: row.body,
-                data: serde_json::from_str(&row.data).unwrap_or_default(),
+                data,
             },
-            status: match row.status.as_str() {
-                "sent" => OutboxStatus::Sent,
-                "failed" => OutboxStatus::Failed,
-                _ => OutboxStatus::Pending,
-            },
-            attempts: u32::try_from(row.attempts).unwrap_or_default(),
+            status,
+            attempts,
             next_attempt_at: from_millis(row.next_attempt_at),
             last_error: row.last_error,
             created_at: from_millis(row.created_at),
             sent_at: row.sent_at.map(from_millis),
-        }
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use patron_domain::ids::ObjectId;
 use patron_domain::segment::{Comparison, Predicate, Test};
 use patron_domain::time::from_millis;
 
+use super::rows::json_column;
 use super::{Dialect, SqlBuilder, SqlParam};
 use crate::error::StoreError;
 use crate::segments::{
@@ -48,6 +49,13 @@ impl TryFrom<DefinitionRow> for AttributeDefinition {
     type Error = StoreError;
 
     fn try_from(row: DefinitionRow) -> Result<Self, StoreError> {
+        const TABLE: &str = "attribute_definitions";
+        let default_value = row
+            .default_value
+            .map(|text| json_column(TABLE, &row.id, "default_value", &text))
+            .transpose()?;
+        let validations = json_column(TABLE, &row.id, "validations", &row.validations)?;
+        let extras = json_column(TABLE, &row.id, "extras", &row.extras)?;
         Ok(Self {
             id: ObjectId::from_trusted(row.id),
             application_id: ObjectId::from_trusted(row.application_id),
@@ -61,11 +69,9 @@ impl TryFrom<DefinitionRow> for AttributeDefinition {
                 encrypted: row.encrypted,
                 pinned: row.pinned,
                 pin_order: row.pin_order,
-                default_value: row
-                    .default_value
-                    .and_then(|text| serde_json::from_str(&text).ok()),
-                validations: serde_json::from_str(&row.validations).unwrap_or_default(),
-                extras: serde_json::from_str(&row.extras).unwrap_or_default(),
+                default_value,
+                validations,
+                extras,
             },
             is_locked: row.is_locked,
             created_by: row.created_by,
@@ -145,27 +151,34 @@ pub(crate) struct GroupRow {
     version: i64,
 }
 
-impl From<GroupRow> for Group {
-    fn from(row: GroupRow) -> Self {
-        Self {
+impl TryFrom<GroupRow> for Group {
+    type Error = StoreError;
+
+    fn try_from(row: GroupRow) -> Result<Self, StoreError> {
+        const TABLE: &str = "customer_groups";
+        let kind = GroupKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::corrupt(TABLE, &row.id, format!("type '{}'", row.kind)))?;
+        let conditions = json_column(TABLE, &row.id, "conditions", &row.conditions)?;
+        let tags = json_column(TABLE, &row.id, "tags", &row.tags)?;
+        Ok(Self {
             id: ObjectId::from_trusted(row.id),
             application_id: ObjectId::from_trusted(row.application_id),
             uid: row.uid,
             name: row.name,
             description: row.description,
-            kind: GroupKind::parse(&row.kind).unwrap_or(GroupKind::Bulk),
+            kind,
             status: row.status,
             is_active: row.is_active,
-            conditions: serde_json::from_str(&row.conditions).unwrap_or_default(),
+            conditions,
             file_url: row.file_url,
             error_count: row.error_count,
             error_file_url: row.error_file_url,
-            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            tags,
             blacklisted: Vec::new(),
             created_at: from_millis(row.created_at),
             updated_at: from_millis(row.updated_at),
             version: row.version,
-        }
+        })
     }
 }
 

@@ -5,6 +5,7 @@ mod customers;
 mod jobs;
 mod segments;
 mod tokens;
+mod unreadable;
 
 use std::future::Future;
 
@@ -15,6 +16,7 @@ use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::phone::{Phone, Region};
 use patron_store::testing::{backends, TestDatabase};
 use patron_store::{Actor, Application, Backend, Stores};
+use sqlx::Connection;
 
 /// Runs `test` once per backend, each time on a fresh database holding one application.
 pub async fn each_backend<F, Fut>(test: F)
@@ -76,6 +78,39 @@ pub fn email(address: &str) -> Email {
 }
 
 impl Fixture {
+    /// Runs a raw statement on the fixture's database (to set up what the API cannot).
+    pub async fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+
+    /// Reads one row of a raw query on the fixture's database.
+    pub async fn fetch_one<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
+            }
+        }
+    }
+
     /// A new customer with the given contacts, not yet stored.
     pub fn new_customer(&self, address: Option<&str>, national: Option<&str>) -> NewCustomer {
         let suffix = rand_suffix();

@@ -172,7 +172,7 @@ impl Store {
         conn: &mut Connection,
         application_id: &ObjectId,
         id: &ObjectId,
-    ) -> Result<Option<Group>, sqlx::Error> {
+    ) -> Result<Option<Group>, StoreError> {
         let sql = format!(
             "SELECT {GROUP_COLUMNS} FROM customer_groups g WHERE g.application_id = $1 AND g.id = \
              $2"
@@ -182,7 +182,10 @@ impl Store {
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-        let mut groups: Vec<Group> = row.into_iter().map(Group::from).collect();
+        let mut groups = row
+            .into_iter()
+            .map(Group::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Self::with_blacklists(conn, &mut groups).await?;
         Ok(groups.pop())
     }
@@ -322,7 +325,10 @@ impl GroupStore for Store {
             sqlx::query_as_with::<_, GroupRow, _>(&select.sql, arguments(&select.params)?)
                 .fetch_all(&mut *conn)
                 .await?;
-        let mut groups: Vec<Group> = rows.into_iter().map(Group::from).collect();
+        let mut groups = rows
+            .into_iter()
+            .map(Group::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Self::with_blacklists(&mut conn, &mut groups).await?;
         Ok((groups, u64::try_from(total).unwrap_or_default()))
     }

@@ -46,7 +46,7 @@ impl Store {
             sqlx::query_as_with::<_, ContactRow, _>(&sql, arguments(&placeholders.params)?)
                 .fetch_all(&mut *conn)
                 .await?;
-        Ok(assemble(rows, contacts))
+        assemble(rows, contacts)
     }
 
     /// Reads one customer row, locking it where the backend has row locks.

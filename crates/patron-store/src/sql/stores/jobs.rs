@@ -30,14 +30,19 @@ struct JobRow {
     finished_at: Option<i64>,
 }
 
-impl From<JobRow> for Job {
-    fn from(row: JobRow) -> Self {
-        Job {
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: JobRow) -> Result<Self, StoreError> {
+        let status = JobStatus::parse(&row.status).ok_or_else(|| {
+            StoreError::corrupt("jobs", &row.id, format!("status '{}'", row.status))
+        })?;
+        Ok(Job {
             id: ObjectId::from_trusted(row.id),
             application_id: ObjectId::from_trusted(row.application_id),
             company_id: row.company_id,
             kind: row.kind,
-            status: JobStatus::parse(&row.status),
+            status,
             payload: row.payload,
             file_name: row.file_name,
             created_by: row.created_by,
@@ -49,7 +54,7 @@ impl From<JobRow> for Job {
             created_at: from_millis(row.created_at),
             updated_at: from_millis(row.updated_at),
             finished_at: row.finished_at.map(from_millis),
-        }
+        })
     }
 }
 
@@ -94,7 +99,7 @@ impl JobStore for Store {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Job::from))
+        row.map(Job::try_from).transpose()
     }
 
     async fn claim_job(
@@ -127,7 +132,7 @@ impl JobStore for Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        let mut job = Job::from(row);
+        let mut job = Job::try_from(row)?;
         job.status = JobStatus::Running;
         Ok(Some(job))
     }

@@ -48,24 +48,38 @@ impl OutboxStore for Store {
             .fetch_all(&mut *tx)
             .await?;
         let lease_until = to_millis(now + lease);
-        for row in &rows {
-            sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2",
-            )
-            .bind(lease_until)
-            .bind(&row.id)
-            .execute(&mut *tx)
-            .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = row.id.clone();
+            match OutboxMessage::try_from(row) {
+                Ok(mut message) => {
+                    sqlx::query(
+                        "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 \
+                         WHERE id = $2",
+                    )
+                    .bind(lease_until)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    message.attempts += 1;
+                    claimed.push(message);
+                }
+                // An unreadable message cannot be delivered; it must not hold up the others
+                // either. It is given up with the reason, kept for an operator to see.
+                Err(error) => {
+                    tracing::error!(outbox_id = %id, %error, "giving up an unreadable message");
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2",
+                    )
+                    .bind(error.to_string())
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
         }
         tx.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let mut claimed = OutboxMessage::from(row);
-                claimed.attempts += 1;
-                claimed
-            })
-            .collect())
+        Ok(claimed)
     }
 
     async fn mark_sent(
@@ -120,6 +134,6 @@ impl OutboxStore for Store {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(OutboxMessage::from).collect())
+        rows.into_iter().map(OutboxMessage::try_from).collect()
     }
 }

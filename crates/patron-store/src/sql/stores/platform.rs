@@ -32,7 +32,7 @@ impl ApplicationStore for Store {
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(Application::from))
+        row.map(Application::try_from).transpose()
     }
 }
 
@@ -66,7 +66,7 @@ impl ClientStore for Store {
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(ApiClient::from))
+        row.map(ApiClient::try_from).transpose()
     }
 }
 
@@ -118,7 +118,7 @@ impl TokenStore for Store {
         .bind(to_millis(now))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(TokenGrant::from))
+        row.map(TokenGrant::try_from).transpose()
     }
 
     async fn rotate_refresh_token(
@@ -142,7 +142,7 @@ impl TokenStore for Store {
         let Some(consumed) = consumed else {
             return Ok(None);
         };
-        let consumed = TokenGrant::from(consumed);
+        let consumed = TokenGrant::try_from(consumed)?;
         let replacements: Vec<TokenGrant> = replacements
             .iter()
             .map(|grant| TokenGrant {
@@ -171,13 +171,13 @@ impl AuthConfigStore for Store {
         application_id: &ObjectId,
     ) -> Result<Option<StoredAuthConfig>, StoreError> {
         let row: Option<AuthConfigRow> = sqlx::query_as(
-            "SELECT document, secrets, version, created_at, updated_at FROM auth_configs WHERE \
-             application_id = $1",
+            "SELECT application_id, document, secrets, version, created_at, updated_at FROM \
+             auth_configs WHERE application_id = $1",
         )
         .bind(application_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(StoredAuthConfig::from))
+        row.map(StoredAuthConfig::try_from).transpose()
     }
 
     async fn save_auth_config(
@@ -197,7 +197,7 @@ impl AuthConfigStore for Store {
                         "INSERT INTO auth_configs (application_id, document, secrets, version, \
                          created_at, updated_at) SELECT $1, $2, $3, 1, a.created_at, $4 FROM \
                          applications a WHERE a.id = $1 ON CONFLICT (application_id) DO NOTHING \
-                         RETURNING document, secrets, version, created_at, updated_at",
+                         RETURNING application_id, document, secrets, version, created_at, updated_at",
                     )
                     .bind(application_id.as_str())
                     .bind(&text)
@@ -209,7 +209,7 @@ impl AuthConfigStore for Store {
                 Some(version) => sqlx::query_as(
                     "UPDATE auth_configs SET document = $1, secrets = $2, version = version + 1, \
                      updated_at = $3 WHERE application_id = $4 AND version = $5 RETURNING \
-                     document, secrets, version, created_at, updated_at",
+                     application_id, document, secrets, version, created_at, updated_at",
                 )
                 .bind(&text)
                 .bind(secrets)
@@ -219,7 +219,7 @@ impl AuthConfigStore for Store {
                 .fetch_optional(&self.pool)
                 .await?,
             };
-        Ok(saved.map(StoredAuthConfig::from))
+        saved.map(StoredAuthConfig::try_from).transpose()
     }
 }
 

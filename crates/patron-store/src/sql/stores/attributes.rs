@@ -338,36 +338,20 @@ impl AttributeStore for Store {
             condition.bind(SqlParam::Text(name.clone())).push(")) > 0");
         }
         let mut conn = self.pool.acquire().await?;
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM attribute_definitions d{}",
-            condition.sql
-        );
-        let (total,): (i64,) =
-            sqlx::query_as_with::<_, (i64,), _>(&count_sql, arguments(&condition.params)?)
-                .fetch_one(&mut *conn)
-                .await?;
-        let mut select = SqlBuilder {
-            sql: format!(
-                "SELECT {DEFINITION_COLUMNS} FROM attribute_definitions d{}",
-                condition.sql
-            ),
-            params: condition.params,
-        };
-        select
-            .push(" ORDER BY d.id DESC LIMIT ")
-            .bind(SqlParam::Int(i64::from(page.size())));
-        select.push(" OFFSET ").bind(SqlParam::Int(
-            i64::try_from(page.offset()).unwrap_or(i64::MAX),
-        ));
-        let rows: Vec<DefinitionRow> =
-            sqlx::query_as_with::<_, DefinitionRow, _>(&select.sql, arguments(&select.params)?)
-                .fetch_all(&mut *conn)
-                .await?;
+        let (rows, total): (Vec<DefinitionRow>, u64) = fetch_page(
+            &mut conn,
+            DEFINITION_COLUMNS,
+            "attribute_definitions d",
+            condition,
+            "d.id DESC",
+            page,
+        )
+        .await?;
         let definitions = rows
             .into_iter()
             .map(AttributeDefinition::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((definitions, u64::try_from(total).unwrap_or_default()))
+        Ok((definitions, total))
     }
 
     async fn update_definition(&self, definition: &AttributeDefinition) -> Result<(), StoreError> {
@@ -704,29 +688,22 @@ impl AttributeStore for Store {
         customer_id: &ObjectId,
         page: PageRequest,
     ) -> Result<(Vec<AttributeValue>, u64), StoreError> {
+        let mut condition = SqlBuilder::default();
+        condition
+            .push(" WHERE v.customer_id = ")
+            .bind(SqlParam::Text(customer_id.to_string()))
+            .push(" AND v.application_id = ")
+            .bind(SqlParam::Text(application_id.to_string()));
         let mut conn = self.pool.acquire().await?;
-        let (total,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM attribute_values WHERE customer_id = $1 AND application_id = $2",
+        let (rows, total): (Vec<ValueRow>, u64) = fetch_page(
+            &mut conn,
+            VALUE_COLUMNS,
+            "attribute_values v JOIN attribute_definitions d ON d.id = v.definition_id",
+            condition,
+            "v.id DESC",
+            page,
         )
-        .bind(customer_id.as_str())
-        .bind(application_id.as_str())
-        .fetch_one(&mut *conn)
         .await?;
-        let sql = format!(
-            "SELECT {VALUE_COLUMNS} FROM attribute_values v JOIN attribute_definitions d ON d.id = \
-             v.definition_id WHERE v.customer_id = $1 AND v.application_id = $2 ORDER BY v.id DESC \
-             LIMIT $3 OFFSET $4"
-        );
-        let rows: Vec<ValueRow> = sqlx::query_as(&sql)
-            .bind(customer_id.as_str())
-            .bind(application_id.as_str())
-            .bind(i64::from(page.size()))
-            .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
-            .fetch_all(&mut *conn)
-            .await?;
-        Ok((
-            rows.into_iter().map(AttributeValue::from).collect(),
-            u64::try_from(total).unwrap_or_default(),
-        ))
+        Ok((rows.into_iter().map(AttributeValue::from).collect(), total))
     }
 }

@@ -303,34 +303,21 @@ impl GroupStore for Store {
             condition.push(" AND g.uid = ").bind(SqlParam::Int(uid));
         }
         let mut conn = self.pool.acquire().await?;
-        let count_sql = format!("SELECT COUNT(*) FROM customer_groups g{}", condition.sql);
-        let (total,): (i64,) =
-            sqlx::query_as_with::<_, (i64,), _>(&count_sql, arguments(&condition.params)?)
-                .fetch_one(&mut *conn)
-                .await?;
-        let mut select = SqlBuilder {
-            sql: format!(
-                "SELECT {GROUP_COLUMNS} FROM customer_groups g{}",
-                condition.sql
-            ),
-            params: condition.params,
-        };
-        select
-            .push(" ORDER BY g.id DESC LIMIT ")
-            .bind(SqlParam::Int(i64::from(page.size())));
-        select.push(" OFFSET ").bind(SqlParam::Int(
-            i64::try_from(page.offset()).unwrap_or(i64::MAX),
-        ));
-        let rows: Vec<GroupRow> =
-            sqlx::query_as_with::<_, GroupRow, _>(&select.sql, arguments(&select.params)?)
-                .fetch_all(&mut *conn)
-                .await?;
+        let (rows, total): (Vec<GroupRow>, u64) = fetch_page(
+            &mut conn,
+            GROUP_COLUMNS,
+            "customer_groups g",
+            condition,
+            "g.id DESC",
+            page,
+        )
+        .await?;
         let mut groups = rows
             .into_iter()
             .map(Group::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Self::with_blacklists(&mut conn, &mut groups).await?;
-        Ok((groups, u64::try_from(total).unwrap_or_default()))
+        Ok((groups, total))
     }
 
     async fn update_group(

@@ -57,6 +57,40 @@ mod prelude {
     /// A connection of the backend.
     pub(super) type Connection = <Db as sqlx::Database>::Connection;
 
+    /// One page of the rows of `from` (tables and joins) that `condition` (a ` WHERE …`
+    /// fragment and its parameters) selects, in `order_by`, and how many it selects.
+    pub(super) async fn fetch_page<R>(
+        conn: &mut Connection,
+        columns: &str,
+        from: &str,
+        condition: SqlBuilder,
+        order_by: &str,
+        page: PageRequest,
+    ) -> Result<(Vec<R>, u64), StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    {
+        let count_sql = format!("SELECT COUNT(*) FROM {from}{}", condition.sql);
+        let (total,): (i64,) = sqlx::query_as_with(&count_sql, arguments(&condition.params)?)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut select = SqlBuilder {
+            sql: format!(
+                "SELECT {columns} FROM {from}{} ORDER BY {order_by} LIMIT ",
+                condition.sql
+            ),
+            params: condition.params,
+        };
+        select.bind(SqlParam::Int(i64::from(page.size())));
+        select.push(" OFFSET ").bind(SqlParam::Int(
+            i64::try_from(page.offset()).unwrap_or(i64::MAX),
+        ));
+        let rows = sqlx::query_as_with(&select.sql, arguments(&select.params)?)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok((rows, u64::try_from(total).unwrap_or_default()))
+    }
+
     /// A builder's parameters as the backend's query arguments, for `sqlx::query_with` and
     /// its `_as`/`_scalar` siblings.
     pub(super) fn arguments<'q>(

@@ -5,10 +5,182 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use patron_domain::DomainError;
-use patron_store::{Conflict, StoreError};
+use patron_store::{Conflict, Entity, StoreError};
 use serde_json::{json, Value};
 
 use crate::telemetry::current_request_id;
+
+/// Every code an error body's `code` can carry; the table in docs/ARCHITECTURE.md lists
+/// each with its status (a unit test holds the two together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A field is missing, malformed or out of range.
+    ValidationError,
+    /// The body is not a JSON object (or form data on the token endpoint).
+    MalformedBody,
+    /// `q` uses something outside the customer query language.
+    InvalidQuery,
+    /// Another live customer holds the email.
+    EmailAlreadyExists,
+    /// Another live customer holds the phone number.
+    PhoneAlreadyExists,
+    /// Another customer has the username.
+    UsernameAlreadyExists,
+    /// A record with the id exists already.
+    AlreadyExists,
+    /// Some ids of a batch are unknown; nothing changed.
+    UnknownUsers,
+    /// The customer is archived.
+    UserArchived,
+    /// The customer is not archived (restore).
+    UserNotArchived,
+    /// Another attribute definition has the slug.
+    SlugAlreadyExists,
+    /// The attribute definition is locked.
+    DefinitionLocked,
+    /// Group conditions use the attribute definition.
+    DefinitionInUse,
+    /// The record kept changing while being updated.
+    ConcurrentUpdate,
+    /// The token endpoint cannot honour the request (RFC 6749 name in `error`).
+    OauthError,
+    /// No valid credentials.
+    Unauthenticated,
+    /// Wrong email, phone number or password.
+    InvalidCredentials,
+    /// The reset link is invalid, expired or used.
+    InvalidResetCode,
+    /// The customer is blocked.
+    UserBlocked,
+    /// Valid credentials that do not allow this.
+    Forbidden,
+    /// Too many failed sign-ins.
+    AccountLocked,
+    /// The password is older than the configured expiry.
+    PasswordExpired,
+    /// Registration is turned off.
+    RegistrationDisabled,
+    /// Password sign-in is turned off.
+    PasswordLoginDisabled,
+    /// Password reset is turned off.
+    ForgotPasswordDisabled,
+    /// No such customer.
+    UserNotFound,
+    /// No such application in the company.
+    ApplicationNotFound,
+    /// No such session.
+    SessionNotFound,
+    /// No such route.
+    RouteNotFound,
+    /// No such attribute definition.
+    AttributeDefinitionNotFound,
+    /// The customer has no value of the attribute.
+    UserAttributeNotFound,
+    /// No such customer group.
+    UserGroupNotFound,
+    /// No such job.
+    JobNotFound,
+    /// The route does not take this method.
+    MethodNotAllowed,
+    /// The body is larger than `max_body_bytes`.
+    PayloadTooLarge,
+    /// Anything else; details are logged, never returned.
+    InternalError,
+    /// The database is not reachable.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::ValidationError,
+        ErrorCode::MalformedBody,
+        ErrorCode::InvalidQuery,
+        ErrorCode::EmailAlreadyExists,
+        ErrorCode::PhoneAlreadyExists,
+        ErrorCode::UsernameAlreadyExists,
+        ErrorCode::AlreadyExists,
+        ErrorCode::UnknownUsers,
+        ErrorCode::UserArchived,
+        ErrorCode::UserNotArchived,
+        ErrorCode::SlugAlreadyExists,
+        ErrorCode::DefinitionLocked,
+        ErrorCode::DefinitionInUse,
+        ErrorCode::ConcurrentUpdate,
+        ErrorCode::OauthError,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::InvalidResetCode,
+        ErrorCode::UserBlocked,
+        ErrorCode::Forbidden,
+        ErrorCode::AccountLocked,
+        ErrorCode::PasswordExpired,
+        ErrorCode::RegistrationDisabled,
+        ErrorCode::PasswordLoginDisabled,
+        ErrorCode::ForgotPasswordDisabled,
+        ErrorCode::UserNotFound,
+        ErrorCode::ApplicationNotFound,
+        ErrorCode::SessionNotFound,
+        ErrorCode::RouteNotFound,
+        ErrorCode::AttributeDefinitionNotFound,
+        ErrorCode::UserAttributeNotFound,
+        ErrorCode::UserGroupNotFound,
+        ErrorCode::JobNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InternalError,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::MalformedBody => "MALFORMED_BODY",
+            ErrorCode::InvalidQuery => "INVALID_QUERY",
+            ErrorCode::EmailAlreadyExists => "EMAIL_ALREADY_EXISTS",
+            ErrorCode::PhoneAlreadyExists => "PHONE_ALREADY_EXISTS",
+            ErrorCode::UsernameAlreadyExists => "USERNAME_ALREADY_EXISTS",
+            ErrorCode::AlreadyExists => "ALREADY_EXISTS",
+            ErrorCode::UnknownUsers => "UNKNOWN_USERS",
+            ErrorCode::UserArchived => "USER_ARCHIVED",
+            ErrorCode::UserNotArchived => "USER_NOT_ARCHIVED",
+            ErrorCode::SlugAlreadyExists => "SLUG_ALREADY_EXISTS",
+            ErrorCode::DefinitionLocked => "DEFINITION_LOCKED",
+            ErrorCode::DefinitionInUse => "DEFINITION_IN_USE",
+            ErrorCode::ConcurrentUpdate => "CONCURRENT_UPDATE",
+            ErrorCode::OauthError => "OAUTH_ERROR",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
+            ErrorCode::InvalidResetCode => "INVALID_RESET_CODE",
+            ErrorCode::UserBlocked => "USER_BLOCKED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::AccountLocked => "ACCOUNT_LOCKED",
+            ErrorCode::PasswordExpired => "PASSWORD_EXPIRED",
+            ErrorCode::RegistrationDisabled => "REGISTRATION_DISABLED",
+            ErrorCode::PasswordLoginDisabled => "PASSWORD_LOGIN_DISABLED",
+            ErrorCode::ForgotPasswordDisabled => "FORGOT_PASSWORD_DISABLED",
+            ErrorCode::UserNotFound => "USER_NOT_FOUND",
+            ErrorCode::ApplicationNotFound => "APPLICATION_NOT_FOUND",
+            ErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
+            ErrorCode::RouteNotFound => "ROUTE_NOT_FOUND",
+            ErrorCode::AttributeDefinitionNotFound => "ATTRIBUTE_DEFINITION_NOT_FOUND",
+            ErrorCode::UserAttributeNotFound => "USER_ATTRIBUTE_NOT_FOUND",
+            ErrorCode::UserGroupNotFound => "USER_GROUP_NOT_FOUND",
+            ErrorCode::JobNotFound => "JOB_NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// An error answered to the client.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +213,7 @@ pub enum ApiError {
     #[error("{message}")]
     Denied {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Human-readable message.
         message: String,
     },
@@ -57,7 +229,7 @@ pub enum ApiError {
     #[error("{message}")]
     NotFound {
         /// Stable code, e.g. `USER_NOT_FOUND`.
-        code: &'static str,
+        code: ErrorCode,
         /// Human-readable message.
         message: String,
     },
@@ -79,7 +251,7 @@ pub enum ApiError {
     #[error("{message}")]
     Rule {
         /// Stable code, e.g. `USER_NOT_ARCHIVED`.
-        code: &'static str,
+        code: ErrorCode,
         /// Human-readable message.
         message: String,
     },
@@ -116,94 +288,101 @@ impl ApiError {
     /// 404 for an unknown customer.
     pub fn user_not_found(id: &str) -> Self {
         Self::NotFound {
-            code: "USER_NOT_FOUND",
+            code: ErrorCode::UserNotFound,
             message: format!("customer {id} not found"),
         }
     }
 
-    fn status_code_message_meta(&self) -> (StatusCode, &'static str, String, Option<Value>) {
+    fn status_code_message_meta(&self) -> (StatusCode, ErrorCode, String, Option<Value>) {
         match self {
             ApiError::Validation { field, message } => (
                 StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
+                ErrorCode::ValidationError,
                 format!("{field}: {message}"),
                 Some(json!({ "field": field })),
             ),
             ApiError::MalformedBody(message) => (
                 StatusCode::BAD_REQUEST,
-                "MALFORMED_BODY",
+                ErrorCode::MalformedBody,
                 message.clone(),
                 None,
             ),
             ApiError::InvalidQuery(message) => (
                 StatusCode::BAD_REQUEST,
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 message.clone(),
                 Some(json!({ "field": "q" })),
             ),
             ApiError::PayloadTooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                ErrorCode::PayloadTooLarge,
                 self.to_string(),
                 None,
             ),
             ApiError::Unauthenticated(message) => (
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated,
                 message.clone(),
                 None,
             ),
-            ApiError::Forbidden(message) => {
-                (StatusCode::FORBIDDEN, "FORBIDDEN", message.clone(), None)
-            }
+            ApiError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                message.clone(),
+                None,
+            ),
             ApiError::Denied { code, message } => {
-                (StatusCode::FORBIDDEN, code, message.clone(), None)
+                (StatusCode::FORBIDDEN, *code, message.clone(), None)
             }
             ApiError::Locked {
                 message,
                 retry_after,
             } => (
                 StatusCode::FORBIDDEN,
-                "ACCOUNT_LOCKED",
+                ErrorCode::AccountLocked,
                 message.clone(),
                 Some(json!({ "retry_after": patron_domain::time::to_wire(*retry_after) })),
             ),
             ApiError::NotFound { code, message } => {
-                (StatusCode::NOT_FOUND, code, message.clone(), None)
+                (StatusCode::NOT_FOUND, *code, message.clone(), None)
             }
             ApiError::NoRoute { status, message } => {
                 let code = if *status == StatusCode::METHOD_NOT_ALLOWED {
-                    "METHOD_NOT_ALLOWED"
+                    ErrorCode::MethodNotAllowed
                 } else {
-                    "ROUTE_NOT_FOUND"
+                    ErrorCode::RouteNotFound
                 };
                 (*status, code, message.clone(), None)
             }
             ApiError::Conflict(conflict) => {
                 let (code, field, message) = match conflict {
                     Conflict::Email(email) => (
-                        "EMAIL_ALREADY_EXISTS",
+                        ErrorCode::EmailAlreadyExists,
                         "email",
                         format!("email {email} already belongs to another customer"),
                     ),
                     Conflict::Phone(phone) => (
-                        "PHONE_ALREADY_EXISTS",
+                        ErrorCode::PhoneAlreadyExists,
                         "phone_number",
                         format!("phone number {phone} already belongs to another customer"),
                     ),
                     Conflict::Username(name) => (
-                        "USERNAME_ALREADY_EXISTS",
+                        ErrorCode::UsernameAlreadyExists,
                         "username",
                         format!("username {name} is already taken"),
                     ),
-                    Conflict::Id(id) => ("ALREADY_EXISTS", "id", format!("{id} already exists")),
+                    Conflict::Id(id) => (
+                        ErrorCode::AlreadyExists,
+                        "id",
+                        format!("{id} already exists"),
+                    ),
                     Conflict::Slug(slug) => (
-                        "SLUG_ALREADY_EXISTS",
+                        ErrorCode::SlugAlreadyExists,
                         "slug",
                         format!("an attribute definition with the slug '{slug}' already exists"),
                     ),
                     Conflict::Version => (
-                        "CONCURRENT_UPDATE",
+                        ErrorCode::ConcurrentUpdate,
                         "version",
                         "the record changed while being updated; try again".to_owned(),
                     ),
@@ -217,28 +396,28 @@ impl ApiError {
             }
             ApiError::UnknownUsers(ids) => (
                 StatusCode::BAD_REQUEST,
-                "UNKNOWN_USERS",
+                ErrorCode::UnknownUsers,
                 self.to_string(),
                 Some(json!({ "user_ids": ids })),
             ),
             ApiError::Rule { code, message } => {
-                (StatusCode::BAD_REQUEST, code, message.clone(), None)
+                (StatusCode::BAD_REQUEST, *code, message.clone(), None)
             }
             ApiError::OAuth { error, message } => (
                 StatusCode::BAD_REQUEST,
-                "OAUTH_ERROR",
+                ErrorCode::OauthError,
                 message.clone(),
                 Some(json!({ "error": error })),
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
+                ErrorCode::Unavailable,
                 "the database is not reachable".to_owned(),
                 None,
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
+                ErrorCode::InternalError,
                 "internal error".to_owned(),
                 None,
             ),
@@ -255,7 +434,7 @@ impl IntoResponse for ApiError {
         let mut body = json!({
             "success": false,
             "message": message,
-            "code": code,
+            "code": code.as_str(),
             "request_id": current_request_id().unwrap_or_default(),
         });
         if let Some(meta) = meta {
@@ -284,36 +463,77 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(conflict) => ApiError::Conflict(conflict),
-            StoreError::NotFound => ApiError::NotFound {
-                code: "NOT_FOUND",
-                message: "not found".to_owned(),
-            },
+            StoreError::NotFound { entity, id } => not_found(entity, &id),
             StoreError::UnknownCustomers(ids) => ApiError::UnknownUsers(ids),
             StoreError::Rule(rule) => rule.into(),
             StoreError::Blocked => ApiError::Rule {
-                code: "USER_BLOCKED",
+                code: ErrorCode::UserBlocked,
                 message: "customer is blocked".to_owned(),
             },
             StoreError::ArchiveState(true) => ApiError::Rule {
-                code: "USER_ARCHIVED",
+                code: ErrorCode::UserArchived,
                 message: "customer is archived".to_owned(),
             },
-            StoreError::Locked => ApiError::Rule {
-                code: "LOCKED",
-                message: "the record is locked and cannot be changed".to_owned(),
-            },
-            StoreError::InUse(users) => ApiError::Rule {
-                code: "IN_USE",
-                message: format!("the record is in use by: {}", users.join(", ")),
-            },
             StoreError::ArchiveState(false) => ApiError::Rule {
-                code: "USER_NOT_ARCHIVED",
+                code: ErrorCode::UserNotArchived,
                 message: "customer is not archived".to_owned(),
+            },
+            StoreError::Locked {
+                entity: Entity::AttributeDefinition,
+                id,
+            } => ApiError::Rule {
+                code: ErrorCode::DefinitionLocked,
+                message: format!(
+                    "attribute definition {id} is locked and cannot be changed or deleted"
+                ),
+            },
+            StoreError::InUse {
+                entity: Entity::AttributeDefinition,
+                id,
+                users,
+            } => ApiError::Rule {
+                code: ErrorCode::DefinitionInUse,
+                message: format!(
+                    "attribute definition {id} is used by the conditions of the groups: {}",
+                    users.join(", ")
+                ),
             },
             other if other.is_unavailable() => ApiError::Unavailable(other.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// The answer for a record that does not exist.
+fn not_found(entity: Entity, id: &str) -> ApiError {
+    let (code, message) = match entity {
+        Entity::Customer => (ErrorCode::UserNotFound, format!("customer {id} not found")),
+        Entity::Session => (
+            ErrorCode::SessionNotFound,
+            format!("session {id} not found"),
+        ),
+        Entity::AttributeDefinition => (
+            ErrorCode::AttributeDefinitionNotFound,
+            format!("attribute definition {id} not found"),
+        ),
+        Entity::AttributeValue => (
+            ErrorCode::UserAttributeNotFound,
+            format!("the customer has no value of attribute definition {id}"),
+        ),
+        Entity::Group => (
+            ErrorCode::UserGroupNotFound,
+            format!("user group {id} not found"),
+        ),
+        Entity::Job => (ErrorCode::JobNotFound, format!("job {id} not found")),
+        // A reset code that matches nothing is a bad link, not a missing resource.
+        Entity::ResetCode => {
+            return ApiError::Rule {
+                code: ErrorCode::InvalidResetCode,
+                message: "the reset link is invalid, expired or already used".to_owned(),
+            }
+        }
+    };
+    ApiError::NotFound { code, message }
 }
 
 #[cfg(test)]
@@ -326,6 +546,96 @@ mod tests {
         let status = response.status();
         let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// The codes listed in the error table of docs/ARCHITECTURE.md.
+    fn documented_codes() -> std::collections::BTreeSet<String> {
+        let architecture = include_str!("../../../docs/ARCHITECTURE.md");
+        let section = architecture
+            .split("\n## Errors\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("docs/ARCHITECTURE.md has an Errors section");
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix('|'))
+            .filter_map(|row| row.split('|').nth(1))
+            .flat_map(|column| column.split('`').skip(1).step_by(2))
+            .filter(|code| code.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_code_is_documented_and_every_documented_code_exists() {
+        let codes: std::collections::BTreeSet<String> = ErrorCode::ALL
+            .iter()
+            .map(|code| code.as_str().to_owned())
+            .collect();
+        assert_eq!(codes.len(), ErrorCode::ALL.len(), "a code is listed twice");
+        let documented = documented_codes();
+        let undocumented: Vec<_> = codes.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&codes).collect();
+        assert!(
+            undocumented.is_empty(),
+            "codes missing from the table: {undocumented:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "documented codes the enum lacks: {unknown:?}"
+        );
+    }
+
+    #[test]
+    fn wire_names_are_the_variant_names_in_upper_snake_case() {
+        for code in ErrorCode::ALL {
+            let mut expected = String::new();
+            for (index, c) in format!("{code:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && index > 0 {
+                    expected.push('_');
+                }
+                expected.push(c.to_ascii_uppercase());
+            }
+            assert_eq!(code.as_str(), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn store_errors_name_their_entity() {
+        let (status, body) =
+            body_of(StoreError::not_found(Entity::Group, "6b0000000000000000000001").into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("USER_GROUP_NOT_FOUND"))
+        );
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("6b0000000000000000000001"));
+        let (status, body) = body_of(StoreError::not_found(Entity::ResetCode, "").into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_RESET_CODE"))
+        );
+        let locked = StoreError::Locked {
+            entity: Entity::AttributeDefinition,
+            id: "d".into(),
+        };
+        let (status, body) = body_of(locked.into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("DEFINITION_LOCKED"))
+        );
+        let corrupt = StoreError::Corrupt {
+            table: "customers",
+            id: "c".into(),
+            reason: "meta".into(),
+        };
+        let (status, body) = body_of(corrupt.into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, Some("INTERNAL_ERROR"))
+        );
     }
 
     #[tokio::test]

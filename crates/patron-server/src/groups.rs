@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::attributes::Checked;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::wire::group::ConditionIn;
 
 /// A condition checked against its definition.
@@ -189,7 +189,7 @@ pub async fn is_member(
 /// 404 for an unknown group.
 pub(crate) fn group_not_found(id: &ObjectId) -> ApiError {
     ApiError::NotFound {
-        code: "USER_GROUP_NOT_FOUND",
+        code: ErrorCode::UserGroupNotFound,
         message: format!("user group {id} not found"),
     }
 }

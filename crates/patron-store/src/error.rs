@@ -17,6 +17,25 @@ pub enum Conflict {
     Version,
 }
 
+/// The kind of record a store error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A customer of an application.
+    Customer,
+    /// A storefront session.
+    Session,
+    /// A password reset code.
+    ResetCode,
+    /// An attribute definition.
+    AttributeDefinition,
+    /// A customer's value of an attribute.
+    AttributeValue,
+    /// A customer group.
+    Group,
+    /// A background job.
+    Job,
+}
+
 /// Why a store call failed. `ArchiveState(true)` means "refused because archived",
 /// `ArchiveState(false)` "refused because not archived".
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +44,13 @@ pub enum StoreError {
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
     /// The record addressed does not exist (in this application).
-    #[error("not found")]
-    NotFound,
+    #[error("{entity:?} {id} not found")]
+    NotFound {
+        /// What kind of record.
+        entity: Entity,
+        /// The id asked for.
+        id: String,
+    },
     /// Some ids of a batch do not exist; nothing was changed.
     #[error("unknown customers: {0:?}")]
     UnknownCustomers(Vec<String>),
@@ -37,11 +61,23 @@ pub enum StoreError {
     #[error("customer is blocked")]
     Blocked,
     /// The record is locked against changes.
-    #[error("locked")]
-    Locked,
+    #[error("{entity:?} {id} is locked")]
+    Locked {
+        /// What kind of record.
+        entity: Entity,
+        /// Its id.
+        id: String,
+    },
     /// The record is used by others (named) and cannot be deleted.
-    #[error("in use by {0:?}")]
-    InUse(Vec<String>),
+    #[error("{entity:?} {id} is in use by {users:?}")]
+    InUse {
+        /// What kind of record.
+        entity: Entity,
+        /// Its id.
+        id: String,
+        /// The names of the records that use it.
+        users: Vec<String>,
+    },
     /// The write would break a domain rule that depends on the stored state.
     #[error("{0}")]
     Rule(#[from] patron_domain::DomainError),
@@ -68,6 +104,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// No `entity` with this id.
+    pub fn not_found(entity: Entity, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
     /// An unreadable record of `table`.
     pub(crate) fn corrupt(table: &'static str, id: &str, reason: impl Into<String>) -> Self {
         StoreError::Corrupt {

@@ -28,7 +28,7 @@ use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
 
-pub use error::{Conflict, StoreError};
+pub use error::{Conflict, Entity, StoreError};
 pub use jobs::{Checkpoint, Job, JobFailure, JobStatus};
 pub use postgres::PostgresStore;
 pub use records::{

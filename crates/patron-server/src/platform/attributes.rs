@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::attributes::{
     apply_rows, definitions_for, open_value, BulkOutcome, BulkRow, Checked, Reason, RowFailure,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::jobs;
 use crate::wire::attribute::{
@@ -62,21 +62,21 @@ pub(super) fn router() -> Router<AppState> {
 
 fn definition_not_found(id: &ObjectId) -> ApiError {
     ApiError::NotFound {
-        code: "ATTRIBUTE_DEFINITION_NOT_FOUND",
+        code: ErrorCode::AttributeDefinitionNotFound,
         message: format!("attribute definition {id} not found"),
     }
 }
 
 fn value_not_found() -> ApiError {
     ApiError::NotFound {
-        code: "USER_ATTRIBUTE_NOT_FOUND",
+        code: ErrorCode::UserAttributeNotFound,
         message: "attribute value not found".to_owned(),
     }
 }
 
 fn locked(id: &ObjectId) -> ApiError {
     ApiError::Rule {
-        code: "DEFINITION_LOCKED",
+        code: ErrorCode::DefinitionLocked,
         message: format!("attribute definition {id} is locked and cannot be changed or deleted"),
     }
 }
@@ -84,7 +84,7 @@ fn locked(id: &ObjectId) -> ApiError {
 fn slug_taken(error: StoreError) -> ApiError {
     match error {
         StoreError::Conflict(Conflict::Slug(slug)) => ApiError::Rule {
-            code: "SLUG_ALREADY_EXISTS",
+            code: ErrorCode::SlugAlreadyExists,
             message: format!("an attribute definition with the slug '{slug}' already exists"),
         },
         other => other.into(),
@@ -232,13 +232,11 @@ async fn update_definition(
         match state.stores.attributes.update_definition(&updated).await {
             Ok(()) => return Ok(Json(definition_out(&updated))),
             Err(StoreError::Conflict(Conflict::Version)) => continue,
-            Err(StoreError::Locked) => return Err(locked(&id)),
-            Err(StoreError::NotFound) => return Err(definition_not_found(&id)),
             Err(other) => return Err(slug_taken(other)),
         }
     }
     Err(ApiError::Rule {
-        code: "CONCURRENT_UPDATE",
+        code: ErrorCode::ConcurrentUpdate,
         message: "the definition kept changing while being updated; try again".to_owned(),
     })
 }
@@ -249,24 +247,12 @@ async fn delete_definition(
     Path((_, _, definition_id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
-    match state
+    state
         .stores
         .attributes
         .delete_definition(&caller.application.id, &id)
-        .await
-    {
-        Ok(()) => Ok(Json(json!({ "success": "true" }))),
-        Err(StoreError::NotFound) => Err(definition_not_found(&id)),
-        Err(StoreError::Locked) => Err(locked(&id)),
-        Err(StoreError::InUse(groups)) => Err(ApiError::Rule {
-            code: "DEFINITION_IN_USE",
-            message: format!(
-                "attribute definition {id} is used by the conditions of the groups: {}",
-                groups.join(", ")
-            ),
-        }),
-        Err(other) => Err(other.into()),
-    }
+        .await?;
+    Ok(Json(json!({ "success": "true" })))
 }
 
 async fn upsert_value(
@@ -300,11 +286,7 @@ async fn upsert_value(
             &Actor::new(&caller.client_id),
             state.clock.now(),
         )
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::user_not_found(customer_id.as_str()),
-            other => other.into(),
-        })?;
+        .await?;
     let plain = open_value(&state.secrets, &stored)?;
     let status = if created {
         StatusCode::CREATED
@@ -342,11 +324,7 @@ async fn delete_value(
         .stores
         .attributes
         .delete_value(&caller.application.id, &definition_id, &customer_id)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => value_not_found(),
-            other => other.into(),
-        })?;
+        .await?;
     Ok(Json(json!({ "success": "true" })))
 }
 

@@ -204,8 +204,7 @@ async fn update(
             &actor,
             state.clock.now(),
         )
-        .await
-        .map_err(|error| not_found_as_user(error, &id))?;
+        .await?;
     Ok(Json(json!({ "user": CustomerOut::from(customer) })))
 }
 
@@ -257,8 +256,7 @@ async fn archive(
         .stores
         .customers
         .archive_customer(&caller.application.id, &id, &actor, state.clock.now())
-        .await
-        .map_err(|error| not_found_as_user(error, &id))?;
+        .await?;
     Ok(Json(json!({ "success": true })))
 }
 
@@ -278,16 +276,8 @@ async fn undelete(
         .stores
         .customers
         .restore_customer(&caller.application.id, &id, &actor, state.clock.now())
-        .await
-        .map_err(|error| not_found_as_user(error, &id))?;
+        .await?;
     Ok(Json(json!({ "success": true })))
-}
-
-fn not_found_as_user(error: StoreError, id: &ObjectId) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::user_not_found(id.as_str()),
-        other => other.into(),
-    }
 }
 
 /// A trimmed, non-empty string, or `None`.

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::jobs::error_report_path;
 
 /// Most rows an error report lists.
@@ -36,7 +36,7 @@ async fn load(
         .find_job(&caller.application.id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound {
-            code: "JOB_NOT_FOUND",
+            code: ErrorCode::JobNotFound,
             message: format!("job {id} not found"),
         })
 }

@@ -22,7 +22,7 @@ use patron_domain::secret;
 use patron_store::{Application, TokenKind};
 
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The routes of the platform API.
 pub(crate) fn router() -> Router<AppState> {
@@ -114,7 +114,7 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
             .await?
             .filter(|application| application.company_id == company)
             .ok_or_else(|| ApiError::NotFound {
-                code: "APPLICATION_NOT_FOUND",
+                code: ErrorCode::ApplicationNotFound,
                 message: format!("application {application_id} not found in company {company}"),
             })?;
         if !grant.scopes.contains(&S::SCOPE) {

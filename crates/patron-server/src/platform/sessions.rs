@@ -7,7 +7,7 @@ use chrono::Duration;
 use patron_domain::customer::validate_text;
 use patron_domain::ids::ObjectId;
 use patron_domain::time::to_wire;
-use patron_store::{Actor, StoreError};
+use patron_store::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -72,9 +72,7 @@ async fn create(
         domain: domain.clone(),
         ..Origin::default()
     };
-    let token = sessions::start(&state, &caller.application, &user_id, origin, lifetime)
-        .await
-        .map_err(|error| customer_refusal(error, &user_id))?;
+    let token = sessions::start(&state, &caller.application, &user_id, origin, lifetime).await?;
     Ok(Json(json!({
         "domain": domain,
         "max_age": lifetime.num_seconds(),
@@ -94,8 +92,7 @@ async fn list(
         .stores
         .sessions
         .list_sessions(&caller.application.id, &user_id, state.clock.now())
-        .await
-        .map_err(|error| customer_refusal(error, &user_id))?;
+        .await?;
     let items: Vec<Value> = sessions
         .iter()
         .map(|session| {
@@ -131,14 +128,7 @@ async fn end_one(
             &actor,
             state.clock.now(),
         )
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::NotFound {
-                code: "SESSION_NOT_FOUND",
-                message: format!("customer {user_id} has no session {session_id}"),
-            },
-            other => other.into(),
-        })?;
+        .await?;
     Ok(Json(
         json!({ "user_id": user_id.as_str(), "session_id": session_id.as_str() }),
     ))
@@ -162,8 +152,7 @@ async fn end_all(
             &actor,
             state.clock.now(),
         )
-        .await
-        .map_err(|error| customer_refusal(error, &user_id))?;
+        .await?;
     let ids: Vec<&str> = ended.iter().map(ObjectId::as_str).collect();
     Ok(Json(
         json!({ "user_id": user_id.as_str(), "session_ids": ids }),
@@ -184,16 +173,4 @@ fn required(field: &str, value: Option<&str>) -> Result<String, ApiError> {
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::required(field))?;
     Ok(validate_text(field, value)?)
-}
-
-/// Unknown, blocked and archived customers get their own clear answers.
-fn customer_refusal(error: StoreError, user_id: &ObjectId) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::user_not_found(user_id.as_str()),
-        StoreError::Blocked => ApiError::Rule {
-            code: "USER_BLOCKED",
-            message: format!("customer {user_id} is blocked"),
-        },
-        other => other.into(),
-    }
 }

@@ -19,7 +19,7 @@ use super::session::customer_actor;
 use super::{Shopper, Storefront};
 use crate::app::AppState;
 use crate::auth_config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::JsonBody;
 use crate::sessions::{self, Origin};
 use crate::wire::customer::login_success;
@@ -41,7 +41,7 @@ struct LoginBody {
 /// The one answer for an unknown customer and a wrong password alike.
 fn invalid_credentials() -> ApiError {
     ApiError::Rule {
-        code: "INVALID_CREDENTIALS",
+        code: ErrorCode::InvalidCredentials,
         message: "the email, phone number or password is wrong".to_owned(),
     }
 }
@@ -66,7 +66,7 @@ async fn login(
     let config = auth_config::load(&state, &application).await?.config;
     if !config.password_login_enabled() {
         return Err(ApiError::Rule {
-            code: "PASSWORD_LOGIN_DISABLED",
+            code: ErrorCode::PasswordLoginDisabled,
             message: "password sign-in is turned off for this store".to_owned(),
         });
     }
@@ -106,7 +106,7 @@ async fn login(
         .await?;
     if !record.customer.active {
         return Err(ApiError::Denied {
-            code: "USER_BLOCKED",
+            code: ErrorCode::UserBlocked,
             message: "this account is blocked".to_owned(),
         });
     }
@@ -116,7 +116,7 @@ async fn login(
         .is_some_and(|changed| policy.is_expired(changed, now))
     {
         return Err(ApiError::Denied {
-            code: "PASSWORD_EXPIRED",
+            code: ErrorCode::PasswordExpired,
             message: "the password has expired: reset it to sign in".to_owned(),
         });
     }

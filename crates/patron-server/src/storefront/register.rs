@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::Storefront;
 use crate::app::AppState;
 use crate::auth_config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::{self, Origin};
 use crate::telemetry::current_request_id;
@@ -66,7 +66,7 @@ async fn register(
     let config = auth_config::load(&state, &application).await?.config;
     if !config.registration_enabled() {
         return Err(ApiError::Denied {
-            code: "REGISTRATION_DISABLED",
+            code: ErrorCode::RegistrationDisabled,
             message: "registration is turned off for this store".to_owned(),
         });
     }

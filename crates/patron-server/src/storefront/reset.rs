@@ -12,7 +12,7 @@ use patron_domain::email::Email;
 use patron_domain::notification::Channel;
 use patron_domain::password::PasswordPolicy;
 use patron_domain::secret;
-use patron_store::{Actor, Application, PasswordChange, StoreError};
+use patron_store::{Actor, Application, PasswordChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,7 +20,7 @@ use super::password::ensure_not_reused;
 use super::Storefront;
 use crate::app::AppState;
 use crate::auth_config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::JsonBody;
 use crate::notify;
 use crate::sessions::{self, Origin};
@@ -231,10 +231,7 @@ async fn reset(
         .credentials
         .reset_password(&application.id, &digest, &change, &actor, now)
         .await
-        .map_err(|error| match error {
-            StoreError::NotFound => invalid_code(),
-            other => other.into(),
-        })
+        .map_err(ApiError::from)
 }
 
 fn required_code(code: Option<&str>) -> Result<&str, ApiError> {
@@ -245,7 +242,7 @@ fn required_code(code: Option<&str>) -> Result<&str, ApiError> {
 
 fn invalid_code() -> ApiError {
     ApiError::Rule {
-        code: "INVALID_RESET_CODE",
+        code: ErrorCode::InvalidResetCode,
         message: "the reset link is invalid, expired or already used".to_owned(),
     }
 }
@@ -255,7 +252,7 @@ fn ensure_forgot_password_enabled(enabled: bool) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Denied {
-            code: "FORGOT_PASSWORD_DISABLED",
+            code: ErrorCode::ForgotPasswordDisabled,
             message: "password reset is turned off for this store".to_owned(),
         })
     }

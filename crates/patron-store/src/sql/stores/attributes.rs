@@ -393,8 +393,11 @@ impl AttributeStore for Store {
             .fetch_optional(&mut *tx)
             .await?;
             return Err(match current {
-                None => StoreError::NotFound,
-                Some((true,)) => StoreError::Locked,
+                None => StoreError::not_found(Entity::AttributeDefinition, &definition.id),
+                Some((true,)) => StoreError::Locked {
+                    entity: Entity::AttributeDefinition,
+                    id: definition.id.to_string(),
+                },
                 Some((false,)) => StoreError::Conflict(Conflict::Version),
             });
         }
@@ -418,8 +421,13 @@ impl AttributeStore for Store {
             .fetch_optional(&mut *tx)
             .await?;
         match current {
-            None => return Err(StoreError::NotFound),
-            Some((true,)) => return Err(StoreError::Locked),
+            None => return Err(StoreError::not_found(Entity::AttributeDefinition, id)),
+            Some((true,)) => {
+                return Err(StoreError::Locked {
+                    entity: Entity::AttributeDefinition,
+                    id: id.to_string(),
+                })
+            }
             Some((false,)) => {}
         }
         let users: Vec<(String,)> = sqlx::query_as(
@@ -430,9 +438,11 @@ impl AttributeStore for Store {
         .fetch_all(&mut *tx)
         .await?;
         if !users.is_empty() {
-            return Err(StoreError::InUse(
-                users.into_iter().map(|(name,)| name).collect(),
-            ));
+            return Err(StoreError::InUse {
+                entity: Entity::AttributeDefinition,
+                id: id.to_string(),
+                users: users.into_iter().map(|(name,)| name).collect(),
+            });
         }
         for statement in [
             "DELETE FROM attribute_index WHERE definition_id = $1",
@@ -469,7 +479,10 @@ impl AttributeStore for Store {
         .fetch_optional(&mut *tx)
         .await?;
         if definition.is_none() {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(
+                Entity::AttributeDefinition,
+                &value.definition_id,
+            ));
         }
         let existed: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM attribute_values WHERE definition_id = $1 AND customer_id = $2",
@@ -485,7 +498,7 @@ impl AttributeStore for Store {
             &[value.definition_id.as_str(), customer_id.as_str()],
         )
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or_else(|| StoreError::not_found(Entity::AttributeValue, &value.definition_id))?;
         tx.commit().await?;
         Ok((stored, existed.is_none()))
     }
@@ -605,7 +618,7 @@ impl AttributeStore for Store {
         .execute(&mut *tx)
         .await?;
         if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Entity::AttributeValue, definition_id));
         }
         sqlx::query("DELETE FROM attribute_index WHERE definition_id = $1 AND customer_id = $2")
             .bind(definition_id.as_str())

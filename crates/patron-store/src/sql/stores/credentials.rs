@@ -74,10 +74,7 @@ impl CredentialStore for Store {
         .bind(&row.id)
         .fetch_optional(&mut *conn)
         .await?;
-        let customer = Self::with_contacts(&mut conn, vec![row])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
+        let customer = Self::customer_with_contacts(&mut conn, row).await?;
         Ok(Some(LoginRecord {
             customer,
             password_hash: credential.as_ref().map(|(hash, _)| hash.clone()),
@@ -239,10 +236,12 @@ impl CredentialStore for Store {
         .bind(application_id.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let customer_id = ObjectId::from_trusted(used.ok_or(StoreError::NotFound)?.0);
+        // The code is secret material: the error names no id.
+        let unusable = || StoreError::not_found(Entity::ResetCode, "");
+        let customer_id = ObjectId::from_trusted(used.ok_or_else(unusable)?.0);
         let row = Self::customer_row(&mut tx, application_id, &customer_id, true).await?;
         if row.archived {
-            return Err(StoreError::NotFound);
+            return Err(unusable());
         }
         if !row.active {
             return Err(StoreError::Blocked);

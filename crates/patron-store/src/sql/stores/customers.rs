@@ -171,7 +171,7 @@ impl CustomerStore for Store {
         let mut conn = self.pool.acquire().await?;
         match Self::customer_row(&mut conn, application_id, id, false).await {
             Ok(row) => Ok(Self::with_contacts(&mut conn, vec![row]).await?.pop()),
-            Err(StoreError::NotFound) => Ok(None),
+            Err(StoreError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -296,10 +296,7 @@ impl CustomerStore for Store {
             return Err(StoreError::ArchiveState(true));
         }
         let username = row.username.clone();
-        let current = Self::with_contacts(&mut tx, vec![row])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
+        let current = Self::customer_with_contacts(&mut tx, row).await?;
         changes.check_leaves_a_contact(&current)?;
         if changes.is_noop_for(&current) {
             return Ok(current);
@@ -348,10 +345,7 @@ impl CustomerStore for Store {
         .await?;
         Self::audit(&mut tx, application_id, id.as_str(), "update", actor, now).await?;
         let updated = Self::customer_row(&mut tx, application_id, id, false).await?;
-        let customer = Self::with_contacts(&mut tx, vec![updated])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
+        let customer = Self::customer_with_contacts(&mut tx, updated).await?;
         tx.commit().await.map_err(write_error)?;
         Ok(customer)
     }
@@ -439,10 +433,7 @@ impl CustomerStore for Store {
         if !row.archived {
             return Err(StoreError::ArchiveState(false));
         }
-        let customer = Self::with_contacts(&mut tx, vec![row])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
+        let customer = Self::customer_with_contacts(&mut tx, row).await?;
         if let Some(conflict) = Self::contact_conflict(
             &mut tx,
             application_id,

@@ -258,7 +258,7 @@ impl GroupStore for Store {
         Self::apply_changes(&mut tx, &group.id, changes).await?;
         let created = Self::group_row(&mut tx, &group.application_id, &group.id)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or_else(|| StoreError::not_found(Entity::Group, &group.id))?;
         tx.commit().await?;
         Ok(created)
     }
@@ -349,13 +349,13 @@ impl GroupStore for Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Entity::Group, &group.id));
         }
         Self::write_condition_refs(&mut tx, group).await?;
         Self::apply_changes(&mut tx, &group.id, changes).await?;
         let saved = Self::group_row(&mut tx, &group.application_id, &group.id)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or_else(|| StoreError::not_found(Entity::Group, &group.id))?;
         tx.commit().await?;
         Ok(saved)
     }

@@ -49,6 +49,18 @@ impl Store {
         assemble(rows, contacts)
     }
 
+    /// Loads the emails and phones of one customer row and builds the customer.
+    pub(super) async fn customer_with_contacts(
+        conn: &mut Connection,
+        row: CustomerRow,
+    ) -> Result<Customer, StoreError> {
+        let id = row.id.clone();
+        Self::with_contacts(conn, vec![row])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, id))
+    }
+
     /// Reads one customer row, locking it where the backend has row locks.
     pub(super) async fn customer_row(
         conn: &mut Connection,
@@ -66,7 +78,7 @@ impl Store {
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or(StoreError::NotFound)
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, id))
     }
 
     /// The first email or phone of the lists that another live customer holds.

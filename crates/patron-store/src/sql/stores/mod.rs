@@ -37,7 +37,7 @@ mod prelude {
     pub(super) use patron_domain::query::{CustomerFilter, FlagField};
     pub(super) use patron_domain::time::{from_millis, to_millis};
 
-    pub(super) use crate::error::{Conflict, StoreError};
+    pub(super) use crate::error::{Conflict, Entity, StoreError};
     pub(super) use crate::records::{
         Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, PasswordChange,
         PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,

@@ -57,10 +57,7 @@ impl SessionStore for Store {
             return Ok(None);
         };
         let session = row.session();
-        let customer = Self::with_contacts(&mut conn, vec![row.customer])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
+        let customer = Self::customer_with_contacts(&mut conn, row.customer).await?;
         Ok(Some((session, customer)))
     }
 
@@ -121,7 +118,7 @@ impl SessionStore for Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Entity::Session, session_id));
         }
         Self::audit(
             &mut tx,

@@ -295,7 +295,10 @@ async fn definition_updates_check_version_lock_and_slug() {
         };
         assert!(matches!(
             attributes.update_definition(&unknown).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound {
+                entity: Entity::AttributeDefinition,
+                ..
+            })
         ));
         let other = other_application(&f).await;
         let foreign = AttributeDefinition {
@@ -305,7 +308,10 @@ async fn definition_updates_check_version_lock_and_slug() {
         };
         assert!(matches!(
             attributes.update_definition(&foreign).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound {
+                entity: Entity::AttributeDefinition,
+                ..
+            })
         ));
 
         let locked = AttributeDefinition {
@@ -321,7 +327,10 @@ async fn definition_updates_check_version_lock_and_slug() {
         after.spec.name = "Not allowed".into();
         assert!(matches!(
             attributes.update_definition(&after).await,
-            Err(StoreError::Locked)
+            Err(StoreError::Locked {
+                entity: Entity::AttributeDefinition,
+                ..
+            })
         ));
         let unlocked = AttributeDefinition {
             is_locked: false,
@@ -329,10 +338,22 @@ async fn definition_updates_check_version_lock_and_slug() {
         };
         assert!(matches!(
             attributes.update_definition(&unlocked).await,
-            Err(StoreError::Locked)
+            Err(StoreError::Locked {
+                entity: Entity::AttributeDefinition,
+                ..
+            })
         ));
         let deleted = attributes.delete_definition(&f.application, &tier.id).await;
-        assert!(matches!(deleted, Err(StoreError::Locked)), "{deleted:?}");
+        assert!(
+            matches!(
+                deleted,
+                Err(StoreError::Locked {
+                    entity: Entity::AttributeDefinition,
+                    ..
+                })
+            ),
+            "{deleted:?}"
+        );
         assert_eq!(find_definition(&f, &tier.id).await, Some(locked));
     })
     .await;
@@ -379,7 +400,7 @@ async fn deleting_a_definition_removes_its_values_unless_groups_use_it() {
             .upsert_value(&f.application, &shopper, &write, &actor(), t0())
             .await
             .unwrap_err();
-        assert!(matches!(error, StoreError::NotFound), "{error:?}");
+        assert!(matches!(error, StoreError::NotFound { entity: Entity::AttributeDefinition, .. }), "{error:?}");
         let other = other_application(&f).await;
         for (application, id) in [
             (&f.application, &tier.id),
@@ -387,7 +408,7 @@ async fn deleting_a_definition_removes_its_values_unless_groups_use_it() {
             (&other, &points.id),
         ] {
             let deleted = attributes.delete_definition(application, id).await;
-            assert!(matches!(deleted, Err(StoreError::NotFound)), "{deleted:?}");
+            assert!(matches!(deleted, Err(StoreError::NotFound { entity: Entity::AttributeDefinition, .. })), "{deleted:?}");
         }
 
         let big = vec![condition(&points, "gt", json!(100))];
@@ -413,7 +434,7 @@ async fn deleting_a_definition_removes_its_values_unless_groups_use_it() {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, StoreError::InUse(ref names) if names == &["Big spenders", "Savers"]),
+            matches!(error, StoreError::InUse { users: ref names, .. } if names == &["Big spenders", "Savers"]),
             "{error:?}"
         );
         assert_eq!(

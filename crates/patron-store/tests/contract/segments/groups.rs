@@ -180,13 +180,13 @@ async fn group_updates_save_fields_and_bump_the_version() {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, StoreError::InUse(ref names) if names == &["Big spenders"]),
+            matches!(error, StoreError::InUse { users: ref names, .. } if names == &["Big spenders"]),
             "{error:?}"
         );
 
         let ghost = new_group(&f.application, "ghost", GroupKind::Bulk, vec![]);
         let result = groups.update_group(&ghost, &MemberChanges::default()).await;
-        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        assert!(matches!(result, Err(StoreError::NotFound { entity: Entity::Group, .. })), "{result:?}");
         assert_eq!(find_group(&f, &ghost.id).await, None);
         let other = other_application(&f).await;
         let foreign = Group {
@@ -197,7 +197,7 @@ async fn group_updates_save_fields_and_bump_the_version() {
         let result = groups
             .update_group(&foreign, &MemberChanges::default())
             .await;
-        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        assert!(matches!(result, Err(StoreError::NotFound { entity: Entity::Group, .. })), "{result:?}");
         assert_eq!(groups.find_group(&other, &created.id).await.unwrap(), None);
         assert_eq!(find_group(&f, &created.id).await, Some(again));
     })

@@ -15,8 +15,8 @@ use patron_domain::phone::Region;
 use patron_domain::segment::{Operator, Predicate, Test};
 use patron_store::{
     Actor, Application, AttributeDefinition, AttributeValue, Conflict, CustomerValues,
-    DefinitionFilter, Group, GroupFilter, GroupKind, MemberChanges, Membership, MembershipRule,
-    StoreError, ValueWrite,
+    DefinitionFilter, Entity, Group, GroupFilter, GroupKind, MemberChanges, Membership,
+    MembershipRule, StoreError, ValueWrite,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

@@ -130,7 +130,16 @@ async fn values_upsert_read_list_and_delete() {
         let again = attributes
             .delete_value(&f.application, &tier.id, &shopper)
             .await;
-        assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+        assert!(
+            matches!(
+                again,
+                Err(StoreError::NotFound {
+                    entity: Entity::AttributeValue,
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
         assert_eq!(value_count(&f, &f.application, &shopper).await, 2);
     })
     .await;
@@ -183,7 +192,7 @@ async fn values_refuse_unknown_archived_and_foreign_records() {
                 .upsert_value(application, customer, write, &actor(), t0())
                 .await;
             assert!(
-                matches!(result, Err(StoreError::NotFound)),
+                matches!(result, Err(StoreError::NotFound { .. })),
                 "{case}: {result:?}"
             );
         }
@@ -214,7 +223,16 @@ async fn values_refuse_unknown_archived_and_foreign_records() {
         );
         assert_eq!(value_count(&f, &other, &shopper).await, 0);
         let deleted = attributes.delete_value(&other, &tier.id, &shopper).await;
-        assert!(matches!(deleted, Err(StoreError::NotFound)), "{deleted:?}");
+        assert!(
+            matches!(
+                deleted,
+                Err(StoreError::NotFound {
+                    entity: Entity::AttributeValue,
+                    ..
+                })
+            ),
+            "{deleted:?}"
+        );
         assert_eq!(
             value(&f, &tier, &shopper).await.as_deref(),
             Some("\"gold\""),

@@ -10,15 +10,16 @@ fn app_state(stores: Stores, url: &str) -> BenchResult<AppState> {
         ..Config::default()
     };
     let secrets = SecretBox::from_base64(&SecretBox::generate_key())?;
-    Ok(AppState {
+    let passwords = config.password_hasher()?;
+    let fetcher = config.fetcher()?;
+    Ok(AppState::new(
         stores,
-        clock: Arc::new(SystemClock),
+        Arc::new(SystemClock),
+        config,
         secrets,
-        passwords: config.password_hasher()?,
-        caches: Default::default(),
-        fetcher: config.fetcher()?,
-        config: Arc::new(config),
-    })
+        passwords,
+        fetcher,
+    ))
 }
 
 /// Times the membership check in process: the public function, then the store query alone.

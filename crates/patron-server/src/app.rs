@@ -23,6 +23,7 @@ use crate::extract::BodyLimit;
 use crate::fetch::Fetcher;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
+use crate::service::Services;
 use crate::{oauth, platform, storefront, telemetry};
 
 /// What every handler can reach: the stores, the clock and the configuration.
@@ -42,9 +43,40 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// Downloads client-named files (member and user lists) behind the SSRF guard.
     pub fetcher: Fetcher,
+    /// The use cases.
+    pub services: Services,
 }
 
 impl AppState {
+    /// The state of a server over `stores`, with fresh caches and every use case wired.
+    pub fn new(
+        stores: Stores,
+        clock: Arc<dyn Clock>,
+        config: Config,
+        secrets: SecretBox,
+        passwords: PasswordHasher,
+        fetcher: Fetcher,
+    ) -> Self {
+        let caches = Arc::new(Caches::default());
+        let services = Services::new(
+            &stores,
+            clock.clone(),
+            passwords.clone(),
+            secrets.clone(),
+            caches.clone(),
+        );
+        Self {
+            stores,
+            clock,
+            config: Arc::new(config),
+            secrets,
+            passwords,
+            caches,
+            fetcher,
+            services,
+        }
+    }
+
     /// The application with this id (served from the one-second cache when fresh).
     pub(crate) async fn application(&self, id: &ObjectId) -> Result<Option<Application>, ApiError> {
         if let Some(application) = self.caches.applications.get(id.as_str()) {

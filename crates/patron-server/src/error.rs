@@ -8,6 +8,8 @@ use patron_domain::DomainError;
 use patron_store::{Conflict, Entity, StoreError};
 use serde_json::{json, Value};
 
+use crate::passwords::HashError;
+use crate::service::{Feature, ServiceError};
 use crate::telemetry::current_request_id;
 
 /// Every code an error body's `code` can carry; the table in docs/ARCHITECTURE.md lists
@@ -456,6 +458,54 @@ impl From<DomainError> for ApiError {
             DomainError::InvalidField { field, message } => ApiError::Validation { field, message },
             DomainError::InvalidQuery(message) => ApiError::InvalidQuery(message),
         }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Domain(error) => error.into(),
+            ServiceError::Store(error) => error.into(),
+            ServiceError::InvalidCredentials => ApiError::Rule {
+                code: ErrorCode::InvalidCredentials,
+                message: "the email, phone number or password is wrong".to_owned(),
+            },
+            ServiceError::AccountLocked { until } => ApiError::Locked {
+                message: format!(
+                    "too many failed attempts: try again after {}",
+                    patron_domain::time::to_wire(until)
+                ),
+                retry_after: until,
+            },
+            ServiceError::AccountBlocked => ApiError::Denied {
+                code: ErrorCode::UserBlocked,
+                message: "this account is blocked".to_owned(),
+            },
+            ServiceError::PasswordExpired => ApiError::Denied {
+                code: ErrorCode::PasswordExpired,
+                message: "the password has expired: reset it to sign in".to_owned(),
+            },
+            ServiceError::Disabled(Feature::Registration) => ApiError::Denied {
+                code: ErrorCode::RegistrationDisabled,
+                message: "registration is turned off for this store".to_owned(),
+            },
+            ServiceError::Disabled(Feature::PasswordLogin) => ApiError::Rule {
+                code: ErrorCode::PasswordLoginDisabled,
+                message: "password sign-in is turned off for this store".to_owned(),
+            },
+            ServiceError::Disabled(Feature::ForgotPassword) => ApiError::Denied {
+                code: ErrorCode::ForgotPasswordDisabled,
+                message: "password reset is turned off for this store".to_owned(),
+            },
+            ServiceError::Hashing(error) => error.into(),
+            ServiceError::Internal(message) => ApiError::Internal(message),
+        }
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        ApiError::Internal(error.to_string())
     }
 }
 

@@ -7,7 +7,6 @@
 pub mod admin;
 pub mod app;
 mod attributes;
-pub mod auth_config;
 pub mod cache;
 pub mod clock;
 pub mod config;
@@ -21,6 +20,7 @@ mod oauth;
 pub mod passwords;
 mod platform;
 pub mod secrets;
+pub mod service;
 mod sessions;
 mod storefront;
 pub mod telemetry;

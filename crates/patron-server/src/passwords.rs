@@ -9,7 +9,16 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// argon2 refused (it does not for valid parameters).
+    #[error("hashing failed: {0}")]
+    Failed(String),
+    /// The pool was closed or its task died.
+    #[error("the hashing pool is unavailable: {0}")]
+    Unavailable(String),
+}
 
 /// Hashes and verifies passwords with fixed argon2id parameters.
 #[derive(Clone)]
@@ -54,15 +63,15 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` into a PHC string (`$argon2id$v=19$…`) with a random salt.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
         self.run(move || hash_with(&params, &password))
             .await?
-            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Whether `password` matches `hash`; with no hash, spends the same effort and says no.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
         let (hash, real) = match hash {
             Some(hash) => (hash, true),
             None => ((*self.dummy_hash).clone(), false),
@@ -82,18 +91,25 @@ impl PasswordHasher {
         Ok(real && matched)
     }
 
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
+    /// blocking task and is released when the work ends, not when the caller stops waiting:
+    /// a request dropped mid-hash cannot free its slot while its hash still runs.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _permit = self
+    ) -> Result<T, HashError> {
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|_| ApiError::Internal("hasher pool closed".to_owned()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))
+            .map_err(|_| HashError::Unavailable("the pool is closed".to_owned()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| HashError::Unavailable(e.to_string()))
     }
 }
 
@@ -111,6 +127,32 @@ fn hash_with(params: &Params, password: &str) -> Result<String, argon2::password
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_caller_keeps_the_slot_until_its_hash_ends() {
+        let hasher = PasswordHasher::new(64, 1, 1, 1).unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let worker = hasher.clone();
+        let caller = tokio::spawn(async move {
+            worker
+                .run(move || {
+                    let _ = wait.recv();
+                })
+                .await
+        });
+        while hasher.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        caller.abort();
+        let _ = caller.await;
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the work still runs, so its slot stays taken"
+        );
+        release.send(()).unwrap();
+        let _permit = hasher.permits.acquire().await.unwrap();
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_users_fail() {

@@ -1,99 +1,52 @@
-//! Storefront sessions: minting them (random 256-bit tokens, stored as digests), the
-//! `f.session` cookie, and reading the session a request carries.
+//! The HTTP side of storefront sessions: the `f.session` cookie, where a request comes
+//! from, and resolving the session a request carries (the sessions themselves are
+//! `service::Sessions`).
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::Duration;
-use patron_domain::customer::Customer;
-use patron_domain::ids::ObjectId;
-use patron_domain::secret;
-use patron_store::{Application, Session, StoreError};
+use patron_store::Application;
 
 use crate::app::AppState;
-use crate::auth_config;
 use crate::error::ApiError;
+use crate::service::{CurrentSession, Origin, StartedSession};
 
 /// The storefront session cookie's name, as Fynd's storefronts expect it.
 pub(crate) const COOKIE_NAME: &str = "f.session";
 
-/// How often a rolling session's new expiry is written: at most once a minute.
-const EXTEND_EVERY: Duration = Duration::minutes(1);
-
-/// Where a session was started from.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Origin {
-    pub(crate) domain: String,
-    pub(crate) user_agent: String,
-    pub(crate) ip: String,
-}
-
-impl Origin {
-    /// The origin of a storefront request: its host, user agent and client address (the
-    /// first `X-Forwarded-For` hop when behind a proxy, else the peer).
-    pub(crate) fn of_request(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let ip = header("x-forwarded-for")
-            .split(',')
-            .next()
-            .map(str::trim)
-            .filter(|ip| !ip.is_empty())
-            .map(str::to_owned)
-            .or_else(|| peer.map(|peer| peer.ip().to_string()))
-            .unwrap_or_default();
-        Self {
-            domain: header("host"),
-            user_agent: header("user-agent"),
-            ip,
-        }
+/// The origin of a storefront request: its host, user agent and client address (the first
+/// `X-Forwarded-For` hop when behind a proxy, else the peer).
+pub(crate) fn origin_of_request(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Origin {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let ip = header("x-forwarded-for")
+        .split(',')
+        .next()
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .or_else(|| peer.map(|peer| peer.ip().to_string()))
+        .unwrap_or_default();
+    Origin {
+        domain: header("host"),
+        user_agent: header("user-agent"),
+        ip,
     }
 }
 
-/// Starts a session for `customer_id` lasting `lifetime`; returns the secret token for the
-/// cookie (only its digest is stored).
-pub(crate) async fn start(
-    state: &AppState,
-    application: &Application,
-    customer_id: &ObjectId,
-    origin: Origin,
-    lifetime: Duration,
-) -> Result<String, StoreError> {
-    let now = state.clock.now();
-    let token = secret::generate_secret();
-    let session = Session {
-        id: ObjectId::generate(now),
-        token_digest: secret::digest(&token),
-        application_id: application.id.clone(),
-        customer_id: customer_id.clone(),
-        domain: origin.domain,
-        user_agent: origin.user_agent,
-        ip: origin.ip,
-        created_at: now,
-        expires_at: now + lifetime,
-        last_seen_at: now,
-    };
-    state.stores.sessions.create_session(&session).await?;
-    Ok(token)
-}
-
-/// Starts a session for a customer who just proved who they are, and returns the headers
-/// that set its cookie.
-pub(crate) async fn sign_in(
-    state: &AppState,
-    application: &Application,
-    customer_id: &ObjectId,
-    origin: Origin,
-    lifetime: Duration,
-) -> Result<HeaderMap, ApiError> {
-    let token = start(state, application, customer_id, origin, lifetime).await?;
+/// The headers that set the cookie of a session just started.
+pub(crate) fn cookie_headers(state: &AppState, session: &StartedSession) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    set_cookie(&mut headers, cookie(state, &token, lifetime));
-    Ok(headers)
+    set_cookie(
+        &mut headers,
+        cookie(state, &session.token, session.lifetime),
+    );
+    headers
 }
 
 /// The `Set-Cookie` value carrying `token` for `max_age`.
@@ -132,14 +85,13 @@ pub(crate) fn token_in(headers: &HeaderMap) -> Option<String> {
 /// A request's valid session and customer, and the cookie to re-send when a rolling
 /// session was extended.
 pub(crate) struct Current {
-    pub(crate) session: Session,
-    pub(crate) customer: Customer,
+    pub(crate) session: patron_store::Session,
+    pub(crate) customer: patron_domain::customer::Customer,
     pub(crate) renewed_cookie: Option<HeaderValue>,
 }
 
 /// Resolves the session a request carries: 401 when there is none, or it is expired, or its
-/// customer is blocked or archived. Rolling sessions are extended (written at most once a
-/// minute).
+/// customer is blocked or archived.
 pub(crate) async fn current(
     state: &AppState,
     application: &Application,
@@ -148,30 +100,20 @@ pub(crate) async fn current(
     let unauthenticated =
         || ApiError::Unauthenticated("sign in first: no valid session".to_owned());
     let token = token_in(headers).ok_or_else(unauthenticated)?;
-    let now = state.clock.now();
-    let (session, customer) = state
-        .stores
+    let CurrentSession {
+        session,
+        customer,
+        extended_for,
+    } = state
+        .services
         .sessions
-        .find_session(&application.id, &secret::digest(&token), now)
+        .resolve(application, &token)
         .await?
         .ok_or_else(unauthenticated)?;
-    let policy = auth_config::load(state, application)
-        .await?
-        .config
-        .session();
-    let mut renewed_cookie = None;
-    if policy.rolling && now - session.last_seen_at >= EXTEND_EVERY {
-        state
-            .stores
-            .sessions
-            .extend_session(&session.id, now + policy.lifetime, now)
-            .await?;
-        renewed_cookie = Some(cookie(state, &token, policy.lifetime));
-    }
     Ok(Current {
         session,
         customer,
-        renewed_cookie,
+        renewed_cookie: extended_for.map(|lifetime| cookie(state, &token, lifetime)),
     })
 }
 

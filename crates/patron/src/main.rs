@@ -132,19 +132,18 @@ async fn serve(config: Config) -> Result<(), String> {
     let passwords = config.password_hasher().map_err(|e| e.to_string())?;
     let delivery = config.delivery().map_err(|e| e.to_string())?;
     let fetcher = config.fetcher().map_err(|e| e.to_string())?;
-    let state = AppState {
-        stores: stores.clone(),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(config),
+    let state = AppState::new(
+        stores.clone(),
+        Arc::new(SystemClock),
+        config,
         secrets,
         passwords,
-        caches: Default::default(),
         fetcher,
-    };
+    );
     tokio::spawn(purge_tokens(stores.clone()));
     tokio::spawn(patron_server::jobs::run_worker(state.clone()));
     tokio::spawn(patron_server::notify::run_worker(
-        stores,
+        state.services.notifications.clone(),
         delivery,
         Arc::new(SystemClock),
     ));

@@ -9,22 +9,12 @@ mod webhook;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
-use patron_domain::notification::{default_template, retry_delay, Channel, Message, Template};
-use patron_store::{Application, OutboxMessage, Stores};
-use serde_json::{Map, Value};
+use patron_store::OutboxMessage;
 
 pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
 pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
-use crate::app::AppState;
-use crate::auth_config;
-use crate::error::ApiError;
-
-/// How long a claimed message is reserved for one delivery attempt.
-const LEASE: Duration = Duration::seconds(60);
-/// Messages taken per worker round.
-const BATCH: usize = 16;
+use crate::service::Notifications;
 
 /// A way of delivering messages (the `notifier` setting picks one).
 #[async_trait]
@@ -36,73 +26,19 @@ pub trait Delivery: Send + Sync {
     fn scrubs_delivered(&self) -> bool;
 }
 
-/// Renders `template` for `application` and queues it for `to`.
-pub(crate) async fn enqueue(
-    state: &AppState,
-    application: &Application,
-    channel: Channel,
-    to: &str,
-    template: &str,
-    data: Map<String, Value>,
-) -> Result<(), ApiError> {
-    let config = auth_config::load(state, application).await?.config;
-    let template_text = config
-        .template(template)
-        .or_else(|| default_template(template))
-        .ok_or_else(|| ApiError::Internal(format!("no template named {template}")))?;
-    let (subject, text) = Template::render(&template_text, &data);
-    let message = Message {
-        channel,
-        to: to.to_owned(),
-        template: template.to_owned(),
-        subject,
-        text,
-        data,
-    };
-    state
-        .stores
-        .outbox
-        .enqueue(&application.id, &message, state.clock.now())
-        .await?;
-    Ok(())
-}
-
-/// Delivers the messages due at `now`; returns how many were delivered.
-pub async fn deliver_due(
-    stores: &Stores,
-    delivery: &dyn Delivery,
-    now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
-    let claimed = stores.outbox.claim_due(now, LEASE, BATCH).await?;
-    let mut delivered = 0;
-    for message in claimed {
-        match delivery.deliver(&message).await {
-            Ok(()) => {
-                stores
-                    .outbox
-                    .mark_sent(&message.id, now, delivery.scrubs_delivered())
-                    .await?;
-                delivered += 1;
-            }
-            Err(error) => {
-                tracing::warn!(id = %message.id, attempt = message.attempts, %error, "message delivery failed");
-                let retry_at = retry_delay(message.attempts).map(|delay| now + delay);
-                stores
-                    .outbox
-                    .mark_failed(&message.id, &error, retry_at)
-                    .await?;
-            }
-        }
-    }
-    Ok(delivered)
-}
-
-/// Runs [`deliver_due`] forever, once a second (until the task is dropped).
-pub async fn run_worker(stores: Stores, delivery: Arc<dyn Delivery>, clock: Arc<dyn crate::Clock>) {
+/// Delivers the due messages through `delivery` once a second, until the task is dropped.
+pub async fn run_worker(
+    notifications: Notifications,
+    delivery: Arc<dyn Delivery>,
+    clock: Arc<dyn crate::Clock>,
+) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         interval.tick().await;
-        if let Err(error) = deliver_due(&stores, delivery.as_ref(), clock.now()).await {
+        if let Err(error) = notifications
+            .deliver_due(delivery.as_ref(), clock.now())
+            .await
+        {
             tracing::warn!(%error, "outbox worker round failed");
         }
     }
@@ -110,8 +46,10 @@ pub async fn run_worker(stores: Stores, delivery: Arc<dyn Delivery>, clock: Arc<
 
 /// A queued message for adapter tests.
 #[cfg(test)]
-pub(crate) fn test_message(channel: Channel) -> OutboxMessage {
-    use chrono::TimeZone;
+pub(crate) fn test_message(channel: patron_domain::notification::Channel) -> OutboxMessage {
+    use chrono::{TimeZone, Utc};
+    use patron_domain::notification::{Channel, Message};
+    use serde_json::Map;
     let at = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()

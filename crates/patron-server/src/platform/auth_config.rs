@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 
 use super::{CustomersRead, Platform, SettingsWrite};
 use crate::app::AppState;
-use crate::auth_config;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::auth_config::render;
@@ -20,7 +19,11 @@ async fn read(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
-    let current = auth_config::load(&state, &caller.application).await?;
+    let current = state
+        .services
+        .auth_configs
+        .load(&caller.application)
+        .await?;
     Ok(Json(render(&caller.application, &current)))
 }
 
@@ -29,6 +32,10 @@ async fn update(
     caller: Platform<SettingsWrite>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
-    let current = auth_config::update(&state, &caller.application, &body).await?;
+    let current = state
+        .services
+        .auth_configs
+        .update(&caller.application, &body)
+        .await?;
     Ok(Json(render(&caller.application, &current)))
 }

@@ -4,22 +4,22 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use patron_domain::customer::{
-    normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, NewCustomer,
-    PhoneEntry, Profile,
+    normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, PhoneEntry,
+    Profile,
 };
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::{Phone, Region};
 use patron_domain::query::parse_query;
-use patron_store::{Actor, Conflict, StoreError};
-use rand::Rng;
+use patron_store::Actor;
 use serde_json::{json, Value};
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
+use crate::service::CustomerDraft;
 use crate::wire::customer::{
     ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody,
     UpdateCustomerBody,
@@ -30,8 +30,6 @@ use crate::wire::page::PageOut;
 const MAX_BATCH: usize = 1000;
 /// Most values one search may ask for.
 const MAX_SEARCH_VALUES: usize = 50;
-/// Attempts at a generated username before giving up (collisions are astronomically rare).
-const USERNAME_ATTEMPTS: usize = 5;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -55,9 +53,9 @@ async fn list(
         caller.application.default_region,
     )?;
     let (customers, total) = state
-        .stores
+        .services
         .customers
-        .list_customers(&caller.application.id, filter.as_ref(), page)
+        .list(&caller.application.id, filter.as_ref(), page)
         .await?;
     let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
     Ok(Json(
@@ -95,9 +93,9 @@ async fn search(
         .filter_map(|v| Phone::parse("query", v, None, region).ok())
         .collect();
     let customers = state
-        .stores
+        .services
         .customers
-        .search_customers(&caller.application.id, &emails, &phones)
+        .find_by_contacts(&caller.application.id, &emails, &phones)
         .await?;
     let users: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
     Ok(Json(json!({ "users": users })))
@@ -137,35 +135,21 @@ async fn create(
         meta: body.meta.unwrap_or_default(),
     };
     validate_meta(&profile.meta)?;
-    let username = optional_text(body.username.as_deref()).map(str::to_owned);
+    let draft = CustomerDraft {
+        username: optional_text(body.username.as_deref()).map(str::to_owned),
+        profile,
+        email,
+        phone,
+        verified_contacts: verified,
+        password_hash: None,
+    };
     let actor = Actor::new(&caller.client_id);
-    for _ in 0..USERNAME_ATTEMPTS {
-        let suffix = rand::thread_rng().gen_range(10_000..100_000_000);
-        let customer = NewCustomer::new(
-            caller.application.id.clone(),
-            username.clone(),
-            profile.clone(),
-            email.clone(),
-            phone.clone(),
-            suffix,
-            state.clock.now(),
-        )?
-        .with_verified_contacts(verified);
-        match state
-            .stores
-            .customers
-            .create_customer(&customer, &actor)
-            .await
-        {
-            Err(StoreError::Conflict(Conflict::Username(_))) if customer.username_generated => {
-                continue
-            }
-            result => return Ok(Json(json!({ "user": CustomerOut::from(result?) }))),
-        }
-    }
-    Err(ApiError::Internal(
-        "could not generate a free username".to_owned(),
-    ))
+    let customer = state
+        .services
+        .customers
+        .create(&caller.application.id, draft, &actor)
+        .await?;
+    Ok(Json(json!({ "user": CustomerOut::from(customer) })))
 }
 
 async fn update(
@@ -195,15 +179,9 @@ async fn update(
     };
     let actor = Actor::new(&caller.client_id);
     let customer = state
-        .stores
+        .services
         .customers
-        .update_customer(
-            &caller.application.id,
-            &id,
-            &changes,
-            &actor,
-            state.clock.now(),
-        )
+        .update(&caller.application.id, &id, &changes, &actor)
         .await?;
     Ok(Json(json!({ "user": CustomerOut::from(customer) })))
 }
@@ -229,15 +207,9 @@ async fn activation(
         .collect::<Result<Vec<_>, _>>()?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
     state
-        .stores
+        .services
         .customers
-        .set_active(
-            &caller.application.id,
-            &ids,
-            active,
-            &actor,
-            state.clock.now(),
-        )
+        .set_active(&caller.application.id, &ids, active, &actor)
         .await?;
     Ok(Json(json!({ "success": true })))
 }
@@ -253,9 +225,9 @@ async fn archive(
     )?;
     let actor = Actor::new(&caller.client_id);
     state
-        .stores
+        .services
         .customers
-        .archive_customer(&caller.application.id, &id, &actor, state.clock.now())
+        .archive(&caller.application.id, &id, &actor)
         .await?;
     Ok(Json(json!({ "success": true })))
 }
@@ -273,9 +245,9 @@ async fn undelete(
     let reason_id = required_text("reason_id", body.reason_id.as_deref())?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, Some(reason_id));
     state
-        .stores
+        .services
         .customers
-        .restore_customer(&caller.application.id, &id, &actor, state.clock.now())
+        .restore(&caller.application.id, &id, &actor)
         .await?;
     Ok(Json(json!({ "success": true })))
 }

@@ -13,10 +13,9 @@ use serde_json::{json, Value};
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::auth_config;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::sessions::{self, Origin, COOKIE_NAME};
+use crate::sessions::COOKIE_NAME;
 
 /// Longest session an administrator may mint: one year.
 const MAX_AGE_LIMIT_SECS: i64 = 365 * 24 * 3600;
@@ -51,7 +50,7 @@ async fn create(
         Some(seconds)
             if seconds.fract() == 0.0 && (1.0..=MAX_AGE_LIMIT_SECS as f64).contains(&seconds) =>
         {
-            Duration::seconds(seconds as i64)
+            Some(Duration::seconds(seconds as i64))
         }
         Some(_) => {
             return Err(ApiError::validation(
@@ -59,26 +58,19 @@ async fn create(
                 format!("must be a whole number of seconds from 1 to {MAX_AGE_LIMIT_SECS}"),
             ))
         }
-        None => {
-            auth_config::load(&state, &caller.application)
-                .await?
-                .config
-                .session()
-                .lifetime
-        }
+        None => None,
     };
-    // The administrator's own client is not the customer's device: only the domain is known.
-    let origin = Origin {
-        domain: domain.clone(),
-        ..Origin::default()
-    };
-    let token = sessions::start(&state, &caller.application, &user_id, origin, lifetime).await?;
+    let session = state
+        .services
+        .sessions
+        .start_for_administrator(&caller.application, &user_id, domain.clone(), lifetime)
+        .await?;
     Ok(Json(json!({
         "domain": domain,
-        "max_age": lifetime.num_seconds(),
+        "max_age": session.lifetime.num_seconds(),
         "secure": state.config.cookie_secure,
         "http_only": true,
-        "cookie": { COOKIE_NAME: token },
+        "cookie": { COOKIE_NAME: session.token },
     })))
 }
 
@@ -89,9 +81,9 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let user_id = required_id(&query, "id")?;
     let sessions = state
-        .stores
+        .services
         .sessions
-        .list_sessions(&caller.application.id, &user_id, state.clock.now())
+        .list(&caller.application.id, &user_id)
         .await?;
     let items: Vec<Value> = sessions
         .iter()
@@ -119,15 +111,9 @@ async fn end_one(
     let reason = required("reason", query.get("reason"))?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
     state
-        .stores
+        .services
         .sessions
-        .end_session(
-            &caller.application.id,
-            &user_id,
-            &session_id,
-            &actor,
-            state.clock.now(),
-        )
+        .end(&caller.application.id, &user_id, &session_id, &actor)
         .await?;
     Ok(Json(
         json!({ "user_id": user_id.as_str(), "session_id": session_id.as_str() }),
@@ -143,15 +129,9 @@ async fn end_all(
     let reason = required("reason", query.get("reason"))?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
     let ended = state
-        .stores
+        .services
         .sessions
-        .end_sessions(
-            &caller.application.id,
-            &user_id,
-            None,
-            &actor,
-            state.clock.now(),
-        )
+        .end_all(&caller.application.id, &user_id, &actor)
         .await?;
     let ids: Vec<&str> = ended.iter().map(ObjectId::as_str).collect();
     Ok(Json(

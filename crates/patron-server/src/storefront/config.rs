@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 
 use super::Storefront;
 use crate::app::AppState;
-use crate::auth_config;
 use crate::error::ApiError;
 use crate::wire::auth_config::render;
 
@@ -20,6 +19,10 @@ async fn read(
     State(state): State<AppState>,
     caller: Storefront,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
-    let current = auth_config::load(&state, &caller.application).await?;
+    let current = state
+        .services
+        .auth_configs
+        .load(&caller.application)
+        .await?;
     Ok(Json(render(&caller.application, &current)))
 }

@@ -4,13 +4,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
-use patron_domain::ids::ObjectId;
 use patron_store::Actor;
 use serde_json::{json, Value};
 
 use super::Shopper;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::service::customer_actor;
 use crate::sessions;
 use crate::wire::customer::CustomerOut;
 
@@ -34,13 +34,9 @@ async fn active_sessions(
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<Value>), ApiError> {
     let sessions = state
-        .stores
+        .services
         .sessions
-        .list_sessions(
-            &shopper.application.id,
-            &shopper.current.customer.id,
-            state.clock.now(),
-        )
+        .list(&shopper.application.id, &shopper.current.customer.id)
         .await?;
     let ids: Vec<&str> = sessions.iter().map(|session| session.id.as_str()).collect();
     Ok((shopper.response_headers(), Json(json!({ "sessions": ids }))))
@@ -51,23 +47,18 @@ async fn logout(
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<Value>), ApiError> {
     let current = &shopper.current;
+    let actor = Actor::new(customer_actor(&current.customer.id)).with_reason("logout", None);
     state
-        .stores
+        .services
         .sessions
-        .end_session(
+        .end(
             &shopper.application.id,
             &current.customer.id,
             &current.session.id,
-            &Actor::new(customer_actor(&current.customer.id)).with_reason("logout", None),
-            state.clock.now(),
+            &actor,
         )
         .await?;
     let mut headers = HeaderMap::new();
     sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
     Ok((headers, Json(json!({ "logout": true }))))
-}
-
-/// How a customer acting on their own account appears in the audit trail.
-pub(super) fn customer_actor(customer_id: &ObjectId) -> String {
-    format!("customer:{customer_id}")
 }

@@ -104,15 +104,9 @@ impl TestApp {
         config.fetch.allow = vec!["127.0.0.1/32".to_owned()];
         let stores_handle = stores.clone();
         let secrets = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
-        let state = AppState {
-            stores,
-            clock: clock.clone(),
-            passwords: config.password_hasher().unwrap(),
-            caches: Default::default(),
-            fetcher: config.fetcher().unwrap(),
-            config: Arc::new(config),
-            secrets,
-        };
+        let passwords = config.password_hasher().unwrap();
+        let fetcher = config.fetcher().unwrap();
+        let state = AppState::new(stores, clock.clone(), config, secrets, passwords, fetcher);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

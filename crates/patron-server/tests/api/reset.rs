@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::Duration;
-use patron_server::notify::{deliver_due, Delivery, LogDelivery};
+use patron_server::notify::{Delivery, LogDelivery};
 use patron_store::{OutboxMessage, OutboxStatus};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -230,7 +230,15 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
             failures_left: AtomicUsize::new(2),
         };
         let now = patron_server::Clock::now(app.clock.as_ref());
-        assert_eq!(deliver_due(&app.stores, &flaky, now).await.unwrap(), 0);
+        assert_eq!(
+            app.state
+                .services
+                .notifications
+                .deliver_due(&flaky, now)
+                .await
+                .unwrap(),
+            0
+        );
         let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
         assert_eq!(
             (message.status, message.attempts),
@@ -242,20 +250,29 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
         );
         assert_eq!(message.next_attempt_at, now + Duration::seconds(5));
         assert_eq!(
-            deliver_due(&app.stores, &flaky, now + Duration::seconds(4))
+            app.state
+                .services
+                .notifications
+                .deliver_due(&flaky, now + Duration::seconds(4))
                 .await
                 .unwrap(),
             0,
             "not due yet"
         );
         assert_eq!(
-            deliver_due(&app.stores, &flaky, now + Duration::seconds(5))
+            app.state
+                .services
+                .notifications
+                .deliver_due(&flaky, now + Duration::seconds(5))
                 .await
                 .unwrap(),
             0
         );
         assert_eq!(
-            deliver_due(&app.stores, &flaky, now + Duration::seconds(15))
+            app.state
+                .services
+                .notifications
+                .deliver_due(&flaky, now + Duration::seconds(15))
                 .await
                 .unwrap(),
             1
@@ -269,7 +286,10 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
 
         app.ask_reset("asha@example.com").await;
         assert_eq!(
-            deliver_due(&app.stores, &LogDelivery, now + Duration::seconds(20))
+            app.state
+                .services
+                .notifications
+                .deliver_due(&LogDelivery, now + Duration::seconds(20))
                 .await
                 .unwrap(),
             1

@@ -1,0 +1,169 @@
+//! An application's authentication configuration: defaults until the first save,
+//! optimistic retries so concurrent updates never lose each other, social secrets sealed
+//! before they reach the store, and a one-second cache per node.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use patron_domain::auth_config::AuthConfig;
+use patron_store::{Application, AuthConfigStore, StoredAuthConfig};
+use serde_json::{Map, Value};
+
+use super::ServiceError;
+use crate::cache::Caches;
+use crate::clock::Clock;
+use crate::secrets::SecretBox;
+
+/// How many times an update is re-applied when another writer saved first.
+const SAVE_ATTEMPTS: usize = 5;
+
+/// A configuration with its bookkeeping, ready to render.
+#[derive(Debug, Clone)]
+pub struct CurrentConfig {
+    /// The validated document.
+    pub config: AuthConfig,
+    /// Its version (`__v`); 0 until first saved.
+    pub version: i64,
+    /// First save (the application's creation until then).
+    pub created_at: DateTime<Utc>,
+    /// Last save.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CurrentConfig {
+    fn from_stored(stored: StoredAuthConfig) -> Self {
+        Self {
+            config: AuthConfig::from_trusted(stored.document),
+            version: stored.version,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        }
+    }
+
+    fn defaults(application: &Application) -> Self {
+        Self {
+            config: AuthConfig::defaults(&application.name),
+            version: 0,
+            created_at: application.created_at,
+            updated_at: application.created_at,
+        }
+    }
+}
+
+/// Reading and updating authentication configurations.
+#[derive(Clone)]
+pub struct AuthConfigs {
+    store: Arc<dyn AuthConfigStore>,
+    secrets: SecretBox,
+    caches: Arc<Caches>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuthConfigs {
+    /// Configurations kept in `store`, secrets sealed by `secrets`.
+    pub fn new(
+        store: Arc<dyn AuthConfigStore>,
+        secrets: SecretBox,
+        caches: Arc<Caches>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            caches,
+            clock,
+        }
+    }
+
+    /// The application's configuration: stored, or the defaults when never saved.
+    pub async fn load(&self, application: &Application) -> Result<CurrentConfig, ServiceError> {
+        if let Some(cached) = self.caches.configs.get(application.id.as_str()) {
+            return Ok(cached);
+        }
+        let current = self
+            .store
+            .find_auth_config(&application.id)
+            .await?
+            .map_or_else(
+                || CurrentConfig::defaults(application),
+                CurrentConfig::from_stored,
+            );
+        self.remember(application, &current);
+        Ok(current)
+    }
+
+    /// Merges `update` into the stored configuration and saves it.
+    pub async fn update(
+        &self,
+        application: &Application,
+        update: &Map<String, Value>,
+    ) -> Result<CurrentConfig, ServiceError> {
+        for _ in 0..SAVE_ATTEMPTS {
+            let stored = self.store.find_auth_config(&application.id).await?;
+            let (base, expected_version, sealed) = match &stored {
+                Some(stored) => (
+                    AuthConfig::from_trusted(stored.document.clone()),
+                    Some(stored.version),
+                    stored.secrets.clone(),
+                ),
+                None => (AuthConfig::defaults(&application.name), None, None),
+            };
+            let (config, new_secrets) = base.apply_update(update)?;
+            let secrets = self.merge_secrets(sealed.as_deref(), new_secrets)?;
+            let saved = self
+                .store
+                .save_auth_config(
+                    &application.id,
+                    expected_version,
+                    config.document(),
+                    secrets.as_deref(),
+                    self.clock.now(),
+                )
+                .await?;
+            if let Some(saved) = saved {
+                let current = CurrentConfig::from_stored(saved);
+                self.remember(application, &current);
+                return Ok(current);
+            }
+        }
+        Err(ServiceError::Internal(
+            "the configuration kept changing during the update".to_owned(),
+        ))
+    }
+
+    /// Caches `current` unless the cache already holds a newer version.
+    fn remember(&self, application: &Application, current: &CurrentConfig) {
+        self.caches.configs.put_unless_newer(
+            application.id.as_str(),
+            current.clone(),
+            |cached, read| cached.version > read.version,
+        );
+    }
+
+    /// Adds newly written provider secrets to the sealed set.
+    fn merge_secrets(
+        &self,
+        sealed: Option<&str>,
+        new_secrets: Map<String, Value>,
+    ) -> Result<Option<String>, ServiceError> {
+        if new_secrets.is_empty() {
+            return Ok(sealed.map(str::to_owned));
+        }
+        let mut secrets: Map<String, Value> = match sealed {
+            Some(sealed) => {
+                let plain = self.secrets.open(sealed).map_err(|error| {
+                    ServiceError::Internal(format!("the stored social secrets: {error}"))
+                })?;
+                // Never re-seal an unreadable set as empty: that would drop the secrets.
+                serde_json::from_str(&plain).map_err(|error| {
+                    ServiceError::Internal(format!(
+                        "the stored social secrets are unreadable: {error}"
+                    ))
+                })?
+            }
+            None => Map::new(),
+        };
+        secrets.extend(new_secrets);
+        Ok(Some(self.secrets.seal(&Value::Object(secrets).to_string())))
+    }
+}

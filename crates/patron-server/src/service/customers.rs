@@ -1,0 +1,179 @@
+//! Customers: the one creation path (platform create, registration, and next OTP and social
+//! sign-in and import), updates, blocking, archiving, listing and lookups.
+
+use std::sync::Arc;
+
+use patron_domain::customer::{Customer, CustomerChanges, NewCustomer, Profile};
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::phone::Phone;
+use patron_domain::query::CustomerFilter;
+use patron_store::{Actor, Conflict, CredentialStore, CustomerStore, StoreError};
+use rand::Rng;
+
+use super::ServiceError;
+use crate::clock::Clock;
+
+/// Attempts at a generated username before giving up (collisions are astronomically rare).
+const USERNAME_ATTEMPTS: usize = 5;
+
+/// What a new customer is made of.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerDraft {
+    /// A chosen username; generated from the contacts when absent.
+    pub username: Option<String>,
+    /// Names and other profile fields.
+    pub profile: Profile,
+    /// The primary email.
+    pub email: Option<Email>,
+    /// The primary phone.
+    pub phone: Option<Phone>,
+    /// Whether the contacts count as verified: an administrator vouches for them, a
+    /// self-registration starts unverified.
+    pub verified_contacts: bool,
+    /// The argon2id hash of the password the customer chose, if any.
+    pub password_hash: Option<String>,
+}
+
+/// The customers of applications.
+#[derive(Clone)]
+pub struct Customers {
+    store: Arc<dyn CustomerStore>,
+    credentials: Arc<dyn CredentialStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Customers {
+    /// Customers kept in `store`, their passwords in `credentials`.
+    pub fn new(
+        store: Arc<dyn CustomerStore>,
+        credentials: Arc<dyn CredentialStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            credentials,
+            clock,
+        }
+    }
+
+    /// Creates a customer: the one path every way of joining goes through. A generated
+    /// username that happens to be taken is drawn again, a bounded number of times; a taken
+    /// email, phone or chosen username is a conflict naming it.
+    pub async fn create(
+        &self,
+        application_id: &ObjectId,
+        draft: CustomerDraft,
+        actor: &Actor,
+    ) -> Result<Customer, ServiceError> {
+        for _ in 0..USERNAME_ATTEMPTS {
+            let suffix = rand::thread_rng().gen_range(10_000..100_000_000);
+            let new = NewCustomer::new(
+                application_id.clone(),
+                draft.username.clone(),
+                draft.profile.clone(),
+                draft.email.clone(),
+                draft.phone.clone(),
+                suffix,
+                self.clock.now(),
+            )?
+            .with_verified_contacts(draft.verified_contacts);
+            let created = match &draft.password_hash {
+                Some(hash) => {
+                    self.credentials
+                        .register_customer(&new, Some(hash), actor)
+                        .await
+                }
+                None => self.store.create_customer(&new, actor).await,
+            };
+            match created {
+                Err(StoreError::Conflict(Conflict::Username(_))) if new.username_generated => {}
+                result => return Ok(result?),
+            }
+        }
+        Err(ServiceError::Internal(
+            "could not generate a free username".to_owned(),
+        ))
+    }
+
+    /// One page of the application's customers matching `filter`, and how many match.
+    pub async fn list(
+        &self,
+        application_id: &ObjectId,
+        filter: Option<&CustomerFilter>,
+        page: PageRequest,
+    ) -> Result<(Vec<Customer>, u64), ServiceError> {
+        Ok(self
+            .store
+            .list_customers(application_id, filter, page)
+            .await?)
+    }
+
+    /// The live customers holding any of these emails or phones.
+    pub async fn find_by_contacts(
+        &self,
+        application_id: &ObjectId,
+        emails: &[Email],
+        phones: &[Phone],
+    ) -> Result<Vec<Customer>, ServiceError> {
+        Ok(self
+            .store
+            .search_customers(application_id, emails, phones)
+            .await?)
+    }
+
+    /// Applies `changes` to a live customer.
+    pub async fn update(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        changes: &CustomerChanges,
+        actor: &Actor,
+    ) -> Result<Customer, ServiceError> {
+        Ok(self
+            .store
+            .update_customer(application_id, id, changes, actor, self.clock.now())
+            .await?)
+    }
+
+    /// Blocks (`active: false`) or unblocks every customer of `ids`, all or none.
+    pub async fn set_active(
+        &self,
+        application_id: &ObjectId,
+        ids: &[ObjectId],
+        active: bool,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .set_active(application_id, ids, active, actor, self.clock.now())
+            .await?)
+    }
+
+    /// Archives a customer, freeing their contacts and ending their sessions.
+    pub async fn archive(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .archive_customer(application_id, id, actor, self.clock.now())
+            .await?)
+    }
+
+    /// Restores an archived customer unless another live customer now holds a contact.
+    pub async fn restore(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .restore_customer(application_id, id, actor, self.clock.now())
+            .await?)
+    }
+}

@@ -1,0 +1,61 @@
+//! What a use case can fail with, in its own terms; `crate::error` turns each into a status,
+//! a code and a message.
+
+use chrono::{DateTime, Utc};
+use patron_domain::DomainError;
+use patron_store::StoreError;
+
+use crate::passwords::HashError;
+
+/// A storefront feature an application can turn off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// Self-registration.
+    Registration,
+    /// Sign-in with a password.
+    PasswordLogin,
+    /// Password reset.
+    ForgotPassword,
+}
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// An input breaks a domain rule (a field is missing, malformed or out of range).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Unknown customer or wrong password: one answer for both.
+    #[error("the email, phone number or password is wrong")]
+    InvalidCredentials,
+    /// Too many failed sign-ins.
+    #[error("too many failed attempts")]
+    AccountLocked {
+        /// When sign-in is possible again.
+        until: DateTime<Utc>,
+    },
+    /// The customer is blocked and may not sign in.
+    #[error("this account is blocked")]
+    AccountBlocked,
+    /// The password is older than the configured expiry.
+    #[error("the password has expired")]
+    PasswordExpired,
+    /// The application has turned the feature off.
+    #[error("{0:?} is turned off")]
+    Disabled(Feature),
+    /// Hashing a password failed.
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    /// Something that should not happen (an invariant broke, retries ran out).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// A field that is missing or wrong.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Domain(DomainError::invalid(field, message))
+    }
+}

@@ -1,0 +1,108 @@
+//! The use cases: what Patron does, in plain Rust over the store traits, the clock, the
+//! hasher, the secret box and the notifier, knowing nothing of HTTP. Handlers parse a
+//! request, call one use case and map its result (`crate::error` turns a
+//! [`ServiceError`] into a status and Fynd's error body); background workers call the same
+//! use cases.
+
+mod auth_config;
+mod customers;
+mod error;
+mod notifications;
+mod password_reset;
+mod registration;
+mod sessions;
+mod sign_in;
+
+use std::sync::Arc;
+
+use patron_store::Stores;
+
+pub use auth_config::{AuthConfigs, CurrentConfig};
+pub use customers::{CustomerDraft, Customers};
+pub use error::{Feature, ServiceError};
+pub use notifications::Notifications;
+pub use password_reset::{PasswordResetParts, PasswordResets};
+pub use registration::{Registered, Registration, RegistrationForm};
+pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
+pub use sign_in::{customer_actor, Passwords, SignedIn};
+
+use crate::cache::Caches;
+use crate::clock::Clock;
+use crate::passwords::PasswordHasher;
+use crate::secrets::SecretBox;
+
+/// Every use-case family, each holding only what it needs; built once by the composition
+/// root and cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    /// Authentication configurations.
+    pub auth_configs: AuthConfigs,
+    /// Customers, including the one creation path.
+    pub customers: Customers,
+    /// Storefront sessions.
+    pub sessions: Sessions,
+    /// Password sign-in and changes.
+    pub passwords: Passwords,
+    /// Self-registration.
+    pub registration: Registration,
+    /// Customer messages.
+    pub notifications: Notifications,
+    /// Password reset by email link.
+    pub password_resets: PasswordResets,
+}
+
+impl Services {
+    /// Wires every use case to its dependencies.
+    pub fn new(
+        stores: &Stores,
+        clock: Arc<dyn Clock>,
+        hasher: PasswordHasher,
+        secrets: SecretBox,
+        caches: Arc<Caches>,
+    ) -> Self {
+        let auth_configs =
+            AuthConfigs::new(stores.auth_configs.clone(), secrets, caches, clock.clone());
+        let customers = Customers::new(
+            stores.customers.clone(),
+            stores.credentials.clone(),
+            clock.clone(),
+        );
+        let sessions = Sessions::new(stores.sessions.clone(), auth_configs.clone(), clock.clone());
+        let passwords = Passwords::new(
+            stores.credentials.clone(),
+            hasher.clone(),
+            auth_configs.clone(),
+            sessions.clone(),
+            clock.clone(),
+        );
+        let registration = Registration::new(
+            customers.clone(),
+            stores.credentials.clone(),
+            hasher.clone(),
+            auth_configs.clone(),
+            sessions.clone(),
+            clock.clone(),
+        );
+        let notifications =
+            Notifications::new(stores.outbox.clone(), auth_configs.clone(), clock.clone());
+        let password_resets = PasswordResets::new(PasswordResetParts {
+            credentials: stores.credentials.clone(),
+            customers: stores.customers.clone(),
+            hasher: hasher.clone(),
+            configs: auth_configs.clone(),
+            passwords: passwords.clone(),
+            sessions: sessions.clone(),
+            notifications: notifications.clone(),
+            clock: clock.clone(),
+        });
+        Self {
+            password_resets,
+            notifications,
+            auth_configs,
+            customers,
+            sessions,
+            passwords,
+            registration,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Password reset by email link: sending the link, checking a code, and spending it on a
+//! new password (optionally signing in).
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use patron_domain::email::Email;
+use patron_domain::ids::ObjectId;
+use patron_domain::notification::Channel;
+use patron_domain::password::PasswordPolicy;
+use patron_domain::secret;
+use patron_store::{
+    Actor, Application, CredentialStore, CustomerStore, Entity, PasswordChange, StoreError,
+};
+use serde_json::{json, Map};
+
+use super::{
+    customer_actor, AuthConfigs, Feature, Notifications, Origin, Passwords, ServiceError, Sessions,
+    SignedIn,
+};
+use crate::clock::Clock;
+use crate::passwords::PasswordHasher;
+
+/// How long a reset code stays valid.
+const CODE_LIFETIME: Duration = Duration::minutes(30);
+
+/// The error for a code that is unknown, expired, used, or whose customer is gone.
+fn unusable_code() -> ServiceError {
+    StoreError::not_found(Entity::ResetCode, "").into()
+}
+
+/// Password resets.
+#[derive(Clone)]
+pub struct PasswordResets {
+    credentials: Arc<dyn CredentialStore>,
+    customers: Arc<dyn CustomerStore>,
+    hasher: PasswordHasher,
+    configs: AuthConfigs,
+    passwords: Passwords,
+    sessions: Sessions,
+    notifications: Notifications,
+    clock: Arc<dyn Clock>,
+}
+
+/// What [`PasswordResets`] is built from.
+pub struct PasswordResetParts {
+    /// Passwords and reset codes.
+    pub credentials: Arc<dyn CredentialStore>,
+    /// Customers (to answer a signed-in reset).
+    pub customers: Arc<dyn CustomerStore>,
+    /// The hasher.
+    pub hasher: PasswordHasher,
+    /// Authentication configurations.
+    pub configs: AuthConfigs,
+    /// The password rules (history).
+    pub passwords: Passwords,
+    /// Sessions (to sign in after a reset).
+    pub sessions: Sessions,
+    /// Messages (the link).
+    pub notifications: Notifications,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
+impl PasswordResets {
+    /// Resets over the given parts.
+    pub fn new(parts: PasswordResetParts) -> Self {
+        Self {
+            credentials: parts.credentials,
+            customers: parts.customers,
+            hasher: parts.hasher,
+            configs: parts.configs,
+            passwords: parts.passwords,
+            sessions: parts.sessions,
+            notifications: parts.notifications,
+            clock: parts.clock,
+        }
+    }
+
+    /// Sends a reset link when `email` belongs to an active customer, and succeeds the same
+    /// either way so the call cannot be used to discover accounts. Without a configured
+    /// `password_reset_url` the link points at `default_base`.
+    pub async fn send_link(
+        &self,
+        application: &Application,
+        email: &Email,
+        default_base: &str,
+    ) -> Result<(), ServiceError> {
+        let config = self.configs.load(application).await?.config;
+        if !config.forgot_password_enabled() {
+            return Err(ServiceError::Disabled(Feature::ForgotPassword));
+        }
+        let found = self
+            .credentials
+            .find_login(&application.id, Some(email), None)
+            .await?;
+        let Some(record) = found.filter(|record| record.customer.active) else {
+            return Ok(());
+        };
+        let code = secret::generate_secret();
+        let now = self.clock.now();
+        self.credentials
+            .create_reset_code(
+                &application.id,
+                &record.customer.id,
+                &secret::digest(&code),
+                now,
+                now + CODE_LIFETIME,
+            )
+            .await?;
+        let base = config.password_reset_url().unwrap_or(default_base);
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let data = json!({
+            "first_name": record.customer.profile.first_name.clone().unwrap_or_default(),
+            "link": format!("{base}{separator}code={code}"),
+            "code": code,
+            "minutes": CODE_LIFETIME.num_minutes(),
+        });
+        let data: Map<_, _> = data.as_object().cloned().unwrap_or_default();
+        self.notifications
+            .send(
+                application,
+                Channel::Email,
+                email.as_str(),
+                "reset_password",
+                data,
+            )
+            .await
+    }
+
+    /// Checks a code without spending it.
+    pub async fn check(&self, application: &Application, code: &str) -> Result<(), ServiceError> {
+        self.credentials
+            .find_reset_code(&application.id, &secret::digest(code), self.clock.now())
+            .await?
+            .ok_or_else(unusable_code)?;
+        Ok(())
+    }
+
+    /// Spends `code` on `password` (policy and history apply): the lockout clears and every
+    /// session of the customer ends. Returns the customer's id.
+    pub async fn reset(
+        &self,
+        application: &Application,
+        code: &str,
+        password: String,
+    ) -> Result<ObjectId, ServiceError> {
+        let config = self.configs.load(application).await?.config;
+        if !config.forgot_password_enabled() {
+            return Err(ServiceError::Disabled(Feature::ForgotPassword));
+        }
+        let now = self.clock.now();
+        let digest = secret::digest(code);
+        let customer_id = self
+            .credentials
+            .find_reset_code(&application.id, &digest, now)
+            .await?
+            .ok_or_else(unusable_code)?;
+        let policy = PasswordPolicy::from_config(&config);
+        policy.check(&password)?;
+        let hashes = self
+            .credentials
+            .password_hashes(&customer_id, policy.history)
+            .await?;
+        self.passwords
+            .ensure_not_reused("password", &password, &hashes, policy.history)
+            .await?;
+        let hash = self.hasher.hash(password).await?;
+        let change = PasswordChange {
+            password_hash: &hash,
+            history_limit: policy.history,
+            keep_session: None,
+        };
+        let actor = Actor::new(customer_actor(&customer_id))
+            .with_reason("password reset by email link", None);
+        Ok(self
+            .credentials
+            .reset_password(&application.id, &digest, &change, &actor, now)
+            .await?)
+    }
+
+    /// [`PasswordResets::reset`], then signs the customer in.
+    pub async fn reset_and_sign_in(
+        &self,
+        application: &Application,
+        code: &str,
+        password: String,
+        origin: Origin,
+    ) -> Result<SignedIn, ServiceError> {
+        let customer_id = self.reset(application, code, password).await?;
+        let session = self
+            .sessions
+            .sign_in(application, &customer_id, origin)
+            .await?;
+        let customer = self
+            .customers
+            .find_customer(&application.id, &customer_id)
+            .await?
+            .ok_or_else(unusable_code)?;
+        Ok(SignedIn { customer, session })
+    }
+}

@@ -1,0 +1,213 @@
+//! Storefront sessions: minting them (random 256-bit tokens, stored as digests), resolving
+//! the session a token names, rolling extension, listing and ending them.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use patron_domain::customer::Customer;
+use patron_domain::ids::ObjectId;
+use patron_domain::secret;
+use patron_store::{Actor, Application, Session, SessionStore};
+
+use super::{AuthConfigs, ServiceError};
+use crate::clock::Clock;
+
+/// How often a rolling session's new expiry is written: at most once a minute.
+const EXTEND_EVERY: Duration = Duration::minutes(1);
+
+/// Where a session was started from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The host the storefront was reached at.
+    pub domain: String,
+    /// The client's user agent.
+    pub user_agent: String,
+    /// The client's address.
+    pub ip: String,
+}
+
+/// A session just started: the secret token for the cookie (only its digest is stored) and
+/// how long it lasts.
+#[derive(Debug, Clone)]
+pub struct StartedSession {
+    /// The bearer secret.
+    pub token: String,
+    /// Its lifetime.
+    pub lifetime: Duration,
+}
+
+/// A valid session and its customer.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    /// The session.
+    pub session: Session,
+    /// Its customer (active, not archived).
+    pub customer: Customer,
+    /// The new lifetime when a rolling session was just extended (re-send the cookie).
+    pub extended_for: Option<Duration>,
+}
+
+/// Storefront sessions.
+#[derive(Clone)]
+pub struct Sessions {
+    store: Arc<dyn SessionStore>,
+    configs: AuthConfigs,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sessions {
+    /// Sessions kept in `store`, governed by each application's configuration.
+    pub fn new(store: Arc<dyn SessionStore>, configs: AuthConfigs, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            configs,
+            clock,
+        }
+    }
+
+    /// Starts a session for `customer_id` lasting `lifetime`.
+    pub async fn start(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        origin: Origin,
+        lifetime: Duration,
+    ) -> Result<StartedSession, ServiceError> {
+        let now = self.clock.now();
+        let token = secret::generate_secret();
+        let session = Session {
+            id: ObjectId::generate(now),
+            token_digest: secret::digest(&token),
+            application_id: application.id.clone(),
+            customer_id: customer_id.clone(),
+            domain: origin.domain,
+            user_agent: origin.user_agent,
+            ip: origin.ip,
+            created_at: now,
+            expires_at: now + lifetime,
+            last_seen_at: now,
+        };
+        self.store.create_session(&session).await?;
+        Ok(StartedSession { token, lifetime })
+    }
+
+    /// Starts a session of the configured lifetime for a customer who just proved who
+    /// they are.
+    pub async fn sign_in(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        origin: Origin,
+    ) -> Result<StartedSession, ServiceError> {
+        let lifetime = self
+            .configs
+            .load(application)
+            .await?
+            .config
+            .session()
+            .lifetime;
+        self.start(application, customer_id, origin, lifetime).await
+    }
+
+    /// Starts a session an administrator asked for: `lifetime` when given, else the
+    /// configured one. Only the domain of the customer's device is known.
+    pub async fn start_for_administrator(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        domain: String,
+        lifetime: Option<Duration>,
+    ) -> Result<StartedSession, ServiceError> {
+        let lifetime = match lifetime {
+            Some(lifetime) => lifetime,
+            None => {
+                self.configs
+                    .load(application)
+                    .await?
+                    .config
+                    .session()
+                    .lifetime
+            }
+        };
+        let origin = Origin {
+            domain,
+            ..Origin::default()
+        };
+        self.start(application, customer_id, origin, lifetime).await
+    }
+
+    /// The session `token` names, when it is unexpired and its customer active and not
+    /// archived. Rolling sessions are extended (written at most once a minute).
+    pub async fn resolve(
+        &self,
+        application: &Application,
+        token: &str,
+    ) -> Result<Option<CurrentSession>, ServiceError> {
+        let now = self.clock.now();
+        let Some((session, customer)) = self
+            .store
+            .find_session(&application.id, &secret::digest(token), now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let policy = self.configs.load(application).await?.config.session();
+        let mut extended_for = None;
+        if policy.rolling && now - session.last_seen_at >= EXTEND_EVERY {
+            self.store
+                .extend_session(&session.id, now + policy.lifetime, now)
+                .await?;
+            extended_for = Some(policy.lifetime);
+        }
+        Ok(Some(CurrentSession {
+            session,
+            customer,
+            extended_for,
+        }))
+    }
+
+    /// The customer's unexpired sessions.
+    pub async fn list(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<Vec<Session>, ServiceError> {
+        Ok(self
+            .store
+            .list_sessions(application_id, customer_id, self.clock.now())
+            .await?)
+    }
+
+    /// Ends one session of the customer.
+    pub async fn end(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        session_id: &ObjectId,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .end_session(
+                application_id,
+                customer_id,
+                session_id,
+                actor,
+                self.clock.now(),
+            )
+            .await?)
+    }
+
+    /// Ends every session of the customer; returns their ids.
+    pub async fn end_all(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        actor: &Actor,
+    ) -> Result<Vec<ObjectId>, ServiceError> {
+        Ok(self
+            .store
+            .end_sessions(application_id, customer_id, None, actor, self.clock.now())
+            .await?)
+    }
+}

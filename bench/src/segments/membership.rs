@@ -7,19 +7,10 @@ use super::*;
 fn app_state(stores: Stores, url: &str) -> BenchResult<AppState> {
     let config = Config {
         database_url: url.to_owned(),
+        secret_key: Some(Redacted(SecretBox::generate_key())),
         ..Config::default()
     };
-    let secrets = SecretBox::from_base64(&SecretBox::generate_key())?;
-    let passwords = config.password_hasher()?;
-    let fetcher = config.fetcher()?;
-    Ok(AppState::new(
-        stores,
-        Arc::new(SystemClock),
-        config,
-        secrets,
-        passwords,
-        fetcher,
-    ))
+    Ok(App::on_stores(stores, config, Arc::new(SystemClock))?.state)
 }
 
 /// Times the membership check in process: the public function, then the store query alone.

@@ -10,20 +10,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Extension, Json, Router};
 use patron_domain::ids::ObjectId;
-use patron_store::{Application, Stores};
+use patron_store::{Application, StoreError, Stores};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::cache::Caches;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::fetch::Fetcher;
+use crate::notify::Delivery;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 use crate::service::Services;
+use crate::workers::{Shutdown, Workers};
 use crate::{oauth, platform, storefront, telemetry};
 
 /// What every handler can reach: the stores, the clock and the configuration.
@@ -49,7 +51,7 @@ pub struct AppState {
 
 impl AppState {
     /// The state of a server over `stores`, with fresh caches and every use case wired.
-    pub fn new(
+    fn new(
         stores: Stores,
         clock: Arc<dyn Clock>,
         config: Config,
@@ -89,6 +91,100 @@ impl AppState {
                 .put(id.as_str(), application.clone());
         }
         Ok(found)
+    }
+}
+
+/// Why the service could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A setting is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database cannot be opened or migrated.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// How often expired OAuth tokens are deleted.
+const TOKEN_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The composition root: the whole service assembled once, the same way for the binary,
+/// the API tests and the benchmarks.
+pub struct App {
+    /// What every handler reaches.
+    pub state: AppState,
+    delivery: Arc<dyn Delivery>,
+}
+
+impl App {
+    /// Opens (and migrates) the configured database and wires everything on it.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let stores = patron_store::connect(&config.database_url).await?;
+        Self::on_stores(stores, config, clock)
+    }
+
+    /// Wires everything on stores already open.
+    pub fn on_stores(
+        stores: Stores,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, BuildError> {
+        let secrets = config.secret_box()?;
+        let passwords = config.password_hasher()?;
+        let fetcher = config.fetcher()?;
+        let delivery = config.delivery()?;
+        Ok(Self {
+            state: AppState::new(stores, clock, config, secrets, passwords, fetcher),
+            delivery,
+        })
+    }
+
+    /// The HTTP surface.
+    pub fn router(&self) -> Router {
+        build_router(self.state.clone())
+    }
+
+    /// Starts the background workers every `patron serve` runs: the job runner, the outbox
+    /// delivery and the purge of expired tokens.
+    pub fn start_workers(&self) -> Workers {
+        let mut workers = Workers::new();
+        let state = self.state.clone();
+        workers.spawn("jobs", move |shutdown| {
+            crate::jobs::run_worker(state.clone(), shutdown)
+        });
+        let notifications = self.state.services.notifications.clone();
+        let delivery = self.delivery.clone();
+        let clock = self.state.clock.clone();
+        workers.spawn("outbox", move |shutdown| {
+            crate::notify::run_worker(
+                notifications.clone(),
+                delivery.clone(),
+                clock.clone(),
+                shutdown,
+            )
+        });
+        let tokens = self.state.stores.tokens.clone();
+        let clock = self.state.clock.clone();
+        workers.spawn("token-purge", move |shutdown| {
+            purge_tokens(tokens.clone(), clock.clone(), shutdown)
+        });
+        workers
+    }
+}
+
+/// Deletes expired OAuth tokens every ten minutes, until `shutdown`.
+async fn purge_tokens(
+    tokens: Arc<dyn patron_store::TokenStore>,
+    clock: Arc<dyn Clock>,
+    mut shutdown: Shutdown,
+) {
+    loop {
+        if let Err(error) = tokens.purge_expired_tokens(clock.now()).await {
+            tracing::warn!(%error, "could not purge expired tokens");
+        }
+        if shutdown.sleep(TOKEN_PURGE_INTERVAL).await {
+            return;
+        }
     }
 }
 

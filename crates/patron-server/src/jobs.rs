@@ -22,6 +22,7 @@ use crate::attributes::{definitions_for, prepare_row, BulkRow, RowFailure};
 use crate::error::ApiError;
 use crate::platform::{CustomersWrite, Platform};
 use crate::wire::attribute::KeyValue;
+use crate::workers::Shutdown;
 
 /// Job kind: a bulk attribute update.
 const ATTRIBUTE_UPDATE: &str = "attribute_update";
@@ -226,8 +227,9 @@ pub fn runner_name() -> String {
     format!("{}-{:016x}", std::process::id(), rand::random::<u64>())
 }
 
-/// Runs jobs forever: one at a time, polling every second when there is none.
-pub async fn run_worker(state: AppState) {
+/// Runs jobs one at a time, polling every second when there is none, until `shutdown`
+/// (a batch in progress finishes first; the job's lease then lapses for another runner).
+pub async fn run_worker(state: AppState, mut shutdown: Shutdown) {
     let owner = runner_name();
     loop {
         match run_next(&state, &owner, None).await {
@@ -235,7 +237,9 @@ pub async fn run_worker(state: AppState) {
             Ok(false) => {}
             Err(error) => tracing::warn!(%error, "job runner round failed"),
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if shutdown.sleep(Duration::from_secs(1)).await {
+            return;
+        }
     }
 }
 

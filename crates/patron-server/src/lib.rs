@@ -25,7 +25,8 @@ mod sessions;
 mod storefront;
 pub mod telemetry;
 mod wire;
+pub mod workers;
 
-pub use app::{build_router, serve, AppState};
+pub use app::{build_router, serve, App, AppState, BuildError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;

@@ -5,18 +5,14 @@ mod cli;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
-use patron_server::{admin, telemetry, AppState, Clock, Config, SystemClock};
+use patron_server::{admin, telemetry, App, BuildError, Clock, Config, SystemClock};
 use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
 use crate::cli::{AppCommand, Cli, ClientCommand, Command, OutboxCommand};
-
-/// How often expired OAuth tokens are deleted.
-const TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -123,51 +119,26 @@ async fn connect(config: &Config) -> Result<Stores, String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let stores = connect(&config).await?;
-    let listener = TcpListener::bind(config.listen)
+    let listen = config.listen;
+    let shown_url = redact(&config.database_url);
+    let app = App::build(config, Arc::new(SystemClock))
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        .map_err(|error| match error {
+            BuildError::Store(error) => format!("cannot open database {shown_url}: {error}"),
+            other => other.to_string(),
+        })?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let secrets = config.secret_box().map_err(|e| e.to_string())?;
-    let passwords = config.password_hasher().map_err(|e| e.to_string())?;
-    let delivery = config.delivery().map_err(|e| e.to_string())?;
-    let fetcher = config.fetcher().map_err(|e| e.to_string())?;
-    let state = AppState::new(
-        stores.clone(),
-        Arc::new(SystemClock),
-        config,
-        secrets,
-        passwords,
-        fetcher,
-    );
-    tokio::spawn(purge_tokens(stores.clone()));
-    tokio::spawn(patron_server::jobs::run_worker(state.clone()));
-    tokio::spawn(patron_server::notify::run_worker(
-        state.services.notifications.clone(),
-        delivery,
-        Arc::new(SystemClock),
-    ));
+    let workers = app.start_workers();
     println_out(&format!("listening on http://{address}"));
     tracing::info!(%address, "serving");
-    patron_server::serve(
-        listener,
-        patron_server::build_router(state),
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let served = patron_server::serve(listener, app.router(), shutdown_signal()).await;
+    workers.shutdown().await;
+    served.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn purge_tokens(stores: Stores) {
-    let mut interval = tokio::time::interval(TOKEN_PURGE_INTERVAL);
-    loop {
-        interval.tick().await;
-        if let Err(error) = stores.tokens.purge_expired_tokens(SystemClock.now()).await {
-            tracing::warn!(%error, "could not purge expired tokens");
-        }
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -15,6 +15,7 @@ pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
 pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
 use crate::service::Notifications;
+use crate::workers::Shutdown;
 
 /// A way of delivering messages (the `notifier` setting picks one).
 #[async_trait]
@@ -26,20 +27,22 @@ pub trait Delivery: Send + Sync {
     fn scrubs_delivered(&self) -> bool;
 }
 
-/// Delivers the due messages through `delivery` once a second, until the task is dropped.
+/// Delivers the due messages through `delivery` once a second, until `shutdown`.
 pub async fn run_worker(
     notifications: Notifications,
     delivery: Arc<dyn Delivery>,
     clock: Arc<dyn crate::Clock>,
+    mut shutdown: Shutdown,
 ) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
-        interval.tick().await;
         if let Err(error) = notifications
             .deliver_due(delivery.as_ref(), clock.now())
             .await
         {
             tracing::warn!(%error, "outbox worker round failed");
+        }
+        if shutdown.sleep(std::time::Duration::from_secs(1)).await {
+            return;
         }
     }
 }

@@ -16,8 +16,9 @@ mod transport;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use patron_server::config::Redacted;
 use patron_server::secrets::SecretBox;
-use patron_server::{admin, build_router, AppState, Clock, Config, ManualClock};
+use patron_server::{admin, App, AppState, Clock, Config, ManualClock};
 use patron_store::testing::{backends, TestDatabase};
 use patron_store::Stores;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -66,10 +67,23 @@ where
 
 impl TestApp {
     async fn spawn(database: TestDatabase) -> Self {
-        let stores = patron_store::connect(&database.url).await.unwrap();
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         ));
+        // Cheap argon2 parameters: tests check behaviour, not hashing cost.
+        // Files are served to the fetcher from 127.0.0.1 (other loopback addresses stay
+        // refused); bulk updates above 20 customers become jobs.
+        let mut config = Config {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            database_url: database.url.clone(),
+            bulk_sync_limit: 20,
+            secret_key: Some(Redacted(SecretBox::generate_key())),
+            ..Config::default()
+        };
+        config.fetch.allow = vec!["127.0.0.1/32".to_owned()];
+        let server = App::build(config, clock.clone()).await.unwrap();
+        let stores = server.state.stores.clone();
         let created = admin::create_application(&stores, COMPANY, "Shop", None, None, clock.now())
             .await
             .unwrap();
@@ -91,27 +105,10 @@ impl TestApp {
         )
         .await
         .unwrap();
-        // Cheap argon2 parameters: tests check behaviour, not hashing cost.
-        // Files are served to the fetcher from 127.0.0.1 (other loopback addresses stay
-        // refused); bulk updates above 20 customers become jobs.
-        let mut config = Config {
-            argon2_memory_kib: 64,
-            argon2_iterations: 1,
-            database_url: database.url.clone(),
-            bulk_sync_limit: 20,
-            ..Config::default()
-        };
-        config.fetch.allow = vec!["127.0.0.1/32".to_owned()];
-        let stores_handle = stores.clone();
-        let secrets = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
-        let passwords = config.password_hasher().unwrap();
-        let fetcher = config.fetcher().unwrap();
-        let state = AppState::new(stores, clock.clone(), config, secrets, passwords, fetcher);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state_handle = state.clone();
-        tokio::spawn(patron_server::serve(listener, build_router(state), async {
+        tokio::spawn(patron_server::serve(listener, server.router(), async {
             let _ = stopped.await;
         }));
         let http = reqwest::Client::new();
@@ -119,8 +116,8 @@ impl TestApp {
             base,
             application_id: created.application_id,
             application_token: created.application_token,
-            stores: stores_handle,
-            state: state_handle,
+            stores,
+            state: server.state,
             database_url: database.url.clone(),
             writer: Client {
                 id: writer.client_id,

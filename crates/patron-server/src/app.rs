@@ -24,7 +24,7 @@ use crate::fetch::Fetcher;
 use crate::notify::Delivery;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
-use crate::service::Services;
+use crate::service::{Retention, Services};
 use crate::workers::{Shutdown, Workers};
 use crate::{oauth, platform, storefront, telemetry};
 
@@ -66,6 +66,7 @@ impl AppState {
             passwords.clone(),
             secrets.clone(),
             caches.clone(),
+            config.retention.ages(),
         );
         Self {
             stores,
@@ -105,9 +106,6 @@ pub enum BuildError {
     Store(#[from] StoreError),
 }
 
-/// How often expired OAuth tokens are deleted.
-const TOKEN_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// The composition root: the whole service assembled once, the same way for the binary,
 /// the API tests and the benchmarks.
 pub struct App {
@@ -145,7 +143,7 @@ impl App {
     }
 
     /// Starts the background workers every `patron serve` runs: the job runner, the outbox
-    /// delivery and the purge of expired tokens.
+    /// delivery and the retention purge.
     pub fn start_workers(&self) -> Workers {
         let mut workers = Workers::new();
         let state = self.state.clone();
@@ -163,26 +161,23 @@ impl App {
                 shutdown,
             )
         });
-        let tokens = self.state.stores.tokens.clone();
-        let clock = self.state.clock.clone();
-        workers.spawn("token-purge", move |shutdown| {
-            purge_tokens(tokens.clone(), clock.clone(), shutdown)
+        let retention = self.state.services.retention.clone();
+        let every = std::time::Duration::from_secs(self.state.config.retention.interval_secs);
+        workers.spawn("retention", move |shutdown| {
+            purge_regularly(retention.clone(), every, shutdown)
         });
         workers
     }
 }
 
-/// Deletes expired OAuth tokens every ten minutes, until `shutdown`.
-async fn purge_tokens(
-    tokens: Arc<dyn patron_store::TokenStore>,
-    clock: Arc<dyn Clock>,
-    mut shutdown: Shutdown,
-) {
+/// Runs the retention purge every `every`, until `shutdown`.
+async fn purge_regularly(retention: Retention, every: std::time::Duration, mut shutdown: Shutdown) {
     loop {
-        if let Err(error) = tokens.purge_expired_tokens(clock.now()).await {
-            tracing::warn!(%error, "could not purge expired tokens");
+        match retention.purge().await {
+            Ok(report) => tracing::debug!(?report, "retention purge done"),
+            Err(error) => tracing::warn!(%error, "retention purge failed"),
         }
-        if shutdown.sleep(TOKEN_PURGE_INTERVAL).await {
+        if shutdown.sleep(every).await {
             return;
         }
     }

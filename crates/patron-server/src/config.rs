@@ -12,6 +12,7 @@ use crate::fetch::Fetcher;
 use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
+use crate::service::RetentionAges;
 
 /// Everything the service can be configured with. See the README's configuration table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -61,6 +62,9 @@ pub struct Config {
     /// Largest bulk attribute update done within the request; larger ones become
     /// background jobs (`PATRON_BULK_SYNC_LIMIT`).
     pub bulk_sync_limit: usize,
+    /// How long finished records are kept, and how often they are purged
+    /// (`PATRON_RETENTION_*`).
+    pub retention: RetentionSettings,
 }
 
 /// The default database: an SQLite file under `./data/`.
@@ -87,6 +91,7 @@ impl Default for Config {
             previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
             bulk_sync_limit: 1000,
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -150,6 +155,7 @@ impl Config {
         config.apply_env(env)?;
         // Unusable `[fetch]` settings stop the start, not the first download.
         config.fetcher()?;
+        config.retention.check()?;
         Ok(config)
     }
 
@@ -263,6 +269,25 @@ impl Config {
         }
         if let Some((name, value)) = get("BULK_SYNC_LIMIT") {
             self.bulk_sync_limit = parse_env(&name, value)?;
+        }
+        let retention = &mut self.retention;
+        for (key, field) in [
+            ("RETENTION_INTERVAL_SECS", &mut retention.interval_secs),
+            ("RETENTION_SESSIONS_DAYS", &mut retention.sessions_days),
+            (
+                "RETENTION_RESET_CODES_DAYS",
+                &mut retention.reset_codes_days,
+            ),
+            (
+                "RETENTION_PENDING_REGISTRATIONS_DAYS",
+                &mut retention.pending_registrations_days,
+            ),
+            ("RETENTION_OUTBOX_DAYS", &mut retention.outbox_days),
+            ("RETENTION_JOBS_DAYS", &mut retention.jobs_days),
+        ] {
+            if let Some((name, value)) = get(key) {
+                *field = parse_env(&name, value)?;
+            }
         }
         Ok(())
     }
@@ -492,6 +517,85 @@ impl Default for FetchSettings {
     }
 }
 
+/// How long finished records are kept, in days after they served their purpose, and how
+/// often the purge runs (the `[retention]` table).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Seconds between purges.
+    pub interval_secs: u64,
+    /// Days a session is kept after it expired.
+    pub sessions_days: u64,
+    /// Days a reset code is kept after it was used or expired.
+    pub reset_codes_days: u64,
+    /// Days a pending registration is kept after it expired.
+    pub pending_registrations_days: u64,
+    /// Days a delivered or given-up message is kept.
+    pub outbox_days: u64,
+    /// Days a finished job and its error report are kept.
+    pub jobs_days: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 3600,
+            sessions_days: 7,
+            reset_codes_days: 1,
+            pending_registrations_days: 1,
+            outbox_days: 7,
+            jobs_days: 30,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Longest age accepted: a hundred years.
+    const MAX_DAYS: u64 = 36_500;
+
+    /// Refuses a zero interval (the purge would never rest) and ages over a century.
+    fn check(&self) -> Result<(), ConfigError> {
+        let setting = |key: &str, message: &str| ConfigError::Setting {
+            key: format!(
+                "[retention] {key} / PATRON_RETENTION_{}",
+                key.to_ascii_uppercase()
+            ),
+            message: message.to_owned(),
+        };
+        if self.interval_secs == 0 {
+            return Err(setting("interval_secs", "must be at least 1"));
+        }
+        for (key, days) in [
+            ("sessions_days", self.sessions_days),
+            ("reset_codes_days", self.reset_codes_days),
+            (
+                "pending_registrations_days",
+                self.pending_registrations_days,
+            ),
+            ("outbox_days", self.outbox_days),
+            ("jobs_days", self.jobs_days),
+        ] {
+            if days > Self::MAX_DAYS {
+                return Err(setting(key, "must be at most 36500 days"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ages the purge keeps records for (each at most a hundred years).
+    pub fn ages(&self) -> RetentionAges {
+        let days =
+            |n: u64| chrono::Duration::days(i64::try_from(n.min(Self::MAX_DAYS)).unwrap_or(0));
+        RetentionAges {
+            sessions: days(self.sessions_days),
+            reset_codes: days(self.reset_codes_days),
+            pending_registrations: days(self.pending_registrations_days),
+            outbox: days(self.outbox_days),
+            jobs: days(self.jobs_days),
+        }
+    }
+}
+
 /// Writes `contents` to a new file readable only by its owner.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -609,6 +713,45 @@ mod tests {
         let env = HashMap::from([("PATRON_FETCH_MAX_BYTES".to_owned(), "lots".to_owned())]);
         let error = Config::load(None, &env).unwrap_err().to_string();
         assert!(error.contains("PATRON_FETCH_MAX_BYTES"), "{error}");
+    }
+
+    #[test]
+    fn retention_settings_load_from_file_and_env_and_are_checked() {
+        assert_eq!(
+            Config::default().retention.ages().sessions,
+            chrono::Duration::days(7)
+        );
+        let dir =
+            std::env::temp_dir().join(format!("patron-config-retention-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("patron.toml");
+        std::fs::write(
+            &file,
+            "[retention]
+outbox_days = 2
+jobs_days = 90
+",
+        )
+        .unwrap();
+        let env = HashMap::from([("PATRON_RETENTION_JOBS_DAYS".to_owned(), "14".to_owned())]);
+        let config = Config::load(Some(&file), &env).unwrap();
+        let ages = config.retention.ages();
+        assert_eq!(ages.outbox, chrono::Duration::days(2));
+        assert_eq!(ages.jobs, chrono::Duration::days(14));
+        let env = HashMap::from([("PATRON_RETENTION_INTERVAL_SECS".to_owned(), "0".to_owned())]);
+        let error = Config::load(None, &env).unwrap_err().to_string();
+        assert!(error.contains("interval_secs"), "{error}");
+        std::fs::write(
+            &file,
+            "[retention]
+sessions_days = 99999999999
+",
+        )
+        .unwrap();
+        let error = Config::load(Some(&file), &HashMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("sessions_days"), "{error}");
     }
 
     #[test]

@@ -33,7 +33,8 @@ pub use jobs::{Checkpoint, Job, JobFailure, JobStatus};
 pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
-    PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
+    PasswordChange, PendingRegistration, PurgeBefore, Purged, Session, StoredAuthConfig,
+    TokenGrant, TokenKind,
 };
 pub use segments::{
     AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupFilter,
@@ -605,8 +606,18 @@ pub struct Stores {
     pub groups: Arc<dyn GroupStore>,
     /// Background jobs.
     pub jobs: Arc<dyn JobStore>,
+    /// The purge of old records.
+    pub retention: Arc<dyn RetentionStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
+}
+
+/// The scheduled purge of records that have served their purpose.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes, in small batches, what [`PurgeBefore`] says is old enough; returns how
+    /// many rows of each kind went.
+    async fn purge(&self, before: &PurgeBefore) -> Result<Purged, StoreError>;
 }
 
 impl Stores {
@@ -624,6 +635,7 @@ impl Stores {
             + AttributeStore
             + GroupStore
             + JobStore
+            + RetentionStore
             + HealthStore
             + 'static,
     {
@@ -640,6 +652,7 @@ impl Stores {
             attributes: backend.clone(),
             groups: backend.clone(),
             jobs: backend.clone(),
+            retention: backend.clone(),
             health: backend,
         }
     }

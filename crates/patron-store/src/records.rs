@@ -239,3 +239,34 @@ pub struct OutboxMessage {
     /// When it was delivered.
     pub sent_at: Option<DateTime<Utc>>,
 }
+
+/// How old a record must be for the retention purge to delete it: each field is the
+/// instant before which that kind of record goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBefore {
+    /// Sessions that expired before this.
+    pub sessions: DateTime<Utc>,
+    /// Reset codes used or expired before this.
+    pub reset_codes: DateTime<Utc>,
+    /// Pending registrations that expired before this.
+    pub pending_registrations: DateTime<Utc>,
+    /// Outbox messages delivered or given up before this.
+    pub outbox: DateTime<Utc>,
+    /// Jobs (and their refused rows) finished before this.
+    pub jobs: DateTime<Utc>,
+}
+
+/// How many records one purge deleted, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Sessions.
+    pub sessions: u64,
+    /// Reset codes.
+    pub reset_codes: u64,
+    /// Pending registrations.
+    pub pending_registrations: u64,
+    /// Outbox messages.
+    pub outbox: u64,
+    /// Jobs.
+    pub jobs: u64,
+}

@@ -10,6 +10,7 @@ mod error;
 mod notifications;
 mod password_reset;
 mod registration;
+mod retention;
 mod sessions;
 mod sign_in;
 
@@ -23,6 +24,7 @@ pub use error::{Feature, ServiceError};
 pub use notifications::Notifications;
 pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use registration::{Registered, Registration, RegistrationForm};
+pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
 pub use sign_in::{customer_actor, Passwords, SignedIn};
 
@@ -49,6 +51,8 @@ pub struct Services {
     pub notifications: Notifications,
     /// Password reset by email link.
     pub password_resets: PasswordResets,
+    /// The purge of old records.
+    pub retention: Retention,
 }
 
 impl Services {
@@ -59,6 +63,7 @@ impl Services {
         hasher: PasswordHasher,
         secrets: SecretBox,
         caches: Arc<Caches>,
+        retention: RetentionAges,
     ) -> Self {
         let auth_configs =
             AuthConfigs::new(stores.auth_configs.clone(), secrets, caches, clock.clone());
@@ -95,7 +100,14 @@ impl Services {
             notifications: notifications.clone(),
             clock: clock.clone(),
         });
+        let retention = Retention::new(
+            stores.retention.clone(),
+            stores.tokens.clone(),
+            retention,
+            clock.clone(),
+        );
         Self {
+            retention,
             password_resets,
             notifications,
             auth_configs,

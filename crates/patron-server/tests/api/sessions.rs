@@ -329,3 +329,32 @@ async fn rolling_sessions_extend_with_activity() {
     })
     .await;
 }
+
+/// The retention purge runs on the server's clock: a session expired for longer than the
+/// kept days is deleted, a live one is not.
+#[tokio::test]
+async fn the_retention_purge_deletes_long_expired_sessions_only() {
+    each_app(|app| async move {
+        let user_id = app.create_customer("asha@example.com", "9876543210").await;
+        app.admin_session(&user_id, Some(60)).await;
+        let kept = app.admin_session(&user_id, None).await;
+
+        app.clock.advance(Duration::days(6));
+        let report = app.state.services.retention.purge().await.unwrap();
+        assert_eq!(
+            report.records.sessions, 0,
+            "expired for less than the 7 kept days"
+        );
+
+        app.clock.advance(Duration::days(2));
+        let report = app.state.services.retention.purge().await.unwrap();
+        assert_eq!(report.records.sessions, 1);
+        assert_eq!(
+            app.whoami(&kept).await.0,
+            StatusCode::OK,
+            "the live session stays"
+        );
+        app
+    })
+    .await;
+}

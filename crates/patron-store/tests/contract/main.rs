@@ -3,6 +3,7 @@
 
 mod customers;
 mod jobs;
+mod retention;
 mod segments;
 mod tokens;
 mod unreadable;

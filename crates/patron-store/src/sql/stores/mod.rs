@@ -16,6 +16,7 @@ mod helpers;
 mod jobs;
 mod outbox;
 mod platform;
+mod retention;
 mod sessions;
 
 /// What every concern's implementation uses: the backend's `Db` and `Store`, the domain

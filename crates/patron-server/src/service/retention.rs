@@ -1,0 +1,76 @@
+//! The scheduled purge of records that have served their purpose: expired OAuth tokens,
+//! old sessions, reset codes and pending registrations, delivered or given-up messages, and
+//! finished jobs with their error reports.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use patron_store::{PurgeBefore, Purged, RetentionStore, TokenStore};
+
+use super::ServiceError;
+use crate::clock::Clock;
+
+/// How long each kind of record is kept once it has served its purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionAges {
+    /// After a session expires.
+    pub sessions: Duration,
+    /// After a reset code is used or expires.
+    pub reset_codes: Duration,
+    /// After a pending registration expires.
+    pub pending_registrations: Duration,
+    /// After a message is delivered or given up.
+    pub outbox: Duration,
+    /// After a job finishes (its error report goes with it).
+    pub jobs: Duration,
+}
+
+/// What one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Expired OAuth tokens.
+    pub tokens: u64,
+    /// Everything else, by kind.
+    pub records: Purged,
+}
+
+/// The retention purge.
+#[derive(Clone)]
+pub struct Retention {
+    store: Arc<dyn RetentionStore>,
+    tokens: Arc<dyn TokenStore>,
+    ages: RetentionAges,
+    clock: Arc<dyn Clock>,
+}
+
+impl Retention {
+    /// A purge keeping records for `ages`.
+    pub fn new(
+        store: Arc<dyn RetentionStore>,
+        tokens: Arc<dyn TokenStore>,
+        ages: RetentionAges,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            tokens,
+            ages,
+            clock,
+        }
+    }
+
+    /// Deletes everything old enough now.
+    pub async fn purge(&self) -> Result<PurgeReport, ServiceError> {
+        let now = self.clock.now();
+        let tokens = self.tokens.purge_expired_tokens(now).await?;
+        let before = PurgeBefore {
+            sessions: now - self.ages.sessions,
+            reset_codes: now - self.ages.reset_codes,
+            pending_registrations: now - self.ages.pending_registrations,
+            outbox: now - self.ages.outbox,
+            jobs: now - self.ages.jobs,
+        };
+        let records = self.store.purge(&before).await?;
+        Ok(PurgeReport { tokens, records })
+    }
+}

@@ -1,0 +1,196 @@
+//! The retention purge, with a moved clock: old enough records go, everything else stays.
+
+use chrono::{DateTime, Duration, Utc};
+use patron_domain::ids::ObjectId;
+use patron_domain::notification::{Channel, Message};
+use patron_store::{Job, JobFailure, JobStatus, PendingRegistration, PurgeBefore, Purged, Session};
+use serde_json::{json, Map};
+
+use crate::{actor, each_backend, t0, Fixture};
+
+fn days(n: i64) -> DateTime<Utc> {
+    t0() + Duration::days(n)
+}
+
+async fn count(f: &Fixture, table: &str) -> i64 {
+    let (n,): (i64,) = f.fetch_one(&format!("SELECT COUNT(*) FROM {table}")).await;
+    n
+}
+
+async fn session(f: &Fixture, customer: &ObjectId, expires_at: DateTime<Utc>) {
+    let id = ObjectId::generate(t0());
+    let session = Session {
+        token_digest: format!("digest-{id}"),
+        id,
+        application_id: f.application.clone(),
+        customer_id: customer.clone(),
+        domain: "shop".into(),
+        user_agent: "test".into(),
+        ip: "127.0.0.1".into(),
+        created_at: t0(),
+        expires_at,
+        last_seen_at: t0(),
+    };
+    f.stores.sessions.create_session(&session).await.unwrap();
+}
+
+async fn message(f: &Fixture, to: &str) -> ObjectId {
+    let message = Message {
+        channel: Channel::Email,
+        to: to.into(),
+        template: "reset_password".into(),
+        subject: "Reset".into(),
+        text: "text".into(),
+        data: Map::new(),
+    };
+    f.stores
+        .outbox
+        .enqueue(&f.application, &message, t0())
+        .await
+        .unwrap()
+}
+
+async fn job(f: &Fixture, finished_at: Option<DateTime<Utc>>) -> ObjectId {
+    let id = ObjectId::generate(t0());
+    let job = Job {
+        id: id.clone(),
+        application_id: f.application.clone(),
+        company_id: "559".into(),
+        kind: "attribute_update".into(),
+        status: JobStatus::Pending,
+        payload: "{}".into(),
+        file_name: "bulk.json".into(),
+        created_by: "client".into(),
+        cursor: 0,
+        total: 2,
+        succeeded: 0,
+        failed: 1,
+        error: None,
+        created_at: t0(),
+        updated_at: t0(),
+        finished_at: None,
+    };
+    let refused = JobFailure {
+        row_index: 0,
+        user_id: "x".into(),
+        error: "bad id".into(),
+        reason: "invalid_user_id".into(),
+    };
+    f.stores.jobs.create_job(&job, &[refused]).await.unwrap();
+    if let Some(at) = finished_at {
+        let millis = at.timestamp_millis();
+        f.execute(&format!(
+            "UPDATE jobs SET status = 'done', finished_at = {millis} WHERE id = '{id}'"
+        ))
+        .await;
+    }
+    id
+}
+
+#[tokio::test]
+async fn the_purge_deletes_only_what_is_old_enough() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let customer = f
+            .stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        session(&f, &customer.id, days(1)).await;
+        session(&f, &customer.id, days(20)).await;
+
+        let credentials = &f.stores.credentials;
+        credentials
+            .create_reset_code(&f.application, &customer.id, "old", t0(), days(1))
+            .await
+            .unwrap();
+        credentials
+            .create_reset_code(&f.application, &customer.id, "fresh", days(9), days(11))
+            .await
+            .unwrap();
+        for (digest, expires_at) in [("old", days(1)), ("fresh", days(11))] {
+            let pending = PendingRegistration {
+                token_digest: digest.into(),
+                application_id: f.application.clone(),
+                payload: json!({}),
+                created_at: t0(),
+                expires_at,
+            };
+            credentials
+                .save_pending_registration(&pending)
+                .await
+                .unwrap();
+        }
+
+        let outbox = &f.stores.outbox;
+        let sent = message(&f, "a@example.com").await;
+        outbox.mark_sent(&sent, days(1), false).await.unwrap();
+        let given_up = message(&f, "b@example.com").await;
+        outbox
+            .mark_failed(&given_up, "refused", None)
+            .await
+            .unwrap();
+        let waiting = message(&f, "c@example.com").await;
+        outbox
+            .mark_failed(&waiting, "busy", Some(days(1)))
+            .await
+            .unwrap();
+        let recent = message(&f, "d@example.com").await;
+        outbox.mark_sent(&recent, days(12), false).await.unwrap();
+
+        let old_job = job(&f, Some(days(1))).await;
+        job(&f, Some(days(12))).await;
+        job(&f, None).await;
+
+        let before = PurgeBefore {
+            sessions: days(10),
+            reset_codes: days(10),
+            pending_registrations: days(10),
+            outbox: days(10),
+            jobs: days(10),
+        };
+        let purged = f.stores.retention.purge(&before).await.unwrap();
+        assert_eq!(
+            purged,
+            Purged {
+                sessions: 1,
+                reset_codes: 1,
+                pending_registrations: 1,
+                outbox: 2,
+                jobs: 1
+            },
+            "{:?}",
+            f.backend
+        );
+        assert_eq!(count(&f, "customer_sessions").await, 1);
+        assert_eq!(count(&f, "password_reset_codes").await, 1);
+        assert_eq!(count(&f, "pending_registrations").await, 1);
+        let (left,): (i64,) = f
+            .fetch_one(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE id IN ('{waiting}', '{recent}')"
+            ))
+            .await;
+        assert_eq!(
+            (count(&f, "outbox").await, left),
+            (2, 2),
+            "a message still to be retried stays"
+        );
+        assert_eq!(
+            count(&f, "jobs").await,
+            2,
+            "running and recently finished jobs stay"
+        );
+        let (failures,): (i64,) = f
+            .fetch_one(&format!(
+                "SELECT COUNT(*) FROM job_failures WHERE job_id = '{old_job}'"
+            ))
+            .await;
+        assert_eq!(failures, 0, "a purged job's refused rows go with it");
+        assert_eq!(
+            f.stores.retention.purge(&before).await.unwrap(),
+            Purged::default()
+        );
+    })
+    .await;
+}

@@ -15,16 +15,19 @@ pub const POSTGRES_URL_VAR: &str = "PATRON_TEST_POSTGRES_URL";
 /// The variable that makes a missing PostgreSQL a failure rather than a skip.
 pub const REQUIRE_POSTGRES_VAR: &str = "PATRON_REQUIRE_POSTGRES";
 
-/// A database created for one test; call [`TestDatabase::drop_database`] when done.
+/// A database created for one test; call [`TestDatabase::drop_database`] when done. A test
+/// that panics first still has its database removed, when the value is dropped.
 #[derive(Debug)]
 pub struct TestDatabase {
     /// URL to connect to.
     pub url: String,
     /// Which backend.
     pub backend: Backend,
-    cleanup: Cleanup,
+    /// What removes the database; taken by whichever of `drop_database` and `Drop` runs.
+    cleanup: Option<Cleanup>,
 }
 
+/// How a test database is removed.
 #[derive(Debug)]
 enum Cleanup {
     File(std::path::PathBuf),
@@ -70,7 +73,7 @@ impl TestDatabase {
                 Self {
                     url: format!("sqlite://{}", path.display()),
                     backend,
-                    cleanup: Cleanup::File(path),
+                    cleanup: Some(Cleanup::File(path)),
                 }
             }
             Backend::Postgres => {
@@ -87,15 +90,43 @@ impl TestDatabase {
                 Self {
                     url,
                     backend,
-                    cleanup: Cleanup::Postgres { server_url, name },
+                    cleanup: Some(Cleanup::Postgres { server_url, name }),
                 }
             }
         }
     }
 
     /// Removes the database (its files, or the PostgreSQL database).
-    pub async fn drop_database(self) {
-        match self.cleanup {
+    pub async fn drop_database(mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup.run().await;
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Removes the database of a test that ended without [`TestDatabase::drop_database`]
+    /// (it panicked). Runs on a thread of its own, since a test's runtime may be the one
+    /// unwinding.
+    fn drop(&mut self) {
+        let Some(cleanup) = self.cleanup.take() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(cleanup.run());
+            }
+        })
+        .join();
+    }
+}
+
+impl Cleanup {
+    async fn run(self) {
+        match self {
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

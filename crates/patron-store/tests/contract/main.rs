@@ -1,10 +1,14 @@
 //! The store contract: every behaviour, run against SQLite and (when configured) PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod auth_config;
+mod credentials;
 mod customers;
 mod jobs;
+mod outbox;
 mod retention;
 mod segments;
+mod sessions;
 mod tokens;
 mod unreadable;
 
@@ -14,9 +18,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use patron_domain::customer::{NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::notification::{Channel, Message};
 use patron_domain::phone::{Phone, Region};
 use patron_store::testing::{backends, TestDatabase};
-use patron_store::{Actor, Application, Backend, Stores};
+use patron_store::{Actor, Application, Backend, Session, StoreError, Stores};
 use sqlx::Connection;
 
 /// Runs `test` once per backend, each time on a fresh database holding one application.
@@ -128,8 +133,79 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Stores a session of `customer` expiring at `expires_at`; returns it.
+    pub async fn session_for(
+        &self,
+        customer: &ObjectId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Session, StoreError> {
+        let id = ObjectId::generate(t0());
+        let session = Session {
+            token_digest: format!("digest-{id}-{}", rand_suffix()),
+            id,
+            application_id: self.application.clone(),
+            customer_id: customer.clone(),
+            domain: "shop".into(),
+            user_agent: "test".into(),
+            ip: "127.0.0.1".into(),
+            created_at: t0(),
+            expires_at,
+            last_seen_at: t0(),
+        };
+        self.stores.sessions.create_session(&session).await?;
+        Ok(session)
+    }
+
+    /// Queues an email to `to` at `t0`; returns its id.
+    pub async fn queue_message(&self, to: &str) -> ObjectId {
+        let message = Message {
+            channel: Channel::Email,
+            to: to.into(),
+            template: "reset_password".into(),
+            subject: "Reset".into(),
+            text: format!("Reset your password, {to}"),
+            data: serde_json::Map::from_iter([("code".to_owned(), serde_json::json!("c0de"))]),
+        };
+        self.stores
+            .outbox
+            .enqueue(&self.application, &message, t0())
+            .await
+            .unwrap()
+    }
+}
+
 fn rand_suffix() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(10_000);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A test that panics still has its database removed.
+#[tokio::test]
+async fn a_panicking_test_still_drops_its_database() {
+    for backend in backends() {
+        let database = TestDatabase::create(backend).await;
+        let url = database.url.clone();
+        patron_store::connect(&url)
+            .await
+            .expect("connect and migrate");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _owned = database;
+            panic!("the test failed");
+        }));
+        assert!(outcome.is_err());
+        match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://");
+                assert!(!std::path::Path::new(path).exists(), "{path} remains");
+            }
+            Backend::Postgres => {
+                assert!(
+                    sqlx::PgConnection::connect(&url).await.is_err(),
+                    "{url} remains"
+                );
+            }
+        }
+    }
 }

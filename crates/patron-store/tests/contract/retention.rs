@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patron_domain::ids::ObjectId;
-use patron_domain::notification::{Channel, Message};
-use patron_store::{Job, JobFailure, JobStatus, PendingRegistration, PurgeBefore, Purged, Session};
-use serde_json::{json, Map};
+use patron_store::{Job, JobFailure, JobStatus, PendingRegistration, PurgeBefore, Purged};
+use serde_json::json;
 
 use crate::{actor, each_backend, t0, Fixture};
 
@@ -15,39 +14,6 @@ fn days(n: i64) -> DateTime<Utc> {
 async fn count(f: &Fixture, table: &str) -> i64 {
     let (n,): (i64,) = f.fetch_one(&format!("SELECT COUNT(*) FROM {table}")).await;
     n
-}
-
-async fn session(f: &Fixture, customer: &ObjectId, expires_at: DateTime<Utc>) {
-    let id = ObjectId::generate(t0());
-    let session = Session {
-        token_digest: format!("digest-{id}"),
-        id,
-        application_id: f.application.clone(),
-        customer_id: customer.clone(),
-        domain: "shop".into(),
-        user_agent: "test".into(),
-        ip: "127.0.0.1".into(),
-        created_at: t0(),
-        expires_at,
-        last_seen_at: t0(),
-    };
-    f.stores.sessions.create_session(&session).await.unwrap();
-}
-
-async fn message(f: &Fixture, to: &str) -> ObjectId {
-    let message = Message {
-        channel: Channel::Email,
-        to: to.into(),
-        template: "reset_password".into(),
-        subject: "Reset".into(),
-        text: "text".into(),
-        data: Map::new(),
-    };
-    f.stores
-        .outbox
-        .enqueue(&f.application, &message, t0())
-        .await
-        .unwrap()
 }
 
 async fn job(f: &Fixture, finished_at: Option<DateTime<Utc>>) -> ObjectId {
@@ -97,8 +63,8 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             .create_customer(&new, &actor())
             .await
             .unwrap();
-        session(&f, &customer.id, days(1)).await;
-        session(&f, &customer.id, days(20)).await;
+        f.session_for(&customer.id, days(1)).await.unwrap();
+        f.session_for(&customer.id, days(20)).await.unwrap();
 
         let credentials = &f.stores.credentials;
         credentials
@@ -124,19 +90,19 @@ async fn the_purge_deletes_only_what_is_old_enough() {
         }
 
         let outbox = &f.stores.outbox;
-        let sent = message(&f, "a@example.com").await;
+        let sent = f.queue_message("a@example.com").await;
         outbox.mark_sent(&sent, days(1), false).await.unwrap();
-        let given_up = message(&f, "b@example.com").await;
+        let given_up = f.queue_message("b@example.com").await;
         outbox
             .mark_failed(&given_up, "refused", None)
             .await
             .unwrap();
-        let waiting = message(&f, "c@example.com").await;
+        let waiting = f.queue_message("c@example.com").await;
         outbox
             .mark_failed(&waiting, "busy", Some(days(1)))
             .await
             .unwrap();
-        let recent = message(&f, "d@example.com").await;
+        let recent = f.queue_message("d@example.com").await;
         outbox.mark_sent(&recent, days(12), false).await.unwrap();
 
         let old_job = job(&f, Some(days(1))).await;

@@ -1,0 +1,199 @@
+//! Storefront sessions: found by digest only while valid, in their application, for a live
+//! customer; listed newest first; ended one by one or all but one.
+
+use chrono::Duration;
+use patron_domain::ids::ObjectId;
+use patron_store::{Entity, StoreError};
+
+use crate::{actor, each_backend, t0};
+
+#[tokio::test]
+async fn a_session_is_found_only_while_valid_and_in_its_application() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let customer = f
+            .stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        let session = f
+            .session_for(&customer.id, t0() + Duration::hours(1))
+            .await
+            .unwrap();
+        let sessions = &f.stores.sessions;
+
+        let (found, owner) = sessions
+            .find_session(&f.application, &session.token_digest, t0())
+            .await
+            .unwrap()
+            .expect("a fresh session is found");
+        assert_eq!(
+            (found.id.clone(), owner.id.clone()),
+            (session.id.clone(), customer.id.clone())
+        );
+        let other = ObjectId::parse("id", "000000000000000000000009").unwrap();
+        assert!(sessions
+            .find_session(&other, &session.token_digest, t0())
+            .await
+            .unwrap()
+            .is_none());
+        let later = t0() + Duration::hours(2);
+        assert!(sessions
+            .find_session(&f.application, &session.token_digest, later)
+            .await
+            .unwrap()
+            .is_none());
+
+        sessions
+            .extend_session(&session.id, t0() + Duration::hours(3), t0())
+            .await
+            .unwrap();
+        assert!(sessions
+            .find_session(&f.application, &session.token_digest, later)
+            .await
+            .unwrap()
+            .is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn blocked_and_archived_customers_have_no_sessions() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let customer = f
+            .stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        let session = f
+            .session_for(&customer.id, t0() + Duration::days(1))
+            .await
+            .unwrap();
+        let customers = &f.stores.customers;
+        customers
+            .set_active(
+                &f.application,
+                std::slice::from_ref(&customer.id),
+                false,
+                &actor(),
+                t0(),
+            )
+            .await
+            .unwrap();
+        let found = f
+            .stores
+            .sessions
+            .find_session(&f.application, &session.token_digest, t0())
+            .await;
+        assert!(found.unwrap().is_none(), "a block ends the session at once");
+        let refused = f.session_for(&customer.id, t0() + Duration::days(1)).await;
+        assert!(matches!(refused, Err(StoreError::Blocked)), "{refused:?}");
+
+        customers
+            .set_active(
+                &f.application,
+                std::slice::from_ref(&customer.id),
+                true,
+                &actor(),
+                t0(),
+            )
+            .await
+            .unwrap();
+        customers
+            .archive_customer(&f.application, &customer.id, &actor(), t0())
+            .await
+            .unwrap();
+        let refused = f.session_for(&customer.id, t0() + Duration::days(1)).await;
+        assert!(
+            matches!(refused, Err(StoreError::ArchiveState(true))),
+            "{refused:?}"
+        );
+        let unknown = ObjectId::parse("id", "0000000000000000000000ff").unwrap();
+        let refused = f.session_for(&unknown, t0() + Duration::days(1)).await;
+        assert!(
+            matches!(
+                refused,
+                Err(StoreError::NotFound {
+                    entity: Entity::Customer,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_are_listed_newest_first_and_ended_one_or_all_but_one() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let customer = f
+            .stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for hours in [1, 2, 3] {
+            ids.push(
+                f.session_for(&customer.id, t0() + Duration::hours(hours))
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        f.session_for(&customer.id, t0() - Duration::hours(1))
+            .await
+            .unwrap();
+        let sessions = &f.stores.sessions;
+        let listed: Vec<ObjectId> = sessions
+            .list_sessions(&f.application, &customer.id, t0())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let newest_first: Vec<ObjectId> = ids.iter().rev().cloned().collect();
+        assert_eq!(listed, newest_first, "expired sessions are not listed");
+
+        sessions
+            .end_session(&f.application, &customer.id, &ids[0], &actor(), t0())
+            .await
+            .unwrap();
+        let again = sessions
+            .end_session(&f.application, &customer.id, &ids[0], &actor(), t0())
+            .await;
+        assert!(
+            matches!(
+                again,
+                Err(StoreError::NotFound {
+                    entity: Entity::Session,
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+
+        let ended = sessions
+            .end_sessions(&f.application, &customer.id, Some(&ids[2]), &actor(), t0())
+            .await
+            .unwrap();
+        assert!(
+            ended.contains(&ids[1]) && !ended.contains(&ids[2]),
+            "{ended:?}"
+        );
+        let left = sessions
+            .list_sessions(&f.application, &customer.id, t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            left.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            [ids[2].clone()]
+        );
+    })
+    .await;
+}

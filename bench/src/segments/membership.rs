@@ -54,14 +54,12 @@ pub(super) async fn membership(
             let (application_id, group) = (application_id.clone(), group.clone());
             Box::pin(async move {
                 let index = pick(n);
-                let answer = patron_server::groups::is_member(
-                    &state,
-                    &application_id,
-                    &group,
-                    &customers[index],
-                )
-                .await
-                .map_err(|error| error.to_string())?;
+                let answer = state
+                    .services
+                    .groups
+                    .is_member(&application_id, &group, &customers[index])
+                    .await
+                    .map_err(|error| error.to_string())?;
                 verdict(&scores, index, answer)
             })
         })

@@ -5,7 +5,7 @@
 //!
 //! - the first page of the group's members over HTTP (`GET …/user_group/{id}/users`, which
 //!   includes the member count), at `--concurrency` and at concurrency 1;
-//! - the membership check, in process: `patron_server::groups::is_member` on an `AppState`
+//! - the membership check, in process: `services.groups.is_member` on an `AppState`
 //!   built like `patron serve` builds it, and the store's `GroupStore::is_member` alone with
 //!   the rule compiled once (what the group and definition loads cost);
 //! - bulk attribute updates over HTTP: synchronous `PUT …/bulk_update/per_user` and

@@ -67,6 +67,7 @@ impl AppState {
             secrets.clone(),
             caches.clone(),
             config.retention.ages(),
+            config.bulk_sync_limit,
         );
         Self {
             stores,
@@ -146,9 +147,9 @@ impl App {
     /// delivery and the retention purge.
     pub fn start_workers(&self) -> Workers {
         let mut workers = Workers::new();
-        let state = self.state.clone();
+        let jobs = self.state.services.jobs.clone();
         workers.spawn("jobs", move |shutdown| {
-            crate::jobs::run_worker(state.clone(), shutdown)
+            crate::service::run_jobs(jobs.clone(), shutdown)
         });
         let notifications = self.state.services.notifications.clone();
         let delivery = self.delivery.clone();

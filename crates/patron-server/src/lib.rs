@@ -6,15 +6,12 @@
 
 pub mod admin;
 pub mod app;
-mod attributes;
 pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;
 mod extract;
 pub mod fetch;
-pub mod groups;
-pub mod jobs;
 pub mod notify;
 mod oauth;
 pub mod passwords;

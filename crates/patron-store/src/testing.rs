@@ -133,10 +133,23 @@ impl Cleanup {
                 }
             }
             Cleanup::Postgres { server_url, name } => {
-                if let Ok(mut admin) = PgConnection::connect(&server_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
+                // A busy server may refuse a connection for a moment: try a few times.
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let mut last_error = None;
+                for attempt in 0..5u64 {
+                    if attempt > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                    }
+                    match PgConnection::connect(&server_url).await {
+                        Ok(mut admin) => match sqlx::query(&drop).execute(&mut admin).await {
+                            Ok(_) => return,
+                            Err(error) => last_error = Some(error),
+                        },
+                        Err(error) => last_error = Some(error),
+                    }
+                }
+                if let Some(error) = last_error {
+                    eprintln!("could not drop the test database {name}: {error}");
                 }
             }
         }

@@ -17,10 +17,9 @@ use serde_json::{json, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::attributes::open_value;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::groups::compile_condition;
+use crate::service::{open_value, ConditionInput};
 use crate::wire::attribute::value_out;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
@@ -97,16 +96,21 @@ async fn filter(
     let mut predicates = Vec::with_capacity(conditions.len());
     let mut multi_valued = false;
     for (index, condition) in conditions.iter().enumerate() {
-        let compiled = compile_condition(
-            &state,
-            application_id,
-            &format!("query.conditions[{index}]"),
-            "definition_id",
-            condition.definition_id.as_deref(),
-            condition.operator.as_deref(),
-            &condition.value,
-        )
-        .await?;
+        let input = ConditionInput {
+            definition_id: condition.definition_id.as_deref(),
+            operator: condition.operator.as_deref(),
+            value: &condition.value,
+        };
+        let compiled = state
+            .services
+            .groups
+            .compile_condition(
+                application_id,
+                &format!("query.conditions[{index}]"),
+                "definition_id",
+                input,
+            )
+            .await?;
         multi_valued |= compiled.multi_value;
         predicates.push((compiled.definition_id, compiled.predicate));
     }

@@ -1,7 +1,5 @@
 //! Seed operations 9–20: attribute definitions, per-customer values, and bulk updates.
 
-use std::collections::HashSet;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
@@ -15,22 +13,17 @@ use serde_json::{json, Value};
 
 use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::attributes::{
-    apply_rows, definitions_for, open_value, BulkOutcome, BulkRow, Checked, Reason, RowFailure,
-};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::jobs;
+use crate::service::{open_value, BulkRow, Checked, Reason, Requester, RowFailure};
 use crate::wire::attribute::{
-    definition_out, value_out, BulkPerUserBody, BulkSameBody, DefinitionBody, DeleteValuesBody,
-    KeyValue, UserAttributesBody, ValueBody,
+    definition_out, value_out, BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody,
+    DeleteValuesBody, KeyValue, UserAttributesBody, ValueBody,
 };
 use crate::wire::page::PageOut;
 
 /// Attempts at an update that races another writer of the same definition.
 const UPDATE_ATTEMPTS: usize = 3;
-/// Rows per store call of a synchronous bulk update.
-const ROWS_PER_BATCH: usize = 500;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -501,9 +494,9 @@ async fn bulk_same(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<BulkSameBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BulkAnswer>, ApiError> {
     let attributes = checked_pairs("attribute", body.attribute)?;
-    let (user_ids, mut failures) = match (body.users, body.user_file_url) {
+    let (user_ids, failures) = match (body.users, body.user_file_url) {
         (Some(users), None) => (users, Vec::new()),
         (None, Some(url)) => users_from_file(&state, &caller, &url).await?,
         _ => {
@@ -520,15 +513,14 @@ async fn bulk_same(
             attributes: attributes.clone(),
         })
         .collect();
-    let outcome = run(&state, &caller, rows, &mut failures).await?;
-    Ok(Json(outcome))
+    run(&state, &caller, rows, failures).await
 }
 
 async fn bulk_per_user(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<BulkPerUserBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BulkAnswer>, ApiError> {
     let entries = body
         .user_detail_attributes
         .ok_or_else(|| ApiError::required("user_detail_attributes"))?;
@@ -540,8 +532,7 @@ async fn bulk_per_user(
             attributes: checked_pairs(&field, entry.attributes)?,
         });
     }
-    let outcome = run(&state, &caller, rows, &mut Vec::new()).await?;
-    Ok(Json(outcome))
+    run(&state, &caller, rows, Vec::new()).await
 }
 
 /// The `{key, value}` list of a request: present, non-empty, every key given.
@@ -595,37 +586,22 @@ async fn users_from_file(
     Ok((ids, failures))
 }
 
-/// Runs a bulk update in the request when it is small enough, else hands it to the job
-/// runner; `failures` are rows already refused (unreadable file rows).
+/// Runs a bulk update (in the request when small enough, else as a job); `failures` are
+/// rows already refused (unreadable file rows).
 async fn run(
     state: &AppState,
     caller: &Platform<CustomersWrite>,
     rows: Vec<BulkRow>,
-    failures: &mut Vec<RowFailure>,
-) -> Result<Value, ApiError> {
-    if rows.len() > state.config.bulk_sync_limit {
-        let job = jobs::submit_bulk_update(state, caller, rows, std::mem::take(failures)).await?;
-        return Ok(job);
-    }
-    let definitions = definitions_for(state, &caller.application.id, &rows).await?;
-    let actor = Actor::new(&caller.client_id);
-    let mut outcome = BulkOutcome {
-        total: failures.len() as u64,
-        failures: std::mem::take(failures),
-        ..BulkOutcome::default()
+    failures: Vec<RowFailure>,
+) -> Result<Json<BulkAnswer>, ApiError> {
+    let requester = Requester {
+        application: &caller.application,
+        client_id: &caller.client_id,
     };
-    let mut seen = HashSet::new();
-    for batch in rows.chunks(ROWS_PER_BATCH) {
-        let done = apply_rows(
-            state,
-            &caller.application.id,
-            &definitions,
-            batch,
-            &actor,
-            &mut seen,
-        )
+    let result = state
+        .services
+        .jobs
+        .bulk_update(requester, rows, failures)
         .await?;
-        outcome.absorb(done);
-    }
-    Ok(outcome.to_wire("synchronous"))
+    Ok(Json(result.into()))
 }

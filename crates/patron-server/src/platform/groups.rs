@@ -17,10 +17,9 @@ use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::groups::{check_conditions, group_not_found, membership};
-use crate::jobs::{self, MemberRow};
+use crate::service::{MemberRow, Requester};
 use crate::wire::customer::CustomerOut;
-use crate::wire::group::{group_out, GroupBody, PatchGroupBody, UserDataIn};
+use crate::wire::group::{group_out, ConditionIn, GroupBody, PatchGroupBody, UserDataIn};
 use crate::wire::page::PageOut;
 
 /// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
@@ -160,7 +159,7 @@ async fn create(
     };
     let created = state.stores.groups.create_group(&group, &changes).await?;
     if let Some((rows, refused)) = file {
-        jobs::submit_group_members(&state, &caller, &created.id, rows, refused).await?;
+        submit_members(&state, &caller, &created.id, rows, refused).await?;
     }
     Ok((StatusCode::CREATED, Json(group_out(&created))))
 }
@@ -187,18 +186,39 @@ async fn check_shape(
             "conditions",
             "conditions apply to conditional groups; this group is bulk",
         )),
-        _ => check_conditions(state, &caller.application.id, conditions).await,
+        _ => {
+            let inputs: Vec<_> = conditions.iter().map(ConditionIn::input).collect();
+            Ok(state
+                .services
+                .groups
+                .check_conditions(&caller.application.id, &inputs)
+                .await?)
+        }
     }
 }
 
 async fn load(state: &AppState, application_id: &ObjectId, raw: &str) -> Result<Group, ApiError> {
     let id = ObjectId::parse("group_id", raw)?;
-    state
-        .stores
-        .groups
-        .find_group(application_id, &id)
-        .await?
-        .ok_or_else(|| group_not_found(&id))
+    Ok(state.services.groups.find(application_id, &id).await?)
+}
+
+/// Stores a bulk group's member file as a job for the runner.
+async fn submit_members(
+    state: &AppState,
+    caller: &Platform<CustomersWrite>,
+    group_id: &ObjectId,
+    rows: Vec<MemberRow>,
+    refused: Vec<(String, String)>,
+) -> Result<ObjectId, ApiError> {
+    let requester = Requester {
+        application: &caller.application,
+        client_id: &caller.client_id,
+    };
+    Ok(state
+        .services
+        .jobs
+        .submit_group_members(requester, group_id, rows, refused)
+        .await?)
 }
 
 async fn read(
@@ -309,7 +329,7 @@ async fn update(
         )
         .await?;
     if let Some((rows, refused)) = file {
-        jobs::submit_group_members(&state, &caller, &saved.id, rows, refused).await?;
+        submit_members(&state, &caller, &saved.id, rows, refused).await?;
     }
     Ok(Json(group_out(&saved)))
 }
@@ -375,7 +395,7 @@ async fn patch(
     group.updated_at = state.clock.now();
     let saved = state.stores.groups.update_group(&group, &changes).await?;
     if let Some((rows, refused)) = file {
-        jobs::submit_group_members(&state, &caller, &saved.id, rows, refused).await?;
+        submit_members(&state, &caller, &saved.id, rows, refused).await?;
     }
     Ok(Json(group_out(&saved)))
 }
@@ -457,7 +477,7 @@ async fn members(
 ) -> Result<Json<Value>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let group = load(&state, &caller.application.id, &group_id).await?;
-    let membership = membership(&state, &group).await?;
+    let membership = state.services.groups.membership(&group).await?;
     let (customers, total) = state
         .stores
         .groups

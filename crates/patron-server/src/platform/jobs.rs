@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::jobs::error_report_path;
+use crate::service::error_report_path;
 
 /// Most rows an error report lists.
 const REPORT_ROWS: usize = 1_000_000;

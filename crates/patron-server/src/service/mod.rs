@@ -4,9 +4,12 @@
 //! [`ServiceError`] into a status and Fynd's error body); background workers call the same
 //! use cases.
 
+mod attributes;
 mod auth_config;
 mod customers;
 mod error;
+mod groups;
+mod jobs;
 mod notifications;
 mod password_reset;
 mod registration;
@@ -18,9 +21,17 @@ use std::sync::Arc;
 
 use patron_store::Stores;
 
+pub use attributes::{
+    open_value, Attributes, BulkOutcome, BulkRow, Checked, KeyValue, Reason, RowFailure,
+};
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use customers::{CustomerDraft, Customers};
 pub use error::{Feature, ServiceError};
+pub use groups::{CompiledCondition, ConditionInput, Groups};
+pub use jobs::{
+    error_report_path, run_worker as run_jobs, runner_name, BulkResult, Jobs, MemberRow, Requester,
+    SubmittedJob,
+};
 pub use notifications::Notifications;
 pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use registration::{Registered, Registration, RegistrationForm};
@@ -53,6 +64,12 @@ pub struct Services {
     pub password_resets: PasswordResets,
     /// The purge of old records.
     pub retention: Retention,
+    /// Attribute values.
+    pub attributes: Attributes,
+    /// Group conditions and membership.
+    pub groups: Groups,
+    /// Background jobs and bulk updates.
+    pub jobs: Jobs,
 }
 
 impl Services {
@@ -64,9 +81,14 @@ impl Services {
         secrets: SecretBox,
         caches: Arc<Caches>,
         retention: RetentionAges,
+        bulk_sync_limit: usize,
     ) -> Self {
-        let auth_configs =
-            AuthConfigs::new(stores.auth_configs.clone(), secrets, caches, clock.clone());
+        let auth_configs = AuthConfigs::new(
+            stores.auth_configs.clone(),
+            secrets.clone(),
+            caches,
+            clock.clone(),
+        );
         let customers = Customers::new(
             stores.customers.clone(),
             stores.credentials.clone(),
@@ -106,7 +128,19 @@ impl Services {
             retention,
             clock.clone(),
         );
+        let attributes = Attributes::new(stores.attributes.clone(), secrets, clock.clone());
+        let groups = Groups::new(stores.groups.clone(), stores.attributes.clone());
+        let jobs = Jobs::new(
+            stores.jobs.clone(),
+            stores.groups.clone(),
+            attributes.clone(),
+            bulk_sync_limit,
+            clock.clone(),
+        );
         Self {
+            attributes,
+            groups,
+            jobs,
             retention,
             password_resets,
             notifications,

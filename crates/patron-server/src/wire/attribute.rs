@@ -5,6 +5,8 @@
 use patron_domain::attribute::DefinitionInput;
 use patron_domain::time::to_wire;
 use patron_store::{AttributeDefinition, AttributeValue};
+
+use crate::service::{BulkOutcome, BulkResult, SubmittedJob};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -183,10 +185,89 @@ pub(crate) struct UserAttributes {
     pub(crate) attributes: Option<Vec<KeyValue>>,
 }
 
-/// `{key: <definition slug>, value}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub(crate) struct KeyValue {
-    pub(crate) key: Option<String>,
-    #[serde(default)]
-    pub(crate) value: Value,
+pub(crate) use crate::service::KeyValue;
+
+/// One refused row of a `BulkOperation`.
+#[derive(Debug, Serialize)]
+pub(crate) struct BulkErrorOut {
+    user_id: String,
+    error: String,
+}
+
+/// The seed's `BulkOperation` of a bulk update done within the request.
+#[derive(Debug, Serialize)]
+pub(crate) struct BulkOperationOut {
+    success: bool,
+    total: u64,
+    processed: u64,
+    errors_count: usize,
+    errors: Vec<BulkErrorOut>,
+    processing_type: &'static str,
+    error_summary: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl From<BulkOutcome> for BulkOperationOut {
+    fn from(outcome: BulkOutcome) -> Self {
+        let mut error_summary = std::collections::BTreeMap::new();
+        for failure in &outcome.failures {
+            *error_summary.entry(failure.reason.key()).or_default() += 1;
+        }
+        Self {
+            success: true,
+            total: outcome.total,
+            processed: outcome.processed,
+            errors_count: outcome.failures.len(),
+            errors: outcome
+                .failures
+                .into_iter()
+                .map(|f| BulkErrorOut {
+                    user_id: f.user_id,
+                    error: f.error,
+                })
+                .collect(),
+            processing_type: "synchronous",
+            error_summary,
+        }
+    }
+}
+
+/// The answer to a bulk update: done, or queued as a job.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum BulkAnswer {
+    /// Done within the request.
+    Done(BulkOperationOut),
+    /// Stored as a job.
+    Queued(QueuedOperationOut),
+}
+
+impl From<BulkResult> for BulkAnswer {
+    fn from(result: BulkResult) -> Self {
+        match result {
+            BulkResult::Done(outcome) => BulkAnswer::Done(outcome.into()),
+            BulkResult::Queued(job) => BulkAnswer::Queued(job.into()),
+        }
+    }
+}
+
+/// The seed's asynchronous `BulkOperation`: the update became a job.
+#[derive(Debug, Serialize)]
+pub(crate) struct QueuedOperationOut {
+    success: bool,
+    processing_type: &'static str,
+    request_id: String,
+    job_id: String,
+    total: usize,
+}
+
+impl From<SubmittedJob> for QueuedOperationOut {
+    fn from(job: SubmittedJob) -> Self {
+        Self {
+            success: true,
+            processing_type: "asynchronous",
+            request_id: job.id.to_string(),
+            job_id: job.id.to_string(),
+            total: job.total,
+        }
+    }
 }

@@ -27,6 +27,17 @@ pub(crate) struct ConditionIn {
     pub(crate) value: Value,
 }
 
+impl ConditionIn {
+    /// The condition as the use case reads it.
+    pub(crate) fn input(&self) -> crate::service::ConditionInput<'_> {
+        crate::service::ConditionInput {
+            definition_id: self.user_attribute_definition_id.as_deref(),
+            operator: self.operator.as_deref(),
+            value: &self.value,
+        }
+    }
+}
+
 /// `PartialUserGroupUpdateSchema`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct PatchGroupBody {

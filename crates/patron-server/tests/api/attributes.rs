@@ -534,11 +534,13 @@ async fn large_bulk_updates_become_jobs_that_survive_a_crash() {
         );
 
         // The first runner commits one batch of 500 and dies without releasing its lease.
-        assert!(
-            patron_server::jobs::run_next(&app.state, "runner-a", Some(1))
-                .await
-                .unwrap()
-        );
+        assert!(app
+            .state
+            .services
+            .jobs
+            .run_next("runner-a", Some(1))
+            .await
+            .unwrap());
         let (_, job) = app.send(Method::GET, &job_path, None).await;
         assert_eq!(
             (job["processed"].as_i64(), job["count"]["success"].as_i64()),
@@ -546,11 +548,19 @@ async fn large_bulk_updates_become_jobs_that_survive_a_crash() {
         );
         let first_batch_written = app.clock.now();
         // While the lease holds, nobody else takes the job.
-        assert!(!patron_server::jobs::run_next(&app.state, "runner-b", None)
+        assert!(!app
+            .state
+            .services
+            .jobs
+            .run_next("runner-b", None)
             .await
             .unwrap());
         app.clock.advance(Duration::minutes(5));
-        assert!(patron_server::jobs::run_next(&app.state, "runner-b", None)
+        assert!(app
+            .state
+            .services
+            .jobs
+            .run_next("runner-b", None)
             .await
             .unwrap());
 

@@ -1,0 +1,222 @@
+//! Customer groups: checking conditions against their definitions, compiling a group's
+//! membership rule, and the one question "is customer U in group G" that coupons,
+//! promotions and storefront features ask.
+
+use std::sync::Arc;
+
+use patron_domain::ids::ObjectId;
+use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
+use patron_store::{
+    AttributeStore, Entity, Group, GroupKind, GroupStore, Membership, MembershipRule, StoreError,
+};
+use serde_json::{json, Value};
+
+use super::attributes::Checked;
+use super::ServiceError;
+
+/// A condition as a request states it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConditionInput<'a> {
+    /// The definition's id, as sent.
+    pub definition_id: Option<&'a str>,
+    /// The operator's name, as sent.
+    pub operator: Option<&'a str>,
+    /// The operand, as sent.
+    pub value: &'a Value,
+}
+
+/// Group conditions and membership.
+#[derive(Clone)]
+pub struct Groups {
+    groups: Arc<dyn GroupStore>,
+    attributes: Arc<dyn AttributeStore>,
+}
+
+fn required(field: &str) -> ServiceError {
+    ServiceError::invalid(field, "is required")
+}
+
+/// A condition checked against its definition.
+pub struct CompiledCondition {
+    /// The definition.
+    pub definition_id: ObjectId,
+    /// The definition's slug.
+    pub slug: String,
+    /// The operator.
+    pub operator: Operator,
+    /// The compiled test.
+    pub predicate: Predicate,
+    /// Whether the attribute holds lists.
+    pub multi_value: bool,
+}
+
+impl Groups {
+    /// Groups kept in `groups`, conditions over the definitions of `attributes`.
+    pub fn new(groups: Arc<dyn GroupStore>, attributes: Arc<dyn AttributeStore>) -> Self {
+        Self { groups, attributes }
+    }
+
+    /// Checks one condition of a request: `field` names it in errors (e.g. `conditions[0]`),
+    /// `id_key` is the key of its definition id (`user_attribute_definition_id` on groups,
+    /// `definition_id` on the attribute filter).
+    pub async fn compile_condition(
+        &self,
+        application_id: &ObjectId,
+        field: &str,
+        id_key: &str,
+        condition: ConditionInput<'_>,
+    ) -> Result<CompiledCondition, ServiceError> {
+        let id_field = format!("{field}.{id_key}");
+        let raw_id = condition.definition_id.ok_or_else(|| required(&id_field))?;
+        let id = ObjectId::parse(&id_field, raw_id)?;
+        let operator_name = condition
+            .operator
+            .ok_or_else(|| required(&format!("{field}.type")))?;
+        let operator = Operator::parse(&format!("{field}.type"), operator_name)?;
+        let value = condition.value;
+        if value.is_null() {
+            return Err(required(&format!("{field}.value")));
+        }
+        let definition = self
+            .attributes
+            .find_definition(application_id, &id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    &id_field,
+                    format!("no attribute definition has the id {id}"),
+                )
+            })?;
+        let checked = Checked::new(definition)?;
+        let predicate = Predicate::compile(field, &checked.rules, operator, value)?;
+        Ok(CompiledCondition {
+            definition_id: id,
+            multi_value: checked.rules.multi_value(),
+            slug: checked.definition.spec.slug,
+            operator,
+            predicate,
+        })
+    }
+
+    /// Checks conditions from a request against their definitions and returns them as they are
+    /// stored: `{user_attribute_definition_id, type, value, key}`, `value` as sent.
+    pub async fn check_conditions(
+        &self,
+        application_id: &ObjectId,
+        conditions: &[ConditionInput<'_>],
+    ) -> Result<Vec<Value>, ServiceError> {
+        if conditions.len() > MAX_CONDITIONS {
+            return Err(ServiceError::invalid(
+                "conditions",
+                format!("at most {MAX_CONDITIONS} conditions are allowed"),
+            ));
+        }
+        let mut stored = Vec::with_capacity(conditions.len());
+        for (index, condition) in conditions.iter().enumerate() {
+            let compiled = self
+                .compile_condition(
+                    application_id,
+                    &format!("conditions[{index}]"),
+                    "user_attribute_definition_id",
+                    *condition,
+                )
+                .await?;
+            stored.push(json!({
+                "user_attribute_definition_id": compiled.definition_id.as_str(),
+                "type": compiled.operator.as_str(),
+                "value": condition.value,
+                "key": compiled.slug,
+            }));
+        }
+        Ok(stored)
+    }
+
+    /// A group's membership rule, compiled for the store.
+    pub async fn membership(&self, group: &Group) -> Result<Membership, ServiceError> {
+        let mut multi_valued = false;
+        let rule = match group.kind {
+            GroupKind::Bulk => MembershipRule::Listed,
+            GroupKind::Conditional => {
+                let ids: Vec<ObjectId> = group
+                    .condition_definitions()
+                    .into_iter()
+                    .map(ObjectId::from_trusted)
+                    .collect();
+                let definitions = self
+                    .attributes
+                    .find_definitions(&group.application_id, &ids)
+                    .await?;
+                let mut predicates = Vec::with_capacity(group.conditions.len());
+                for (index, condition) in group.conditions.iter().enumerate() {
+                    let id = condition
+                        .get("user_attribute_definition_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let definition = definitions
+                        .iter()
+                        .find(|definition| definition.id.as_str() == id)
+                        .cloned()
+                        .ok_or_else(|| {
+                            ServiceError::Internal(format!(
+                                "group {} uses a missing definition {id}",
+                                group.id
+                            ))
+                        })?;
+                    multi_valued |= definition.spec.multi_value;
+                    let checked = Checked::new(definition)?;
+                    let operator = Operator::parse(
+                        "type",
+                        condition
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                    )?;
+                    let value = condition.get("value").unwrap_or(&Value::Null);
+                    let predicate = Predicate::compile(
+                        &format!("conditions[{index}]"),
+                        &checked.rules,
+                        operator,
+                        value,
+                    )?;
+                    predicates.push((checked.definition.id.clone(), predicate));
+                }
+                MembershipRule::Conditions(predicates)
+            }
+        };
+        Ok(Membership {
+            group_id: group.id.clone(),
+            rule,
+            multi_valued,
+        })
+    }
+
+    /// Whether customer `customer_id` is, right now, a member of group `group_id` of the
+    /// application: not archived, not blacklisted, and whitelisted or satisfying the group's
+    /// rule. Answered from indexes, without scanning the group. `NotFound` for an unknown group.
+    pub async fn is_member(
+        &self,
+        application_id: &ObjectId,
+        group_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<bool, ServiceError> {
+        let group = self.find(application_id, group_id).await?;
+        let membership = self.membership(&group).await?;
+        Ok(self
+            .groups
+            .is_member(application_id, &membership, customer_id)
+            .await?)
+    }
+
+    /// The group `id` of the application; `NotFound` when there is none.
+    pub async fn find(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Group, ServiceError> {
+        Ok(self
+            .groups
+            .find_group(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Group, id))?)
+    }
+}

@@ -66,8 +66,7 @@ impl AppState {
             passwords.clone(),
             secrets.clone(),
             caches.clone(),
-            config.retention.ages(),
-            config.bulk_sync_limit,
+            config.service_settings(),
         );
         Self {
             stores,

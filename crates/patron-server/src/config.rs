@@ -12,7 +12,7 @@ use crate::fetch::Fetcher;
 use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
-use crate::service::RetentionAges;
+use crate::service::{RetentionAges, ServiceSettings, TokenLifetimes};
 
 /// Everything the service can be configured with. See the README's configuration table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -355,6 +355,22 @@ impl Config {
 }
 
 impl Config {
+    /// What the use cases take from the configuration. Token lifetimes beyond a century
+    /// are cut to a century.
+    pub fn service_settings(&self) -> ServiceSettings {
+        const CENTURY_SECS: u64 = 100 * 365 * 24 * 3600;
+        let seconds =
+            |n: u64| chrono::Duration::seconds(i64::try_from(n.min(CENTURY_SECS)).unwrap_or(0));
+        ServiceSettings {
+            retention: self.retention.ages(),
+            bulk_sync_limit: self.bulk_sync_limit,
+            token_lifetimes: TokenLifetimes {
+                access: seconds(self.access_token_ttl_secs),
+                refresh: seconds(self.refresh_token_ttl_secs),
+            },
+        }
+    }
+
     /// The password hasher with the configured argon2id cost, one hash per core at a time.
     pub fn password_hasher(&self) -> Result<PasswordHasher, ConfigError> {
         PasswordHasher::new(

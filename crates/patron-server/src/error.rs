@@ -497,6 +497,8 @@ impl From<ServiceError> for ApiError {
                 code: ErrorCode::ForgotPasswordDisabled,
                 message: "password reset is turned off for this store".to_owned(),
             },
+            ServiceError::Unauthenticated(message) => ApiError::Unauthenticated(message),
+            ServiceError::OAuth { error, message } => ApiError::OAuth { error, message },
             ServiceError::Hashing(error) => error.into(),
             ServiceError::Internal(message) => ApiError::Internal(message),
         }
@@ -568,7 +570,7 @@ fn not_found(entity: Entity, id: &str) -> ApiError {
         ),
         Entity::AttributeValue => (
             ErrorCode::UserAttributeNotFound,
-            format!("the customer has no value of attribute definition {id}"),
+            format!("attribute value {id} not found"),
         ),
         Entity::Group => (
             ErrorCode::UserGroupNotFound,

@@ -11,7 +11,7 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::segment::MAX_CONDITIONS;
-use patron_store::{AttributeValue, Membership, MembershipRule};
+use patron_store::{Membership, MembershipRule};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,7 +19,7 @@ use super::{CustomersRead, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{open_value, ConditionInput};
+use crate::service::{ConditionInput, OpenedValue};
 use crate::wire::attribute::value_out;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
@@ -131,51 +131,21 @@ async fn filter(
         },
         multi_valued,
     };
-    let (customers, total) = match contact(&caller, query.email.as_deref(), query.phone.as_deref())?
-    {
-        Some(identifier) => {
-            let found = state
-                .stores
-                .groups
-                .resolve_customers(application_id, &[identifier])
-                .await?;
-            match found.into_iter().flatten().next() {
-                Some(id)
-                    if state
-                        .stores
-                        .groups
-                        .is_member(application_id, &membership, &id)
-                        .await? =>
-                {
-                    let customer = state
-                        .stores
-                        .customers
-                        .find_customer(application_id, &id)
-                        .await?;
-                    let customers: Vec<Customer> = customer.into_iter().collect();
-                    let total = customers.len() as u64;
-                    (customers, total)
-                }
-                _ => (Vec::new(), 0),
-            }
-        }
-        None => {
-            state
-                .stores
-                .groups
-                .list_members(application_id, &membership, page)
-                .await?
-        }
-    };
+    let only = contact(&caller, query.email.as_deref(), query.phone.as_deref())?;
+    let (customers, total) = state
+        .services
+        .groups
+        .members(application_id, &membership, only, page)
+        .await?;
     let ids: Vec<ObjectId> = customers.iter().map(|c| c.id.clone()).collect();
     let values = state
-        .stores
+        .services
         .attributes
         .values_of(application_id, &ids, &shown)
         .await?;
     let items = customers
         .into_iter()
-        .map(|customer| filtered_item(&state, customer, &values))
+        .map(|customer| filtered_item(customer, &values))
         .collect::<Result<Vec<Value>, ApiError>>()?;
     Ok(Json(
         json!({ "items": items, "page": PageOut::from(page.info(total)) }),
@@ -205,11 +175,7 @@ fn contact(
 
 /// `UserAttributeFilteredList`: the customer (phone `country_code` as a string, as this
 /// model has it) with its values.
-fn filtered_item(
-    state: &AppState,
-    customer: Customer,
-    values: &[AttributeValue],
-) -> Result<Value, ApiError> {
+fn filtered_item(customer: Customer, values: &[OpenedValue]) -> Result<Value, ApiError> {
     let id = customer.id.clone();
     let mut item = serde_json::to_value(CustomerOut::from(customer))
         .map_err(|error| ApiError::Internal(format!("cannot encode a customer: {error}")))?;
@@ -220,11 +186,11 @@ fn filtered_item(
             }
         }
     }
-    let attributes = values
+    let attributes: Vec<Value> = values
         .iter()
-        .filter(|value| value.customer_id == id)
-        .map(|value| Ok(value_out(value, open_value(&state.secrets, value)?)))
-        .collect::<Result<Vec<Value>, ApiError>>()?;
+        .filter(|value| value.stored.customer_id == id)
+        .map(|value| value_out(&value.stored, value.plain.clone()))
+        .collect();
     item["attributes"] = json!(attributes);
     item["is_encrypted"] = json!(false);
     Ok(item)

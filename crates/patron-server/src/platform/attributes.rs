@@ -4,26 +4,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use patron_domain::attribute::DefinitionSpec;
 use patron_domain::csv_list::{self, ListFormat};
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
-use patron_store::{Actor, AttributeDefinition, Conflict, DefinitionFilter, StoreError};
+use patron_store::{Actor, DefinitionFilter};
 use serde_json::{json, Value};
 
 use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{open_value, BulkRow, Checked, Reason, Requester, RowFailure};
+use crate::service::{BulkRow, OpenedValue, Reason, Requester, RowFailure};
 use crate::wire::attribute::{
     definition_out, value_out, BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody,
     DeleteValuesBody, KeyValue, UserAttributesBody, ValueBody,
 };
 use crate::wire::page::PageOut;
-
-/// Attempts at an update that races another writer of the same definition.
-const UPDATE_ATTEMPTS: usize = 3;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -53,75 +49,22 @@ pub(super) fn router() -> Router<AppState> {
         .route("/user_attribute/bulk_update/per_user", put(bulk_per_user))
 }
 
-fn definition_not_found(id: &ObjectId) -> ApiError {
-    ApiError::NotFound {
-        code: ErrorCode::AttributeDefinitionNotFound,
-        message: format!("attribute definition {id} not found"),
-    }
-}
-
-fn value_not_found() -> ApiError {
-    ApiError::NotFound {
-        code: ErrorCode::UserAttributeNotFound,
-        message: "attribute value not found".to_owned(),
-    }
-}
-
-fn locked(id: &ObjectId) -> ApiError {
-    ApiError::Rule {
-        code: ErrorCode::DefinitionLocked,
-        message: format!("attribute definition {id} is locked and cannot be changed or deleted"),
-    }
-}
-
-fn slug_taken(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Conflict(Conflict::Slug(slug)) => ApiError::Rule {
-            code: ErrorCode::SlugAlreadyExists,
-            message: format!("an attribute definition with the slug '{slug}' already exists"),
-        },
-        other => other.into(),
-    }
-}
-
-async fn load_definition(
-    state: &AppState,
-    application_id: &ObjectId,
-    id: &ObjectId,
-) -> Result<AttributeDefinition, ApiError> {
-    state
-        .stores
-        .attributes
-        .find_definition(application_id, id)
-        .await?
-        .ok_or_else(|| definition_not_found(id))
-}
-
 async fn create_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<DefinitionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let is_locked = body.is_locked.unwrap_or(false);
-    let spec = DefinitionSpec::create(body.into_input())?;
-    let now = state.clock.now();
-    let definition = AttributeDefinition {
-        id: ObjectId::generate(now),
-        application_id: caller.application.id.clone(),
-        spec,
-        is_locked,
-        created_by: caller.client_id.clone(),
-        updated_by: caller.client_id.clone(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
-    state
-        .stores
+    let definition = state
+        .services
         .attributes
-        .create_definition(&definition)
-        .await
-        .map_err(slug_taken)?;
+        .create_definition(
+            &caller.application.id,
+            &caller.client_id,
+            body.into_input(),
+            is_locked,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(definition_out(&definition))))
 }
 
@@ -159,7 +102,7 @@ async fn list_definitions(
         name: text_query(&query, "name"),
     };
     let (definitions, total) = state
-        .stores
+        .services
         .attributes
         .list_definitions(&caller.application.id, &filter, page)
         .await?;
@@ -196,7 +139,11 @@ async fn get_definition(
     Path((_, _, definition_id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
-    let definition = load_definition(&state, &caller.application.id, &id).await?;
+    let definition = state
+        .services
+        .attributes
+        .definition(&caller.application.id, &id)
+        .await?;
     Ok(Json(definition_out(&definition)))
 }
 
@@ -208,30 +155,18 @@ async fn update_definition(
 ) -> Result<Json<Value>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let lock = body.is_locked;
-    let input = body.into_input();
-    for _ in 0..UPDATE_ATTEMPTS {
-        let current = load_definition(&state, &caller.application.id, &id).await?;
-        if current.is_locked {
-            return Err(locked(&id));
-        }
-        let updated = AttributeDefinition {
-            spec: current.spec.update(input.clone())?,
-            is_locked: lock.unwrap_or(false),
-            updated_by: caller.client_id.clone(),
-            updated_at: state.clock.now(),
-            version: current.version + 1,
-            ..current
-        };
-        match state.stores.attributes.update_definition(&updated).await {
-            Ok(()) => return Ok(Json(definition_out(&updated))),
-            Err(StoreError::Conflict(Conflict::Version)) => continue,
-            Err(other) => return Err(slug_taken(other)),
-        }
-    }
-    Err(ApiError::Rule {
-        code: ErrorCode::ConcurrentUpdate,
-        message: "the definition kept changing while being updated; try again".to_owned(),
-    })
+    let updated = state
+        .services
+        .attributes
+        .update_definition(
+            &caller.application.id,
+            &id,
+            &caller.client_id,
+            body.into_input(),
+            lock,
+        )
+        .await?;
+    Ok(Json(definition_out(&updated)))
 }
 
 async fn delete_definition(
@@ -241,7 +176,7 @@ async fn delete_definition(
 ) -> Result<Json<Value>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     state
-        .stores
+        .services
         .attributes
         .delete_definition(&caller.application.id, &id)
         .await?;
@@ -266,27 +201,29 @@ async fn upsert_value(
         .customer_overridden
         .or(body.customer_overriden)
         .unwrap_or(false);
-    let definition =
-        Checked::new(load_definition(&state, &caller.application.id, &definition_id).await?)?;
-    let write = definition.prepare(&state.secrets, "attribute.value", value, overridden)?;
-    let (stored, created) = state
-        .stores
+    let (value, created) = state
+        .services
         .attributes
-        .upsert_value(
+        .set_value(
             &caller.application.id,
+            &definition_id,
             &customer_id,
-            &write,
+            value,
+            overridden,
             &Actor::new(&caller.client_id),
-            state.clock.now(),
         )
         .await?;
-    let plain = open_value(&state.secrets, &stored)?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(value_out(&stored, plain))))
+    Ok((status, Json(opened_out(value))))
+}
+
+/// A value as the seed's `UserAttribute` shows it.
+fn opened_out(value: OpenedValue) -> Value {
+    value_out(&value.stored, value.plain)
 }
 
 async fn get_value(
@@ -296,14 +233,12 @@ async fn get_value(
 ) -> Result<Json<Value>, ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let customer_id = ObjectId::parse("user_id", &user_id)?;
-    let stored = state
-        .stores
+    let value = state
+        .services
         .attributes
-        .find_value(&caller.application.id, &definition_id, &customer_id)
-        .await?
-        .ok_or_else(value_not_found)?;
-    let plain = open_value(&state.secrets, &stored)?;
-    Ok(Json(value_out(&stored, plain)))
+        .value(&caller.application.id, &definition_id, &customer_id)
+        .await?;
+    Ok(Json(opened_out(value)))
 }
 
 async fn delete_value(
@@ -314,7 +249,7 @@ async fn delete_value(
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     state
-        .stores
+        .services
         .attributes
         .delete_value(&caller.application.id, &definition_id, &customer_id)
         .await?;
@@ -329,24 +264,12 @@ async fn list_values(
 ) -> Result<Json<Value>, ApiError> {
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
-    if state
-        .stores
-        .customers
-        .find_customer(&caller.application.id, &customer_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::user_not_found(customer_id.as_str()));
-    }
     let (values, total) = state
-        .stores
+        .services
         .attributes
         .list_values(&caller.application.id, &customer_id, page)
         .await?;
-    let items = values
-        .iter()
-        .map(|value| Ok(value_out(value, open_value(&state.secrets, value)?)))
-        .collect::<Result<Vec<Value>, ApiError>>()?;
+    let items: Vec<Value> = values.into_iter().map(opened_out).collect();
     Ok(Json(
         json!({ "items": items, "page": PageOut::from(page.info(total)) }),
     ))
@@ -384,59 +307,23 @@ async fn set_values(
             raw,
         )?);
     }
-    let definitions = state
-        .stores
+    let entries: Vec<(ObjectId, Value)> = ids
+        .into_iter()
+        .zip(entries)
+        .map(|(id, entry)| (id, entry.value))
+        .collect();
+    let stored = state
+        .services
         .attributes
-        .find_definitions(&caller.application.id, &ids)
-        .await?;
-    let mut values = Vec::with_capacity(entries.len());
-    for (index, (entry, id)) in entries.iter().zip(&ids).enumerate() {
-        let definition = definitions
-            .iter()
-            .find(|definition| &definition.id == id)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::validation(
-                    format!("attributes[{index}].definition_id"),
-                    format!("no attribute definition has the id {id}"),
-                )
-            })?;
-        let checked = Checked::new(definition)?;
-        values.push(checked.prepare(
-            &state.secrets,
-            &format!("attributes[{index}].value"),
-            &entry.value,
-            false,
-        )?);
-    }
-    let refused = state
-        .stores
-        .attributes
-        .bulk_upsert_values(
+        .set_values(
             &caller.application.id,
-            &[patron_store::CustomerValues {
-                customer_id: customer_id.clone(),
-                values,
-            }],
+            &customer_id,
+            "attributes",
+            &entries,
             &Actor::new(&caller.client_id),
-            state.clock.now(),
-            None,
         )
         .await?;
-    if !refused.is_empty() {
-        return Err(ApiError::user_not_found(customer_id.as_str()));
-    }
-    let mut attributes = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(stored) = state
-            .stores
-            .attributes
-            .find_value(&caller.application.id, id, &customer_id)
-            .await?
-        {
-            attributes.push(value_out(&stored, open_value(&state.secrets, &stored)?));
-        }
-    }
+    let attributes: Vec<Value> = stored.into_iter().map(opened_out).collect();
     Ok(Json(json!({ "success": true, "attributes": attributes })))
 }
 
@@ -457,17 +344,8 @@ async fn delete_values(
         MAX_VALUES_PER_CUSTOMER,
         "definitions",
     )?;
-    if state
-        .stores
-        .customers
-        .find_customer(&caller.application.id, &customer_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::user_not_found(customer_id.as_str()));
-    }
     state
-        .stores
+        .services
         .attributes
         .delete_values(&caller.application.id, &customer_id, &ids)
         .await?;
@@ -480,14 +358,12 @@ async fn get_value_by_id(
     Path((_, _, attribute_id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ObjectId::parse("attribute_id", &attribute_id)?;
-    let stored = state
-        .stores
+    let value = state
+        .services
         .attributes
-        .find_value_by_id(&caller.application.id, &id)
-        .await?
-        .ok_or_else(value_not_found)?;
-    let plain = open_value(&state.secrets, &stored)?;
-    Ok(Json(value_out(&stored, plain)))
+        .value_by_id(&caller.application.id, &id)
+        .await?;
+    Ok(Json(opened_out(value)))
 }
 
 async fn bulk_same(

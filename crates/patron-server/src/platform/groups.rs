@@ -157,7 +157,7 @@ async fn create(
         blacklist,
         ..MemberChanges::default()
     };
-    let created = state.stores.groups.create_group(&group, &changes).await?;
+    let created = state.services.groups.create(&group, &changes).await?;
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &created.id, rows, refused).await?;
     }
@@ -252,9 +252,9 @@ async fn list(
             .transpose()?,
     };
     let (groups, total) = state
-        .stores
+        .services
         .groups
-        .list_groups(&caller.application.id, &filter, page)
+        .list(&caller.application.id, &filter, page)
         .await?;
     let items: Vec<Value> = groups.iter().map(group_out).collect();
     Ok(Json(
@@ -318,9 +318,9 @@ async fn update(
     let blacklist = user_ids("blacklisted_users", body.blacklisted_users)?;
     group.updated_at = state.clock.now();
     let saved = state
-        .stores
+        .services
         .groups
-        .update_group(
+        .update(
             &group,
             &MemberChanges {
                 blacklist,
@@ -393,7 +393,7 @@ async fn patch(
         group.error_file_url = None;
     }
     group.updated_at = state.clock.now();
-    let saved = state.stores.groups.update_group(&group, &changes).await?;
+    let saved = state.services.groups.update(&group, &changes).await?;
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &saved.id, rows, refused).await?;
     }
@@ -445,22 +445,13 @@ async fn resolve_user_data(
         identifiers.push(identifier);
     }
     let resolved = state
-        .stores
+        .services
         .groups
-        .resolve_customers(&caller.application.id, &identifiers)
+        .resolve_all(&caller.application.id, &identifiers)
         .await?;
-    let unknown: Vec<String> = identifiers
-        .iter()
-        .zip(&resolved)
-        .filter(|(_, found)| found.is_none())
-        .map(|(identifier, _)| identifier.display())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::UnknownUsers(unknown));
-    }
     let mut adds = Vec::new();
     let mut removes = Vec::new();
-    for (action, id) in actions.into_iter().zip(resolved.into_iter().flatten()) {
+    for (action, id) in actions.into_iter().zip(resolved) {
         match action {
             MemberAction::Add => adds.push(id),
             MemberAction::Remove => removes.push(id),
@@ -479,9 +470,9 @@ async fn members(
     let group = load(&state, &caller.application.id, &group_id).await?;
     let membership = state.services.groups.membership(&group).await?;
     let (customers, total) = state
-        .stores
+        .services
         .groups
-        .list_members(&caller.application.id, &membership, page)
+        .members(&caller.application.id, &membership, None, page)
         .await?;
     let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
     Ok(Json(

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::service::error_report_path;
 
 /// Most rows an error report lists.
@@ -30,15 +30,11 @@ async fn load(
     raw: &str,
 ) -> Result<Job, ApiError> {
     let id = ObjectId::parse("job_id", raw)?;
-    state
-        .stores
+    Ok(state
+        .services
         .jobs
-        .find_job(&caller.application.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            code: ErrorCode::JobNotFound,
-            message: format!("job {id} not found"),
-        })
+        .find(&caller.application.id, &id)
+        .await?)
 }
 
 async fn job_state(
@@ -48,7 +44,7 @@ async fn job_state(
 ) -> Result<Json<Value>, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
     let summary: Map<String, Value> = state
-        .stores
+        .services
         .jobs
         .failure_summary(&job.id)
         .await?
@@ -99,7 +95,7 @@ async fn error_report(
     Path((_, _, job_id)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
-    let failures = state.stores.jobs.job_failures(&job.id, REPORT_ROWS).await?;
+    let failures = state.services.jobs.failures(&job.id, REPORT_ROWS).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write = |writer: &mut csv::Writer<Vec<u8>>, record: [&str; 4]| {
         writer

@@ -18,8 +18,7 @@ use axum::http::request::Parts;
 use axum::Router;
 use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::scope::Scope;
-use patron_domain::secret;
-use patron_store::{Application, TokenKind};
+use patron_store::Application;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -83,9 +82,9 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::Unauthenticated("a bearer token is required".to_owned()))?;
         let grant = state
-            .stores
+            .services
             .tokens
-            .find_token(&secret::digest(token), TokenKind::Access, state.clock.now())
+            .access_grant(token)
             .await?
             .ok_or_else(|| {
                 ApiError::Unauthenticated("the access token is invalid or expired".to_owned())

@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use patron_domain::attribute::AttributeRules;
+use patron_domain::attribute::{AttributeRules, DefinitionInput, DefinitionSpec};
 use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
 use patron_store::{
-    Actor, AttributeDefinition, AttributeStore, AttributeValue, CustomerValues, ValueWrite,
+    Actor, AttributeDefinition, AttributeStore, AttributeValue, Conflict, CustomerStore,
+    CustomerValues, DefinitionFilter, Entity, StoreError, ValueWrite,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -63,6 +65,14 @@ impl Checked {
             customer_overridden,
         })
     }
+}
+
+/// The error for a customer without a value of a definition.
+fn value_not_found(definition_id: &ObjectId, customer_id: &ObjectId) -> StoreError {
+    StoreError::not_found(
+        Entity::AttributeValue,
+        format!("of definition {definition_id} for customer {customer_id}"),
+    )
 }
 
 /// The plaintext JSON of a stored value.
@@ -158,18 +168,334 @@ impl BulkOutcome {
 #[derive(Clone)]
 pub struct Attributes {
     store: Arc<dyn AttributeStore>,
+    customers: Arc<dyn CustomerStore>,
     secrets: SecretBox,
     clock: Arc<dyn Clock>,
 }
 
+/// Attempts at a definition update that races another writer of it.
+const UPDATE_ATTEMPTS: usize = 3;
+
+/// A stored value with its plaintext.
+#[derive(Debug, Clone)]
+pub struct OpenedValue {
+    /// The value as stored.
+    pub stored: AttributeValue,
+    /// Its JSON, opened when encrypted.
+    pub plain: Value,
+}
+
 impl Attributes {
-    /// Values kept in `store`, encrypted ones sealed by `secrets`.
-    pub fn new(store: Arc<dyn AttributeStore>, secrets: SecretBox, clock: Arc<dyn Clock>) -> Self {
+    /// Definitions and values kept in `store` for the customers of `customers`, encrypted
+    /// values sealed by `secrets`.
+    pub fn new(
+        store: Arc<dyn AttributeStore>,
+        customers: Arc<dyn CustomerStore>,
+        secrets: SecretBox,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
+            customers,
             secrets,
             clock,
         }
+    }
+
+    /// Creates a definition on behalf of `author`.
+    pub async fn create_definition(
+        &self,
+        application_id: &ObjectId,
+        author: &str,
+        input: DefinitionInput,
+        is_locked: bool,
+    ) -> Result<AttributeDefinition, ServiceError> {
+        let now = self.clock.now();
+        let definition = AttributeDefinition {
+            id: ObjectId::generate(now),
+            application_id: application_id.clone(),
+            spec: DefinitionSpec::create(input)?,
+            is_locked,
+            created_by: author.to_owned(),
+            updated_by: author.to_owned(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        self.store.create_definition(&definition).await?;
+        Ok(definition)
+    }
+
+    /// One page of the application's definitions matching `filter`, and how many match.
+    pub async fn list_definitions(
+        &self,
+        application_id: &ObjectId,
+        filter: &DefinitionFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AttributeDefinition>, u64), ServiceError> {
+        Ok(self
+            .store
+            .list_definitions(application_id, filter, page)
+            .await?)
+    }
+
+    /// The definition `id`; `NotFound` when the application has none.
+    pub async fn definition(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<AttributeDefinition, ServiceError> {
+        Ok(self
+            .store
+            .find_definition(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::AttributeDefinition, id))?)
+    }
+
+    /// Applies `input` to an unlocked definition (its type, multiplicity and encryption
+    /// stay); `lock` sets whether it is locked afterwards. Re-applied when another writer
+    /// saved first.
+    pub async fn update_definition(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        author: &str,
+        input: DefinitionInput,
+        lock: Option<bool>,
+    ) -> Result<AttributeDefinition, ServiceError> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self.definition(application_id, id).await?;
+            if current.is_locked {
+                return Err(StoreError::Locked {
+                    entity: Entity::AttributeDefinition,
+                    id: id.to_string(),
+                }
+                .into());
+            }
+            let updated = AttributeDefinition {
+                spec: current.spec.update(input.clone())?,
+                is_locked: lock.unwrap_or(false),
+                updated_by: author.to_owned(),
+                updated_at: self.clock.now(),
+                version: current.version + 1,
+                ..current
+            };
+            match self.store.update_definition(&updated).await {
+                Ok(()) => return Ok(updated),
+                Err(StoreError::Conflict(Conflict::Version)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(StoreError::Conflict(Conflict::Version).into())
+    }
+
+    /// Deletes a definition and every value of it, unless it is locked or group conditions
+    /// use it.
+    pub async fn delete_definition(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<(), ServiceError> {
+        Ok(self.store.delete_definition(application_id, id).await?)
+    }
+
+    /// Sets a customer's value of one definition; true when it was created.
+    pub async fn set_value(
+        &self,
+        application_id: &ObjectId,
+        definition_id: &ObjectId,
+        customer_id: &ObjectId,
+        value: &Value,
+        customer_overridden: bool,
+        actor: &Actor,
+    ) -> Result<(OpenedValue, bool), ServiceError> {
+        let definition = Checked::new(self.definition(application_id, definition_id).await?)?;
+        let write =
+            definition.prepare(&self.secrets, "attribute.value", value, customer_overridden)?;
+        let (stored, created) = self
+            .store
+            .upsert_value(application_id, customer_id, &write, actor, self.clock.now())
+            .await?;
+        Ok((self.open(stored)?, created))
+    }
+
+    /// A customer's value of one definition.
+    pub async fn value(
+        &self,
+        application_id: &ObjectId,
+        definition_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<OpenedValue, ServiceError> {
+        let stored = self
+            .store
+            .find_value(application_id, definition_id, customer_id)
+            .await?
+            .ok_or_else(|| value_not_found(definition_id, customer_id))?;
+        self.open(stored)
+    }
+
+    /// The value with this id.
+    pub async fn value_by_id(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<OpenedValue, ServiceError> {
+        let stored = self
+            .store
+            .find_value_by_id(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::AttributeValue, id))?;
+        self.open(stored)
+    }
+
+    /// Removes a customer's value of one definition.
+    pub async fn delete_value(
+        &self,
+        application_id: &ObjectId,
+        definition_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<(), ServiceError> {
+        match self
+            .store
+            .delete_value(application_id, definition_id, customer_id)
+            .await
+        {
+            Err(StoreError::NotFound {
+                entity: Entity::AttributeValue,
+                ..
+            }) => Err(value_not_found(definition_id, customer_id).into()),
+            other => Ok(other?),
+        }
+    }
+
+    /// One page of a customer's values, and how many there are.
+    pub async fn list_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        page: PageRequest,
+    ) -> Result<(Vec<OpenedValue>, u64), ServiceError> {
+        self.ensure_customer(application_id, customer_id).await?;
+        let (values, total) = self
+            .store
+            .list_values(application_id, customer_id, page)
+            .await?;
+        let opened = values
+            .into_iter()
+            .map(|value| self.open(value))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((opened, total))
+    }
+
+    /// Sets several values of one customer, addressed by definition id, all or none;
+    /// returns them as stored. `field` names the list in errors.
+    pub async fn set_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        field: &str,
+        entries: &[(ObjectId, Value)],
+        actor: &Actor,
+    ) -> Result<Vec<OpenedValue>, ServiceError> {
+        let ids: Vec<ObjectId> = entries.iter().map(|(id, _)| id.clone()).collect();
+        let definitions = self.store.find_definitions(application_id, &ids).await?;
+        let mut values = Vec::with_capacity(entries.len());
+        for (index, (id, value)) in entries.iter().enumerate() {
+            let definition = definitions
+                .iter()
+                .find(|definition| &definition.id == id)
+                .cloned()
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        &format!("{field}[{index}].definition_id"),
+                        format!("no attribute definition has the id {id}"),
+                    )
+                })?;
+            values.push(Checked::new(definition)?.prepare(
+                &self.secrets,
+                &format!("{field}[{index}].value"),
+                value,
+                false,
+            )?);
+        }
+        let refused = self
+            .store
+            .bulk_upsert_values(
+                application_id,
+                &[CustomerValues {
+                    customer_id: customer_id.clone(),
+                    values,
+                }],
+                actor,
+                self.clock.now(),
+                None,
+            )
+            .await?;
+        if !refused.is_empty() {
+            return Err(StoreError::not_found(Entity::Customer, customer_id).into());
+        }
+        let mut stored = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(value) = self
+                .store
+                .find_value(application_id, id, customer_id)
+                .await?
+            {
+                stored.push(self.open(value)?);
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Removes a customer's values of the listed definitions.
+    pub async fn delete_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        definition_ids: &[ObjectId],
+    ) -> Result<(), ServiceError> {
+        self.ensure_customer(application_id, customer_id).await?;
+        self.store
+            .delete_values(application_id, customer_id, definition_ids)
+            .await?;
+        Ok(())
+    }
+
+    /// The values of `definition_ids` that these customers have, opened.
+    pub async fn values_of(
+        &self,
+        application_id: &ObjectId,
+        customer_ids: &[ObjectId],
+        definition_ids: &[ObjectId],
+    ) -> Result<Vec<OpenedValue>, ServiceError> {
+        self.store
+            .values_of(application_id, customer_ids, definition_ids)
+            .await?
+            .into_iter()
+            .map(|value| self.open(value))
+            .collect()
+    }
+
+    /// `NotFound` unless the application has this live customer.
+    async fn ensure_customer(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+    ) -> Result<(), ServiceError> {
+        match self
+            .customers
+            .find_customer(application_id, customer_id)
+            .await?
+        {
+            Some(_) => Ok(()),
+            None => Err(StoreError::not_found(Entity::Customer, customer_id).into()),
+        }
+    }
+
+    /// A stored value with its plaintext.
+    pub fn open(&self, stored: AttributeValue) -> Result<OpenedValue, ServiceError> {
+        let plain = open_value(&self.secrets, &stored)?;
+        Ok(OpenedValue { stored, plain })
     }
 
     /// The box encrypted values are sealed with.

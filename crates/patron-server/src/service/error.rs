@@ -45,6 +45,17 @@ pub enum ServiceError {
     /// The application has turned the feature off.
     #[error("{0:?} is turned off")]
     Disabled(Feature),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// An OAuth request the token endpoint cannot honour.
+    #[error("{message}")]
+    OAuth {
+        /// RFC 6749 error name, e.g. `invalid_grant`.
+        error: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// Hashing a password failed.
     #[error(transparent)]
     Hashing(#[from] HashError),

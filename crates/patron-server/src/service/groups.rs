@@ -4,10 +4,14 @@
 
 use std::sync::Arc;
 
+use patron_domain::csv_list::Identifier;
+use patron_domain::customer::Customer;
 use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
 use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
 use patron_store::{
-    AttributeStore, Entity, Group, GroupKind, GroupStore, Membership, MembershipRule, StoreError,
+    AttributeStore, CustomerStore, Entity, Group, GroupFilter, GroupKind, GroupStore,
+    MemberChanges, Membership, MembershipRule, StoreError,
 };
 use serde_json::{json, Value};
 
@@ -30,6 +34,7 @@ pub struct ConditionInput<'a> {
 pub struct Groups {
     groups: Arc<dyn GroupStore>,
     attributes: Arc<dyn AttributeStore>,
+    customers: Arc<dyn CustomerStore>,
 }
 
 fn required(field: &str) -> ServiceError {
@@ -51,9 +56,111 @@ pub struct CompiledCondition {
 }
 
 impl Groups {
-    /// Groups kept in `groups`, conditions over the definitions of `attributes`.
-    pub fn new(groups: Arc<dyn GroupStore>, attributes: Arc<dyn AttributeStore>) -> Self {
-        Self { groups, attributes }
+    /// Groups kept in `groups`, conditions over the definitions of `attributes`, members
+    /// among `customers`.
+    pub fn new(
+        groups: Arc<dyn GroupStore>,
+        attributes: Arc<dyn AttributeStore>,
+        customers: Arc<dyn CustomerStore>,
+    ) -> Self {
+        Self {
+            groups,
+            attributes,
+            customers,
+        }
+    }
+
+    /// Stores a new group with its first member changes.
+    pub async fn create(
+        &self,
+        group: &Group,
+        changes: &MemberChanges,
+    ) -> Result<Group, ServiceError> {
+        Ok(self.groups.create_group(group, changes).await?)
+    }
+
+    /// Saves a changed group with member changes.
+    pub async fn update(
+        &self,
+        group: &Group,
+        changes: &MemberChanges,
+    ) -> Result<Group, ServiceError> {
+        Ok(self.groups.update_group(group, changes).await?)
+    }
+
+    /// One page of the application's groups matching `filter`, and how many match.
+    pub async fn list(
+        &self,
+        application_id: &ObjectId,
+        filter: &GroupFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<Group>, u64), ServiceError> {
+        Ok(self
+            .groups
+            .list_groups(application_id, filter, page)
+            .await?)
+    }
+
+    /// The live customers the identifiers name, all or nothing: `UnknownCustomers` lists
+    /// the identifiers that name no one.
+    pub async fn resolve_all(
+        &self,
+        application_id: &ObjectId,
+        identifiers: &[Identifier],
+    ) -> Result<Vec<ObjectId>, ServiceError> {
+        let resolved = self
+            .groups
+            .resolve_customers(application_id, identifiers)
+            .await?;
+        let unknown: Vec<String> = identifiers
+            .iter()
+            .zip(&resolved)
+            .filter(|(_, found)| found.is_none())
+            .map(|(identifier, _)| identifier.display())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(StoreError::UnknownCustomers(unknown).into());
+        }
+        Ok(resolved.into_iter().flatten().collect())
+    }
+
+    /// One page of the customers `membership` admits, and how many it admits; with
+    /// `only`, just that customer when it is admitted.
+    pub async fn members(
+        &self,
+        application_id: &ObjectId,
+        membership: &Membership,
+        only: Option<Identifier>,
+        page: PageRequest,
+    ) -> Result<(Vec<Customer>, u64), ServiceError> {
+        let Some(identifier) = only else {
+            return Ok(self
+                .groups
+                .list_members(application_id, membership, page)
+                .await?);
+        };
+        let found = self
+            .groups
+            .resolve_customers(application_id, &[identifier])
+            .await?;
+        let Some(id) = found.into_iter().flatten().next() else {
+            return Ok((Vec::new(), 0));
+        };
+        if !self
+            .groups
+            .is_member(application_id, membership, &id)
+            .await?
+        {
+            return Ok((Vec::new(), 0));
+        }
+        let customers: Vec<Customer> = self
+            .customers
+            .find_customer(application_id, &id)
+            .await?
+            .into_iter()
+            .collect();
+        let total = customers.len() as u64;
+        Ok((customers, total))
     }
 
     /// Checks one condition of a request: `field` names it in errors (e.g. `conditions[0]`),

@@ -13,8 +13,8 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
 use patron_store::{
-    Actor, Application, Checkpoint, Conflict, GroupStore, Job, JobFailure, JobStatus, JobStore,
-    MemberChanges, StoreError,
+    Actor, Application, Checkpoint, Conflict, Entity, GroupStore, Job, JobFailure, JobStatus,
+    JobStore, MemberChanges, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +147,33 @@ impl Jobs {
             sync_limit,
             clock,
         }
+    }
+
+    /// The job `id` of the application; `NotFound` when there is none.
+    pub async fn find(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Job, ServiceError> {
+        Ok(self
+            .store
+            .find_job(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Job, id))?)
+    }
+
+    /// How many rows of the job were refused, by reason.
+    pub async fn failure_summary(&self, id: &ObjectId) -> Result<Vec<(String, i64)>, ServiceError> {
+        Ok(self.store.failure_summary(id).await?)
+    }
+
+    /// The first `limit` refused rows of the job, in row order.
+    pub async fn failures(
+        &self,
+        id: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<JobFailure>, ServiceError> {
+        Ok(self.store.job_failures(id, limit).await?)
     }
 
     /// A bulk attribute update: done within the request when it has at most the sync limit

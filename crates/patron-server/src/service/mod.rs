@@ -11,6 +11,7 @@ mod error;
 mod groups;
 mod jobs;
 mod notifications;
+mod oauth;
 mod password_reset;
 mod registration;
 mod retention;
@@ -22,7 +23,8 @@ use std::sync::Arc;
 use patron_store::Stores;
 
 pub use attributes::{
-    open_value, Attributes, BulkOutcome, BulkRow, Checked, KeyValue, Reason, RowFailure,
+    open_value, Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason,
+    RowFailure,
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use customers::{CustomerDraft, Customers};
@@ -33,6 +35,7 @@ pub use jobs::{
     SubmittedJob,
 };
 pub use notifications::Notifications;
+pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
 pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use registration::{Registered, Registration, RegistrationForm};
 pub use retention::{PurgeReport, Retention, RetentionAges};
@@ -43,6 +46,17 @@ use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
+
+/// The settings the use cases take from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceSettings {
+    /// How long finished records are kept.
+    pub retention: RetentionAges,
+    /// Largest bulk attribute update done within the request.
+    pub bulk_sync_limit: usize,
+    /// How long OAuth tokens last.
+    pub token_lifetimes: TokenLifetimes,
+}
 
 /// Every use-case family, each holding only what it needs; built once by the composition
 /// root and cheap to clone.
@@ -70,6 +84,8 @@ pub struct Services {
     pub groups: Groups,
     /// Background jobs and bulk updates.
     pub jobs: Jobs,
+    /// Platform clients' OAuth tokens.
+    pub tokens: Tokens,
 }
 
 impl Services {
@@ -80,8 +96,7 @@ impl Services {
         hasher: PasswordHasher,
         secrets: SecretBox,
         caches: Arc<Caches>,
-        retention: RetentionAges,
-        bulk_sync_limit: usize,
+        settings: ServiceSettings,
     ) -> Self {
         let auth_configs = AuthConfigs::new(
             stores.auth_configs.clone(),
@@ -125,19 +140,35 @@ impl Services {
         let retention = Retention::new(
             stores.retention.clone(),
             stores.tokens.clone(),
-            retention,
+            settings.retention,
             clock.clone(),
         );
-        let attributes = Attributes::new(stores.attributes.clone(), secrets, clock.clone());
-        let groups = Groups::new(stores.groups.clone(), stores.attributes.clone());
+        let attributes = Attributes::new(
+            stores.attributes.clone(),
+            stores.customers.clone(),
+            secrets,
+            clock.clone(),
+        );
+        let groups = Groups::new(
+            stores.groups.clone(),
+            stores.attributes.clone(),
+            stores.customers.clone(),
+        );
         let jobs = Jobs::new(
             stores.jobs.clone(),
             stores.groups.clone(),
             attributes.clone(),
-            bulk_sync_limit,
+            settings.bulk_sync_limit,
+            clock.clone(),
+        );
+        let tokens = Tokens::new(
+            stores.clients.clone(),
+            stores.tokens.clone(),
+            settings.token_lifetimes,
             clock.clone(),
         );
         Self {
+            tokens,
             attributes,
             groups,
             jobs,

@@ -1,0 +1,186 @@
+//! Platform clients and their OAuth tokens: client authentication, the client-credentials
+//! and refresh-token grants (refresh tokens work once), and access-token lookup.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use patron_domain::ids::CompanyId;
+use patron_domain::scope::Scope;
+use patron_domain::secret;
+use patron_store::{ApiClient, ClientStore, TokenGrant, TokenKind, TokenStore};
+
+use super::ServiceError;
+use crate::clock::Clock;
+
+/// How long issued tokens last.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenLifetimes {
+    /// Access tokens.
+    pub access: Duration,
+    /// Refresh tokens.
+    pub refresh: Duration,
+}
+
+/// Tokens just issued: the secrets to hand out (only their digests are stored).
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The bearer access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// Seconds the access token lasts.
+    pub expires_in: i64,
+    /// What the access token may do.
+    pub scopes: Vec<Scope>,
+}
+
+/// An OAuth refusal with its RFC 6749 error name.
+fn refused(error: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::OAuth {
+        error,
+        message: message.into(),
+    }
+}
+
+/// Platform clients' tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    clients: Arc<dyn ClientStore>,
+    tokens: Arc<dyn TokenStore>,
+    lifetimes: TokenLifetimes,
+    clock: Arc<dyn Clock>,
+}
+
+impl Tokens {
+    /// Tokens of the clients in `clients`, kept in `tokens`.
+    pub fn new(
+        clients: Arc<dyn ClientStore>,
+        tokens: Arc<dyn TokenStore>,
+        lifetimes: TokenLifetimes,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            clients,
+            tokens,
+            lifetimes,
+            clock,
+        }
+    }
+
+    /// The client with this id and secret in `company`. The secret is compared by digest
+    /// in constant time, and an unknown client costs the same as a wrong secret.
+    pub async fn authenticate_client(
+        &self,
+        company: &CompanyId,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<ApiClient, ServiceError> {
+        let client = self.clients.find_client(client_id).await?;
+        let expected = client.as_ref().map_or_else(
+            || secret::digest("unknown-client"),
+            |c| c.secret_digest.clone(),
+        );
+        let secret_ok = secret::matches(client_secret, &expected);
+        match client {
+            Some(client) if secret_ok && &client.company_id == company => Ok(client),
+            _ => Err(ServiceError::Unauthenticated(
+                "invalid client credentials".to_owned(),
+            )),
+        }
+    }
+
+    /// The client-credentials grant: the client's scopes, narrowed to `requested`
+    /// (comma- or space-separated) when given.
+    pub async fn client_credentials(
+        &self,
+        client: &ApiClient,
+        requested: Option<&str>,
+    ) -> Result<IssuedTokens, ServiceError> {
+        let scopes = granted_scopes(client, requested)?;
+        let (grants, issued) = self.issue(client, scopes);
+        self.tokens.insert_tokens(&grants).await?;
+        Ok(issued)
+    }
+
+    /// The refresh-token grant: the refresh token is spent (it works once, even under
+    /// concurrent use) and fresh tokens with its scopes are issued.
+    pub async fn refresh(
+        &self,
+        client: &ApiClient,
+        refresh_token: &str,
+    ) -> Result<IssuedTokens, ServiceError> {
+        let (grants, mut issued) = self.issue(client, Vec::new());
+        let consumed = self
+            .tokens
+            .rotate_refresh_token(
+                &secret::digest(refresh_token),
+                &client.client_id,
+                &grants,
+                self.clock.now(),
+            )
+            .await?
+            .ok_or_else(|| {
+                refused(
+                    "invalid_grant",
+                    "the refresh token is invalid, expired or already used",
+                )
+            })?;
+        issued.scopes = consumed.scopes;
+        Ok(issued)
+    }
+
+    /// The unexpired access token with this bearer secret.
+    pub async fn access_grant(&self, bearer: &str) -> Result<Option<TokenGrant>, ServiceError> {
+        Ok(self
+            .tokens
+            .find_token(&secret::digest(bearer), TokenKind::Access, self.clock.now())
+            .await?)
+    }
+
+    /// Fresh access and refresh tokens with `scopes` (empty for a refresh: the store gives
+    /// them the consumed token's scopes when it rotates).
+    fn issue(&self, client: &ApiClient, scopes: Vec<Scope>) -> (Vec<TokenGrant>, IssuedTokens) {
+        let now = self.clock.now();
+        let access = secret::generate_secret();
+        let refresh = secret::generate_secret();
+        let grant = |token: &str, kind, ttl: Duration| TokenGrant {
+            digest: secret::digest(token),
+            kind,
+            client_id: client.client_id.clone(),
+            company_id: client.company_id.clone(),
+            scopes: scopes.clone(),
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        let grants = vec![
+            grant(&access, TokenKind::Access, self.lifetimes.access),
+            grant(&refresh, TokenKind::Refresh, self.lifetimes.refresh),
+        ];
+        let issued = IssuedTokens {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: self.lifetimes.access.num_seconds(),
+            scopes,
+        };
+        (grants, issued)
+    }
+}
+
+/// The client's scopes, narrowed to those requested.
+fn granted_scopes(client: &ApiClient, requested: Option<&str>) -> Result<Vec<Scope>, ServiceError> {
+    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+        return Ok(client.scopes.clone());
+    };
+    let requested = Scope::parse_list(requested)
+        .map_err(|error| refused("invalid_scope", error.to_string()))?;
+    if let Some(missing) = requested
+        .iter()
+        .find(|scope| !client.scopes.contains(scope))
+    {
+        return Err(refused(
+            "invalid_scope",
+            format!("the client may not be granted {missing}"),
+        ));
+    }
+    Ok(requested)
+}

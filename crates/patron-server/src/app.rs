@@ -11,7 +11,6 @@ use axum::routing::get;
 use axum::{middleware, Extension, Json, Router};
 use patron_domain::ids::ObjectId;
 use patron_store::{Application, StoreError, Stores};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -25,6 +24,7 @@ use crate::notify::Delivery;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 use crate::service::{Retention, Services};
+use crate::wire::Status;
 use crate::workers::{Shutdown, Workers};
 use crate::{oauth, platform, storefront, telemetry};
 
@@ -215,18 +215,18 @@ pub async fn serve(
     .await
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state
         .stores
         .health
         .ping()
         .await
         .map_err(|error| ApiError::Unavailable(error.to_string()))?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Status { status: "ready" }))
 }
 
 async fn no_route() -> ApiError {

@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::service::{ConditionInput, OpenedValue};
-use crate::wire::attribute::value_out;
+use crate::wire::attribute::ValueOut;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
 
@@ -57,6 +57,8 @@ struct FilterCondition {
     value: Value,
 }
 
+/// Answers `Value`: this model alone types a phone's `country_code` as a string, so each
+/// customer is rendered as everywhere else and then adjusted.
 async fn filter(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
@@ -186,10 +188,10 @@ fn filtered_item(customer: Customer, values: &[OpenedValue]) -> Result<Value, Ap
             }
         }
     }
-    let attributes: Vec<Value> = values
+    let attributes: Vec<ValueOut> = values
         .iter()
         .filter(|value| value.stored.customer_id == id)
-        .map(|value| value_out(&value.stored, value.plain.clone()))
+        .map(|value| ValueOut::from(value.clone()))
         .collect();
     item["attributes"] = json!(attributes);
     item["is_encrypted"] = json!(false);

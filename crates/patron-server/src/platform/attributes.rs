@@ -8,18 +8,18 @@ use patron_domain::csv_list::{self, ListFormat};
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_store::{Actor, DefinitionFilter};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{BulkRow, OpenedValue, Reason, Requester, RowFailure};
+use crate::service::{BulkRow, Reason, Requester, RowFailure};
 use crate::wire::attribute::{
-    definition_out, value_out, BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody,
-    DeleteValuesBody, KeyValue, UserAttributesBody, ValueBody,
+    BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody, DefinitionOut, DeleteValuesBody,
+    KeyValue, UserAttributesBody, ValueBody, ValueOut, ValuesSetOut,
 };
-use crate::wire::page::PageOut;
+use crate::wire::{Paged, SuccessText, SUCCESS_TEXT};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -53,7 +53,7 @@ async fn create_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<DefinitionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<DefinitionOut>), ApiError> {
     let is_locked = body.is_locked.unwrap_or(false);
     let definition = state
         .services
@@ -65,14 +65,14 @@ async fn create_definition(
             is_locked,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(definition_out(&definition))))
+    Ok((StatusCode::CREATED, Json(DefinitionOut::from(&definition))))
 }
 
 async fn list_definitions(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<DefinitionOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let mut excluding_ids = Vec::new();
     for raw in query.all("excluding_ids") {
@@ -106,10 +106,8 @@ async fn list_definitions(
         .attributes
         .list_definitions(&caller.application.id, &filter, page)
         .await?;
-    let items: Vec<Value> = definitions.iter().map(definition_out).collect();
-    Ok(Json(
-        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
-    ))
+    let items = definitions.iter().map(DefinitionOut::from).collect();
+    Ok(Json(Paged::new(items, page.info(total))))
 }
 
 /// A non-empty query value.
@@ -137,14 +135,14 @@ async fn get_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DefinitionOut>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let definition = state
         .services
         .attributes
         .definition(&caller.application.id, &id)
         .await?;
-    Ok(Json(definition_out(&definition)))
+    Ok(Json(DefinitionOut::from(&definition)))
 }
 
 async fn update_definition(
@@ -152,7 +150,7 @@ async fn update_definition(
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<DefinitionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DefinitionOut>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let lock = body.is_locked;
     let updated = state
@@ -166,21 +164,21 @@ async fn update_definition(
             lock,
         )
         .await?;
-    Ok(Json(definition_out(&updated)))
+    Ok(Json(DefinitionOut::from(&updated)))
 }
 
 async fn delete_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SuccessText>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     state
         .services
         .attributes
         .delete_definition(&caller.application.id, &id)
         .await?;
-    Ok(Json(json!({ "success": "true" })))
+    Ok(Json(SUCCESS_TEXT))
 }
 
 async fn upsert_value(
@@ -188,7 +186,7 @@ async fn upsert_value(
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
     JsonBody(body): JsonBody<ValueBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ValueOut>), ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let attribute = body
@@ -218,19 +216,14 @@ async fn upsert_value(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(opened_out(value))))
-}
-
-/// A value as the seed's `UserAttribute` shows it.
-fn opened_out(value: OpenedValue) -> Value {
-    value_out(&value.stored, value.plain)
+    Ok((status, Json(ValueOut::from(value))))
 }
 
 async fn get_value(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ValueOut>, ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let value = state
@@ -238,14 +231,14 @@ async fn get_value(
         .attributes
         .value(&caller.application.id, &definition_id, &customer_id)
         .await?;
-    Ok(Json(opened_out(value)))
+    Ok(Json(ValueOut::from(value)))
 }
 
 async fn delete_value(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SuccessText>, ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     state
@@ -253,7 +246,7 @@ async fn delete_value(
         .attributes
         .delete_value(&caller.application.id, &definition_id, &customer_id)
         .await?;
-    Ok(Json(json!({ "success": "true" })))
+    Ok(Json(SUCCESS_TEXT))
 }
 
 async fn list_values(
@@ -261,7 +254,7 @@ async fn list_values(
     caller: Platform<CustomersRead>,
     Path((_, _, user_id)): Path<(String, String, String)>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<ValueOut>>, ApiError> {
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let (values, total) = state
@@ -269,10 +262,8 @@ async fn list_values(
         .attributes
         .list_values(&caller.application.id, &customer_id, page)
         .await?;
-    let items: Vec<Value> = values.into_iter().map(opened_out).collect();
-    Ok(Json(
-        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
-    ))
+    let items = values.into_iter().map(ValueOut::from).collect();
+    Ok(Json(Paged::new(items, page.info(total))))
 }
 
 /// Most values one `updateUserAttributes` / `deleteUserAttributesInBulk` call may name.
@@ -285,7 +276,7 @@ async fn set_values(
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UserAttributesBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ValuesSetOut>, ApiError> {
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let entries = body
         .attributes
@@ -323,8 +314,7 @@ async fn set_values(
             &Actor::new(&caller.client_id),
         )
         .await?;
-    let attributes: Vec<Value> = stored.into_iter().map(opened_out).collect();
-    Ok(Json(json!({ "success": true, "attributes": attributes })))
+    Ok(Json(stored.into()))
 }
 
 /// SDK `deleteUserAttributesInBulk`: removes a customer's values of the listed definitions.
@@ -333,7 +323,7 @@ async fn delete_values(
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<DeleteValuesBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SuccessText>, ApiError> {
     let customer_id = ObjectId::parse("user_id", &user_id)?;
     let raw = body
         .definition_ids
@@ -349,21 +339,21 @@ async fn delete_values(
         .attributes
         .delete_values(&caller.application.id, &customer_id, &ids)
         .await?;
-    Ok(Json(json!({ "success": "true" })))
+    Ok(Json(SUCCESS_TEXT))
 }
 
 async fn get_value_by_id(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, attribute_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ValueOut>, ApiError> {
     let id = ObjectId::parse("attribute_id", &attribute_id)?;
     let value = state
         .services
         .attributes
         .value_by_id(&caller.application.id, &id)
         .await?;
-    Ok(Json(opened_out(value)))
+    Ok(Json(ValueOut::from(value)))
 }
 
 async fn bulk_same(

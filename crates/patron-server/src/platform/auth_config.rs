@@ -15,6 +15,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/platform/config", get(read).post(update))
 }
 
+/// Answers a JSON object: the configuration is an open document (unknown keys are kept and
+/// returned), so it has no fixed struct.
 async fn read(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
@@ -27,6 +29,7 @@ async fn read(
     Ok(Json(render(&caller.application, &current)))
 }
 
+/// Answers the saved document, as [`read`] does.
 async fn update(
     State(state): State<AppState>,
     caller: Platform<SettingsWrite>,

@@ -13,7 +13,6 @@ use patron_domain::page::PageRequest;
 use patron_domain::phone::{Phone, Region};
 use patron_domain::query::parse_query;
 use patron_store::Actor;
-use serde_json::{json, Value};
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
@@ -22,9 +21,9 @@ use crate::extract::{JsonBody, QueryPairs};
 use crate::service::CustomerDraft;
 use crate::wire::customer::{
     ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody,
-    UpdateCustomerBody,
+    UpdateCustomerBody, UserOut, UsersOut,
 };
-use crate::wire::page::PageOut;
+use crate::wire::{Paged, Success, SUCCESS};
 
 /// Most ids one block/unblock request may name.
 const MAX_BATCH: usize = 1000;
@@ -46,7 +45,7 @@ async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<CustomerOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let filter = parse_query(
         query.get("q").unwrap_or_default(),
@@ -58,16 +57,14 @@ async fn list(
         .list(&caller.application.id, filter.as_ref(), page)
         .await?;
     let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
-    Ok(Json(
-        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
-    ))
+    Ok(Json(Paged::new(items, page.info(total))))
 }
 
 async fn search(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UsersOut>, ApiError> {
     let values: Vec<&str> = query
         .get("q")
         .into_iter()
@@ -97,8 +94,7 @@ async fn search(
         .customers
         .find_by_contacts(&caller.application.id, &emails, &phones)
         .await?;
-    let users: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
-    Ok(Json(json!({ "users": users })))
+    Ok(Json(customers.into()))
 }
 
 async fn create(
@@ -106,7 +102,7 @@ async fn create(
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
     JsonBody(body): JsonBody<CreateCustomerBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserOut>, ApiError> {
     let verified = match query.get("verified") {
         None | Some("true") => true,
         Some("false") => false,
@@ -149,7 +145,7 @@ async fn create(
         .customers
         .create(&caller.application.id, draft, &actor)
         .await?;
-    Ok(Json(json!({ "user": CustomerOut::from(customer) })))
+    Ok(Json(customer.into()))
 }
 
 async fn update(
@@ -157,7 +153,7 @@ async fn update(
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UpdateCustomerBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserOut>, ApiError> {
     let id = ObjectId::parse("user_id", &user_id)?;
     let region = caller.application.default_region;
     let meta = body.meta;
@@ -183,14 +179,14 @@ async fn update(
         .customers
         .update(&caller.application.id, &id, &changes, &actor)
         .await?;
-    Ok(Json(json!({ "user": CustomerOut::from(customer) })))
+    Ok(Json(customer.into()))
 }
 
 async fn activation(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ActivationBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success>, ApiError> {
     let active = body.status.ok_or_else(|| ApiError::required("status"))?;
     let reason = required_text("reason", body.reason.as_deref())?;
     let raw_ids = body.user_id.ok_or_else(|| ApiError::required("user_id"))?;
@@ -211,14 +207,14 @@ async fn activation(
         .customers
         .set_active(&caller.application.id, &ids, active, &actor)
         .await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SUCCESS))
 }
 
 async fn archive(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ArchiveBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success>, ApiError> {
     let id = ObjectId::parse(
         "user_id",
         &required_text("user_id", body.user_id.as_deref())?,
@@ -229,14 +225,14 @@ async fn archive(
         .customers
         .archive(&caller.application.id, &id, &actor)
         .await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SUCCESS))
 }
 
 async fn undelete(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<UndeleteBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success>, ApiError> {
     let id = ObjectId::parse(
         "user_id",
         &required_text("user_id", body.user_id.as_deref())?,
@@ -249,7 +245,7 @@ async fn undelete(
         .customers
         .restore(&caller.application.id, &id, &actor)
         .await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SUCCESS))
 }
 
 /// A trimmed, non-empty string, or `None`.

@@ -10,7 +10,7 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_store::{Group, GroupFilter, GroupKind, MemberChanges};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::attributes::text_query;
 use super::{id_list, CustomersRead, CustomersWrite, Platform};
@@ -19,8 +19,8 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::{MemberRow, Requester};
 use crate::wire::customer::CustomerOut;
-use crate::wire::group::{group_out, ConditionIn, GroupBody, PatchGroupBody, UserDataIn};
-use crate::wire::page::PageOut;
+use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
+use crate::wire::Paged;
 
 /// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
 const MAX_LISTED: usize = 10_000;
@@ -108,7 +108,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<GroupBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<GroupOut>), ApiError> {
     let name = text("name", body.name, true)?.unwrap_or_default();
     let description = text("description", body.description, true)?.unwrap_or_default();
     let conditions = body.conditions.unwrap_or_default();
@@ -161,7 +161,7 @@ async fn create(
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &created.id, rows, refused).await?;
     }
-    Ok((StatusCode::CREATED, Json(group_out(&created))))
+    Ok((StatusCode::CREATED, Json(GroupOut::from(&created))))
 }
 
 /// Checks that a group's type, conditions and file agree, and the conditions themselves;
@@ -225,16 +225,16 @@ async fn read(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, group_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GroupOut>, ApiError> {
     let group = load(&state, &caller.application.id, &group_id).await?;
-    Ok(Json(group_out(&group)))
+    Ok(Json(GroupOut::from(&group)))
 }
 
 async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<GroupOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let filter = GroupFilter {
         name: text_query(&query, "name"),
@@ -256,10 +256,8 @@ async fn list(
         .groups
         .list(&caller.application.id, &filter, page)
         .await?;
-    let items: Vec<Value> = groups.iter().map(group_out).collect();
-    Ok(Json(
-        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
-    ))
+    let items = groups.iter().map(GroupOut::from).collect();
+    Ok(Json(Paged::new(items, page.info(total))))
 }
 
 async fn update(
@@ -267,7 +265,7 @@ async fn update(
     caller: Platform<CustomersWrite>,
     Path((_, _, group_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<GroupBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GroupOut>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
     rename(&mut group, body.name, body.description)?;
     if let Some(raw) = body
@@ -331,7 +329,7 @@ async fn update(
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &saved.id, rows, refused).await?;
     }
-    Ok(Json(group_out(&saved)))
+    Ok(Json(GroupOut::from(&saved)))
 }
 
 async fn patch(
@@ -339,7 +337,7 @@ async fn patch(
     caller: Platform<CustomersWrite>,
     Path((_, _, group_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<PatchGroupBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GroupOut>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
     rename(&mut group, body.name, body.description)?;
     let source = body
@@ -397,7 +395,7 @@ async fn patch(
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &saved.id, rows, refused).await?;
     }
-    Ok(Json(group_out(&saved)))
+    Ok(Json(GroupOut::from(&saved)))
 }
 
 /// Resolves `user_data` items to customers, all or nothing: any item naming no live
@@ -465,7 +463,7 @@ async fn members(
     caller: Platform<CustomersRead>,
     Path((_, _, group_id)): Path<(String, String, String)>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<CustomerOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let group = load(&state, &caller.application.id, &group_id).await?;
     let membership = state.services.groups.membership(&group).await?;
@@ -475,7 +473,5 @@ async fn members(
         .members(&caller.application.id, &membership, None, page)
         .await?;
     let items: Vec<CustomerOut> = customers.into_iter().map(CustomerOut::from).collect();
-    Ok(Json(
-        json!({ "items": items, "page": PageOut::from(page.info(total)) }),
-    ))
+    Ok(Json(Paged::new(items, page.info(total))))
 }

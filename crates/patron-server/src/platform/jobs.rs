@@ -6,14 +6,12 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use patron_domain::ids::ObjectId;
-use patron_domain::time::to_wire;
-use patron_store::{Job, JobStatus};
-use serde_json::{json, Map, Value};
+use patron_store::Job;
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::error_report_path;
+use crate::wire::job::JobOut;
 
 /// Most rows an error report lists.
 const REPORT_ROWS: usize = 1_000_000;
@@ -41,52 +39,10 @@ async fn job_state(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, job_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobOut>, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
-    let summary: Map<String, Value> = state
-        .services
-        .jobs
-        .failure_summary(&job.id)
-        .await?
-        .into_iter()
-        .map(|(reason, count)| (reason, json!(count)))
-        .collect();
-    let status = match job.status {
-        JobStatus::Pending | JobStatus::Running => "inprogress",
-        JobStatus::Failed => "failed",
-        JobStatus::Done if job.failed == 0 => "complete",
-        JobStatus::Done if job.succeeded == 0 => "failed",
-        JobStatus::Done => "partial",
-    };
-    let mut links = Map::new();
-    if job.failed > 0 {
-        let path = error_report_path(&job);
-        links.insert(
-            "error".to_owned(),
-            json!({ "absolute_url": path, "relative_url": path }),
-        );
-    }
-    let mut body = json!({
-        "_id": job.id.as_str(),
-        "file_name": job.file_name,
-        "file_format": if job.file_name.ends_with(".csv") { "csv" } else { "json" },
-        "action_type": "import",
-        "created_by": { "name": job.created_by, "user_id": job.created_by },
-        "count": { "total": job.total, "success": job.succeeded, "error": job.failed },
-        "status": status,
-        "links": links,
-        "application_id": job.application_id.as_str(),
-        "company_id": job.company_id,
-        "created_at": to_wire(job.created_at),
-        "updated_at": to_wire(job.updated_at),
-        "kind": job.kind,
-        "processed": job.cursor,
-        "error_summary": summary,
-    });
-    if let Some(error) = &job.error {
-        body["error"] = json!(error);
-    }
-    Ok(Json(body))
+    let summary = state.services.jobs.failure_summary(&job.id).await?;
+    Ok(Json(JobOut::new(job, summary)))
 }
 
 async fn error_report(

@@ -1,21 +1,24 @@
 //! Seed operations 26–29: administrators mint, list and end a customer's storefront sessions.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Duration;
 use patron_domain::customer::validate_text;
 use patron_domain::ids::ObjectId;
-use patron_domain::time::to_wire;
 use patron_store::Actor;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::COOKIE_NAME;
+use crate::wire::session::{
+    EndedSessionOut, EndedSessionsOut, MintedSessionOut, SessionOut, SessionsOut,
+};
 
 /// Longest session an administrator may mint: one year.
 const MAX_AGE_LIMIT_SECS: i64 = 365 * 24 * 3600;
@@ -38,7 +41,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<CreateSessionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MintedSessionOut>, ApiError> {
     let domain = required("domain", body.domain.as_deref())?;
     let user_id = ObjectId::parse(
         "user_id",
@@ -65,47 +68,35 @@ async fn create(
         .sessions
         .start_for_administrator(&caller.application, &user_id, domain.clone(), lifetime)
         .await?;
-    Ok(Json(json!({
-        "domain": domain,
-        "max_age": session.lifetime.num_seconds(),
-        "secure": state.config.cookie_secure,
-        "http_only": true,
-        "cookie": { COOKIE_NAME: session.token },
-    })))
+    Ok(Json(MintedSessionOut {
+        domain,
+        max_age: session.lifetime.num_seconds(),
+        secure: state.config.cookie_secure,
+        http_only: true,
+        cookie: BTreeMap::from([(COOKIE_NAME, session.token)]),
+    }))
 }
 
 async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionsOut>, ApiError> {
     let user_id = required_id(&query, "id")?;
     let sessions = state
         .services
         .sessions
         .list(&caller.application.id, &user_id)
         .await?;
-    let items: Vec<Value> = sessions
-        .iter()
-        .map(|session| {
-            json!({
-                "session_id": session.id.as_str(),
-                "user_agent": session.user_agent,
-                "ip": session.ip,
-                "domain": session.domain,
-                "expire_in": to_wire(session.expires_at),
-                "location": "",
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    let items = sessions.iter().map(SessionOut::from).collect();
+    Ok(Json(SessionsOut { items }))
 }
 
 async fn end_one(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EndedSessionOut>, ApiError> {
     let user_id = required_id(&query, "id")?;
     let session_id = required_id(&query, "session_id")?;
     let reason = required("reason", query.get("reason"))?;
@@ -115,16 +106,17 @@ async fn end_one(
         .sessions
         .end(&caller.application.id, &user_id, &session_id, &actor)
         .await?;
-    Ok(Json(
-        json!({ "user_id": user_id.as_str(), "session_id": session_id.as_str() }),
-    ))
+    Ok(Json(EndedSessionOut {
+        user_id: user_id.to_string(),
+        session_id: session_id.to_string(),
+    }))
 }
 
 async fn end_all(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EndedSessionsOut>, ApiError> {
     let user_id = required_id(&query, "id")?;
     let reason = required("reason", query.get("reason"))?;
     let actor = Actor::new(&caller.client_id).with_reason(reason, None);
@@ -133,10 +125,10 @@ async fn end_all(
         .sessions
         .end_all(&caller.application.id, &user_id, &actor)
         .await?;
-    let ids: Vec<&str> = ended.iter().map(ObjectId::as_str).collect();
-    Ok(Json(
-        json!({ "user_id": user_id.as_str(), "session_ids": ids }),
-    ))
+    Ok(Json(EndedSessionsOut {
+        user_id: user_id.to_string(),
+        session_ids: ended.iter().map(ToString::to_string).collect(),
+    }))
 }
 
 /// A required id from the query string.

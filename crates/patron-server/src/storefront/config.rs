@@ -15,6 +15,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/platform/v1.0/config", get(read))
 }
 
+/// Answers a JSON object: the configuration is an open document (unknown keys are kept and
+/// returned), so it has no fixed struct.
 async fn read(
     State(state): State<AppState>,
     caller: Storefront,

@@ -8,14 +8,14 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::{Shopper, Storefront};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::sessions::{cookie_headers, origin_of_request};
-use crate::wire::customer::login_success;
+use crate::wire::customer::{login_success, LoginSuccessOut};
+use crate::wire::storefront::{HasPasswordOut, MessageOut};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -37,7 +37,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<LoginSuccessOut>), ApiError> {
     let username = body
         .username
         .as_deref()
@@ -63,7 +63,7 @@ async fn login(
 async fn has_password(
     State(state): State<AppState>,
     shopper: Shopper,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<HasPasswordOut>), ApiError> {
     let has = state
         .services
         .passwords
@@ -71,7 +71,9 @@ async fn has_password(
         .await?;
     Ok((
         shopper.response_headers(),
-        Json(json!({ "result": i32::from(has) })),
+        Json(HasPasswordOut {
+            result: i32::from(has),
+        }),
     ))
 }
 
@@ -86,7 +88,7 @@ async fn update_password(
     State(state): State<AppState>,
     shopper: Shopper,
     JsonBody(body): JsonBody<UpdatePasswordBody>,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<MessageOut>), ApiError> {
     let new_password = body
         .new_password
         .filter(|p| !p.is_empty())
@@ -104,6 +106,6 @@ async fn update_password(
         .await?;
     Ok((
         shopper.response_headers(),
-        Json(json!({ "message": "success" })),
+        Json(MessageOut { message: "success" }),
     ))
 }

@@ -11,7 +11,6 @@ use patron_domain::email::Email;
 use patron_domain::phone::Phone;
 use patron_store::Application;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::Storefront;
 use crate::app::AppState;
@@ -21,6 +20,7 @@ use crate::service::{Registered, RegistrationForm};
 use crate::sessions::{cookie_headers, origin_of_request};
 use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
+use crate::wire::storefront::UserExistsOut;
 
 /// Seconds a storefront waits before offering to resend an OTP.
 const RESEND_TIMER_SECS: u32 = 30;
@@ -180,14 +180,16 @@ async fn user_exists(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     query: QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserExistsOut>, ApiError> {
     let q = present(query.get("q")).ok_or_else(|| ApiError::required("q"))?;
     let exists = state
         .services
         .registration
         .user_exists(&application, q)
         .await?;
-    Ok(Json(json!({ "user_exists": exists })))
+    Ok(Json(UserExistsOut {
+        user_exists: exists,
+    }))
 }
 
 fn present(value: Option<&str>) -> Option<&str> {

@@ -9,14 +9,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use patron_domain::email::Email;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::Storefront;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::sessions::{cookie_headers, origin_of_request};
-use crate::wire::customer::login_success;
+use crate::wire::customer::{login_success, LoginSuccessOut};
+use crate::wire::{Status, Success, SUCCESS};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -56,7 +56,7 @@ async fn send_reset_email(
     Storefront { application }: Storefront,
     headers: HeaderMap,
     JsonBody(body): JsonBody<EmailBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Status>, ApiError> {
     let raw = body
         .email
         .as_deref()
@@ -69,7 +69,7 @@ async fn send_reset_email(
         .password_resets
         .send_link(&application, &email, &default_reset_url(&headers))
         .await?;
-    Ok(Json(json!({ "status": "sent" })))
+    Ok(Json(Status { status: "sent" }))
 }
 
 /// The storefront's set-password page on the host the request came from.
@@ -86,14 +86,14 @@ async fn check_code(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<CodeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Status>, ApiError> {
     let code = required_code(body.code.as_deref())?;
     state
         .services
         .password_resets
         .check(&application, code)
         .await?;
-    Ok(Json(json!({ "status": "success" })))
+    Ok(Json(Status { status: "success" }))
 }
 
 async fn reset_and_sign_in(
@@ -102,7 +102,7 @@ async fn reset_and_sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CodeBody>,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<LoginSuccessOut>), ApiError> {
     let (code, password) = code_and_password(&body)?;
     let signed_in = state
         .services
@@ -124,14 +124,14 @@ async fn reset_only(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<CodeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Success>, ApiError> {
     let (code, password) = code_and_password(&body)?;
     state
         .services
         .password_resets
         .reset(&application, code, password)
         .await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SUCCESS))
 }
 
 /// The code and the new password of a reset body, both required.

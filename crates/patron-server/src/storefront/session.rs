@@ -5,14 +5,14 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use patron_store::Actor;
-use serde_json::{json, Value};
 
 use super::Shopper;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::service::customer_actor;
 use crate::sessions;
-use crate::wire::customer::CustomerOut;
+use crate::wire::customer::UserOut;
+use crate::wire::storefront::{LogoutOut, SessionIdsOut};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -21,31 +21,31 @@ pub(super) fn router() -> Router<AppState> {
         .route("/authentication/v1.0/logout", get(logout))
 }
 
-async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<Value>) {
+async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut>) {
     let headers = shopper.response_headers();
-    (
-        headers,
-        Json(json!({ "user": CustomerOut::from(shopper.current.customer) })),
-    )
+    (headers, Json(shopper.current.customer.into()))
 }
 
 async fn active_sessions(
     State(state): State<AppState>,
     shopper: Shopper,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<SessionIdsOut>), ApiError> {
     let sessions = state
         .services
         .sessions
         .list(&shopper.application.id, &shopper.current.customer.id)
         .await?;
-    let ids: Vec<&str> = sessions.iter().map(|session| session.id.as_str()).collect();
-    Ok((shopper.response_headers(), Json(json!({ "sessions": ids }))))
+    let sessions = sessions
+        .iter()
+        .map(|session| session.id.to_string())
+        .collect();
+    Ok((shopper.response_headers(), Json(SessionIdsOut { sessions })))
 }
 
 async fn logout(
     State(state): State<AppState>,
     shopper: Shopper,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<LogoutOut>), ApiError> {
     let current = &shopper.current;
     let actor = Actor::new(customer_actor(&current.customer.id)).with_reason("logout", None);
     state
@@ -60,5 +60,5 @@ async fn logout(
         .await?;
     let mut headers = HeaderMap::new();
     sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
-    Ok((headers, Json(json!({ "logout": true }))))
+    Ok((headers, Json(LogoutOut { logout: true })))
 }

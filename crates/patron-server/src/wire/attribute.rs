@@ -4,9 +4,9 @@
 
 use patron_domain::attribute::DefinitionInput;
 use patron_domain::time::to_wire;
-use patron_store::{AttributeDefinition, AttributeValue};
+use patron_store::AttributeDefinition;
 
-use crate::service::{BulkOutcome, BulkResult, SubmittedJob};
+use crate::service::{BulkOutcome, BulkResult, OpenedValue, SubmittedJob};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -81,41 +81,68 @@ impl DefinitionBody {
     }
 }
 
-/// `UserAttributeDefinition` / `UserAttributeDefinitionDetails`.
-pub(crate) fn definition_out(definition: &AttributeDefinition) -> Value {
-    let spec = &definition.spec;
-    let mut out = spec.extras.clone();
-    let fields = json!({
-        "_id": definition.id.as_str(),
-        "name": spec.name,
-        "slug": spec.slug,
-        "description": spec.description,
-        "application_id": definition.application_id.as_str(),
-        "type": spec.attribute_type.as_str(),
-        "multi_value": spec.multi_value,
-        "is_multi_value": spec.multi_value,
-        "customer_editable": spec.customer_editable,
-        "encrypted": spec.encrypted,
-        "pinned": spec.pinned,
-        "validations": spec.validations,
-        "is_locked": definition.is_locked,
-        "created_by": definition.created_by,
-        "updated_by": definition.updated_by,
-        "created_at": to_wire(definition.created_at),
-        "modified_at": to_wire(definition.updated_at),
-        "updated_at": to_wire(definition.updated_at),
-        "__v": definition.version,
-    });
-    if let Value::Object(fields) = fields {
-        out.extend(fields);
+/// `UserAttributeDefinition` / `UserAttributeDefinitionDetails`; the extra keys a client
+/// stored (`icon`, `ordering_channels`, …) sit beside the fields.
+#[derive(Debug, Serialize)]
+pub(crate) struct DefinitionOut {
+    #[serde(rename = "_id")]
+    id: String,
+    name: String,
+    slug: String,
+    description: String,
+    application_id: String,
+    #[serde(rename = "type")]
+    attribute_type: &'static str,
+    multi_value: bool,
+    is_multi_value: bool,
+    customer_editable: bool,
+    encrypted: bool,
+    pinned: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pin_order: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_value: Option<Value>,
+    validations: Vec<Value>,
+    is_locked: bool,
+    created_by: String,
+    updated_by: String,
+    created_at: String,
+    modified_at: String,
+    updated_at: String,
+    #[serde(rename = "__v")]
+    version: i64,
+    #[serde(flatten)]
+    extras: Map<String, Value>,
+}
+
+impl From<&AttributeDefinition> for DefinitionOut {
+    fn from(definition: &AttributeDefinition) -> Self {
+        let spec = &definition.spec;
+        Self {
+            id: definition.id.to_string(),
+            name: spec.name.clone(),
+            slug: spec.slug.clone(),
+            description: spec.description.clone(),
+            application_id: definition.application_id.to_string(),
+            attribute_type: spec.attribute_type.as_str(),
+            multi_value: spec.multi_value,
+            is_multi_value: spec.multi_value,
+            customer_editable: spec.customer_editable,
+            encrypted: spec.encrypted,
+            pinned: spec.pinned,
+            pin_order: spec.pin_order,
+            default_value: spec.default_value.clone(),
+            validations: spec.validations.clone(),
+            is_locked: definition.is_locked,
+            created_by: definition.created_by.clone(),
+            updated_by: definition.updated_by.clone(),
+            created_at: to_wire(definition.created_at),
+            modified_at: to_wire(definition.updated_at),
+            updated_at: to_wire(definition.updated_at),
+            version: definition.version,
+            extras: spec.extras.clone(),
+        }
     }
-    if let Some(order) = spec.pin_order {
-        out.insert("pin_order".to_owned(), json!(order));
-    }
-    if let Some(default) = &spec.default_value {
-        out.insert("default_value".to_owned(), default.clone());
-    }
-    Value::Object(out)
 }
 
 /// `CreateUserAttribute` (value upsert): `attribute` is `{"value": …}`.
@@ -127,21 +154,66 @@ pub(crate) struct ValueBody {
 }
 
 /// `UserAttribute`, with its value opened (`value` is the plaintext JSON).
-pub(crate) fn value_out(value: &AttributeValue, plain: Value) -> Value {
-    json!({
-        "_id": value.id.as_str(),
-        "name": value.definition_name,
-        "user_id": value.customer_id.as_str(),
-        "application_id": value.application_id.as_str(),
-        "user_attribute_definition_id": value.definition_id.as_str(),
-        "type": value.definition_type,
-        "customer_overriden": value.customer_overridden,
-        "customer_overridden": value.customer_overridden,
-        "attribute": { "value": plain },
-        "updated_by": value.updated_by,
-        "created_at": to_wire(value.created_at),
-        "updated_at": to_wire(value.updated_at),
-    })
+#[derive(Debug, Serialize)]
+pub(crate) struct ValueOut {
+    #[serde(rename = "_id")]
+    id: String,
+    name: String,
+    user_id: String,
+    application_id: String,
+    user_attribute_definition_id: String,
+    #[serde(rename = "type")]
+    attribute_type: String,
+    customer_overriden: bool,
+    customer_overridden: bool,
+    attribute: ValueOfAttribute,
+    updated_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+/// `{"value": …}`.
+#[derive(Debug, Serialize)]
+struct ValueOfAttribute {
+    value: Value,
+}
+
+impl From<OpenedValue> for ValueOut {
+    fn from(opened: OpenedValue) -> Self {
+        let value = opened.stored;
+        Self {
+            id: value.id.to_string(),
+            name: value.definition_name,
+            user_id: value.customer_id.to_string(),
+            application_id: value.application_id.to_string(),
+            user_attribute_definition_id: value.definition_id.to_string(),
+            attribute_type: value.definition_type,
+            customer_overriden: value.customer_overridden,
+            customer_overridden: value.customer_overridden,
+            attribute: ValueOfAttribute {
+                value: opened.plain,
+            },
+            updated_by: value.updated_by,
+            created_at: to_wire(value.created_at),
+            updated_at: to_wire(value.updated_at),
+        }
+    }
+}
+
+/// `{"success": true, "attributes": [UserAttribute]}`: values set several at once.
+#[derive(Debug, Serialize)]
+pub(crate) struct ValuesSetOut {
+    success: bool,
+    attributes: Vec<ValueOut>,
+}
+
+impl From<Vec<OpenedValue>> for ValuesSetOut {
+    fn from(values: Vec<OpenedValue>) -> Self {
+        Self {
+            success: true,
+            attributes: values.into_iter().map(ValueOut::from).collect(),
+        }
+    }
 }
 
 /// `CreateBulkUserAttribute` (SDK `updateUserAttributes`).

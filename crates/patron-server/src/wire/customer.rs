@@ -204,10 +204,46 @@ impl From<Customer> for CustomerOut {
 }
 
 /// `LoginSuccess`: what a sign-in answers.
-pub(crate) fn login_success(customer: Customer) -> serde_json::Value {
-    serde_json::json!({
-        "user": CustomerOut::from(customer),
-        "request_id": crate::telemetry::current_request_id().unwrap_or_default(),
-        "register_token": "",
-    })
+#[derive(Debug, Serialize)]
+pub(crate) struct LoginSuccessOut {
+    user: CustomerOut,
+    request_id: String,
+    register_token: &'static str,
+}
+
+/// The answer to a successful sign-in of `customer`.
+pub(crate) fn login_success(customer: Customer) -> LoginSuccessOut {
+    LoginSuccessOut {
+        user: CustomerOut::from(customer),
+        request_id: crate::telemetry::current_request_id().unwrap_or_default(),
+        register_token: "",
+    }
+}
+
+/// `{"user": UserSchema}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct UserOut {
+    user: CustomerOut,
+}
+
+impl From<Customer> for UserOut {
+    fn from(customer: Customer) -> Self {
+        Self {
+            user: customer.into(),
+        }
+    }
+}
+
+/// `{"users": [UserSchema]}`: a search's matches.
+#[derive(Debug, Serialize)]
+pub(crate) struct UsersOut {
+    users: Vec<CustomerOut>,
+}
+
+impl From<Vec<Customer>> for UsersOut {
+    fn from(customers: Vec<Customer>) -> Self {
+        Self {
+            users: customers.into_iter().map(CustomerOut::from).collect(),
+        }
+    }
 }

@@ -2,8 +2,8 @@
 
 use patron_domain::time::to_wire;
 use patron_store::Group;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// `CreateUserGroup` / `UpdateUserGroupSchema`.
 #[derive(Debug, Deserialize)]
@@ -61,32 +61,61 @@ pub(crate) struct UserDataIn {
 }
 
 /// `UserGroupResponseSchema`; absent values are omitted, never null.
-pub(crate) fn group_out(group: &Group) -> Value {
-    let mut out = json!({
-        "_id": group.id.as_str(),
-        "uid": group.uid,
-        "name": group.name,
-        "description": group.description,
-        "application_id": group.application_id.as_str(),
-        "type": group.kind.as_str(),
-        "status": group.status,
-        "is_active": group.is_active,
-        "conditions": group.conditions,
-        "blacklisted_users": group.blacklisted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-        "tags": group.tags,
-        "created_at": to_wire(group.created_at),
-        "modified_at": to_wire(group.updated_at),
-        "__v": group.version,
-    });
-    if let Some(url) = &group.file_url {
-        out["file_url"] = json!(url);
-    }
-    if let Some(count) = group.error_count {
-        let mut error = json!({ "count": count });
-        if let Some(url) = &group.error_file_url {
-            error["file_url"] = json!(url);
+#[derive(Debug, Serialize)]
+pub(crate) struct GroupOut {
+    #[serde(rename = "_id")]
+    id: String,
+    uid: i64,
+    name: String,
+    description: String,
+    application_id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    status: String,
+    is_active: bool,
+    conditions: Vec<Value>,
+    blacklisted_users: Vec<String>,
+    tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<GroupErrorOut>,
+    created_at: String,
+    modified_at: String,
+    #[serde(rename = "__v")]
+    version: i64,
+}
+
+/// The refused rows of a bulk group's file: how many, and where the report is.
+#[derive(Debug, Serialize)]
+struct GroupErrorOut {
+    count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_url: Option<String>,
+}
+
+impl From<&Group> for GroupOut {
+    fn from(group: &Group) -> Self {
+        Self {
+            id: group.id.to_string(),
+            uid: group.uid,
+            name: group.name.clone(),
+            description: group.description.clone(),
+            application_id: group.application_id.to_string(),
+            kind: group.kind.as_str(),
+            status: group.status.clone(),
+            is_active: group.is_active,
+            conditions: group.conditions.clone(),
+            blacklisted_users: group.blacklisted.iter().map(ToString::to_string).collect(),
+            tags: group.tags.clone(),
+            file_url: group.file_url.clone(),
+            error: group.error_count.map(|count| GroupErrorOut {
+                count,
+                file_url: group.error_file_url.clone(),
+            }),
+            created_at: to_wire(group.created_at),
+            modified_at: to_wire(group.updated_at),
+            version: group.version,
         }
-        out["error"] = error;
     }
-    out
 }

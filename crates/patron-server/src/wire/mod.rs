@@ -5,4 +5,54 @@ pub(crate) mod attribute;
 pub(crate) mod auth_config;
 pub(crate) mod customer;
 pub(crate) mod group;
+pub(crate) mod job;
 pub(crate) mod page;
+pub(crate) mod session;
+pub(crate) mod storefront;
+
+use patron_domain::page::PageInfo;
+use serde::Serialize;
+
+use self::page::PageOut;
+
+/// `{"success": true}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Success {
+    success: bool,
+}
+
+/// The plain success answer.
+pub(crate) const SUCCESS: Success = Success { success: true };
+
+/// `{"success": "true"}`: the seed types this `success` as a string.
+#[derive(Debug, Serialize)]
+pub(crate) struct SuccessText {
+    success: &'static str,
+}
+
+/// The success answer whose flag the seed types as a string.
+pub(crate) const SUCCESS_TEXT: SuccessText = SuccessText { success: "true" };
+
+/// `{"status": …}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Status {
+    /// What happened.
+    pub(crate) status: &'static str,
+}
+
+/// One page of a list: `{"items": […], "page": PaginationSchema}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Paged<T> {
+    items: Vec<T>,
+    page: PageOut,
+}
+
+impl<T> Paged<T> {
+    /// `items` as the page `info` describes.
+    pub(crate) fn new(items: Vec<T>, info: PageInfo) -> Self {
+        Self {
+            items,
+            page: info.into(),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! `BulkActionModel`: a background job's progress as the seed shows it.
+
+use std::collections::BTreeMap;
+
+use patron_domain::time::to_wire;
+use patron_store::{Job, JobStatus};
+use serde::Serialize;
+
+use crate::service::error_report_path;
+
+/// `BulkActionModel`.
+#[derive(Debug, Serialize)]
+pub(crate) struct JobOut {
+    #[serde(rename = "_id")]
+    id: String,
+    file_name: String,
+    file_format: &'static str,
+    action_type: &'static str,
+    created_by: CreatedByOut,
+    count: CountOut,
+    status: &'static str,
+    links: BTreeMap<&'static str, LinkOut>,
+    application_id: String,
+    company_id: String,
+    created_at: String,
+    updated_at: String,
+    kind: String,
+    processed: i64,
+    error_summary: BTreeMap<String, i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `CreatedBySchema`.
+#[derive(Debug, Serialize)]
+struct CreatedByOut {
+    name: String,
+    user_id: String,
+}
+
+/// `BulkActionCountSchema`.
+#[derive(Debug, Serialize)]
+struct CountOut {
+    total: i64,
+    success: i64,
+    error: i64,
+}
+
+/// `FileLinks`-like link to a report.
+#[derive(Debug, Serialize)]
+struct LinkOut {
+    absolute_url: String,
+    relative_url: String,
+}
+
+impl JobOut {
+    /// The job with its refused rows counted by reason.
+    pub(crate) fn new(job: Job, summary: Vec<(String, i64)>) -> Self {
+        let status = match job.status {
+            JobStatus::Pending | JobStatus::Running => "inprogress",
+            JobStatus::Failed => "failed",
+            JobStatus::Done if job.failed == 0 => "complete",
+            JobStatus::Done if job.succeeded == 0 => "failed",
+            JobStatus::Done => "partial",
+        };
+        let mut links = BTreeMap::new();
+        if job.failed > 0 {
+            let path = error_report_path(&job);
+            links.insert(
+                "error",
+                LinkOut {
+                    absolute_url: path.clone(),
+                    relative_url: path,
+                },
+            );
+        }
+        Self {
+            id: job.id.to_string(),
+            file_format: if job.file_name.ends_with(".csv") {
+                "csv"
+            } else {
+                "json"
+            },
+            file_name: job.file_name,
+            action_type: "import",
+            created_by: CreatedByOut {
+                name: job.created_by.clone(),
+                user_id: job.created_by,
+            },
+            count: CountOut {
+                total: job.total,
+                success: job.succeeded,
+                error: job.failed,
+            },
+            status,
+            links,
+            application_id: job.application_id.to_string(),
+            company_id: job.company_id,
+            created_at: to_wire(job.created_at),
+            updated_at: to_wire(job.updated_at),
+            kind: job.kind,
+            processed: job.cursor,
+            error_summary: summary.into_iter().collect(),
+            error: job.error,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The tables of the configuration file: `[smtp]`, `[webhook]`, `[fetch]` and
+//! `[retention]`.
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::service::RetentionAges;
+
+/// How to reach the SMTP server of the `smtp` notifier.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Server host name.
+    pub host: String,
+    /// Server port (587 for STARTTLS, 465 for TLS, 25 plain).
+    pub port: u16,
+    /// Transport security.
+    pub tls: SmtpTls,
+    /// Login name, if the server needs one.
+    pub username: Option<String>,
+    /// Password, if the server needs one (never logged).
+    pub password: Option<String>,
+    /// Sender, e.g. `Shop <no-reply@shop.example>`.
+    pub from: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            from: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (local relays and tests only).
+    None,
+    /// Upgrade with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+/// Where the `webhook` notifier posts, and the secret that signs each post.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// The receiver's URL.
+    pub url: String,
+    /// Shared HMAC-SHA256 key (at least 16 characters; never logged).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
+/// Limits for downloading files named by clients (the `[fetch]` table).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    /// Largest file accepted, bytes.
+    pub max_bytes: u64,
+    /// Longest wait for a connection, seconds.
+    pub connect_timeout_secs: u64,
+    /// Longest time for the whole download, redirects included, seconds.
+    pub timeout_secs: u64,
+    /// Most redirects followed.
+    pub max_redirects: u32,
+    /// CIDR blocks or single addresses (`10.0.0.0/8`, `::1/128`, `127.0.0.1`) that may be
+    /// fetched from although they are private, loopback or otherwise refused.
+    pub allow: Vec<String>,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 50 * 1024 * 1024,
+            connect_timeout_secs: 10,
+            timeout_secs: 60,
+            max_redirects: 5,
+            allow: Vec::new(),
+        }
+    }
+}
+
+/// How long finished records are kept, in days after they served their purpose, and how
+/// often the purge runs (the `[retention]` table).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Seconds between purges.
+    pub interval_secs: u64,
+    /// Days a session is kept after it expired.
+    pub sessions_days: u64,
+    /// Days a reset code is kept after it was used or expired.
+    pub reset_codes_days: u64,
+    /// Days a pending registration is kept after it expired.
+    pub pending_registrations_days: u64,
+    /// Days a delivered or given-up message is kept.
+    pub outbox_days: u64,
+    /// Days a finished job and its error report are kept.
+    pub jobs_days: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 3600,
+            sessions_days: 7,
+            reset_codes_days: 1,
+            pending_registrations_days: 1,
+            outbox_days: 7,
+            jobs_days: 30,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Longest age accepted: a hundred years.
+    const MAX_DAYS: u64 = 36_500;
+
+    /// Refuses a zero interval (the purge would never rest) and ages over a century.
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
+        let setting = |key: &str, message: &str| ConfigError::Setting {
+            key: format!(
+                "[retention] {key} / PATRON_RETENTION_{}",
+                key.to_ascii_uppercase()
+            ),
+            message: message.to_owned(),
+        };
+        if self.interval_secs == 0 {
+            return Err(setting("interval_secs", "must be at least 1"));
+        }
+        for (key, days) in [
+            ("sessions_days", self.sessions_days),
+            ("reset_codes_days", self.reset_codes_days),
+            (
+                "pending_registrations_days",
+                self.pending_registrations_days,
+            ),
+            ("outbox_days", self.outbox_days),
+            ("jobs_days", self.jobs_days),
+        ] {
+            if days > Self::MAX_DAYS {
+                return Err(setting(key, "must be at most 36500 days"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ages the purge keeps records for (each at most a hundred years).
+    pub fn ages(&self) -> RetentionAges {
+        let days =
+            |n: u64| chrono::Duration::days(i64::try_from(n.min(Self::MAX_DAYS)).unwrap_or(0));
+        RetentionAges {
+            sessions: days(self.sessions_days),
+            reset_codes: days(self.reset_codes_days),
+            pending_registrations: days(self.pending_registrations_days),
+            outbox: days(self.outbox_days),
+            jobs: days(self.jobs_days),
+        }
+    }
+}

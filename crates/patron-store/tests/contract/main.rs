@@ -15,7 +15,7 @@ mod unreadable;
 use std::future::Future;
 
 use chrono::{DateTime, TimeZone, Utc};
-use patron_domain::customer::{NewCustomer, Profile};
+use patron_domain::customer::{Customer, NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::notification::{Channel, Message};
@@ -155,6 +155,16 @@ impl Fixture {
         };
         self.stores.sessions.create_session(&session).await?;
         Ok(session)
+    }
+
+    /// Stores a new customer with this email; returns it.
+    pub async fn stored_customer(&self, address: &str) -> Customer {
+        let new = self.new_customer(Some(address), None);
+        self.stores
+            .customers
+            .create_customer(&new, &actor())
+            .await
+            .unwrap()
     }
 
     /// Queues an email to `to` at `t0`; returns its id.

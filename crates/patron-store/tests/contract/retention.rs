@@ -5,7 +5,7 @@ use patron_domain::ids::ObjectId;
 use patron_store::{Job, JobFailure, JobStatus, PendingRegistration, PurgeBefore, Purged};
 use serde_json::json;
 
-use crate::{actor, each_backend, t0, Fixture};
+use crate::{each_backend, t0, Fixture};
 
 fn days(n: i64) -> DateTime<Utc> {
     t0() + Duration::days(n)
@@ -56,13 +56,7 @@ async fn job(f: &Fixture, finished_at: Option<DateTime<Utc>>) -> ObjectId {
 #[tokio::test]
 async fn the_purge_deletes_only_what_is_old_enough() {
     each_backend(|f| async move {
-        let new = f.new_customer(Some("asha@example.com"), None);
-        let customer = f
-            .stores
-            .customers
-            .create_customer(&new, &actor())
-            .await
-            .unwrap();
+        let customer = f.stored_customer("asha@example.com").await;
         f.session_for(&customer.id, days(1)).await.unwrap();
         f.session_for(&customer.id, days(20)).await.unwrap();
 

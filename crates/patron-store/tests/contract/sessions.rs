@@ -10,13 +10,7 @@ use crate::{actor, each_backend, t0};
 #[tokio::test]
 async fn a_session_is_found_only_while_valid_and_in_its_application() {
     each_backend(|f| async move {
-        let new = f.new_customer(Some("asha@example.com"), None);
-        let customer = f
-            .stores
-            .customers
-            .create_customer(&new, &actor())
-            .await
-            .unwrap();
+        let customer = f.stored_customer("asha@example.com").await;
         let session = f
             .session_for(&customer.id, t0() + Duration::hours(1))
             .await
@@ -61,13 +55,7 @@ async fn a_session_is_found_only_while_valid_and_in_its_application() {
 #[tokio::test]
 async fn blocked_and_archived_customers_have_no_sessions() {
     each_backend(|f| async move {
-        let new = f.new_customer(Some("asha@example.com"), None);
-        let customer = f
-            .stores
-            .customers
-            .create_customer(&new, &actor())
-            .await
-            .unwrap();
+        let customer = f.stored_customer("asha@example.com").await;
         let session = f
             .session_for(&customer.id, t0() + Duration::days(1))
             .await
@@ -130,13 +118,7 @@ async fn blocked_and_archived_customers_have_no_sessions() {
 #[tokio::test]
 async fn sessions_are_listed_newest_first_and_ended_one_or_all_but_one() {
     each_backend(|f| async move {
-        let new = f.new_customer(Some("asha@example.com"), None);
-        let customer = f
-            .stores
-            .customers
-            .create_customer(&new, &actor())
-            .await
-            .unwrap();
+        let customer = f.stored_customer("asha@example.com").await;
         let mut ids = Vec::new();
         for hours in [1, 2, 3] {
             ids.push(

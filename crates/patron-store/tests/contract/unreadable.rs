@@ -7,7 +7,7 @@ use patron_domain::scope::Scope;
 use patron_store::{ApiClient, StoreError};
 use serde_json::Map;
 
-use crate::{actor, each_backend, t0};
+use crate::{each_backend, t0};
 
 /// Whether `result` failed because the record `id` of `table` is unreadable.
 fn is_unreadable<T: std::fmt::Debug>(result: Result<T, StoreError>, table: &str, id: &str) -> bool {
@@ -17,13 +17,7 @@ fn is_unreadable<T: std::fmt::Debug>(result: Result<T, StoreError>, table: &str,
 #[tokio::test]
 async fn an_unreadable_customer_is_an_error_naming_it() {
     each_backend(|f| async move {
-        let new = f.new_customer(Some("asha@example.com"), None);
-        let customer = f
-            .stores
-            .customers
-            .create_customer(&new, &actor())
-            .await
-            .unwrap();
+        let customer = f.stored_customer("asha@example.com").await;
         f.execute(&format!(
             "UPDATE customers SET meta = 'not json' WHERE id = '{}'",
             customer.id

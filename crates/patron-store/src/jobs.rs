@@ -39,6 +39,34 @@ impl JobStatus {
     }
 }
 
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// A bulk attribute update too large for one request.
+    AttributeUpdate,
+    /// Applying a bulk group's member file.
+    GroupMembers,
+}
+
+impl JobKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::AttributeUpdate => "attribute_update",
+            JobKind::GroupMembers => "group_members",
+        }
+    }
+
+    /// Parses a stored name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "attribute_update" => Some(JobKind::AttributeUpdate),
+            "group_members" => Some(JobKind::GroupMembers),
+            _ => None,
+        }
+    }
+}
+
 /// A background job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
@@ -48,8 +76,8 @@ pub struct Job {
     pub application_id: ObjectId,
     /// Owning company.
     pub company_id: String,
-    /// What the job does (`attribute_update`, `group_members`).
-    pub kind: String,
+    /// What the job does.
+    pub kind: JobKind,
     /// Where it is.
     pub status: JobStatus,
     /// The job's input, JSON (its shape belongs to `kind`).

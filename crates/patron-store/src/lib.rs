@@ -29,7 +29,7 @@ use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
 
 pub use error::{Conflict, Entity, StoreError};
-pub use jobs::{Checkpoint, Job, JobFailure, JobStatus};
+pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
 pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
@@ -38,7 +38,7 @@ pub use records::{
 };
 pub use segments::{
     AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupFilter,
-    GroupKind, MemberChanges, Membership, MembershipRule, ValueWrite,
+    GroupKind, GroupStatus, MemberChanges, Membership, MembershipRule, ValueWrite,
 };
 pub use sqlite::SqliteStore;
 
@@ -504,7 +504,7 @@ pub trait GroupStore: Send + Sync {
     async fn set_group_status(
         &self,
         group_id: &ObjectId,
-        status: &str,
+        status: GroupStatus,
         error_count: Option<i64>,
         error_file_url: Option<&str>,
         now: DateTime<Utc>,

@@ -131,6 +131,38 @@ impl GroupKind {
     }
 }
 
+/// Where building a group's members stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStatus {
+    /// Its member file is still being applied.
+    Pending,
+    /// Its members are as defined.
+    Completed,
+    /// No row of its member file could be applied.
+    Failed,
+}
+
+impl GroupStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Pending => "pending",
+            GroupStatus::Completed => "completed",
+            GroupStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "pending" => Some(GroupStatus::Pending),
+            "completed" => Some(GroupStatus::Completed),
+            "failed" => Some(GroupStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
 /// A stored customer group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -146,8 +178,8 @@ pub struct Group {
     pub description: String,
     /// Bulk or conditional.
     pub kind: GroupKind,
-    /// `pending`, `completed` or `failed`.
-    pub status: String,
+    /// Where building its members stands.
+    pub status: GroupStatus,
     /// Whether the group may be used for targeting.
     pub is_active: bool,
     /// Conditions as saved: `{user_attribute_definition_id, type, value, key}` objects,

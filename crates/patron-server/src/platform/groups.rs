@@ -9,7 +9,7 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
-use patron_store::{Group, GroupFilter, GroupKind, MemberChanges};
+use patron_store::{Group, GroupFilter, GroupKind, GroupStatus, MemberChanges};
 use serde_json::Value;
 
 use super::attributes::text_query;
@@ -137,11 +137,10 @@ async fn create(
         description,
         kind,
         status: if file.is_some() {
-            "pending"
+            GroupStatus::Pending
         } else {
-            "completed"
-        }
-        .to_owned(),
+            GroupStatus::Completed
+        },
         is_active: true,
         conditions: stored,
         file_url: body.file_url.clone(),
@@ -309,7 +308,7 @@ async fn update(
     };
     if file.is_some() {
         group.file_url = body.file_url.clone();
-        group.status = "pending".to_owned();
+        group.status = GroupStatus::Pending;
         group.error_count = None;
         group.error_file_url = None;
     }
@@ -386,7 +385,7 @@ async fn patch(
     };
     if file.is_some() {
         group.file_url = body.file_url.clone();
-        group.status = "pending".to_owned();
+        group.status = GroupStatus::Pending;
         group.error_count = None;
         group.error_file_url = None;
     }

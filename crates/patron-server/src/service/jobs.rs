@@ -13,8 +13,8 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
 use patron_store::{
-    Actor, Application, Checkpoint, Conflict, Entity, GroupStore, Job, JobFailure, JobStatus,
-    JobStore, MemberChanges, StoreError,
+    Actor, Application, Checkpoint, Conflict, Entity, GroupStatus, GroupStore, Job, JobFailure,
+    JobKind, JobStatus, JobStore, MemberChanges, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +23,6 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::workers::Shutdown;
 
-/// Job kind: a bulk attribute update.
-const ATTRIBUTE_UPDATE: &str = "attribute_update";
-/// Job kind: applying a bulk group's member file.
-const GROUP_MEMBERS: &str = "group_members";
 /// Rows per batch (one transaction each).
 const BATCH_ROWS: usize = 500;
 /// How long a claimed job stays leased without progress before another runner may take it.
@@ -244,7 +240,7 @@ impl Jobs {
         );
         let job = self.new_job(
             requester,
-            ATTRIBUTE_UPDATE,
+            JobKind::AttributeUpdate,
             "bulk_update.json",
             &payload,
             total,
@@ -276,7 +272,7 @@ impl Jobs {
         );
         let job = self.new_job(
             requester,
-            GROUP_MEMBERS,
+            JobKind::GroupMembers,
             "members.csv",
             &payload,
             total,
@@ -290,7 +286,7 @@ impl Jobs {
     fn new_job(
         &self,
         requester: Requester<'_>,
-        kind: &str,
+        kind: JobKind,
         file_name: &str,
         payload: &Payload,
         total: usize,
@@ -303,7 +299,7 @@ impl Jobs {
             id: ObjectId::generate(now),
             application_id: requester.application.id.clone(),
             company_id: requester.application.company_id.to_string(),
-            kind: kind.to_owned(),
+            kind,
             status: JobStatus::Pending,
             payload,
             file_name: file_name.to_owned(),
@@ -331,7 +327,7 @@ impl Jobs {
         let Some(job) = self.store.claim_job(owner, self.clock.now(), lease).await? else {
             return Ok(false);
         };
-        tracing::info!(job = %job.id, kind = %job.kind, cursor = job.cursor, "job claimed");
+        tracing::info!(job = %job.id, kind = job.kind.as_str(), cursor = job.cursor, "job claimed");
         let payload: Payload = match serde_json::from_str(&job.payload) {
             Ok(payload) => payload,
             Err(error) => {
@@ -413,9 +409,9 @@ impl Jobs {
             .await?
             .unwrap_or_else(|| job.clone());
         let status = if done.failed > 0 && done.succeeded == 0 {
-            "failed"
+            GroupStatus::Failed
         } else {
-            "completed"
+            GroupStatus::Completed
         };
         let report = (done.failed > 0).then(|| error_report_path(&done));
         self.groups

@@ -71,7 +71,7 @@ pub(crate) struct GroupOut {
     application_id: String,
     #[serde(rename = "type")]
     kind: &'static str,
-    status: String,
+    status: &'static str,
     is_active: bool,
     conditions: Vec<Value>,
     blacklisted_users: Vec<String>,
@@ -103,7 +103,7 @@ impl From<&Group> for GroupOut {
             description: group.description.clone(),
             application_id: group.application_id.to_string(),
             kind: group.kind.as_str(),
-            status: group.status.clone(),
+            status: group.status.as_str(),
             is_active: group.is_active,
             conditions: group.conditions.clone(),
             blacklisted_users: group.blacklisted.iter().map(ToString::to_string).collect(),

@@ -24,7 +24,7 @@ pub(crate) struct JobOut {
     company_id: String,
     created_at: String,
     updated_at: String,
-    kind: String,
+    kind: &'static str,
     processed: i64,
     error_summary: BTreeMap<String, i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,7 +98,7 @@ impl JobOut {
             company_id: job.company_id,
             created_at: to_wire(job.created_at),
             updated_at: to_wire(job.updated_at),
-            kind: job.kind,
+            kind: job.kind.as_str(),
             processed: job.cursor,
             error_summary: summary.into_iter().collect(),
             error: job.error,

@@ -11,7 +11,7 @@ use super::rows::json_column;
 use super::{Dialect, SqlBuilder, SqlParam};
 use crate::error::StoreError;
 use crate::segments::{
-    AttributeDefinition, AttributeValue, Group, GroupKind, Membership, MembershipRule,
+    AttributeDefinition, AttributeValue, Group, GroupKind, GroupStatus, Membership, MembershipRule,
 };
 
 /// The definition columns, in [`DefinitionRow`] order.
@@ -158,6 +158,9 @@ impl TryFrom<GroupRow> for Group {
         const TABLE: &str = "customer_groups";
         let kind = GroupKind::parse(&row.kind)
             .ok_or_else(|| StoreError::corrupt(TABLE, &row.id, format!("type '{}'", row.kind)))?;
+        let status = GroupStatus::parse(&row.status).ok_or_else(|| {
+            StoreError::corrupt(TABLE, &row.id, format!("status '{}'", row.status))
+        })?;
         let conditions = json_column(TABLE, &row.id, "conditions", &row.conditions)?;
         let tags = json_column(TABLE, &row.id, "tags", &row.tags)?;
         Ok(Self {
@@ -167,7 +170,7 @@ impl TryFrom<GroupRow> for Group {
             name: row.name,
             description: row.description,
             kind,
-            status: row.status,
+            status,
             is_active: row.is_active,
             conditions,
             file_url: row.file_url,

@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use patron_domain::ids::ObjectId;
-use patron_store::{Checkpoint, Conflict, Job, JobFailure, JobStatus, StoreError};
+use patron_store::{Checkpoint, Conflict, Job, JobFailure, JobKind, JobStatus, StoreError};
 
 use crate::{each_backend, t0, Fixture};
 
@@ -12,7 +12,7 @@ fn job(f: &Fixture) -> Job {
         id: ObjectId::generate(t0()),
         application_id: f.application.clone(),
         company_id: "559".to_owned(),
-        kind: "attribute_update".to_owned(),
+        kind: JobKind::AttributeUpdate,
         status: JobStatus::Pending,
         payload: "{}".to_owned(),
         file_name: "bulk_update.json".to_owned(),

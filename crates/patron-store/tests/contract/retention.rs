@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patron_domain::ids::ObjectId;
-use patron_store::{Job, JobFailure, JobStatus, PendingRegistration, PurgeBefore, Purged};
+use patron_store::{Job, JobFailure, JobKind, JobStatus, PendingRegistration, PurgeBefore, Purged};
 use serde_json::json;
 
 use crate::{each_backend, t0, Fixture};
@@ -22,7 +22,7 @@ async fn job(f: &Fixture, finished_at: Option<DateTime<Utc>>) -> ObjectId {
         id: id.clone(),
         application_id: f.application.clone(),
         company_id: "559".into(),
-        kind: "attribute_update".into(),
+        kind: JobKind::AttributeUpdate,
         status: JobStatus::Pending,
         payload: "{}".into(),
         file_name: "bulk.json".into(),

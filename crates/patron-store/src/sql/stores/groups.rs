@@ -3,7 +3,7 @@
 
 use super::prelude::*;
 
-use crate::segments::{Group, GroupFilter, MemberChanges, Membership};
+use crate::segments::{Group, GroupFilter, GroupStatus, MemberChanges, Membership};
 use crate::sql::segment::{
     push_member_count, push_member_ids, push_membership, GroupRow, GROUP_COLUMNS,
 };
@@ -242,7 +242,7 @@ impl GroupStore for Store {
         .bind(&group.name)
         .bind(&group.description)
         .bind(group.kind.as_str())
-        .bind(&group.status)
+        .bind(group.status.as_str())
         .bind(group.is_active)
         .bind(serde_json::Value::Array(group.conditions.clone()).to_string())
         .bind(&group.file_url)
@@ -336,7 +336,7 @@ impl GroupStore for Store {
         .bind(&group.name)
         .bind(&group.description)
         .bind(group.kind.as_str())
-        .bind(&group.status)
+        .bind(group.status.as_str())
         .bind(group.is_active)
         .bind(serde_json::Value::Array(group.conditions.clone()).to_string())
         .bind(&group.file_url)
@@ -376,7 +376,7 @@ impl GroupStore for Store {
     async fn set_group_status(
         &self,
         group_id: &ObjectId,
-        status: &str,
+        status: GroupStatus,
         error_count: Option<i64>,
         error_file_url: Option<&str>,
         now: DateTime<Utc>,
@@ -385,7 +385,7 @@ impl GroupStore for Store {
             "UPDATE customer_groups SET status = $1, error_count = $2, error_file_url = $3, \
              updated_at = $4, version = version + 1 WHERE id = $5",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error_count)
         .bind(error_file_url)
         .bind(to_millis(now))

@@ -3,7 +3,7 @@
 
 use super::prelude::*;
 
-use crate::jobs::{Checkpoint, Job, JobFailure, JobStatus};
+use crate::jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
 use crate::JobStore;
 
 const JOB_COLUMNS: &str =
@@ -37,11 +37,13 @@ impl TryFrom<JobRow> for Job {
         let status = JobStatus::parse(&row.status).ok_or_else(|| {
             StoreError::corrupt("jobs", &row.id, format!("status '{}'", row.status))
         })?;
+        let kind = JobKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::corrupt("jobs", &row.id, format!("kind '{}'", row.kind)))?;
         Ok(Job {
             id: ObjectId::from_trusted(row.id),
             application_id: ObjectId::from_trusted(row.application_id),
             company_id: row.company_id,
-            kind: row.kind,
+            kind,
             status,
             payload: row.payload,
             file_name: row.file_name,
@@ -70,7 +72,7 @@ impl JobStore for Store {
         .bind(job.id.as_str())
         .bind(job.application_id.as_str())
         .bind(&job.company_id)
-        .bind(&job.kind)
+        .bind(job.kind.as_str())
         .bind(job.status.as_str())
         .bind(&job.payload)
         .bind(&job.file_name)

@@ -70,13 +70,13 @@ fn groups_where(edit: impl FnOnce(&mut GroupFilter)) -> GroupFilter {
 async fn group_lists_filter_literally_and_page() {
     each_backend(|f| async move {
         for (name, kind, status) in [
-            ("VIP shoppers", GroupKind::Bulk, "pending"),
-            ("Lapsed vip", GroupKind::Conditional, "completed"),
-            ("100% club", GroupKind::Bulk, "completed"),
-            ("new_users", GroupKind::Conditional, "failed"),
+            ("VIP shoppers", GroupKind::Bulk, GroupStatus::Pending),
+            ("Lapsed vip", GroupKind::Conditional, GroupStatus::Completed),
+            ("100% club", GroupKind::Bulk, GroupStatus::Completed),
+            ("new_users", GroupKind::Conditional, GroupStatus::Failed),
         ] {
             let group = Group {
-                status: status.into(),
+                status,
                 ..new_group(&f.application, name, kind, vec![])
             };
             f.stores
@@ -152,7 +152,7 @@ async fn group_updates_save_fields_and_bump_the_version() {
             name: "Big spenders".into(),
             description: "Over a hundred points".into(),
             kind: GroupKind::Conditional,
-            status: "pending".into(),
+            status: GroupStatus::Pending,
             is_active: false,
             conditions: vec![condition(&points, "gt", json!("100"))],
             file_url: Some("https://files.example.com/members.csv".into()),

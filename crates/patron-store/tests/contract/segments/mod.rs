@@ -15,8 +15,8 @@ use patron_domain::phone::Region;
 use patron_domain::segment::{Operator, Predicate, Test};
 use patron_store::{
     Actor, Application, AttributeDefinition, AttributeValue, Conflict, CustomerValues,
-    DefinitionFilter, Entity, Group, GroupFilter, GroupKind, MemberChanges, Membership,
-    MembershipRule, StoreError, ValueWrite,
+    DefinitionFilter, Entity, Group, GroupFilter, GroupKind, GroupStatus, MemberChanges,
+    Membership, MembershipRule, StoreError, ValueWrite,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -288,7 +288,7 @@ fn new_group(application: &ObjectId, name: &str, kind: GroupKind, conditions: Ve
         name: name.into(),
         description: String::new(),
         kind,
-        status: "completed".into(),
+        status: GroupStatus::Completed,
         is_active: true,
         conditions,
         file_url: None,

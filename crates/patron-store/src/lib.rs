@@ -37,8 +37,8 @@ pub use records::{
     TokenGrant, TokenKind,
 };
 pub use segments::{
-    AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupFilter,
-    GroupKind, GroupStatus, MemberChanges, Membership, MembershipRule, ValueWrite,
+    AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupCondition,
+    GroupFilter, GroupKind, GroupStatus, MemberChanges, Membership, MembershipRule, ValueWrite,
 };
 pub use sqlite::SqliteStore;
 

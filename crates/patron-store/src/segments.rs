@@ -163,6 +163,23 @@ impl GroupStatus {
     }
 }
 
+/// A group condition as saved: the definition, the operator's name, the operand in the
+/// JSON type the client sent, and the definition's slug.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GroupCondition {
+    /// The definition's id.
+    #[serde(rename = "user_attribute_definition_id")]
+    pub definition_id: String,
+    /// The operator's name, e.g. `gte`.
+    #[serde(rename = "type")]
+    pub operator: String,
+    /// The operand, as sent.
+    pub value: Value,
+    /// The definition's slug.
+    #[serde(default)]
+    pub key: String,
+}
+
 /// A stored customer group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -182,9 +199,8 @@ pub struct Group {
     pub status: GroupStatus,
     /// Whether the group may be used for targeting.
     pub is_active: bool,
-    /// Conditions as saved: `{user_attribute_definition_id, type, value, key}` objects,
-    /// `value` in the JSON type the client sent.
-    pub conditions: Vec<Value>,
+    /// Conditions as saved.
+    pub conditions: Vec<GroupCondition>,
     /// The member file of a bulk group.
     pub file_url: Option<String>,
     /// Rows of the member file that could not be used.
@@ -213,8 +229,7 @@ impl Group {
         let mut ids: Vec<String> = self
             .conditions
             .iter()
-            .filter_map(|condition| condition.get("user_attribute_definition_id")?.as_str())
-            .map(str::to_owned)
+            .map(|condition| condition.definition_id.clone())
             .collect();
         ids.sort();
         ids.dedup();

@@ -9,8 +9,7 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
-use patron_store::{Group, GroupFilter, GroupKind, GroupStatus, MemberChanges};
-use serde_json::Value;
+use patron_store::{Group, GroupCondition, GroupFilter, GroupKind, GroupStatus, MemberChanges};
 
 use super::attributes::text_query;
 use super::{id_list, CustomersRead, CustomersWrite, Platform};
@@ -171,7 +170,7 @@ async fn check_shape(
     kind: GroupKind,
     conditions: &[crate::wire::group::ConditionIn],
     file_url: Option<&str>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<GroupCondition>, ApiError> {
     match kind {
         GroupKind::Conditional if conditions.is_empty() => Err(ApiError::validation(
             "conditions",

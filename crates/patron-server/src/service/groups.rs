@@ -10,10 +10,10 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
 use patron_store::{
-    AttributeStore, CustomerStore, Entity, Group, GroupFilter, GroupKind, GroupStore,
-    MemberChanges, Membership, MembershipRule, StoreError,
+    AttributeStore, CustomerStore, Entity, Group, GroupCondition, GroupFilter, GroupKind,
+    GroupStore, MemberChanges, Membership, MembershipRule, StoreError,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::attributes::Checked;
 use super::ServiceError;
@@ -211,7 +211,7 @@ impl Groups {
         &self,
         application_id: &ObjectId,
         conditions: &[ConditionInput<'_>],
-    ) -> Result<Vec<Value>, ServiceError> {
+    ) -> Result<Vec<GroupCondition>, ServiceError> {
         if conditions.len() > MAX_CONDITIONS {
             return Err(ServiceError::invalid(
                 "conditions",
@@ -228,12 +228,12 @@ impl Groups {
                     *condition,
                 )
                 .await?;
-            stored.push(json!({
-                "user_attribute_definition_id": compiled.definition_id.as_str(),
-                "type": compiled.operator.as_str(),
-                "value": condition.value,
-                "key": compiled.slug,
-            }));
+            stored.push(GroupCondition {
+                definition_id: compiled.definition_id.to_string(),
+                operator: compiled.operator.as_str().to_owned(),
+                value: condition.value.clone(),
+                key: compiled.slug,
+            });
         }
         Ok(stored)
     }
@@ -255,10 +255,7 @@ impl Groups {
                     .await?;
                 let mut predicates = Vec::with_capacity(group.conditions.len());
                 for (index, condition) in group.conditions.iter().enumerate() {
-                    let id = condition
-                        .get("user_attribute_definition_id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
+                    let id = condition.definition_id.as_str();
                     let definition = definitions
                         .iter()
                         .find(|definition| definition.id.as_str() == id)
@@ -271,19 +268,12 @@ impl Groups {
                         })?;
                     multi_valued |= definition.spec.multi_value;
                     let checked = Checked::new(definition)?;
-                    let operator = Operator::parse(
-                        "type",
-                        condition
-                            .get("type")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default(),
-                    )?;
-                    let value = condition.get("value").unwrap_or(&Value::Null);
+                    let operator = Operator::parse("type", &condition.operator)?;
                     let predicate = Predicate::compile(
                         &format!("conditions[{index}]"),
                         &checked.rules,
                         operator,
-                        value,
+                        &condition.value,
                     )?;
                     predicates.push((checked.definition.id.clone(), predicate));
                 }

@@ -1,7 +1,7 @@
 //! Customer group bodies and `UserGroupResponseSchema`.
 
 use patron_domain::time::to_wire;
-use patron_store::Group;
+use patron_store::{Group, GroupCondition};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -73,7 +73,7 @@ pub(crate) struct GroupOut {
     kind: &'static str,
     status: &'static str,
     is_active: bool,
-    conditions: Vec<Value>,
+    conditions: Vec<GroupCondition>,
     blacklisted_users: Vec<String>,
     tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,8 +15,8 @@ use patron_domain::phone::Region;
 use patron_domain::segment::{Operator, Predicate, Test};
 use patron_store::{
     Actor, Application, AttributeDefinition, AttributeValue, Conflict, CustomerValues,
-    DefinitionFilter, Entity, Group, GroupFilter, GroupKind, GroupStatus, MemberChanges,
-    Membership, MembershipRule, StoreError, ValueWrite,
+    DefinitionFilter, Entity, Group, GroupCondition, GroupFilter, GroupKind, GroupStatus,
+    MemberChanges, Membership, MembershipRule, StoreError, ValueWrite,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -271,16 +271,21 @@ fn listed(group: &Group) -> Membership {
 }
 
 /// A group condition as clients save it.
-fn condition(definition: &AttributeDefinition, operator: &str, operand: Value) -> Value {
-    json!({
-        "user_attribute_definition_id": definition.id.as_str(),
-        "type": operator,
-        "value": operand,
-        "key": definition.spec.slug,
-    })
+fn condition(definition: &AttributeDefinition, operator: &str, operand: Value) -> GroupCondition {
+    GroupCondition {
+        definition_id: definition.id.to_string(),
+        operator: operator.to_owned(),
+        value: operand,
+        key: definition.spec.slug.clone(),
+    }
 }
 
-fn new_group(application: &ObjectId, name: &str, kind: GroupKind, conditions: Vec<Value>) -> Group {
+fn new_group(
+    application: &ObjectId,
+    name: &str,
+    kind: GroupKind,
+    conditions: Vec<GroupCondition>,
+) -> Group {
     Group {
         id: ObjectId::generate(t0()),
         application_id: application.clone(),
@@ -306,7 +311,7 @@ async fn create_group(
     f: &Fixture,
     name: &str,
     kind: GroupKind,
-    conditions: Vec<Value>,
+    conditions: Vec<GroupCondition>,
     changes: MemberChanges,
 ) -> Group {
     let group = new_group(&f.application, name, kind, conditions);

@@ -45,8 +45,8 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// Downloads client-named files (member and user lists) behind the SSRF guard.
     pub fetcher: Fetcher,
-    /// The use cases.
-    pub services: Services,
+    /// The use cases (shared: a request's copy of the state clones one pointer).
+    pub services: Arc<Services>,
 }
 
 impl AppState {
@@ -76,7 +76,7 @@ impl AppState {
             passwords,
             caches,
             fetcher,
-            services,
+            services: Arc::new(services),
         }
     }
 

@@ -8,6 +8,8 @@
 //! values sealed under the old one stay readable; each value moves to the new key the next
 //! time it is written.
 
+use std::sync::Arc;
+
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
@@ -16,9 +18,13 @@ use base64::Engine;
 const PREFIX: &str = "v1:";
 const NONCE_LEN: usize = 12;
 
-/// Encrypts and decrypts small secrets with the service's key.
+/// Encrypts and decrypts small secrets with the service's key. Cheap to clone: the keys
+/// are shared.
 #[derive(Clone)]
-pub struct SecretBox {
+pub struct SecretBox(Arc<Keys>);
+
+/// The current key and the earlier ones.
+struct Keys {
     cipher: Aes256Gcm,
     /// Earlier keys, tried in order when the current key cannot open a value.
     previous: Vec<Aes256Gcm>,
@@ -38,30 +44,40 @@ pub struct OpenError;
 impl SecretBox {
     /// A box over a 32-byte key.
     pub fn new(key: [u8; 32]) -> Self {
-        Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+        Self(Arc::new(Keys {
+            cipher: Self::cipher(&key),
             previous: Vec::new(),
-        }
+        }))
+    }
+
+    fn cipher(key: &[u8; 32]) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))
     }
 
     /// Also opens values sealed under these earlier keys (base64, newest first).
-    pub fn with_previous_keys(mut self, keys: &[&str]) -> Result<Self, String> {
+    pub fn with_previous_keys(self, keys: &[&str]) -> Result<Self, String> {
+        let mut previous = Vec::with_capacity(keys.len());
         for key in keys {
-            let earlier = Self::from_base64(key)?;
-            self.previous.push(earlier.cipher);
+            previous.push(Self::cipher(&Self::decode_key(key)?));
         }
-        Ok(self)
+        Ok(Self(Arc::new(Keys {
+            cipher: self.0.cipher.clone(),
+            previous,
+        })))
     }
 
     /// Parses a base64-encoded 32-byte key.
     pub fn from_base64(encoded: &str) -> Result<Self, String> {
+        Ok(Self::new(Self::decode_key(encoded)?))
+    }
+
+    fn decode_key(encoded: &str) -> Result<[u8; 32], String> {
         let bytes = STANDARD
             .decode(encoded.trim())
             .map_err(|e| format!("secret key is not base64: {e}"))?;
-        let key: [u8; 32] = bytes
+        bytes
             .try_into()
-            .map_err(|_| "secret key must be 32 bytes (44 base64 characters)".to_owned())?;
-        Ok(Self::new(key))
+            .map_err(|_| "secret key must be 32 bytes (44 base64 characters)".to_owned())
     }
 
     /// A fresh random key, base64-encoded.
@@ -73,6 +89,7 @@ impl SecretBox {
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ciphertext = self
+            .0
             .cipher
             .encrypt(&nonce, plaintext.as_bytes())
             .unwrap_or_default();
@@ -91,8 +108,8 @@ impl SecretBox {
             return Err(OpenError);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let plaintext = std::iter::once(&self.cipher)
-            .chain(&self.previous)
+        let plaintext = std::iter::once(&self.0.cipher)
+            .chain(&self.0.previous)
             .find_map(|cipher| cipher.decrypt(Nonce::from_slice(nonce), ciphertext).ok())
             .ok_or(OpenError)?;
         String::from_utf8(plaintext).map_err(|_| OpenError)

@@ -354,6 +354,8 @@ async fn patch(
         }
         None => (body.user_data.is_some(), body.file_url.is_some()),
     };
+    // An empty `user_data` list changes no members, whatever the group's type.
+    let use_json = use_json && body.user_data.as_ref().is_none_or(|data| !data.is_empty());
     if (use_json || use_file) && group.kind == GroupKind::Conditional {
         return Err(ApiError::validation(
             if use_json { "user_data" } else { "file_url" },

@@ -135,7 +135,7 @@ impl NewCustomer {
         let (username, username_generated) = match username {
             Some(name) => (validate_username(&name)?, false),
             None => (
-                generated_username(email.as_ref(), phone.as_ref(), &application_id, suffix),
+                generated_username(email.as_ref(), phone.as_ref(), suffix),
                 true,
             ),
         };
@@ -309,24 +309,28 @@ pub fn validate_username(value: &str) -> Result<String, DomainError> {
     }
 }
 
-/// Fynd's username shape: `<email- or phone-derived>_<suffix>_<application id>`.
-pub fn generated_username(
-    email: Option<&Email>,
-    phone: Option<&Phone>,
-    application_id: &ObjectId,
-    suffix: u32,
-) -> String {
-    let base: String = match (email, phone) {
-        (Some(email), _) => email
-            .as_str()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .take(60)
-            .collect(),
-        (None, Some(phone)) => phone.national().to_owned(),
-        (None, None) => "user".to_owned(),
+/// Longest part of a generated username taken from the email's local part.
+const USERNAME_BASE_CHARS: usize = 30;
+
+/// A short, readable username: the email's local part (letters and digits, other characters
+/// as `_`) or the national phone number, then `_<suffix>`, e.g. `asha_94781389`. Usernames
+/// are unique per application (the database holds that); a taken one is drawn again with
+/// another suffix.
+pub fn generated_username(email: Option<&Email>, phone: Option<&Phone>, suffix: u32) -> String {
+    let local: String = email
+        .and_then(|email| email.as_str().split('@').next())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(USERNAME_BASE_CHARS)
+        .collect();
+    let local = local.trim_matches('_');
+    let base = match (local.is_empty(), phone) {
+        (false, _) => local.to_owned(),
+        (true, Some(phone)) => phone.national().to_owned(),
+        (true, None) => "user".to_owned(),
     };
-    format!("{base}_{suffix}_{application_id}")
+    format!("{base}_{suffix}")
 }
 
 /// What [`normalise_contacts`] needs to know of an email or phone entry.
@@ -408,6 +412,35 @@ mod tests {
     use super::*;
     use crate::phone::Region;
     use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn generated_usernames_are_short_valid_usernames(
+            local in "[a-zA-Z0-9._%+-]{1,64}",
+            suffix in 10_000u32..100_000_000,
+        ) {
+            let email = Email::parse("email", &format!("{local}@example.com"));
+            prop_assume!(email.is_ok());
+            let email = email.unwrap();
+            let username = generated_username(Some(&email), None, suffix);
+            prop_assert!(validate_username(&username).is_ok(), "{}", username);
+            prop_assert!(username.len() <= USERNAME_BASE_CHARS + 9, "{}", username);
+            let tail = format!("_{suffix}");
+            prop_assert!(username.ends_with(&tail), "{}", username);
+        }
+    }
+
+    #[test]
+    fn usernames_fall_back_to_the_phone_then_to_user() {
+        let phone = Phone::parse("phone", "9876543210", None, Region::INDIA).unwrap();
+        let odd = Email::parse("email", "+.+@example.com").unwrap();
+        assert_eq!(
+            generated_username(Some(&odd), Some(&phone), 12345),
+            "9876543210_12345"
+        );
+        assert_eq!(generated_username(None, None, 12345), "user_12345");
+    }
 
     fn email(value: &str, primary: bool) -> EmailEntry {
         EmailEntry {
@@ -466,8 +499,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            created.username,
-            "asha_example_com_10001_000000000000000000000001"
+            created.username, "asha_10001",
+            "short, readable, no application id"
         );
         assert!(created.username_generated);
         assert!(created.emails[0].primary && created.phones[0].primary);

@@ -35,7 +35,9 @@ async fn create_normalises_contacts_and_hides_secrets() {
         assert_eq!(user["emails"][0]["email"], "asha@example.com");
         assert_eq!(user["phone_numbers"][0], json!({"phone": "9876543210", "country_code": 91, "active": true, "primary": true, "verified": true}));
         assert_eq!(user["_id"], user["user_id"]);
-        assert!(user["username"].as_str().unwrap().ends_with(&app.application_id));
+        let username = user["username"].as_str().unwrap();
+        assert!(username.starts_with("asha_") && username.len() <= 20, "{username}");
+        assert!(!username.contains(&app.application_id), "{username}");
         assert!(user.get("gender").is_none(), "absent values are omitted, not null");
         assert!(has_no_secrets(&body));
 

@@ -18,7 +18,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/authentication/v1.0/session", get(logged_in_user))
         .route("/authentication/v1.0/sessions", get(active_sessions))
-        .route("/authentication/v1.0/logout", get(logout))
+        .route("/authentication/v1.0/logout", get(logout).post(logout))
 }
 
 async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut>) {

@@ -282,6 +282,21 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
             "{cookie}"
         );
         assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
+
+        let token = app.admin_session(&id, None).await;
+        let response = app
+            .storefront(Method::POST, "/authentication/v1.0/logout")
+            .header("cookie", format!("f.session={token}"))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(response).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, json!({"logout": true})),
+            "POST logs out too"
+        );
+        assert_eq!(app.whoami(&token).await.0, StatusCode::UNAUTHORIZED);
         app
     })
     .await;

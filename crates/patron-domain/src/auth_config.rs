@@ -483,12 +483,9 @@ fn check(path: &str, rule: Rule, value: &mut Value) -> Result<(), DomainError> {
             None => fail(format!("must be a number between {min} and {max}")),
         },
         Rule::Url => match value.as_str() {
-            Some(url)
-                if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") =>
-            {
-                Ok(())
-            }
-            _ => fail("must be an http:// or https:// URL".into()),
+            Some("") => Ok(()),
+            Some(url) => crate::link::check_link_base(path, url),
+            None => fail("must be an https:// URL".into()),
         },
         Rule::OneOf(allowed) => {
             let canonical = value

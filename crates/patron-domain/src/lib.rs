@@ -11,6 +11,7 @@ pub mod customer;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod link;
 pub mod notification;
 pub mod page;
 pub mod password;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use patron_domain::link::check_link_base;
 use serde::Deserialize;
 
 use crate::fetch::Fetcher;
@@ -24,6 +25,10 @@ pub use tables::{FetchSettings, RetentionSettings, SmtpSettings, SmtpTls, Webhoo
 pub struct Config {
     /// Address to listen on (`PATRON_LISTEN`).
     pub listen: SocketAddr,
+    /// Where customers reach links the service sends, e.g. `https://accounts.example.com`
+    /// (`PATRON_PUBLIC_URL`): the base of reset links when an application configures no
+    /// `password_reset_url`. `https` unless on a loopback host. Unset: the listen address.
+    pub public_url: Option<String>,
     /// Database URL: `sqlite://path` or `postgres://…` (`PATRON_DATABASE_URL`).
     pub database_url: String,
     /// Lifetime of platform access tokens, seconds (`PATRON_ACCESS_TOKEN_TTL_SECS`).
@@ -78,6 +83,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
@@ -160,6 +166,12 @@ impl Config {
         // Unusable `[fetch]` settings stop the start, not the first download.
         config.fetcher()?;
         config.retention.check()?;
+        if let Some(url) = &config.public_url {
+            check_link_base("public_url", url).map_err(|error| ConfigError::Setting {
+                key: "public_url / PATRON_PUBLIC_URL".to_owned(),
+                message: error.to_string(),
+            })?;
+        }
         Ok(config)
     }
 
@@ -170,6 +182,9 @@ impl Config {
             env.get(&format!("{ENV_PREFIX}{key}"))
                 .map(|v| (format!("{ENV_PREFIX}{key}"), v.trim()))
         };
+        if let Some((_, value)) = get("PUBLIC_URL") {
+            self.public_url = Some(value.to_owned()).filter(|url| !url.is_empty());
+        }
         if let Some((name, value)) = get("LISTEN") {
             self.listen = parse_env(&name, value)?;
         }
@@ -366,6 +381,12 @@ impl Config {
         let seconds =
             |n: u64| chrono::Duration::seconds(i64::try_from(n.min(CENTURY_SECS)).unwrap_or(0));
         ServiceSettings {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen))
+                .trim_end_matches('/')
+                .to_owned(),
             retention: self.retention.ages(),
             bulk_sync_limit: self.bulk_sync_limit,
             token_lifetimes: TokenLifetimes {
@@ -589,6 +610,26 @@ sessions_days = 99999999999
             .unwrap_err()
             .to_string();
         assert!(error.contains("sessions_days"), "{error}");
+    }
+
+    #[test]
+    fn the_public_url_must_be_https_off_loopback() {
+        assert_eq!(
+            Config::default().service_settings().public_url,
+            "http://127.0.0.1:8080",
+            "unset: the listen address"
+        );
+        let env = |url: &str| HashMap::from([("PATRON_PUBLIC_URL".to_owned(), url.to_owned())]);
+        let config = Config::load(None, &env("https://accounts.example.com/")).unwrap();
+        assert_eq!(
+            config.service_settings().public_url,
+            "https://accounts.example.com"
+        );
+        let error = Config::load(None, &env("http://accounts.example.com"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PATRON_PUBLIC_URL"), "{error}");
+        assert!(Config::load(None, &env("http://localhost:9000")).is_ok());
     }
 
     #[test]

@@ -118,8 +118,17 @@ async fn connect(config: &Config) -> Result<Stores, String> {
         .map_err(|e| format!("cannot open database {}: {e}", redact(&config.database_url)))
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(mut config: Config) -> Result<(), String> {
     let listen = config.listen;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // Links to customers point at the public URL; without one, at the address served.
+    let public_url = config
+        .public_url
+        .get_or_insert_with(|| format!("http://{address}"))
+        .clone();
     let shown_url = redact(&config.database_url);
     let app = App::build(config, Arc::new(SystemClock))
         .await
@@ -127,13 +136,9 @@ async fn serve(config: Config) -> Result<(), String> {
             BuildError::Store(error) => format!("cannot open database {shown_url}: {error}"),
             other => other.to_string(),
         })?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let workers = app.start_workers();
     println_out(&format!("listening on http://{address}"));
-    tracing::info!(%address, "serving");
+    tracing::info!(%address, %public_url, "serving");
     let served = patron_server::serve(listener, app.router(), shutdown_signal()).await;
     workers.shutdown().await;
     served.map_err(|e| e.to_string())?;

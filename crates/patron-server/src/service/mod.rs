@@ -48,8 +48,10 @@ use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 
 /// The settings the use cases take from the configuration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServiceSettings {
+    /// Where customers reach the links the service sends (no trailing `/`).
+    pub public_url: String,
     /// How long finished records are kept.
     pub retention: RetentionAges,
     /// Largest bulk attribute update done within the request.
@@ -128,6 +130,7 @@ impl Services {
         let notifications =
             Notifications::new(stores.outbox.clone(), auth_configs.clone(), clock.clone());
         let password_resets = PasswordResets::new(PasswordResetParts {
+            default_link_base: format!("{}/auth/set-password", settings.public_url),
             credentials: stores.credentials.clone(),
             customers: stores.customers.clone(),
             hasher: hasher.clone(),

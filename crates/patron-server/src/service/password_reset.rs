@@ -32,6 +32,7 @@ fn unusable_code() -> ServiceError {
 /// Password resets.
 #[derive(Clone)]
 pub struct PasswordResets {
+    default_link_base: String,
     credentials: Arc<dyn CredentialStore>,
     customers: Arc<dyn CustomerStore>,
     hasher: PasswordHasher,
@@ -44,6 +45,8 @@ pub struct PasswordResets {
 
 /// What [`PasswordResets`] is built from.
 pub struct PasswordResetParts {
+    /// Where links point when the application configures no `password_reset_url`.
+    pub default_link_base: String,
     /// Passwords and reset codes.
     pub credentials: Arc<dyn CredentialStore>,
     /// Customers (to answer a signed-in reset).
@@ -66,6 +69,7 @@ impl PasswordResets {
     /// Resets over the given parts.
     pub fn new(parts: PasswordResetParts) -> Self {
         Self {
+            default_link_base: parts.default_link_base,
             credentials: parts.credentials,
             customers: parts.customers,
             hasher: parts.hasher,
@@ -78,13 +82,13 @@ impl PasswordResets {
     }
 
     /// Sends a reset link when `email` belongs to an active customer, and succeeds the same
-    /// either way so the call cannot be used to discover accounts. Without a configured
-    /// `password_reset_url` the link points at `default_base`.
+    /// either way so the call cannot be used to discover accounts. The link points at the
+    /// application's `password_reset_url`, else at the server's public URL — never at a
+    /// host the request named.
     pub async fn send_link(
         &self,
         application: &Application,
         email: &Email,
-        default_base: &str,
     ) -> Result<(), ServiceError> {
         let config = self.configs.load(application).await?.config;
         if !config.forgot_password_enabled() {
@@ -108,7 +112,9 @@ impl PasswordResets {
                 now + CODE_LIFETIME,
             )
             .await?;
-        let base = config.password_reset_url().unwrap_or(default_base);
+        let base = config
+            .password_reset_url()
+            .unwrap_or(&self.default_link_base);
         let separator = if base.contains('?') { '&' } else { '?' };
         let data = json!({
             "first_name": record.customer.profile.first_name.clone().unwrap_or_default(),

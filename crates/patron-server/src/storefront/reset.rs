@@ -54,7 +54,6 @@ struct CodeBody {
 async fn send_reset_email(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
-    headers: HeaderMap,
     JsonBody(body): JsonBody<EmailBody>,
 ) -> Result<Json<Status>, ApiError> {
     let raw = body
@@ -67,18 +66,9 @@ async fn send_reset_email(
     state
         .services
         .password_resets
-        .send_link(&application, &email, &default_reset_url(&headers))
+        .send_link(&application, &email)
         .await?;
     Ok(Json(Status { status: "sent" }))
-}
-
-/// The storefront's set-password page on the host the request came from.
-fn default_reset_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    format!("https://{host}/auth/set-password")
 }
 
 /// Checks a code without using it.

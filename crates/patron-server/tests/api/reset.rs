@@ -195,7 +195,7 @@ async fn templates_can_be_overridden_per_application() {
         app.ask_reset("asha@example.com").await;
         let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0).message;
         assert_eq!(message.subject, "Forgot it, Asha?");
-        assert!(message.text.starts_with("Go to https://"));
+        assert!(message.text.starts_with("Go to http://127.0.0.1:8080/auth/set-password?code="), "{}", message.text);
         app
     })
     .await;
@@ -299,6 +299,49 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
         assert!(
             !logged.message.text.is_empty(),
             "the log notifier keeps the message readable in the outbox"
+        );
+        app
+    })
+    .await;
+}
+
+/// Reset links come from configuration only: a poisoned `Host` or `X-Forwarded-Host` never
+/// becomes the origin of a link, and an insecure per-application URL is refused.
+#[tokio::test]
+async fn reset_links_never_follow_the_host_header() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        let response = app
+            .storefront(Method::POST, "/authentication/v1.0/login/password/reset")
+            .header("host", "evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .json(&json!({"email": "asha@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let messages = app.stores.outbox.list_outbox(1).await.unwrap();
+        let link = messages[0].message.data["link"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!link.contains("evil"), "{link}");
+        assert!(
+            link.starts_with("http://127.0.0.1:8080/auth/set-password?code="),
+            "without a configured URL the server's public URL is the base: {link}"
+        );
+
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/platform/config",
+                Some(json!({"password_reset_url": "http://shop.example.com/reset"})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["meta"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("password_reset_url")),
+            "{body}"
         );
         app
     })

@@ -406,6 +406,9 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
         std::fs::create_dir_all(&keys)?;
         patron.env = vec![
             ("PATRON_COOKIE_SECURE".to_owned(), "false".to_owned()),
+            // The login flood queues more hashes than there are slots on purpose: the
+            // wait may not turn any of them away.
+            ("PATRON_ARGON2_QUEUE_TIMEOUT_SECS".to_owned(), "600".to_owned()),
             (
                 "PATRON_SECRET_KEY_FILE".to_owned(),
                 keys.join("secret.key").display().to_string(),

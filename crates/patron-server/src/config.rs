@@ -56,6 +56,9 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// argon2id lanes (`PATRON_ARGON2_PARALLELISM`; OWASP: 1).
     pub argon2_parallelism: u32,
+    /// Longest wait, seconds, for a free password hashing slot; past it the request gets
+    /// 503 with `Retry-After` (`PATRON_ARGON2_QUEUE_TIMEOUT_SECS`).
+    pub argon2_queue_timeout_secs: u64,
     /// Whether the `f.session` cookie is marked `Secure` (`PATRON_COOKIE_SECURE`); turn off
     /// only for local plain-HTTP development.
     pub cookie_secure: bool,
@@ -97,6 +100,7 @@ impl Default for Config {
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            argon2_queue_timeout_secs: 10,
             secret_key_file: PathBuf::from("data/secret.key"),
             previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
@@ -211,6 +215,9 @@ impl Config {
         }
         if let Some((name, value)) = get("ARGON2_PARALLELISM") {
             self.argon2_parallelism = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("ARGON2_QUEUE_TIMEOUT_SECS") {
+            self.argon2_queue_timeout_secs = parse_env(&name, value)?;
         }
         if let Some((_, value)) = get("NOTIFIER") {
             self.notifier = value.to_owned();
@@ -398,12 +405,14 @@ impl Config {
 
     /// The password hasher with the configured argon2id cost, one hash per core at a time.
     pub fn password_hasher(&self) -> Result<PasswordHasher, ConfigError> {
+        let wait = std::time::Duration::from_secs(self.argon2_queue_timeout_secs.clamp(1, 3600));
         PasswordHasher::new(
             self.argon2_memory_kib,
             self.argon2_iterations,
             self.argon2_parallelism,
             PasswordHasher::default_concurrency(),
         )
+        .map(|hasher| hasher.with_queue_timeout(wait))
         .map_err(|message| ConfigError::Env {
             name: "PATRON_ARGON2_*".to_owned(),
             message,

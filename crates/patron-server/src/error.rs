@@ -90,6 +90,8 @@ pub enum ErrorCode {
     InternalError,
     /// The database is not reachable.
     Unavailable,
+    /// Every password hashing slot stayed busy; `Retry-After` says when to try again.
+    ServiceBusy,
 }
 
 impl ErrorCode {
@@ -132,6 +134,7 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::InternalError,
         ErrorCode::Unavailable,
+        ErrorCode::ServiceBusy,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -174,6 +177,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::ServiceBusy => "SERVICE_BUSY",
         }
     }
 }
@@ -268,6 +272,12 @@ pub enum ApiError {
     /// The database is not reachable (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Too much work queued: try again after `retry_after_secs` (503 with `Retry-After`).
+    #[error("busy: retry after {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// Anything else (500); details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -411,6 +421,12 @@ impl ApiError {
                 message.clone(),
                 Some(json!({ "error": error })),
             ),
+            ApiError::Busy { retry_after_secs } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServiceBusy,
+                format!("too many sign-ins are being checked: try again in {retry_after_secs} s"),
+                None,
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
@@ -448,7 +464,14 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             body["authenticated"] = json!(false);
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::Busy { retry_after_secs } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
+        response
     }
 }
 
@@ -507,7 +530,12 @@ impl From<ServiceError> for ApiError {
 
 impl From<HashError> for ApiError {
     fn from(error: HashError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            HashError::Busy { retry_after } => ApiError::Busy {
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -688,6 +716,19 @@ mod tests {
             (status, body["code"].as_str()),
             (StatusCode::INTERNAL_SERVER_ERROR, Some("INTERNAL_ERROR"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_busy_hasher_answers_503_with_retry_after() {
+        let busy = HashError::Busy {
+            retry_after: std::time::Duration::from_secs(10),
+        };
+        let response = ApiError::from(busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "10");
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], "SERVICE_BUSY");
     }
 
     #[tokio::test]

@@ -18,13 +18,24 @@ pub enum HashError {
     /// The pool was closed or its task died.
     #[error("the hashing pool is unavailable: {0}")]
     Unavailable(String),
+    /// Every slot stayed busy for the whole wait: try again after `retry_after`.
+    #[error("every password hashing slot is busy")]
+    Busy {
+        /// When a retry may find a free slot.
+        retry_after: std::time::Duration,
+    },
 }
+
+/// How long a hash waits for a free slot by default before the request is turned away.
+pub const DEFAULT_QUEUE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Hashes and verifies passwords with fixed argon2id parameters.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Longest wait for a slot.
+    queue_timeout: std::time::Duration,
     /// A hash of a random password, checked when there is no real hash so that "unknown
     /// customer" and "wrong password" take the same time.
     dummy_hash: Arc<String>,
@@ -53,8 +64,15 @@ impl PasswordHasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             dummy_hash: Arc::new(dummy_hash),
         })
+    }
+
+    /// Waits at most `timeout` for a free slot (then [`HashError::Busy`]).
+    pub fn with_queue_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
     }
 
     /// One slot per core: the bound the benchmark compares login throughput with.
@@ -98,11 +116,11 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
+            .map_err(|_| HashError::Busy {
+                retry_after: self.queue_timeout,
+            })?
             .map_err(|_| HashError::Unavailable("the pool is closed".to_owned()))?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -152,6 +170,33 @@ mod tests {
         );
         release.send(()).unwrap();
         let _permit = hasher.permits.acquire().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_turns_the_wait_away_instead_of_growing() {
+        let hasher = PasswordHasher::new(64, 1, 1, 1)
+            .unwrap()
+            .with_queue_timeout(std::time::Duration::from_millis(20));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let worker = hasher.clone();
+        let busy = tokio::spawn(async move {
+            worker
+                .run(move || {
+                    let _ = wait.recv();
+                })
+                .await
+        });
+        while hasher.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = hasher.hash("another".into()).await;
+        assert!(
+            matches!(refused, Err(HashError::Busy { .. })),
+            "{refused:?}"
+        );
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        assert!(hasher.hash("now".into()).await.is_ok());
     }
 
     #[tokio::test]

@@ -56,6 +56,9 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// argon2id lanes (`PATRON_ARGON2_PARALLELISM`; OWASP: 1).
     pub argon2_parallelism: u32,
+    /// The longest a rolling session lives after sign-in, however active, in days
+    /// (`PATRON_ROLLING_SESSION_MAX_DAYS`; 1 to 3650).
+    pub rolling_session_max_days: u32,
     /// Longest wait, seconds, for a free password hashing slot; past it the request gets
     /// 503 with `Retry-After` (`PATRON_ARGON2_QUEUE_TIMEOUT_SECS`).
     pub argon2_queue_timeout_secs: u64,
@@ -101,6 +104,7 @@ impl Default for Config {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             argon2_queue_timeout_secs: 10,
+            rolling_session_max_days: 30,
             secret_key_file: PathBuf::from("data/secret.key"),
             previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
@@ -215,6 +219,9 @@ impl Config {
         }
         if let Some((name, value)) = get("ARGON2_PARALLELISM") {
             self.argon2_parallelism = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("ROLLING_SESSION_MAX_DAYS") {
+            self.rolling_session_max_days = parse_env(&name, value)?;
         }
         if let Some((name, value)) = get("ARGON2_QUEUE_TIMEOUT_SECS") {
             self.argon2_queue_timeout_secs = parse_env(&name, value)?;
@@ -395,6 +402,9 @@ impl Config {
                 .trim_end_matches('/')
                 .to_owned(),
             retention: self.retention.ages(),
+            rolling_session_cap: chrono::Duration::days(i64::from(
+                self.rolling_session_max_days.clamp(1, 3650),
+            )),
             bulk_sync_limit: self.bulk_sync_limit,
             token_lifetimes: TokenLifetimes {
                 access: seconds(self.access_token_ttl_secs),

@@ -58,6 +58,8 @@ pub struct ServiceSettings {
     pub bulk_sync_limit: usize,
     /// How long OAuth tokens last.
     pub token_lifetimes: TokenLifetimes,
+    /// The longest a rolling session lives after it started, however active.
+    pub rolling_session_cap: chrono::Duration,
 }
 
 /// Every use-case family, each holding only what it needs; built once by the composition
@@ -111,7 +113,12 @@ impl Services {
             stores.credentials.clone(),
             clock.clone(),
         );
-        let sessions = Sessions::new(stores.sessions.clone(), auth_configs.clone(), clock.clone());
+        let sessions = Sessions::new(
+            stores.sessions.clone(),
+            auth_configs.clone(),
+            settings.rolling_session_cap,
+            clock.clone(),
+        );
         let passwords = Passwords::new(
             stores.credentials.clone(),
             hasher.clone(),

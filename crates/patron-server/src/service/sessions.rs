@@ -52,15 +52,23 @@ pub struct CurrentSession {
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
     configs: AuthConfigs,
+    rolling_cap: Duration,
     clock: Arc<dyn Clock>,
 }
 
 impl Sessions {
-    /// Sessions kept in `store`, governed by each application's configuration.
-    pub fn new(store: Arc<dyn SessionStore>, configs: AuthConfigs, clock: Arc<dyn Clock>) -> Self {
+    /// Sessions kept in `store`, governed by each application's configuration; a rolling
+    /// session never outlives `rolling_cap` after its start, however active.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        configs: AuthConfigs,
+        rolling_cap: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             configs,
+            rolling_cap,
             clock,
         }
     }
@@ -154,10 +162,13 @@ impl Sessions {
         let policy = self.configs.load(application).await?.config.session();
         let mut extended_for = None;
         if policy.rolling && now - session.last_seen_at >= EXTEND_EVERY {
-            self.store
-                .extend_session(&session.id, now + policy.lifetime, now)
-                .await?;
-            extended_for = Some(policy.lifetime);
+            let expires_at = (now + policy.lifetime).min(session.created_at + self.rolling_cap);
+            if expires_at > session.expires_at {
+                self.store
+                    .extend_session(&session.id, expires_at, now)
+                    .await?;
+                extended_for = Some(expires_at - now);
+            }
         }
         Ok(Some(CurrentSession {
             session,

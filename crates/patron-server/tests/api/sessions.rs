@@ -345,6 +345,50 @@ async fn rolling_sessions_extend_with_activity() {
     .await;
 }
 
+/// However active, a rolling session ends `rolling_session_max_days` (30) after sign-in.
+#[tokio::test]
+async fn rolling_sessions_have_an_absolute_cap() {
+    each_app(|app| async move {
+        let (status, _) = app
+            .send(
+                Method::POST,
+                "/platform/config",
+                Some(
+                    json!({"session_config": {"duration": 7, "type": "Days", "is_rolling": true}}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.admin_session(&id, None).await;
+        for day in [6, 12, 18] {
+            app.clock.advance(Duration::days(6));
+            let (status, _, cookie) = app.whoami(&token).await;
+            assert_eq!(status, StatusCode::OK, "day {day}");
+            assert!(
+                cookie.unwrap().contains(&format!("Max-Age={}", 7 * 86_400)),
+                "day {day}"
+            );
+        }
+        app.clock.advance(Duration::days(6));
+        let (status, _, cookie) = app.whoami(&token).await;
+        assert_eq!(status, StatusCode::OK, "day 24");
+        let cookie = cookie.unwrap();
+        assert!(
+            cookie.contains(&format!("Max-Age={}", 6 * 86_400)),
+            "only up to the cap: {cookie}"
+        );
+        app.clock.advance(Duration::days(6));
+        assert_eq!(
+            app.whoami(&token).await.0,
+            StatusCode::UNAUTHORIZED,
+            "day 30: the cap"
+        );
+        app
+    })
+    .await;
+}
+
 /// The retention purge runs on the server's clock: a session expired for longer than the
 /// kept days is deleted, a live one is not.
 #[tokio::test]

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::Delivery;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
@@ -47,6 +47,8 @@ pub struct AppState {
     pub fetcher: Fetcher,
     /// The use cases (shared: a request's copy of the state clones one pointer).
     pub services: Arc<Services>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[IpBlock]>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
         secrets: SecretBox,
         passwords: PasswordHasher,
         fetcher: Fetcher,
+        trusted_proxies: Vec<IpBlock>,
     ) -> Self {
         let caches = Arc::new(Caches::default());
         let services = Services::new(
@@ -77,6 +80,7 @@ impl AppState {
             caches,
             fetcher,
             services: Arc::new(services),
+            trusted_proxies: trusted_proxies.into(),
         }
     }
 
@@ -131,8 +135,17 @@ impl App {
         let passwords = config.password_hasher()?;
         let fetcher = config.fetcher()?;
         let delivery = config.delivery()?;
+        let trusted_proxies = config.trusted_proxy_blocks()?;
         Ok(Self {
-            state: AppState::new(stores, clock, config, secrets, passwords, fetcher),
+            state: AppState::new(
+                stores,
+                clock,
+                config,
+                secrets,
+                passwords,
+                fetcher,
+                trusted_proxies,
+            ),
             delivery,
         })
     }

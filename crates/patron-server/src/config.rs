@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use patron_domain::link::check_link_base;
 use serde::Deserialize;
 
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
@@ -25,6 +25,9 @@ pub use tables::{FetchSettings, RetentionSettings, SmtpSettings, SmtpTls, Webhoo
 pub struct Config {
     /// Address to listen on (`PATRON_LISTEN`).
     pub listen: SocketAddr,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed
+    /// (`PATRON_TRUSTED_PROXIES`, comma-separated). Empty: the peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// Where customers reach links the service sends, e.g. `https://accounts.example.com`
     /// (`PATRON_PUBLIC_URL`): the base of reset links when an application configures no
     /// `password_reset_url`. `https` unless on a loopback host. Unset: the listen address.
@@ -90,6 +93,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
+            trusted_proxies: Vec::new(),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
@@ -174,6 +178,7 @@ impl Config {
         // Unusable `[fetch]` settings stop the start, not the first download.
         config.fetcher()?;
         config.retention.check()?;
+        config.trusted_proxy_blocks()?;
         if let Some(url) = &config.public_url {
             check_link_base("public_url", url).map_err(|error| ConfigError::Setting {
                 key: "public_url / PATRON_PUBLIC_URL".to_owned(),
@@ -190,6 +195,14 @@ impl Config {
             env.get(&format!("{ENV_PREFIX}{key}"))
                 .map(|v| (format!("{ENV_PREFIX}{key}"), v.trim()))
         };
+        if let Some((_, value)) = get("TRUSTED_PROXIES") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some((_, value)) = get("PUBLIC_URL") {
             self.public_url = Some(value.to_owned()).filter(|url| !url.is_empty());
         }
@@ -388,6 +401,21 @@ impl Config {
 }
 
 impl Config {
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxy_blocks(&self) -> Result<Vec<IpBlock>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<IpBlock>()
+                    .map_err(|message| ConfigError::Setting {
+                        key: "trusted_proxies / PATRON_TRUSTED_PROXIES".to_owned(),
+                        message,
+                    })
+            })
+            .collect()
+    }
+
     /// What the use cases take from the configuration. Token lifetimes beyond a century
     /// are cut to a century.
     pub fn service_settings(&self) -> ServiceSettings {

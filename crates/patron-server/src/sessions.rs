@@ -5,18 +5,27 @@
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::Duration;
+use std::net::IpAddr;
+
 use patron_store::Application;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::fetch::IpBlock;
 use crate::service::{CurrentSession, Origin, StartedSession};
 
 /// The storefront session cookie's name, as Fynd's storefronts expect it.
 pub(crate) const COOKIE_NAME: &str = "f.session";
 
-/// The origin of a storefront request: its host, user agent and client address (the first
-/// `X-Forwarded-For` hop when behind a proxy, else the peer).
-pub(crate) fn origin_of_request(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Origin {
+/// The origin of a storefront request: its host, user agent and client address. The
+/// address is the peer's, unless the peer is one of the `trusted` proxies: then it is the
+/// nearest `X-Forwarded-For` hop that is not itself a trusted proxy (a client cannot forge
+/// its address by sending the header itself).
+pub(crate) fn origin_of_request(
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    trusted: &[IpBlock],
+) -> Origin {
     let header = |name: &str| {
         headers
             .get(name)
@@ -24,18 +33,26 @@ pub(crate) fn origin_of_request(headers: &HeaderMap, peer: Option<std::net::Sock
             .unwrap_or_default()
             .to_owned()
     };
-    let ip = header("x-forwarded-for")
-        .split(',')
-        .next()
-        .map(str::trim)
-        .filter(|ip| !ip.is_empty())
-        .map(str::to_owned)
-        .or_else(|| peer.map(|peer| peer.ip().to_string()))
-        .unwrap_or_default();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|block| block.contains(ip));
+    let mut client = peer.map(|peer| peer.ip());
+    if client.is_some_and(is_trusted) {
+        let forwarded = header("x-forwarded-for");
+        for hop in forwarded.rsplit(',').map(str::trim) {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = Some(ip);
+                    if !is_trusted(ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
     Origin {
         domain: header("host"),
         user_agent: header("user-agent"),
-        ip,
+        ip: client.map(|ip| ip.to_string()).unwrap_or_default(),
     }
 }
 
@@ -120,4 +137,49 @@ pub(crate) async fn current(
 /// Adds a `Set-Cookie` header to `headers`.
 pub(crate) fn set_cookie(headers: &mut HeaderMap, value: HeaderValue) {
     headers.append(SET_COOKIE, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(forwarded: Option<&str>, peer: &str, trusted: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        if let Some(forwarded) = forwarded {
+            headers.insert("x-forwarded-for", HeaderValue::from_str(forwarded).unwrap());
+        }
+        let trusted: Vec<IpBlock> = trusted.iter().map(|block| block.parse().unwrap()).collect();
+        origin_of_request(&headers, Some(peer.parse().unwrap()), &trusted).ip
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        assert_eq!(
+            origin(Some("203.0.113.9"), "198.51.100.7:4000", &[]),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            origin(Some("203.0.113.9"), "198.51.100.7:4000", &["10.0.0.0/8"]),
+            "198.51.100.7",
+            "the peer is not a proxy of ours"
+        );
+        assert_eq!(
+            origin(Some("203.0.113.9"), "10.0.0.2:4000", &["10.0.0.0/8"]),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            origin(
+                Some("6.6.6.6, 203.0.113.9, 10.0.0.5"),
+                "10.0.0.2:4000",
+                &["10.0.0.0/8"]
+            ),
+            "203.0.113.9",
+            "the nearest untrusted hop, not what the client wrote first"
+        );
+        assert_eq!(origin(None, "10.0.0.2:4000", &["10.0.0.0/8"]), "10.0.0.2");
+        assert_eq!(
+            origin(Some("not-an-ip"), "10.0.0.2:4000", &["10.0.0.0/8"]),
+            "10.0.0.2"
+        );
+    }
 }

@@ -48,7 +48,7 @@ async fn login(
         .password
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ApiError::required("password"))?;
-    let origin = origin_of_request(&headers, Some(peer));
+    let origin = origin_of_request(&headers, Some(peer), &state.trusted_proxies);
     let signed_in = state
         .services
         .passwords

@@ -102,7 +102,7 @@ async fn register(
         register_token: String::new(),
         user: None,
     };
-    let origin = origin_of_request(&headers, Some(peer));
+    let origin = origin_of_request(&headers, Some(peer), &state.trusted_proxies);
     match state
         .services
         .registration

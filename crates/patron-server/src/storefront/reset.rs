@@ -101,7 +101,7 @@ async fn reset_and_sign_in(
             &application,
             code,
             password,
-            origin_of_request(&headers, Some(peer)),
+            origin_of_request(&headers, Some(peer), &state.trusted_proxies),
         )
         .await?;
     Ok((

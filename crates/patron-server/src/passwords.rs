@@ -146,9 +146,13 @@ fn hash_with(params: &Params, password: &str) -> Result<String, argon2::password
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_dropped_caller_keeps_the_slot_until_its_hash_ends() {
-        let hasher = PasswordHasher::new(64, 1, 1, 1).unwrap();
+    /// Occupies the hasher's only slot with work that runs until `release` is sent.
+    async fn occupy(
+        hasher: &PasswordHasher,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), HashError>>,
+    ) {
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let worker = hasher.clone();
         let caller = tokio::spawn(async move {
@@ -161,6 +165,13 @@ mod tests {
         while hasher.permits.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
+        (release, caller)
+    }
+
+    #[tokio::test]
+    async fn a_dropped_caller_keeps_the_slot_until_its_hash_ends() {
+        let hasher = PasswordHasher::new(64, 1, 1, 1).unwrap();
+        let (release, caller) = occupy(&hasher).await;
         caller.abort();
         let _ = caller.await;
         assert_eq!(
@@ -177,18 +188,7 @@ mod tests {
         let hasher = PasswordHasher::new(64, 1, 1, 1)
             .unwrap()
             .with_queue_timeout(std::time::Duration::from_millis(20));
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let worker = hasher.clone();
-        let busy = tokio::spawn(async move {
-            worker
-                .run(move || {
-                    let _ = wait.recv();
-                })
-                .await
-        });
-        while hasher.permits.available_permits() > 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, busy) = occupy(&hasher).await;
         let refused = hasher.hash("another".into()).await;
         assert!(
             matches!(refused, Err(HashError::Busy { .. })),

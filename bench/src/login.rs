@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use patron_server::passwords::PasswordHasher;
+use patron_server::secrets::SecretBox;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
@@ -401,17 +402,15 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
     let mut tables = Vec::new();
     for backend in backends {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
-        // The key that encrypts secrets at rest lives in a scratch directory of its own.
-        let keys = std::env::temp_dir().join(format!("patron_bench_keys_{}", std::process::id()));
-        std::fs::create_dir_all(&keys)?;
+        let key = ("PATRON_SECRET_KEY".to_owned(), SecretBox::generate_key());
         patron.env = vec![
+            key,
             ("PATRON_COOKIE_SECURE".to_owned(), "false".to_owned()),
             // The login flood queues more hashes than there are slots on purpose: the
             // wait may not turn any of them away.
-            ("PATRON_ARGON2_QUEUE_TIMEOUT_SECS".to_owned(), "600".to_owned()),
             (
-                "PATRON_SECRET_KEY_FILE".to_owned(),
-                keys.join("secret.key").display().to_string(),
+                "PATRON_ARGON2_QUEUE_TIMEOUT_SECS".to_owned(),
+                "600".to_owned(),
             ),
         ];
         say(&format!(
@@ -421,16 +420,9 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
         ));
         let outcome = serve_and_measure(args, patron, &database).await;
         if args.keep {
-            say(&format!(
-                "kept database: {} (secret key in {})",
-                database.url(),
-                keys.display()
-            ));
-        } else {
-            if let Err(error) = database.drop_database() {
-                eprintln!("patron-bench: could not remove the scratch database: {error}");
-            }
-            let _ = std::fs::remove_dir_all(&keys);
+            say(&format!("kept database: {}", database.url()));
+        } else if let Err(error) = database.drop_database() {
+            eprintln!("patron-bench: could not remove the scratch database: {error}");
         }
         tables.push((database.name(), outcome?));
     }

@@ -66,9 +66,11 @@ impl PatronBin {
             )
             .into());
         }
+        // One explicit key for the run, as a PostgreSQL deployment must have.
+        let key = patron_server::secrets::SecretBox::generate_key();
         Ok(Self {
             path,
-            env: Vec::new(),
+            env: vec![("PATRON_SECRET_KEY".to_owned(), key)],
         })
     }
 

@@ -119,15 +119,9 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
         BackendChoice::Postgres => &[BackendChoice::Postgres],
         BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
     };
-    let keys = std::env::temp_dir().join(format!("patron_bench_keys_{}", std::process::id()));
-    std::fs::create_dir_all(&keys)?;
-    patron.env = vec![
-        ("PATRON_MAX_BODY_BYTES".to_owned(), BODY_LIMIT.to_owned()),
-        (
-            "PATRON_SECRET_KEY_FILE".to_owned(),
-            keys.join("secret.key").display().to_string(),
-        ),
-    ];
+    patron
+        .env
+        .push(("PATRON_MAX_BODY_BYTES".to_owned(), BODY_LIMIT.to_owned()));
     let mut rows = Vec::new();
     for backend in backends {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
@@ -143,9 +137,6 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
             eprintln!("patron-bench: could not remove the scratch database: {error}");
         }
         rows.extend(outcome?);
-    }
-    if !args.keep {
-        let _ = std::fs::remove_dir_all(&keys);
     }
     say("");
     say(&format!(

@@ -374,6 +374,16 @@ impl Config {
         if let Some(Redacted(key)) = &self.secret_key {
             return SecretBox::from_base64(key).map_err(invalid);
         }
+        // Nodes sharing a PostgreSQL database must seal with one key; a key file of each
+        // node's own would make every node unable to open the others' values.
+        if patron_store::Backend::for_url(&self.database_url) == patron_store::Backend::Postgres {
+            return Err(ConfigError::Setting {
+                key: "secret_key / PATRON_SECRET_KEY".to_owned(),
+                message: "a PostgreSQL deployment needs an explicit key, the same on every node \
+                          (generate one with `openssl rand -base64 32`)"
+                    .to_owned(),
+            });
+        }
         let path = &self.secret_key_file;
         let shown = path.display().to_string();
         let key = match std::fs::read_to_string(path) {
@@ -677,6 +687,25 @@ sessions_days = 99999999999
             .to_string();
         assert!(error.contains("PATRON_PUBLIC_URL"), "{error}");
         assert!(Config::load(None, &env("http://localhost:9000")).is_ok());
+    }
+
+    #[test]
+    fn postgres_needs_an_explicit_secret_key() {
+        let postgres = Config {
+            database_url: "postgres://postgres@127.0.0.1:5432/patron".to_owned(),
+            ..Config::default()
+        };
+        let error = postgres
+            .secret_box()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("PATRON_SECRET_KEY"), "{error}");
+        let keyed = Config {
+            secret_key: Some(Redacted(SecretBox::generate_key())),
+            ..postgres
+        };
+        assert!(keyed.secret_box().is_ok());
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The body is larger than `max_body_bytes`.
     PayloadTooLarge,
+    /// The body is not sent as JSON.
+    UnsupportedMediaType,
     /// Anything else; details are logged, never returned.
     InternalError,
     /// The database is not reachable.
@@ -132,6 +134,7 @@ impl ErrorCode {
         ErrorCode::JobNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::InternalError,
         ErrorCode::Unavailable,
         ErrorCode::ServiceBusy,
@@ -175,6 +178,7 @@ impl ErrorCode {
             ErrorCode::JobNotFound => "JOB_NOT_FOUND",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::ServiceBusy => "SERVICE_BUSY",
@@ -205,6 +209,9 @@ pub enum ApiError {
     /// `q` uses something outside the customer query language (400).
     #[error("{0}")]
     InvalidQuery(String),
+    /// The body is not declared as JSON (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The body is larger than the configured limit (413).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -324,6 +331,12 @@ impl ApiError {
                 ErrorCode::InvalidQuery,
                 message.clone(),
                 Some(json!({ "field": "q" })),
+            ),
+            ApiError::UnsupportedMediaType(message) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                message.clone(),
+                None,
             ),
             ApiError::PayloadTooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,

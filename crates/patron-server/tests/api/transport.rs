@@ -168,3 +168,52 @@ async fn bad_pagination_is_400() {
     })
     .await;
 }
+
+/// A JSON endpoint takes only a body declared as JSON: a cross-site form post (text/plain,
+/// urlencoded) is 415 before any handler runs, on the platform and the storefront alike.
+#[tokio::test]
+async fn bodies_not_sent_as_json_are_refused_with_415() {
+    each_app(|app| async move {
+        let body = r#"{"email": "asha@example.com"}"#;
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            let mut request = app.request(Method::POST, "/customers").body(body);
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            let (status, answer) = read(request.send().await.unwrap()).await;
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Some("UNSUPPORTED_MEDIA_TYPE")
+                ),
+                "{content_type:?}"
+            );
+            let mut request = app
+                .storefront(Method::POST, "/authentication/v1.0/login/password")
+                .body(r#"{"username": "a@b.io", "password": "x"}"#);
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            assert_eq!(
+                request.send().await.unwrap().status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{content_type:?}"
+            );
+        }
+        let response = app
+            .request(Method::POST, "/customers")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "parameters are fine");
+        app
+    })
+    .await;
+}

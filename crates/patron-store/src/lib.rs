@@ -192,8 +192,13 @@ pub trait AuthConfigStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Starts a session; refuses (`NotFound`, `Blocked`, `ArchiveState(true)`) when the
-    /// customer is unknown, blocked or archived.
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// customer is unknown, blocked or archived. With an `actor` (an administrator minting
+    /// it) the session is also recorded in the audit trail, in the same transaction.
+    async fn create_session(
+        &self,
+        session: &Session,
+        actor: Option<&Actor>,
+    ) -> Result<(), StoreError>;
     /// The valid session with this token digest in `application_id`, and its customer.
     async fn find_session(
         &self,

@@ -66,7 +66,13 @@ async fn create(
     let session = state
         .services
         .sessions
-        .start_for_administrator(&caller.application, &user_id, domain.clone(), lifetime)
+        .start_for_administrator(
+            &caller.application,
+            &user_id,
+            domain.clone(),
+            lifetime,
+            &Actor::new(&caller.client_id).with_reason("session minted by an administrator", None),
+        )
         .await?;
     Ok(Json(MintedSessionOut {
         domain,

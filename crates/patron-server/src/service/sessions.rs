@@ -81,6 +81,20 @@ impl Sessions {
         origin: Origin,
         lifetime: Duration,
     ) -> Result<StartedSession, ServiceError> {
+        self.create(application, customer_id, origin, lifetime, None)
+            .await
+    }
+
+    /// Starts a session, recorded in the audit trail when an `actor` other than the
+    /// customer mints it.
+    async fn create(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        origin: Origin,
+        lifetime: Duration,
+        actor: Option<&Actor>,
+    ) -> Result<StartedSession, ServiceError> {
         let now = self.clock.now();
         let token = secret::generate_secret();
         let session = Session {
@@ -95,7 +109,7 @@ impl Sessions {
             expires_at: now + lifetime,
             last_seen_at: now,
         };
-        self.store.create_session(&session).await?;
+        self.store.create_session(&session, actor).await?;
         Ok(StartedSession { token, lifetime })
     }
 
@@ -117,14 +131,16 @@ impl Sessions {
         self.start(application, customer_id, origin, lifetime).await
     }
 
-    /// Starts a session an administrator asked for: `lifetime` when given, else the
-    /// configured one. Only the domain of the customer's device is known.
+    /// Starts a session an administrator (`actor`) asked for, recorded in the audit trail:
+    /// `lifetime` when given, else the configured one. Only the domain of the customer's
+    /// device is known.
     pub async fn start_for_administrator(
         &self,
         application: &Application,
         customer_id: &ObjectId,
         domain: String,
         lifetime: Option<Duration>,
+        actor: &Actor,
     ) -> Result<StartedSession, ServiceError> {
         let lifetime = match lifetime {
             Some(lifetime) => lifetime,
@@ -141,7 +157,8 @@ impl Sessions {
             domain,
             ..Origin::default()
         };
-        self.start(application, customer_id, origin, lifetime).await
+        self.create(application, customer_id, origin, lifetime, Some(actor))
+            .await
     }
 
     /// The session `token` names, when it is unexpired and its customer active and not

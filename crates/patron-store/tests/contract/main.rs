@@ -153,7 +153,7 @@ impl Fixture {
             expires_at,
             last_seen_at: t0(),
         };
-        self.stores.sessions.create_session(&session).await?;
+        self.stores.sessions.create_session(&session, None).await?;
         Ok(session)
     }
 

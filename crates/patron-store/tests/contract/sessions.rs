@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use patron_domain::ids::ObjectId;
-use patron_store::{Entity, StoreError};
+use patron_store::{Actor, Entity, Session, StoreError};
 
 use crate::{actor, each_backend, t0};
 
@@ -175,6 +175,49 @@ async fn sessions_are_listed_newest_first_and_ended_one_or_all_but_one() {
         assert_eq!(
             left.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
             [ids[2].clone()]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_minted_by_an_administrator_is_audited() {
+    each_backend(|f| async move {
+        let customer = f.stored_customer("asha@example.com").await;
+        f.session_for(&customer.id, t0() + Duration::days(1))
+            .await
+            .unwrap();
+        let id = ObjectId::generate(t0());
+        let minted = Session {
+            token_digest: format!("digest-minted-{id}"),
+            id,
+            application_id: f.application.clone(),
+            customer_id: customer.id.clone(),
+            domain: "shop".into(),
+            user_agent: String::new(),
+            ip: String::new(),
+            created_at: t0(),
+            expires_at: t0() + Duration::days(1),
+            last_seen_at: t0(),
+        };
+        let admin = Actor::new("client-7").with_reason("support call", None);
+        f.stores
+            .sessions
+            .create_session(&minted, Some(&admin))
+            .await
+            .unwrap();
+        let (count, actor, reason): (i64, String, Option<String>) = f
+            .fetch_one(&format!(
+                "SELECT COUNT(*), MAX(actor), MAX(reason) FROM audit_events \
+                 WHERE action = 'session_create' AND customer_id = '{}'",
+                customer.id
+            ))
+            .await;
+        assert_eq!(
+            (count, actor.as_str(), reason.as_deref()),
+            (1, "client-7", Some("support call")),
+            "only the minted session is audited ({:?})",
+            f.backend
         );
     })
     .await;

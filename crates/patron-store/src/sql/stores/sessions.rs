@@ -4,7 +4,11 @@ use super::prelude::*;
 
 #[async_trait]
 impl SessionStore for Store {
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        actor: Option<&Actor>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let row = Self::customer_row(&mut tx, &session.application_id, &session.customer_id, true)
             .await?;
@@ -31,6 +35,17 @@ impl SessionStore for Store {
         .bind(to_millis(session.last_seen_at))
         .execute(&mut *tx)
         .await?;
+        if let Some(actor) = actor {
+            Self::audit(
+                &mut tx,
+                &session.application_id,
+                session.customer_id.as_str(),
+                "session_create",
+                actor,
+                session.created_at,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -76,7 +76,7 @@ fn value_not_found(definition_id: &ObjectId, customer_id: &ObjectId) -> StoreErr
 }
 
 /// The plaintext JSON of a stored value.
-pub fn open_value(secrets: &SecretBox, value: &AttributeValue) -> Result<Value, ServiceError> {
+fn open_value(secrets: &SecretBox, value: &AttributeValue) -> Result<Value, ServiceError> {
     let unreadable = |error: String| {
         ServiceError::Internal(format!(
             "attribute value {} is unreadable: {error}",

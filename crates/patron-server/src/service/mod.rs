@@ -23,8 +23,7 @@ use std::sync::Arc;
 use patron_store::Stores;
 
 pub use attributes::{
-    open_value, Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason,
-    RowFailure,
+    Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use customers::{CustomerDraft, Customers};

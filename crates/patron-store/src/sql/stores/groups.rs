@@ -14,6 +14,32 @@ use patron_domain::csv_list::Identifier;
 const IDS_PER_STATEMENT: usize = 500;
 
 impl Store {
+    /// The live customer owning each of `values` in the `key` column of the rows that
+    /// `columns_from` (`<key>, <customer id> FROM <table>`) selects, in batches.
+    async fn live_owners(
+        conn: &mut Connection,
+        application_id: &ObjectId,
+        columns_from: &str,
+        key: &str,
+        values: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        let mut owners = std::collections::BTreeMap::new();
+        for chunk in values.chunks(IDS_PER_STATEMENT) {
+            let mut sql = SqlBuilder::default();
+            sql.push(&format!("SELECT {columns_from} WHERE application_id = "))
+                .bind(SqlParam::Text(application_id.to_string()));
+            sql.push(&format!(" AND archived = FALSE AND {key} IN ("))
+                .bind_list(chunk.iter().copied())
+                .push(")");
+            let rows: Vec<(String, String)> =
+                sqlx::query_as_with::<_, (String, String), _>(&sql.sql, arguments(&sql.params)?)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            owners.extend(rows);
+        }
+        Ok(owners)
+    }
+
     /// Fails with `UnknownCustomers` unless every id of `changes` is a customer of
     /// the application.
     async fn check_customers(
@@ -402,8 +428,6 @@ impl GroupStore for Store {
     ) -> Result<Vec<Option<ObjectId>>, StoreError> {
         let app = || SqlParam::Text(application_id.to_string());
         let mut conn = self.pool.acquire().await?;
-        let mut by_id = BTreeSet::new();
-        let mut by_email = std::collections::BTreeMap::new();
         let mut by_phone = std::collections::BTreeMap::new();
         let ids: Vec<&str> = identifiers
             .iter()
@@ -412,19 +436,14 @@ impl GroupStore for Store {
                 _ => None,
             })
             .collect();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let mut sql = SqlBuilder::default();
-            sql.push("SELECT id FROM customers WHERE application_id = ")
-                .bind(app());
-            sql.push(" AND archived = FALSE AND id IN (")
-                .bind_list(chunk.iter().copied())
-                .push(")");
-            let rows: Vec<(String,)> =
-                sqlx::query_as_with::<_, (String,), _>(&sql.sql, arguments(&sql.params)?)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            by_id.extend(rows.into_iter().map(|(id,)| id));
-        }
+        let by_id = Self::live_owners(
+            &mut conn,
+            application_id,
+            "id, id FROM customers",
+            "id",
+            &ids,
+        )
+        .await?;
         let emails: Vec<&str> = identifiers
             .iter()
             .filter_map(|i| match i {
@@ -432,19 +451,14 @@ impl GroupStore for Store {
                 _ => None,
             })
             .collect();
-        for chunk in emails.chunks(IDS_PER_STATEMENT) {
-            let mut sql = SqlBuilder::default();
-            sql.push("SELECT email, customer_id FROM customer_emails WHERE application_id = ")
-                .bind(app());
-            sql.push(" AND archived = FALSE AND email IN (")
-                .bind_list(chunk.iter().copied())
-                .push(")");
-            let rows: Vec<(String, String)> =
-                sqlx::query_as_with::<_, (String, String), _>(&sql.sql, arguments(&sql.params)?)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            by_email.extend(rows);
-        }
+        let by_email = Self::live_owners(
+            &mut conn,
+            application_id,
+            "email, customer_id FROM customer_emails",
+            "email",
+            &emails,
+        )
+        .await?;
         let phones: Vec<&Phone> = identifiers
             .iter()
             .filter_map(|i| match i {
@@ -486,7 +500,7 @@ impl GroupStore for Store {
         Ok(identifiers
             .iter()
             .map(|identifier| match identifier {
-                Identifier::UserId(id) => by_id.contains(id.as_str()).then(|| id.clone()),
+                Identifier::UserId(id) => by_id.contains_key(id.as_str()).then(|| id.clone()),
                 Identifier::Email(email) => by_email
                     .get(email.as_str())
                     .cloned()

@@ -67,6 +67,17 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
         "delete_account_consent": { "consent_text": "" },
         "session_config": { "duration": 30, "type": "Days", "is_rolling": false },
         "password_reset_url": "",
+        "otp": {
+            "length": 4,
+            "expiry_secs": 600,
+            "attempts": 5,
+            "resend_timer": 30,
+            "per_target": 5,
+            "per_address": 30,
+            "per_application": 1000,
+            "budget_window_secs": 3600,
+            "country_codes": []
+        },
         "meta": { "fynd_default": true }
     });
     match document {
@@ -94,6 +105,8 @@ enum Rule {
     DeleteReasons,
     /// Empty, or an `http://` / `https://` URL.
     Url,
+    /// An array of phone country codes (integers 1–999).
+    CountryCodes,
 }
 
 /// Every known path (dotted) and its rule. Parents come before children.
@@ -222,6 +235,46 @@ const RULES: &[(&str, Rule)] = &[
     ("session_config.is_rolling", Rule::Bool),
     ("password_reset_url", Rule::Url),
     ("notification_templates", Rule::Object),
+    ("otp", Rule::Object),
+    ("otp.length", Rule::Integer { min: 4, max: 8 }),
+    (
+        "otp.expiry_secs",
+        Rule::Integer {
+            min: 30,
+            max: 86_400,
+        },
+    ),
+    ("otp.attempts", Rule::Integer { min: 1, max: 20 }),
+    ("otp.resend_timer", Rule::Integer { min: 0, max: 3_600 }),
+    (
+        "otp.per_target",
+        Rule::Integer {
+            min: 1,
+            max: 1_000_000,
+        },
+    ),
+    (
+        "otp.per_address",
+        Rule::Integer {
+            min: 1,
+            max: 1_000_000,
+        },
+    ),
+    (
+        "otp.per_application",
+        Rule::Integer {
+            min: 1,
+            max: 100_000_000,
+        },
+    ),
+    (
+        "otp.budget_window_secs",
+        Rule::Integer {
+            min: 1,
+            max: 604_800,
+        },
+    ),
+    ("otp.country_codes", Rule::CountryCodes),
     ("meta", Rule::Object),
     ("meta.fynd_default", Rule::Bool),
 ];
@@ -355,6 +408,36 @@ impl AuthConfig {
         }
     }
 
+    /// What `required_fields` demands of every account: an identifier `is_required` must be
+    /// present, and proven when its level is `hard`.
+    pub fn profile_rules(&self) -> RegistrationRules {
+        let requirement = |kind: &str| {
+            let required = self
+                .boolean(&format!("required_fields.{kind}.is_required"))
+                .unwrap_or(false);
+            let hard = self
+                .text(&format!("required_fields.{kind}.level"))
+                .unwrap_or("hard")
+                == "hard";
+            Requirement {
+                required,
+                verified: required && hard,
+            }
+        };
+        RegistrationRules {
+            email: requirement("email"),
+            mobile: requirement("mobile"),
+            password: self
+                .boolean("required_fields.password.is_required")
+                .unwrap_or(false),
+        }
+    }
+
+    /// Whether sign-in with a one-time password is offered (`login.otp`).
+    pub fn otp_login_enabled(&self) -> bool {
+        self.boolean("login.otp").unwrap_or(true)
+    }
+
     /// The application's own version of message template `name`
     /// (`notification_templates.<name>.{subject,text}`), if it set one.
     pub fn template(&self, name: &str) -> Option<crate::notification::Template> {
@@ -387,6 +470,14 @@ impl AuthConfig {
 
     pub(crate) fn boolean(&self, path: &str) -> Option<bool> {
         self.lookup(path).and_then(Value::as_bool)
+    }
+
+    pub(crate) fn integers(&self, path: &str) -> Option<Vec<i64>> {
+        self.lookup(path)?
+            .as_array()?
+            .iter()
+            .map(Value::as_i64)
+            .collect()
     }
 
     pub(crate) fn text(&self, path: &str) -> Option<&str> {
@@ -497,6 +588,18 @@ fn check(path: &str, rule: Rule, value: &mut Value) -> Result<(), DomainError> {
                     Ok(())
                 }
                 None => fail(format!("must be one of {}", allowed.join(", "))),
+            }
+        }
+        Rule::CountryCodes => {
+            let valid = value.as_array().is_some_and(|codes| {
+                codes
+                    .iter()
+                    .all(|code| code.as_i64().is_some_and(|c| (1..=999).contains(&c)))
+            });
+            if valid {
+                Ok(())
+            } else {
+                fail("must be an array of country codes (1 to 999)".into())
             }
         }
         Rule::DeleteReasons => {

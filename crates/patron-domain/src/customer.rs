@@ -173,13 +173,19 @@ impl NewCustomer {
 impl NewCustomer {
     /// Marks every contact verified or not: an administrator creating a customer vouches for
     /// its contacts unless told otherwise, while a self-registration starts unverified.
-    pub fn with_verified_contacts(mut self, verified: bool) -> Self {
+    pub fn with_verified_contacts(self, verified: bool) -> Self {
+        self.with_verified(verified, verified)
+    }
+
+    /// Marks the emails and the phones verified or not, each kind on its own (a shopper who
+    /// proved a number by OTP has a verified phone and may have an unproven email).
+    pub fn with_verified(mut self, email: bool, phone: bool) -> Self {
         self.emails
             .iter_mut()
-            .for_each(|entry| entry.verified = verified);
+            .for_each(|entry| entry.verified = email);
         self.phones
             .iter_mut()
-            .for_each(|entry| entry.verified = verified);
+            .for_each(|entry| entry.verified = phone);
         self
     }
 }
@@ -194,6 +200,10 @@ pub struct CustomerChanges {
     pub last_name: Option<String>,
     /// New gender.
     pub gender: Option<String>,
+    /// New date of birth (as the client sent it).
+    pub dob: Option<String>,
+    /// New avatar URL.
+    pub profile_pic_url: Option<String>,
     /// New external id.
     pub external_id: Option<String>,
     /// New `rr_id`.
@@ -253,6 +263,8 @@ impl CustomerChanges {
         set(&mut profile.first_name, &self.first_name);
         set(&mut profile.last_name, &self.last_name);
         set(&mut profile.gender, &self.gender);
+        set(&mut profile.dob, &self.dob);
+        set(&mut profile.profile_pic_url, &self.profile_pic_url);
         set(&mut profile.external_id, &self.external_id);
         set(&mut profile.rr_id, &self.rr_id);
         if let Some(meta) = &self.meta {

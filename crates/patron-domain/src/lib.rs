@@ -6,6 +6,7 @@
 
 pub mod attribute;
 pub mod auth_config;
+pub mod contacts;
 pub mod csv_list;
 pub mod customer;
 pub mod email;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod link;
 pub mod notification;
+pub mod otp;
 pub mod page;
 pub mod password;
 pub mod phone;

@@ -78,6 +78,14 @@ pub fn default_template(name: &str) -> Option<Template> {
             "Hello {{first_name}},\n\nUse this link to choose a new password: {{link}}\n\n\
              It works once and expires in {{minutes}} minutes. If you did not ask for it, ignore this message.",
         ),
+        "otp_sms" => (
+            "",
+            "{{otp}} is your {{application}} code. It expires in {{minutes}} minutes. Never share it.",
+        ),
+        "otp_email" => (
+            "Your {{application}} code: {{otp}}",
+            "Your one-time code is {{otp}}.\n\nIt expires in {{minutes}} minutes. If you did not ask for it, ignore this message.",
+        ),
         _ => return None,
     };
     Some(Template {

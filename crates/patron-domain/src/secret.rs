@@ -28,6 +28,12 @@ pub fn matches(secret: &str, expected_digest: &str) -> bool {
         .into()
 }
 
+/// Whether two digests (or other strings of secret material) are equal, compared in
+/// constant time.
+pub fn same(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

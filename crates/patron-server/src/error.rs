@@ -94,6 +94,18 @@ pub enum ErrorCode {
     Unavailable,
     /// Every password hashing slot stayed busy; `Retry-After` says when to try again.
     ServiceBusy,
+    /// Sign-in with a one-time password is turned off.
+    OtpLoginDisabled,
+    /// The one-time password is wrong, expired or used.
+    InvalidOtp,
+    /// The challenge had its last wrong answer.
+    OtpAttemptsExceeded,
+    /// A resend before the resend timer ran out (`Retry-After`).
+    OtpResendTooEarly,
+    /// A send budget is spent (`Retry-After`, `meta.limit`).
+    OtpLimitReached,
+    /// The registration token is unknown, expired or used.
+    InvalidRegisterToken,
 }
 
 impl ErrorCode {
@@ -138,6 +150,12 @@ impl ErrorCode {
         ErrorCode::InternalError,
         ErrorCode::Unavailable,
         ErrorCode::ServiceBusy,
+        ErrorCode::OtpLoginDisabled,
+        ErrorCode::InvalidOtp,
+        ErrorCode::OtpAttemptsExceeded,
+        ErrorCode::OtpResendTooEarly,
+        ErrorCode::OtpLimitReached,
+        ErrorCode::InvalidRegisterToken,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -182,6 +200,12 @@ impl ErrorCode {
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::ServiceBusy => "SERVICE_BUSY",
+            ErrorCode::OtpLoginDisabled => "OTP_LOGIN_DISABLED",
+            ErrorCode::InvalidOtp => "INVALID_OTP",
+            ErrorCode::OtpAttemptsExceeded => "OTP_ATTEMPTS_EXCEEDED",
+            ErrorCode::OtpResendTooEarly => "OTP_RESEND_TOO_EARLY",
+            ErrorCode::OtpLimitReached => "OTP_LIMIT_REACHED",
+            ErrorCode::InvalidRegisterToken => "INVALID_REGISTER_TOKEN",
         }
     }
 }
@@ -275,6 +299,19 @@ pub enum ApiError {
         error: &'static str,
         /// Human-readable message.
         message: String,
+    },
+    /// Too many requests of a kind: try again after `retry_after_secs` (429 with
+    /// `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable code.
+        code: ErrorCode,
+        /// Human-readable message, with the seconds to wait.
+        message: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// Details, e.g. which limit.
+        meta: Option<Value>,
     },
     /// The database is not reachable (503).
     #[error("service unavailable: {0}")]
@@ -434,6 +471,17 @@ impl ApiError {
                 message.clone(),
                 Some(json!({ "error": error })),
             ),
+            ApiError::TooManyRequests {
+                code,
+                message,
+                meta,
+                ..
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                *code,
+                message.clone(),
+                meta.clone(),
+            ),
             ApiError::Busy { retry_after_secs } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::ServiceBusy,
@@ -478,7 +526,11 @@ impl IntoResponse for ApiError {
             body["authenticated"] = json!(false);
         }
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::Busy { retry_after_secs } = &self {
+        if let ApiError::Busy { retry_after_secs }
+        | ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(*retry_after_secs),
@@ -532,6 +584,39 @@ impl From<ServiceError> for ApiError {
             ServiceError::Disabled(Feature::ForgotPassword) => ApiError::Denied {
                 code: ErrorCode::ForgotPasswordDisabled,
                 message: "password reset is turned off for this store".to_owned(),
+            },
+            ServiceError::Disabled(Feature::OtpLogin) => ApiError::Rule {
+                code: ErrorCode::OtpLoginDisabled,
+                message: "sign-in with a one-time password is turned off for this store".to_owned(),
+            },
+            ServiceError::InvalidOtp => ApiError::Rule {
+                code: ErrorCode::InvalidOtp,
+                message: "the code is wrong or has expired".to_owned(),
+            },
+            ServiceError::OtpAttemptsExhausted => ApiError::Rule {
+                code: ErrorCode::OtpAttemptsExceeded,
+                message: "too many wrong codes: ask for a new one".to_owned(),
+            },
+            ServiceError::ResendTooEarly { retry_after_secs } => ApiError::TooManyRequests {
+                code: ErrorCode::OtpResendTooEarly,
+                message: format!("a new code can be sent in {retry_after_secs} seconds"),
+                retry_after_secs,
+                meta: None,
+            },
+            ServiceError::SendLimit {
+                scope,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                code: ErrorCode::OtpLimitReached,
+                message: format!(
+                    "too many codes were sent: try again in {retry_after_secs} seconds"
+                ),
+                retry_after_secs,
+                meta: Some(json!({ "limit": scope.as_str() })),
+            },
+            ServiceError::InvalidRegisterToken => ApiError::Rule {
+                code: ErrorCode::InvalidRegisterToken,
+                message: "the registration token is invalid or has expired".to_owned(),
             },
             ServiceError::Unauthenticated(message) => ApiError::Unauthenticated(message),
             ServiceError::OAuth { error, message } => ApiError::OAuth { error, message },

@@ -7,6 +7,7 @@
 
 mod error;
 mod jobs;
+mod otp;
 mod postgres;
 mod records;
 mod segments;
@@ -19,17 +20,20 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use patron_domain::contacts::ContactEdit;
 use patron_domain::csv_list::Identifier;
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::notification::Message;
+use patron_domain::otp::OtpPurpose;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
 
 pub use error::{Conflict, Entity, StoreError};
 pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
+pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
@@ -162,6 +166,17 @@ pub trait CustomerStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Applies a customer's own change to one of their contacts, in the transaction that
+    /// reads the current lists (the edit's rules see what is stored); a contact another
+    /// live customer holds is a conflict. Returns the customer as it now is.
+    async fn edit_contacts(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        edit: &ContactEdit,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError>;
 }
 
 /// Per-application authentication configuration documents.
@@ -317,6 +332,82 @@ pub trait CredentialStore: Send + Sync {
         &self,
         pending: &PendingRegistration,
     ) -> Result<(), StoreError>;
+    /// The unexpired pending registration with this token digest.
+    async fn find_pending_registration(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError>;
+    /// Records that the registration's email (`email`) or mobile was proven; returns the
+    /// registration as it now is, `None` when it is gone or expired.
+    async fn mark_pending_verified(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        email: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError>;
+    /// Removes and returns the unexpired pending registration (a token completes one
+    /// registration, however many requests race for it).
+    async fn take_pending_registration(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError>;
+}
+
+/// One-time password challenges and their send budgets.
+#[async_trait]
+pub trait OtpStore: Send + Sync {
+    /// Records a new challenge and one send against every budget of `charges`, all or
+    /// nothing: when any budget is spent nothing is recorded.
+    async fn create_challenge(
+        &self,
+        challenge: &OtpChallenge,
+        charges: &[BudgetCharge],
+        now: DateTime<Utc>,
+    ) -> Result<SendOutcome, StoreError>;
+    /// Gives the live challenge of `target` whose resend token has `resend_digest` a new
+    /// code and expiry, keeping its id and attempts, once `resend_after` has passed since
+    /// its last send and every budget has room (then charged).
+    #[allow(clippy::too_many_arguments)]
+    async fn resend_challenge(
+        &self,
+        application_id: &ObjectId,
+        resend_digest: &str,
+        target: &str,
+        code_hash: &str,
+        resend_after: Duration,
+        expires_at: DateTime<Utc>,
+        charges: &[BudgetCharge],
+        now: DateTime<Utc>,
+    ) -> Result<ResendOutcome, StoreError>;
+    /// Counts one answer at the live challenge `id`, unless it already had
+    /// `max_attempts`; the caller then compares the code.
+    async fn claim_attempt(
+        &self,
+        application_id: &ObjectId,
+        id: &str,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptOutcome, StoreError>;
+    /// Marks the live challenge used; false when another answer used it first.
+    async fn consume_challenge(
+        &self,
+        application_id: &ObjectId,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The newest live challenge of `target` for one of `purposes`.
+    async fn latest_challenge(
+        &self,
+        application_id: &ObjectId,
+        target: &str,
+        purposes: &[OtpPurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<OtpChallenge>, StoreError>;
 }
 
 /// The persisted outbox of customer messages.
@@ -603,6 +694,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Passwords, lockout and pending registrations.
     pub credentials: Arc<dyn CredentialStore>,
+    /// One-time password challenges.
+    pub otp: Arc<dyn OtpStore>,
     /// The message outbox.
     pub outbox: Arc<dyn OutboxStore>,
     /// Attribute definitions and values.
@@ -636,6 +729,7 @@ impl Stores {
             + AuthConfigStore
             + SessionStore
             + CredentialStore
+            + OtpStore
             + OutboxStore
             + AttributeStore
             + GroupStore
@@ -653,6 +747,7 @@ impl Stores {
             auth_configs: backend.clone(),
             sessions: backend.clone(),
             credentials: backend.clone(),
+            otp: backend.clone(),
             outbox: backend.clone(),
             attributes: backend.clone(),
             groups: backend.clone(),

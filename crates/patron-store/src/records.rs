@@ -182,6 +182,10 @@ pub struct PendingRegistration {
     pub created_at: DateTime<Utc>,
     /// When it is discarded if not completed.
     pub expires_at: DateTime<Utc>,
+    /// Whether its email was proven by OTP.
+    pub email_verified: bool,
+    /// Whether its mobile was proven by OTP.
+    pub mobile_verified: bool,
 }
 
 /// A new password and what setting it keeps.
@@ -254,6 +258,10 @@ pub struct PurgeBefore {
     pub outbox: DateTime<Utc>,
     /// Jobs (and their refused rows) finished before this.
     pub jobs: DateTime<Utc>,
+    /// OTP challenges used or expired before this.
+    pub otp_challenges: DateTime<Utc>,
+    /// OTP sends before this (no budget window reaches back that far).
+    pub otp_sends: DateTime<Utc>,
 }
 
 /// How many records one purge deleted, by kind.
@@ -269,4 +277,8 @@ pub struct Purged {
     pub outbox: u64,
     /// Jobs.
     pub jobs: u64,
+    /// OTP challenges.
+    pub otp_challenges: u64,
+    /// Recorded OTP sends.
+    pub otp_sends: u64,
 }

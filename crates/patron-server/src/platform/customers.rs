@@ -136,7 +136,8 @@ async fn create(
         profile,
         email,
         phone,
-        verified_contacts: verified,
+        email_verified: verified,
+        phone_verified: verified,
         password_hash: None,
     };
     let actor = Actor::new(&caller.client_id);
@@ -172,6 +173,7 @@ async fn update(
             .phone_numbers
             .map(|phones| phone_entries(phones, region))
             .transpose()?,
+        ..CustomerChanges::default()
     };
     let actor = Actor::new(&caller.client_id);
     let customer = state

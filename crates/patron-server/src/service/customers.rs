@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use patron_domain::contacts::ContactEdit;
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -29,9 +30,11 @@ pub struct CustomerDraft {
     pub email: Option<Email>,
     /// The primary phone.
     pub phone: Option<Phone>,
-    /// Whether the contacts count as verified: an administrator vouches for them, a
-    /// self-registration starts unverified.
-    pub verified_contacts: bool,
+    /// Whether the email counts as verified: an administrator vouches for it, a
+    /// self-registration starts unverified unless the shopper proved it by OTP.
+    pub email_verified: bool,
+    /// Whether the phone counts as verified (as for the email).
+    pub phone_verified: bool,
     /// The argon2id hash of the password the customer chose, if any.
     pub password_hash: Option<String>,
 }
@@ -78,7 +81,7 @@ impl Customers {
                 suffix,
                 self.clock.now(),
             )?
-            .with_verified_contacts(draft.verified_contacts);
+            .with_verified(draft.email_verified, draft.phone_verified);
             let created = match &draft.password_hash {
                 Some(hash) => {
                     self.credentials
@@ -134,6 +137,21 @@ impl Customers {
         Ok(self
             .store
             .update_customer(application_id, id, changes, actor, self.clock.now())
+            .await?)
+    }
+
+    /// Applies a customer's own change to one of their contacts (the edit's rules run on
+    /// the stored lists, in one transaction).
+    pub async fn edit_contacts(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        edit: &ContactEdit,
+        actor: &Actor,
+    ) -> Result<Customer, ServiceError> {
+        Ok(self
+            .store
+            .edit_contacts(application_id, id, edit, actor, self.clock.now())
             .await?)
     }
 

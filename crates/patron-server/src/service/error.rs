@@ -2,6 +2,7 @@
 //! a code and a message.
 
 use chrono::{DateTime, Utc};
+use patron_domain::otp::BudgetScope;
 use patron_domain::DomainError;
 use patron_store::StoreError;
 
@@ -16,6 +17,8 @@ pub enum Feature {
     PasswordLogin,
     /// Password reset.
     ForgotPassword,
+    /// Sign-in with a one-time password.
+    OtpLogin,
 }
 
 /// Why a use case refused or failed.
@@ -56,6 +59,29 @@ pub enum ServiceError {
         /// What is wrong.
         message: String,
     },
+    /// The one-time password is wrong, expired, used, or was never sent.
+    #[error("the code is wrong or has expired")]
+    InvalidOtp,
+    /// The challenge had its last wrong answer: a new code must be sent.
+    #[error("too many wrong codes")]
+    OtpAttemptsExhausted,
+    /// A resend before the resend timer ran out.
+    #[error("a new code can be sent in {retry_after_secs} s")]
+    ResendTooEarly {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// A send budget is spent; nothing was sent.
+    #[error("too many codes sent ({}): try again in {retry_after_secs} s", scope.as_str())]
+    SendLimit {
+        /// Which budget.
+        scope: BudgetScope,
+        /// Seconds until it has room.
+        retry_after_secs: u64,
+    },
+    /// The `register_token` is unknown, expired or used, or does not fit the request.
+    #[error("the registration token is invalid or has expired")]
+    InvalidRegisterToken,
     /// Hashing a password failed.
     #[error(transparent)]
     Hashing(#[from] HashError),

@@ -6,13 +6,16 @@
 
 mod attributes;
 mod auth_config;
+mod challenges;
 mod customers;
 mod error;
 mod groups;
 mod jobs;
 mod notifications;
 mod oauth;
+mod otp_sign_in;
 mod password_reset;
+mod profiles;
 mod registration;
 mod retention;
 mod sessions;
@@ -26,6 +29,7 @@ pub use attributes::{
     Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
+pub use challenges::{Challenges, CodeRequest, Expected, ProvenCode, SentCode};
 pub use customers::{CustomerDraft, Customers};
 pub use error::{Feature, ServiceError};
 pub use groups::{CompiledCondition, ConditionInput, Groups};
@@ -35,8 +39,10 @@ pub use jobs::{
 };
 pub use notifications::Notifications;
 pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
+pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
 pub use password_reset::{PasswordResetParts, PasswordResets};
-pub use registration::{Registered, Registration, RegistrationForm};
+pub use profiles::{ProfileForm, ProfileSaved, Profiles};
+pub use registration::{Registered, Registration, RegistrationForm, RegistrationParts};
 pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
 pub use sign_in::{customer_actor, Passwords, SignedIn};
@@ -75,6 +81,10 @@ pub struct Services {
     pub passwords: Passwords,
     /// Self-registration.
     pub registration: Registration,
+    /// Sign-in, registration steps and password reset by one-time password.
+    pub otp: OtpSignIn,
+    /// Shoppers' own profiles.
+    pub profiles: Profiles,
     /// Customer messages.
     pub notifications: Notifications,
     /// Password reset by email link.
@@ -125,16 +135,24 @@ impl Services {
             sessions.clone(),
             clock.clone(),
         );
-        let registration = Registration::new(
-            customers.clone(),
-            stores.credentials.clone(),
-            hasher.clone(),
-            auth_configs.clone(),
-            sessions.clone(),
-            clock.clone(),
-        );
         let notifications =
             Notifications::new(stores.outbox.clone(), auth_configs.clone(), clock.clone());
+        let challenges = Challenges::new(
+            stores.otp.clone(),
+            notifications.clone(),
+            auth_configs.clone(),
+            secrets.clone(),
+            clock.clone(),
+        );
+        let registration = Registration::new(RegistrationParts {
+            customers: customers.clone(),
+            credentials: stores.credentials.clone(),
+            hasher: hasher.clone(),
+            configs: auth_configs.clone(),
+            sessions: sessions.clone(),
+            challenges: challenges.clone(),
+            clock: clock.clone(),
+        });
         let password_resets = PasswordResets::new(PasswordResetParts {
             default_link_base: format!("{}/auth/set-password", settings.public_url),
             credentials: stores.credentials.clone(),
@@ -146,6 +164,15 @@ impl Services {
             notifications: notifications.clone(),
             clock: clock.clone(),
         });
+        let otp = OtpSignIn::new(OtpSignInParts {
+            challenges,
+            customers: customers.clone(),
+            registration: registration.clone(),
+            password_resets: password_resets.clone(),
+            configs: auth_configs.clone(),
+            sessions: sessions.clone(),
+        });
+        let profiles = Profiles::new(customers.clone(), registration.clone(), otp.clone());
         let retention = Retention::new(
             stores.retention.clone(),
             stores.tokens.clone(),
@@ -189,6 +216,8 @@ impl Services {
             sessions,
             passwords,
             registration,
+            otp,
+            profiles,
         }
     }
 }

@@ -35,7 +35,8 @@ impl Notifications {
         }
     }
 
-    /// Renders `template` for `application` with `data` and queues it for `to`.
+    /// Renders `template` for `application` with `data` and queues it for `to`; a text
+    /// message ends with `data.android_hash` when there is one.
     pub async fn send(
         &self,
         application: &Application,
@@ -49,7 +50,11 @@ impl Notifications {
             .template(template)
             .or_else(|| default_template(template))
             .ok_or_else(|| ServiceError::Internal(format!("no template named {template}")))?;
-        let (subject, text) = Template::render(&template_text, &data);
+        let (subject, mut text) = Template::render(&template_text, &data);
+        // Android's SMS retriever reads the app hash from the end of the message.
+        if let (Channel::Sms, Some(Value::String(hash))) = (channel, data.get("android_hash")) {
+            text = format!("{text}\n{hash}");
+        }
         let message = Message {
             channel,
             to: to.to_owned(),

@@ -101,17 +101,7 @@ impl PasswordResets {
         let Some(record) = found.filter(|record| record.customer.active) else {
             return Ok(());
         };
-        let code = secret::generate_secret();
-        let now = self.clock.now();
-        self.credentials
-            .create_reset_code(
-                &application.id,
-                &record.customer.id,
-                &secret::digest(&code),
-                now,
-                now + CODE_LIFETIME,
-            )
-            .await?;
+        let code = self.issue_code(application, &record.customer.id).await?;
         let base = config
             .password_reset_url()
             .unwrap_or(&self.default_link_base);
@@ -132,6 +122,27 @@ impl PasswordResets {
                 data,
             )
             .await
+    }
+
+    /// A new single-use reset code for the customer (30 minutes; only its digest is kept):
+    /// the link's `code`, and the `forgot_token` of the OTP flow.
+    pub async fn issue_code(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+    ) -> Result<String, ServiceError> {
+        let code = secret::generate_secret();
+        let now = self.clock.now();
+        self.credentials
+            .create_reset_code(
+                &application.id,
+                customer_id,
+                &secret::digest(&code),
+                now,
+                now + CODE_LIFETIME,
+            )
+            .await?;
+        Ok(code)
     }
 
     /// Checks a code without spending it.

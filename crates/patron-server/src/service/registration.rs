@@ -5,20 +5,24 @@ use std::sync::Arc;
 use chrono::Duration;
 use patron_domain::customer::{Customer, Profile};
 use patron_domain::email::Email;
+use patron_domain::otp::{OtpPurpose, OtpTarget};
 use patron_domain::password::PasswordPolicy;
-use patron_domain::phone::Phone;
+use patron_domain::phone::{Phone, Region};
 use patron_domain::secret;
 use patron_store::{Actor, Application, Conflict, CredentialStore, PendingRegistration};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
-    AuthConfigs, CustomerDraft, Customers, Feature, Origin, ServiceError, Sessions, StartedSession,
+    AuthConfigs, Challenges, CodeRequest, CustomerDraft, Customers, Feature, Origin, ProvenCode,
+    SentCode, ServiceError, Sessions, SignedIn, StartedSession,
 };
 use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
 
 /// How long a registration may wait for its OTP verification.
 const PENDING_LIFETIME: Duration = Duration::minutes(30);
+/// How long a shopper who proved an unknown contact has to complete their profile.
+const SIGN_UP_LIFETIME: Duration = Duration::hours(1);
 
 /// A registration form, its fields parsed.
 #[derive(Debug, Clone, Default)]
@@ -43,10 +47,10 @@ pub enum Registered {
     Pending {
         /// The secret the storefront completes the registration with.
         register_token: String,
-        /// Whether the email needs an OTP.
-        verify_email: bool,
-        /// Whether the mobile needs an OTP.
-        verify_mobile: bool,
+        /// The code sent to the email, when it must be verified.
+        email_code: Option<SentCode>,
+        /// The code sent to the mobile, when it must be verified.
+        mobile_code: Option<SentCode>,
     },
     /// The customer was created and signed in.
     SignedIn {
@@ -58,7 +62,7 @@ pub enum Registered {
 }
 
 /// What a pending registration keeps until its contacts are verified.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PendingPayload {
     /// Names and gender.
     pub profile: PendingProfile,
@@ -70,10 +74,40 @@ pub struct PendingPayload {
     pub password_hash: Option<String>,
     /// Whether the shopper consented to the terms.
     pub consent: bool,
+    /// Whether the email must be proven before the account exists.
+    #[serde(default)]
+    pub verify_email: bool,
+    /// Whether the mobile must be proven before the account exists.
+    #[serde(default)]
+    pub verify_mobile: bool,
+}
+
+impl PendingPayload {
+    /// The email and phone, read back as domain values.
+    fn contacts(&self, region: Region) -> Result<(Option<Email>, Option<Phone>), ServiceError> {
+        let email = self
+            .email
+            .as_deref()
+            .map(|email| Email::parse("email", email))
+            .transpose()?;
+        let phone = self
+            .phone
+            .as_ref()
+            .map(|phone| {
+                Phone::parse(
+                    "phone.mobile",
+                    &phone.national,
+                    Some(phone.country_code),
+                    region,
+                )
+            })
+            .transpose()?;
+        Ok((email, phone))
+    }
 }
 
 /// The profile fields a registration form carries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PendingProfile {
     /// First name.
     pub first_name: Option<String>,
@@ -84,7 +118,7 @@ pub struct PendingProfile {
 }
 
 /// A mobile number of a pending registration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingPhone {
     /// Numeric country code.
     pub country_code: u16,
@@ -100,26 +134,39 @@ pub struct Registration {
     hasher: PasswordHasher,
     configs: AuthConfigs,
     sessions: Sessions,
+    challenges: Challenges,
     clock: Arc<dyn Clock>,
 }
 
+/// What [`Registration`] is built from.
+pub struct RegistrationParts {
+    /// The one creation path.
+    pub customers: Customers,
+    /// Passwords and pending registrations.
+    pub credentials: Arc<dyn CredentialStore>,
+    /// The hasher.
+    pub hasher: PasswordHasher,
+    /// Authentication configurations.
+    pub configs: AuthConfigs,
+    /// Sessions (a completed registration signs in).
+    pub sessions: Sessions,
+    /// One-time passwords (to verify contacts).
+    pub challenges: Challenges,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
 impl Registration {
-    /// Registration creating customers through `customers`.
-    pub fn new(
-        customers: Customers,
-        credentials: Arc<dyn CredentialStore>,
-        hasher: PasswordHasher,
-        configs: AuthConfigs,
-        sessions: Sessions,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Registration over the given parts.
+    pub fn new(parts: RegistrationParts) -> Self {
         Self {
-            customers,
-            credentials,
-            hasher,
-            configs,
-            sessions,
-            clock,
+            customers: parts.customers,
+            credentials: parts.credentials,
+            hasher: parts.hasher,
+            configs: parts.configs,
+            sessions: parts.sessions,
+            challenges: parts.challenges,
+            clock: parts.clock,
         }
     }
 
@@ -150,7 +197,8 @@ impl Registration {
         if let Some(password) = &form.password {
             PasswordPolicy::from_config(&config).check(password)?;
         }
-        self.ensure_contacts_free(application, &form).await?;
+        self.ensure_contacts_free(application, form.email.as_ref(), form.phone.as_ref())
+            .await?;
         let password_hash = match form.password {
             Some(password) => Some(self.hasher.hash(password).await?),
             None => None,
@@ -158,7 +206,6 @@ impl Registration {
         let verify_email = rules.email.verified && form.email.is_some();
         let verify_mobile = rules.mobile.verified && form.phone.is_some();
         if verify_email || verify_mobile {
-            let register_token = secret::generate_secret();
             let payload = PendingPayload {
                 profile: PendingProfile {
                     first_name: form.profile.first_name,
@@ -172,21 +219,42 @@ impl Registration {
                 }),
                 password_hash,
                 consent: form.consent,
-            };
-            let now = self.clock.now();
-            let pending = PendingRegistration {
-                token_digest: secret::digest(&register_token),
-                application_id: application.id.clone(),
-                payload: serde_json::to_value(payload)
-                    .map_err(|error| ServiceError::Internal(error.to_string()))?,
-                created_at: now,
-                expires_at: now + PENDING_LIFETIME,
-            };
-            self.credentials.save_pending_registration(&pending).await?;
-            return Ok(Registered::Pending {
-                register_token,
                 verify_email,
                 verify_mobile,
+            };
+            let register_token = self
+                .save_pending(application, &payload, PENDING_LIFETIME, (false, false))
+                .await?;
+            let context = Some(secret::digest(&register_token));
+            let send = |target: OtpTarget| CodeRequest {
+                purpose: OtpPurpose::Register,
+                target,
+                customer_id: None,
+                context: context.clone(),
+                client_address: &origin.ip,
+                android_hash: None,
+                deliver: true,
+            };
+            let mobile_code = match form.phone.filter(|_| verify_mobile) {
+                Some(phone) => Some(
+                    self.challenges
+                        .send(application, send(OtpTarget::Mobile(phone)))
+                        .await?,
+                ),
+                None => None,
+            };
+            let email_code = match form.email.filter(|_| verify_email) {
+                Some(email) => Some(
+                    self.challenges
+                        .send(application, send(OtpTarget::Email(email)))
+                        .await?,
+                ),
+                None => None,
+            };
+            return Ok(Registered::Pending {
+                register_token,
+                email_code,
+                mobile_code,
             });
         }
         let draft = CustomerDraft {
@@ -194,7 +262,8 @@ impl Registration {
             profile: form.profile,
             email: form.email,
             phone: form.phone,
-            verified_contacts: false,
+            email_verified: false,
+            phone_verified: false,
             password_hash,
         };
         let actor = Actor::new("storefront").with_reason("self-registration", None);
@@ -212,36 +281,233 @@ impl Registration {
         })
     }
 
-    /// Refuses the form when a live customer holds its email or mobile (naming which),
-    /// before any password is hashed.
+    /// Refuses contacts a live customer holds (naming which), before any password is
+    /// hashed or token spent.
     async fn ensure_contacts_free(
         &self,
         application: &Application,
-        form: &RegistrationForm,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
     ) -> Result<(), ServiceError> {
+        let emails: Vec<Email> = email.cloned().into_iter().collect();
+        let phones: Vec<Phone> = phone.cloned().into_iter().collect();
         let taken = self
             .customers
-            .find_by_contacts(
-                &application.id,
-                form.email.as_slice(),
-                form.phone.as_slice(),
-            )
+            .find_by_contacts(&application.id, &emails, &phones)
             .await?;
         let Some(holder) = taken.first() else {
             return Ok(());
         };
-        let email_taken = form
-            .email
-            .as_ref()
-            .is_some_and(|e| holder.emails.iter().any(|entry| entry.email == *e));
-        let conflict = match (&form.email, &form.phone) {
+        let email_taken =
+            email.is_some_and(|e| holder.emails.iter().any(|entry| entry.email == *e));
+        let conflict = match (email, phone) {
             (Some(email), _) if email_taken => Conflict::Email(email.to_string()),
             (_, Some(phone)) => Conflict::Phone(phone.to_string()),
-            (email, None) => {
-                Conflict::Email(email.as_ref().map(ToString::to_string).unwrap_or_default())
-            }
+            (email, None) => Conflict::Email(email.map(ToString::to_string).unwrap_or_default()),
         };
         Err(patron_store::StoreError::Conflict(conflict).into())
+    }
+
+    /// Saves a pending registration of `payload` for `lifetime`, with the contacts already
+    /// proven (`(email, mobile)`); returns its token.
+    async fn save_pending(
+        &self,
+        application: &Application,
+        payload: &PendingPayload,
+        lifetime: Duration,
+        (email_verified, mobile_verified): (bool, bool),
+    ) -> Result<String, ServiceError> {
+        let register_token = secret::generate_secret();
+        let now = self.clock.now();
+        let pending = PendingRegistration {
+            token_digest: secret::digest(&register_token),
+            application_id: application.id.clone(),
+            payload: serde_json::to_value(payload)
+                .map_err(|error| ServiceError::Internal(error.to_string()))?,
+            created_at: now,
+            expires_at: now + lifetime,
+            email_verified,
+            mobile_verified,
+        };
+        self.credentials.save_pending_registration(&pending).await?;
+        Ok(register_token)
+    }
+
+    /// The email and phone of the unexpired pending registration `register_token`.
+    pub async fn pending_contacts(
+        &self,
+        application: &Application,
+        register_token: &str,
+    ) -> Result<(Option<Email>, Option<Phone>), ServiceError> {
+        let pending = self
+            .credentials
+            .find_pending_registration(
+                &application.id,
+                &secret::digest(register_token),
+                self.clock.now(),
+            )
+            .await?
+            .ok_or(ServiceError::InvalidRegisterToken)?;
+        let payload: PendingPayload = serde_json::from_value(pending.payload)
+            .map_err(|_| ServiceError::InvalidRegisterToken)?;
+        payload.contacts(application.default_region)
+    }
+
+    /// A shopper proved a contact no customer holds: a sign-up starts, waiting (one hour)
+    /// under the returned token for `updateProfile` to complete it.
+    pub async fn start_sign_up(
+        &self,
+        application: &Application,
+        proven: &OtpTarget,
+    ) -> Result<String, ServiceError> {
+        let config = self.configs.load(application).await?.config;
+        if !config.registration_enabled() {
+            return Err(ServiceError::Disabled(Feature::Registration));
+        }
+        let mut payload = PendingPayload::default();
+        let verified = match proven {
+            OtpTarget::Email(email) => {
+                payload.email = Some(email.to_string());
+                (true, false)
+            }
+            OtpTarget::Mobile(phone) => {
+                payload.phone = Some(PendingPhone {
+                    country_code: phone.country_code(),
+                    national: phone.national().to_owned(),
+                });
+                (false, true)
+            }
+        };
+        self.save_pending(application, &payload, SIGN_UP_LIFETIME, verified)
+            .await
+    }
+
+    /// Records a code proven for the registration `register_token` (the code must have been
+    /// sent for it). When every contact that must be proven is, the customer is created and
+    /// signed in; otherwise `None` (the registration waits for its other code).
+    pub async fn prove_contact(
+        &self,
+        application: &Application,
+        register_token: &str,
+        proven: &ProvenCode,
+        origin: Origin,
+    ) -> Result<Option<SignedIn>, ServiceError> {
+        let digest = secret::digest(register_token);
+        if proven.context.as_deref() != Some(digest.as_str()) {
+            return Err(ServiceError::InvalidRegisterToken);
+        }
+        let now = self.clock.now();
+        let pending = self
+            .credentials
+            .find_pending_registration(&application.id, &digest, now)
+            .await?
+            .ok_or(ServiceError::InvalidRegisterToken)?;
+        let payload: PendingPayload = serde_json::from_value(pending.payload)
+            .map_err(|_| ServiceError::InvalidRegisterToken)?;
+        let is_email = payload.email.as_deref() == Some(proven.target.as_str());
+        let pending = self
+            .credentials
+            .mark_pending_verified(&application.id, &digest, is_email, now)
+            .await?
+            .ok_or(ServiceError::InvalidRegisterToken)?;
+        let complete = (!payload.verify_email || pending.email_verified)
+            && (!payload.verify_mobile || pending.mobile_verified);
+        if !complete {
+            return Ok(None);
+        }
+        let Some(pending) = self
+            .credentials
+            .take_pending_registration(&application.id, &digest, now)
+            .await?
+        else {
+            // Another request completed it a moment ago.
+            return Err(ServiceError::InvalidRegisterToken);
+        };
+        let (email, phone) = payload.contacts(application.default_region)?;
+        let draft = CustomerDraft {
+            username: None,
+            profile: Profile {
+                first_name: payload.profile.first_name,
+                last_name: payload.profile.last_name,
+                gender: payload.profile.gender,
+                ..Profile::default()
+            },
+            email,
+            phone,
+            email_verified: pending.email_verified,
+            phone_verified: pending.mobile_verified,
+            password_hash: payload.password_hash,
+        };
+        let actor = Actor::new("storefront").with_reason("self-registration", None);
+        let customer = self
+            .customers
+            .create(&application.id, draft, &actor)
+            .await?;
+        let session = self
+            .sessions
+            .sign_in(application, &customer.id, origin)
+            .await?;
+        Ok(Some(SignedIn { customer, session }))
+    }
+
+    /// Completes a sign-up started by [`Registration::start_sign_up`] with the profile the
+    /// shopper filled in: the proven contact is verified, any other contact given is added
+    /// unverified. The token works once.
+    pub async fn complete_sign_up(
+        &self,
+        application: &Application,
+        register_token: &str,
+        mut draft: CustomerDraft,
+        origin: Origin,
+    ) -> Result<SignedIn, ServiceError> {
+        let digest = secret::digest(register_token);
+        let now = self.clock.now();
+        let pending = self
+            .credentials
+            .find_pending_registration(&application.id, &digest, now)
+            .await?
+            .ok_or(ServiceError::InvalidRegisterToken)?;
+        let payload: PendingPayload = serde_json::from_value(pending.payload.clone())
+            .map_err(|_| ServiceError::InvalidRegisterToken)?;
+        let (email, phone) = payload.contacts(application.default_region)?;
+        let config = self.configs.load(application).await?.config;
+        if !config.registration_enabled() {
+            return Err(ServiceError::Disabled(Feature::Registration));
+        }
+        if let Some(email) = email.filter(|_| pending.email_verified) {
+            draft.email_verified = draft.email.as_ref().is_none_or(|given| *given == email);
+            draft.email.get_or_insert(email);
+        }
+        if let Some(phone) = phone.filter(|_| pending.mobile_verified) {
+            draft.phone_verified = draft.phone.as_ref().is_none_or(|given| *given == phone);
+            draft.phone.get_or_insert(phone);
+        }
+        let rules = config.profile_rules();
+        if rules.email.required && draft.email.is_none() {
+            return Err(ServiceError::invalid("email", "is required"));
+        }
+        if rules.mobile.required && draft.phone.is_none() {
+            return Err(ServiceError::invalid("mobile", "is required"));
+        }
+        if draft.password_hash.is_none() {
+            draft.password_hash = payload.password_hash;
+        }
+        self.ensure_contacts_free(application, draft.email.as_ref(), draft.phone.as_ref())
+            .await?;
+        self.credentials
+            .take_pending_registration(&application.id, &digest, now)
+            .await?
+            .ok_or(ServiceError::InvalidRegisterToken)?;
+        let actor = Actor::new("storefront").with_reason("sign-up by one-time password", None);
+        let customer = self
+            .customers
+            .create(&application.id, draft, &actor)
+            .await?;
+        let session = self
+            .sessions
+            .sign_in(application, &customer.id, origin)
+            .await?;
+        Ok(SignedIn { customer, session })
     }
 
     /// Whether a live customer of the application has this email or phone (any spelling);

@@ -69,6 +69,8 @@ impl Retention {
             pending_registrations: now - self.ages.pending_registrations,
             outbox: now - self.ages.outbox,
             jobs: now - self.ages.jobs,
+            otp_challenges: now - self.ages.reset_codes,
+            otp_sends: now - patron_domain::otp::MAX_BUDGET_WINDOW,
         };
         let records = self.store.purge(&before).await?;
         Ok(PurgeReport { tokens, records })

@@ -2,24 +2,30 @@
 //! application authentication every call of it passes first.
 
 mod config;
+mod otp;
 mod password;
+mod profile;
 mod register;
 mod reset;
 mod session;
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::Router;
 use base64::Engine;
 use patron_domain::ids::ObjectId;
+use patron_domain::phone::{Phone, Region};
 use patron_domain::secret;
 use patron_store::Application;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::sessions::{self, Current};
+use crate::service::Origin;
+use crate::sessions::{self, origin_of_request, Current};
 
 /// The routes of the storefront API.
 pub(crate) fn router() -> Router<AppState> {
@@ -29,7 +35,9 @@ pub(crate) fn router() -> Router<AppState> {
             .merge(session::router())
             .merge(password::router())
             .merge(register::router())
-            .merge(reset::router()),
+            .merge(reset::router())
+            .merge(otp::router())
+            .merge(profile::router()),
     )
 }
 
@@ -111,4 +119,83 @@ impl FromRequestParts<AppState> for Shopper {
             current,
         })
     }
+}
+
+/// A storefront request that may or may not carry a valid session: the application, where
+/// the request comes from, and the signed-in shopper when there is one (an expired or
+/// unknown cookie counts as none).
+pub(crate) struct Visitor {
+    /// The application.
+    pub(crate) application: Application,
+    /// Host, user agent and client address.
+    pub(crate) origin: Origin,
+    /// The session and its customer, when signed in.
+    pub(crate) current: Option<Current>,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer);
+        let origin = origin_of_request(&parts.headers, peer, &state.trusted_proxies);
+        let current = match sessions::token_in(&parts.headers) {
+            Some(_) => match sessions::current(state, &application, &parts.headers).await {
+                Ok(current) => Some(current),
+                Err(ApiError::Unauthenticated(_)) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        Ok(Self {
+            application,
+            origin,
+            current,
+        })
+    }
+}
+
+impl Visitor {
+    /// Headers every answer carries: the renewed cookie of a rolling session.
+    pub(crate) fn response_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(cookie) = self.current.as_ref().and_then(|c| c.renewed_cookie.clone()) {
+            sessions::set_cookie(&mut headers, cookie);
+        }
+        headers
+    }
+}
+
+/// Parses a storefront's `{mobile, country_code}` pair (strings; the code with or without
+/// `+`), naming `mobile_field` and `code_field` in errors; `None` when no mobile is given.
+pub(crate) fn parse_mobile(
+    mobile_field: &str,
+    mobile: Option<&str>,
+    code_field: &str,
+    country_code: Option<&str>,
+    region: Region,
+) -> Result<Option<Phone>, ApiError> {
+    let Some(mobile) = present(mobile) else {
+        return Ok(None);
+    };
+    let code = present(country_code)
+        .map(|code| {
+            code.trim_start_matches('+')
+                .parse::<u16>()
+                .map_err(|_| ApiError::validation(code_field, "is not a country code"))
+        })
+        .transpose()?;
+    Ok(Some(Phone::parse(mobile_field, mobile, code, region)?))
+}
+
+/// The trimmed text, unless it is absent or blank.
+pub(crate) fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
 }

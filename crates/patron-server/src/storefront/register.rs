@@ -8,11 +8,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use patron_domain::customer::{validate_text, Profile};
 use patron_domain::email::Email;
-use patron_domain::phone::Phone;
 use patron_store::Application;
 use serde::{Deserialize, Serialize};
 
-use super::Storefront;
+use super::{parse_mobile, present, Storefront};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
@@ -21,9 +20,6 @@ use crate::sessions::{cookie_headers, origin_of_request};
 use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
 use crate::wire::storefront::UserExistsOut;
-
-/// Seconds a storefront waits before offering to resend an OTP.
-const RESEND_TIMER_SECS: u32 = 30;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -63,6 +59,10 @@ struct RegisterFormOut {
     verify_mobile_otp: bool,
     user_exists: bool,
     resend_timer: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resend_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resend_email_token: Option<String>,
     register_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<CustomerOut>,
@@ -98,7 +98,9 @@ async fn register(
         verify_email_otp: false,
         verify_mobile_otp: false,
         user_exists: false,
-        resend_timer: RESEND_TIMER_SECS,
+        resend_timer: 0,
+        resend_token: None,
+        resend_email_token: None,
         register_token: String::new(),
         user: None,
     };
@@ -111,13 +113,19 @@ async fn register(
     {
         Registered::Pending {
             register_token,
-            verify_email,
-            verify_mobile,
+            email_code,
+            mobile_code,
         } => {
             answer.message = "verify the account with the one-time passwords sent to it";
             answer.register_token = register_token;
-            answer.verify_email_otp = verify_email;
-            answer.verify_mobile_otp = verify_mobile;
+            answer.verify_email_otp = email_code.is_some();
+            answer.verify_mobile_otp = mobile_code.is_some();
+            if let Some(code) = mobile_code {
+                answer.request_id = code.request_id;
+                answer.resend_timer = code.resend_timer;
+                answer.resend_token = Some(code.resend_token);
+            }
+            answer.resend_email_token = email_code.map(|code| code.resend_token);
             Ok((HeaderMap::new(), Json(answer)))
         }
         Registered::SignedIn { customer, session } => {
@@ -136,25 +144,14 @@ fn registration_form(
         .map(|email| Email::parse("email", email))
         .transpose()?;
     let phone = match &body.phone {
-        Some(PhoneBody {
-            mobile: Some(mobile),
-            country_code,
-        }) if !mobile.trim().is_empty() => {
-            let code = present(country_code.as_deref())
-                .map(|code| {
-                    code.trim_start_matches('+').parse::<u16>().map_err(|_| {
-                        ApiError::validation("phone.country_code", "is not a country code")
-                    })
-                })
-                .transpose()?;
-            Some(Phone::parse(
-                "phone.mobile",
-                mobile,
-                code,
-                application.default_region,
-            )?)
-        }
-        _ => None,
+        Some(phone) => parse_mobile(
+            "phone.mobile",
+            phone.mobile.as_deref(),
+            "phone.country_code",
+            phone.country_code.as_deref(),
+            application.default_region,
+        )?,
+        None => None,
     };
     let text = |field: &str, value: Option<&str>| {
         value
@@ -190,8 +187,4 @@ async fn user_exists(
     Ok(Json(UserExistsOut {
         user_exists: exists,
     }))
-}
-
-fn present(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
 }

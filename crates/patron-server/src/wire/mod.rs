@@ -6,6 +6,7 @@ pub(crate) mod auth_config;
 pub(crate) mod customer;
 pub(crate) mod group;
 pub(crate) mod job;
+pub(crate) mod otp;
 pub(crate) mod page;
 pub(crate) mod session;
 pub(crate) mod storefront;

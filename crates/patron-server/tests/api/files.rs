@@ -43,14 +43,7 @@ pub async fn serve_file(body: impl Into<Vec<u8>>) -> String {
 
 /// The stored text of every attribute value, straight from the database.
 pub async fn raw_values(app: &TestApp) -> Vec<String> {
-    let sql = "SELECT value FROM attribute_values";
-    if app.database_url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    }
+    crate::text_rows(app, "SELECT value FROM attribute_values").await
 }
 
 #[tokio::test]

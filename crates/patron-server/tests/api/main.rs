@@ -8,6 +8,7 @@ mod auth_config;
 mod customers;
 mod files;
 mod groups;
+mod otp;
 mod reset;
 mod sessions;
 mod storefront;
@@ -256,4 +257,15 @@ pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let body =
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, body)
+}
+
+/// The one text column a query selects, straight from the app's database.
+pub async fn text_rows(app: &TestApp, sql: &str) -> Vec<String> {
+    if app.database_url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+    }
 }

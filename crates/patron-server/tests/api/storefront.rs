@@ -13,6 +13,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
     pub token: Option<String>,
+    /// The `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl TestApp {
@@ -39,11 +41,17 @@ impl TestApp {
             .and_then(|v| v.strip_prefix("f.session="))
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
             .filter(|v| !v.is_empty());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let (status, body) = read(response).await;
         Answer {
             status,
             body,
             token,
+            retry_after,
         }
     }
 

@@ -5,6 +5,7 @@ mod auth_config;
 mod credentials;
 mod customers;
 mod jobs;
+mod otp;
 mod outbox;
 mod retention;
 mod segments;

@@ -76,6 +76,8 @@ async fn the_purge_deletes_only_what_is_old_enough() {
                 payload: json!({}),
                 created_at: t0(),
                 expires_at,
+                email_verified: false,
+                mobile_verified: false,
             };
             credentials
                 .save_pending_registration(&pending)
@@ -99,6 +101,31 @@ async fn the_purge_deletes_only_what_is_old_enough() {
         let recent = f.queue_message("d@example.com").await;
         outbox.mark_sent(&recent, days(12), false).await.unwrap();
 
+        for (id, expires_at) in [("old-otp", days(1)), ("fresh-otp", days(11))] {
+            let challenge = crate::otp::challenge(&f, id, "+919876543210", t0());
+            let challenge = patron_store::OtpChallenge {
+                expires_at,
+                ..challenge
+            };
+            f.stores
+                .otp
+                .create_challenge(&challenge, &[crate::otp::charge("t:1", 5)], t0())
+                .await
+                .unwrap();
+        }
+        f.stores
+            .otp
+            .create_challenge(
+                &patron_store::OtpChallenge {
+                    expires_at: days(12),
+                    ..crate::otp::challenge(&f, "late-otp", "+919876543211", days(9))
+                },
+                &[crate::otp::charge("t:1", 5)],
+                days(9),
+            )
+            .await
+            .unwrap();
+
         let old_job = job(&f, Some(days(1))).await;
         job(&f, Some(days(12))).await;
         job(&f, None).await;
@@ -109,6 +136,8 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             pending_registrations: days(10),
             outbox: days(10),
             jobs: days(10),
+            otp_challenges: days(10),
+            otp_sends: days(5),
         };
         let purged = f.stores.retention.purge(&before).await.unwrap();
         assert_eq!(
@@ -118,7 +147,9 @@ async fn the_purge_deletes_only_what_is_old_enough() {
                 reset_codes: 1,
                 pending_registrations: 1,
                 outbox: 2,
-                jobs: 1
+                jobs: 1,
+                otp_challenges: 1,
+                otp_sends: 2,
             },
             "{:?}",
             f.backend
@@ -126,6 +157,12 @@ async fn the_purge_deletes_only_what_is_old_enough() {
         assert_eq!(count(&f, "customer_sessions").await, 1);
         assert_eq!(count(&f, "password_reset_codes").await, 1);
         assert_eq!(count(&f, "pending_registrations").await, 1);
+        assert_eq!(count(&f, "otp_challenges").await, 2);
+        assert_eq!(
+            count(&f, "otp_sends").await,
+            1,
+            "sends inside the window stay"
+        );
         let (left,): (i64,) = f
             .fetch_one(&format!(
                 "SELECT COUNT(*) FROM outbox WHERE id IN ('{waiting}', '{recent}')"

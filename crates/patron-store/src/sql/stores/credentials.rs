@@ -265,15 +265,119 @@ impl CredentialStore for Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO pending_registrations (token_digest, application_id, payload, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5)",
+             expires_at, email_verified, mobile_verified) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&pending.token_digest)
         .bind(pending.application_id.as_str())
         .bind(pending.payload.to_string())
         .bind(to_millis(pending.created_at))
         .bind(to_millis(pending.expires_at))
+        .bind(pending.email_verified)
+        .bind(pending.mobile_verified)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn find_pending_registration(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError> {
+        let sql = format!(
+            "SELECT {PENDING_COLUMNS} FROM pending_registrations WHERE token_digest = $1 AND \
+             application_id = $2 AND expires_at > $3"
+        );
+        let row: Option<PendingRow> = sqlx::query_as(&sql)
+            .bind(token_digest)
+            .bind(application_id.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(PendingRegistration::try_from).transpose()
+    }
+
+    async fn mark_pending_verified(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        email: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError> {
+        let column = if email {
+            "email_verified"
+        } else {
+            "mobile_verified"
+        };
+        let sql = format!(
+            "UPDATE pending_registrations SET {column} = TRUE WHERE token_digest = $1 AND \
+             application_id = $2 AND expires_at > $3 RETURNING {PENDING_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let row: Option<PendingRow> = sqlx::query_as(&sql)
+            .bind(token_digest)
+            .bind(application_id.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(PendingRegistration::try_from).transpose()
+    }
+
+    async fn take_pending_registration(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRegistration>, StoreError> {
+        let sql = format!(
+            "DELETE FROM pending_registrations WHERE token_digest = $1 AND application_id = $2 \
+             AND expires_at > $3 RETURNING {PENDING_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let row: Option<PendingRow> = sqlx::query_as(&sql)
+            .bind(token_digest)
+            .bind(application_id.as_str())
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(PendingRegistration::try_from).transpose()
+    }
+}
+
+/// The columns every pending-registration query selects, in [`PendingRow`] order.
+const PENDING_COLUMNS: &str =
+    "token_digest, application_id, payload, created_at, expires_at, email_verified, \
+     mobile_verified";
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    token_digest: String,
+    application_id: String,
+    payload: String,
+    created_at: i64,
+    expires_at: i64,
+    email_verified: bool,
+    mobile_verified: bool,
+}
+
+impl TryFrom<PendingRow> for PendingRegistration {
+    type Error = StoreError;
+
+    fn try_from(row: PendingRow) -> Result<Self, StoreError> {
+        let payload = serde_json::from_str(&row.payload).map_err(|error| {
+            StoreError::corrupt("pending_registrations", "", format!("payload: {error}"))
+        })?;
+        Ok(PendingRegistration {
+            token_digest: row.token_digest,
+            application_id: ObjectId::from_trusted(row.application_id),
+            payload,
+            created_at: from_millis(row.created_at),
+            expires_at: from_millis(row.expires_at),
+            email_verified: row.email_verified,
+            mobile_verified: row.mobile_verified,
+        })
     }
 }

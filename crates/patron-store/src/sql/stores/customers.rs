@@ -1,5 +1,7 @@
 //! Customers: create, import, read, list, search, update, block, archive, restore.
 
+use patron_domain::contacts::ContactEdit;
+
 use super::prelude::*;
 
 use super::helpers::customer_write_error;
@@ -291,62 +293,47 @@ impl CustomerStore for Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
-        if row.archived {
-            return Err(StoreError::ArchiveState(true));
-        }
-        let username = row.username.clone();
-        let current = Self::customer_with_contacts(&mut tx, row).await?;
+        let current = Self::live_customer_for_update(&mut tx, application_id, id).await?;
         changes.check_leaves_a_contact(&current)?;
         if changes.is_noop_for(&current) {
             return Ok(current);
         }
-        let emails = changes.emails.as_deref().unwrap_or_default();
-        let phones = changes.phones.as_deref().unwrap_or_default();
-        if let Some(conflict) =
-            Self::contact_conflict(&mut tx, application_id, id.as_str(), emails, phones).await?
-        {
-            return Err(StoreError::Conflict(conflict));
-        }
-        let write_error = |error| customer_write_error(error, &username, emails, phones);
-        if let Some(emails) = &changes.emails {
-            sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            Self::insert_contacts(&mut tx, application_id, id.as_str(), emails, &[])
-                .await
-                .map_err(write_error)?;
-        }
-        if let Some(phones) = &changes.phones {
-            sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            Self::insert_contacts(&mut tx, application_id, id.as_str(), &[], phones)
-                .await
-                .map_err(write_error)?;
-        }
-        let mut profile = current.profile.clone();
-        changes.apply_to(&mut profile);
-        sqlx::query(
-            "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, \
-             rr_id = $5, meta = $6, version = version + 1, updated_at = $7 WHERE id = $8",
-        )
-        .bind(profile.first_name.as_deref())
-        .bind(profile.last_name.as_deref())
-        .bind(profile.gender.as_deref())
-        .bind(profile.external_id.as_deref())
-        .bind(profile.rr_id.as_deref())
-        .bind(serde_json::Value::Object(profile.meta.clone()).to_string())
-        .bind(to_millis(now))
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        Self::audit(&mut tx, application_id, id.as_str(), "update", actor, now).await?;
-        let updated = Self::customer_row(&mut tx, application_id, id, false).await?;
-        let customer = Self::customer_with_contacts(&mut tx, updated).await?;
-        tx.commit().await.map_err(write_error)?;
+        let customer =
+            Self::write_changes(&mut tx, &current, changes, "update", actor, now).await?;
+        tx.commit().await.map_err(|error| {
+            customer_write_error(
+                error,
+                &current.username,
+                changes.emails.as_deref().unwrap_or_default(),
+                changes.phones.as_deref().unwrap_or_default(),
+            )
+        })?;
+        Ok(customer)
+    }
+
+    async fn edit_contacts(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        edit: &ContactEdit,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = Self::live_customer_for_update(&mut tx, application_id, id).await?;
+        let Some(changes) = edit.apply(&current)? else {
+            return Ok(current);
+        };
+        let customer =
+            Self::write_changes(&mut tx, &current, &changes, "contacts", actor, now).await?;
+        tx.commit().await.map_err(|error| {
+            customer_write_error(
+                error,
+                &current.username,
+                changes.emails.as_deref().unwrap_or_default(),
+                changes.phones.as_deref().unwrap_or_default(),
+            )
+        })?;
         Ok(customer)
     }
 
@@ -459,5 +446,82 @@ impl CustomerStore for Store {
         Self::count_live(&mut tx, application_id, 1).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Reads a live customer with their contacts, locking the row where the backend can.
+    async fn live_customer_for_update(
+        conn: &mut Connection,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Customer, StoreError> {
+        let row = Self::customer_row(conn, application_id, id, true).await?;
+        if row.archived {
+            return Err(StoreError::ArchiveState(true));
+        }
+        Self::customer_with_contacts(conn, row).await
+    }
+
+    /// Writes `changes` to `current` (contact lists replaced wholesale, profile fields
+    /// merged), audits them as `action` and returns the customer as it now is.
+    async fn write_changes(
+        conn: &mut Connection,
+        current: &Customer,
+        changes: &CustomerChanges,
+        action: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let application_id = &current.application_id;
+        let id = &current.id;
+        let emails = changes.emails.as_deref().unwrap_or_default();
+        let phones = changes.phones.as_deref().unwrap_or_default();
+        if let Some(conflict) =
+            Self::contact_conflict(conn, application_id, id.as_str(), emails, phones).await?
+        {
+            return Err(StoreError::Conflict(conflict));
+        }
+        let write_error = |error| customer_write_error(error, &current.username, emails, phones);
+        if let Some(emails) = &changes.emails {
+            sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Self::insert_contacts(conn, application_id, id.as_str(), emails, &[])
+                .await
+                .map_err(write_error)?;
+        }
+        if let Some(phones) = &changes.phones {
+            sqlx::query("DELETE FROM customer_phones WHERE customer_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Self::insert_contacts(conn, application_id, id.as_str(), &[], phones)
+                .await
+                .map_err(write_error)?;
+        }
+        let mut profile = current.profile.clone();
+        changes.apply_to(&mut profile);
+        sqlx::query(
+            "UPDATE customers SET first_name = $1, last_name = $2, gender = $3, external_id = $4, \
+             rr_id = $5, meta = $6, version = version + 1, updated_at = $7, dob = $9, \
+             profile_pic_url = $10 WHERE id = $8",
+        )
+        .bind(profile.first_name.as_deref())
+        .bind(profile.last_name.as_deref())
+        .bind(profile.gender.as_deref())
+        .bind(profile.external_id.as_deref())
+        .bind(profile.rr_id.as_deref())
+        .bind(serde_json::Value::Object(profile.meta.clone()).to_string())
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .bind(profile.dob.as_deref())
+        .bind(profile.profile_pic_url.as_deref())
+        .execute(&mut *conn)
+        .await?;
+        Self::audit(conn, application_id, id.as_str(), action, actor, now).await?;
+        let updated = Self::customer_row(conn, application_id, id, false).await?;
+        Self::customer_with_contacts(conn, updated).await
     }
 }

@@ -14,6 +14,7 @@ mod customers;
 mod groups;
 mod helpers;
 mod jobs;
+mod otp;
 mod outbox;
 mod platform;
 mod retention;

@@ -84,6 +84,17 @@ impl RetentionStore for Store {
                     before.jobs,
                 )
                 .await?,
+            otp_challenges: self
+                .purge_table(
+                    "otp_challenges",
+                    "id",
+                    "used_at < $1 OR expires_at < $1",
+                    before.otp_challenges,
+                )
+                .await?,
+            otp_sends: self
+                .purge_table("otp_sends", "id", "sent_at < $1", before.otp_sends)
+                .await?,
         })
     }
 }

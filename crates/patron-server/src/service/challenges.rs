@@ -1,0 +1,384 @@
+//! The one mechanism behind every one-time password: a challenge is created (or resent)
+//! against the application's send budgets, its code goes out through the notifier, and an
+//! answer is counted before it is compared, so a challenge dies after its last wrong answer
+//! however many resends it had.
+
+use std::sync::Arc;
+
+use patron_domain::ids::ObjectId;
+use patron_domain::notification::Channel;
+use patron_domain::otp::{self, OtpPolicy, OtpPurpose, OtpTarget};
+use patron_domain::secret;
+use patron_store::{
+    Application, AttemptOutcome, BudgetCharge, OtpChallenge, OtpStore, ResendOutcome, SendOutcome,
+};
+use serde_json::{json, Map};
+
+use super::{AuthConfigs, Notifications, ServiceError};
+use crate::clock::Clock;
+use crate::secrets::SecretBox;
+
+/// A code to send.
+#[derive(Debug, Clone)]
+pub struct CodeRequest<'a> {
+    /// What answering it proves.
+    pub purpose: OtpPurpose,
+    /// Where it goes.
+    pub target: OtpTarget,
+    /// The customer it concerns, when known.
+    pub customer_id: Option<ObjectId>,
+    /// What else it is bound to (a registration token's digest).
+    pub context: Option<String>,
+    /// The requesting client's address (counted against its budget).
+    pub client_address: &'a str,
+    /// Appended to the text message for Android's SMS retriever.
+    pub android_hash: Option<&'a str>,
+    /// False to record the challenge (and charge the budgets) without sending anything:
+    /// answers for unknown accounts must look like answers for known ones.
+    pub deliver: bool,
+}
+
+/// A challenge that went out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentCode {
+    /// The id the storefront verifies with.
+    pub request_id: String,
+    /// The token that allows a resend.
+    pub resend_token: String,
+    /// Seconds before a resend is allowed.
+    pub resend_timer: u32,
+}
+
+/// A challenge answered correctly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenCode {
+    /// Its id.
+    pub request_id: String,
+    /// What it proves.
+    pub purpose: OtpPurpose,
+    /// The canonical target.
+    pub target: String,
+    /// The customer it concerns, when known.
+    pub customer_id: Option<ObjectId>,
+    /// What else it was bound to.
+    pub context: Option<String>,
+}
+
+/// What an answer must be for: a challenge of another purpose, bound to another
+/// registration or concerning another customer is refused before its code is compared (and
+/// stays usable by the right caller).
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The purposes accepted.
+    pub purposes: &'a [OtpPurpose],
+    /// The registration token digest a registration code must be bound to.
+    pub context: Option<&'a str>,
+    /// The customer a code sent to a signed-in shopper must concern.
+    pub customer_id: Option<&'a ObjectId>,
+}
+
+impl Expected<'_> {
+    fn admits(&self, challenge: &OtpChallenge) -> bool {
+        self.purposes.contains(&challenge.purpose)
+            && match challenge.purpose {
+                OtpPurpose::Register => challenge.context.as_deref() == self.context,
+                OtpPurpose::Login | OtpPurpose::ForgotPassword => true,
+                OtpPurpose::VerifyContact
+                | OtpPurpose::ChangePrimary
+                | OtpPurpose::UpdatePrimary
+                | OtpPurpose::DeleteAccount => challenge.customer_id.as_ref() == self.customer_id,
+            }
+    }
+}
+
+/// One-time password challenges.
+#[derive(Clone)]
+pub struct Challenges {
+    store: Arc<dyn OtpStore>,
+    notifications: Notifications,
+    configs: AuthConfigs,
+    secrets: SecretBox,
+    clock: Arc<dyn Clock>,
+}
+
+impl Challenges {
+    /// Challenges kept in `store`, their codes sent through `notifications`.
+    pub fn new(
+        store: Arc<dyn OtpStore>,
+        notifications: Notifications,
+        configs: AuthConfigs,
+        secrets: SecretBox,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            notifications,
+            configs,
+            secrets,
+            clock,
+        }
+    }
+
+    /// The application's OTP rules.
+    pub async fn policy(&self, application: &Application) -> Result<OtpPolicy, ServiceError> {
+        Ok(OtpPolicy::from_config(
+            &self.configs.load(application).await?.config,
+        ))
+    }
+
+    /// Creates a challenge and sends its code, unless a budget is spent (then nothing is
+    /// recorded or sent).
+    pub async fn send(
+        &self,
+        application: &Application,
+        request: CodeRequest<'_>,
+    ) -> Result<SentCode, ServiceError> {
+        let policy = self.policy(application).await?;
+        policy.check_target(&request.target)?;
+        let now = self.clock.now();
+        let request_id = hex::encode(rand::random::<[u8; 16]>());
+        let resend_token = secret::generate_secret();
+        let code = otp::generate_code(policy.code_length, &mut rand::thread_rng());
+        let resend_digest = secret::digest(&resend_token);
+        let challenge = OtpChallenge {
+            code_hash: self.code_hash(&resend_digest, &code),
+            id: request_id.clone(),
+            application_id: application.id.clone(),
+            purpose: request.purpose,
+            target: request.target.key(),
+            customer_id: request.customer_id.clone(),
+            context: request.context.clone(),
+            resend_digest: Some(resend_digest),
+            attempts: 0,
+            sends: 1,
+            last_sent_at: now,
+            created_at: now,
+            expires_at: now + policy.lifetime,
+            used_at: None,
+        };
+        let charges = charges(
+            &policy,
+            application,
+            &request.target,
+            request.client_address,
+        );
+        match self
+            .store
+            .create_challenge(&challenge, &charges, now)
+            .await?
+        {
+            SendOutcome::Sent => {}
+            SendOutcome::OverBudget { scope, retry_at } => {
+                return Err(ServiceError::SendLimit {
+                    scope,
+                    retry_after_secs: otp::seconds_until(retry_at, now),
+                })
+            }
+        }
+        if request.deliver {
+            self.deliver(
+                application,
+                &request.target,
+                &code,
+                &policy,
+                request.android_hash,
+            )
+            .await?;
+        }
+        Ok(SentCode {
+            request_id,
+            resend_token,
+            resend_timer: policy.resend_timer_secs(),
+        })
+    }
+
+    /// Sends a live challenge of `target` again with a new code, keeping its id and the
+    /// wrong answers it had: only with its resend token, only after the resend timer, and
+    /// only within the budgets.
+    pub async fn resend(
+        &self,
+        application: &Application,
+        target: &OtpTarget,
+        resend_token: &str,
+        client_address: &str,
+        android_hash: Option<&str>,
+    ) -> Result<SentCode, ServiceError> {
+        let policy = self.policy(application).await?;
+        policy.check_target(target)?;
+        let now = self.clock.now();
+        let code = otp::generate_code(policy.code_length, &mut rand::thread_rng());
+        let digest = secret::digest(resend_token);
+        let charges = charges(&policy, application, target, client_address);
+        let outcome = self
+            .store
+            .resend_challenge(
+                &application.id,
+                &digest,
+                &target.key(),
+                &self.code_hash(&digest, &code),
+                policy.resend_after,
+                now + policy.lifetime,
+                &charges,
+                now,
+            )
+            .await?;
+        let challenge = match outcome {
+            ResendOutcome::Resent(challenge) => challenge,
+            ResendOutcome::TooEarly { retry_at } => {
+                return Err(ServiceError::ResendTooEarly {
+                    retry_after_secs: otp::seconds_until(retry_at, now),
+                })
+            }
+            ResendOutcome::OverBudget { scope, retry_at } => {
+                return Err(ServiceError::SendLimit {
+                    scope,
+                    retry_after_secs: otp::seconds_until(retry_at, now),
+                })
+            }
+            ResendOutcome::Unknown => {
+                return Err(ServiceError::invalid(
+                    "token",
+                    "is not the resend token of a live code for this target",
+                ))
+            }
+        };
+        if silent(&challenge) {
+            return Ok(self.sent(&challenge.id, resend_token, &policy));
+        }
+        self.deliver(application, target, &code, &policy, android_hash)
+            .await?;
+        Ok(self.sent(&challenge.id, resend_token, &policy))
+    }
+
+    fn sent(&self, request_id: &str, resend_token: &str, policy: &OtpPolicy) -> SentCode {
+        SentCode {
+            request_id: request_id.to_owned(),
+            resend_token: resend_token.to_owned(),
+            resend_timer: policy.resend_timer_secs(),
+        }
+    }
+
+    /// Checks `code` against the challenge `request_id`: the attempt is counted first, the
+    /// comparison runs in constant time, and a correct answer for an `expected` challenge
+    /// uses it up.
+    pub async fn verify(
+        &self,
+        application: &Application,
+        request_id: &str,
+        code: &str,
+        expected: Expected<'_>,
+    ) -> Result<ProvenCode, ServiceError> {
+        if !otp::is_well_formed(code) || request_id.len() > 128 {
+            return Err(ServiceError::InvalidOtp);
+        }
+        let policy = self.policy(application).await?;
+        let now = self.clock.now();
+        let challenge = match self
+            .store
+            .claim_attempt(&application.id, request_id, policy.max_attempts, now)
+            .await?
+        {
+            AttemptOutcome::Claimed(challenge) => challenge,
+            AttemptOutcome::Exhausted => return Err(ServiceError::OtpAttemptsExhausted),
+            AttemptOutcome::Unknown => return Err(ServiceError::InvalidOtp),
+        };
+        let binding = challenge.resend_digest.as_deref().unwrap_or(&challenge.id);
+        let matches = secret::same(&self.code_hash(binding, code), &challenge.code_hash);
+        if !matches || silent(&challenge) || !expected.admits(&challenge) {
+            return Err(ServiceError::InvalidOtp);
+        }
+        if !self
+            .store
+            .consume_challenge(&application.id, &challenge.id, now)
+            .await?
+        {
+            return Err(ServiceError::InvalidOtp);
+        }
+        Ok(ProvenCode {
+            request_id: challenge.id,
+            purpose: challenge.purpose,
+            target: challenge.target,
+            customer_id: challenge.customer_id,
+            context: challenge.context,
+        })
+    }
+
+    /// [`Challenges::verify`] for the newest live challenge of `target` of an expected
+    /// purpose (email codes are answered without a `request_id`).
+    pub async fn verify_latest(
+        &self,
+        application: &Application,
+        target: &OtpTarget,
+        code: &str,
+        expected: Expected<'_>,
+    ) -> Result<ProvenCode, ServiceError> {
+        let latest = self
+            .store
+            .latest_challenge(
+                &application.id,
+                &target.key(),
+                expected.purposes,
+                self.clock.now(),
+            )
+            .await?
+            .ok_or(ServiceError::InvalidOtp)?;
+        self.verify(application, &latest.id, code, expected).await
+    }
+
+    /// The stored form of `code`: keyed, and bound to its challenge (by the digest of the
+    /// challenge's resend token, which a resend keeps).
+    fn code_hash(&self, binding: &str, code: &str) -> String {
+        self.secrets.mac(&["otp", binding, code])
+    }
+
+    async fn deliver(
+        &self,
+        application: &Application,
+        target: &OtpTarget,
+        code: &str,
+        policy: &OtpPolicy,
+        android_hash: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let mut data = Map::new();
+        data.insert("otp".into(), json!(code));
+        data.insert("application".into(), json!(application.name));
+        data.insert(
+            "minutes".into(),
+            json!(policy.lifetime.num_minutes().max(1)),
+        );
+        let channel = match target {
+            OtpTarget::Mobile(_) => Channel::Sms,
+            OtpTarget::Email(_) => Channel::Email,
+        };
+        if let (Channel::Sms, Some(hash)) = (channel, android_hash) {
+            data.insert("android_hash".into(), json!(hash));
+        }
+        self.notifications
+            .send(application, channel, &target.key(), target.template(), data)
+            .await
+    }
+}
+
+/// A challenge recorded for an unknown account: it never went out and never verifies.
+fn silent(challenge: &OtpChallenge) -> bool {
+    challenge.purpose == OtpPurpose::ForgotPassword && challenge.customer_id.is_none()
+}
+
+/// The budgets a send counts against, as the store charges them.
+fn charges(
+    policy: &OtpPolicy,
+    application: &Application,
+    target: &OtpTarget,
+    client_address: &str,
+) -> Vec<BudgetCharge> {
+    policy
+        .budgets(application.id.as_str(), target, client_address)
+        .into_iter()
+        .map(|(scope, key, budget)| BudgetCharge {
+            scope,
+            key,
+            limit: budget.limit,
+            window: budget.window,
+        })
+        .collect()
+}

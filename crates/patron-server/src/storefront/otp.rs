@@ -1,0 +1,389 @@
+//! One-time passwords on the storefront: `loginWithOTP`, `sendOTPOnMobile`,
+//! `verifyMobileOTP`, `sendOTPOnEmail`, `verifyEmailOTP` and the four forgot-password calls.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use patron_domain::email::Email;
+use patron_domain::otp::OtpTarget;
+use patron_domain::phone::Phone;
+use patron_store::Application;
+
+use super::{parse_mobile, present, Visitor};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::service::{CodeAnswer, Sender, SentCode, Verified};
+use crate::sessions::cookie_headers;
+use crate::wire::customer::CustomerOut;
+use crate::wire::otp::{
+    EmailOtpOut, EmailSendBody, EmailVerifyBody, MobileSendBody, MobileVerifyBody, SendOtpOut,
+    VerifyForgotOut, VerifyOtpOut,
+};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/authentication/v1.0/login/otp", post(login_with_otp))
+        .route("/authentication/v1.0/otp/mobile/send", post(send_mobile))
+        .route(
+            "/authentication/v1.0/otp/mobile/verify",
+            post(verify_mobile),
+        )
+        .route("/authentication/v1.0/otp/email/send", post(send_email))
+        .route("/authentication/v1.0/otp/email/verify", post(verify_email))
+        .route(
+            "/authentication/v1.0/otp/forgot/mobile/send",
+            post(send_forgot_mobile),
+        )
+        .route(
+            "/authentication/v1.0/otp/forgot/mobile/verify",
+            post(verify_forgot_mobile),
+        )
+        .route(
+            "/authentication/v1.0/otp/forgot/email/send",
+            post(send_forgot_email),
+        )
+        .route(
+            "/authentication/v1.0/otp/forgot/email/verify",
+            post(verify_forgot_email),
+        )
+}
+
+/// `loginWithOTP`: a sign-in code to a mobile; the answer does not say whether anyone has
+/// the number.
+async fn login_with_otp(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileSendBody>,
+) -> Result<Json<SendOtpOut>, ApiError> {
+    let phone = required_mobile(&body, &visitor.application)?;
+    let hash = android_hash(body.android_hash.as_deref())?;
+    let sent = state
+        .services
+        .otp
+        .send_login_code(
+            &visitor.application,
+            OtpTarget::Mobile(phone.clone()),
+            sender(&visitor, hash),
+        )
+        .await?;
+    Ok(Json(mobile_sent(&phone, sent)))
+}
+
+/// `sendOTPOnMobile`: resends a code (`action: "resend"` with its `token`); otherwise sends
+/// a code proving the number to a signed-in shopper, or a sign-in code.
+async fn send_mobile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileSendBody>,
+) -> Result<(HeaderMap, Json<SendOtpOut>), ApiError> {
+    let phone = required_mobile(&body, &visitor.application)?;
+    let hash = android_hash(body.android_hash.as_deref())?;
+    let target = OtpTarget::Mobile(phone.clone());
+    let otp = &state.services.otp;
+    let application = &visitor.application;
+    let sent = match (
+        resend_token(body.action.as_deref(), body.token.as_deref())?,
+        &visitor.current,
+    ) {
+        (Some(token), _) => {
+            otp.resend(application, &target, token, sender(&visitor, hash))
+                .await?
+        }
+        (None, Some(current)) => {
+            otp.send_contact_code(
+                application,
+                &current.customer,
+                target,
+                sender(&visitor, hash),
+            )
+            .await?
+        }
+        (None, None) => {
+            otp.send_login_code(application, target, sender(&visitor, hash))
+                .await?
+        }
+    };
+    Ok((visitor.response_headers(), Json(mobile_sent(&phone, sent))))
+}
+
+/// `verifyMobileOTP`: signs in (or starts a sign-up), completes a registration
+/// (`register_token`), or proves a signed-in shopper's number.
+async fn verify_mobile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileVerifyBody>,
+) -> Result<(HeaderMap, Json<VerifyOtpOut>), ApiError> {
+    let answer = CodeAnswer::ById {
+        request_id: required(body.request_id.as_deref(), "request_id")?.to_owned(),
+        code: required(body.otp.as_deref(), "otp")?.to_owned(),
+    };
+    verified(&state, visitor, answer, body.register_token.as_deref()).await
+}
+
+/// `sendOTPOnEmail`: resends a code; sends one for a pending registration's email
+/// (`register_token`), one proving a signed-in shopper's email, or a sign-in code.
+async fn send_email(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailSendBody>,
+) -> Result<(HeaderMap, Json<EmailOtpOut>), ApiError> {
+    let email = required_email(body.email.as_deref())?;
+    let target = OtpTarget::Email(email);
+    let otp = &state.services.otp;
+    let application = &visitor.application;
+    let register_token = present(body.register_token.as_deref());
+    let sender = sender(&visitor, None);
+    let sent = match (
+        resend_token(body.action.as_deref(), body.token.as_deref())?,
+        register_token,
+        &visitor.current,
+    ) {
+        (Some(token), _, _) => otp.resend(application, &target, token, sender).await?,
+        (None, Some(register_token), _) => {
+            otp.send_registration_code(application, target, register_token, sender)
+                .await?
+        }
+        (None, None, Some(current)) => {
+            otp.send_contact_code(application, &current.customer, target, sender)
+                .await?
+        }
+        (None, None, None) => otp.send_login_code(application, target, sender).await?,
+    };
+    Ok((visitor.response_headers(), Json(email_sent(sent))))
+}
+
+/// `verifyEmailOTP`: as `verifyMobileOTP`, for the newest code sent to the email.
+async fn verify_email(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailVerifyBody>,
+) -> Result<(HeaderMap, Json<VerifyOtpOut>), ApiError> {
+    let answer = CodeAnswer::ByTarget {
+        target: OtpTarget::Email(required_email(body.email.as_deref())?),
+        code: required(body.otp.as_deref(), "otp")?.to_owned(),
+    };
+    verified(&state, visitor, answer, body.register_token.as_deref()).await
+}
+
+/// `sendForgotOTPOnMobile`: a reset code when an active customer has the number; the
+/// answer is the same either way.
+async fn send_forgot_mobile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileSendBody>,
+) -> Result<Json<SendOtpOut>, ApiError> {
+    let phone = required_mobile(&body, &visitor.application)?;
+    let hash = android_hash(body.android_hash.as_deref())?;
+    let target = OtpTarget::Mobile(phone.clone());
+    let otp = &state.services.otp;
+    let sent = match resend_token(body.action.as_deref(), body.token.as_deref())? {
+        Some(token) => {
+            otp.resend(&visitor.application, &target, token, sender(&visitor, hash))
+                .await?
+        }
+        None => {
+            otp.send_forgot_code(&visitor.application, target, sender(&visitor, hash))
+                .await?
+        }
+    };
+    Ok(Json(mobile_sent(&phone, sent)))
+}
+
+/// `verifyMobileForgotOTP`: the `forgot_token` for `resetForgotPassword`.
+async fn verify_forgot_mobile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileVerifyBody>,
+) -> Result<Json<VerifyForgotOut>, ApiError> {
+    let answer = CodeAnswer::ById {
+        request_id: required(body.request_id.as_deref(), "request_id")?.to_owned(),
+        code: required(body.otp.as_deref(), "otp")?.to_owned(),
+    };
+    forgot_token(&state, &visitor.application, answer).await
+}
+
+/// `sendForgotOTPOnEmail`.
+async fn send_forgot_email(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailSendBody>,
+) -> Result<Json<EmailOtpOut>, ApiError> {
+    let target = OtpTarget::Email(required_email(body.email.as_deref())?);
+    let otp = &state.services.otp;
+    let sent = match resend_token(body.action.as_deref(), body.token.as_deref())? {
+        Some(token) => {
+            otp.resend(&visitor.application, &target, token, sender(&visitor, None))
+                .await?
+        }
+        None => {
+            otp.send_forgot_code(&visitor.application, target, sender(&visitor, None))
+                .await?
+        }
+    };
+    Ok(Json(email_sent(sent)))
+}
+
+/// `verifyEmailForgotOTP`.
+async fn verify_forgot_email(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailVerifyBody>,
+) -> Result<Json<VerifyForgotOut>, ApiError> {
+    let answer = CodeAnswer::ByTarget {
+        target: OtpTarget::Email(required_email(body.email.as_deref())?),
+        code: required(body.otp.as_deref(), "otp")?.to_owned(),
+    };
+    forgot_token(&state, &visitor.application, answer).await
+}
+
+async fn forgot_token(
+    state: &AppState,
+    application: &Application,
+    answer: CodeAnswer,
+) -> Result<Json<VerifyForgotOut>, ApiError> {
+    let forgot_token = state
+        .services
+        .otp
+        .verify_forgot(application, answer)
+        .await?;
+    Ok(Json(VerifyForgotOut {
+        success: true,
+        forgot_token,
+    }))
+}
+
+/// Verifies `answer` and answers `VerifyOtpSuccess`, with the session cookie when the code
+/// signed someone in.
+async fn verified(
+    state: &AppState,
+    visitor: Visitor,
+    answer: CodeAnswer,
+    register_token: Option<&str>,
+) -> Result<(HeaderMap, Json<VerifyOtpOut>), ApiError> {
+    let register_token = present(register_token);
+    let shopper = visitor.current.as_ref().map(|current| &current.customer);
+    let outcome = state
+        .services
+        .otp
+        .verify(
+            &visitor.application,
+            answer,
+            register_token,
+            shopper,
+            visitor.origin.clone(),
+        )
+        .await?;
+    Ok(match outcome {
+        Verified::SignedIn(signed_in) => (
+            cookie_headers(state, &signed_in.session),
+            Json(VerifyOtpOut {
+                user: Some(CustomerOut::from(signed_in.customer.clone())),
+                user_exists: true,
+                register_token: None,
+            }),
+        ),
+        Verified::SignUp { register_token } => (
+            HeaderMap::new(),
+            Json(VerifyOtpOut {
+                user: None,
+                user_exists: false,
+                register_token: Some(register_token),
+            }),
+        ),
+        Verified::RegistrationWaiting => (
+            HeaderMap::new(),
+            Json(VerifyOtpOut {
+                user: None,
+                user_exists: false,
+                register_token: register_token.map(str::to_owned),
+            }),
+        ),
+        Verified::ContactProven(customer) => (
+            visitor.response_headers(),
+            Json(VerifyOtpOut {
+                user: Some(CustomerOut::from(*customer)),
+                user_exists: true,
+                register_token: None,
+            }),
+        ),
+    })
+}
+
+fn mobile_sent(phone: &Phone, sent: SentCode) -> SendOtpOut {
+    SendOtpOut {
+        success: true,
+        request_id: sent.request_id,
+        message: "OTP sent",
+        mobile: phone.national().to_owned(),
+        country_code: phone.country_code().to_string(),
+        resend_timer: sent.resend_timer,
+        resend_token: sent.resend_token,
+    }
+}
+
+fn email_sent(sent: SentCode) -> EmailOtpOut {
+    EmailOtpOut {
+        success: true,
+        resend_email_token: sent.resend_token,
+    }
+}
+
+fn sender<'a>(visitor: &'a Visitor, android_hash: Option<&'a str>) -> Sender<'a> {
+    Sender {
+        client_address: &visitor.origin.ip,
+        android_hash,
+    }
+}
+
+/// The resend token when `action` asks for a resend (then `token` is required); `None`
+/// for a fresh send.
+fn resend_token<'a>(
+    action: Option<&str>,
+    token: Option<&'a str>,
+) -> Result<Option<&'a str>, ApiError> {
+    match present(action) {
+        None | Some("send") => Ok(None),
+        Some("resend") => required(token, "token").map(Some),
+        Some(_) => Err(ApiError::validation("action", "must be send or resend")),
+    }
+}
+
+/// An Android SMS retriever hash: short, of base64 characters.
+fn android_hash(hash: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match present(hash) {
+        None => Ok(None),
+        Some(hash)
+            if hash.len() <= 32
+                && hash
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c)) =>
+        {
+            Ok(Some(hash))
+        }
+        Some(_) => Err(ApiError::validation(
+            "android_hash",
+            "must be at most 32 characters of letters, digits and + / = _ -",
+        )),
+    }
+}
+
+fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, ApiError> {
+    present(value).ok_or_else(|| ApiError::required(field))
+}
+
+fn required_email(email: Option<&str>) -> Result<Email, ApiError> {
+    Ok(Email::parse("email", required(email, "email")?)?)
+}
+
+fn required_mobile(body: &MobileSendBody, application: &Application) -> Result<Phone, ApiError> {
+    parse_mobile(
+        "mobile",
+        body.mobile.as_deref(),
+        "country_code",
+        body.country_code.as_deref(),
+        application.default_region,
+    )?
+    .ok_or_else(|| ApiError::required("mobile"))
+}

@@ -67,6 +67,8 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
         "delete_account_consent": { "consent_text": "" },
         "session_config": { "duration": 30, "type": "Days", "is_rolling": false },
         "password_reset_url": "",
+        "verify_email_url": "",
+        "verify_mobile_url": "",
         "otp": {
             "length": 4,
             "expiry_secs": 600,
@@ -234,6 +236,8 @@ const RULES: &[(&str, Rule)] = &[
     ),
     ("session_config.is_rolling", Rule::Bool),
     ("password_reset_url", Rule::Url),
+    ("verify_email_url", Rule::Url),
+    ("verify_mobile_url", Rule::Url),
     ("notification_templates", Rule::Object),
     ("otp", Rule::Object),
     ("otp.length", Rule::Integer { min: 4, max: 8 }),
@@ -447,6 +451,17 @@ impl AuthConfig {
             subject: subject.to_owned(),
             text: text.to_owned(),
         })
+    }
+
+    /// Where contact verification links point (`verify_email_url`, `verify_mobile_url`),
+    /// when configured.
+    pub fn verification_url(&self, email: bool) -> Option<&str> {
+        let key = if email {
+            "verify_email_url"
+        } else {
+            "verify_mobile_url"
+        };
+        self.text(key).filter(|url| !url.is_empty())
     }
 
     /// Where reset links point (`password_reset_url`), when configured.

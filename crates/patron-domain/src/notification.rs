@@ -86,6 +86,18 @@ pub fn default_template(name: &str) -> Option<Template> {
             "Your {{application}} code: {{otp}}",
             "Your one-time code is {{otp}}.\n\nIt expires in {{minutes}} minutes. If you did not ask for it, ignore this message.",
         ),
+        "verify_email_link" => (
+            "Confirm your email for {{application}}",
+            "Confirm this address with this link: {{link}}\n\nIt works once and expires in {{hours}} hours. If you did not ask for it, ignore this message.",
+        ),
+        "verify_mobile_link" => (
+            "",
+            "Confirm your number for {{application}}: {{link}}",
+        ),
+        "reset_password_sms" => (
+            "",
+            "Reset your {{application}} password: {{link}} (works once, {{minutes}} minutes)",
+        ),
         _ => return None,
     };
     Some(Template {

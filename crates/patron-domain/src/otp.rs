@@ -27,11 +27,16 @@ pub enum OtpPurpose {
     UpdatePrimary,
     /// Confirm the deletion of an account.
     DeleteAccount,
+    /// A verification link (its code is the link's secret, not a typed code).
+    ContactLink,
+    /// Proof that the primary contact was just verified: allows sending a code to a new
+    /// primary value (handed to the storefront as a `request_id`, answered by no code).
+    PrimaryGrant,
 }
 
 impl OtpPurpose {
     /// Every purpose, for parsing.
-    pub const ALL: [OtpPurpose; 7] = [
+    pub const ALL: [OtpPurpose; 9] = [
         OtpPurpose::Login,
         OtpPurpose::Register,
         OtpPurpose::VerifyContact,
@@ -39,6 +44,8 @@ impl OtpPurpose {
         OtpPurpose::ChangePrimary,
         OtpPurpose::UpdatePrimary,
         OtpPurpose::DeleteAccount,
+        OtpPurpose::ContactLink,
+        OtpPurpose::PrimaryGrant,
     ];
 
     /// The stored name.
@@ -51,6 +58,8 @@ impl OtpPurpose {
             OtpPurpose::ChangePrimary => "change_primary",
             OtpPurpose::UpdatePrimary => "update_primary",
             OtpPurpose::DeleteAccount => "delete_account",
+            OtpPurpose::ContactLink => "contact_link",
+            OtpPurpose::PrimaryGrant => "primary_grant",
         }
     }
 

@@ -106,6 +106,8 @@ pub enum ErrorCode {
     OtpLimitReached,
     /// The registration token is unknown, expired or used.
     InvalidRegisterToken,
+    /// The verification link is unknown, expired or used.
+    InvalidLink,
 }
 
 impl ErrorCode {
@@ -156,6 +158,7 @@ impl ErrorCode {
         ErrorCode::OtpResendTooEarly,
         ErrorCode::OtpLimitReached,
         ErrorCode::InvalidRegisterToken,
+        ErrorCode::InvalidLink,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -206,6 +209,7 @@ impl ErrorCode {
             ErrorCode::OtpResendTooEarly => "OTP_RESEND_TOO_EARLY",
             ErrorCode::OtpLimitReached => "OTP_LIMIT_REACHED",
             ErrorCode::InvalidRegisterToken => "INVALID_REGISTER_TOKEN",
+            ErrorCode::InvalidLink => "INVALID_LINK",
         }
     }
 }
@@ -613,6 +617,10 @@ impl From<ServiceError> for ApiError {
                 ),
                 retry_after_secs,
                 meta: Some(json!({ "limit": scope.as_str() })),
+            },
+            ServiceError::InvalidLink => ApiError::Rule {
+                code: ErrorCode::InvalidLink,
+                message: "the verification link is invalid, expired or already used".to_owned(),
             },
             ServiceError::InvalidRegisterToken => ApiError::Rule {
                 code: ErrorCode::InvalidRegisterToken,

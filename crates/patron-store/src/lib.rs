@@ -369,6 +369,13 @@ pub trait OtpStore: Send + Sync {
         charges: &[BudgetCharge],
         now: DateTime<Utc>,
     ) -> Result<SendOutcome, StoreError>;
+    /// Records one send against every budget of `charges` (a message that is no challenge,
+    /// such as a reset link by text message), all or nothing.
+    async fn record_send(
+        &self,
+        charges: &[BudgetCharge],
+        now: DateTime<Utc>,
+    ) -> Result<SendOutcome, StoreError>;
     /// Gives the live challenge of `target` whose resend token has `resend_digest` a new
     /// code and expiry, keeping its id and attempts, once `resend_after` has passed since
     /// its last send and every budget has room (then charged).

@@ -173,6 +173,9 @@ pub struct Attributes {
     clock: Arc<dyn Clock>,
 }
 
+/// Pages of 100 customer-editable definitions read at most for a customer's own view.
+const MAX_EDITABLE_PAGES: u32 = 10;
+
 /// Attempts at a definition update that races another writer of it.
 const UPDATE_ATTEMPTS: usize = 3;
 
@@ -418,6 +421,19 @@ impl Attributes {
                 false,
             )?);
         }
+        self.write_values(application_id, customer_id, values, actor)
+            .await
+    }
+
+    /// Writes checked values of one customer, all or none; returns them as stored.
+    async fn write_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        values: Vec<ValueWrite>,
+        actor: &Actor,
+    ) -> Result<Vec<OpenedValue>, ServiceError> {
+        let ids: Vec<ObjectId> = values.iter().map(|v| v.definition_id.clone()).collect();
         let refused = self
             .store
             .bulk_upsert_values(
@@ -445,6 +461,108 @@ impl Attributes {
             }
         }
         Ok(stored)
+    }
+
+    /// The definitions customers may read and write themselves (`customer_editable`): the
+    /// one with `slug` (an error naming it when there is none), else all of them.
+    async fn customer_editable(
+        &self,
+        application_id: &ObjectId,
+        slug: Option<&str>,
+    ) -> Result<Vec<AttributeDefinition>, ServiceError> {
+        let filter = DefinitionFilter {
+            slug: slug.map(str::to_owned),
+            customer_editable: Some(true),
+            ..DefinitionFilter::default()
+        };
+        let mut definitions = Vec::new();
+        for page in 1..=MAX_EDITABLE_PAGES {
+            let page = PageRequest::parse(Some(&page.to_string()), Some("100"))?;
+            let (found, total) = self
+                .store
+                .list_definitions(application_id, &filter, page)
+                .await?;
+            let done = found.is_empty();
+            definitions.extend(found);
+            if done || definitions.len() as u64 >= total {
+                break;
+            }
+        }
+        if let (Some(slug), true) = (slug, definitions.is_empty()) {
+            return Err(ServiceError::invalid(
+                "slug",
+                format!("no attribute the customer may edit has the slug '{slug}'"),
+            ));
+        }
+        Ok(definitions)
+    }
+
+    /// A customer's own view of their attributes: the values of customer-editable
+    /// definitions (one of them with `slug`), by slug.
+    pub async fn customer_view(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        slug: Option<&str>,
+    ) -> Result<Vec<(String, Value)>, ServiceError> {
+        let definitions = self.customer_editable(application_id, slug).await?;
+        let ids: Vec<ObjectId> = definitions.iter().map(|d| d.id.clone()).collect();
+        let values = self
+            .values_of(application_id, std::slice::from_ref(customer_id), &ids)
+            .await?;
+        Ok(definitions
+            .into_iter()
+            .filter_map(|definition| {
+                values
+                    .iter()
+                    .find(|value| value.stored.definition_id == definition.id)
+                    .map(|value| (definition.spec.slug.clone(), value.plain.clone()))
+            })
+            .collect())
+    }
+
+    /// A customer sets their own values by slug, all or none: every slug must name a
+    /// customer-editable definition and every value must fit it. Returns the values set.
+    pub async fn customer_update(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        entries: &[(String, Value)],
+        actor: &Actor,
+    ) -> Result<Vec<(String, Value)>, ServiceError> {
+        let slugs: Vec<String> = entries.iter().map(|(slug, _)| slug.clone()).collect();
+        let definitions = self
+            .store
+            .find_definitions_by_slug(application_id, &slugs)
+            .await?;
+        let mut values = Vec::with_capacity(entries.len());
+        for (slug, value) in entries {
+            let field = format!("attributes.{slug}");
+            let definition = definitions
+                .iter()
+                .find(|d| &d.spec.slug == slug && d.spec.customer_editable)
+                .ok_or_else(|| {
+                    ServiceError::invalid(&field, "is not an attribute the customer may edit")
+                })?;
+            values.push(Checked::new(definition.clone())?.prepare(
+                &self.secrets,
+                &field,
+                value,
+                true,
+            )?);
+        }
+        let stored = self
+            .write_values(application_id, customer_id, values, actor)
+            .await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|value| {
+                definitions
+                    .iter()
+                    .find(|d| d.id == value.stored.definition_id)
+                    .map(|d| (d.spec.slug.clone(), value.plain))
+            })
+            .collect())
     }
 
     /// Removes a customer's values of the listed definitions.

@@ -64,6 +64,9 @@ pub struct ProvenCode {
     pub context: Option<String>,
 }
 
+/// How long a verification link works.
+const LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
 /// What an answer must be for: a challenge of another purpose, bound to another
 /// registration or concerning another customer is refused before its code is compared (and
 /// stays usable by the right caller).
@@ -86,7 +89,9 @@ impl Expected<'_> {
                 OtpPurpose::VerifyContact
                 | OtpPurpose::ChangePrimary
                 | OtpPurpose::UpdatePrimary
-                | OtpPurpose::DeleteAccount => challenge.customer_id.as_ref() == self.customer_id,
+                | OtpPurpose::DeleteAccount
+                | OtpPurpose::ContactLink
+                | OtpPurpose::PrimaryGrant => challenge.customer_id.as_ref() == self.customer_id,
             }
     }
 }
@@ -323,6 +328,211 @@ impl Challenges {
             .await?
             .ok_or(ServiceError::InvalidOtp)?;
         self.verify(application, &latest.id, code, expected).await
+    }
+
+    /// Sends a verification link for `target` (of `customer_id`): its code is a 256-bit
+    /// secret kept only as the challenge's id digest, valid for a day and once, counted
+    /// against the send budgets like a code.
+    pub async fn send_link(
+        &self,
+        application: &Application,
+        target: &OtpTarget,
+        customer_id: &ObjectId,
+        link_base: &str,
+        client_address: &str,
+    ) -> Result<(), ServiceError> {
+        let policy = self.policy(application).await?;
+        policy.check_target(target)?;
+        let now = self.clock.now();
+        let code = secret::generate_secret();
+        let id = secret::digest(&code);
+        let challenge = OtpChallenge {
+            code_hash: self.code_hash(&id, "link"),
+            id,
+            application_id: application.id.clone(),
+            purpose: OtpPurpose::ContactLink,
+            target: target.key(),
+            customer_id: Some(customer_id.clone()),
+            context: None,
+            resend_digest: None,
+            attempts: 0,
+            sends: 1,
+            last_sent_at: now,
+            created_at: now,
+            expires_at: now + LINK_LIFETIME,
+            used_at: None,
+        };
+        let charges = charges(&policy, application, target, client_address);
+        if let SendOutcome::OverBudget { scope, retry_at } = self
+            .store
+            .create_challenge(&challenge, &charges, now)
+            .await?
+        {
+            return Err(ServiceError::SendLimit {
+                scope,
+                retry_after_secs: otp::seconds_until(retry_at, now),
+            });
+        }
+        let separator = if link_base.contains('?') { '&' } else { '?' };
+        let mut data = Map::new();
+        data.insert(
+            "link".into(),
+            json!(format!("{link_base}{separator}code={code}")),
+        );
+        data.insert("code".into(), json!(code));
+        data.insert("application".into(), json!(application.name));
+        data.insert("hours".into(), json!(LINK_LIFETIME.num_hours()));
+        let (channel, template) = match target {
+            OtpTarget::Mobile(_) => (Channel::Sms, "verify_mobile_link"),
+            OtpTarget::Email(_) => (Channel::Email, "verify_email_link"),
+        };
+        self.notifications
+            .send(application, channel, &target.key(), template, data)
+            .await
+    }
+
+    /// Spends the code of a verification link; returns what it proves.
+    pub async fn verify_link(
+        &self,
+        application: &Application,
+        code: &str,
+    ) -> Result<ProvenCode, ServiceError> {
+        if code.len() > 128 {
+            return Err(ServiceError::InvalidLink);
+        }
+        let proven = self
+            .spend(application, &secret::digest(code), OtpPurpose::ContactLink)
+            .await?;
+        proven.ok_or(ServiceError::InvalidLink)
+    }
+
+    /// A short-lived, single-use proof that `customer_id` just verified their primary
+    /// `entity` (`mobile` or `email`); handed out as the next step's `request_id`.
+    pub async fn grant_primary_change(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        entity: &str,
+    ) -> Result<String, ServiceError> {
+        let policy = self.policy(application).await?;
+        let now = self.clock.now();
+        let grant = secret::generate_secret();
+        let id = secret::digest(&grant);
+        let challenge = OtpChallenge {
+            code_hash: self.code_hash(&id, "grant"),
+            id,
+            application_id: application.id.clone(),
+            purpose: OtpPurpose::PrimaryGrant,
+            target: entity.to_owned(),
+            customer_id: Some(customer_id.clone()),
+            context: None,
+            resend_digest: None,
+            attempts: 0,
+            sends: 0,
+            last_sent_at: now,
+            created_at: now,
+            expires_at: now + policy.lifetime,
+            used_at: None,
+        };
+        self.store.create_challenge(&challenge, &[], now).await?;
+        Ok(grant)
+    }
+
+    /// Spends a proof made by [`Challenges::grant_primary_change`] for this customer and
+    /// entity; refused when it is unknown, expired, used or someone else's.
+    pub async fn spend_primary_grant(
+        &self,
+        application: &Application,
+        grant: &str,
+        customer_id: &ObjectId,
+        entity: &str,
+    ) -> Result<(), ServiceError> {
+        let refused = || {
+            ServiceError::invalid(
+                "request_id",
+                "is not a current proof of the primary contact: verify it again",
+            )
+        };
+        if grant.len() > 128 {
+            return Err(refused());
+        }
+        let now = self.clock.now();
+        let policy = self.policy(application).await?;
+        let id = secret::digest(grant);
+        let AttemptOutcome::Claimed(challenge) = self
+            .store
+            .claim_attempt(&application.id, &id, policy.max_attempts, now)
+            .await?
+        else {
+            return Err(refused());
+        };
+        let fits = challenge.purpose == OtpPurpose::PrimaryGrant
+            && challenge.customer_id.as_ref() == Some(customer_id)
+            && challenge.target == entity;
+        if !fits
+            || !self
+                .store
+                .consume_challenge(&application.id, &id, now)
+                .await?
+        {
+            return Err(refused());
+        }
+        Ok(())
+    }
+
+    /// Counts a text message that is no challenge (a reset link) against the budgets of
+    /// `target`; refused, and nothing counted, when one is spent.
+    pub async fn charge_send(
+        &self,
+        application: &Application,
+        target: &OtpTarget,
+        client_address: &str,
+    ) -> Result<(), ServiceError> {
+        let policy = self.policy(application).await?;
+        policy.check_target(target)?;
+        let now = self.clock.now();
+        let charges = charges(&policy, application, target, client_address);
+        match self.store.record_send(&charges, now).await? {
+            SendOutcome::Sent => Ok(()),
+            SendOutcome::OverBudget { scope, retry_at } => Err(ServiceError::SendLimit {
+                scope,
+                retry_after_secs: otp::seconds_until(retry_at, now),
+            }),
+        }
+    }
+
+    /// Claims and uses the live challenge `id` of `purpose`, without a code (links and
+    /// grants, whose id is the digest of their secret).
+    async fn spend(
+        &self,
+        application: &Application,
+        id: &str,
+        purpose: OtpPurpose,
+    ) -> Result<Option<ProvenCode>, ServiceError> {
+        let now = self.clock.now();
+        let policy = self.policy(application).await?;
+        let AttemptOutcome::Claimed(challenge) = self
+            .store
+            .claim_attempt(&application.id, id, policy.max_attempts, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if challenge.purpose != purpose
+            || !self
+                .store
+                .consume_challenge(&application.id, id, now)
+                .await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(ProvenCode {
+            request_id: challenge.id,
+            purpose: challenge.purpose,
+            target: challenge.target,
+            customer_id: challenge.customer_id,
+            context: challenge.context,
+        }))
     }
 
     /// The stored form of `code`: keyed, and bound to its challenge (by the digest of the

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use patron_domain::contacts::ContactEdit;
+use patron_domain::contacts::{Contact, ContactEdit};
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -138,6 +138,36 @@ impl Customers {
             .store
             .update_customer(application_id, id, changes, actor, self.clock.now())
             .await?)
+    }
+
+    /// Refuses a contact that a live customer other than `owner` holds (a conflict naming
+    /// it).
+    pub async fn ensure_contact_free(
+        &self,
+        application_id: &ObjectId,
+        owner: &ObjectId,
+        contact: &Contact,
+    ) -> Result<(), ServiceError> {
+        let (emails, phones, conflict) = match contact {
+            Contact::Email(email) => (
+                vec![email.clone()],
+                Vec::new(),
+                Conflict::Email(email.to_string()),
+            ),
+            Contact::Phone(phone) => (
+                Vec::new(),
+                vec![phone.clone()],
+                Conflict::Phone(phone.to_string()),
+            ),
+        };
+        let holders = self
+            .store
+            .search_customers(application_id, &emails, &phones)
+            .await?;
+        if holders.iter().any(|holder| &holder.id != owner) {
+            return Err(StoreError::Conflict(conflict).into());
+        }
+        Ok(())
     }
 
     /// Applies a customer's own change to one of their contacts (the edit's rules run on

@@ -79,6 +79,9 @@ pub enum ServiceError {
         /// Seconds until it has room.
         retry_after_secs: u64,
     },
+    /// A verification link's code is unknown, expired or used.
+    #[error("the verification link is invalid or has expired")]
+    InvalidLink,
     /// The `register_token` is unknown, expired or used, or does not fit the request.
     #[error("the registration token is invalid or has expired")]
     InvalidRegisterToken,

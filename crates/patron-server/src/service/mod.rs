@@ -7,6 +7,7 @@
 mod attributes;
 mod auth_config;
 mod challenges;
+mod contacts;
 mod customers;
 mod error;
 mod groups;
@@ -30,6 +31,7 @@ pub use attributes::{
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use challenges::{Challenges, CodeRequest, Expected, ProvenCode, SentCode};
+pub use contacts::{ContactKind, Contacts, LinkBases};
 pub use customers::{CustomerDraft, Customers};
 pub use error::{Feature, ServiceError};
 pub use groups::{CompiledCondition, ConditionInput, Groups};
@@ -85,6 +87,8 @@ pub struct Services {
     pub otp: OtpSignIn,
     /// Shoppers' own profiles.
     pub profiles: Profiles,
+    /// Shoppers' own emails and mobiles.
+    pub contacts: Contacts,
     /// Customer messages.
     pub notifications: Notifications,
     /// Password reset by email link.
@@ -162,8 +166,18 @@ impl Services {
             passwords: passwords.clone(),
             sessions: sessions.clone(),
             notifications: notifications.clone(),
+            challenges: challenges.clone(),
             clock: clock.clone(),
         });
+        let contacts = Contacts::new(
+            customers.clone(),
+            challenges.clone(),
+            auth_configs.clone(),
+            LinkBases {
+                email: format!("{}/auth/verify-email", settings.public_url),
+                mobile: format!("{}/auth/verify-mobile", settings.public_url),
+            },
+        );
         let otp = OtpSignIn::new(OtpSignInParts {
             challenges,
             customers: customers.clone(),
@@ -218,6 +232,7 @@ impl Services {
             registration,
             otp,
             profiles,
+            contacts,
         }
     }
 }

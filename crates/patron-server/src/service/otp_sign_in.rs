@@ -164,7 +164,8 @@ impl OtpSignIn {
         target: OtpTarget,
         sender: Sender<'_>,
     ) -> Result<SentCode, ServiceError> {
-        self.ensure_not_anothers(application, customer, &target)
+        self.customers
+            .ensure_contact_free(&application.id, &customer.id, &contact_of(&target))
             .await?;
         self.send(
             application,
@@ -412,29 +413,10 @@ impl OtpSignIn {
             .into_iter()
             .next())
     }
-
-    /// Refuses a contact another live customer holds.
-    async fn ensure_not_anothers(
-        &self,
-        application: &Application,
-        customer: &Customer,
-        target: &OtpTarget,
-    ) -> Result<(), ServiceError> {
-        match self.holder(application, target).await? {
-            Some(holder) if holder.id != customer.id => {
-                let conflict = match target {
-                    OtpTarget::Email(email) => patron_store::Conflict::Email(email.to_string()),
-                    OtpTarget::Mobile(phone) => patron_store::Conflict::Phone(phone.to_string()),
-                };
-                Err(patron_store::StoreError::Conflict(conflict).into())
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 /// The target a challenge's canonical text names.
-fn target_of(key: &str, region: Region) -> Result<OtpTarget, ServiceError> {
+pub fn target_of(key: &str, region: Region) -> Result<OtpTarget, ServiceError> {
     Ok(if key.contains('@') {
         OtpTarget::Email(Email::parse("email", key)?)
     } else {

@@ -1,5 +1,5 @@
-//! Password reset by email link: sending the link, checking a code, and spending it on a
-//! new password (optionally signing in).
+//! Password reset by link (email, or text message): sending the link, checking a code, and
+//! spending it on a new password (optionally signing in).
 
 use std::sync::Arc;
 
@@ -7,7 +7,9 @@ use chrono::Duration;
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::notification::Channel;
+use patron_domain::otp::OtpTarget;
 use patron_domain::password::PasswordPolicy;
+use patron_domain::phone::Phone;
 use patron_domain::secret;
 use patron_store::{
     Actor, Application, CredentialStore, CustomerStore, Entity, PasswordChange, StoreError,
@@ -15,11 +17,18 @@ use patron_store::{
 use serde_json::{json, Map};
 
 use super::{
-    customer_actor, AuthConfigs, Feature, Notifications, Origin, Passwords, ServiceError, Sessions,
-    SignedIn,
+    customer_actor, AuthConfigs, Challenges, Feature, Notifications, Origin, Passwords,
+    ServiceError, Sessions, SignedIn,
 };
 use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
+
+/// Where a reset link goes.
+#[derive(Debug, Clone, Copy)]
+enum Recipient<'a> {
+    Email(&'a Email),
+    Phone(&'a Phone),
+}
 
 /// How long a reset code stays valid.
 const CODE_LIFETIME: Duration = Duration::minutes(30);
@@ -40,6 +49,7 @@ pub struct PasswordResets {
     passwords: Passwords,
     sessions: Sessions,
     notifications: Notifications,
+    challenges: Challenges,
     clock: Arc<dyn Clock>,
 }
 
@@ -61,6 +71,8 @@ pub struct PasswordResetParts {
     pub sessions: Sessions,
     /// Messages (the link).
     pub notifications: Notifications,
+    /// Send budgets (links by text message count against them).
+    pub challenges: Challenges,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -77,6 +89,7 @@ impl PasswordResets {
             passwords: parts.passwords,
             sessions: parts.sessions,
             notifications: parts.notifications,
+            challenges: parts.challenges,
             clock: parts.clock,
         }
     }
@@ -90,13 +103,43 @@ impl PasswordResets {
         application: &Application,
         email: &Email,
     ) -> Result<(), ServiceError> {
+        self.send_to(application, Recipient::Email(email)).await
+    }
+
+    /// [`PasswordResets::send_link`] by text message (`sendResetPasswordMobile`): the send
+    /// counts against the OTP send budgets of the number and the client, known or not.
+    pub async fn send_sms_link(
+        &self,
+        application: &Application,
+        phone: &Phone,
+        client_address: &str,
+    ) -> Result<(), ServiceError> {
+        self.challenges
+            .charge_send(
+                application,
+                &OtpTarget::Mobile(phone.clone()),
+                client_address,
+            )
+            .await?;
+        self.send_to(application, Recipient::Phone(phone)).await
+    }
+
+    async fn send_to(
+        &self,
+        application: &Application,
+        recipient: Recipient<'_>,
+    ) -> Result<(), ServiceError> {
         let config = self.configs.load(application).await?.config;
         if !config.forgot_password_enabled() {
             return Err(ServiceError::Disabled(Feature::ForgotPassword));
         }
+        let (email, phone) = match recipient {
+            Recipient::Email(email) => (Some(email), None),
+            Recipient::Phone(phone) => (None, Some(phone)),
+        };
         let found = self
             .credentials
-            .find_login(&application.id, Some(email), None)
+            .find_login(&application.id, email, phone)
             .await?;
         let Some(record) = found.filter(|record| record.customer.active) else {
             return Ok(());
@@ -108,19 +151,18 @@ impl PasswordResets {
         let separator = if base.contains('?') { '&' } else { '?' };
         let data = json!({
             "first_name": record.customer.profile.first_name.clone().unwrap_or_default(),
+            "application": application.name,
             "link": format!("{base}{separator}code={code}"),
             "code": code,
             "minutes": CODE_LIFETIME.num_minutes(),
         });
         let data: Map<_, _> = data.as_object().cloned().unwrap_or_default();
+        let (channel, to, template) = match recipient {
+            Recipient::Email(email) => (Channel::Email, email.to_string(), "reset_password"),
+            Recipient::Phone(phone) => (Channel::Sms, phone.to_string(), "reset_password_sms"),
+        };
         self.notifications
-            .send(
-                application,
-                Channel::Email,
-                email.as_str(),
-                "reset_password",
-                data,
-            )
+            .send(application, channel, &to, template, data)
             .await
     }
 

@@ -1,7 +1,9 @@
 //! The storefront (application) API under `/service/application/user/…`, and the
 //! application authentication every call of it passes first.
 
+mod attributes;
 mod config;
+mod contacts;
 mod otp;
 mod password;
 mod profile;
@@ -37,7 +39,9 @@ pub(crate) fn router() -> Router<AppState> {
             .merge(register::router())
             .merge(reset::router())
             .merge(otp::router())
-            .merge(profile::router()),
+            .merge(profile::router())
+            .merge(attributes::router())
+            .merge(contacts::router()),
     )
 }
 

@@ -311,13 +311,15 @@ async fn verified(
     })
 }
 
-fn mobile_sent(phone: &Phone, sent: SentCode) -> SendOtpOut {
+/// `SendOtpSuccess` for a code sent to `phone`.
+pub(super) fn mobile_sent(phone: &Phone, sent: SentCode) -> SendOtpOut {
     SendOtpOut {
         success: true,
         request_id: sent.request_id,
         message: "OTP sent",
-        mobile: phone.national().to_owned(),
-        country_code: phone.country_code().to_string(),
+        mobile: Some(phone.national().to_owned()),
+        country_code: Some(phone.country_code().to_string()),
+        email: None,
         resend_timer: sent.resend_timer,
         resend_token: sent.resend_token,
     }
@@ -330,7 +332,7 @@ fn email_sent(sent: SentCode) -> EmailOtpOut {
     }
 }
 
-fn sender<'a>(visitor: &'a Visitor, android_hash: Option<&'a str>) -> Sender<'a> {
+pub(super) fn sender<'a>(visitor: &'a Visitor, android_hash: Option<&'a str>) -> Sender<'a> {
     Sender {
         client_address: &visitor.origin.ip,
         android_hash,
@@ -369,11 +371,11 @@ fn android_hash(hash: Option<&str>) -> Result<Option<&str>, ApiError> {
     }
 }
 
-fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, ApiError> {
+pub(super) fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, ApiError> {
     present(value).ok_or_else(|| ApiError::required(field))
 }
 
-fn required_email(email: Option<&str>) -> Result<Email, ApiError> {
+pub(super) fn required_email(email: Option<&str>) -> Result<Email, ApiError> {
     Ok(Email::parse("email", required(email, "email")?)?)
 }
 

@@ -1,4 +1,4 @@
-//! Password reset by email link: `sendResetPasswordEmail`, `sendResetToken`,
+//! Password reset by link: `sendResetPasswordEmail`, `sendResetPasswordMobile`, `sendResetToken`,
 //! `forgotPassword` (resets and signs in) and `resetForgotPassword` (resets only).
 
 use std::net::SocketAddr;
@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use patron_domain::email::Email;
 use serde::Deserialize;
 
-use super::Storefront;
+use super::{parse_mobile, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
@@ -23,6 +23,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/authentication/v1.0/login/password/reset",
             post(send_reset_email),
+        )
+        .route(
+            "/authentication/v1.0/login/password/mobile/reset",
+            post(send_reset_sms),
         )
         .route(
             "/authentication/v1.0/login/password/reset/token",
@@ -67,6 +71,36 @@ async fn send_reset_email(
         .services
         .password_resets
         .send_link(&application, &email)
+        .await?;
+    Ok(Json(Status { status: "sent" }))
+}
+
+/// `sendResetPasswordMobileRequestSchema`.
+#[derive(Debug, Deserialize)]
+struct MobileBody {
+    country_code: Option<String>,
+    mobile: Option<String>,
+}
+
+/// `sendResetPasswordMobile`: the reset link by text message, for an active customer's
+/// number; the same answer either way, and the send counts against the OTP send budgets.
+async fn send_reset_sms(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileBody>,
+) -> Result<Json<Status>, ApiError> {
+    let phone = parse_mobile(
+        "mobile",
+        body.mobile.as_deref(),
+        "country_code",
+        body.country_code.as_deref(),
+        visitor.application.default_region,
+    )?
+    .ok_or_else(|| ApiError::required("mobile"))?;
+    state
+        .services
+        .password_resets
+        .send_sms_link(&visitor.application, &phone, &visitor.origin.ip)
         .await?;
     Ok(Json(Status { status: "sent" }))
 }

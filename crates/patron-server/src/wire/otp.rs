@@ -55,7 +55,7 @@ pub(crate) struct EmailVerifyBody {
     pub(crate) register_token: Option<String>,
 }
 
-/// `SendOtp` / `SendOtpSuccess`: a code went to a mobile.
+/// `SendOtp` / `SendOtpSuccess`: a code went to a mobile (or, on the v2.0 paths, an email).
 #[derive(Debug, Serialize)]
 pub(crate) struct SendOtpOut {
     /// Always true.
@@ -65,9 +65,14 @@ pub(crate) struct SendOtpOut {
     /// What happened.
     pub(crate) message: &'static str,
     /// National number the code went to.
-    pub(crate) mobile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mobile: Option<String>,
     /// Its country code.
-    pub(crate) country_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) country_code: Option<String>,
+    /// The email the code went to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
     /// Seconds before a resend is allowed.
     pub(crate) resend_timer: u32,
     /// Send back as `token` with `action: "resend"`.
@@ -104,4 +109,44 @@ pub(crate) struct VerifyForgotOut {
     pub(crate) success: bool,
     /// The `code` of `resetForgotPassword`.
     pub(crate) forgot_token: String,
+}
+
+/// `{code}` of a verification link.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CodeBody {
+    /// The link's code.
+    pub(crate) code: Option<String>,
+}
+
+/// `{otp, request_id, email?}` of the v2.0 verify calls.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PrimaryVerifyBody {
+    /// The code.
+    pub(crate) otp: Option<String>,
+    /// The send's `request_id`.
+    pub(crate) request_id: Option<String>,
+}
+
+/// `SendOTPForUpdateRequestSchema`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ForUpdateBody {
+    /// The proof from `verifyOTPonPrimary`.
+    pub(crate) request_id: Option<String>,
+    /// The new mobile.
+    pub(crate) mobile: Option<String>,
+    /// Its country code.
+    pub(crate) country_code: Option<String>,
+    /// The new email.
+    pub(crate) email: Option<String>,
+}
+
+/// `VerifyPrimaryOTPSuccess`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PrimaryProvenOut {
+    /// Always true.
+    pub(crate) success: bool,
+    /// The proof `sendOTPForUpdate` takes.
+    pub(crate) request_id: String,
+    /// `mobile` or `email`.
+    pub(crate) entity: &'static str,
 }

@@ -5,6 +5,7 @@
 mod attributes;
 mod auth;
 mod auth_config;
+mod contacts;
 mod customers;
 mod files;
 mod groups;

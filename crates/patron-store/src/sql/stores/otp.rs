@@ -156,6 +156,22 @@ impl OtpStore for Store {
         Ok(SendOutcome::Sent)
     }
 
+    async fn record_send(
+        &self,
+        charges: &[BudgetCharge],
+        now: DateTime<Utc>,
+    ) -> Result<SendOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(spent) = Self::charge_budgets(&mut tx, charges, now).await? {
+            return Ok(SendOutcome::OverBudget {
+                scope: spent.scope,
+                retry_at: spent.retry_at,
+            });
+        }
+        tx.commit().await?;
+        Ok(SendOutcome::Sent)
+    }
+
     async fn resend_challenge(
         &self,
         application_id: &ObjectId,

@@ -1,0 +1,374 @@
+//! A signed-in shopper's emails and mobiles: adding one (unverified, with a verification
+//! link), proving it by link, making a verified one primary, removing one, and changing the
+//! primary contact by one-time passwords (prove the current one, then the new one).
+
+use patron_domain::contacts::{Contact, ContactEdit};
+use patron_domain::customer::Customer;
+use patron_domain::otp::{OtpPurpose, OtpTarget};
+use patron_store::{Actor, Application};
+
+use super::otp_sign_in::{contact_of, target_of};
+use super::{
+    customer_actor, AuthConfigs, Challenges, CodeRequest, Customers, Expected, Sender, SentCode,
+    ServiceError,
+};
+
+/// Which kind of contact (`{entity}` of the v2.0 paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    /// Email addresses.
+    Email,
+    /// Mobile numbers.
+    Mobile,
+}
+
+impl ContactKind {
+    /// Parses `email` or `mobile`.
+    pub fn parse(entity: &str) -> Result<Self, ServiceError> {
+        match entity {
+            "email" => Ok(ContactKind::Email),
+            "mobile" => Ok(ContactKind::Mobile),
+            _ => Err(ServiceError::invalid("entity", "must be mobile or email")),
+        }
+    }
+
+    /// `email` or `mobile`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Email => "email",
+            ContactKind::Mobile => "mobile",
+        }
+    }
+
+    fn of(target: &OtpTarget) -> Self {
+        match target {
+            OtpTarget::Email(_) => ContactKind::Email,
+            OtpTarget::Mobile(_) => ContactKind::Mobile,
+        }
+    }
+}
+
+/// Where verification links point when the application configures nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkBases {
+    /// Email links (`<public_url>/auth/verify-email`).
+    pub email: String,
+    /// Mobile links (`<public_url>/auth/verify-mobile`).
+    pub mobile: String,
+}
+
+/// Shoppers' own contacts.
+#[derive(Clone)]
+pub struct Contacts {
+    customers: Customers,
+    challenges: Challenges,
+    configs: AuthConfigs,
+    link_bases: LinkBases,
+}
+
+impl Contacts {
+    /// Contacts of `customers`, proven with `challenges`.
+    pub fn new(
+        customers: Customers,
+        challenges: Challenges,
+        configs: AuthConfigs,
+        link_bases: LinkBases,
+    ) -> Self {
+        Self {
+            customers,
+            challenges,
+            configs,
+            link_bases,
+        }
+    }
+
+    /// Adds a contact unverified (another customer's is refused) and sends it a
+    /// verification link; returns the customer and whether a link went out (not for a
+    /// contact they had already proven).
+    pub async fn add(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        target: OtpTarget,
+        client_address: &str,
+    ) -> Result<(Customer, bool), ServiceError> {
+        let contact = contact_of(&target);
+        self.customers
+            .ensure_contact_free(&application.id, &customer.id, &contact)
+            .await?;
+        let customer = self
+            .customers
+            .edit_contacts(
+                &application.id,
+                &customer.id,
+                &ContactEdit::Add(contact),
+                &actor(customer),
+            )
+            .await?;
+        let sent = self
+            .send_link(application, &customer, target, client_address)
+            .await?;
+        Ok((customer, sent))
+    }
+
+    /// Sends a verification link to one of the customer's contacts; false (nothing sent)
+    /// when it is already verified.
+    pub async fn send_link(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        target: OtpTarget,
+        client_address: &str,
+    ) -> Result<bool, ServiceError> {
+        let verified = match &target {
+            OtpTarget::Email(email) => customer
+                .emails
+                .iter()
+                .find(|e| e.email == *email)
+                .map(|e| e.verified),
+            OtpTarget::Mobile(phone) => customer
+                .phones
+                .iter()
+                .find(|p| p.phone == *phone)
+                .map(|p| p.verified),
+        };
+        let field = ContactKind::of(&target).as_str();
+        match verified {
+            None => Err(ServiceError::invalid(
+                field,
+                format!("is not one of the customer's {field}s"),
+            )),
+            Some(true) => Ok(false),
+            Some(false) => {
+                let config = self.configs.load(application).await?.config;
+                let email = matches!(target, OtpTarget::Email(_));
+                let base = config.verification_url(email).unwrap_or(if email {
+                    &self.link_bases.email
+                } else {
+                    &self.link_bases.mobile
+                });
+                self.challenges
+                    .send_link(application, &target, &customer.id, base, client_address)
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Spends a verification link's code: its contact is verified on its customer.
+    pub async fn verify_link(
+        &self,
+        application: &Application,
+        code: &str,
+    ) -> Result<Customer, ServiceError> {
+        let proven = self.challenges.verify_link(application, code).await?;
+        let customer_id = proven.customer_id.ok_or(ServiceError::InvalidLink)?;
+        let target = target_of(&proven.target, application.default_region)?;
+        let actor = Actor::new(customer_actor(&customer_id))
+            .with_reason("contact proven by verification link", None);
+        self.customers
+            .edit_contacts(
+                &application.id,
+                &customer_id,
+                &ContactEdit::Verify(contact_of(&target)),
+                &actor,
+            )
+            .await
+    }
+
+    /// Makes a verified contact the customer's primary one of its kind.
+    pub async fn make_primary(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        contact: Contact,
+    ) -> Result<Customer, ServiceError> {
+        self.customers
+            .edit_contacts(
+                &application.id,
+                &customer.id,
+                &ContactEdit::MakePrimary(contact),
+                &actor(customer),
+            )
+            .await
+    }
+
+    /// Removes a contact that is not the primary one, nor the last verified one of a kind
+    /// the application's `required_fields` requires.
+    pub async fn remove(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        contact: Contact,
+    ) -> Result<Customer, ServiceError> {
+        let rules = self.configs.load(application).await?.config.profile_rules();
+        let kind_required = match contact {
+            Contact::Email(_) => rules.email.required,
+            Contact::Phone(_) => rules.mobile.required,
+        };
+        self.customers
+            .edit_contacts(
+                &application.id,
+                &customer.id,
+                &ContactEdit::Remove {
+                    contact,
+                    kind_required,
+                },
+                &actor(customer),
+            )
+            .await
+    }
+
+    /// Step 1 of changing the primary contact: a code to the current primary one.
+    pub async fn send_to_primary(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        kind: ContactKind,
+        sender: Sender<'_>,
+    ) -> Result<(OtpTarget, SentCode), ServiceError> {
+        let primary = match kind {
+            ContactKind::Email => customer
+                .emails
+                .iter()
+                .find(|e| e.primary)
+                .map(|e| OtpTarget::Email(e.email.clone())),
+            ContactKind::Mobile => customer
+                .phones
+                .iter()
+                .find(|p| p.primary)
+                .map(|p| OtpTarget::Mobile(p.phone.clone())),
+        }
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "entity",
+                format!("the customer has no primary {}", kind.as_str()),
+            )
+        })?;
+        let sent = self
+            .send(
+                application,
+                OtpPurpose::ChangePrimary,
+                primary.clone(),
+                customer,
+                sender,
+            )
+            .await?;
+        Ok((primary, sent))
+    }
+
+    /// Step 2: the code of the current primary contact; returns the proof that step 3
+    /// takes as its `request_id`.
+    pub async fn prove_primary(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        kind: ContactKind,
+        request_id: &str,
+        code: &str,
+    ) -> Result<String, ServiceError> {
+        let expected = Expected {
+            purposes: &[OtpPurpose::ChangePrimary],
+            context: None,
+            customer_id: Some(&customer.id),
+        };
+        let proven = self
+            .challenges
+            .verify(application, request_id, code, expected)
+            .await?;
+        let target = target_of(&proven.target, application.default_region)?;
+        if ContactKind::of(&target) != kind {
+            return Err(ServiceError::InvalidOtp);
+        }
+        self.challenges
+            .grant_primary_change(application, &customer.id, kind.as_str())
+            .await
+    }
+
+    /// Step 3: spends the proof and sends a code to the new value (another customer's is
+    /// refused).
+    pub async fn send_to_new(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        grant: &str,
+        target: OtpTarget,
+        sender: Sender<'_>,
+    ) -> Result<SentCode, ServiceError> {
+        let kind = ContactKind::of(&target);
+        self.customers
+            .ensure_contact_free(&application.id, &customer.id, &contact_of(&target))
+            .await?;
+        self.challenges
+            .spend_primary_grant(application, grant, &customer.id, kind.as_str())
+            .await?;
+        self.send(
+            application,
+            OtpPurpose::UpdatePrimary,
+            target,
+            customer,
+            sender,
+        )
+        .await
+    }
+
+    /// Step 4: the new value's code; it becomes the verified primary contact.
+    pub async fn prove_new(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        kind: ContactKind,
+        request_id: &str,
+        code: &str,
+    ) -> Result<Customer, ServiceError> {
+        let expected = Expected {
+            purposes: &[OtpPurpose::UpdatePrimary],
+            context: None,
+            customer_id: Some(&customer.id),
+        };
+        let proven = self
+            .challenges
+            .verify(application, request_id, code, expected)
+            .await?;
+        let target = target_of(&proven.target, application.default_region)?;
+        if ContactKind::of(&target) != kind {
+            return Err(ServiceError::InvalidOtp);
+        }
+        self.customers
+            .edit_contacts(
+                &application.id,
+                &customer.id,
+                &ContactEdit::VerifyAsPrimary(contact_of(&target)),
+                &actor(customer),
+            )
+            .await
+    }
+
+    async fn send(
+        &self,
+        application: &Application,
+        purpose: OtpPurpose,
+        target: OtpTarget,
+        customer: &Customer,
+        sender: Sender<'_>,
+    ) -> Result<SentCode, ServiceError> {
+        self.challenges
+            .send(
+                application,
+                CodeRequest {
+                    purpose,
+                    target,
+                    customer_id: Some(customer.id.clone()),
+                    context: None,
+                    client_address: sender.client_address,
+                    android_hash: sender.android_hash,
+                    deliver: true,
+                },
+            )
+            .await
+    }
+}
+
+fn actor(customer: &Customer) -> Actor {
+    Actor::new(customer_actor(&customer.id)).with_reason("contacts edited by the customer", None)
+}

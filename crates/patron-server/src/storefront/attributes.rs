@@ -1,0 +1,94 @@
+//! A signed-in shopper's own attributes: `getUserAttributes` and `updateUserAttributes`,
+//! limited to the definitions marked `customer_editable`.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{present, Shopper};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::service::customer_actor;
+use patron_store::Actor;
+
+/// Most values one `updateUserAttributes` call may set.
+const MAX_VALUES: usize = 200;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route(
+        "/profile/v1.0/user-attributes",
+        get(read_attributes).patch(update_attributes),
+    )
+}
+
+/// `UpdateUserAttributes`: values by slug.
+#[derive(Debug, Deserialize)]
+struct AttributesBody {
+    attributes: Option<Map<String, Value>>,
+}
+
+/// `UserAttributes`: values by slug.
+#[derive(Debug, Serialize)]
+struct AttributesOut {
+    attributes: Map<String, Value>,
+}
+
+async fn read_attributes(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    query: QueryPairs,
+) -> Result<(HeaderMap, Json<AttributesOut>), ApiError> {
+    let values = state
+        .services
+        .attributes
+        .customer_view(
+            &shopper.application.id,
+            &shopper.current.customer.id,
+            present(query.get("slug")),
+        )
+        .await?;
+    Ok((
+        shopper.response_headers(),
+        Json(AttributesOut {
+            attributes: values.into_iter().collect(),
+        }),
+    ))
+}
+
+async fn update_attributes(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    JsonBody(body): JsonBody<AttributesBody>,
+) -> Result<(HeaderMap, Json<AttributesOut>), ApiError> {
+    let entries = body
+        .attributes
+        .ok_or_else(|| ApiError::required("attributes"))?;
+    if entries.is_empty() || entries.len() > MAX_VALUES {
+        return Err(ApiError::validation(
+            "attributes",
+            format!("must hold 1 to {MAX_VALUES} values"),
+        ));
+    }
+    let customer_id = &shopper.current.customer.id;
+    let actor = Actor::new(customer_actor(customer_id));
+    let written = state
+        .services
+        .attributes
+        .customer_update(
+            &shopper.application.id,
+            customer_id,
+            &entries.into_iter().collect::<Vec<_>>(),
+            &actor,
+        )
+        .await?;
+    Ok((
+        shopper.response_headers(),
+        Json(AttributesOut {
+            attributes: written.into_iter().collect(),
+        }),
+    ))
+}

@@ -1,0 +1,445 @@
+//! A signed-in shopper's emails and mobiles: `addEmail`, `deleteEmail`, `setEmailAsPrimary`,
+//! `sendVerificationLinkToEmail`, `verifyEmail`, and their mobile twins; and the v2.0 change
+//! of the primary contact by one-time passwords (`sendOTPOnPrimary`, `verifyOTPonPrimary`,
+//! `sendOTPForUpdate`, `verifyOTPForUpdate`).
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use patron_domain::contacts::Contact;
+use patron_domain::email::Email;
+use patron_domain::otp::OtpTarget;
+use patron_domain::phone::Phone;
+use serde::{Deserialize, Serialize};
+
+use super::otp::{mobile_sent, required, required_email, sender};
+use super::{parse_mobile, Shopper, Storefront, Visitor};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::service::ContactKind;
+use crate::sessions::Current;
+use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
+use crate::wire::otp::{
+    CodeBody, ForUpdateBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,
+};
+use crate::wire::storefront::MessageOut;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/profile/v1.0/email", put(add_email).delete(delete_email))
+        .route("/profile/v1.0/email/primary", post(email_primary))
+        .route("/profile/v1.0/email/link/send", post(email_link))
+        .route("/authentication/v1.0/verify/email", post(verify_link))
+        .route(
+            "/profile/v1.0/mobile",
+            put(add_mobile).delete(delete_mobile),
+        )
+        .route("/profile/v1.0/mobile/primary", post(mobile_primary))
+        .route("/profile/v1.0/mobile/link/send", post(mobile_link))
+        .route("/authentication/v1.0/verify/mobile", post(verify_link))
+        .route(
+            "/profile/v2.0/{entity}/primary/otp/send",
+            post(send_to_primary),
+        )
+        .route(
+            "/profile/v2.0/{entity}/primary/otp/verify",
+            post(prove_primary),
+        )
+        .route("/profile/v2.0/{entity}/otp/send", post(send_to_new))
+        .route("/profile/v2.0/{entity}/otp/verify", post(prove_new))
+}
+
+/// `EditEmailRequestSchema`.
+#[derive(Debug, Deserialize)]
+struct EmailBody {
+    email: Option<String>,
+}
+
+/// `EditMobileRequestSchema` / `SendVerificationLinkMobileRequestSchema`.
+#[derive(Debug, Deserialize)]
+struct MobileBody {
+    phone: Option<String>,
+    country_code: Option<String>,
+}
+
+/// `VerifyEmailOTPSuccess`.
+#[derive(Debug, Serialize)]
+struct EmailAddedOut {
+    user: CustomerOut,
+    verify_email_link: bool,
+}
+
+/// `VerifyMobileOTPSuccess`.
+#[derive(Debug, Serialize)]
+struct MobileAddedOut {
+    user: CustomerOut,
+    verify_mobile_link: bool,
+}
+
+/// `SendEmailVerifyLinkSuccess`.
+#[derive(Debug, Serialize)]
+struct EmailLinkOut {
+    verify_email_link: bool,
+}
+
+/// `SendMobileVerifyLinkSuccess`.
+#[derive(Debug, Serialize)]
+struct MobileLinkOut {
+    verify_mobile_link: bool,
+}
+
+type Answer<T> = Result<(HeaderMap, Json<T>), ApiError>;
+
+async fn add_email(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Answer<EmailAddedOut> {
+    let current = signed_in(&visitor)?;
+    let email = required_email(body.email.as_deref())?;
+    let (customer, sent) = state
+        .services
+        .contacts
+        .add(
+            &visitor.application,
+            &current.customer,
+            OtpTarget::Email(email),
+            &visitor.origin.ip,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(EmailAddedOut {
+            user: customer.into(),
+            verify_email_link: sent,
+        }),
+    ))
+}
+
+async fn add_mobile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileBody>,
+) -> Answer<MobileAddedOut> {
+    let current = signed_in(&visitor)?;
+    let phone = mobile_of(&body, &visitor)?;
+    let (customer, sent) = state
+        .services
+        .contacts
+        .add(
+            &visitor.application,
+            &current.customer,
+            OtpTarget::Mobile(phone),
+            &visitor.origin.ip,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(MobileAddedOut {
+            user: customer.into(),
+            verify_mobile_link: sent,
+        }),
+    ))
+}
+
+async fn delete_email(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    query: QueryPairs,
+) -> Answer<LoginSuccessOut> {
+    let email = required_email(query.get("email"))?;
+    let customer = state
+        .services
+        .contacts
+        .remove(
+            &shopper.application,
+            &shopper.current.customer,
+            Contact::Email(email),
+        )
+        .await?;
+    Ok((shopper.response_headers(), Json(login_success(customer))))
+}
+
+async fn delete_mobile(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    query: QueryPairs,
+) -> Answer<LoginSuccessOut> {
+    let phone = parse_mobile(
+        "phone",
+        query.get("phone"),
+        "country_code",
+        query.get("country_code"),
+        shopper.application.default_region,
+    )?
+    .ok_or_else(|| ApiError::required("phone"))?;
+    let customer = state
+        .services
+        .contacts
+        .remove(
+            &shopper.application,
+            &shopper.current.customer,
+            Contact::Phone(phone),
+        )
+        .await?;
+    Ok((shopper.response_headers(), Json(login_success(customer))))
+}
+
+async fn email_primary(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Answer<LoginSuccessOut> {
+    let email = required_email(body.email.as_deref())?;
+    let customer = state
+        .services
+        .contacts
+        .make_primary(
+            &shopper.application,
+            &shopper.current.customer,
+            Contact::Email(email),
+        )
+        .await?;
+    Ok((shopper.response_headers(), Json(login_success(customer))))
+}
+
+async fn mobile_primary(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileBody>,
+) -> Answer<LoginSuccessOut> {
+    let current = signed_in(&visitor)?;
+    let phone = mobile_of(&body, &visitor)?;
+    let customer = state
+        .services
+        .contacts
+        .make_primary(
+            &visitor.application,
+            &current.customer,
+            Contact::Phone(phone),
+        )
+        .await?;
+    Ok((visitor.response_headers(), Json(login_success(customer))))
+}
+
+async fn email_link(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Answer<EmailLinkOut> {
+    let current = signed_in(&visitor)?;
+    let email = required_email(body.email.as_deref())?;
+    let sent = state
+        .services
+        .contacts
+        .send_link(
+            &visitor.application,
+            &current.customer,
+            OtpTarget::Email(email),
+            &visitor.origin.ip,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(EmailLinkOut {
+            verify_email_link: sent,
+        }),
+    ))
+}
+
+async fn mobile_link(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<MobileBody>,
+) -> Answer<MobileLinkOut> {
+    let current = signed_in(&visitor)?;
+    let phone = mobile_of(&body, &visitor)?;
+    let sent = state
+        .services
+        .contacts
+        .send_link(
+            &visitor.application,
+            &current.customer,
+            OtpTarget::Mobile(phone),
+            &visitor.origin.ip,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(MobileLinkOut {
+            verify_mobile_link: sent,
+        }),
+    ))
+}
+
+/// `verifyEmail` / `verifyMobile`: spends a verification link's code (no session needed:
+/// the link may be opened on another device).
+async fn verify_link(
+    State(state): State<AppState>,
+    Storefront { application }: Storefront,
+    JsonBody(body): JsonBody<CodeBody>,
+) -> Result<Json<MessageOut>, ApiError> {
+    let code = required(body.code.as_deref(), "code")?;
+    state
+        .services
+        .contacts
+        .verify_link(&application, code)
+        .await?;
+    Ok(Json(MessageOut {
+        message: "verified",
+    }))
+}
+
+async fn send_to_primary(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(entity): Path<String>,
+) -> Answer<SendOtpOut> {
+    let current = signed_in(&visitor)?;
+    let kind = ContactKind::parse(&entity)?;
+    let (target, sent) = state
+        .services
+        .contacts
+        .send_to_primary(
+            &visitor.application,
+            &current.customer,
+            kind,
+            sender(&visitor, None),
+        )
+        .await?;
+    Ok((visitor.response_headers(), Json(code_sent(&target, sent))))
+}
+
+async fn prove_primary(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(entity): Path<String>,
+    JsonBody(body): JsonBody<PrimaryVerifyBody>,
+) -> Answer<PrimaryProvenOut> {
+    let current = signed_in(&visitor)?;
+    let kind = ContactKind::parse(&entity)?;
+    let grant = state
+        .services
+        .contacts
+        .prove_primary(
+            &visitor.application,
+            &current.customer,
+            kind,
+            required(body.request_id.as_deref(), "request_id")?,
+            required(body.otp.as_deref(), "otp")?,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(PrimaryProvenOut {
+            success: true,
+            request_id: grant,
+            entity: kind.as_str(),
+        }),
+    ))
+}
+
+async fn send_to_new(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(entity): Path<String>,
+    JsonBody(body): JsonBody<ForUpdateBody>,
+) -> Answer<SendOtpOut> {
+    let current = signed_in(&visitor)?;
+    let target = match ContactKind::parse(&entity)? {
+        ContactKind::Email => OtpTarget::Email(required_email(body.email.as_deref())?),
+        ContactKind::Mobile => OtpTarget::Mobile(
+            parse_mobile(
+                "mobile",
+                body.mobile.as_deref(),
+                "country_code",
+                body.country_code.as_deref(),
+                visitor.application.default_region,
+            )?
+            .ok_or_else(|| ApiError::required("mobile"))?,
+        ),
+    };
+    let grant = required(body.request_id.as_deref(), "request_id")?;
+    let sent = state
+        .services
+        .contacts
+        .send_to_new(
+            &visitor.application,
+            &current.customer,
+            grant,
+            target.clone(),
+            sender(&visitor, None),
+        )
+        .await?;
+    Ok((visitor.response_headers(), Json(code_sent(&target, sent))))
+}
+
+async fn prove_new(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(entity): Path<String>,
+    JsonBody(body): JsonBody<PrimaryVerifyBody>,
+) -> Answer<VerifyOtpOut> {
+    let current = signed_in(&visitor)?;
+    let kind = ContactKind::parse(&entity)?;
+    let customer = state
+        .services
+        .contacts
+        .prove_new(
+            &visitor.application,
+            &current.customer,
+            kind,
+            required(body.request_id.as_deref(), "request_id")?,
+            required(body.otp.as_deref(), "otp")?,
+        )
+        .await?;
+    Ok((
+        visitor.response_headers(),
+        Json(VerifyOtpOut {
+            user: Some(customer.into()),
+            user_exists: true,
+            register_token: None,
+        }),
+    ))
+}
+
+/// The signed-in shopper, or 401.
+fn signed_in(visitor: &Visitor) -> Result<&Current, ApiError> {
+    visitor
+        .current
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthenticated("sign in first: no valid session".to_owned()))
+}
+
+fn mobile_of(body: &MobileBody, visitor: &Visitor) -> Result<Phone, ApiError> {
+    parse_mobile(
+        "phone",
+        body.phone.as_deref(),
+        "country_code",
+        body.country_code.as_deref(),
+        visitor.application.default_region,
+    )?
+    .ok_or_else(|| ApiError::required("phone"))
+}
+
+fn code_sent(target: &OtpTarget, sent: crate::service::SentCode) -> SendOtpOut {
+    match target {
+        OtpTarget::Mobile(phone) => mobile_sent(phone, sent),
+        OtpTarget::Email(email) => email_code_sent(email, sent),
+    }
+}
+
+fn email_code_sent(email: &Email, sent: crate::service::SentCode) -> SendOtpOut {
+    SendOtpOut {
+        success: true,
+        request_id: sent.request_id,
+        message: "OTP sent",
+        mobile: None,
+        country_code: None,
+        email: Some(email.to_string()),
+        resend_timer: sent.resend_timer,
+        resend_token: sent.resend_token,
+    }
+}

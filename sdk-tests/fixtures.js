@@ -1,12 +1,15 @@
 'use strict';
 // The per-file fixtures, registered at a test file's top level.
 //
-// `useServer()` registers a `before` hook which provisions a fresh SQLite database, runs the
+// `useServer()` registers a `before` hook which provisions a fresh database (SQLite, or
+// PostgreSQL with PATRON_SDK_DATABASE=postgres), runs the
 // Patron admin CLI (migrate, app create, client create), starts `patron serve` on an ephemeral
 // port, obtains client-credentials tokens and builds official @gofynd/fdk-client-javascript
 // 3.4.2 PlatformClients with strict response checking; and an `after` hook that stops the
 // server with SIGTERM and removes the temp dir. `useFileServer()` serves files to the server.
 
+const crypto = require('node:crypto');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -34,9 +37,10 @@ function useServer({ env: extraEnv = {} } = {}) {
       throw new Error(`Patron binary not found at ${PATRON_BIN} (build it with cargo build, or set PATRON_BIN)`);
     }
     ctx.tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'patron-sdk-'));
+    ctx.database = createDatabase(ctx.tmpdir);
     ctx.env = {
       ...process.env,
-      PATRON_DATABASE_URL: `sqlite://${path.join(ctx.tmpdir, 'patron.db')}`,
+      ...ctx.database.env,
       // Keep the generated at-rest key out of the working directory.
       PATRON_SECRET_KEY_FILE: path.join(ctx.tmpdir, 'secret.key'),
       // Customer messages stay in the outbox (`patron outbox list`).
@@ -103,10 +107,35 @@ function useServer({ env: extraEnv = {} } = {}) {
 
   after(async () => {
     await ctx.stop();
+    if (ctx.database) ctx.database.drop();
     if (ctx.tmpdir) fs.rmSync(ctx.tmpdir, { recursive: true, force: true });
   });
 
   return ctx;
+}
+
+/**
+ * The database of one test file: an SQLite file in `tmpdir`, or, when
+ * PATRON_SDK_DATABASE=postgres, a fresh database on the server PATRON_TEST_POSTGRES_URL names
+ * (created and dropped with psql; a PostgreSQL deployment needs an explicit secret key).
+ * Returns { env, drop() }.
+ */
+function createDatabase(tmpdir) {
+  if (process.env.PATRON_SDK_DATABASE !== 'postgres') {
+    return { env: { PATRON_DATABASE_URL: `sqlite://${path.join(tmpdir, 'patron.db')}` }, drop() {} };
+  }
+  const server = process.env.PATRON_TEST_POSTGRES_URL;
+  if (!server) throw new Error('PATRON_SDK_DATABASE=postgres needs PATRON_TEST_POSTGRES_URL');
+  const name = `patron_sdk_${crypto.randomBytes(6).toString('hex')}`;
+  execFileSync('psql', [server, '-q', '-c', `CREATE DATABASE ${name}`]);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    env: { PATRON_DATABASE_URL: url.toString(), PATRON_SECRET_KEY: crypto.randomBytes(32).toString('base64') },
+    drop() {
+      execFileSync('psql', [server, '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
 }
 
 /**

@@ -33,7 +33,7 @@ fn login_email(index: u64) -> String {
 }
 
 /// Standard base64 with padding (the benchmark has no base64 dependency of its own).
-fn base64(input: &[u8]) -> String {
+pub(crate) fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
@@ -142,15 +142,15 @@ impl Cpu {
 
 /// What a group of workers saw.
 #[derive(Debug, Default)]
-struct Log {
-    latencies: Vec<Duration>,
-    errors: u64,
-    first_error: Option<String>,
+pub(crate) struct Log {
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
     cookie: Option<String>,
 }
 
 impl Log {
-    fn merge(&mut self, other: Log) {
+    pub(crate) fn merge(&mut self, other: Log) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         if self.first_error.is_none() {
@@ -163,14 +163,14 @@ impl Log {
 }
 
 /// Builds the `n`-th request of a load.
-type MakeRequest = Arc<dyn Fn(u64) -> RequestBuilder + Send + Sync>;
+pub(crate) type MakeRequest = Arc<dyn Fn(u64) -> RequestBuilder + Send + Sync>;
 
 /// How a load ends: after `total` requests, at `deadline`, or when `stop` is set.
 #[derive(Clone)]
-struct Bounds {
-    total: u64,
-    deadline: Instant,
-    stop: Option<Arc<AtomicBool>>,
+pub(crate) struct Bounds {
+    pub(crate) total: u64,
+    pub(crate) deadline: Instant,
+    pub(crate) stop: Option<Arc<AtomicBool>>,
 }
 
 /// The `f.session` token of a `Set-Cookie` answer.
@@ -241,14 +241,18 @@ async fn join(handles: Vec<tokio::task::JoinHandle<Log>>) -> BenchResult<Log> {
 }
 
 /// Runs one bounded load; returns the sorted log and the wall-clock time.
-async fn drive(make: &MakeRequest, concurrency: u64, bounds: Bounds) -> BenchResult<(Log, f64)> {
+pub(crate) async fn drive(
+    make: &MakeRequest,
+    concurrency: u64,
+    bounds: Bounds,
+) -> BenchResult<(Log, f64)> {
     let started = Instant::now();
     let log = join(spawn_load(make, concurrency, &bounds)).await?;
     Ok((log, started.elapsed().as_secs_f64().max(1e-9)))
 }
 
 /// Reports errors and short runs of a load on stderr.
-fn warn(name: &str, log: &Log, wanted: Option<u64>) {
+pub(crate) fn warn(name: &str, log: &Log, wanted: Option<u64>) {
     if let Some(wanted) = wanted {
         if (log.latencies.len() as u64) < wanted {
             eprintln!(
@@ -266,7 +270,7 @@ fn warn(name: &str, log: &Log, wanted: Option<u64>) {
 }
 
 /// A row from a timed load.
-fn load_row(name: &str, log: &Log, seconds: f64) -> Row {
+pub(crate) fn load_row(name: &str, log: &Log, seconds: f64) -> Row {
     Row {
         name: name.to_owned(),
         count: log.latencies.len() as u64,
@@ -316,7 +320,10 @@ fn split(total: u64, rounds: u64) -> Vec<u64> {
 }
 
 /// Sends one request and returns its JSON body, failing on a non-2xx status.
-async fn expect_ok(request: RequestBuilder, what: &str) -> BenchResult<reqwest::Response> {
+pub(crate) async fn expect_ok(
+    request: RequestBuilder,
+    what: &str,
+) -> BenchResult<reqwest::Response> {
     let response = request.send().await?;
     let status = response.status();
     if status.is_success() {

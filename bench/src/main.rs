@@ -14,6 +14,9 @@
 //! password logins, session checks against `GET /healthz`, and session checks during a
 //! login flood (see `login.rs`).
 //!
+//! `--suite otp` measures one-time passwords: sends and verifications beside `GET /healthz`,
+//! and an abuse run that counts how many messages the send budgets let out (see `otp.rs`).
+//!
 //! `--suite segments` measures customer attributes and groups: bulk attribute updates over
 //! HTTP, the first page of a conditional group of about 10% of the customers, and the
 //! in-process membership check (see `segments.rs`).
@@ -21,6 +24,7 @@
 mod database;
 mod load;
 mod login;
+mod otp;
 mod seed;
 mod segments;
 mod server;
@@ -116,6 +120,9 @@ pub struct Args {
     /// Login suite: logins in the flood that session checks run beside.
     #[arg(long, default_value_t = 400)]
     pub flood_logins: u64,
+    /// OTP suite: timed code sends (to distinct numbers), and as many verifications.
+    #[arg(long, default_value_t = 2_000)]
+    pub otp_requests: u64,
     /// Segments suite: timed in-process membership checks (from `--concurrency` tasks).
     #[arg(long, default_value_t = 20_000)]
     pub membership_checks: u64,
@@ -147,6 +154,8 @@ pub enum Suite {
     /// Time bulk attribute updates, a large conditional group's first page and the
     /// membership check.
     Segments,
+    /// Time OTP sends and verifications, and count what the send budgets let out.
+    Otp,
 }
 
 /// `--backend` values.
@@ -199,6 +208,11 @@ async fn run(args: Args) -> BenchResult<()> {
         let mut patron = PatronBin::locate(args.patron_bin.clone())?;
         say(&format!("patron binary: {}", patron.path.display()));
         return login::run(&args, &mut patron).await;
+    }
+    if args.suite == Suite::Otp {
+        let mut patron = PatronBin::locate(args.patron_bin.clone())?;
+        say(&format!("patron binary: {}", patron.path.display()));
+        return otp::run(&args, &mut patron).await;
     }
     if args.suite == Suite::Segments {
         let mut patron = PatronBin::locate(args.patron_bin.clone())?;

@@ -10,14 +10,18 @@ use patron_domain::link::check_link_base;
 use serde::Deserialize;
 
 use crate::fetch::{Fetcher, IpBlock};
-use crate::notify::{Delivery, LogDelivery, SmtpDelivery, WebhookDelivery};
+use crate::notify::{
+    ByChannel, Delivery, LogDelivery, SmtpDelivery, TwilioDelivery, WebhookDelivery,
+};
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
 use crate::service::{ServiceSettings, TokenLifetimes};
 
 mod tables;
 
-pub use tables::{FetchSettings, RetentionSettings, SmtpSettings, SmtpTls, WebhookSettings};
+pub use tables::{
+    FetchSettings, RetentionSettings, SmsSettings, SmtpSettings, SmtpTls, WebhookSettings,
+};
 
 /// Everything the service can be configured with. See the README's configuration table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -53,6 +57,8 @@ pub struct Config {
     pub smtp: SmtpSettings,
     /// Webhook settings (`PATRON_WEBHOOK_*`).
     pub webhook: WebhookSettings,
+    /// A text-message provider beside an `smtp` or `log` notifier (`PATRON_SMS_*`).
+    pub sms: SmsSettings,
     /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
     pub argon2_memory_kib: u32,
     /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
@@ -104,6 +110,7 @@ impl Default for Config {
             notifier: "log".to_owned(),
             smtp: SmtpSettings::default(),
             webhook: WebhookSettings::default(),
+            sms: SmsSettings::default(),
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -241,6 +248,21 @@ impl Config {
         }
         if let Some((_, value)) = get("NOTIFIER") {
             self.notifier = value.to_owned();
+        }
+        if let Some((_, value)) = get("SMS_PROVIDER") {
+            self.sms.provider = value.to_owned();
+        }
+        if let Some((_, value)) = get("SMS_BASE_URL") {
+            self.sms.base_url = value.to_owned();
+        }
+        if let Some((_, value)) = get("SMS_ACCOUNT_SID") {
+            self.sms.account_sid = value.to_owned();
+        }
+        if let Some((_, value)) = get("SMS_AUTH_TOKEN") {
+            self.sms.auth_token = Redacted(value.to_owned());
+        }
+        if let Some((_, value)) = get("SMS_FROM") {
+            self.sms.from = value.to_owned();
         }
         if let Some((_, value)) = get("SMTP_HOST") {
             self.smtp.host = value.to_owned();
@@ -476,20 +498,36 @@ impl Config {
 }
 
 impl Config {
-    /// The delivery the `notifier` setting names.
+    /// The delivery the `notifier` setting names; with an `[sms]` provider (and a notifier
+    /// other than `webhook`, which takes every channel), text messages go to the provider.
     pub fn delivery(&self) -> Result<std::sync::Arc<dyn Delivery>, ConfigError> {
-        match self.notifier.as_str() {
-            "log" => Ok(std::sync::Arc::new(LogDelivery)),
-            "smtp" => Ok(std::sync::Arc::new(
-                SmtpDelivery::new(&self.smtp).map_err(invalid_notifier)?,
-            )),
-            "webhook" => Ok(std::sync::Arc::new(
-                WebhookDelivery::new(&self.webhook).map_err(invalid_notifier)?,
-            )),
-            other => Err(invalid_notifier(format!(
-                "unknown notifier '{other}' (available: log, smtp, webhook)"
-            ))),
-        }
+        let notifier: std::sync::Arc<dyn Delivery> = match self.notifier.as_str() {
+            "log" => std::sync::Arc::new(LogDelivery),
+            "smtp" => std::sync::Arc::new(SmtpDelivery::new(&self.smtp).map_err(invalid_notifier)?),
+            "webhook" => {
+                return Ok(std::sync::Arc::new(
+                    WebhookDelivery::new(&self.webhook).map_err(invalid_notifier)?,
+                ))
+            }
+            other => {
+                return Err(invalid_notifier(format!(
+                    "unknown notifier '{other}' (available: log, smtp, webhook)"
+                )))
+            }
+        };
+        let sms: std::sync::Arc<dyn Delivery> = match self.sms.provider.as_str() {
+            "" => return Ok(notifier),
+            "twilio" => std::sync::Arc::new(TwilioDelivery::new(&self.sms).map_err(invalid_sms)?),
+            other => {
+                return Err(invalid_sms(format!(
+                    "unknown SMS provider '{other}' (available: twilio)"
+                )))
+            }
+        };
+        Ok(std::sync::Arc::new(ByChannel {
+            sms,
+            other: notifier,
+        }))
     }
 }
 
@@ -501,6 +539,13 @@ pub struct Redacted(pub String);
 impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("\"***\"")
+    }
+}
+
+fn invalid_sms(message: String) -> ConfigError {
+    ConfigError::Env {
+        name: "PATRON_SMS_PROVIDER".to_owned(),
+        message,
     }
 }
 
@@ -569,6 +614,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("hots"));
+    }
+
+    #[test]
+    fn an_sms_provider_needs_its_account_and_a_known_name() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>()
+        };
+        let twilio = [
+            ("PATRON_SMS_PROVIDER", "twilio"),
+            ("PATRON_SMS_BASE_URL", "http://127.0.0.1:9"),
+            ("PATRON_SMS_ACCOUNT_SID", "AC1"),
+            ("PATRON_SMS_AUTH_TOKEN", "secret-token"),
+            ("PATRON_SMS_FROM", "+15005550006"),
+        ];
+        let config = Config::load(None, &env(&twilio)).unwrap();
+        assert_eq!(config.sms.account_sid, "AC1");
+        assert!(!format!("{config:?}").contains("secret-token"));
+        assert!(config.delivery().is_ok());
+        let unknown = Config::load(None, &env(&[("PATRON_SMS_PROVIDER", "pager")])).unwrap();
+        assert!(unknown.delivery().is_err());
+        let incomplete = Config::load(None, &env(&twilio[..2])).unwrap();
+        assert!(incomplete.delivery().is_err());
+        let mut webhook = env(&twilio[..2]);
+        webhook.extend(env(&[
+            ("PATRON_NOTIFIER", "webhook"),
+            ("PATRON_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+            ("PATRON_WEBHOOK_SECRET", "0123456789abcdef"),
+        ]));
+        assert!(
+            Config::load(None, &webhook).unwrap().delivery().is_ok(),
+            "the webhook takes every channel; [sms] is not used"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The tables of the configuration file: `[smtp]`, `[webhook]`, `[fetch]` and
+//! The tables of the configuration file: `[smtp]`, `[webhook]`, `[sms]`, `[fetch]` and
 //! `[retention]`.
 
 use serde::Deserialize;
@@ -77,6 +77,48 @@ impl std::fmt::Debug for WebhookSettings {
         f.debug_struct("WebhookSettings")
             .field("url", &self.url)
             .field("secret", &"***")
+            .finish()
+    }
+}
+
+/// A text-message provider beside the `notifier` (the `[sms]` table): with
+/// `provider = "twilio"`, text messages go to a Twilio-compatible API while other messages go
+/// to the notifier. Unused when `notifier = "webhook"`, which delivers every channel.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsSettings {
+    /// `""` (text messages go to the notifier) or `twilio`.
+    pub provider: String,
+    /// The API's base URL (`https://api.twilio.com`, or a compatible provider's).
+    pub base_url: String,
+    /// Account SID (the Basic-auth user).
+    pub account_sid: String,
+    /// Auth token (never logged).
+    pub auth_token: super::Redacted,
+    /// Sender number or id.
+    pub from: String,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            provider: String::new(),
+            base_url: "https://api.twilio.com".to_owned(),
+            account_sid: String::new(),
+            auth_token: super::Redacted(String::new()),
+            from: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsSettings")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &self.auth_token)
+            .field("from", &self.from)
             .finish()
     }
 }

@@ -24,7 +24,7 @@ impl Delivery for LogDelivery {
         Ok(())
     }
 
-    fn scrubs_delivered(&self) -> bool {
+    fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {
         false
     }
 }

@@ -4,6 +4,7 @@
 
 mod log;
 mod smtp;
+mod twilio;
 mod webhook;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use patron_store::OutboxMessage;
 
 pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
+pub use self::twilio::TwilioDelivery;
 pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
 use crate::service::Notifications;
 use crate::workers::Shutdown;
@@ -24,7 +26,37 @@ pub trait Delivery: Send + Sync {
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), String>;
     /// Whether a delivered message's body and data are erased from the outbox (they may
     /// hold reset codes). The log adapter keeps them: the outbox is where it delivers to.
-    fn scrubs_delivered(&self) -> bool;
+    fn scrubs_delivered(&self, message: &OutboxMessage) -> bool;
+}
+
+/// Text messages to one delivery, everything else to another (an SMS provider beside the
+/// email notifier).
+pub struct ByChannel {
+    /// Delivers text messages.
+    pub sms: Arc<dyn Delivery>,
+    /// Delivers every other message.
+    pub other: Arc<dyn Delivery>,
+}
+
+impl ByChannel {
+    fn route(&self, message: &OutboxMessage) -> &dyn Delivery {
+        if message.message.channel == patron_domain::notification::Channel::Sms {
+            self.sms.as_ref()
+        } else {
+            self.other.as_ref()
+        }
+    }
+}
+
+#[async_trait]
+impl Delivery for ByChannel {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<(), String> {
+        self.route(message).deliver(message).await
+    }
+
+    fn scrubs_delivered(&self, message: &OutboxMessage) -> bool {
+        self.route(message).scrubs_delivered(message)
+    }
 }
 
 /// Delivers the due messages through `delivery` once a second, until `shutdown`.
@@ -78,5 +110,63 @@ pub(crate) fn test_message(channel: patron_domain::notification::Channel) -> Out
         last_error: None,
         created_at: at,
         sent_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use patron_domain::notification::Channel;
+
+    use super::*;
+
+    /// Records what it is asked to deliver.
+    #[derive(Default)]
+    struct Recorder {
+        seen: Mutex<Vec<String>>,
+        scrubs: bool,
+    }
+
+    #[async_trait]
+    impl Delivery for Recorder {
+        async fn deliver(&self, message: &OutboxMessage) -> Result<(), String> {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.push(message.message.to.clone());
+            }
+            Ok(())
+        }
+
+        fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {
+            self.scrubs
+        }
+    }
+
+    #[tokio::test]
+    async fn text_messages_go_to_the_sms_delivery_and_the_rest_to_the_notifier() {
+        let sms = Arc::new(Recorder {
+            scrubs: true,
+            ..Recorder::default()
+        });
+        let other = Arc::new(Recorder::default());
+        let routed = ByChannel {
+            sms: sms.clone(),
+            other: other.clone(),
+        };
+        let text = test_message(Channel::Sms);
+        let email = test_message(Channel::Email);
+        assert!(routed.deliver(&text).await.is_ok());
+        assert!(routed.deliver(&email).await.is_ok());
+        let seen = |r: &Recorder| r.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(seen(&sms), ["+919876543210"]);
+        assert_eq!(seen(&other), ["asha@example.com"]);
+        assert!(
+            routed.scrubs_delivered(&text),
+            "the provider's messages are erased"
+        );
+        assert!(
+            !routed.scrubs_delivered(&email),
+            "the log notifier keeps its own"
+        );
     }
 }

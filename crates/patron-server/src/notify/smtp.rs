@@ -77,7 +77,7 @@ impl Delivery for SmtpDelivery {
             .map_err(|e| format!("smtp: {e}"))
     }
 
-    fn scrubs_delivered(&self) -> bool {
+    fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {
         true
     }
 }

@@ -90,7 +90,7 @@ impl Delivery for WebhookDelivery {
         }
     }
 
-    fn scrubs_delivered(&self) -> bool {
+    fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {
         true
     }
 }

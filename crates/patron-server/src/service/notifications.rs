@@ -82,7 +82,7 @@ impl Notifications {
             match delivery.deliver(&message).await {
                 Ok(()) => {
                     self.outbox
-                        .mark_sent(&message.id, now, delivery.scrubs_delivered())
+                        .mark_sent(&message.id, now, delivery.scrubs_delivered(&message))
                         .await?;
                     delivered += 1;
                 }

@@ -216,7 +216,7 @@ impl Delivery for Flaky {
         Ok(())
     }
 
-    fn scrubs_delivered(&self) -> bool {
+    fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {
         true
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::database::BenchDatabase;
 use crate::load::{access_token, optional_millis, percentile, read_answer};
 use crate::server::{PatronBin, Server, COMPANY};
-use crate::{say, Args, BackendChoice, BenchResult};
+use crate::{say, Args, BenchResult};
 
 /// The password every registered customer gets.
 const PASSWORD: &str = "Sup3r-secret-1";
@@ -401,13 +401,8 @@ async fn register_all(front: &Arc<Storefront>, count: u64, concurrency: u64) -> 
 /// Runs the whole login suite on a fresh database of each chosen backend and prints a
 /// table per backend.
 pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
-    let backends: &[BackendChoice] = match args.backend {
-        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
-        BackendChoice::Postgres => &[BackendChoice::Postgres],
-        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
-    };
     let mut tables = Vec::new();
-    for backend in backends {
+    for backend in args.backend.list() {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
         let key = ("PATRON_SECRET_KEY".to_owned(), SecretBox::generate_key());
         patron.env = vec![

@@ -169,6 +169,17 @@ pub enum BackendChoice {
     Both,
 }
 
+impl BackendChoice {
+    /// The backends this choice names, in the order they are measured.
+    pub fn list(self) -> &'static [BackendChoice] {
+        match self {
+            BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+            BackendChoice::Postgres => &[BackendChoice::Postgres],
+            BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
+        }
+    }
+}
+
 /// Writes one line to stdout (the workspace forbids `println!` outside the binary's
 /// reporting helpers) and flushes it, so progress shows when output goes to a file.
 pub fn say(line: &str) {
@@ -236,12 +247,7 @@ async fn run(args: Args) -> BenchResult<()> {
         say(&format!("\n== {backend} (reused database) =="));
         results = serve_and_measure(&args, &patron, url, backend, application_id).await?;
     } else {
-        let backends: &[BackendChoice] = match args.backend {
-            BackendChoice::Sqlite => &[BackendChoice::Sqlite],
-            BackendChoice::Postgres => &[BackendChoice::Postgres],
-            BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
-        };
-        for backend in backends {
+        for backend in args.backend.list() {
             let database = BenchDatabase::create(*backend, &args.postgres_url)?;
             say(&format!(
                 "\n== {} ({}) ==",

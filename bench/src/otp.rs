@@ -21,7 +21,7 @@ use crate::login::{
     base64, drive, expect_ok, load_row, row_line, table, warn, Bounds, Log, MakeRequest, Row,
 };
 use crate::server::{CreatedApp, PatronBin, Server, COMPANY};
-use crate::{say, Args, BackendChoice, BenchResult};
+use crate::{say, Args, BenchResult};
 
 /// Sends to one number in the abuse run.
 const ABUSE_ONE_NUMBER: u64 = 100;
@@ -38,13 +38,8 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
     if args.otp_requests == 0 || args.otp_requests >= 50_000_000 || args.concurrency == 0 {
         return Err("--otp-requests must be 1 to 49,999,999 and --concurrency positive".into());
     }
-    let backends: &[BackendChoice] = match args.backend {
-        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
-        BackendChoice::Postgres => &[BackendChoice::Postgres],
-        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
-    };
     let mut tables = Vec::new();
-    for backend in backends {
+    for backend in args.backend.list() {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
         patron.env = vec![
             ("PATRON_SECRET_KEY".to_owned(), SecretBox::generate_key()),

@@ -43,7 +43,7 @@ mod membership;
 
 use crate::load::{access_token, optional_millis, percentile};
 use crate::server::{CreatedClient, PatronBin, Server, COMPANY};
-use crate::{say, Args, BackendChoice, BenchResult};
+use crate::{say, Args, BenchResult};
 use bulk::bulk_updates;
 use membership::membership;
 
@@ -114,16 +114,11 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
     if args.reuse_database.is_some() {
         return Err("--suite segments always seeds a fresh database".into());
     }
-    let backends: &[BackendChoice] = match args.backend {
-        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
-        BackendChoice::Postgres => &[BackendChoice::Postgres],
-        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
-    };
     patron
         .env
         .push(("PATRON_MAX_BODY_BYTES".to_owned(), BODY_LIMIT.to_owned()));
     let mut rows = Vec::new();
-    for backend in backends {
+    for backend in args.backend.list() {
         let database = BenchDatabase::create(*backend, &args.postgres_url)?;
         say(&format!(
             "\n== {} ({}) ==",

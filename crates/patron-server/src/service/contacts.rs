@@ -267,19 +267,15 @@ impl Contacts {
         request_id: &str,
         code: &str,
     ) -> Result<String, ServiceError> {
-        let expected = Expected {
-            purposes: &[OtpPurpose::ChangePrimary],
-            context: None,
-            customer_id: Some(&customer.id),
-        };
-        let proven = self
-            .challenges
-            .verify(application, request_id, code, expected)
-            .await?;
-        let target = target_of(&proven.target, application.default_region)?;
-        if ContactKind::of(&target) != kind {
-            return Err(ServiceError::InvalidOtp);
-        }
+        self.prove(
+            application,
+            customer,
+            OtpPurpose::ChangePrimary,
+            kind,
+            request_id,
+            code,
+        )
+        .await?;
         self.challenges
             .grant_primary_change(application, &customer.id, kind.as_str())
             .await
@@ -321,8 +317,39 @@ impl Contacts {
         request_id: &str,
         code: &str,
     ) -> Result<Customer, ServiceError> {
+        let target = self
+            .prove(
+                application,
+                customer,
+                OtpPurpose::UpdatePrimary,
+                kind,
+                request_id,
+                code,
+            )
+            .await?;
+        self.customers
+            .edit_contacts(
+                &application.id,
+                &customer.id,
+                &ContactEdit::VerifyAsPrimary(contact_of(&target)),
+                &actor(customer),
+            )
+            .await
+    }
+
+    /// Checks a code sent to the customer for `purpose` about a contact of `kind`; returns
+    /// the contact it went to.
+    async fn prove(
+        &self,
+        application: &Application,
+        customer: &Customer,
+        purpose: OtpPurpose,
+        kind: ContactKind,
+        request_id: &str,
+        code: &str,
+    ) -> Result<OtpTarget, ServiceError> {
         let expected = Expected {
-            purposes: &[OtpPurpose::UpdatePrimary],
+            purposes: &[purpose],
             context: None,
             customer_id: Some(&customer.id),
         };
@@ -334,14 +361,7 @@ impl Contacts {
         if ContactKind::of(&target) != kind {
             return Err(ServiceError::InvalidOtp);
         }
-        self.customers
-            .edit_contacts(
-                &application.id,
-                &customer.id,
-                &ContactEdit::VerifyAsPrimary(contact_of(&target)),
-                &actor(customer),
-            )
-            .await
+        Ok(target)
     }
 
     async fn send(

@@ -266,14 +266,8 @@ impl Registration {
             phone_verified: false,
             password_hash,
         };
-        let actor = Actor::new("storefront").with_reason("self-registration", None);
-        let customer = self
-            .customers
-            .create(&application.id, draft, &actor)
-            .await?;
-        let session = self
-            .sessions
-            .sign_in(application, &customer.id, origin)
+        let SignedIn { customer, session } = self
+            .create_and_sign_in(application, draft, "self-registration", origin)
             .await?;
         Ok(Registered::SignedIn {
             customer: Box::new(customer),
@@ -438,16 +432,10 @@ impl Registration {
             phone_verified: pending.mobile_verified,
             password_hash: payload.password_hash,
         };
-        let actor = Actor::new("storefront").with_reason("self-registration", None);
-        let customer = self
-            .customers
-            .create(&application.id, draft, &actor)
-            .await?;
-        let session = self
-            .sessions
-            .sign_in(application, &customer.id, origin)
-            .await?;
-        Ok(Some(SignedIn { customer, session }))
+        Ok(Some(
+            self.create_and_sign_in(application, draft, "self-registration", origin)
+                .await?,
+        ))
     }
 
     /// Completes a sign-up started by [`Registration::start_sign_up`] with the profile the
@@ -498,7 +486,19 @@ impl Registration {
             .take_pending_registration(&application.id, &digest, now)
             .await?
             .ok_or(ServiceError::InvalidRegisterToken)?;
-        let actor = Actor::new("storefront").with_reason("sign-up by one-time password", None);
+        self.create_and_sign_in(application, draft, "sign-up by one-time password", origin)
+            .await
+    }
+
+    /// Creates the customer of a completed registration and signs them in.
+    async fn create_and_sign_in(
+        &self,
+        application: &Application,
+        draft: CustomerDraft,
+        reason: &str,
+        origin: Origin,
+    ) -> Result<SignedIn, ServiceError> {
+        let actor = Actor::new("storefront").with_reason(reason, None);
         let customer = self
             .customers
             .create(&application.id, draft, &actor)

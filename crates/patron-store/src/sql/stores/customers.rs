@@ -300,14 +300,7 @@ impl CustomerStore for Store {
         }
         let customer =
             Self::write_changes(&mut tx, &current, changes, "update", actor, now).await?;
-        tx.commit().await.map_err(|error| {
-            customer_write_error(
-                error,
-                &current.username,
-                changes.emails.as_deref().unwrap_or_default(),
-                changes.phones.as_deref().unwrap_or_default(),
-            )
-        })?;
+        Self::commit_changes(tx, &current, changes).await?;
         Ok(customer)
     }
 
@@ -326,14 +319,7 @@ impl CustomerStore for Store {
         };
         let customer =
             Self::write_changes(&mut tx, &current, &changes, "contacts", actor, now).await?;
-        tx.commit().await.map_err(|error| {
-            customer_write_error(
-                error,
-                &current.username,
-                changes.emails.as_deref().unwrap_or_default(),
-                changes.phones.as_deref().unwrap_or_default(),
-            )
-        })?;
+        Self::commit_changes(tx, &current, &changes).await?;
         Ok(customer)
     }
 
@@ -461,6 +447,23 @@ impl Store {
             return Err(StoreError::ArchiveState(true));
         }
         Self::customer_with_contacts(conn, row).await
+    }
+
+    /// Commits a transaction that wrote `changes`; a unique index that refuses it at commit
+    /// is the conflict naming the value.
+    async fn commit_changes(
+        tx: crate::sql::WriteTransaction<Db>,
+        current: &Customer,
+        changes: &CustomerChanges,
+    ) -> Result<(), StoreError> {
+        tx.commit().await.map_err(|error| {
+            customer_write_error(
+                error,
+                &current.username,
+                changes.emails.as_deref().unwrap_or_default(),
+                changes.phones.as_deref().unwrap_or_default(),
+            )
+        })
     }
 
     /// Writes `changes` to `current` (contact lists replaced wholesale, profile fields

@@ -279,6 +279,6 @@ pub struct Purged {
     pub jobs: u64,
     /// OTP challenges.
     pub otp_challenges: u64,
-    /// Recorded OTP sends.
+    /// Recorded OTP sends, and the budget keys left without one.
     pub otp_sends: u64,
 }

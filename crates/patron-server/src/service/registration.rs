@@ -457,6 +457,14 @@ impl Registration {
             .ok_or(ServiceError::InvalidRegisterToken)?;
         let payload: PendingPayload = serde_json::from_value(pending.payload.clone())
             .map_err(|_| ServiceError::InvalidRegisterToken)?;
+        // Only a sign-up that a proven contact started completes here: a form registration
+        // still waiting for its codes must not skip them.
+        let proven_any = pending.email_verified || pending.mobile_verified;
+        let proofs_complete = (!payload.verify_email || pending.email_verified)
+            && (!payload.verify_mobile || pending.mobile_verified);
+        if !(proven_any && proofs_complete) {
+            return Err(ServiceError::InvalidRegisterToken);
+        }
         let (email, phone) = payload.contacts(application.default_region)?;
         let config = self.configs.load(application).await?.config;
         if !config.registration_enabled() {

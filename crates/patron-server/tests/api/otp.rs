@@ -344,6 +344,17 @@ async fn a_registration_needing_both_contacts_completes_after_both_codes() {
         let (mobile_code, _) = app.code_sent_to("+919876500001").await;
         let (email_code, _) = app.code_sent_to("meera@example.com").await;
 
+        let skipped = app
+            .post(
+                "/profile/v1.0/detail",
+                json!({"first_name": "Meera", "register_token": register_token}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            skipped.body["code"], "INVALID_REGISTER_TOKEN",
+            "a form registration cannot skip its codes through updateProfile"
+        );
         let wrong_token = app
             .post(
                 "/authentication/v1.0/otp/mobile/verify",

@@ -126,6 +126,12 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             .await
             .unwrap();
 
+        f.stores
+            .otp
+            .record_send(&[crate::otp::charge("t:gone", 5)], t0())
+            .await
+            .unwrap();
+
         let old_job = job(&f, Some(days(1))).await;
         job(&f, Some(days(12))).await;
         job(&f, None).await;
@@ -149,7 +155,7 @@ async fn the_purge_deletes_only_what_is_old_enough() {
                 outbox: 2,
                 jobs: 1,
                 otp_challenges: 1,
-                otp_sends: 2,
+                otp_sends: 4,
             },
             "{:?}",
             f.backend

@@ -94,7 +94,16 @@ impl RetentionStore for Store {
                 .await?,
             otp_sends: self
                 .purge_table("otp_sends", "id", "sent_at < $1", before.otp_sends)
-                .await?,
+                .await?
+                + self
+                    .purge_table(
+                        "otp_budget_keys",
+                        "budget_key",
+                        "budget_key NOT IN (SELECT s.budget_key FROM otp_sends s WHERE s.sent_at \
+                         >= $1)",
+                        before.otp_sends,
+                    )
+                    .await?,
         })
     }
 }

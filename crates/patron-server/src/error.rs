@@ -108,6 +108,8 @@ pub enum ErrorCode {
     InvalidRegisterToken,
     /// The verification link is unknown, expired or used.
     InvalidLink,
+    /// The sign-in token is unknown, expired or used.
+    InvalidLoginToken,
 }
 
 impl ErrorCode {
@@ -159,6 +161,7 @@ impl ErrorCode {
         ErrorCode::OtpLimitReached,
         ErrorCode::InvalidRegisterToken,
         ErrorCode::InvalidLink,
+        ErrorCode::InvalidLoginToken,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -210,6 +213,7 @@ impl ErrorCode {
             ErrorCode::OtpLimitReached => "OTP_LIMIT_REACHED",
             ErrorCode::InvalidRegisterToken => "INVALID_REGISTER_TOKEN",
             ErrorCode::InvalidLink => "INVALID_LINK",
+            ErrorCode::InvalidLoginToken => "INVALID_LOGIN_TOKEN",
         }
     }
 }
@@ -617,6 +621,10 @@ impl From<ServiceError> for ApiError {
                 ),
                 retry_after_secs,
                 meta: Some(json!({ "limit": scope.as_str() })),
+            },
+            ServiceError::InvalidLoginToken => ApiError::Rule {
+                code: ErrorCode::InvalidLoginToken,
+                message: "the sign-in token is invalid, expired or already used".to_owned(),
             },
             ServiceError::InvalidLink => ApiError::Rule {
                 code: ErrorCode::InvalidLink,

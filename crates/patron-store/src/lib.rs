@@ -332,6 +332,25 @@ pub trait CredentialStore: Send + Sync {
         &self,
         pending: &PendingRegistration,
     ) -> Result<(), StoreError>;
+    /// Stores a single-use sign-in token (its digest) for a live, active customer, audited
+    /// as `login_token` by `actor`, in one transaction.
+    async fn create_login_token(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        token_digest: &str,
+        expires_at: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Spends an unexpired, unused sign-in token; returns its customer (once, however many
+    /// requests race for it).
+    async fn use_login_token(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError>;
     /// The unexpired pending registration with this token digest.
     async fn find_pending_registration(
         &self,

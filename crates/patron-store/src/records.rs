@@ -258,7 +258,7 @@ pub struct PurgeBefore {
     pub outbox: DateTime<Utc>,
     /// Jobs (and their refused rows) finished before this.
     pub jobs: DateTime<Utc>,
-    /// OTP challenges used or expired before this.
+    /// OTP challenges and sign-in tokens used or expired before this.
     pub otp_challenges: DateTime<Utc>,
     /// OTP sends before this (no budget window reaches back that far).
     pub otp_sends: DateTime<Utc>,
@@ -277,7 +277,7 @@ pub struct Purged {
     pub outbox: u64,
     /// Jobs.
     pub jobs: u64,
-    /// OTP challenges.
+    /// OTP challenges and sign-in tokens.
     pub otp_challenges: u64,
     /// Recorded OTP sends, and the budget keys left without one.
     pub otp_sends: u64,

@@ -1,8 +1,10 @@
-//! Seed operations 26–29: administrators mint, list and end a customer's storefront sessions.
+//! Seed operations 26–29: administrators mint, list and end a customer's storefront sessions;
+//! and Patron's own `POST …/customers/{user_id}/login_token` (a single-use sign-in token for
+//! the storefront's `loginWithToken`).
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Duration;
@@ -17,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::COOKIE_NAME;
 use crate::wire::session::{
-    EndedSessionOut, EndedSessionsOut, MintedSessionOut, SessionOut, SessionsOut,
+    EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut, SessionOut, SessionsOut,
 };
 
 /// Longest session an administrator may mint: one year.
@@ -27,6 +29,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/customers/session", post(create).delete(end_one))
         .route("/customers/sessions", get(list).delete(end_all))
+        .route("/customers/{user_id}/login_token", post(login_token))
 }
 
 /// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
@@ -80,6 +83,26 @@ async fn create(
         secure: state.config.cookie_secure,
         http_only: true,
         cookie: BTreeMap::from([(COOKIE_NAME, session.token)]),
+    }))
+}
+
+/// Patron's extension: a single-use sign-in token (5 minutes) for a live, active customer,
+/// audited; the storefront spends it with `loginWithToken`.
+async fn login_token(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+) -> Result<Json<LoginTokenOut>, ApiError> {
+    let user_id = ObjectId::parse("user_id", &user_id)?;
+    let actor = Actor::new(&caller.client_id).with_reason("sign-in token minted", None);
+    let (token, lifetime) = state
+        .services
+        .login_tokens
+        .mint(&caller.application, &user_id, &actor)
+        .await?;
+    Ok(Json(LoginTokenOut {
+        token,
+        expires_in: lifetime.num_seconds(),
     }))
 }
 

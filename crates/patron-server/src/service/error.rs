@@ -79,6 +79,9 @@ pub enum ServiceError {
         /// Seconds until it has room.
         retry_after_secs: u64,
     },
+    /// A sign-in token is unknown, expired or used, or its customer is gone.
+    #[error("the sign-in token is invalid or has expired")]
+    InvalidLoginToken,
     /// A verification link's code is unknown, expired or used.
     #[error("the verification link is invalid or has expired")]
     InvalidLink,

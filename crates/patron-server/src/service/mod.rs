@@ -12,6 +12,7 @@ mod customers;
 mod error;
 mod groups;
 mod jobs;
+mod login_tokens;
 mod notifications;
 mod oauth;
 mod otp_sign_in;
@@ -39,6 +40,7 @@ pub use jobs::{
     error_report_path, run_worker as run_jobs, runner_name, BulkResult, Jobs, MemberRow, Requester,
     SubmittedJob,
 };
+pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::Notifications;
 pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
 pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
@@ -89,6 +91,8 @@ pub struct Services {
     pub profiles: Profiles,
     /// Shoppers' own emails and mobiles.
     pub contacts: Contacts,
+    /// Single-use sign-in tokens (token login).
+    pub login_tokens: LoginTokens,
     /// Customer messages.
     pub notifications: Notifications,
     /// Password reset by email link.
@@ -187,6 +191,12 @@ impl Services {
             sessions: sessions.clone(),
         });
         let profiles = Profiles::new(customers.clone(), registration.clone(), otp.clone());
+        let login_tokens = LoginTokens::new(
+            stores.credentials.clone(),
+            stores.customers.clone(),
+            sessions.clone(),
+            clock.clone(),
+        );
         let retention = Retention::new(
             stores.retention.clone(),
             stores.tokens.clone(),
@@ -233,6 +243,7 @@ impl Services {
             otp,
             profiles,
             contacts,
+            login_tokens,
         }
     }
 }

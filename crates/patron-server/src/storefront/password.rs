@@ -1,5 +1,5 @@
 //! Password sign-in and password changes: `loginWithEmailAndPassword`, `hasPassword`,
-//! `updatePassword`.
+//! `updatePassword`; and `loginWithToken` (a single-use token an administrator minted).
 
 use std::net::SocketAddr;
 
@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Shopper, Storefront};
+use super::{Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
@@ -20,6 +20,7 @@ use crate::wire::storefront::{HasPasswordOut, MessageOut};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/authentication/v1.0/login/password", post(login))
+        .route("/authentication/v1.0/login/token", post(login_with_token))
         .route("/authentication/v1.0/has-password", get(has_password))
         .route("/authentication/v1.0/password", post(update_password))
 }
@@ -29,6 +30,40 @@ pub(super) fn router() -> Router<AppState> {
 struct LoginBody {
     username: Option<String>,
     password: Option<String>,
+}
+
+/// `TokenRequestBodySchema`.
+#[derive(Debug, Deserialize)]
+struct TokenBody {
+    token: Option<String>,
+}
+
+/// `loginWithToken`: spends a sign-in token minted by the platform's
+/// `POST …/customers/{user_id}/login_token`.
+async fn login_with_token(
+    State(state): State<AppState>,
+    Visitor {
+        application,
+        origin,
+        ..
+    }: Visitor,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Result<(HeaderMap, Json<LoginSuccessOut>), ApiError> {
+    let token = body
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::required("token"))?;
+    let signed_in = state
+        .services
+        .login_tokens
+        .sign_in(&application, token, origin)
+        .await?;
+    Ok((
+        cookie_headers(&state, &signed_in.session),
+        Json(login_success(signed_in.customer)),
+    ))
 }
 
 async fn login(

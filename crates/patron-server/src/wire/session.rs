@@ -70,3 +70,12 @@ pub(crate) struct EndedSessionsOut {
     /// The ended sessions.
     pub(crate) session_ids: Vec<String>,
 }
+
+/// A sign-in token for `loginWithToken`.
+#[derive(Debug, Serialize)]
+pub(crate) struct LoginTokenOut {
+    /// The token (shown once).
+    pub(crate) token: String,
+    /// Seconds it can be used.
+    pub(crate) expires_in: i64,
+}

@@ -417,3 +417,115 @@ async fn the_retention_purge_deletes_long_expired_sessions_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_login_token_signs_in_once_within_five_minutes() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let path = format!("/customers/{id}/login_token");
+        let (status, minted) = app.send(Method::POST, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{minted}");
+        assert_eq!(minted["expires_in"], 300);
+        let token = minted["token"].as_str().unwrap().to_owned();
+        let audited = crate::text_rows(
+            &app,
+            "SELECT action FROM audit_events WHERE action = 'login_token'",
+        )
+        .await;
+        assert_eq!(audited, ["login_token"]);
+        let stored = crate::text_rows(&app, "SELECT token_digest FROM login_tokens").await;
+        assert_ne!(stored[0], token, "only the digest is kept");
+
+        let uses = (0..6).map(|_| {
+            let request = app
+                .storefront(Method::POST, "/authentication/v1.0/login/token")
+                .json(&json!({ "token": token }));
+            tokio::spawn(async move { request.send().await.unwrap() })
+        });
+        let mut sessions = Vec::new();
+        for used in uses {
+            let response = used.await.unwrap();
+            if response.status() == StatusCode::OK {
+                sessions.push(
+                    response
+                        .headers()
+                        .get("set-cookie")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            } else {
+                let (status, body) = read(response).await;
+                assert_eq!(
+                    (status, body["code"].as_str()),
+                    (StatusCode::BAD_REQUEST, Some("INVALID_LOGIN_TOKEN"))
+                );
+            }
+        }
+        assert_eq!(sessions.len(), 1, "a token works once");
+        assert!(sessions[0].starts_with("f.session="));
+
+        let (_, minted) = app.send(Method::POST, &path, None).await;
+        app.clock
+            .advance(Duration::minutes(5) + Duration::seconds(1));
+        let late = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/token",
+                Some(json!({"token": minted["token"]})),
+                None,
+            )
+            .await;
+        assert_eq!(late.body["code"], "INVALID_LOGIN_TOKEN", "expired");
+
+        let (_, minted) = app.send(Method::POST, &path, None).await;
+        app.send(
+            Method::PUT,
+            "/customers/activation",
+            Some(json!({"user_id": [id], "status": false, "reason": "fraud"})),
+        )
+        .await;
+        let blocked = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/login/token",
+                Some(json!({"token": minted["token"]})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (blocked.status, blocked.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("USER_BLOCKED"))
+        );
+        let (status, refused) = app.send(Method::POST, &path, None).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("USER_BLOCKED"))
+        );
+        let (status, _) = read(
+            app.http
+                .post(app.platform(&path))
+                .bearer_auth(&app.reader.token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "minting needs customers/write"
+        );
+        let (status, _) = app
+            .send(
+                Method::POST,
+                "/customers/0000000000000000000000ff/login_token",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        app
+    })
+    .await;
+}

@@ -279,6 +279,67 @@ impl CredentialStore for Store {
         Ok(())
     }
 
+    async fn create_login_token(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        token_digest: &str,
+        expires_at: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, customer_id, true).await?;
+        if row.archived {
+            return Err(StoreError::ArchiveState(true));
+        }
+        if !row.active {
+            return Err(StoreError::Blocked);
+        }
+        sqlx::query(
+            "INSERT INTO login_tokens (token_digest, application_id, customer_id, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_digest)
+        .bind(application_id.as_str())
+        .bind(customer_id.as_str())
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        Self::audit(
+            &mut tx,
+            application_id,
+            customer_id.as_str(),
+            "login_token",
+            actor,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn use_login_token(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let used: Option<(String,)> = sqlx::query_as(
+            "UPDATE login_tokens SET used_at = $1 WHERE token_digest = $2 AND application_id = \
+             $3 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id",
+        )
+        .bind(to_millis(now))
+        .bind(token_digest)
+        .bind(application_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(used.map(|(id,)| ObjectId::from_trusted(id)))
+    }
+
     async fn find_pending_registration(
         &self,
         application_id: &ObjectId,

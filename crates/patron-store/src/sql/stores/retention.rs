@@ -91,7 +91,15 @@ impl RetentionStore for Store {
                     "used_at < $1 OR expires_at < $1",
                     before.otp_challenges,
                 )
-                .await?,
+                .await?
+                + self
+                    .purge_table(
+                        "login_tokens",
+                        "token_digest",
+                        "used_at < $1 OR expires_at < $1",
+                        before.otp_challenges,
+                    )
+                    .await?,
             otp_sends: self
                 .purge_table("otp_sends", "id", "sent_at < $1", before.otp_sends)
                 .await?

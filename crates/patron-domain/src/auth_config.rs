@@ -437,6 +437,26 @@ impl AuthConfig {
         }
     }
 
+    /// The ids of the reasons a customer may give for deleting their account
+    /// (`delete_account_reasons[].reason_id`).
+    pub fn delete_reason_ids(&self) -> Vec<&str> {
+        self.lookup("delete_account_reasons")
+            .and_then(Value::as_array)
+            .map(|reasons| {
+                reasons
+                    .iter()
+                    .filter_map(|reason| reason.get("reason_id").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Days a deleted account can still be restored before it is anonymised
+    /// (`delete_account_day`).
+    pub fn delete_grace(&self) -> Duration {
+        Duration::days(self.integer("delete_account_day").unwrap_or(7).max(0))
+    }
+
     /// Whether sign-in with a one-time password is offered (`login.otp`).
     pub fn otp_login_enabled(&self) -> bool {
         self.boolean("login.otp").unwrap_or(true)

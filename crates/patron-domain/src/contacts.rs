@@ -262,6 +262,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: 0,
+            deletion: None,
         }
     }
 

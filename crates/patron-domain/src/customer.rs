@@ -62,6 +62,18 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
     /// Document version (`__v`): incremented by every change.
     pub version: i64,
+    /// Set while the customer's own deletion request waits out its grace window.
+    pub deletion: Option<Deletion>,
+}
+
+/// A customer's request to delete their account: sign-in is refused from `requested_at`,
+/// an administrator may undo it until `purge_at`, and then the account is anonymised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// When the customer asked.
+    pub requested_at: DateTime<Utc>,
+    /// When the grace window ends.
+    pub purge_at: DateTime<Utc>,
 }
 
 /// The free-form, editable part of a customer.
@@ -566,6 +578,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 0,
+            deletion: None,
         }
     }
 

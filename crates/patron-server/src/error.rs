@@ -110,6 +110,10 @@ pub enum ErrorCode {
     InvalidLink,
     /// The sign-in token is unknown, expired or used.
     InvalidLoginToken,
+    /// The customer deleted their account (`meta.is_deleted: true`).
+    AccountDeleted,
+    /// The customer deleted their account: an administrator's operation cannot apply.
+    UserDeleted,
 }
 
 impl ErrorCode {
@@ -162,6 +166,8 @@ impl ErrorCode {
         ErrorCode::InvalidRegisterToken,
         ErrorCode::InvalidLink,
         ErrorCode::InvalidLoginToken,
+        ErrorCode::AccountDeleted,
+        ErrorCode::UserDeleted,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -214,6 +220,8 @@ impl ErrorCode {
             ErrorCode::InvalidRegisterToken => "INVALID_REGISTER_TOKEN",
             ErrorCode::InvalidLink => "INVALID_LINK",
             ErrorCode::InvalidLoginToken => "INVALID_LOGIN_TOKEN",
+            ErrorCode::AccountDeleted => "ACCOUNT_DELETED",
+            ErrorCode::UserDeleted => "USER_DELETED",
         }
     }
 }
@@ -262,6 +270,10 @@ pub enum ApiError {
         /// Human-readable message.
         message: String,
     },
+    /// The customer deleted their account (403, `ACCOUNT_DELETED`, `meta.is_deleted: true`,
+    /// which storefronts route to their "account locked" page).
+    #[error("this account was deleted")]
+    Deleted,
     /// Too many failed sign-ins: locked until `retry_after` (403, `ACCOUNT_LOCKED`).
     #[error("{message}")]
     Locked {
@@ -404,6 +416,12 @@ impl ApiError {
             ApiError::Denied { code, message } => {
                 (StatusCode::FORBIDDEN, *code, message.clone(), None)
             }
+            ApiError::Deleted => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::AccountDeleted,
+                "this account was deleted".to_owned(),
+                Some(json!({ "is_deleted": true })),
+            ),
             ApiError::Locked {
                 message,
                 retry_after,
@@ -573,6 +591,7 @@ impl From<ServiceError> for ApiError {
                 ),
                 retry_after: until,
             },
+            ServiceError::AccountDeleted => ApiError::Deleted,
             ServiceError::AccountBlocked => ApiError::Denied {
                 code: ErrorCode::UserBlocked,
                 message: "this account is blocked".to_owned(),
@@ -660,6 +679,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { entity, id } => not_found(entity, &id),
             StoreError::UnknownCustomers(ids) => ApiError::UnknownUsers(ids),
             StoreError::Rule(rule) => rule.into(),
+            StoreError::Deleted => ApiError::Rule {
+                code: ErrorCode::UserDeleted,
+                message: "the customer deleted their account (or it was anonymised after the grace window)"
+                    .to_owned(),
+            },
             StoreError::Blocked => ApiError::Rule {
                 code: ErrorCode::UserBlocked,
                 message: "customer is blocked".to_owned(),

@@ -60,6 +60,9 @@ pub enum StoreError {
     /// The customer is blocked, so the operation (a new session) is refused.
     #[error("customer is blocked")]
     Blocked,
+    /// The customer asked to delete their account (or was anonymised after it).
+    #[error("the customer deleted their account")]
+    Deleted,
     /// The record is locked against changes.
     #[error("{entity:?} {id} is locked")]
     Locked {

@@ -166,6 +166,36 @@ pub trait CustomerStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Records a customer's own deletion request: sign-in ends now (every session is
+    /// deleted), the account is anonymised after `purge_at` unless an administrator undoes
+    /// it first; audited as `delete_request` with the actor's reason.
+    async fn request_deletion(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        purge_at: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Undoes a deletion request whose grace window is still open (`Deleted` once the
+    /// account was anonymised, `ArchiveState(false)` when there is none); audited as
+    /// `undelete`.
+    async fn cancel_deletion(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Anonymises up to `limit` customers whose grace window ended by `now`: names,
+    /// contacts, attribute values, credentials, sessions and tokens go, the username
+    /// becomes `deleted_<id>`, the contacts become free; the id and an `anonymise` audit
+    /// entry stay. Returns the ids.
+    async fn anonymise_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ObjectId>, StoreError>;
     /// Applies a customer's own change to one of their contacts, in the transaction that
     /// reads the current lists (the edit's rules see what is stored); a contact another
     /// live customer holds is a conflict. Returns the customer as it now is.

@@ -62,6 +62,8 @@ pub struct ProvenCode {
     pub customer_id: Option<ObjectId>,
     /// What else it was bound to.
     pub context: Option<String>,
+    /// When its code was last sent.
+    pub sent_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// How long a verification link works.
@@ -305,6 +307,7 @@ impl Challenges {
             target: challenge.target,
             customer_id: challenge.customer_id,
             context: challenge.context,
+            sent_at: challenge.last_sent_at,
         })
     }
 
@@ -532,6 +535,7 @@ impl Challenges {
             target: challenge.target,
             customer_id: challenge.customer_id,
             context: challenge.context,
+            sent_at: challenge.last_sent_at,
         }))
     }
 

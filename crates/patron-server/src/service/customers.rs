@@ -212,16 +212,55 @@ impl Customers {
             .await?)
     }
 
-    /// Restores an archived customer unless another live customer now holds a contact.
+    /// Restores an archived customer unless another live customer now holds a contact, or
+    /// undoes a customer's own deletion request while its grace window is open.
     pub async fn restore(
         &self,
         application_id: &ObjectId,
         id: &ObjectId,
         actor: &Actor,
     ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        match self
+            .store
+            .restore_customer(application_id, id, actor, now)
+            .await
+        {
+            Err(StoreError::ArchiveState(false)) => Ok(self
+                .store
+                .cancel_deletion(application_id, id, actor, now)
+                .await?),
+            other => Ok(other?),
+        }
+    }
+
+    /// Records the customer's own deletion request: signed out everywhere now, anonymised
+    /// when `grace` has passed unless an administrator restores them first.
+    pub async fn request_deletion(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        grace: chrono::Duration,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
         Ok(self
             .store
-            .restore_customer(application_id, id, actor, self.clock.now())
+            .request_deletion(application_id, id, now + grace, actor, now)
             .await?)
+    }
+
+    /// Anonymises the customers whose deletion grace window has ended (a batch at a time);
+    /// returns how many.
+    pub async fn anonymise_due(&self) -> Result<usize, ServiceError> {
+        const BATCH: usize = 100;
+        let mut total = 0;
+        loop {
+            let done = self.store.anonymise_due(self.clock.now(), BATCH).await?;
+            total += done.len();
+            if done.len() < BATCH {
+                return Ok(total);
+            }
+        }
     }
 }

@@ -42,6 +42,9 @@ pub enum ServiceError {
     /// The customer is blocked and may not sign in.
     #[error("this account is blocked")]
     AccountBlocked,
+    /// The customer deleted their account (sign-in answers carry `meta.is_deleted`).
+    #[error("this account was deleted")]
+    AccountDeleted,
     /// The password is older than the configured expiry.
     #[error("the password has expired")]
     PasswordExpired,

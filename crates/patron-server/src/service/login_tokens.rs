@@ -85,6 +85,9 @@ impl LoginTokens {
             .await?
             .filter(|customer| !customer.archived)
             .ok_or(ServiceError::InvalidLoginToken)?;
+        if customer.deletion.is_some() {
+            return Err(ServiceError::AccountDeleted);
+        }
         if !customer.active {
             return Err(ServiceError::AccountBlocked);
         }

@@ -4,6 +4,7 @@
 //! [`ServiceError`] into a status and Fynd's error body); background workers call the same
 //! use cases.
 
+mod account_deletion;
 mod attributes;
 mod auth_config;
 mod challenges;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 use patron_store::Stores;
 
+pub use account_deletion::{AccountDeletion, DeletionRequest};
 pub use attributes::{
     Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
@@ -93,6 +95,8 @@ pub struct Services {
     pub contacts: Contacts,
     /// Single-use sign-in tokens (token login).
     pub login_tokens: LoginTokens,
+    /// Self-service account deletion.
+    pub account_deletion: AccountDeletion,
     /// Customer messages.
     pub notifications: Notifications,
     /// Password reset by email link.
@@ -182,6 +186,12 @@ impl Services {
                 mobile: format!("{}/auth/verify-mobile", settings.public_url),
             },
         );
+        let account_deletion = AccountDeletion::new(
+            customers.clone(),
+            challenges.clone(),
+            auth_configs.clone(),
+            clock.clone(),
+        );
         let otp = OtpSignIn::new(OtpSignInParts {
             challenges,
             customers: customers.clone(),
@@ -200,6 +210,7 @@ impl Services {
         let retention = Retention::new(
             stores.retention.clone(),
             stores.tokens.clone(),
+            customers.clone(),
             settings.retention,
             clock.clone(),
         );
@@ -244,6 +255,7 @@ impl Services {
             profiles,
             contacts,
             login_tokens,
+            account_deletion,
         }
     }
 }

@@ -214,7 +214,7 @@ impl OtpSignIn {
         let owner = self
             .holder(application, &target)
             .await?
-            .filter(|customer| customer.active);
+            .filter(|customer| customer.active && customer.deletion.is_none());
         let deliver = owner.is_some();
         self.send(
             application,
@@ -328,6 +328,9 @@ impl OtpSignIn {
                 .await?;
             return Ok(Verified::SignUp { register_token });
         };
+        if customer.deletion.is_some() {
+            return Err(ServiceError::AccountDeleted);
+        }
         if !customer.active {
             return Err(ServiceError::AccountBlocked);
         }

@@ -141,7 +141,9 @@ impl PasswordResets {
             .credentials
             .find_login(&application.id, email, phone)
             .await?;
-        let Some(record) = found.filter(|record| record.customer.active) else {
+        let Some(record) =
+            found.filter(|record| record.customer.active && record.customer.deletion.is_none())
+        else {
             return Ok(());
         };
         let code = self.issue_code(application, &record.customer.id).await?;

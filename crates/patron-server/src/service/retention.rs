@@ -1,13 +1,14 @@
 //! The scheduled purge of records that have served their purpose: expired OAuth tokens,
-//! old sessions, reset codes and pending registrations, delivered or given-up messages, and
-//! finished jobs with their error reports.
+//! old sessions, reset codes and pending registrations, delivered or given-up messages,
+//! finished jobs with their error reports; and the anonymisation of customers whose deletion
+//! grace window has ended.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use patron_store::{PurgeBefore, Purged, RetentionStore, TokenStore};
 
-use super::ServiceError;
+use super::{Customers, ServiceError};
 use crate::clock::Clock;
 
 /// How long each kind of record is kept once it has served its purpose.
@@ -30,6 +31,8 @@ pub struct RetentionAges {
 pub struct PurgeReport {
     /// Expired OAuth tokens.
     pub tokens: u64,
+    /// Customers anonymised after their deletion grace window.
+    pub anonymised: usize,
     /// Everything else, by kind.
     pub records: Purged,
 }
@@ -39,6 +42,7 @@ pub struct PurgeReport {
 pub struct Retention {
     store: Arc<dyn RetentionStore>,
     tokens: Arc<dyn TokenStore>,
+    customers: Customers,
     ages: RetentionAges,
     clock: Arc<dyn Clock>,
 }
@@ -48,12 +52,14 @@ impl Retention {
     pub fn new(
         store: Arc<dyn RetentionStore>,
         tokens: Arc<dyn TokenStore>,
+        customers: Customers,
         ages: RetentionAges,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
             tokens,
+            customers,
             ages,
             clock,
         }
@@ -73,6 +79,11 @@ impl Retention {
             otp_sends: now - patron_domain::otp::MAX_BUDGET_WINDOW,
         };
         let records = self.store.purge(&before).await?;
-        Ok(PurgeReport { tokens, records })
+        let anonymised = self.customers.anonymise_due().await?;
+        Ok(PurgeReport {
+            tokens,
+            anonymised,
+            records,
+        })
     }
 }

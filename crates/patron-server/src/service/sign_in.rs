@@ -91,6 +91,9 @@ impl Passwords {
             return Err(ServiceError::InvalidCredentials);
         }
         self.credentials.reset_login_failures(&customer_id).await?;
+        if record.customer.deletion.is_some() {
+            return Err(ServiceError::AccountDeleted);
+        }
         if !record.customer.active {
             return Err(ServiceError::AccountBlocked);
         }

@@ -1,24 +1,28 @@
-//! `getLoggedInUser`, `getListOfActiveSessions` and `logout`.
+//! `getLoggedInUser`, `getListOfActiveSessions`, `logout`, and `deleteUser` (the
+//! customer deletes their own account).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use patron_store::Actor;
 
 use super::Shopper;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::customer_actor;
+use crate::extract::JsonBody;
+use crate::service::{customer_actor, DeletionRequest};
 use crate::sessions;
 use crate::wire::customer::UserOut;
 use crate::wire::storefront::{LogoutOut, SessionIdsOut};
+use crate::wire::{Success, SUCCESS};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/authentication/v1.0/session", get(logged_in_user))
         .route("/authentication/v1.0/sessions", get(active_sessions))
         .route("/authentication/v1.0/logout", get(logout).post(logout))
+        .route("/authentication/v1.0/delete", post(delete_user))
 }
 
 async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut>) {
@@ -61,4 +65,54 @@ async fn logout(
     let mut headers = HeaderMap::new();
     sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
     Ok((headers, Json(LogoutOut { logout: true })))
+}
+
+/// `DeleteApplicationUserRequestSchema`.
+#[derive(Debug, serde::Deserialize)]
+struct DeleteBody {
+    user_id: Option<String>,
+    reason: Option<String>,
+    reason_id: Option<String>,
+    request_id: Option<String>,
+    otp: Option<String>,
+}
+
+/// `deleteUser`: the signed-in customer deletes their account, confirmed by a code sent to
+/// one of their verified contacts; they are signed out everywhere.
+async fn delete_user(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    JsonBody(body): JsonBody<DeleteBody>,
+) -> Result<(HeaderMap, Json<Success>), ApiError> {
+    let required = |field: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::required(field))
+    };
+    let user_id = required("user_id", &body.user_id)?;
+    let reason = required("reason", &body.reason)?;
+    let reason_id = required("reason_id", &body.reason_id)?;
+    let request_id = required("request_id", &body.request_id)?;
+    let otp = required("otp", &body.otp)?;
+    state
+        .services
+        .account_deletion
+        .delete(
+            &shopper.application,
+            &shopper.current.customer,
+            DeletionRequest {
+                user_id: &user_id,
+                reason_id: &reason_id,
+                reason: &reason,
+                request_id: &request_id,
+                otp: &otp,
+            },
+        )
+        .await?;
+    let mut headers = HeaderMap::new();
+    sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
+    Ok((headers, Json(SUCCESS)))
 }

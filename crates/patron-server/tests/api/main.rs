@@ -7,6 +7,7 @@ mod auth;
 mod auth_config;
 mod contacts;
 mod customers;
+mod deletion;
 mod files;
 mod groups;
 mod otp;
@@ -179,6 +180,20 @@ impl TestApp {
             .await
             .unwrap();
         read(response).await
+    }
+
+    /// A fresh access token for the read+write client (after moving the clock past the
+    /// old one's expiry).
+    pub async fn renew_writer_token(&mut self) {
+        let (status, body) = self
+            .token(
+                &self.writer.id,
+                &self.writer.secret,
+                "grant_type=client_credentials",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.writer.token = body["access_token"].as_str().unwrap().to_owned();
     }
 
     /// The platform path prefix for this app's application.

@@ -72,7 +72,7 @@ impl TestApp {
     }
 
     /// A wrong code for `code`: same length, another value.
-    fn wrong(code: &str) -> String {
+    pub fn wrong(code: &str) -> String {
         code.chars()
             .map(|c| if c == '9' { '0' } else { '9' })
             .collect()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use patron_domain::customer::{Customer, EmailEntry, PhoneEntry, Profile};
+use patron_domain::customer::{Customer, Deletion, EmailEntry, PhoneEntry, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::notification::{Channel, Message};
@@ -20,7 +20,7 @@ use crate::records::{
 pub(crate) const CUSTOMER_COLUMNS: &str =
     "c.id, c.application_id, c.username, c.first_name, c.last_name, c.gender, c.dob, \
      c.profile_pic_url, c.external_id, c.rr_id, c.meta, c.active, c.archived, c.account_type, \
-     c.created_at, c.updated_at, c.version";
+     c.created_at, c.updated_at, c.version, c.deleted_at, c.purge_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CustomerRow {
@@ -41,9 +41,22 @@ pub(crate) struct CustomerRow {
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
     pub(crate) version: i64,
+    pub(crate) deleted_at: Option<i64>,
+    pub(crate) purge_at: Option<i64>,
 }
 
 impl CustomerRow {
+    /// The pending deletion, when the customer asked for one.
+    pub(crate) fn deletion(&self) -> Option<Deletion> {
+        match (self.deleted_at, self.purge_at) {
+            (Some(requested_at), Some(purge_at)) => Some(Deletion {
+                requested_at: from_millis(requested_at),
+                purge_at: from_millis(purge_at),
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn profile(&self) -> Result<Profile, StoreError> {
         Ok(Profile {
             first_name: self.first_name.clone(),
@@ -142,7 +155,9 @@ pub(crate) fn assemble(
     rows.into_iter()
         .map(|row| {
             let profile = row.profile()?;
+            let deletion = row.deletion();
             Ok(Customer {
+                deletion,
                 emails: emails_by_customer.remove(&row.id).unwrap_or_default(),
                 phones: phones_by_customer.remove(&row.id).unwrap_or_default(),
                 id: ObjectId::from_trusted(row.id),

@@ -208,7 +208,7 @@ impl CredentialStore for Store {
         let found: Option<(String,)> = sqlx::query_as(
             "SELECT r.customer_id FROM password_reset_codes r JOIN customers c ON c.id = \
              r.customer_id WHERE r.code_digest = $1 AND r.application_id = $2 AND r.used_at IS \
-             NULL AND r.expires_at > $3 AND c.active AND NOT c.archived",
+             NULL AND r.expires_at > $3 AND c.active AND NOT c.archived AND c.deleted_at IS NULL",
         )
         .bind(code_digest)
         .bind(application_id.as_str())
@@ -240,7 +240,7 @@ impl CredentialStore for Store {
         let unusable = || StoreError::not_found(Entity::ResetCode, "");
         let customer_id = ObjectId::from_trusted(used.ok_or_else(unusable)?.0);
         let row = Self::customer_row(&mut tx, application_id, &customer_id, true).await?;
-        if row.archived {
+        if row.archived || row.deleted_at.is_some() {
             return Err(unusable());
         }
         if !row.active {
@@ -292,6 +292,9 @@ impl CredentialStore for Store {
         let row = Self::customer_row(&mut tx, application_id, customer_id, true).await?;
         if row.archived {
             return Err(StoreError::ArchiveState(true));
+        }
+        if row.deleted_at.is_some() {
+            return Err(StoreError::Deleted);
         }
         if !row.active {
             return Err(StoreError::Blocked);

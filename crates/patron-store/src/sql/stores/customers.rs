@@ -406,6 +406,10 @@ impl CustomerStore for Store {
         if !row.archived {
             return Err(StoreError::ArchiveState(false));
         }
+        // An anonymised customer stays archived for good.
+        if row.deleted_at.is_some() {
+            return Err(StoreError::Deleted);
+        }
         let customer = Self::customer_with_contacts(&mut tx, row).await?;
         if let Some(conflict) = Self::contact_conflict(
             &mut tx,
@@ -432,6 +436,160 @@ impl CustomerStore for Store {
         Self::count_live(&mut tx, application_id, 1).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn request_deletion(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        purge_at: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+        if row.archived {
+            return Err(StoreError::ArchiveState(true));
+        }
+        if row.deleted_at.is_some() {
+            return Err(StoreError::Deleted);
+        }
+        sqlx::query(
+            "UPDATE customers SET deleted_at = $1, purge_at = $2, version = version + 1, \
+             updated_at = $1 WHERE id = $3",
+        )
+        .bind(to_millis(now))
+        .bind(to_millis(purge_at))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        Self::audit(
+            &mut tx,
+            application_id,
+            id.as_str(),
+            "delete_request",
+            actor,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cancel_deletion(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::customer_row(&mut tx, application_id, id, true).await?;
+        match (row.deleted_at, row.purge_at) {
+            (Some(_), Some(purge_at)) if purge_at > to_millis(now) && !row.archived => {}
+            (Some(_), _) => return Err(StoreError::Deleted),
+            (None, _) => return Err(StoreError::ArchiveState(false)),
+        }
+        sqlx::query(
+            "UPDATE customers SET deleted_at = NULL, purge_at = NULL, version = version + 1, \
+             updated_at = $1 WHERE id = $2",
+        )
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        Self::audit(&mut tx, application_id, id.as_str(), "undelete", actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn anonymise_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ObjectId>, StoreError> {
+        let due: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, application_id FROM customers WHERE purge_at <= $1 AND NOT archived \
+             ORDER BY purge_at LIMIT $2",
+        )
+        .bind(to_millis(now))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut done = Vec::with_capacity(due.len());
+        for (id, application_id) in due {
+            let application_id = ObjectId::from_trusted(application_id);
+            let mut tx = self.begin_write().await?;
+            let still_due: Option<(i64,)> = sqlx::query_as(&format!(
+                "SELECT purge_at FROM customers WHERE id = $1 AND purge_at <= $2 AND NOT \
+                 archived{}",
+                Self::LOCK_ROW
+            ))
+            .bind(&id)
+            .bind(to_millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if still_due.is_none() {
+                continue;
+            }
+            // Index rows by (definition, customer), the index they have.
+            sqlx::query(
+                "DELETE FROM attribute_index WHERE customer_id = $1 AND definition_id IN (SELECT \
+                 v.definition_id FROM attribute_values v WHERE v.customer_id = $1)",
+            )
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            for table in [
+                "customer_emails",
+                "customer_phones",
+                "attribute_values",
+                "group_members",
+                "group_overrides",
+                "customer_sessions",
+                "customer_credentials",
+                "password_history",
+                "password_reset_codes",
+                "login_tokens",
+            ] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM otp_challenges WHERE customer_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE customers SET username = $1, first_name = NULL, last_name = NULL, \
+                 gender = NULL, dob = NULL, profile_pic_url = NULL, external_id = NULL, rr_id = \
+                 NULL, meta = '{}', active = FALSE, archived = TRUE, purge_at = NULL, version = \
+                 version + 1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(format!("deleted_{id}"))
+            .bind(to_millis(now))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            Self::count_live(&mut tx, &application_id, -1).await?;
+            Self::audit(
+                &mut tx,
+                &application_id,
+                &id,
+                "anonymise",
+                &Actor::new("retention").with_reason("deletion grace window ended", None),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            done.push(ObjectId::from_trusted(id));
+        }
+        Ok(done)
     }
 }
 

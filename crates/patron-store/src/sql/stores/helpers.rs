@@ -316,6 +316,7 @@ impl Store {
             created_at: customer.created_at,
             updated_at: customer.created_at,
             version: 0,
+            deletion: None,
         })
     }
 

@@ -60,7 +60,7 @@ impl SessionStore for Store {
         let sql = format!(
             "SELECT {CUSTOMER_COLUMNS}, {SESSION_AS_PREFIXED} FROM customer_sessions s JOIN \
              customers c ON c.id = s.customer_id WHERE s.token_digest = $1 AND s.application_id = \
-             $2 AND s.expires_at > $3 AND c.active AND NOT c.archived"
+             $2 AND s.expires_at > $3 AND c.active AND NOT c.archived AND c.deleted_at IS NULL"
         );
         let row: Option<SessionCustomerRow> = sqlx::query_as(&sql)
             .bind(token_digest)

@@ -16,7 +16,7 @@ pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
 pub use self::twilio::TwilioDelivery;
 pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
-use crate::service::Notifications;
+use crate::service::{Notifications, DELIVERY_BATCH};
 use crate::workers::Shutdown;
 
 /// A way of delivering messages (the `notifier` setting picks one).
@@ -59,7 +59,9 @@ impl Delivery for ByChannel {
     }
 }
 
-/// Delivers the due messages through `delivery` once a second, until `shutdown`.
+/// Delivers the due messages through `delivery` until `shutdown`: batch after batch while
+/// full batches go out (a burst of codes is not held to one batch a second), else once a
+/// second.
 pub async fn run_worker(
     notifications: Notifications,
     delivery: Arc<dyn Delivery>,
@@ -67,13 +69,18 @@ pub async fn run_worker(
     mut shutdown: Shutdown,
 ) {
     loop {
-        if let Err(error) = notifications
+        let pause = match notifications
             .deliver_due(delivery.as_ref(), clock.now())
             .await
         {
-            tracing::warn!(%error, "outbox worker round failed");
-        }
-        if shutdown.sleep(std::time::Duration::from_secs(1)).await {
+            Ok(delivered) if delivered >= DELIVERY_BATCH => std::time::Duration::ZERO,
+            Ok(_) => std::time::Duration::from_secs(1),
+            Err(error) => {
+                tracing::warn!(%error, "outbox worker round failed");
+                std::time::Duration::from_secs(1)
+            }
+        };
+        if shutdown.sleep(pause).await {
             return;
         }
     }

@@ -43,7 +43,7 @@ pub use jobs::{
     SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
-pub use notifications::Notifications;
+pub use notifications::{Notifications, DELIVERY_BATCH};
 pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
 pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
 pub use password_reset::{PasswordResetParts, PasswordResets};

@@ -15,7 +15,7 @@ use crate::notify::Delivery;
 /// How long a claimed message is reserved for one delivery attempt.
 const LEASE: Duration = Duration::seconds(60);
 /// Messages taken per delivery round.
-const BATCH: usize = 16;
+pub const DELIVERY_BATCH: usize = 16;
 
 /// Queuing and delivering customer messages.
 #[derive(Clone)]
@@ -69,14 +69,15 @@ impl Notifications {
         Ok(())
     }
 
-    /// Delivers the messages due at `now` through `delivery`; returns how many went out.
-    /// A failed delivery is retried with backoff, and given up after the last attempt.
+    /// Delivers the messages due at `now` through `delivery` (at most [`DELIVERY_BATCH`]);
+    /// returns how many went out. A failed delivery is retried with backoff, and given up
+    /// after the last attempt.
     pub async fn deliver_due(
         &self,
         delivery: &dyn Delivery,
         now: DateTime<Utc>,
     ) -> Result<usize, ServiceError> {
-        let claimed = self.outbox.claim_due(now, LEASE, BATCH).await?;
+        let claimed = self.outbox.claim_due(now, LEASE, DELIVERY_BATCH).await?;
         let mut delivered = 0;
         for message in claimed {
             match delivery.deliver(&message).await {

@@ -457,6 +457,18 @@ impl AuthConfig {
         Duration::days(self.integer("delete_account_day").unwrap_or(7).max(0))
     }
 
+    /// Whether sign-in with `provider` is offered (`social.<provider>`; off by default).
+    pub fn social_enabled(&self, provider: &str) -> bool {
+        self.boolean(&format!("social.{provider}")).unwrap_or(false)
+    }
+
+    /// The application's public client id at `provider` (`social_tokens.<provider>.app_id`).
+    pub fn social_app_id(&self, provider: &str) -> Option<&str> {
+        self.text(&format!("social_tokens.{provider}.app_id"))
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+    }
+
     /// Whether sign-in with a one-time password is offered (`login.otp`).
     pub fn otp_login_enabled(&self) -> bool {
         self.boolean("login.otp").unwrap_or(true)

@@ -59,6 +59,12 @@ pub struct Config {
     pub webhook: WebhookSettings,
     /// A text-message provider beside an `smtp` or `log` notifier (`PATRON_SMS_*`).
     pub sms: SmsSettings,
+    /// Where Google's signing keys are published (`PATRON_GOOGLE_JWKS_URL`).
+    pub google_jwks_url: String,
+    /// Where Apple's signing keys are published (`PATRON_APPLE_JWKS_URL`).
+    pub apple_jwks_url: String,
+    /// Facebook's Graph API (`PATRON_FACEBOOK_GRAPH_URL`).
+    pub facebook_graph_url: String,
     /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
     pub argon2_memory_kib: u32,
     /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
@@ -111,6 +117,9 @@ impl Default for Config {
             smtp: SmtpSettings::default(),
             webhook: WebhookSettings::default(),
             sms: SmsSettings::default(),
+            google_jwks_url: "https://www.googleapis.com/oauth2/v3/certs".to_owned(),
+            apple_jwks_url: "https://appleid.apple.com/auth/keys".to_owned(),
+            facebook_graph_url: "https://graph.facebook.com".to_owned(),
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -248,6 +257,15 @@ impl Config {
         }
         if let Some((_, value)) = get("NOTIFIER") {
             self.notifier = value.to_owned();
+        }
+        if let Some((_, value)) = get("GOOGLE_JWKS_URL") {
+            self.google_jwks_url = value.to_owned();
+        }
+        if let Some((_, value)) = get("APPLE_JWKS_URL") {
+            self.apple_jwks_url = value.to_owned();
+        }
+        if let Some((_, value)) = get("FACEBOOK_GRAPH_URL") {
+            self.facebook_graph_url = value.to_owned();
         }
         if let Some((_, value)) = get("SMS_PROVIDER") {
             self.sms.provider = value.to_owned();
@@ -466,6 +484,11 @@ impl Config {
                 self.rolling_session_max_days.clamp(1, 3650),
             )),
             bulk_sync_limit: self.bulk_sync_limit,
+            social: crate::social::SocialEndpoints {
+                google_jwks_url: self.google_jwks_url.clone(),
+                apple_jwks_url: self.apple_jwks_url.clone(),
+                facebook_graph_url: self.facebook_graph_url.clone(),
+            },
             token_lifetimes: TokenLifetimes {
                 access: seconds(self.access_token_ttl_secs),
                 refresh: seconds(self.refresh_token_ttl_secs),

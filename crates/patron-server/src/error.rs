@@ -114,6 +114,12 @@ pub enum ErrorCode {
     AccountDeleted,
     /// The customer deleted their account: an administrator's operation cannot apply.
     UserDeleted,
+    /// Sign-in with this social provider is turned off.
+    SocialLoginDisabled,
+    /// The social provider's credential is not accepted.
+    InvalidSocialToken,
+    /// The social provider could not be asked.
+    ProviderUnavailable,
 }
 
 impl ErrorCode {
@@ -168,6 +174,9 @@ impl ErrorCode {
         ErrorCode::InvalidLoginToken,
         ErrorCode::AccountDeleted,
         ErrorCode::UserDeleted,
+        ErrorCode::SocialLoginDisabled,
+        ErrorCode::InvalidSocialToken,
+        ErrorCode::ProviderUnavailable,
     ];
 
     /// The code as it appears on the wire, e.g. `USER_NOT_FOUND`.
@@ -222,6 +231,9 @@ impl ErrorCode {
             ErrorCode::InvalidLoginToken => "INVALID_LOGIN_TOKEN",
             ErrorCode::AccountDeleted => "ACCOUNT_DELETED",
             ErrorCode::UserDeleted => "USER_DELETED",
+            ErrorCode::SocialLoginDisabled => "SOCIAL_LOGIN_DISABLED",
+            ErrorCode::InvalidSocialToken => "INVALID_SOCIAL_TOKEN",
+            ErrorCode::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
         }
     }
 }
@@ -333,6 +345,9 @@ pub enum ApiError {
         /// Details, e.g. which limit.
         meta: Option<Value>,
     },
+    /// A social provider could not be asked (502).
+    #[error("{0}")]
+    ProviderUnavailable(String),
     /// The database is not reachable (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -514,6 +529,12 @@ impl ApiError {
                 format!("too many sign-ins are being checked: try again in {retry_after_secs} s"),
                 None,
             ),
+            ApiError::ProviderUnavailable(message) => (
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::ProviderUnavailable,
+                message.clone(),
+                None,
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
@@ -641,6 +662,15 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs,
                 meta: Some(json!({ "limit": scope.as_str() })),
             },
+            ServiceError::Disabled(Feature::Social) => ApiError::Rule {
+                code: ErrorCode::SocialLoginDisabled,
+                message: "sign-in with this provider is turned off for this store".to_owned(),
+            },
+            ServiceError::SocialCredential(message) => ApiError::Rule {
+                code: ErrorCode::InvalidSocialToken,
+                message,
+            },
+            ServiceError::ProviderUnavailable(message) => ApiError::ProviderUnavailable(message),
             ServiceError::InvalidLoginToken => ApiError::Rule {
                 code: ErrorCode::InvalidLoginToken,
                 message: "the sign-in token is invalid, expired or already used".to_owned(),

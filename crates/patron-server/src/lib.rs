@@ -19,6 +19,7 @@ mod platform;
 pub mod secrets;
 pub mod service;
 mod sessions;
+pub mod social;
 mod storefront;
 pub mod telemetry;
 mod wire;

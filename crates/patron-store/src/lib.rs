@@ -166,6 +166,24 @@ pub trait CustomerStore: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// The customer linked to `subject` at `provider`, if any (archived ones included, so
+    /// the caller can refuse them).
+    async fn find_by_identity(
+        &self,
+        application_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Customer>, StoreError>;
+    /// Links `subject` at `provider` to a customer (`Conflict::Id` when another customer
+    /// has it).
+    async fn link_identity(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Records a customer's own deletion request: sign-in ends now (every session is
     /// deleted), the account is anonymised after `purge_at` unless an administrator undoes
     /// it first; audited as `delete_request` with the actor's reason.

@@ -131,6 +131,35 @@ impl AuthConfigs {
         ))
     }
 
+    /// The application's write-only secret at `provider` (`social_tokens.<provider>.
+    /// app_secret`), opened.
+    pub async fn social_secret(
+        &self,
+        application: &Application,
+        provider: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        let stored = self.store.find_auth_config(&application.id).await?;
+        let Some(sealed) = stored.and_then(|stored| stored.secrets) else {
+            return Ok(None);
+        };
+        Ok(self
+            .open_secrets(&sealed)?
+            .get(provider)
+            .and_then(Value::as_str)
+            .map(str::to_owned))
+    }
+
+    /// The sealed provider secrets, opened.
+    fn open_secrets(&self, sealed: &str) -> Result<Map<String, Value>, ServiceError> {
+        let plain = self.secrets.open(sealed).map_err(|error| {
+            ServiceError::Internal(format!("the stored social secrets: {error}"))
+        })?;
+        // Never re-seal an unreadable set as empty: that would drop the secrets.
+        serde_json::from_str(&plain).map_err(|error| {
+            ServiceError::Internal(format!("the stored social secrets are unreadable: {error}"))
+        })
+    }
+
     /// Caches `current` unless the cache already holds a newer version.
     fn remember(&self, application: &Application, current: &CurrentConfig) {
         self.caches.configs.put_unless_newer(
@@ -149,18 +178,8 @@ impl AuthConfigs {
         if new_secrets.is_empty() {
             return Ok(sealed.map(str::to_owned));
         }
-        let mut secrets: Map<String, Value> = match sealed {
-            Some(sealed) => {
-                let plain = self.secrets.open(sealed).map_err(|error| {
-                    ServiceError::Internal(format!("the stored social secrets: {error}"))
-                })?;
-                // Never re-seal an unreadable set as empty: that would drop the secrets.
-                serde_json::from_str(&plain).map_err(|error| {
-                    ServiceError::Internal(format!(
-                        "the stored social secrets are unreadable: {error}"
-                    ))
-                })?
-            }
+        let mut secrets = match sealed {
+            Some(sealed) => self.open_secrets(sealed)?,
             None => Map::new(),
         };
         secrets.extend(new_secrets);

@@ -140,6 +140,39 @@ impl Customers {
             .await?)
     }
 
+    /// The customer linked to `subject` at `provider`, if any.
+    pub async fn find_by_identity(
+        &self,
+        application_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Customer>, ServiceError> {
+        Ok(self
+            .store
+            .find_by_identity(application_id, provider, subject)
+            .await?)
+    }
+
+    /// Links `subject` at `provider` to the customer.
+    pub async fn link_identity(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .link_identity(
+                application_id,
+                customer_id,
+                provider,
+                subject,
+                self.clock.now(),
+            )
+            .await?)
+    }
+
     /// Refuses a contact that a live customer other than `owner` holds (a conflict naming
     /// it).
     pub async fn ensure_contact_free(

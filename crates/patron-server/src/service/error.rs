@@ -19,6 +19,8 @@ pub enum Feature {
     ForgotPassword,
     /// Sign-in with a one-time password.
     OtpLogin,
+    /// Sign-in with a social provider.
+    Social,
 }
 
 /// Why a use case refused or failed.
@@ -82,6 +84,13 @@ pub enum ServiceError {
         /// Seconds until it has room.
         retry_after_secs: u64,
     },
+    /// A social provider's credential is forged, expired, for another application or user,
+    /// or malformed.
+    #[error("{0}")]
+    SocialCredential(String),
+    /// A social provider could not be asked.
+    #[error("{0}")]
+    ProviderUnavailable(String),
     /// A sign-in token is unknown, expired or used, or its customer is gone.
     #[error("the sign-in token is invalid or has expired")]
     InvalidLoginToken,

@@ -23,6 +23,7 @@ mod registration;
 mod retention;
 mod sessions;
 mod sign_in;
+mod social_sign_in;
 
 use std::sync::Arc;
 
@@ -52,6 +53,9 @@ pub use registration::{Registered, Registration, RegistrationForm, RegistrationP
 pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
 pub use sign_in::{customer_actor, Passwords, SignedIn};
+pub use social_sign_in::{
+    Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,
+};
 
 use crate::cache::Caches;
 use crate::clock::Clock;
@@ -71,6 +75,8 @@ pub struct ServiceSettings {
     pub token_lifetimes: TokenLifetimes,
     /// The longest a rolling session lives after it started, however active.
     pub rolling_session_cap: chrono::Duration,
+    /// Where the social providers are reached.
+    pub social: crate::social::SocialEndpoints,
 }
 
 /// Every use-case family, each holding only what it needs; built once by the composition
@@ -97,6 +103,8 @@ pub struct Services {
     pub login_tokens: LoginTokens,
     /// Self-service account deletion.
     pub account_deletion: AccountDeletion,
+    /// Sign-in with Google, Apple and Facebook.
+    pub social: SocialSignIn,
     /// Customer messages.
     pub notifications: Notifications,
     /// Password reset by email link.
@@ -186,6 +194,14 @@ impl Services {
                 mobile: format!("{}/auth/verify-mobile", settings.public_url),
             },
         );
+        let social = SocialSignIn::new(SocialSignInParts {
+            verifier: Arc::new(crate::social::SocialVerifier::new(settings.social.clone())),
+            configs: auth_configs.clone(),
+            customers: customers.clone(),
+            registration: registration.clone(),
+            sessions: sessions.clone(),
+            clock: clock.clone(),
+        });
         let account_deletion = AccountDeletion::new(
             customers.clone(),
             challenges.clone(),
@@ -256,6 +272,7 @@ impl Services {
             contacts,
             login_tokens,
             account_deletion,
+            social,
         }
     }
 }

@@ -80,6 +80,18 @@ pub struct PendingPayload {
     /// Whether the mobile must be proven before the account exists.
     #[serde(default)]
     pub verify_mobile: bool,
+    /// The social identity that started the sign-up (linked to the new customer).
+    #[serde(default)]
+    pub social: Option<SocialLink>,
+}
+
+/// A provider's subject to link to the customer a sign-up creates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SocialLink {
+    /// `google`, `apple` or `facebook`.
+    pub provider: String,
+    /// The provider's id of the person.
+    pub subject: String,
 }
 
 impl PendingPayload {
@@ -221,6 +233,7 @@ impl Registration {
                 consent: form.consent,
                 verify_email,
                 verify_mobile,
+                social: None,
             };
             let register_token = self
                 .save_pending(application, &payload, PENDING_LIFETIME, (false, false))
@@ -459,7 +472,8 @@ impl Registration {
             .map_err(|_| ServiceError::InvalidRegisterToken)?;
         // Only a sign-up that a proven contact started completes here: a form registration
         // still waiting for its codes must not skip them.
-        let proven_any = pending.email_verified || pending.mobile_verified;
+        let proven_any =
+            pending.email_verified || pending.mobile_verified || payload.social.is_some();
         let proofs_complete = (!payload.verify_email || pending.email_verified)
             && (!payload.verify_mobile || pending.mobile_verified);
         if !(proven_any && proofs_complete) {
@@ -494,8 +508,60 @@ impl Registration {
             .take_pending_registration(&application.id, &digest, now)
             .await?
             .ok_or(ServiceError::InvalidRegisterToken)?;
-        self.create_and_sign_in(application, draft, "sign-up by one-time password", origin)
-            .await
+        if draft.profile.first_name.is_none() {
+            draft.profile.first_name = payload.profile.first_name;
+        }
+        if draft.profile.last_name.is_none() {
+            draft.profile.last_name = payload.profile.last_name;
+        }
+        let signed_in = self
+            .create_and_sign_in(application, draft, "sign-up completed", origin)
+            .await?;
+        if let Some(social) = &payload.social {
+            self.customers
+                .link_identity(
+                    &application.id,
+                    &signed_in.customer.id,
+                    &social.provider,
+                    &social.subject,
+                )
+                .await?;
+        }
+        Ok(signed_in)
+    }
+
+    /// A shopper signed in with a provider that links to no customer: a sign-up starts
+    /// (one hour) with their names, their email when the provider verified it, and the
+    /// identity to link; returns its token.
+    pub async fn start_social_sign_up(
+        &self,
+        application: &Application,
+        social: SocialLink,
+        verified_email: Option<&Email>,
+        first_name: Option<String>,
+        last_name: Option<String>,
+    ) -> Result<String, ServiceError> {
+        let config = self.configs.load(application).await?.config;
+        if !config.registration_enabled() {
+            return Err(ServiceError::Disabled(Feature::Registration));
+        }
+        let payload = PendingPayload {
+            profile: PendingProfile {
+                first_name,
+                last_name,
+                gender: None,
+            },
+            email: verified_email.map(ToString::to_string),
+            social: Some(social),
+            ..PendingPayload::default()
+        };
+        self.save_pending(
+            application,
+            &payload,
+            SIGN_UP_LIFETIME,
+            (verified_email.is_some(), false),
+        )
+        .await
     }
 
     /// Creates the customer of a completed registration and signs them in.

@@ -10,6 +10,7 @@ mod profile;
 mod register;
 mod reset;
 mod session;
+mod social;
 
 use std::net::SocketAddr;
 
@@ -41,7 +42,8 @@ pub(crate) fn router() -> Router<AppState> {
             .merge(otp::router())
             .merge(profile::router())
             .merge(attributes::router())
-            .merge(contacts::router()),
+            .merge(contacts::router())
+            .merge(social::router()),
     )
 }
 

@@ -13,6 +13,7 @@ mod groups;
 mod otp;
 mod reset;
 mod sessions;
+mod social;
 mod storefront;
 mod transport;
 
@@ -85,6 +86,10 @@ impl TestApp {
             ..Config::default()
         };
         config.fetch.allow = vec!["127.0.0.1/32".to_owned()];
+        let providers = &social::providers().base;
+        config.google_jwks_url = format!("{providers}/jwks");
+        config.apple_jwks_url = format!("{providers}/jwks?apple");
+        config.facebook_graph_url = format!("{providers}/graph");
         let server = App::build(config, clock.clone()).await.unwrap();
         let stores = server.state.stores.clone();
         let created = admin::create_application(&stores, COMPANY, "Shop", None, None, clock.now())

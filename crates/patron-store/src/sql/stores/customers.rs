@@ -438,6 +438,69 @@ impl CustomerStore for Store {
         Ok(())
     }
 
+    async fn find_by_identity(
+        &self,
+        application_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN social_identities i ON i.customer_id \
+             = c.id WHERE i.application_id = $1 AND i.provider = $2 AND i.subject = $3"
+        );
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<CustomerRow> = sqlx::query_as(&sql)
+            .bind(application_id.as_str())
+            .bind(provider)
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(Self::customer_with_contacts(&mut conn, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn link_identity(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        provider: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let linked = sqlx::query(
+            "INSERT INTO social_identities (application_id, provider, subject, customer_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(application_id.as_str())
+        .bind(provider)
+        .bind(subject)
+        .bind(customer_id.as_str())
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        if linked.rows_affected() == 0 {
+            let (holder,): (String,) = sqlx::query_as(
+                "SELECT customer_id FROM social_identities WHERE application_id = $1 AND \
+                 provider = $2 AND subject = $3",
+            )
+            .bind(application_id.as_str())
+            .bind(provider)
+            .bind(subject)
+            .fetch_one(&mut *tx)
+            .await?;
+            if holder != customer_id.as_str() {
+                return Err(StoreError::Conflict(Conflict::Id(format!(
+                    "{provider} identity {subject}"
+                ))));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn request_deletion(
         &self,
         application_id: &ObjectId,
@@ -555,6 +618,7 @@ impl CustomerStore for Store {
                 "password_history",
                 "password_reset_codes",
                 "login_tokens",
+                "social_identities",
             ] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
                     .bind(&id)

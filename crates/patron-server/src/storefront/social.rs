@@ -1,0 +1,174 @@
+//! Social sign-in: `loginWithGoogle`, `loginWithGoogleAndroid`, `loginWithGoogleIOS`,
+//! `loginWithAppleIOS` and `loginWithFacebook`.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{present, Visitor};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::service::{Provider, SocialCredential, SocialOutcome};
+use crate::sessions::cookie_headers;
+use crate::wire::customer::CustomerOut;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/authentication/v1.0/login/google-token", post(google))
+        .route("/authentication/v1.0/login/google-android", post(google))
+        .route("/authentication/v1.0/login/google-ios", post(google))
+        .route("/authentication/v1.0/login/facebook-token", post(facebook))
+        .route("/authentication/v1.0/login/apple-ios", post(apple))
+}
+
+/// `OAuthRequestSchema`.
+#[derive(Debug, Deserialize)]
+struct OAuthBody {
+    oauth2: Option<OAuth2>,
+    profile: Option<ProfileBody>,
+}
+
+/// `oauth2` of `OAuthRequestSchema`: Google web sends the ID token as `access_token`.
+#[derive(Debug, Deserialize)]
+struct OAuth2 {
+    access_token: Option<String>,
+}
+
+/// `profile` of the social requests.
+#[derive(Debug, Deserialize)]
+struct ProfileBody {
+    id: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+/// `OAuthRequestAppleSchema`.
+#[derive(Debug, Deserialize)]
+struct AppleBody {
+    user_identifier: Option<String>,
+    oauth: Option<AppleOAuth>,
+    profile: Option<ProfileBody>,
+}
+
+/// `oauth` of `OAuthRequestAppleSchema`.
+#[derive(Debug, Deserialize)]
+struct AppleOAuth {
+    identity_token: Option<String>,
+}
+
+/// `AuthSuccess`.
+#[derive(Debug, Serialize)]
+struct AuthSuccessOut {
+    user_exists: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    register_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<CustomerOut>,
+}
+
+async fn google(
+    state: State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<OAuthBody>,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    let token = required(
+        body.oauth2.and_then(|o| o.access_token),
+        "oauth2.access_token",
+    )?;
+    let credential = credential(Provider::Google, token, None, body.profile);
+    sign_in(state, visitor, credential).await
+}
+
+async fn facebook(
+    state: State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<OAuthBody>,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    let token = required(
+        body.oauth2.and_then(|o| o.access_token),
+        "oauth2.access_token",
+    )?;
+    let user_id = required(
+        body.profile.as_ref().and_then(|p| p.id.clone()),
+        "profile.id",
+    )?;
+    let credential = credential(Provider::Facebook, token, Some(user_id), body.profile);
+    sign_in(state, visitor, credential).await
+}
+
+async fn apple(
+    state: State<AppState>,
+    visitor: Visitor,
+    JsonBody(body): JsonBody<AppleBody>,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    let token = required(
+        body.oauth.and_then(|o| o.identity_token),
+        "oauth.identity_token",
+    )?;
+    let user_identifier = required(body.user_identifier, "user_identifier")?;
+    let credential = credential(Provider::Apple, token, Some(user_identifier), body.profile);
+    sign_in(state, visitor, credential).await
+}
+
+fn credential(
+    provider: Provider,
+    token: String,
+    user_id: Option<String>,
+    profile: Option<ProfileBody>,
+) -> SocialCredential {
+    let (first_name, last_name) = profile
+        .map(|p| (p.first_name, p.last_name))
+        .unwrap_or_default();
+    let name = |value: Option<String>| {
+        value
+            .map(|v| v.trim().chars().take(256).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    SocialCredential {
+        provider,
+        token,
+        user_id,
+        first_name: name(first_name),
+        last_name: name(last_name),
+    }
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    credential: SocialCredential,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    let outcome = state
+        .services
+        .social
+        .sign_in(&visitor.application, credential, visitor.origin.clone())
+        .await?;
+    Ok(match outcome {
+        SocialOutcome::SignedIn(signed_in) => (
+            cookie_headers(&state, &signed_in.session),
+            Json(AuthSuccessOut {
+                user_exists: true,
+                register_token: None,
+                user: Some(CustomerOut::from(signed_in.customer.clone())),
+            }),
+        ),
+        SocialOutcome::SignUp { register_token } => (
+            HeaderMap::new(),
+            Json(AuthSuccessOut {
+                user_exists: false,
+                register_token: Some(register_token),
+                user: None,
+            }),
+        ),
+    })
+}
+
+fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
+    present(value.as_deref())
+        .filter(|v| v.len() <= 16 * 1024)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::required(field))
+}

@@ -1,0 +1,325 @@
+//! Social sign-in against local stand-ins for the providers: a JWKS endpoint with the tests'
+//! own RSA keys (Google and Apple) and a Graph API stub (Facebook). Valid tokens for new and
+//! known emails, every refusal (forged signature, expired, wrong audience, wrong issuer,
+//! `alg: none`, HS256, unknown key), and the account-takeover refusal.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use patron_server::Clock;
+use reqwest::{Method, StatusCode};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+
+use crate::storefront::Answer;
+use crate::{each_app, TestApp};
+
+/// The test providers: their keys, and the base URL of the stub serving them.
+pub struct Providers {
+    signing: EncodingKey,
+    forger: EncodingKey,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+}
+
+/// Starts (once per test binary) the stub: `/jwks` (the signing key as `test-key`), and
+/// the Graph API's `/graph/debug_token` and `/graph/me` (the token `fb-good` is valid for
+/// the app `fb-app` and the user `fb-user`).
+pub fn providers() -> &'static Providers {
+    static PROVIDERS: OnceLock<Providers> = OnceLock::new();
+    PROVIDERS.get_or_init(|| {
+        let mut rng = rand::thread_rng();
+        let signing = RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let forger = RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let jwks = json!({"keys": [{
+            "kty": "RSA", "kid": "test-key", "alg": "RS256", "use": "sig",
+            "n": URL_SAFE_NO_PAD.encode(signing.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(signing.e().to_bytes_be()),
+        }]})
+        .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+                let body = if path.starts_with("/jwks") {
+                    jwks.clone()
+                } else if path.starts_with("/graph/debug_token") {
+                    let valid = path.contains("input_token=fb-good")
+                        && path.contains("access_token=fb-app%7Cfb-secret");
+                    json!({"data": {"is_valid": valid, "app_id": "fb-app", "user_id": "fb-user"}})
+                        .to_string()
+                } else if path.starts_with("/graph/me") {
+                    json!({"id": "fb-user", "email": "fia@example.com", "first_name": "Fia"})
+                        .to_string()
+                } else {
+                    "{}".to_owned()
+                };
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: public, max-age=3600\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let der = |key: &RsaPrivateKey| {
+            EncodingKey::from_rsa_der(key.to_pkcs1_der().unwrap().as_bytes())
+        };
+        Providers {
+            signing: der(&signing),
+            forger: der(&forger),
+            base,
+        }
+    })
+}
+
+impl TestApp {
+    /// Turns the three providers on with the tests' client ids and Facebook secret (and
+    /// makes a mobile optional, so a social sign-up completes with names alone).
+    async fn enable_social(&self) {
+        self.configure(json!({
+            "required_fields": {"mobile": {"is_required": false}},
+            "social": {"google": true, "apple": true, "facebook": true},
+            "social_tokens": {
+                "google": {"app_id": "google-client"},
+                "apple": {"app_id": "apple-client"},
+                "facebook": {"app_id": "fb-app", "app_secret": "fb-secret"}
+            }
+        }))
+        .await;
+    }
+
+    /// An ID token signed by the test key (or the forger's), with `claims` over defaults
+    /// valid for Google now.
+    fn id_token(&self, claims: Value, forged: bool) -> String {
+        let now = self.clock.now().timestamp();
+        let mut all = json!({"iss": "https://accounts.google.com", "aud": "google-client",
+            "sub": "g-1", "iat": now, "exp": now + 3600, "email": "gia@example.com",
+            "email_verified": true, "given_name": "Gia"});
+        for (key, value) in claims.as_object().unwrap() {
+            all[key] = value.clone();
+        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("test-key".to_owned());
+        let providers = providers();
+        let key = if forged {
+            &providers.forger
+        } else {
+            &providers.signing
+        };
+        jsonwebtoken::encode(&header, &all, key).unwrap()
+    }
+
+    async fn google(&self, token: &str) -> Answer {
+        self.shop(
+            Method::POST,
+            "/authentication/v1.0/login/google-token",
+            Some(json!({"is_signed_in": true, "oauth2": {"access_token": token}, "profile": {}})),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn google_signs_up_a_new_email_and_signs_in_a_known_one() {
+    each_app(|app| async move {
+        app.enable_social().await;
+        let answer = app.google(&app.id_token(json!({}), false)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["user_exists"], false);
+        assert!(answer.token.is_none());
+        let register_token = answer.body["register_token"].as_str().unwrap().to_owned();
+        let completed = app
+            .shop(
+                Method::POST,
+                "/profile/v1.0/detail",
+                Some(json!({"last_name": "Rao", "register_token": register_token})),
+                None,
+            )
+            .await;
+        assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+        assert!(completed.token.is_some());
+        let user = &completed.body["user"];
+        assert_eq!(user["first_name"], "Gia", "names come from the provider");
+        assert_eq!(user["emails"][0]["email"], "gia@example.com");
+        assert_eq!(user["emails"][0]["verified"], true);
+
+        let again = app.google(&app.id_token(json!({}), false)).await;
+        assert_eq!(again.body["user_exists"], true, "{}", again.body);
+        assert_eq!(again.body["user"]["_id"], user["_id"]);
+        assert!(again.token.is_some());
+
+        // A customer who registered elsewhere with a verified Google email is linked.
+        let known = app.create_customer("asha@example.com", "9876543210").await;
+        let linked = app
+            .google(&app.id_token(json!({"sub": "g-2", "email": "asha@example.com"}), false))
+            .await;
+        assert_eq!(
+            linked.body["user"]["_id"],
+            known.as_str(),
+            "{}",
+            linked.body
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unverified_provider_email_never_signs_in_to_the_account_that_holds_it() {
+    each_app(|app| async move {
+        app.enable_social().await;
+        app.create_customer("asha@example.com", "9876543210").await;
+        let token = app.id_token(
+            json!({"sub": "attacker", "email": "asha@example.com", "email_verified": false}),
+            false,
+        );
+        let answer = app.google(&token).await;
+        assert_eq!(answer.body["user_exists"], false, "{}", answer.body);
+        assert!(answer.token.is_none());
+        let register_token = answer.body["register_token"].as_str().unwrap();
+        let claim = app
+            .shop(
+                Method::POST,
+                "/profile/v1.0/detail",
+                Some(json!({"email": "asha@example.com", "register_token": register_token})),
+                None,
+            )
+            .await;
+        assert_eq!(claim.body["code"], "EMAIL_ALREADY_EXISTS", "{}", claim.body);
+        assert!(claim.token.is_none());
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_with_4xx() {
+    each_app(|app| async move {
+        app.enable_social().await;
+        let now = app.clock.now().timestamp();
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(json!({"iss": "https://accounts.google.com", "aud": "google-client", "sub": "g-1", "exp": now + 60}).to_string())
+        );
+        let hs256 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"iss": "https://accounts.google.com", "aud": "google-client", "sub": "g-1", "exp": now + 60}),
+            &EncodingKey::from_secret(b"guess"),
+        )
+        .unwrap();
+        let mut unknown_kid = Header::new(Algorithm::RS256);
+        unknown_kid.kid = Some("other-key".to_owned());
+        let unknown = jsonwebtoken::encode(
+            &unknown_kid,
+            &json!({"iss": "https://accounts.google.com", "aud": "google-client", "sub": "g-1", "exp": now + 60}),
+            &providers().signing,
+        )
+        .unwrap();
+        for (name, token) in [
+            ("forged signature", app.id_token(json!({}), true)),
+            ("expired", app.id_token(json!({"iat": now - 7200, "exp": now - 3600}), false)),
+            ("wrong audience", app.id_token(json!({"aud": "someone-else"}), false)),
+            ("wrong issuer", app.id_token(json!({"iss": "https://evil.example"}), false)),
+            ("alg none", none),
+            ("HS256", hs256),
+            ("unknown key", unknown),
+            ("not a JWT", "abc".to_owned()),
+        ] {
+            let answer = app.google(&token).await;
+            assert_eq!(
+                (answer.status, answer.body["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("INVALID_SOCIAL_TOKEN")),
+                "{name}: {}",
+                answer.body
+            );
+            assert!(answer.token.is_none(), "{name}");
+        }
+        let (_, list) = app.list(&[]).await;
+        assert_eq!(list["page"]["item_total"], 0);
+
+        app.clock.advance(Duration::seconds(30));
+        let leeway = app.id_token(json!({"exp": now}), false);
+        assert_eq!(app.google(&leeway).await.status, StatusCode::OK, "a minute of leeway");
+        app.configure(json!({"social": {"google": false}})).await;
+        let off = app.google(&app.id_token(json!({}), false)).await;
+        assert_eq!(off.body["code"], "SOCIAL_LOGIN_DISABLED");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn apple_checks_the_user_identifier_and_facebook_asks_the_graph_api() {
+    each_app(|app| async move {
+        app.enable_social().await;
+        let apple = |sub: &str, user: &str| {
+            let token = app.id_token(
+                json!({"iss": "https://appleid.apple.com", "aud": "apple-client", "sub": sub,
+                       "email": "x1@privaterelay.appleid.com", "email_verified": "true"}),
+                false,
+            );
+            app.shop(
+                Method::POST,
+                "/authentication/v1.0/login/apple-ios",
+                Some(json!({"user_identifier": user, "oauth": {"identity_token": token},
+                            "profile": {"first_name": "Ana", "last_name": "Lee"}})),
+                None,
+            )
+        };
+        let mismatch = apple("a-1", "a-2").await;
+        assert_eq!(mismatch.body["code"], "INVALID_SOCIAL_TOKEN");
+        let signed = apple("a-1", "a-1").await;
+        assert_eq!(signed.body["user_exists"], false, "{}", signed.body);
+
+        let facebook = |token: &str| {
+            app.shop(
+                Method::POST,
+                "/authentication/v1.0/login/facebook-token",
+                Some(json!({"oauth2": {"access_token": token}, "profile": {"id": "fb-user"}})),
+                None,
+            )
+        };
+        let bad = facebook("fb-bad").await;
+        assert_eq!(bad.body["code"], "INVALID_SOCIAL_TOKEN", "{}", bad.body);
+        let good = facebook("fb-good").await;
+        assert_eq!(good.body["user_exists"], false, "{}", good.body);
+        let completed = app
+            .shop(
+                Method::POST,
+                "/profile/v1.0/detail",
+                Some(json!({"email": "fia@example.com", "register_token": good.body["register_token"]})),
+                None,
+            )
+            .await;
+        assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+        assert_eq!(completed.body["user"]["first_name"], "Fia");
+        assert_eq!(
+            completed.body["user"]["emails"][0]["verified"], false,
+            "Facebook does not assert a verified email"
+        );
+        let again = facebook("fb-good").await;
+        assert_eq!(again.body["user_exists"], true, "the identity was linked");
+        app
+    })
+    .await;
+}

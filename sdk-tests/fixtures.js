@@ -22,17 +22,21 @@ const { makeStorefront } = require('./storefront-client');
 
 /**
  * Registers before/after hooks and returns a context object that is filled in by `before`.
- * `options.env` adds variables to the environment of the CLI and the server.
+ * `options.env` adds variables to the environment of the CLI and the server;
+ * `options.prepare`, an async function run first, returns more (e.g. a stub's URL).
  * The context:
  * { base, env, tmpdir, companyId, applicationId, app, rw, ro, admin, token, roToken, adminToken,
  *   config, client, user, roUser, adminClient, adminUser, server, stop(), api(), newApp(),
  *   storefront() }.
  * `admin` holds every scope including company/settings/write (updatePlatformConfig).
  */
-function useServer({ env: extraEnv = {} } = {}) {
+function useServer({ env: extraEnv = {}, prepare } = {}) {
   const ctx = { companyId: COMPANY_ID };
 
   before(async () => {
+    // Services the server must know of when it starts (e.g. stand-in providers) are
+    // started here: top-level hooks of one file do not wait for each other.
+    const prepared = prepare ? await prepare() : {};
     if (!fs.existsSync(PATRON_BIN)) {
       throw new Error(`Patron binary not found at ${PATRON_BIN} (build it with cargo build, or set PATRON_BIN)`);
     }
@@ -48,6 +52,7 @@ function useServer({ env: extraEnv = {} } = {}) {
       RUST_LOG: 'warn',
       // Per-file settings, e.g. { PATRON_BULK_SYNC_LIMIT: '2' } (none by default).
       ...extraEnv,
+      ...prepared,
     };
     await runCli(ctx.env, ['migrate']);
     ctx.app = await runCliJson(ctx.env, ['app', 'create', '--company', COMPANY_ID, '--name', 'SDK Shop', '--json']);

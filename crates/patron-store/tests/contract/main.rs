@@ -4,6 +4,7 @@
 mod auth_config;
 mod credentials;
 mod customers;
+mod deletion;
 mod jobs;
 mod otp;
 mod outbox;

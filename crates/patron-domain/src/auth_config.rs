@@ -29,6 +29,7 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
         "login": { "password": true, "otp": true, "via": "mobile" },
         "register": true,
         "forgot_password": true,
+        "user_exists_enabled": true,
         "skip_captcha": false,
         "skip_login": false,
         "social": { "facebook": false, "google": false, "apple": false, "account_kit": false },
@@ -125,6 +126,7 @@ const RULES: &[(&str, Rule)] = &[
     ("login.via", Rule::Text),
     ("register", Rule::Bool),
     ("forgot_password", Rule::Bool),
+    ("user_exists_enabled", Rule::Bool),
     ("skip_captcha", Rule::Bool),
     ("skip_login", Rule::Bool),
     ("social", Rule::Object),
@@ -385,6 +387,13 @@ impl AuthConfig {
     /// Whether the forgot-password flows are offered (`forgot_password`).
     pub fn forgot_password_enabled(&self) -> bool {
         self.boolean("forgot_password").unwrap_or(true)
+    }
+
+    /// Whether `userExists` answers whether an email or phone has an account
+    /// (`user_exists_enabled`, Patron's switch for that account oracle; on by default for
+    /// Fynd compatibility).
+    pub fn user_exists_enabled(&self) -> bool {
+        self.boolean("user_exists_enabled").unwrap_or(true)
     }
 
     /// What registration demands: `register_required_fields` (required, and verified when

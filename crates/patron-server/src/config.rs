@@ -74,6 +74,10 @@ pub struct Config {
     /// The longest a rolling session lives after sign-in, however active, in days
     /// (`PATRON_ROLLING_SESSION_MAX_DAYS`; 1 to 3650).
     pub rolling_session_max_days: u32,
+    /// Failed password sign-ins a client address may make per minute, across all nodes;
+    /// past it sign-in answers 429 with `Retry-After` (`PATRON_SIGN_IN_FAILURES_PER_MINUTE`;
+    /// 0 turns the budget off).
+    pub sign_in_failures_per_minute: u32,
     /// Longest wait, seconds, for a free password hashing slot; past it the request gets
     /// 503 with `Retry-After` (`PATRON_ARGON2_QUEUE_TIMEOUT_SECS`).
     pub argon2_queue_timeout_secs: u64,
@@ -125,6 +129,7 @@ impl Default for Config {
             argon2_parallelism: 1,
             argon2_queue_timeout_secs: 10,
             rolling_session_max_days: 30,
+            sign_in_failures_per_minute: 60,
             secret_key_file: PathBuf::from("data/secret.key"),
             previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
@@ -251,6 +256,9 @@ impl Config {
         }
         if let Some((name, value)) = get("ROLLING_SESSION_MAX_DAYS") {
             self.rolling_session_max_days = parse_env(&name, value)?;
+        }
+        if let Some((name, value)) = get("SIGN_IN_FAILURES_PER_MINUTE") {
+            self.sign_in_failures_per_minute = parse_env(&name, value)?;
         }
         if let Some((name, value)) = get("ARGON2_QUEUE_TIMEOUT_SECS") {
             self.argon2_queue_timeout_secs = parse_env(&name, value)?;
@@ -480,6 +488,7 @@ impl Config {
                 .trim_end_matches('/')
                 .to_owned(),
             retention: self.retention.ages(),
+            sign_in_failures_per_minute: self.sign_in_failures_per_minute,
             rolling_session_cap: chrono::Duration::days(i64::from(
                 self.rolling_session_max_days.clamp(1, 3650),
             )),

@@ -109,6 +109,26 @@ impl PasswordHasher {
         Ok(real && matched)
     }
 
+    /// Whether `password` matches any of `hashes` (a password history), checked in one
+    /// blocking task under one permit and stopping at the first match: a long history
+    /// costs one queue slot, not one per entry.
+    pub async fn matches_any(
+        &self,
+        password: String,
+        hashes: Vec<String>,
+    ) -> Result<bool, HashError> {
+        let params = self.params.clone();
+        self.run(move || {
+            let argon2 = argon2(&params);
+            hashes.iter().any(|hash| {
+                PasswordHash::new(hash).is_ok_and(|parsed| {
+                    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+                })
+            })
+        })
+        .await
+    }
+
     /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
     /// blocking task and is released when the work ends, not when the caller stops waiting:
     /// a request dropped mid-hash cannot free its slot while its hash still runs.

@@ -36,9 +36,9 @@ pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, OutboxStatus,
-    PasswordChange, PendingRegistration, PurgeBefore, Purged, Session, StoredAuthConfig,
-    TokenGrant, TokenKind,
+    Actor, ApiClient, Application, AttemptClaim, LoginRecord, LoginSubject, NewResetCode,
+    OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore, Purged, Session,
+    StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use segments::{
     AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupCondition,
@@ -320,18 +320,36 @@ pub trait CredentialStore: Send + Sync {
         email: Option<&Email>,
         phone: Option<&Phone>,
     ) -> Result<Option<LoginRecord>, StoreError>;
-    /// Counts a password attempt before it is checked, atomically: of any number of
-    /// concurrent attempts at most `attempts` get through before the account locks for
-    /// `lock_for`. `attempts: None` disables lockout (nothing is counted).
+    /// Counts a password attempt against `subject` before it is checked, atomically: of any
+    /// number of concurrent attempts at most `attempts` get through before the subject locks
+    /// for `lock_for`. `attempts: None` disables lockout (nothing is counted).
     async fn claim_login_attempt(
         &self,
-        customer_id: &ObjectId,
+        application_id: &ObjectId,
+        subject: LoginSubject<'_>,
         attempts: Option<u32>,
         lock_for: Duration,
         now: DateTime<Utc>,
     ) -> Result<AttemptClaim, StoreError>;
     /// Clears the failure count after a successful sign-in.
-    async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError>;
+    async fn reset_login_failures(
+        &self,
+        application_id: &ObjectId,
+        subject: LoginSubject<'_>,
+    ) -> Result<(), StoreError>;
+    /// Takes one of the `limit` failed-sign-in slots a client `address` has per `window`,
+    /// before the password is checked, atomically across nodes: when every slot of the
+    /// current window is taken the answer is `Locked` until the window ends.
+    async fn claim_address_attempt(
+        &self,
+        address: &str,
+        limit: u32,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptClaim, StoreError>;
+    /// Gives back a slot taken by [`CredentialStore::claim_address_attempt`] (the password
+    /// was right, so the attempt was no failure).
+    async fn release_address_attempt(&self, address: &str) -> Result<(), StoreError>;
     /// The current password hash and up to `history` previous ones, newest first.
     async fn password_hashes(
         &self,
@@ -356,6 +374,17 @@ pub trait CredentialStore: Send + Sync {
         code_digest: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Stores a reset code for `customer_id` and queues the `message` carrying it, in one
+    /// transaction. With no customer (the address matches no one) the same statements run
+    /// and the transaction is rolled back: a request for an unknown address does the same
+    /// work as one for a customer, and leaves nothing behind.
+    async fn issue_reset_link(
+        &self,
+        application_id: &ObjectId,
+        customer_id: Option<&ObjectId>,
+        code: &NewResetCode<'_>,
+        message: &Message,
     ) -> Result<(), StoreError>;
     /// The customer a valid (unused, unexpired) reset code belongs to, without using it.
     async fn find_reset_code(

@@ -157,6 +157,36 @@ pub struct LoginRecord {
     pub password_changed_at: Option<DateTime<Utc>>,
 }
 
+/// A password reset code about to be stored (only its digest).
+#[derive(Debug, Clone, Copy)]
+pub struct NewResetCode<'a> {
+    /// SHA-256 digest of the code.
+    pub code_digest: &'a str,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Whose failed password sign-ins a count belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginSubject<'a> {
+    /// The customer a sign-in name matched.
+    Customer(&'a ObjectId),
+    /// A sign-in name that matched no one, as a keyed digest (never the name itself).
+    Unknown(&'a str),
+}
+
+impl LoginSubject<'_> {
+    /// How the subject is keyed in storage.
+    pub fn key(&self) -> String {
+        match self {
+            LoginSubject::Customer(id) => format!("customer:{id}"),
+            LoginSubject::Unknown(digest) => format!("unknown:{digest}"),
+        }
+    }
+}
+
 /// Whether a password attempt may proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptClaim {
@@ -262,6 +292,8 @@ pub struct PurgeBefore {
     pub otp_challenges: DateTime<Utc>,
     /// OTP sends before this (no budget window reaches back that far).
     pub otp_sends: DateTime<Utc>,
+    /// Sign-in failure counts last touched before this (and not locked past it).
+    pub login_failures: DateTime<Utc>,
 }
 
 /// How many records one purge deleted, by kind.
@@ -281,4 +313,6 @@ pub struct Purged {
     pub otp_challenges: u64,
     /// Recorded OTP sends, and the budget keys left without one.
     pub otp_sends: u64,
+    /// Stale sign-in failure counts, per subject and per client address.
+    pub login_failures: u64,
 }

@@ -21,6 +21,8 @@ pub enum Feature {
     OtpLogin,
     /// Sign-in with a social provider.
     Social,
+    /// `userExists`, which tells whether an email or phone has an account.
+    UserExists,
 }
 
 /// Why a use case refused or failed.
@@ -40,6 +42,12 @@ pub enum ServiceError {
     AccountLocked {
         /// When sign-in is possible again.
         until: DateTime<Utc>,
+    },
+    /// The client's address spent its budget of failed sign-ins for the minute.
+    #[error("too many failed sign-ins: try again in {retry_after_secs} s")]
+    SignInLimit {
+        /// Seconds until the budget has room.
+        retry_after_secs: u64,
     },
     /// The customer is blocked and may not sign in.
     #[error("this account is blocked")]

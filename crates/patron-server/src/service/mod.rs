@@ -52,7 +52,7 @@ pub use profiles::{ProfileForm, ProfileSaved, Profiles};
 pub use registration::{Registered, Registration, RegistrationForm, RegistrationParts};
 pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
-pub use sign_in::{customer_actor, Passwords, SignedIn};
+pub use sign_in::{customer_actor, PasswordParts, Passwords, SignedIn};
 pub use social_sign_in::{
     Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,
 };
@@ -75,6 +75,8 @@ pub struct ServiceSettings {
     pub token_lifetimes: TokenLifetimes,
     /// The longest a rolling session lives after it started, however active.
     pub rolling_session_cap: chrono::Duration,
+    /// Failed password sign-ins a client address may make per minute (0: unlimited).
+    pub sign_in_failures_per_minute: u32,
     /// Where the social providers are reached.
     pub social: crate::social::SocialEndpoints,
 }
@@ -148,13 +150,15 @@ impl Services {
             settings.rolling_session_cap,
             clock.clone(),
         );
-        let passwords = Passwords::new(
-            stores.credentials.clone(),
-            hasher.clone(),
-            auth_configs.clone(),
-            sessions.clone(),
-            clock.clone(),
-        );
+        let passwords = Passwords::new(PasswordParts {
+            credentials: stores.credentials.clone(),
+            hasher: hasher.clone(),
+            secrets: secrets.clone(),
+            configs: auth_configs.clone(),
+            sessions: sessions.clone(),
+            failures_per_minute: settings.sign_in_failures_per_minute,
+            clock: clock.clone(),
+        });
         let notifications =
             Notifications::new(stores.outbox.clone(), auth_configs.clone(), clock.clone());
         let challenges = Challenges::new(

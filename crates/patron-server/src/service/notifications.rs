@@ -45,6 +45,25 @@ impl Notifications {
         template: &str,
         data: Map<String, Value>,
     ) -> Result<(), ServiceError> {
+        let message = self
+            .render(application, channel, to, template, data)
+            .await?;
+        self.outbox
+            .enqueue(&application.id, &message, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    /// The message [`Notifications::send`] would queue, for a caller that queues it with
+    /// other writes of its own.
+    pub async fn render(
+        &self,
+        application: &Application,
+        channel: Channel,
+        to: &str,
+        template: &str,
+        data: Map<String, Value>,
+    ) -> Result<Message, ServiceError> {
         let config = self.configs.load(application).await?.config;
         let template_text = config
             .template(template)
@@ -55,18 +74,14 @@ impl Notifications {
         if let (Channel::Sms, Some(Value::String(hash))) = (channel, data.get("android_hash")) {
             text = format!("{text}\n{hash}");
         }
-        let message = Message {
+        Ok(Message {
             channel,
             to: to.to_owned(),
             template: template.to_owned(),
             subject,
             text,
             data,
-        };
-        self.outbox
-            .enqueue(&application.id, &message, self.clock.now())
-            .await?;
-        Ok(())
+        })
     }
 
     /// Delivers the messages due at `now` through `delivery` (at most [`DELIVERY_BATCH`]);

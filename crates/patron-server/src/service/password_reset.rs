@@ -12,7 +12,8 @@ use patron_domain::password::PasswordPolicy;
 use patron_domain::phone::Phone;
 use patron_domain::secret;
 use patron_store::{
-    Actor, Application, CredentialStore, CustomerStore, Entity, PasswordChange, StoreError,
+    Actor, Application, CredentialStore, CustomerStore, Entity, NewResetCode, PasswordChange,
+    StoreError,
 };
 use serde_json::{json, Map};
 
@@ -95,7 +96,9 @@ impl PasswordResets {
     }
 
     /// Sends a reset link when `email` belongs to an active customer, and succeeds the same
-    /// either way so the call cannot be used to discover accounts. The link points at the
+    /// either way — with the same work: a code drawn, the message rendered and both written
+    /// in a transaction that is kept only for a customer — so the call cannot be used to
+    /// discover accounts, by its answer or by its time. The link points at the
     /// application's `password_reset_url`, else at the server's public URL — never at a
     /// host the request named.
     pub async fn send_link(
@@ -141,18 +144,21 @@ impl PasswordResets {
             .credentials
             .find_login(&application.id, email, phone)
             .await?;
-        let Some(record) =
-            found.filter(|record| record.customer.active && record.customer.deletion.is_none())
-        else {
-            return Ok(());
-        };
-        let code = self.issue_code(application, &record.customer.id).await?;
+        // A customer who may reset, or no one: either way the same steps run, and only a
+        // customer's code and message are kept.
+        let customer =
+            found.filter(|record| record.customer.active && record.customer.deletion.is_none());
+        let code = secret::generate_secret();
         let base = config
             .password_reset_url()
             .unwrap_or(&self.default_link_base);
         let separator = if base.contains('?') { '&' } else { '?' };
+        let first_name = customer
+            .as_ref()
+            .and_then(|record| record.customer.profile.first_name.clone())
+            .unwrap_or_default();
         let data = json!({
-            "first_name": record.customer.profile.first_name.clone().unwrap_or_default(),
+            "first_name": first_name,
             "application": application.name,
             "link": format!("{base}{separator}code={code}"),
             "code": code,
@@ -163,9 +169,22 @@ impl PasswordResets {
             Recipient::Email(email) => (Channel::Email, email.to_string(), "reset_password"),
             Recipient::Phone(phone) => (Channel::Sms, phone.to_string(), "reset_password_sms"),
         };
-        self.notifications
-            .send(application, channel, &to, template, data)
-            .await
+        let message = self
+            .notifications
+            .render(application, channel, &to, template, data)
+            .await?;
+        let now = self.clock.now();
+        let digest = secret::digest(&code);
+        let new_code = NewResetCode {
+            code_digest: &digest,
+            created_at: now,
+            expires_at: now + CODE_LIFETIME,
+        };
+        let customer_id = customer.as_ref().map(|record| &record.customer.id);
+        self.credentials
+            .issue_reset_link(&application.id, customer_id, &new_code, &message)
+            .await?;
+        Ok(())
     }
 
     /// A new single-use reset code for the customer (30 minutes; only its digest is kept):

@@ -585,12 +585,22 @@ impl Registration {
     }
 
     /// Whether a live customer of the application has this email or phone (any spelling);
-    /// text that is neither matches no one.
+    /// text that is neither matches no one. Refused when the application turned the
+    /// question off (`user_exists_enabled: false`).
     pub async fn user_exists(
         &self,
         application: &Application,
         email_or_phone: &str,
     ) -> Result<bool, ServiceError> {
+        if !self
+            .configs
+            .load(application)
+            .await?
+            .config
+            .user_exists_enabled()
+        {
+            return Err(ServiceError::Disabled(Feature::UserExists));
+        }
         let (emails, phones): (Vec<Email>, Vec<Phone>) = if email_or_phone.contains('@') {
             (
                 Email::parse("q", email_or_phone).ok().into_iter().collect(),

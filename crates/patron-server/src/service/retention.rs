@@ -11,6 +11,10 @@ use patron_store::{PurgeBefore, Purged, RetentionStore, TokenStore};
 use super::{Customers, ServiceError};
 use crate::clock::Clock;
 
+/// How long a count of failed sign-ins is remembered after its last failure (and its
+/// lock, if any, has ended).
+const FAILURE_MEMORY: Duration = Duration::days(1);
+
 /// How long each kind of record is kept once it has served its purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionAges {
@@ -77,6 +81,7 @@ impl Retention {
             jobs: now - self.ages.jobs,
             otp_challenges: now - self.ages.reset_codes,
             otp_sends: now - patron_domain::otp::MAX_BUDGET_WINDOW,
+            login_failures: now - FAILURE_MEMORY,
         };
         let records = self.store.purge(&before).await?;
         let anonymised = self.customers.anonymise_due().await?;

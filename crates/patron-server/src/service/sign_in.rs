@@ -11,12 +11,13 @@ use patron_domain::password::{LockoutPolicy, PasswordPolicy};
 use patron_domain::phone::Phone;
 use patron_domain::DomainError;
 use patron_store::{
-    Actor, Application, AttemptClaim, CredentialStore, LoginRecord, PasswordChange,
+    Actor, Application, AttemptClaim, CredentialStore, LoginRecord, LoginSubject, PasswordChange,
 };
 
 use super::{AuthConfigs, Feature, Origin, ServiceError, Sessions, StartedSession};
 use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
+use crate::secrets::SecretBox;
 
 /// A customer who proved who they are, and the session started for them.
 #[derive(Debug, Clone)]
@@ -32,32 +33,55 @@ pub struct SignedIn {
 pub struct Passwords {
     credentials: Arc<dyn CredentialStore>,
     hasher: PasswordHasher,
+    secrets: SecretBox,
     configs: AuthConfigs,
     sessions: Sessions,
+    failures_per_minute: u32,
     clock: Arc<dyn Clock>,
 }
 
+/// What [`Passwords`] is built from.
+pub struct PasswordParts {
+    /// Passwords and failure counts.
+    pub credentials: Arc<dyn CredentialStore>,
+    /// The hasher.
+    pub hasher: PasswordHasher,
+    /// Keys the digests of sign-in names that match no one.
+    pub secrets: SecretBox,
+    /// Authentication configurations (lockout, policy).
+    pub configs: AuthConfigs,
+    /// Sessions, started on success.
+    pub sessions: Sessions,
+    /// Failed sign-ins a client address may make per minute (0: unlimited).
+    pub failures_per_minute: u32,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The window of the per-address budget of failed sign-ins.
+const ADDRESS_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
+
 impl Passwords {
-    /// Passwords kept in `credentials`, hashed by `hasher`.
-    pub fn new(
-        credentials: Arc<dyn CredentialStore>,
-        hasher: PasswordHasher,
-        configs: AuthConfigs,
-        sessions: Sessions,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Passwords over the given parts.
+    pub fn new(parts: PasswordParts) -> Self {
         Self {
-            credentials,
-            hasher,
-            configs,
-            sessions,
-            clock,
+            credentials: parts.credentials,
+            hasher: parts.hasher,
+            secrets: parts.secrets,
+            configs: parts.configs,
+            sessions: parts.sessions,
+            failures_per_minute: parts.failures_per_minute,
+            clock: parts.clock,
         }
     }
 
-    /// Signs in with an email or a phone number (any spelling) and a password. Unknown
-    /// customers are hashed against a dummy so they cost the same as a wrong password, and
-    /// get the same answer; every attempt is counted before the password is checked.
+    /// Signs in with an email or a phone number (any spelling) and a password.
+    ///
+    /// Every attempt is counted before the password is checked: against the client's
+    /// address (a budget per minute, shared by all nodes), and against the customer — or,
+    /// for a name that matches no one, against a keyed digest of the name, so an unknown
+    /// name is hashed against a dummy, counted and locked exactly like a known one and
+    /// no answer tells the two apart.
     pub async fn sign_in(
         &self,
         application: &Application,
@@ -69,28 +93,42 @@ impl Passwords {
         if !config.password_login_enabled() {
             return Err(ServiceError::Disabled(Feature::PasswordLogin));
         }
-        let Some(record) = self.find_login(application, username).await? else {
-            self.hasher.verify(password, None).await?;
-            return Err(ServiceError::InvalidCredentials);
-        };
-        let customer_id = record.customer.id.clone();
-        let lockout = LockoutPolicy::from_config(&config);
         let now = self.clock.now();
+        self.claim_address_attempt(&origin.ip, now).await?;
+        let (name, record) = self.find_login(application, username).await?;
+        let stranger = self
+            .secrets
+            .mac(&["sign-in name", application.id.as_str(), &name]);
+        let subject = match &record {
+            Some(record) => LoginSubject::Customer(&record.customer.id),
+            None => LoginSubject::Unknown(&stranger),
+        };
+        let lockout = LockoutPolicy::from_config(&config);
         if let AttemptClaim::Locked { until } = self
             .credentials
-            .claim_login_attempt(&customer_id, lockout.attempts, lockout.duration, now)
+            .claim_login_attempt(
+                &application.id,
+                subject,
+                lockout.attempts,
+                lockout.duration,
+                now,
+            )
             .await?
         {
             return Err(ServiceError::AccountLocked { until });
         }
-        if !self
-            .hasher
-            .verify(password, record.password_hash.clone())
-            .await?
-        {
+        let hash = record.as_ref().and_then(|r| r.password_hash.clone());
+        let matched = self.hasher.verify(password, hash).await?;
+        let Some(record) = record.filter(|_| matched) else {
             return Err(ServiceError::InvalidCredentials);
+        };
+        let customer_id = record.customer.id.clone();
+        self.credentials
+            .reset_login_failures(&application.id, LoginSubject::Customer(&customer_id))
+            .await?;
+        if self.failures_per_minute > 0 {
+            self.credentials.release_address_attempt(&origin.ip).await?;
         }
-        self.credentials.reset_login_failures(&customer_id).await?;
         if record.customer.deletion.is_some() {
             return Err(ServiceError::AccountDeleted);
         }
@@ -114,26 +152,52 @@ impl Passwords {
         })
     }
 
+    /// Takes a failed-sign-in slot of the client's address for this attempt (given back
+    /// when the password is right).
+    async fn claim_address_attempt(
+        &self,
+        address: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ServiceError> {
+        if self.failures_per_minute == 0 {
+            return Ok(());
+        }
+        match self
+            .credentials
+            .claim_address_attempt(address, self.failures_per_minute, ADDRESS_WINDOW, now)
+            .await?
+        {
+            AttemptClaim::Allowed => Ok(()),
+            AttemptClaim::Locked { until } => Err(ServiceError::SignInLimit {
+                retry_after_secs: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
+            }),
+        }
+    }
+
     /// Looks a sign-in name up as an email, or as a phone number with or without country
-    /// code; a name that is neither matches no one.
+    /// code; a name that is neither matches no one. Returns the name in its canonical
+    /// spelling (what the failure count of a name that matches no one is keyed by).
     async fn find_login(
         &self,
         application: &Application,
         username: &str,
-    ) -> Result<Option<LoginRecord>, ServiceError> {
+    ) -> Result<(String, Option<LoginRecord>), ServiceError> {
         let (email, phone) = if username.contains('@') {
             (Email::parse("username", username).ok(), None)
         } else {
             let region = application.default_region;
             (None, Phone::parse("username", username, None, region).ok())
         };
-        if email.is_none() && phone.is_none() {
-            return Ok(None);
-        }
-        Ok(self
+        let name = match (&email, &phone) {
+            (Some(email), _) => email.to_string(),
+            (_, Some(phone)) => phone.to_string(),
+            _ => return Ok((username.trim().to_lowercase(), None)),
+        };
+        let record = self
             .credentials
             .find_login(&application.id, email.as_ref(), phone.as_ref())
-            .await?)
+            .await?;
+        Ok((name, record))
     }
 
     /// Whether the customer has a password at all.
@@ -211,17 +275,12 @@ impl Passwords {
         if history == 0 {
             return Ok(());
         }
-        for hash in hashes.iter().take(history + 1) {
-            if self
-                .hasher
-                .verify(password.to_owned(), Some(hash.clone()))
-                .await?
-            {
-                return Err(ServiceError::invalid(
-                    field,
-                    format!("must differ from the last {history} passwords"),
-                ));
-            }
+        let recent = hashes.iter().take(history + 1).cloned().collect();
+        if self.hasher.matches_any(password.to_owned(), recent).await? {
+            return Err(ServiceError::invalid(
+                field,
+                format!("must differ from the last {history} passwords"),
+            ));
         }
         Ok(())
     }

@@ -53,6 +53,12 @@ async fn reset_link_flow_signs_in_with_the_new_password() {
         );
         let outbox = app.stores.outbox.list_outbox(10).await.unwrap();
         assert_eq!(outbox.len(), 1, "only the known email gets a message");
+        let codes = crate::text_rows(&app, "SELECT customer_id FROM password_reset_codes").await;
+        assert_eq!(
+            codes.len(),
+            1,
+            "the unknown email's rehearsal left no code: {codes:?}"
+        );
         let message = &outbox[0].message;
         assert_eq!(message.to, "asha@example.com");
         let code = message.data["code"].as_str().unwrap().to_owned();

@@ -169,6 +169,20 @@ async fn registration_creates_and_signs_in() {
             )
             .await;
         assert_eq!(exists.body, json!({"user_exists": false}));
+        // An application can turn the account oracle off.
+        app.configure(json!({"user_exists_enabled": false})).await;
+        let refused = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=ASHA@example.com",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("USER_EXISTS_DISABLED"))
+        );
         app
     })
     .await;
@@ -306,6 +320,98 @@ async fn repeated_failures_lock_the_account() {
             app.login("asha@example.com", PASSWORD).await.status,
             StatusCode::OK,
             "the lock lasts `duration` minutes"
+        );
+        app
+    })
+    .await;
+}
+
+/// An answer as a script probing for accounts sees it: status and body, less the request id.
+fn seen(answer: &Answer) -> (StatusCode, String) {
+    let mut body = answer.body.clone();
+    body.as_object_mut().unwrap().remove("request_id");
+    (answer.status, body.to_string())
+}
+
+#[tokio::test]
+async fn names_with_and_without_an_account_answer_alike_through_the_lockout() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        app.register("ravi@example.com", "9812345678").await;
+        app.configure(json!({"account_lockout": {"enable": true, "attempts": 3, "duration": 10}}))
+            .await;
+        let mut answers = Vec::new();
+        for name in [
+            "asha@example.com",
+            "nobody@example.com",
+            "9812345678",
+            "9123456780",
+        ] {
+            let mut seen_for_name = Vec::new();
+            for _ in 0..5 {
+                seen_for_name.push(seen(&app.login(name, "Wrong-pass-1").await));
+            }
+            answers.push(seen_for_name);
+        }
+        assert_eq!(answers[0][3].0, StatusCode::FORBIDDEN, "{:?}", answers[0]);
+        assert!(answers[0][3].1.contains("ACCOUNT_LOCKED"));
+        for other in &answers[1..] {
+            assert_eq!(
+                other, &answers[0],
+                "an unknown name answers like a known one"
+            );
+        }
+        // The lock of a name that matches no one lasts as long, and ends alike.
+        app.clock.advance(Duration::minutes(10));
+        assert_eq!(
+            app.login("nobody@example.com", "Wrong-pass-1").await.body["code"],
+            "INVALID_CREDENTIALS"
+        );
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_address_has_a_budget_of_failed_sign_ins_per_minute() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        // Right passwords cost nothing from the budget.
+        for _ in 0..3 {
+            assert_eq!(
+                app.login("asha@example.com", PASSWORD).await.status,
+                StatusCode::OK
+            );
+        }
+        for i in 0..60 {
+            let answer = app
+                .login(&format!("guess{i}@example.com"), "Wrong-pass-1")
+                .await;
+            assert_eq!(answer.body["code"], "INVALID_CREDENTIALS", "attempt {i}");
+        }
+        let refused = app.login("asha@example.com", PASSWORD).await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("SIGN_IN_LIMIT_REACHED"))
+        );
+        assert_eq!(refused.retry_after, Some(60));
+        // A forged X-Forwarded-For from an untrusted peer changes nothing.
+        let forged = app
+            .storefront(Method::POST, "/authentication/v1.0/login/password")
+            .header("x-forwarded-for", "198.51.100.23")
+            .json(&json!({"username": "asha@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
+        app.clock.advance(Duration::minutes(1));
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.status,
+            StatusCode::OK
         );
         app
     })

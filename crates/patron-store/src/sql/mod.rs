@@ -29,6 +29,11 @@ impl<DB: sqlx::Database> WriteTransaction<DB> {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    /// Undoes everything the transaction did, then releases the writer lock.
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 impl<DB: sqlx::Database> std::ops::Deref for WriteTransaction<DB> {

@@ -2,7 +2,7 @@
 //! concurrent guesses cannot exceed it.
 
 use chrono::Duration;
-use patron_store::{AttemptClaim, Entity, PasswordChange, StoreError};
+use patron_store::{AttemptClaim, Entity, LoginSubject, PasswordChange, StoreError};
 
 use crate::{actor, each_backend, email, phone, t0};
 
@@ -76,13 +76,103 @@ async fn concurrent_guesses_never_pass_the_lockout_threshold() {
             .register_customer(&new, Some("hash"), &actor())
             .await
             .unwrap();
+        let app = f.application.clone();
         let lock_for = Duration::minutes(15);
-        let claims = (0..12).map(|_| {
+        // A customer and a name that matches no one lock alike.
+        for stranger in [false, true] {
+            let claims = (0..12).map(|_| {
+                let credentials = credentials.clone();
+                let app = app.clone();
+                let customer_id = customer.id.clone();
+                tokio::spawn(async move {
+                    let subject = if stranger {
+                        LoginSubject::Unknown("digest-of-a-stranger")
+                    } else {
+                        LoginSubject::Customer(&customer_id)
+                    };
+                    credentials
+                        .claim_login_attempt(&app, subject, Some(5), lock_for, t0())
+                        .await
+                })
+            });
+            let mut allowed = 0;
+            for claim in claims {
+                match claim.await.unwrap().unwrap() {
+                    AttemptClaim::Allowed => allowed += 1,
+                    AttemptClaim::Locked { until } => assert_eq!(until, t0() + lock_for),
+                }
+            }
+            assert_eq!(allowed, 5, "{:?} stranger: {stranger}", f.backend);
+        }
+        let me = LoginSubject::Customer(&customer.id);
+        let after = t0() + lock_for + Duration::seconds(1);
+        assert_eq!(
+            credentials
+                .claim_login_attempt(&app, me, Some(5), lock_for, after)
+                .await
+                .unwrap(),
+            AttemptClaim::Allowed
+        );
+        credentials.reset_login_failures(&app, me).await.unwrap();
+        for _ in 0..4 {
+            assert_eq!(
+                credentials
+                    .claim_login_attempt(&app, me, Some(5), lock_for, after)
+                    .await
+                    .unwrap(),
+                AttemptClaim::Allowed
+            );
+        }
+        let no_lockout = credentials
+            .claim_login_attempt(&app, me, None, lock_for, after)
+            .await
+            .unwrap();
+        assert_eq!(no_lockout, AttemptClaim::Allowed);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_password_clears_the_lockout() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let credentials = f.stores.credentials.clone();
+        let customer = credentials
+            .register_customer(&new, Some("hash"), &actor())
+            .await
+            .unwrap();
+        let me = LoginSubject::Customer(&customer.id);
+        let lock_for = Duration::minutes(15);
+        let claim = || credentials.claim_login_attempt(&f.application, me, Some(1), lock_for, t0());
+        assert_eq!(claim().await.unwrap(), AttemptClaim::Allowed);
+        assert!(matches!(
+            claim().await.unwrap(),
+            AttemptClaim::Locked { .. }
+        ));
+        let change = PasswordChange {
+            password_hash: "new-hash",
+            history_limit: 0,
+            keep_session: None,
+        };
+        credentials
+            .set_password(&f.application, &customer.id, &change, &actor(), t0())
+            .await
+            .unwrap();
+        assert_eq!(claim().await.unwrap(), AttemptClaim::Allowed);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_address_gets_its_failed_sign_in_budget_and_no_more_under_concurrency() {
+    each_backend(|f| async move {
+        let credentials = f.stores.credentials.clone();
+        let window = Duration::minutes(1);
+        let claims = (0..20).map(|_| {
             let credentials = credentials.clone();
-            let id = customer.id.clone();
             tokio::spawn(async move {
                 credentials
-                    .claim_login_attempt(&id, Some(5), lock_for, t0())
+                    .claim_address_attempt("203.0.113.9", 8, window, t0())
                     .await
             })
         });
@@ -90,36 +180,28 @@ async fn concurrent_guesses_never_pass_the_lockout_threshold() {
         for claim in claims {
             match claim.await.unwrap().unwrap() {
                 AttemptClaim::Allowed => allowed += 1,
-                AttemptClaim::Locked { until } => assert_eq!(until, t0() + lock_for),
+                AttemptClaim::Locked { until } => assert_eq!(until, t0() + window),
             }
         }
-        assert_eq!(allowed, 5, "{:?}", f.backend);
-        let after = t0() + lock_for + Duration::seconds(1);
-        assert_eq!(
-            credentials
-                .claim_login_attempt(&customer.id, Some(5), lock_for, after)
-                .await
-                .unwrap(),
-            AttemptClaim::Allowed
-        );
+        assert_eq!(allowed, 8, "{:?}", f.backend);
+        // Another address has its own budget; a right password gives its slot back.
+        let other = credentials
+            .claim_address_attempt("198.51.100.7", 8, window, t0())
+            .await
+            .unwrap();
+        assert_eq!(other, AttemptClaim::Allowed);
         credentials
-            .reset_login_failures(&customer.id)
+            .release_address_attempt("203.0.113.9")
             .await
             .unwrap();
-        for _ in 0..4 {
-            assert_eq!(
-                credentials
-                    .claim_login_attempt(&customer.id, Some(5), lock_for, after)
-                    .await
-                    .unwrap(),
-                AttemptClaim::Allowed
-            );
-        }
-        let no_lockout = credentials
-            .claim_login_attempt(&customer.id, None, lock_for, after)
-            .await
-            .unwrap();
-        assert_eq!(no_lockout, AttemptClaim::Allowed);
+        let claim = |at| credentials.claim_address_attempt("203.0.113.9", 8, window, at);
+        assert_eq!(claim(t0()).await.unwrap(), AttemptClaim::Allowed);
+        assert!(matches!(
+            claim(t0()).await.unwrap(),
+            AttemptClaim::Locked { .. }
+        ));
+        // The next window starts over.
+        assert_eq!(claim(t0() + window).await.unwrap(), AttemptClaim::Allowed);
     })
     .await;
 }

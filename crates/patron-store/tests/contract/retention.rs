@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patron_domain::ids::ObjectId;
-use patron_store::{Job, JobFailure, JobKind, JobStatus, PendingRegistration, PurgeBefore, Purged};
+use patron_store::{
+    Job, JobFailure, JobKind, JobStatus, LoginSubject, PendingRegistration, PurgeBefore, Purged,
+};
 use serde_json::json;
 
 use crate::{each_backend, t0, Fixture};
@@ -132,6 +134,37 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             .await
             .unwrap();
 
+        let lock = Duration::days(30);
+        for (subject, at) in [("stale", days(1)), ("recent", days(11))] {
+            credentials
+                .claim_login_attempt(
+                    &f.application,
+                    LoginSubject::Unknown(subject),
+                    Some(9),
+                    lock,
+                    at,
+                )
+                .await
+                .unwrap();
+        }
+        // Locked for a month from day 1: kept while the lock lasts.
+        credentials
+            .claim_login_attempt(
+                &f.application,
+                LoginSubject::Unknown("locked"),
+                Some(1),
+                lock,
+                days(1),
+            )
+            .await
+            .unwrap();
+        for (address, at) in [("192.0.2.1", days(1)), ("192.0.2.2", days(11))] {
+            credentials
+                .claim_address_attempt(address, 60, Duration::minutes(1), at)
+                .await
+                .unwrap();
+        }
+
         let old_job = job(&f, Some(days(1))).await;
         job(&f, Some(days(12))).await;
         job(&f, None).await;
@@ -144,6 +177,7 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             jobs: days(10),
             otp_challenges: days(10),
             otp_sends: days(5),
+            login_failures: days(10),
         };
         let purged = f.stores.retention.purge(&before).await.unwrap();
         assert_eq!(
@@ -156,6 +190,7 @@ async fn the_purge_deletes_only_what_is_old_enough() {
                 jobs: 1,
                 otp_challenges: 1,
                 otp_sends: 4,
+                login_failures: 2,
             },
             "{:?}",
             f.backend
@@ -164,6 +199,12 @@ async fn the_purge_deletes_only_what_is_old_enough() {
         assert_eq!(count(&f, "password_reset_codes").await, 1);
         assert_eq!(count(&f, "pending_registrations").await, 1);
         assert_eq!(count(&f, "otp_challenges").await, 2);
+        assert_eq!(
+            count(&f, "login_failures").await,
+            2,
+            "recent and locked stay"
+        );
+        assert_eq!(count(&f, "sign_in_address_failures").await, 1);
         assert_eq!(
             count(&f, "otp_sends").await,
             1,

@@ -84,7 +84,8 @@ impl CredentialStore for Store {
 
     async fn claim_login_attempt(
         &self,
-        customer_id: &ObjectId,
+        application_id: &ObjectId,
+        subject: LoginSubject<'_>,
         attempts: Option<u32>,
         lock_for: chrono::Duration,
         now: DateTime<Utc>,
@@ -93,27 +94,35 @@ impl CredentialStore for Store {
             return Ok(AttemptClaim::Allowed);
         };
         let now_ms = to_millis(now);
+        let key = subject.key();
+        // A lock that has run out starts a fresh count; a live lock claims nothing.
         let claimed: Option<(i64,)> = sqlx::query_as(
-            "UPDATE customer_credentials SET failed_logins = CASE WHEN locked_until IS NOT NULL \
-             THEN 1 ELSE failed_logins + 1 END, locked_until = CASE WHEN (CASE WHEN locked_until \
-             IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $1 THEN $2 ELSE NULL END WHERE \
-             customer_id = $3 AND (locked_until IS NULL OR locked_until <= $4) RETURNING \
-             failed_logins",
+            "INSERT INTO login_failures (application_id, subject, failed_logins, locked_until, \
+             last_failed_at) VALUES ($1, $2, 1, CASE WHEN $3 <= 1 THEN $4 ELSE NULL END, $5) \
+             ON CONFLICT (application_id, subject) DO UPDATE SET failed_logins = CASE WHEN \
+             login_failures.locked_until IS NOT NULL THEN 1 ELSE login_failures.failed_logins + \
+             1 END, locked_until = CASE WHEN (CASE WHEN login_failures.locked_until IS NOT NULL \
+             THEN 1 ELSE login_failures.failed_logins + 1 END) >= $3 THEN $4 ELSE NULL END, \
+             last_failed_at = $5 WHERE login_failures.locked_until IS NULL OR \
+             login_failures.locked_until <= $5 RETURNING failed_logins",
         )
+        .bind(application_id.as_str())
+        .bind(&key)
         .bind(i64::from(attempts))
         .bind(to_millis(now + lock_for))
-        .bind(customer_id.as_str())
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await?;
         if claimed.is_some() {
             return Ok(AttemptClaim::Allowed);
         }
-        let locked: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT locked_until FROM customer_credentials WHERE customer_id = $1")
-                .bind(customer_id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let locked: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT locked_until FROM login_failures WHERE application_id = $1 AND subject = $2",
+        )
+        .bind(application_id.as_str())
+        .bind(&key)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match locked {
             Some((Some(until),)) => AttemptClaim::Locked {
                 until: from_millis(until),
@@ -122,12 +131,67 @@ impl CredentialStore for Store {
         })
     }
 
-    async fn reset_login_failures(&self, customer_id: &ObjectId) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE customer_credentials SET failed_logins = 0, locked_until = NULL WHERE \
-             customer_id = $1",
+    async fn reset_login_failures(
+        &self,
+        application_id: &ObjectId,
+        subject: LoginSubject<'_>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE application_id = $1 AND subject = $2")
+            .bind(application_id.as_str())
+            .bind(subject.key())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_address_attempt(
+        &self,
+        address: &str,
+        limit: u32,
+        window: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptClaim, StoreError> {
+        let now_ms = to_millis(now);
+        let window_ended = to_millis(now - window);
+        // An ended window starts over at one; a full one claims nothing.
+        let claimed: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO sign_in_address_failures (address, window_start, failures) VALUES ($1, \
+             $2, 1) ON CONFLICT (address) DO UPDATE SET failures = CASE WHEN \
+             sign_in_address_failures.window_start <= $3 THEN 1 ELSE \
+             sign_in_address_failures.failures + 1 END, window_start = CASE WHEN \
+             sign_in_address_failures.window_start <= $3 THEN $2 ELSE \
+             sign_in_address_failures.window_start END WHERE \
+             sign_in_address_failures.window_start <= $3 OR sign_in_address_failures.failures < \
+             $4 RETURNING failures",
         )
-        .bind(customer_id.as_str())
+        .bind(address)
+        .bind(now_ms)
+        .bind(window_ended)
+        .bind(i64::from(limit))
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(AttemptClaim::Allowed);
+        }
+        let started: Option<(i64,)> =
+            sqlx::query_as("SELECT window_start FROM sign_in_address_failures WHERE address = $1")
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match started {
+            Some((started,)) => AttemptClaim::Locked {
+                until: from_millis(started) + window,
+            },
+            None => AttemptClaim::Allowed,
+        })
+    }
+
+    async fn release_address_attempt(&self, address: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sign_in_address_failures SET failures = failures - 1 WHERE address = $1 AND \
+             failures > 0",
+        )
+        .bind(address)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -196,6 +260,34 @@ impl CredentialStore for Store {
         .bind(to_millis(expires_at))
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn issue_reset_link(
+        &self,
+        application_id: &ObjectId,
+        customer_id: Option<&ObjectId>,
+        code: &NewResetCode<'_>,
+        message: &Message,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO password_reset_codes (code_digest, application_id, customer_id, \
+             created_at, expires_at) SELECT $1, $2, id, $4, $5 FROM customers WHERE id = $3",
+        )
+        .bind(code.code_digest)
+        .bind(application_id.as_str())
+        .bind(customer_id.map_or("", ObjectId::as_str))
+        .bind(to_millis(code.created_at))
+        .bind(to_millis(code.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        Self::insert_outbox(&mut tx, application_id, message, code.created_at).await?;
+        if customer_id.is_some() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         Ok(())
     }
 

@@ -629,6 +629,11 @@ impl CustomerStore for Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DELETE FROM login_failures WHERE application_id = $1 AND subject = $2")
+                .bind(application_id.as_str())
+                .bind(LoginSubject::Customer(&ObjectId::from_trusted(id.clone())).key())
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE customers SET username = $1, first_name = NULL, last_name = NULL, \
                  gender = NULL, dob = NULL, profile_pic_url = NULL, external_id = NULL, rr_id = \

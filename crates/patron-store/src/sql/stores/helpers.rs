@@ -320,6 +320,33 @@ impl Store {
         })
     }
 
+    /// Queues a customer message (inside the caller's transaction); returns its id.
+    pub(super) async fn insert_outbox(
+        conn: &mut Connection,
+        application_id: &ObjectId,
+        message: &Message,
+        now: DateTime<Utc>,
+    ) -> Result<ObjectId, StoreError> {
+        let id = ObjectId::generate(now);
+        sqlx::query(
+            "INSERT INTO outbox (id, application_id, channel, recipient, template, subject, body, \
+             data, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, 'pending', 0, $9, $9)",
+        )
+        .bind(id.as_str())
+        .bind(application_id.as_str())
+        .bind(message.channel.as_str())
+        .bind(&message.to)
+        .bind(&message.template)
+        .bind(&message.subject)
+        .bind(&message.text)
+        .bind(serde_json::Value::Object(message.data.clone()).to_string())
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+        Ok(id)
+    }
+
     /// Sets a password (inside the caller's transaction): history, lockout reset, and every
     /// session but `change.keep_session` ended.
     pub(super) async fn write_password(
@@ -353,16 +380,20 @@ impl Store {
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at, \
-             failed_logins, locked_until) VALUES ($1, $2, $3, 0, NULL) ON CONFLICT (customer_id) \
-             DO UPDATE SET password_hash = $2, password_changed_at = $3, failed_logins = 0, \
-             locked_until = NULL",
+            "INSERT INTO customer_credentials (customer_id, password_hash, password_changed_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO UPDATE SET password_hash = $2, \
+             password_changed_at = $3",
         )
         .bind(customer_id.as_str())
         .bind(password_hash)
         .bind(at)
         .execute(&mut *conn)
         .await?;
+        sqlx::query("DELETE FROM login_failures WHERE application_id = $1 AND subject = $2")
+            .bind(application_id.as_str())
+            .bind(LoginSubject::Customer(customer_id).key())
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1 AND id <> $2")
             .bind(customer_id.as_str())
             .bind(keep_session.map_or("", ObjectId::as_str))

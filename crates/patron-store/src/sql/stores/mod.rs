@@ -41,8 +41,9 @@ mod prelude {
 
     pub(super) use crate::error::{Conflict, Entity, StoreError};
     pub(super) use crate::records::{
-        Actor, ApiClient, Application, AttemptClaim, LoginRecord, OutboxMessage, PasswordChange,
-        PendingRegistration, Session, StoredAuthConfig, TokenGrant, TokenKind,
+        Actor, ApiClient, Application, AttemptClaim, LoginRecord, LoginSubject, NewResetCode,
+        OutboxMessage, PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant,
+        TokenKind,
     };
     pub(super) use crate::sql::filter::push_filter;
     pub(super) use crate::sql::rows::{

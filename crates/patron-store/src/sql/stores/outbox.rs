@@ -10,24 +10,8 @@ impl OutboxStore for Store {
         message: &Message,
         now: DateTime<Utc>,
     ) -> Result<ObjectId, StoreError> {
-        let id = ObjectId::generate(now);
-        sqlx::query(
-            "INSERT INTO outbox (id, application_id, channel, recipient, template, subject, body, \
-             data, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, 'pending', 0, $9, $9)",
-        )
-        .bind(id.as_str())
-        .bind(application_id.as_str())
-        .bind(message.channel.as_str())
-        .bind(&message.to)
-        .bind(&message.template)
-        .bind(&message.subject)
-        .bind(&message.text)
-        .bind(serde_json::Value::Object(message.data.clone()).to_string())
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(id)
+        let mut conn = self.pool.acquire().await?;
+        Self::insert_outbox(&mut conn, application_id, message, now).await
     }
 
     async fn claim_due(

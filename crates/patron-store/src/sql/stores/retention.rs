@@ -112,6 +112,22 @@ impl RetentionStore for Store {
                         before.otp_sends,
                     )
                     .await?,
+            login_failures: self
+                .purge_table(
+                    "login_failures",
+                    "subject",
+                    "last_failed_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
+                    before.login_failures,
+                )
+                .await?
+                + self
+                    .purge_table(
+                        "sign_in_address_failures",
+                        "address",
+                        "window_start < $1",
+                        before.login_failures,
+                    )
+                    .await?,
         })
     }
 }

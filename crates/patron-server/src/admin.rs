@@ -1,5 +1,5 @@
-//! The admin operations behind `patron app create` and `patron client create`. Secrets are
-//! returned once, here, and stored only as digests.
+//! The admin operations behind `patron app …` and `patron client …`. Secrets are returned
+//! once, here, and stored only as digests.
 
 use chrono::{DateTime, Utc};
 use patron_domain::ids::{CompanyId, ObjectId};
@@ -18,6 +18,9 @@ pub enum AdminError {
     /// The store refused or failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The application or client named does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
 }
 
 /// A registered application and its storefront token (shown once).
@@ -117,6 +120,63 @@ pub async fn create_client(
             .map(|scope| scope.as_str().to_owned())
             .collect(),
     })
+}
+
+/// A new storefront token for an application (shown once).
+#[derive(Debug, Serialize)]
+pub struct RotatedToken {
+    /// The application.
+    pub application_id: String,
+    /// Its new storefront token; the old one stops working (within a second on every node).
+    pub application_token: String,
+}
+
+/// Replaces an application's storefront token.
+pub async fn rotate_application_token(
+    stores: &Stores,
+    application_id: &str,
+) -> Result<RotatedToken, AdminError> {
+    let id = ObjectId::parse("id", application_id)?;
+    let token = secret::generate_secret();
+    if !stores
+        .applications
+        .set_application_token(&id, &secret::digest(&token))
+        .await?
+    {
+        return Err(AdminError::NotFound(format!("application {id}")));
+    }
+    Ok(RotatedToken {
+        application_id: id.to_string(),
+        application_token: token,
+    })
+}
+
+/// Deletes a platform client and every token issued to it.
+pub async fn revoke_client(stores: &Stores, client_id: &str) -> Result<(), AdminError> {
+    if !stores.clients.revoke_client(client_id).await? {
+        return Err(AdminError::NotFound(format!("client {client_id}")));
+    }
+    Ok(())
+}
+
+/// Sets the scopes a platform client may be granted (comma-separated): its access tokens
+/// end at once, and its refresh tokens keep only these scopes when they rotate.
+pub async fn set_client_scopes(
+    stores: &Stores,
+    client_id: &str,
+    scopes: &str,
+) -> Result<Vec<String>, AdminError> {
+    let scopes = Scope::parse_list(scopes)?;
+    if scopes.is_empty() {
+        return Err(DomainError::invalid("scopes", "at least one scope is required").into());
+    }
+    if !stores.clients.set_client_scopes(client_id, &scopes).await? {
+        return Err(AdminError::NotFound(format!("client {client_id}")));
+    }
+    Ok(scopes
+        .iter()
+        .map(|scope| scope.as_str().to_owned())
+        .collect())
 }
 
 fn non_empty(field: &str, value: &str) -> Result<String, DomainError> {

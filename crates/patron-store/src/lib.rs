@@ -30,6 +30,7 @@ use patron_domain::otp::OtpPurpose;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
+use patron_domain::scope::Scope;
 
 pub use error::{Conflict, Entity, StoreError};
 pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
@@ -37,8 +38,8 @@ pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOut
 pub use postgres::PostgresStore;
 pub use records::{
     Actor, ApiClient, Application, AttemptClaim, LoginRecord, LoginSubject, NewResetCode,
-    OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore, Purged, Session,
-    StoredAuthConfig, TokenGrant, TokenKind,
+    OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore, Purged,
+    Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use segments::{
     AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupCondition,
@@ -53,6 +54,13 @@ pub trait ApplicationStore: Send + Sync {
     async fn create_application(&self, application: &Application) -> Result<(), StoreError>;
     /// Reads an application by id.
     async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError>;
+    /// Replaces the digest of an application's storefront token; false when there is no
+    /// such application.
+    async fn set_application_token(
+        &self,
+        id: &ObjectId,
+        token_digest: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Platform API clients (OAuth client id and secret digest).
@@ -62,6 +70,15 @@ pub trait ClientStore: Send + Sync {
     async fn create_client(&self, client: &ApiClient) -> Result<(), StoreError>;
     /// Reads a client by its id.
     async fn find_client(&self, client_id: &str) -> Result<Option<ApiClient>, StoreError>;
+    /// Deletes a client and every token issued to it; false when there was none.
+    async fn revoke_client(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Sets the scopes a client may be granted. Its access tokens end at once; its refresh
+    /// tokens keep only the new scopes when they rotate. False when there is no such client.
+    async fn set_client_scopes(
+        &self,
+        client_id: &str,
+        scopes: &[Scope],
+    ) -> Result<bool, StoreError>;
 }
 
 /// OAuth access and refresh tokens, kept as digests.
@@ -76,17 +93,19 @@ pub trait TokenStore: Send + Sync {
         kind: TokenKind,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenGrant>, StoreError>;
-    /// Consumes an unexpired refresh token of `client_id` and stores its replacements, in
-    /// one transaction: of two concurrent rotations of one token, only one succeeds.
-    /// The replacements inherit the consumed token's scopes. Returns the consumed grant, or
-    /// `None` when the token was unknown, expired, already used or belongs to another client.
+    /// Spends an unexpired refresh token of `client_id` and stores its replacements, in one
+    /// transaction: of two concurrent rotations of one token, only one succeeds. The
+    /// replacements join the spent token's family and keep only the spent token's scopes
+    /// that they were also given (the client's current ones). A token presented again after
+    /// it was spent is a replay: every token of its family, access tokens included, is
+    /// deleted.
     async fn rotate_refresh_token(
         &self,
         digest: &str,
         client_id: &str,
         replacements: &[TokenGrant],
         now: DateTime<Utc>,
-    ) -> Result<Option<TokenGrant>, StoreError>;
+    ) -> Result<Rotation, StoreError>;
     /// Deletes expired tokens; returns how many.
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -71,10 +71,24 @@ pub struct TokenGrant {
     pub company_id: CompanyId,
     /// Scopes granted.
     pub scopes: Vec<Scope>,
+    /// The grant this token descends from: a client-credentials grant starts a family, and
+    /// every rotation of its refresh token stays in it.
+    pub family_id: String,
     /// Issue time.
     pub created_at: DateTime<Utc>,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rotation {
+    /// The token was spent and its replacements stored; this is the spent grant.
+    Rotated(TokenGrant),
+    /// The token had been used already: every token of its family is now revoked.
+    Replayed,
+    /// Unknown, expired, or another client's.
+    Invalid,
 }
 
 /// Who made a change, for the audit trail, and why.

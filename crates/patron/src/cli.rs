@@ -57,6 +57,19 @@ pub enum Command {
 pub enum AppCommand {
     /// Register an application; prints its id and storefront token (shown once).
     Create(AppCreate),
+    /// Replace an application's storefront token; prints the new one (shown once).
+    RotateToken(Target),
+}
+
+/// An application or client named by id, and how to print the answer.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The application's or client's id.
+    #[arg(long)]
+    pub id: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `patron app create`.
@@ -84,6 +97,25 @@ pub struct AppCreate {
 pub enum ClientCommand {
     /// Create a platform API client; prints its id and secret (shown once).
     Create(ClientCreate),
+    /// Delete a platform API client and every token issued to it.
+    Revoke(Target),
+    /// Set the scopes a client may be granted: its access tokens end at once, its refresh
+    /// tokens keep only these scopes when they rotate.
+    Update(ClientUpdate),
+}
+
+/// Arguments of `patron client update`.
+#[derive(Debug, Args)]
+pub struct ClientUpdate {
+    /// The client's id.
+    #[arg(long)]
+    pub id: String,
+    /// Comma-separated scopes, replacing the current ones.
+    #[arg(long)]
+    pub scopes: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `patron client create`.

@@ -73,6 +73,47 @@ async fn run(cli: Cli) -> Result<(), String> {
                 ],
             )
         }
+        Command::App {
+            command: AppCommand::RotateToken(args),
+        } => {
+            let stores = connect(&config).await?;
+            let rotated = admin::rotate_application_token(&stores, &args.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_result(
+                &rotated,
+                args.json,
+                &[
+                    ("application_id", &rotated.application_id),
+                    ("application_token", &rotated.application_token),
+                ],
+            )
+        }
+        Command::Client {
+            command: ClientCommand::Revoke(args),
+        } => {
+            let stores = connect(&config).await?;
+            admin::revoke_client(&stores, &args.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let revoked = serde_json::json!({ "client_id": args.id, "revoked": true });
+            print_result(&revoked, args.json, &[("revoked", &args.id)])
+        }
+        Command::Client {
+            command: ClientCommand::Update(args),
+        } => {
+            let stores = connect(&config).await?;
+            let scopes = admin::set_client_scopes(&stores, &args.id, &args.scopes)
+                .await
+                .map_err(|e| e.to_string())?;
+            let updated = serde_json::json!({ "client_id": args.id, "scopes": scopes });
+            let shown = scopes.join(",");
+            print_result(
+                &updated,
+                args.json,
+                &[("client_id", &args.id), ("scopes", &shown)],
+            )
+        }
         Command::Outbox {
             command: OutboxCommand::List { limit, json },
         } => {

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use patron_domain::ids::CompanyId;
+use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::scope::Scope;
 use patron_domain::secret;
-use patron_store::{ApiClient, ClientStore, TokenGrant, TokenKind, TokenStore};
+use patron_store::{ApiClient, ClientStore, Rotation, TokenGrant, TokenKind, TokenStore};
 
 use super::ServiceError;
 use crate::clock::Clock;
@@ -103,14 +103,16 @@ impl Tokens {
     }
 
     /// The refresh-token grant: the refresh token is spent (it works once, even under
-    /// concurrent use) and fresh tokens with its scopes are issued.
+    /// concurrent use) and fresh tokens are issued with its scopes that the client still
+    /// has. A refresh token presented a second time means it leaked: its whole family,
+    /// access tokens included, is revoked and the client must authenticate again.
     pub async fn refresh(
         &self,
         client: &ApiClient,
         refresh_token: &str,
     ) -> Result<IssuedTokens, ServiceError> {
-        let (grants, mut issued) = self.issue(client, Vec::new());
-        let consumed = self
+        let (grants, mut issued) = self.issue(client, client.scopes.clone());
+        match self
             .tokens
             .rotate_refresh_token(
                 &secret::digest(refresh_token),
@@ -119,14 +121,30 @@ impl Tokens {
                 self.clock.now(),
             )
             .await?
-            .ok_or_else(|| {
-                refused(
+        {
+            Rotation::Rotated(spent) => {
+                issued.scopes = spent
+                    .scopes
+                    .into_iter()
+                    .filter(|scope| client.scopes.contains(scope))
+                    .collect();
+                Ok(issued)
+            }
+            Rotation::Replayed => {
+                tracing::warn!(
+                    client_id = %client.client_id,
+                    "a spent refresh token was presented again: its token family is revoked"
+                );
+                Err(refused(
                     "invalid_grant",
-                    "the refresh token is invalid, expired or already used",
-                )
-            })?;
-        issued.scopes = consumed.scopes;
-        Ok(issued)
+                    "the refresh token was already used: every token issued from it is revoked",
+                ))
+            }
+            Rotation::Invalid => Err(refused(
+                "invalid_grant",
+                "the refresh token is invalid, expired or already used",
+            )),
+        }
     }
 
     /// The unexpired access token with this bearer secret.
@@ -137,10 +155,11 @@ impl Tokens {
             .await?)
     }
 
-    /// Fresh access and refresh tokens with `scopes` (empty for a refresh: the store gives
-    /// them the consumed token's scopes when it rotates).
+    /// Fresh access and refresh tokens with `scopes`, in a new family (a rotation moves
+    /// them into the spent token's family and narrows their scopes to its).
     fn issue(&self, client: &ApiClient, scopes: Vec<Scope>) -> (Vec<TokenGrant>, IssuedTokens) {
         let now = self.clock.now();
+        let family_id = ObjectId::generate(now).to_string();
         let access = secret::generate_secret();
         let refresh = secret::generate_secret();
         let grant = |token: &str, kind, ttl: Duration| TokenGrant {
@@ -149,6 +168,7 @@ impl Tokens {
             client_id: client.client_id.clone(),
             company_id: client.company_id.clone(),
             scopes: scopes.clone(),
+            family_id: family_id.clone(),
             created_at: now,
             expires_at: now + ttl,
         };

@@ -91,6 +91,7 @@ async fn refresh_tokens_rotate_and_cannot_be_reused() {
             "the refreshed token keeps every scope"
         );
         let fresh = body["access_token"].as_str().unwrap().to_owned();
+        let body_refresh = body["refresh_token"].as_str().unwrap().to_owned();
         let response = app
             .http
             .get(app.platform("/customers/list"))
@@ -103,6 +104,25 @@ async fn refresh_tokens_rotate_and_cannot_be_reused() {
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+        // That replay revoked the family: the tokens the rotation gave out, and the first
+        // access token, stopped working.
+        for token in [fresh.as_str(), app.writer.token.as_str()] {
+            let response = app
+                .http
+                .get(app.platform("/customers/list"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let next = format!("grant_type=refresh_token&refresh_token={}", body_refresh);
+        let (status, _) = app.token(&app.writer.id, &app.writer.secret, &next).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "the rotated refresh token is revoked too"
         );
         let other_client = app
             .token(
@@ -169,6 +189,83 @@ async fn guard_checks_token_company_application_then_scope() {
             .await
             .unwrap();
         assert_eq!(signed.status(), StatusCode::OK, "x-fp-* headers are tolerated");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn operators_narrow_revoke_and_rotate_credentials() {
+    each_app(|mut app| async move {
+        // Narrowed to read: the access token ends, the next rotation keeps only read.
+        patron_server::admin::set_client_scopes(
+            &app.stores,
+            &app.writer.id,
+            "application/customers/read",
+        )
+        .await
+        .unwrap();
+        assert_eq!(app.list(&[]).await.0, StatusCode::UNAUTHORIZED);
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            app.writer.refresh_token
+        );
+        let (status, body) = app.token(&app.writer.id, &app.writer.secret, &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["scope"],
+            serde_json::json!(["application/customers/read"])
+        );
+        app.writer.token = body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.list(&[]).await.0, StatusCode::OK);
+        let (status, _) = app
+            .send(
+                Method::POST,
+                "/customers",
+                Some(serde_json::json!({"first_name": "A"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "write was taken away");
+
+        // Revoked: its tokens and its credentials stop working.
+        patron_server::admin::revoke_client(&app.stores, &app.writer.id)
+            .await
+            .unwrap();
+        assert_eq!(app.list(&[]).await.0, StatusCode::UNAUTHORIZED);
+        let (status, _) = app
+            .token(
+                &app.writer.id,
+                &app.writer.secret,
+                "grant_type=client_credentials",
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // A rotated storefront token: the old one is refused once the cache turns over.
+        let rotated =
+            patron_server::admin::rotate_application_token(&app.stores, &app.application_id)
+                .await
+                .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let old = app
+            .storefront(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=a@example.com",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+        app.application_token = rotated.application_token;
+        let new = app
+            .storefront(
+                Method::GET,
+                "/authentication/v1.0/user-exists?q=a@example.com",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(new.status(), StatusCode::OK);
         app
     })
     .await;

@@ -234,9 +234,14 @@ pub(crate) struct TokenRow {
     pub(crate) client_id: String,
     pub(crate) company_id: String,
     pub(crate) scopes: String,
+    pub(crate) family_id: String,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
 }
+
+/// The columns of [`TokenRow`], in its order.
+pub(crate) const TOKEN_COLUMNS: &str =
+    "token_digest, kind, client_id, company_id, scopes, family_id, created_at, expires_at";
 
 impl TryFrom<TokenRow> for TokenGrant {
     type Error = StoreError;
@@ -260,6 +265,7 @@ impl TryFrom<TokenRow> for TokenGrant {
             kind,
             client_id: row.client_id,
             company_id: CompanyId::from_trusted(row.company_id),
+            family_id: row.family_id,
             created_at: from_millis(row.created_at),
             expires_at: from_millis(row.expires_at),
         })

@@ -1,9 +1,10 @@
-//! OAuth tokens: lookup by digest, expiry, single-use rotation.
+//! OAuth tokens: lookup by digest, expiry, single-use rotation, replay detection, and the
+//! admin operations on clients and applications.
 
 use chrono::Duration;
 use patron_domain::ids::CompanyId;
 use patron_domain::scope::Scope;
-use patron_store::{ApiClient, TokenGrant, TokenKind};
+use patron_store::{ApiClient, Rotation, TokenGrant, TokenKind};
 
 use crate::{each_backend, t0, Fixture};
 
@@ -27,9 +28,36 @@ fn grant(digest: &str, kind: TokenKind, scopes: Vec<Scope>, ttl: Duration) -> To
         client_id: "client-1".into(),
         company_id: CompanyId::parse("559").unwrap(),
         scopes,
+        family_id: "family-1".into(),
         created_at: t0(),
         expires_at: t0() + ttl,
     }
+}
+
+/// Fresh access and refresh tokens `a-{n}` and `r-{n}` given `scopes`, as a rotation
+/// offers them.
+fn replacements(n: usize, scopes: &[Scope]) -> [TokenGrant; 2] {
+    let fresh = |kind, ttl| TokenGrant {
+        family_id: format!("new-{n}"),
+        ..grant(
+            &format!("{}-{n}", if kind == TokenKind::Access { "a" } else { "r" }),
+            kind,
+            scopes.to_vec(),
+            ttl,
+        )
+    };
+    [
+        fresh(TokenKind::Access, Duration::hours(1)),
+        fresh(TokenKind::Refresh, Duration::days(30)),
+    ]
+}
+
+async fn live(f: &Fixture, digest: &str, kind: TokenKind) -> Option<TokenGrant> {
+    f.stores
+        .tokens
+        .find_token(digest, kind, t0())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -96,7 +124,74 @@ async fn tokens_expire() {
 }
 
 #[tokio::test]
-async fn refresh_tokens_rotate_once_even_concurrently() {
+async fn refresh_tokens_rotate_once_and_a_replay_revokes_the_family() {
+    each_backend(|f| async move {
+        client(&f).await;
+        let scopes = vec![Scope::CustomersRead, Scope::CustomersWrite];
+        f.stores
+            .tokens
+            .insert_tokens(&[
+                grant("a0", TokenKind::Access, scopes.clone(), Duration::hours(1)),
+                grant("r0", TokenKind::Refresh, scopes.clone(), Duration::days(30)),
+            ])
+            .await
+            .unwrap();
+        // The client now has only the read scope: the replacements keep only that.
+        let rotated = f
+            .stores
+            .tokens
+            .rotate_refresh_token(
+                "r0",
+                "client-1",
+                &replacements(1, &[Scope::CustomersRead]),
+                t0(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(rotated, Rotation::Rotated(ref spent) if spent.scopes == scopes));
+        let access = live(&f, "a-1", TokenKind::Access).await.unwrap();
+        assert_eq!(access.scopes, vec![Scope::CustomersRead], "{:?}", f.backend);
+        assert_eq!(access.family_id, "family-1", "replacements join the family");
+        assert!(live(&f, "r0", TokenKind::Refresh).await.is_none(), "spent");
+
+        let wrong_client = f
+            .stores
+            .tokens
+            .rotate_refresh_token("r-1", "other", &replacements(2, &scopes), t0())
+            .await
+            .unwrap();
+        assert_eq!(wrong_client, Rotation::Invalid);
+        assert!(live(&f, "a-1", TokenKind::Access).await.is_some());
+
+        // The spent token again: every token of the family goes, access tokens included.
+        let replay = f
+            .stores
+            .tokens
+            .rotate_refresh_token("r0", "client-1", &replacements(3, &scopes), t0())
+            .await
+            .unwrap();
+        assert_eq!(replay, Rotation::Replayed);
+        for (digest, kind) in [
+            ("a0", TokenKind::Access),
+            ("a-1", TokenKind::Access),
+            ("r-1", TokenKind::Refresh),
+            ("a-3", TokenKind::Access),
+        ] {
+            assert!(live(&f, digest, kind).await.is_none(), "{digest} revoked");
+        }
+        let unknown = f
+            .stores
+            .tokens
+            .rotate_refresh_token("r-1", "client-1", &replacements(4, &scopes), t0())
+            .await
+            .unwrap();
+        assert_eq!(unknown, Rotation::Invalid);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_uses_of_one_refresh_token_rotate_once_then_count_as_replays() {
     each_backend(|f| async move {
         client(&f).await;
         let scopes = vec![Scope::CustomersWrite];
@@ -113,52 +208,79 @@ async fn refresh_tokens_rotate_once_even_concurrently() {
         let attempts: Vec<_> = (0..6)
             .map(|i| {
                 let stores = f.stores.clone();
+                let scopes = scopes.clone();
                 tokio::spawn(async move {
-                    let replacements = [
-                        grant(
-                            &format!("a-{i}"),
-                            TokenKind::Access,
-                            vec![],
-                            Duration::hours(1),
-                        ),
-                        grant(
-                            &format!("r-{i}"),
-                            TokenKind::Refresh,
-                            vec![],
-                            Duration::days(30),
-                        ),
-                    ];
                     stores
                         .tokens
-                        .rotate_refresh_token("r1", "client-1", &replacements, t0())
+                        .rotate_refresh_token("r1", "client-1", &replacements(i, &scopes), t0())
                         .await
                         .unwrap()
-                        .map(|_| i)
                 })
             })
             .collect();
-        let mut winners = Vec::new();
+        let (mut rotated, mut replayed) = (0, 0);
         for attempt in attempts {
-            if let Some(i) = attempt.await.unwrap() {
-                winners.push(i);
+            match attempt.await.unwrap() {
+                Rotation::Rotated(_) => rotated += 1,
+                Rotation::Replayed => replayed += 1,
+                // Once a replay has revoked the family the token is simply unknown.
+                Rotation::Invalid => {}
             }
         }
-        assert_eq!(winners.len(), 1, "exactly one rotation wins");
-        let access = f
-            .stores
+        assert_eq!(rotated, 1, "exactly one rotation wins ({:?})", f.backend);
+        assert!(replayed >= 1, "the next use is a replay");
+        for i in 0..6 {
+            assert!(live(&f, &format!("a-{i}"), TokenKind::Access)
+                .await
+                .is_none());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn revoked_clients_lose_their_tokens_and_narrowed_ones_their_access_tokens() {
+    each_backend(|f| async move {
+        client(&f).await;
+        let scopes = vec![Scope::CustomersRead, Scope::CustomersWrite];
+        f.stores
             .tokens
-            .find_token(&format!("a-{}", winners[0]), TokenKind::Access, t0())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(access.scopes, scopes, "replacements inherit the scopes");
-        let wrong_client = f
-            .stores
-            .tokens
-            .rotate_refresh_token(&format!("r-{}", winners[0]), "other", &[], t0())
+            .insert_tokens(&[
+                grant("a0", TokenKind::Access, scopes.clone(), Duration::hours(1)),
+                grant("r0", TokenKind::Refresh, scopes.clone(), Duration::days(30)),
+            ])
             .await
             .unwrap();
-        assert!(wrong_client.is_none());
+        let clients = &f.stores.clients;
+        assert!(clients
+            .set_client_scopes("client-1", &[Scope::CustomersRead])
+            .await
+            .unwrap());
+        assert_eq!(
+            clients
+                .find_client("client-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .scopes,
+            vec![Scope::CustomersRead]
+        );
+        assert!(live(&f, "a0", TokenKind::Access).await.is_none());
+        assert!(live(&f, "r0", TokenKind::Refresh).await.is_some());
+        assert!(!clients.set_client_scopes("nope", &scopes).await.unwrap());
+
+        assert!(clients.revoke_client("client-1").await.unwrap());
+        assert!(clients.find_client("client-1").await.unwrap().is_none());
+        assert!(live(&f, "r0", TokenKind::Refresh).await.is_none());
+        assert!(!clients.revoke_client("client-1").await.unwrap());
+
+        let applications = &f.stores.applications;
+        assert!(applications
+            .set_application_token(&f.application, "new-digest")
+            .await
+            .unwrap());
+        let application = applications.find_application(&f.application).await.unwrap();
+        assert_eq!(application.unwrap().token_digest, "new-digest");
     })
     .await;
 }

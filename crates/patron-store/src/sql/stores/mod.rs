@@ -37,19 +37,21 @@ mod prelude {
     pub(super) use patron_domain::page::PageRequest;
     pub(super) use patron_domain::phone::Phone;
     pub(super) use patron_domain::query::{CustomerFilter, FlagField};
+    pub(super) use patron_domain::scope::Scope;
     pub(super) use patron_domain::time::{from_millis, to_millis};
 
     pub(super) use crate::error::{Conflict, Entity, StoreError};
     pub(super) use crate::records::{
         Actor, ApiClient, Application, AttemptClaim, LoginRecord, LoginSubject, NewResetCode,
-        OutboxMessage, PasswordChange, PendingRegistration, Session, StoredAuthConfig, TokenGrant,
-        TokenKind,
+        OutboxMessage, PasswordChange, PendingRegistration, Rotation, Session, StoredAuthConfig,
+        TokenGrant, TokenKind,
     };
     pub(super) use crate::sql::filter::push_filter;
     pub(super) use crate::sql::rows::{
         assemble, contacts_sql, scopes_text, unique_violation, ApplicationRow, AuthConfigRow,
         ClientRow, ContactRow, CustomerRow, OutboxRow, SessionCustomerRow, SessionRow, TokenRow,
         UniqueIndex, CUSTOMER_COLUMNS, OUTBOX_COLUMNS, SESSION_AS_PREFIXED, SESSION_COLUMNS,
+        TOKEN_COLUMNS,
     };
     pub(super) use crate::sql::{SqlBuilder, SqlParam};
     pub(super) use crate::{

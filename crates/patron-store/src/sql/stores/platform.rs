@@ -34,6 +34,19 @@ impl ApplicationStore for Store {
         .await?;
         row.map(Application::try_from).transpose()
     }
+
+    async fn set_application_token(
+        &self,
+        id: &ObjectId,
+        token_digest: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE applications SET token_digest = $1 WHERE id = $2")
+            .bind(token_digest)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 #[async_trait]
@@ -68,6 +81,39 @@ impl ClientStore for Store {
         .await?;
         row.map(ApiClient::try_from).transpose()
     }
+
+    async fn revoke_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_client_scopes(
+        &self,
+        client_id: &str,
+        scopes: &[Scope],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE api_clients SET scopes = $1 WHERE client_id = $2")
+            .bind(scopes_text(scopes))
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1 AND kind = 'access'")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 impl Store {
@@ -78,13 +124,14 @@ impl Store {
         for grant in grants {
             sqlx::query(
                 "INSERT INTO oauth_tokens (token_digest, kind, client_id, company_id, scopes, \
-                 expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 family_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&grant.digest)
             .bind(grant.kind.as_str())
             .bind(&grant.client_id)
             .bind(grant.company_id.as_str())
             .bind(scopes_text(&grant.scopes))
+            .bind(&grant.family_id)
             .bind(to_millis(grant.expires_at))
             .bind(to_millis(grant.created_at))
             .execute(&mut *conn)
@@ -109,10 +156,10 @@ impl TokenStore for Store {
         kind: TokenKind,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenGrant>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT token_digest, kind, client_id, company_id, scopes, created_at, expires_at FROM \
-             oauth_tokens WHERE token_digest = $1 AND kind = $2 AND expires_at > $3",
-        )
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM oauth_tokens WHERE token_digest = $1 AND kind = $2 AND \
+             expires_at > $3 AND used_at IS NULL"
+        ))
         .bind(digest)
         .bind(kind.as_str())
         .bind(to_millis(now))
@@ -127,32 +174,53 @@ impl TokenStore for Store {
         client_id: &str,
         replacements: &[TokenGrant],
         now: DateTime<Utc>,
-    ) -> Result<Option<TokenGrant>, StoreError> {
+    ) -> Result<Rotation, StoreError> {
         let mut tx = self.begin_write().await?;
-        let consumed: Option<TokenRow> = sqlx::query_as(
-            "DELETE FROM oauth_tokens WHERE token_digest = $1 AND kind = 'refresh' AND client_id = \
-             $2 AND expires_at > $3 RETURNING token_digest, kind, client_id, company_id, scopes, \
-             created_at, expires_at",
-        )
+        let spent: Option<TokenRow> = sqlx::query_as(&format!(
+            "UPDATE oauth_tokens SET used_at = $3 WHERE token_digest = $1 AND kind = 'refresh' \
+             AND client_id = $2 AND expires_at > $3 AND used_at IS NULL RETURNING {TOKEN_COLUMNS}"
+        ))
         .bind(digest)
         .bind(client_id)
         .bind(to_millis(now))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(consumed) = consumed else {
-            return Ok(None);
+        let Some(spent) = spent else {
+            let replayed: Option<(String,)> = sqlx::query_as(
+                "SELECT family_id FROM oauth_tokens WHERE token_digest = $1 AND kind = 'refresh' \
+                 AND client_id = $2 AND used_at IS NOT NULL",
+            )
+            .bind(digest)
+            .bind(client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((family_id,)) = replayed else {
+                return Ok(Rotation::Invalid);
+            };
+            sqlx::query("DELETE FROM oauth_tokens WHERE family_id = $1")
+                .bind(&family_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Replayed);
         };
-        let consumed = TokenGrant::try_from(consumed)?;
+        let spent = TokenGrant::try_from(spent)?;
         let replacements: Vec<TokenGrant> = replacements
             .iter()
             .map(|grant| TokenGrant {
-                scopes: consumed.scopes.clone(),
+                scopes: spent
+                    .scopes
+                    .iter()
+                    .filter(|scope| grant.scopes.contains(scope))
+                    .cloned()
+                    .collect(),
+                family_id: spent.family_id.clone(),
                 ..grant.clone()
             })
             .collect();
         Self::insert_token_rows(&mut tx, &replacements).await?;
         tx.commit().await?;
-        Ok(Some(consumed))
+        Ok(Rotation::Rotated(spent))
     }
 
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {

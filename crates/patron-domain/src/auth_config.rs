@@ -70,6 +70,7 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
         "password_reset_url": "",
         "verify_email_url": "",
         "verify_mobile_url": "",
+        "allowed_origins": [],
         "otp": {
             "length": 4,
             "expiry_secs": 600,
@@ -110,6 +111,8 @@ enum Rule {
     Url,
     /// An array of phone country codes (integers 1–999).
     CountryCodes,
+    /// An array of web origins (`https://shop.example.com`), stored in canonical form.
+    Origins,
 }
 
 /// Every known path (dotted) and its rule. Parents come before children.
@@ -240,6 +243,7 @@ const RULES: &[(&str, Rule)] = &[
     ("password_reset_url", Rule::Url),
     ("verify_email_url", Rule::Url),
     ("verify_mobile_url", Rule::Url),
+    ("allowed_origins", Rule::Origins),
     ("notification_templates", Rule::Object),
     ("otp", Rule::Object),
     ("otp.length", Rule::Integer { min: 4, max: 8 }),
@@ -505,6 +509,21 @@ impl AuthConfig {
         self.text(key).filter(|url| !url.is_empty())
     }
 
+    /// The web origins whose pages may make storefront writes with the session cookie
+    /// (`allowed_origins`, canonical); empty: no check.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        self.lookup("allowed_origins")
+            .and_then(Value::as_array)
+            .map(|origins| {
+                origins
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Where reset links point (`password_reset_url`), when configured.
     pub fn password_reset_url(&self) -> Option<&str> {
         self.text("password_reset_url")
@@ -656,6 +675,23 @@ fn check(path: &str, rule: Rule, value: &mut Value) -> Result<(), DomainError> {
                 Ok(())
             } else {
                 fail("must be an array of country codes (1 to 999)".into())
+            }
+        }
+        Rule::Origins => {
+            let origins: Option<Vec<String>> = value.as_array().and_then(|origins| {
+                origins
+                    .iter()
+                    .map(|origin| origin.as_str().and_then(crate::link::canonical_origin))
+                    .collect()
+            });
+            match origins {
+                Some(origins) => {
+                    *value = Value::from(origins);
+                    Ok(())
+                }
+                None => {
+                    fail("must be an array of origins such as \"https://shop.example.com\"".into())
+                }
             }
         }
         Rule::DeleteReasons => {

@@ -5,6 +5,25 @@ use std::net::IpAddr;
 
 use crate::DomainError;
 
+/// A web origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case,
+/// without a default port (`:443` for https, `:80` for http), path or trailing `/`; `None`
+/// for anything else (including `null`).
+pub fn canonical_origin(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = text.split_once("://")?;
+    let default_port = match scheme {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if authority.is_empty() || !authority.chars().all(valid) {
+        return None;
+    }
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
+}
+
 /// Checks that `url` may be a base for customer links: `https://host…`, or `http://` to
 /// `localhost` or a loopback address. `field` names it in the error.
 pub fn check_link_base(field: &str, url: &str) -> Result<(), DomainError> {
@@ -42,6 +61,30 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_compared_in_the_form_browsers_send() {
+        for (given, expected) in [
+            ("https://Shop.Example.com", Some("https://shop.example.com")),
+            (
+                "https://shop.example.com:443/",
+                Some("https://shop.example.com"),
+            ),
+            ("http://localhost:3000", Some("http://localhost:3000")),
+            (
+                "https://shop.example.com:8443",
+                Some("https://shop.example.com:8443"),
+            ),
+            ("http://[::1]:8080", Some("http://[::1]:8080")),
+            ("null", None),
+            ("https://shop.example.com/path", None),
+            ("https://user@shop.example.com", None),
+            ("ftp://shop.example.com", None),
+            ("https://", None),
+        ] {
+            assert_eq!(canonical_origin(given).as_deref(), expected, "{given}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -15,12 +15,13 @@ mod social;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::Router;
 use base64::Engine;
 use patron_domain::ids::ObjectId;
+use patron_domain::link::canonical_origin;
 use patron_domain::phone::{Phone, Region};
 use patron_domain::secret;
 use patron_store::Application;
@@ -119,6 +120,7 @@ impl FromRequestParts<AppState> for Shopper {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
+        refuse_cross_site_write(parts, state, &application).await?;
         let current = sessions::current(state, &application, &parts.headers).await?;
         Ok(Self {
             application,
@@ -147,6 +149,7 @@ impl FromRequestParts<AppState> for Visitor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
+        refuse_cross_site_write(parts, state, &application).await?;
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -177,6 +180,38 @@ impl Visitor {
         }
         headers
     }
+}
+
+/// Refuses a write (any method but GET, HEAD and OPTIONS) that carries the session cookie
+/// and an `Origin` outside the application's `allowed_origins`, when it lists any: a page
+/// of another site cannot act with a shopper's cookie. Requests without `Origin` (apps,
+/// servers) pass; browsers always send it on such requests.
+async fn refuse_cross_site_write(
+    parts: &Parts,
+    state: &AppState,
+    application: &Application,
+) -> Result<(), ApiError> {
+    if parts.method.is_safe() || sessions::token_in(&parts.headers).is_none() {
+        return Ok(());
+    }
+    let Some(origin) = parts.headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let allowed = state
+        .services
+        .auth_configs
+        .load(application)
+        .await?
+        .config
+        .allowed_origins();
+    let origin = origin.to_str().ok().and_then(canonical_origin);
+    if allowed.is_empty() || origin.is_some_and(|origin| allowed.contains(&origin)) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "cross-site request refused: its Origin is not one of the application's allowed_origins"
+            .to_owned(),
+    ))
 }
 
 /// Parses a storefront's `{mobile, country_code}` pair (strings; the code with or without

@@ -529,3 +529,84 @@ async fn a_login_token_signs_in_once_within_five_minutes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn cookie_writes_from_other_sites_are_refused_when_origins_are_configured() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        let token = app
+            .login("asha@example.com", "Sup3r-secret")
+            .await
+            .token
+            .unwrap();
+        let logout = |origin: Option<&'static str>| {
+            let mut request = app
+                .storefront(Method::POST, "/authentication/v1.0/logout")
+                .header("cookie", format!("f.session={token}"));
+            if let Some(origin) = origin {
+                request = request.header("origin", origin);
+            }
+            async move { read(request.send().await.unwrap()).await }
+        };
+        // Nothing configured: no check (the default, as in Fynd).
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/platform/config",
+                Some(json!({"allowed_origins": ["https://shop.example.com/path"]})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["meta"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("allowed_origins"))
+        );
+        app.configure(
+            json!({"allowed_origins": ["https://Shop.Example.com:443", "http://localhost:3000"]}),
+        )
+        .await;
+        for origin in [
+            "https://evil.example",
+            "null",
+            "https://shop.example.com.evil.example",
+        ] {
+            let (status, body) = logout(Some(origin)).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
+                "{origin}"
+            );
+        }
+        let session = app
+            .shop(
+                Method::GET,
+                "/authentication/v1.0/session",
+                None,
+                Some(&token),
+            )
+            .await;
+        assert_eq!(
+            session.status,
+            StatusCode::OK,
+            "the refused writes did nothing"
+        );
+        let (status, _) = logout(Some("https://shop.example.com")).await;
+        assert_eq!(status, StatusCode::OK);
+        // Without Origin (apps, servers) a write passes.
+        let token = app
+            .login("asha@example.com", "Sup3r-secret")
+            .await
+            .token
+            .unwrap();
+        let (status, _) = read(
+            app.storefront(Method::POST, "/authentication/v1.0/logout")
+                .header("cookie", format!("f.session={token}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        app
+    })
+    .await;
+}

@@ -835,9 +835,13 @@ sessions_days = 99999999999
             secret_key_file: dir.join("secret.key"),
             ..Config::default()
         };
-        let sealed = generated.secret_box().unwrap().seal("x");
+        let sealed = generated.secret_box().unwrap().seal("x", &["test"]);
         assert_eq!(
-            generated.secret_box().unwrap().open(&sealed).unwrap(),
+            generated
+                .secret_box()
+                .unwrap()
+                .open(&sealed, &["test"])
+                .unwrap(),
             "x",
             "the key file is reused"
         );

@@ -43,18 +43,20 @@ impl Checked {
         Ok(Self { definition, rules })
     }
 
-    /// Checks `value` and prepares it for the store (sealed when encrypted).
+    /// Checks `value` and prepares it for the store as `customer_id`'s value (sealed, and
+    /// bound to the customer and definition, when encrypted).
     pub fn prepare(
         &self,
         secrets: &SecretBox,
         field: &str,
         value: &Value,
+        customer_id: &ObjectId,
         customer_overridden: bool,
     ) -> Result<ValueWrite, ServiceError> {
         let checked = self.rules.check(field, value)?;
         let text = checked.json.to_string();
         let stored = if self.rules.encrypted() {
-            secrets.seal(&text)
+            secrets.seal(&text, &value_binding(&self.definition.id, customer_id))
         } else {
             text
         };
@@ -75,6 +77,16 @@ fn value_not_found(definition_id: &ObjectId, customer_id: &ObjectId) -> StoreErr
     )
 }
 
+/// What an encrypted value is bound to: its definition (and so its application) and its
+/// customer.
+pub fn value_binding<'a>(definition_id: &'a ObjectId, customer_id: &'a ObjectId) -> [&'a str; 3] {
+    [
+        "attribute value",
+        definition_id.as_str(),
+        customer_id.as_str(),
+    ]
+}
+
 /// The plaintext JSON of a stored value.
 fn open_value(secrets: &SecretBox, value: &AttributeValue) -> Result<Value, ServiceError> {
     let unreadable = |error: String| {
@@ -85,7 +97,10 @@ fn open_value(secrets: &SecretBox, value: &AttributeValue) -> Result<Value, Serv
     };
     let text = if value.encrypted {
         secrets
-            .open(&value.stored)
+            .open(
+                &value.stored,
+                &value_binding(&value.definition_id, &value.customer_id),
+            )
             .map_err(|error| unreadable(error.to_string()))?
     } else {
         value.stored.clone()
@@ -313,8 +328,13 @@ impl Attributes {
         actor: &Actor,
     ) -> Result<(OpenedValue, bool), ServiceError> {
         let definition = Checked::new(self.definition(application_id, definition_id).await?)?;
-        let write =
-            definition.prepare(&self.secrets, "attribute.value", value, customer_overridden)?;
+        let write = definition.prepare(
+            &self.secrets,
+            "attribute.value",
+            value,
+            customer_id,
+            customer_overridden,
+        )?;
         let (stored, created) = self
             .store
             .upsert_value(application_id, customer_id, &write, actor, self.clock.now())
@@ -418,6 +438,7 @@ impl Attributes {
                 &self.secrets,
                 &format!("{field}[{index}].value"),
                 value,
+                customer_id,
                 false,
             )?);
         }
@@ -548,6 +569,7 @@ impl Attributes {
                 &self.secrets,
                 &field,
                 value,
+                customer_id,
                 true,
             )?);
         }
@@ -723,7 +745,7 @@ pub fn prepare_row(
             )
         })?;
         let value = definition
-            .prepare(secrets, key, &pair.value, false)
+            .prepare(secrets, key, &pair.value, &customer_id, false)
             .map_err(|error| fail(Reason::InvalidValue, error.to_string()))?;
         values.retain(|existing| existing.definition_id != value.definition_id);
         values.push(value);

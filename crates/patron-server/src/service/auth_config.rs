@@ -109,7 +109,7 @@ impl AuthConfigs {
                 None => (AuthConfig::defaults(&application.name), None, None),
             };
             let (config, new_secrets) = base.apply_update(update)?;
-            let secrets = self.merge_secrets(sealed.as_deref(), new_secrets)?;
+            let secrets = self.merge_secrets(application, sealed.as_deref(), new_secrets)?;
             let saved = self
                 .store
                 .save_auth_config(
@@ -143,17 +143,24 @@ impl AuthConfigs {
             return Ok(None);
         };
         Ok(self
-            .open_secrets(&sealed)?
+            .open_secrets(application, &sealed)?
             .get(provider)
             .and_then(Value::as_str)
             .map(str::to_owned))
     }
 
     /// The sealed provider secrets, opened.
-    fn open_secrets(&self, sealed: &str) -> Result<Map<String, Value>, ServiceError> {
-        let plain = self.secrets.open(sealed).map_err(|error| {
-            ServiceError::Internal(format!("the stored social secrets: {error}"))
-        })?;
+    fn open_secrets(
+        &self,
+        application: &Application,
+        sealed: &str,
+    ) -> Result<Map<String, Value>, ServiceError> {
+        let plain = self
+            .secrets
+            .open(sealed, &secrets_binding(application))
+            .map_err(|error| {
+                ServiceError::Internal(format!("the stored social secrets: {error}"))
+            })?;
         // Never re-seal an unreadable set as empty: that would drop the secrets.
         serde_json::from_str(&plain).map_err(|error| {
             ServiceError::Internal(format!("the stored social secrets are unreadable: {error}"))
@@ -172,6 +179,7 @@ impl AuthConfigs {
     /// Adds newly written provider secrets to the sealed set.
     fn merge_secrets(
         &self,
+        application: &Application,
         sealed: Option<&str>,
         new_secrets: Map<String, Value>,
     ) -> Result<Option<String>, ServiceError> {
@@ -179,10 +187,18 @@ impl AuthConfigs {
             return Ok(sealed.map(str::to_owned));
         }
         let mut secrets = match sealed {
-            Some(sealed) => self.open_secrets(sealed)?,
+            Some(sealed) => self.open_secrets(application, sealed)?,
             None => Map::new(),
         };
         secrets.extend(new_secrets);
-        Ok(Some(self.secrets.seal(&Value::Object(secrets).to_string())))
+        Ok(Some(self.secrets.seal(
+            &Value::Object(secrets).to_string(),
+            &secrets_binding(application),
+        )))
     }
+}
+
+/// What an application's sealed provider secrets are bound to.
+pub fn secrets_binding(application: &Application) -> [&str; 2] {
+    ["auth config secrets", application.id.as_str()]
 }

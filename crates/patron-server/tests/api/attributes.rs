@@ -340,7 +340,7 @@ async fn encrypted_values_are_not_plaintext_at_rest() {
         let raw = raw_values(&app).await;
         assert_eq!(raw.len(), 2);
         for stored in &raw {
-            assert!(stored.starts_with("v1:"), "sealed: {stored}");
+            assert!(stored.starts_with("v2:"), "sealed: {stored}");
             assert!(
                 !stored.contains("peanuts") && !stored.contains("4321"),
                 "{stored}"
@@ -359,6 +359,24 @@ async fn encrypted_values_are_not_plaintext_at_rest() {
             values.contains(&json!("allergic to peanuts")) && values.contains(&json!(4321)),
             "{all}"
         );
+        // A database writer who copies Asha's sealed note onto Ravi's value cannot make the
+        // API read it out as Ravi's: the value is bound to its customer.
+        let ravi = app.create_customer("ravi@example.com", "9876543219").await;
+        set_value(&app, &note, &ravi, json!("nothing")).await;
+        let note = note["_id"].as_str().unwrap();
+        crate::execute_sql(
+            &app,
+            &format!(
+                "UPDATE attribute_values SET value = (SELECT value FROM attribute_values WHERE \
+                 customer_id = '{user}' AND definition_id = '{note}') WHERE customer_id = '{ravi}' AND definition_id = '{note}'"
+            ),
+        )
+        .await;
+        let (status, moved) = app
+            .send(Method::GET, &format!("/user_attribute/user/{ravi}"), None)
+            .await;
+        assert!(!moved.to_string().contains("peanuts"), "{status} {moved}");
+        assert!(status.is_server_error(), "{status} {moved}");
         app
     })
     .await;

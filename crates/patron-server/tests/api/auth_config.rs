@@ -112,7 +112,7 @@ async fn social_secrets_are_write_only_and_encrypted() {
         let application = patron_domain::ids::ObjectId::parse("id", &app.application_id).unwrap();
         let stored = app.stores.auth_configs.find_auth_config(&application).await.unwrap().unwrap();
         let sealed = stored.secrets.unwrap();
-        assert!(sealed.starts_with("v1:") && !sealed.contains("g-secret-123"));
+        assert!(sealed.starts_with("v2:") && !sealed.contains("g-secret-123"));
         app
     })
     .await;

@@ -280,6 +280,17 @@ pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// Runs one statement straight on the app's database (to play a database writer).
+pub async fn execute_sql(app: &TestApp, sql: &str) {
+    if app.database_url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
 /// The one text column a query selects, straight from the app's database.
 pub async fn text_rows(app: &TestApp, sql: &str) -> Vec<String> {
     if app.database_url.starts_with("postgres") {

@@ -33,7 +33,7 @@ test('loginWithToken signs in once with a minted token; a used or unknown token 
 
 /** The code of the newest outbox message to `to`. */
 async function codeFor(to) {
-  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json']);
+  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json', '--reveal']);
   const message = JSON.parse(stdout).find((m) => m.to === to);
   assert.ok(message, `no message to ${to}`);
   return message.data.otp;

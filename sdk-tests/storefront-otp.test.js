@@ -2,7 +2,7 @@
 // One-time passwords through ApplicationClient: loginWithOTP, sendOTPOnMobile,
 // verifyMobileOTP, sendOTPOnEmail, verifyEmailOTP, the forgot-password OTP calls
 // (sendForgotOTPOnMobile, verifyMobileForgotOTP, sendForgotOTPOnEmail, verifyEmailForgotOTP)
-// and updateProfile. Codes are read from the outbox (`patron outbox list --json`, the 'log'
+// and updateProfile. Codes are read from the outbox (`patron outbox list --json --reveal`, the 'log'
 // notifier) as `data.otp`. Each test uses an application of its own, so budgets and
 // configuration never leak between tests.
 
@@ -14,7 +14,7 @@ const ctx = h.useServer();
 
 /** The newest outbox message to `to` (an email, or `+91…`), and how many `to` got. */
 async function lastMessageTo(to) {
-  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json']);
+  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json', '--reveal']);
   const messages = JSON.parse(stdout).filter((m) => m.to === to);
   assert.ok(messages.length > 0, `no message to ${to}`);
   return { message: messages[0], count: messages.length };

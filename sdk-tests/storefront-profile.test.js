@@ -14,7 +14,7 @@ const ctx = h.useServer();
 
 /** The `data` of the newest outbox message to `to`. */
 async function dataFor(to) {
-  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json']);
+  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json', '--reveal']);
   const message = JSON.parse(stdout).find((m) => m.to === to);
   assert.ok(message, `no message to ${to}`);
   return message.data;

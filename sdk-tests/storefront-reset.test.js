@@ -2,7 +2,7 @@
 // Password reset by email link, through ApplicationClient: sendResetPasswordEmail,
 // sendResetToken, forgotPassword (reset + sign in), resetForgotPassword (reset only).
 // The link is delivered by the 'log' notifier into the outbox, read with
-// `patron outbox list --json`.
+// `patron outbox list --json --reveal`.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -14,7 +14,7 @@ const NEW_PASSWORD = 'Fr3sh-secret';
 
 /** All outbox messages (newest first). */
 async function outbox() {
-  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json']);
+  const { stdout } = await h.runCli(ctx.env, ['outbox', 'list', '--limit', '1000', '--json', '--reveal']);
   let list;
   try {
     list = JSON.parse(stdout);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use patron_server::secrets::SecretBox;
+use patron_server::service::reveal_message;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -85,7 +86,15 @@ async fn serve_and_measure(
     )?;
     let server = Server::start(patron, url)?;
     say(&format!("serving at {}", server.base_url));
-    let outcome = measure(args, &server, url, &load_app, &abuse_app, &client).await;
+    // Codes are sealed in the outbox under the server's key; the bench opens them with it.
+    let key = patron
+        .env
+        .iter()
+        .find(|(name, _)| name == "PATRON_SECRET_KEY")
+        .map(|(_, key)| key.as_str())
+        .ok_or("the bench sets PATRON_SECRET_KEY")?;
+    let secrets = SecretBox::from_base64(key)?;
+    let outcome = measure(args, &server, url, &secrets, &load_app, &abuse_app, &client).await;
     server.stop().await;
     outcome
 }
@@ -196,11 +205,15 @@ async fn timed_calls(
 }
 
 /// The codes in the outbox, by recipient (the newest message to each).
-async fn codes_by_recipient(url: &str) -> BenchResult<HashMap<String, String>> {
+async fn codes_by_recipient(
+    url: &str,
+    secrets: &SecretBox,
+) -> BenchResult<HashMap<String, String>> {
     let stores = patron_store::connect(url).await?;
     let messages = stores.outbox.list_outbox(10_000_000).await?;
     let mut codes = HashMap::new();
     for message in messages {
+        let message = reveal_message(secrets, message)?;
         if let Some(code) = message.message.data.get("otp").and_then(Value::as_str) {
             codes
                 .entry(message.message.to.clone())
@@ -221,6 +234,7 @@ async fn measure(
     args: &Args,
     server: &Server,
     url: &str,
+    secrets: &SecretBox,
     load_app: &CreatedApp,
     abuse_app: &CreatedApp,
     client: &crate::server::CreatedClient,
@@ -288,7 +302,7 @@ async fn measure(
         .filter(|(_, status, _)| status.is_success())
         .filter_map(|(n, _, body)| body["request_id"].as_str().map(|id| (n, id.to_owned())))
         .collect();
-    let codes = codes_by_recipient(url).await?;
+    let codes = codes_by_recipient(url, secrets).await?;
     let pairs: Arc<Vec<(String, String)>> = Arc::new(
         sent.iter()
             .filter_map(|(n, id)| {

@@ -558,7 +558,8 @@ pub trait OutboxStore: Send + Sync {
         now: DateTime<Utc>,
         scrub: bool,
     ) -> Result<(), StoreError>;
-    /// Records a failed attempt: retried at `retry_at`, or given up (`None`).
+    /// Records a failed attempt: retried at `retry_at`, or given up (`None`: its subject,
+    /// text and values are scrubbed).
     async fn mark_failed(
         &self,
         id: &ObjectId,

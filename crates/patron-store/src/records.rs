@@ -300,6 +300,9 @@ pub struct PurgeBefore {
     pub pending_registrations: DateTime<Utc>,
     /// Outbox messages delivered or given up before this.
     pub outbox: DateTime<Utc>,
+    /// Outbox messages queued before this have outlived any code or link they carry: their
+    /// subject, text and values are scrubbed (the message row stays).
+    pub outbox_secrets: DateTime<Utc>,
     /// Jobs (and their refused rows) finished before this.
     pub jobs: DateTime<Utc>,
     /// OTP challenges and sign-in tokens used or expired before this.
@@ -321,6 +324,8 @@ pub struct Purged {
     pub pending_registrations: u64,
     /// Outbox messages.
     pub outbox: u64,
+    /// Outbox messages scrubbed of their codes and links.
+    pub outbox_scrubbed: u64,
     /// Jobs.
     pub jobs: u64,
     /// OTP challenges and sign-in tokens.

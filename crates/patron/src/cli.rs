@@ -146,5 +146,9 @@ pub enum OutboxCommand {
         /// Print one JSON array instead of text.
         #[arg(long)]
         json: bool,
+        /// Show the sealed subject, text and values (codes, links) in the clear, for local
+        /// development; needs the service's secret key.
+        #[arg(long)]
+        reveal: bool,
     },
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use patron_server::service::{conceal_message, reveal_message};
 use patron_server::{admin, telemetry, App, BuildError, Clock, Config, SystemClock};
 use patron_store::Stores;
 use serde::Serialize;
@@ -115,7 +116,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             )
         }
         Command::Outbox {
-            command: OutboxCommand::List { limit, json },
+            command:
+                OutboxCommand::List {
+                    limit,
+                    json,
+                    reveal,
+                },
         } => {
             let stores = connect(&config).await?;
             let messages = stores
@@ -123,6 +129,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .list_outbox(limit)
                 .await
                 .map_err(|e| e.to_string())?;
+            let messages = if reveal {
+                let secrets = config.secret_box().map_err(|e| e.to_string())?;
+                messages
+                    .into_iter()
+                    .map(|message| reveal_message(&secrets, message))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?
+            } else {
+                messages.into_iter().map(conceal_message).collect()
+            };
             print_outbox(&messages, json)
         }
         Command::Client {

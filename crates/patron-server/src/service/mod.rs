@@ -44,7 +44,7 @@ pub use jobs::{
     SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
-pub use notifications::{Notifications, DELIVERY_BATCH};
+pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
 pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
 pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
 pub use password_reset::{PasswordResetParts, PasswordResets};
@@ -159,8 +159,12 @@ impl Services {
             failures_per_minute: settings.sign_in_failures_per_minute,
             clock: clock.clone(),
         });
-        let notifications =
-            Notifications::new(stores.outbox.clone(), auth_configs.clone(), clock.clone());
+        let notifications = Notifications::new(
+            stores.outbox.clone(),
+            auth_configs.clone(),
+            secrets.clone(),
+            clock.clone(),
+        );
         let challenges = Challenges::new(
             stores.otp.clone(),
             notifications.clone(),

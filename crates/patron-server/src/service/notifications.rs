@@ -1,16 +1,22 @@
 //! Customer messages: rendered from the application's templates (or the built-in ones),
-//! queued in the persisted outbox, and delivered with retry and backoff.
+//! sealed (their subject, text and values carry codes and links), queued in the persisted
+//! outbox, opened only to be delivered, and scrubbed once delivered, given up or expired.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use patron_domain::ids::ObjectId;
 use patron_domain::notification::{default_template, retry_delay, Channel, Message, Template};
-use patron_store::{Application, OutboxStore};
+use patron_store::{Application, OutboxMessage, OutboxStore};
 use serde_json::{Map, Value};
 
 use super::{AuthConfigs, ServiceError};
 use crate::clock::Clock;
 use crate::notify::Delivery;
+use crate::secrets::{OpenError, SecretBox};
+
+/// The key under which a sealed message keeps its values in `data`.
+const SEALED_DATA: &str = "sealed";
 
 /// How long a claimed message is reserved for one delivery attempt.
 const LEASE: Duration = Duration::seconds(60);
@@ -22,15 +28,23 @@ pub const DELIVERY_BATCH: usize = 16;
 pub struct Notifications {
     outbox: Arc<dyn OutboxStore>,
     configs: AuthConfigs,
+    secrets: SecretBox,
     clock: Arc<dyn Clock>,
 }
 
 impl Notifications {
-    /// Messages kept in `outbox`, rendered with each application's templates.
-    pub fn new(outbox: Arc<dyn OutboxStore>, configs: AuthConfigs, clock: Arc<dyn Clock>) -> Self {
+    /// Messages kept in `outbox`, rendered with each application's templates and sealed
+    /// with `secrets`.
+    pub fn new(
+        outbox: Arc<dyn OutboxStore>,
+        configs: AuthConfigs,
+        secrets: SecretBox,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             outbox,
             configs,
+            secrets,
             clock,
         }
     }
@@ -46,7 +60,7 @@ impl Notifications {
         data: Map<String, Value>,
     ) -> Result<(), ServiceError> {
         let message = self
-            .render(application, channel, to, template, data)
+            .prepare(application, channel, to, template, data)
             .await?;
         self.outbox
             .enqueue(&application.id, &message, self.clock.now())
@@ -54,9 +68,9 @@ impl Notifications {
         Ok(())
     }
 
-    /// The message [`Notifications::send`] would queue, for a caller that queues it with
-    /// other writes of its own.
-    pub async fn render(
+    /// The message [`Notifications::send`] would queue, rendered and sealed, for a caller
+    /// that queues it with other writes of its own.
+    pub async fn prepare(
         &self,
         application: &Application,
         channel: Channel,
@@ -74,14 +88,40 @@ impl Notifications {
         if let (Channel::Sms, Some(Value::String(hash))) = (channel, data.get("android_hash")) {
             text = format!("{text}\n{hash}");
         }
+        let binding = binding(&application.id, to);
+        let sealed_data = Value::Object(data).to_string();
         Ok(Message {
             channel,
             to: to.to_owned(),
             template: template.to_owned(),
-            subject,
-            text,
-            data,
+            subject: self.secrets.seal(&subject, &binding),
+            text: self.secrets.seal(&text, &binding),
+            data: Map::from_iter([(
+                SEALED_DATA.to_owned(),
+                Value::String(self.secrets.seal(&sealed_data, &binding)),
+            )]),
         })
+    }
+
+    /// The newest `limit` messages of the outbox, opened when `reveal` (local development:
+    /// `patron outbox list --reveal`), else with their sealed parts left out.
+    pub async fn list(
+        &self,
+        limit: usize,
+        reveal: bool,
+    ) -> Result<Vec<OutboxMessage>, ServiceError> {
+        let messages = self.outbox.list_outbox(limit).await?;
+        Ok(messages
+            .into_iter()
+            .map(|message| {
+                if reveal {
+                    reveal_message(&self.secrets, message)
+                        .map_err(|error| ServiceError::Internal(error.to_string()))
+                } else {
+                    Ok(conceal_message(message))
+                }
+            })
+            .collect::<Result<_, _>>()?)
     }
 
     /// Delivers the messages due at `now` through `delivery` (at most [`DELIVERY_BATCH`]);
@@ -95,6 +135,14 @@ impl Notifications {
         let claimed = self.outbox.claim_due(now, LEASE, DELIVERY_BATCH).await?;
         let mut delivered = 0;
         for message in claimed {
+            let id = message.id.clone();
+            let Ok(message) = reveal_message(&self.secrets, message) else {
+                tracing::error!(%id, "a queued message cannot be opened: given up");
+                self.outbox
+                    .mark_failed(&id, "sealed under an unknown key, or moved", None)
+                    .await?;
+                continue;
+            };
             match delivery.deliver(&message).await {
                 Ok(()) => {
                     self.outbox
@@ -113,4 +161,49 @@ impl Notifications {
         }
         Ok(delivered)
     }
+}
+
+/// What a queued message's sealed parts are bound to: its application and recipient.
+fn binding<'a>(application_id: &'a ObjectId, to: &'a str) -> [&'a str; 3] {
+    ["outbox message", application_id.as_str(), to]
+}
+
+/// A queued message with its sealed subject, text and values opened (parts already
+/// scrubbed, or queued before messages were sealed, are left as they are).
+pub fn reveal_message(
+    secrets: &SecretBox,
+    mut queued: OutboxMessage,
+) -> Result<OutboxMessage, OpenError> {
+    let to = queued.message.to.clone();
+    let binding = binding(&queued.application_id, &to);
+    let open = |text: &str| {
+        if text.starts_with("v1:") || text.starts_with("v2:") {
+            secrets.open(text, &binding)
+        } else {
+            Ok(text.to_owned())
+        }
+    };
+    let message = &mut queued.message;
+    message.subject = open(&message.subject)?;
+    message.text = open(&message.text)?;
+    if let Some(Value::String(sealed)) = message.data.get(SEALED_DATA) {
+        let opened = open(sealed)?;
+        message.data = serde_json::from_str(&opened).map_err(|_| OpenError)?;
+    }
+    Ok(queued)
+}
+
+/// A queued message with its sealed parts left out, for listings.
+pub fn conceal_message(mut queued: OutboxMessage) -> OutboxMessage {
+    let message = &mut queued.message;
+    let is_sealed = |text: &str| text.starts_with("v1:") || text.starts_with("v2:");
+    for part in [&mut message.subject, &mut message.text] {
+        if is_sealed(part) {
+            *part = "(sealed: --reveal to show)".to_owned();
+        }
+    }
+    if message.data.contains_key(SEALED_DATA) {
+        message.data = Map::from_iter([(SEALED_DATA.to_owned(), Value::Bool(true))]);
+    }
+    queued
 }

@@ -171,7 +171,7 @@ impl PasswordResets {
         };
         let message = self
             .notifications
-            .render(application, channel, &to, template, data)
+            .prepare(application, channel, &to, template, data)
             .await?;
         let now = self.clock.now();
         let digest = secret::digest(&code);

@@ -11,6 +11,10 @@ use patron_store::{PurgeBefore, Purged, RetentionStore, TokenStore};
 use super::{Customers, ServiceError};
 use crate::clock::Clock;
 
+/// How long the longest-lived code or link a message can carry stays usable (verification
+/// links: 24 hours); after it, a queued message's sealed parts are scrubbed.
+const MESSAGE_SECRETS_LIFETIME: Duration = Duration::hours(24);
+
 /// How long a count of failed sign-ins is remembered after its last failure (and its
 /// lock, if any, has ended).
 const FAILURE_MEMORY: Duration = Duration::days(1);
@@ -78,6 +82,7 @@ impl Retention {
             reset_codes: now - self.ages.reset_codes,
             pending_registrations: now - self.ages.pending_registrations,
             outbox: now - self.ages.outbox,
+            outbox_secrets: now - MESSAGE_SECRETS_LIFETIME,
             jobs: now - self.ages.jobs,
             otp_challenges: now - self.ages.reset_codes,
             otp_sends: now - patron_domain::otp::MAX_BUDGET_WINDOW,

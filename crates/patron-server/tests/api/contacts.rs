@@ -11,7 +11,7 @@ use crate::{each_app, TestApp};
 impl TestApp {
     /// The newest message to `to`: its `data`.
     async fn data_sent_to(&self, to: &str) -> Value {
-        let messages = self.stores.outbox.list_outbox(1000).await.unwrap();
+        let messages = self.outbox(1000).await.unwrap();
         let message = messages
             .iter()
             .find(|m| m.message.to == to)

@@ -43,7 +43,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-        let messages = self.stores.outbox.list_outbox(1).await.unwrap();
+        let messages = self.outbox(1).await.unwrap();
         (
             sent.body["request_id"].as_str().unwrap().to_owned(),
             messages[0].message.data["otp"].as_str().unwrap().to_owned(),
@@ -94,7 +94,7 @@ async fn a_deleted_account_signs_out_refuses_sign_in_and_can_be_restored_in_the_
         let sent = app
             .shop(Method::POST, "/authentication/v1.0/login/otp", Some(json!({"mobile": "9876543210", "country_code": "91"})), None)
             .await;
-        let code = app.stores.outbox.list_outbox(1).await.unwrap()[0].message.data["otp"]
+        let code = app.outbox(1).await.unwrap()[0].message.data["otp"]
             .as_str()
             .unwrap()
             .to_owned();

@@ -280,6 +280,16 @@ pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+impl TestApp {
+    /// The newest `limit` outbox messages, opened (as `patron outbox list --reveal` shows them).
+    pub async fn outbox(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<patron_store::OutboxMessage>, patron_server::service::ServiceError> {
+        self.state.services.notifications.list(limit, true).await
+    }
+}
+
 /// Runs one statement straight on the app's database (to play a database writer).
 pub async fn execute_sql(app: &TestApp, sql: &str) {
     if app.database_url.starts_with("postgres") {

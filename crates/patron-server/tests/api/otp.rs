@@ -21,9 +21,7 @@ impl TestApp {
     /// The code (`data.otp`) of the newest message to `to`, and how many messages `to` got.
     async fn code_sent_to(&self, to: &str) -> (String, usize) {
         let messages: Vec<_> = self
-            .stores
-            .outbox
-            .list_outbox(1000)
+            .outbox(1000)
             .await
             .unwrap()
             .into_iter()
@@ -43,9 +41,7 @@ impl TestApp {
 
     /// How many messages went to `to`.
     async fn messages_to(&self, to: &str) -> usize {
-        self.stores
-            .outbox
-            .list_outbox(1000)
+        self.outbox(1000)
             .await
             .unwrap()
             .iter()
@@ -424,7 +420,7 @@ async fn a_forgotten_password_is_reset_with_a_code_and_unknown_numbers_learn_not
         assert_eq!(keys(&known.body), keys(&unknown.body), "the same answer for unknown numbers");
         assert_eq!(app.messages_to("+919876543219").await, 0);
         let (code, _) = app.code_sent_to("+919876543210").await;
-        let messages = app.stores.outbox.list_outbox(1).await.unwrap();
+        let messages = app.outbox(1).await.unwrap();
         assert!(messages[0].message.text.ends_with("\nFA+9qCX9VSu"), "{}", messages[0].message.text);
 
         let verify = |request_id: Value, otp: String| {

@@ -16,7 +16,7 @@ const PASSWORD: &str = "Sup3r-secret";
 impl TestApp {
     /// The reset code of the newest message in the outbox.
     async fn latest_reset_code(&self) -> String {
-        let messages = self.stores.outbox.list_outbox(1).await.unwrap();
+        let messages = self.outbox(1).await.unwrap();
         let message = &messages[0].message;
         assert_eq!(message.template, "reset_password");
         message.data["code"].as_str().unwrap().to_owned()
@@ -51,15 +51,35 @@ async fn reset_link_flow_signs_in_with_the_new_password() {
             unknown.body, known.body,
             "unknown emails get the same answer"
         );
-        let outbox = app.stores.outbox.list_outbox(10).await.unwrap();
+        let outbox = app.outbox(10).await.unwrap();
         assert_eq!(outbox.len(), 1, "only the known email gets a message");
+        let message = &outbox[0].message;
+        let at_rest = crate::text_rows(&app, "SELECT subject || body || data FROM outbox").await;
+        assert_eq!(at_rest.len(), 1);
+        assert!(
+            !at_rest[0].contains(message.data["code"].as_str().unwrap())
+                && !at_rest[0].contains("set-password"),
+            "the code and link are sealed at rest: {}",
+            at_rest[0]
+        );
+        let concealed = app
+            .state
+            .services
+            .notifications
+            .list(10, false)
+            .await
+            .unwrap();
+        assert!(
+            concealed[0].message.text.contains("--reveal"),
+            "{:?}",
+            concealed[0].message
+        );
         let codes = crate::text_rows(&app, "SELECT customer_id FROM password_reset_codes").await;
         assert_eq!(
             codes.len(),
             1,
             "the unknown email's rehearsal left no code: {codes:?}"
         );
-        let message = &outbox[0].message;
         assert_eq!(message.to, "asha@example.com");
         let code = message.data["code"].as_str().unwrap().to_owned();
         assert!(
@@ -199,7 +219,7 @@ async fn templates_can_be_overridden_per_application() {
         app.register("asha@example.com", "9876543210").await;
         app.configure(json!({"notification_templates": {"reset_password": {"subject": "Forgot it, {{first_name}}?", "text": "Go to {{link}}"}}})).await;
         app.ask_reset("asha@example.com").await;
-        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0).message;
+        let message = app.outbox(1).await.unwrap().remove(0).message;
         assert_eq!(message.subject, "Forgot it, Asha?");
         assert!(message.text.starts_with("Go to http://127.0.0.1:8080/auth/set-password?code="), "{}", message.text);
         app
@@ -245,7 +265,7 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
                 .unwrap(),
             0
         );
-        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        let message = app.outbox(1).await.unwrap().remove(0);
         assert_eq!(
             (message.status, message.attempts),
             (OutboxStatus::Pending, 1)
@@ -283,7 +303,7 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
                 .unwrap(),
             1
         );
-        let message = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        let message = app.outbox(1).await.unwrap().remove(0);
         assert_eq!((message.status, message.attempts), (OutboxStatus::Sent, 3));
         assert!(
             message.message.text.is_empty() && message.message.data.is_empty(),
@@ -300,7 +320,7 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
                 .unwrap(),
             1
         );
-        let logged = app.stores.outbox.list_outbox(1).await.unwrap().remove(0);
+        let logged = app.outbox(1).await.unwrap().remove(0);
         assert_eq!(logged.status, OutboxStatus::Sent);
         assert!(
             !logged.message.text.is_empty(),
@@ -326,7 +346,7 @@ async fn reset_links_never_follow_the_host_header() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let messages = app.stores.outbox.list_outbox(1).await.unwrap();
+        let messages = app.outbox(1).await.unwrap();
         let link = messages[0].message.data["link"]
             .as_str()
             .unwrap()

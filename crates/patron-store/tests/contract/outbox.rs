@@ -50,8 +50,9 @@ async fn a_claim_leases_messages_until_they_are_sent_or_retried() {
             .unwrap();
         let listed = outbox.list_outbox(10).await.unwrap();
         assert_eq!(listed[0].status, OutboxStatus::Sent);
+        let scrubbed = &listed[0].message;
         assert!(
-            listed[0].message.text.is_empty() && listed[0].message.data.is_empty(),
+            scrubbed.subject.is_empty() && scrubbed.text.is_empty() && scrubbed.data.is_empty(),
             "scrubbed"
         );
         assert!(outbox
@@ -59,6 +60,37 @@ async fn a_claim_leases_messages_until_they_are_sent_or_retried() {
             .await
             .unwrap()
             .is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_message_given_up_is_scrubbed_and_one_to_retry_is_not() {
+    each_backend(|f| async move {
+        let outbox = &f.stores.outbox;
+        let retried = f.queue_message("ravi@example.com").await;
+        outbox
+            .mark_failed(&retried, "busy", Some(t0() + Duration::minutes(5)))
+            .await
+            .unwrap();
+        let given_up = f.queue_message("asha@example.com").await;
+        outbox
+            .mark_failed(&given_up, "refused", None)
+            .await
+            .unwrap();
+        for listed in outbox.list_outbox(10).await.unwrap() {
+            let message = &listed.message;
+            if listed.id == given_up {
+                assert_eq!(listed.status, OutboxStatus::Failed);
+                assert!(message.subject.is_empty() && message.text.is_empty());
+                assert!(message.data.is_empty(), "{:?}", f.backend);
+            } else {
+                assert!(
+                    message.text.contains("Reset your password"),
+                    "kept to retry"
+                );
+            }
+        }
     })
     .await;
 }

@@ -73,8 +73,8 @@ impl OutboxStore for Store {
         scrub: bool,
     ) -> Result<(), StoreError> {
         let sql = if scrub {
-            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, body = '', data = \
-             '{}' WHERE id = $2"
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, subject = '', body \
+             = '', data = '{}' WHERE id = $2"
         } else {
             "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2"
         };
@@ -102,7 +102,11 @@ impl OutboxStore for Store {
                     .await?
             }
             None => {
-                sqlx::query("UPDATE outbox SET last_error = $1, status = 'failed' WHERE id = $2")
+                // Given up: nothing will ever need its codes again.
+                sqlx::query(
+                    "UPDATE outbox SET last_error = $1, status = 'failed', subject = '', body = '', \
+                     data = '{}' WHERE id = $2",
+                )
                     .bind(error)
                     .bind(id.as_str())
                     .execute(&self.pool)

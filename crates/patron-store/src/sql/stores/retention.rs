@@ -38,6 +38,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Scrubs, batch after batch, the subject, text and values of messages queued before
+    /// `cutoff` that still have them; returns how many.
+    async fn scrub_outbox(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut scrubbed = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE outbox SET subject = '', body = '', data = '{}' WHERE id IN (SELECT id \
+                 FROM outbox WHERE created_at < $1 AND (body <> '' OR data <> '{}') LIMIT $2)",
+            )
+            .bind(to_millis(cutoff))
+            .bind(BATCH)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            scrubbed += done.rows_affected();
+            if done.rows_affected() < u64::try_from(BATCH).unwrap_or(u64::MAX) {
+                return Ok(scrubbed);
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl RetentionStore for Store {
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged, StoreError> {
@@ -75,6 +99,7 @@ impl RetentionStore for Store {
                     before.outbox,
                 )
                 .await?,
+            outbox_scrubbed: self.scrub_outbox(before.outbox_secrets).await?,
             // Refused rows go with their job (ON DELETE CASCADE).
             jobs: self
                 .purge_table(

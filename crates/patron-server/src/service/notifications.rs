@@ -111,7 +111,7 @@ impl Notifications {
         reveal: bool,
     ) -> Result<Vec<OutboxMessage>, ServiceError> {
         let messages = self.outbox.list_outbox(limit).await?;
-        Ok(messages
+        messages
             .into_iter()
             .map(|message| {
                 if reveal {
@@ -121,7 +121,7 @@ impl Notifications {
                     Ok(conceal_message(message))
                 }
             })
-            .collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// Delivers the messages due at `now` through `delivery` (at most [`DELIVERY_BATCH`]);

@@ -10,6 +10,7 @@ mod jobs;
 mod otp;
 mod postgres;
 mod records;
+mod sealed;
 mod segments;
 mod sql;
 mod sqlite;
@@ -41,6 +42,7 @@ pub use records::{
     OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore, Purged,
     Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
+pub use sealed::{SealedKind, SealedRecord, SealedStore};
 pub use segments::{
     AttributeDefinition, AttributeValue, CustomerValues, DefinitionFilter, Group, GroupCondition,
     GroupFilter, GroupKind, GroupStatus, MemberChanges, Membership, MembershipRule, ValueWrite,
@@ -829,6 +831,8 @@ pub struct Stores {
     pub jobs: Arc<dyn JobStore>,
     /// The purge of old records.
     pub retention: Arc<dyn RetentionStore>,
+    /// Sealed values, for key rotation.
+    pub sealed: Arc<dyn SealedStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
 }
@@ -858,6 +862,7 @@ impl Stores {
             + GroupStore
             + JobStore
             + RetentionStore
+            + SealedStore
             + HealthStore
             + 'static,
     {
@@ -876,6 +881,7 @@ impl Stores {
             groups: backend.clone(),
             jobs: backend.clone(),
             retention: backend.clone(),
+            sealed: backend.clone(),
             health: backend,
         }
     }

@@ -44,6 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Manage the key that encrypts secrets at rest.
+    Secrets {
+        /// What to do with secrets.
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Manage platform API clients.
     Client {
         /// What to do with clients.
@@ -133,6 +139,18 @@ pub struct ClientCreate {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `patron secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-encrypt every stored secret under the current `secret_key` (the old key must be
+    /// listed in `previous_secret_keys` until this has run); prints how many were rewritten.
+    Rotate {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `patron outbox …`.

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use patron_server::service::{conceal_message, reveal_message};
+use patron_server::service::{conceal_message, reveal_message, SecretRotation};
 use patron_server::{admin, telemetry, App, BuildError, Clock, Config, SystemClock};
 use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::cli::{AppCommand, Cli, ClientCommand, Command, OutboxCommand};
+use crate::cli::{AppCommand, Cli, ClientCommand, Command, OutboxCommand, SecretsCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -87,6 +87,34 @@ async fn run(cli: Cli) -> Result<(), String> {
                 &[
                     ("application_id", &rotated.application_id),
                     ("application_token", &rotated.application_token),
+                ],
+            )
+        }
+        Command::Secrets {
+            command: SecretsCommand::Rotate { json },
+        } => {
+            let stores = connect(&config).await?;
+            let secrets = config.secret_box().map_err(|e| e.to_string())?;
+            let key_id = secrets.key_id().to_owned();
+            let report = SecretRotation::new(stores.sealed.clone(), secrets)
+                .rotate()
+                .await
+                .map_err(|e| e.to_string())?;
+            let counts = [
+                report.provider_secrets.to_string(),
+                report.attribute_values.to_string(),
+                report.outbox_messages.to_string(),
+                report.already_current.to_string(),
+            ];
+            print_result(
+                &report,
+                json,
+                &[
+                    ("key_id", &key_id),
+                    ("provider_secrets", &counts[0]),
+                    ("attribute_values", &counts[1]),
+                    ("outbox_messages", &counts[2]),
+                    ("already_current", &counts[3]),
                 ],
             )
         }

@@ -56,7 +56,10 @@ impl Checked {
         let checked = self.rules.check(field, value)?;
         let text = checked.json.to_string();
         let stored = if self.rules.encrypted() {
-            secrets.seal(&text, &value_binding(&self.definition.id, customer_id))
+            secrets.seal(
+                &text,
+                &value_binding(self.definition.id.as_str(), customer_id.as_str()),
+            )
         } else {
             text
         };
@@ -79,12 +82,8 @@ fn value_not_found(definition_id: &ObjectId, customer_id: &ObjectId) -> StoreErr
 
 /// What an encrypted value is bound to: its definition (and so its application) and its
 /// customer.
-pub fn value_binding<'a>(definition_id: &'a ObjectId, customer_id: &'a ObjectId) -> [&'a str; 3] {
-    [
-        "attribute value",
-        definition_id.as_str(),
-        customer_id.as_str(),
-    ]
+pub fn value_binding<'a>(definition_id: &'a str, customer_id: &'a str) -> [&'a str; 3] {
+    ["attribute value", definition_id, customer_id]
 }
 
 /// The plaintext JSON of a stored value.
@@ -99,7 +98,7 @@ fn open_value(secrets: &SecretBox, value: &AttributeValue) -> Result<Value, Serv
         secrets
             .open(
                 &value.stored,
-                &value_binding(&value.definition_id, &value.customer_id),
+                &value_binding(value.definition_id.as_str(), value.customer_id.as_str()),
             )
             .map_err(|error| unreadable(error.to_string()))?
     } else {

@@ -157,7 +157,7 @@ impl AuthConfigs {
     ) -> Result<Map<String, Value>, ServiceError> {
         let plain = self
             .secrets
-            .open(sealed, &secrets_binding(application))
+            .open(sealed, &secrets_binding(application.id.as_str()))
             .map_err(|error| {
                 ServiceError::Internal(format!("the stored social secrets: {error}"))
             })?;
@@ -193,12 +193,12 @@ impl AuthConfigs {
         secrets.extend(new_secrets);
         Ok(Some(self.secrets.seal(
             &Value::Object(secrets).to_string(),
-            &secrets_binding(application),
+            &secrets_binding(application.id.as_str()),
         )))
     }
 }
 
 /// What an application's sealed provider secrets are bound to.
-pub fn secrets_binding(application: &Application) -> [&str; 2] {
-    ["auth config secrets", application.id.as_str()]
+pub fn secrets_binding(application_id: &str) -> [&str; 2] {
+    ["auth config secrets", application_id]
 }

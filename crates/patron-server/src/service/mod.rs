@@ -21,6 +21,7 @@ mod password_reset;
 mod profiles;
 mod registration;
 mod retention;
+mod secret_rotation;
 mod sessions;
 mod sign_in;
 mod social_sign_in;
@@ -51,6 +52,7 @@ pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use profiles::{ProfileForm, ProfileSaved, Profiles};
 pub use registration::{Registered, Registration, RegistrationForm, RegistrationParts};
 pub use retention::{PurgeReport, Retention, RetentionAges};
+pub use secret_rotation::{RotationReport, SecretRotation};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
 pub use sign_in::{customer_actor, PasswordParts, Passwords, SignedIn};
 pub use social_sign_in::{

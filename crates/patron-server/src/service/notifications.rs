@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use patron_domain::ids::ObjectId;
 use patron_domain::notification::{default_template, retry_delay, Channel, Message, Template};
 use patron_store::{Application, OutboxMessage, OutboxStore};
 use serde_json::{Map, Value};
@@ -16,7 +15,7 @@ use crate::notify::Delivery;
 use crate::secrets::{OpenError, SecretBox};
 
 /// The key under which a sealed message keeps its values in `data`.
-const SEALED_DATA: &str = "sealed";
+pub const SEALED_DATA: &str = "sealed";
 
 /// How long a claimed message is reserved for one delivery attempt.
 const LEASE: Duration = Duration::seconds(60);
@@ -88,7 +87,7 @@ impl Notifications {
         if let (Channel::Sms, Some(Value::String(hash))) = (channel, data.get("android_hash")) {
             text = format!("{text}\n{hash}");
         }
-        let binding = binding(&application.id, to);
+        let binding = message_binding(application.id.as_str(), to);
         let sealed_data = Value::Object(data).to_string();
         Ok(Message {
             channel,
@@ -164,8 +163,8 @@ impl Notifications {
 }
 
 /// What a queued message's sealed parts are bound to: its application and recipient.
-fn binding<'a>(application_id: &'a ObjectId, to: &'a str) -> [&'a str; 3] {
-    ["outbox message", application_id.as_str(), to]
+pub fn message_binding<'a>(application_id: &'a str, to: &'a str) -> [&'a str; 3] {
+    ["outbox message", application_id, to]
 }
 
 /// A queued message with its sealed subject, text and values opened (parts already
@@ -175,7 +174,7 @@ pub fn reveal_message(
     mut queued: OutboxMessage,
 ) -> Result<OutboxMessage, OpenError> {
     let to = queued.message.to.clone();
-    let binding = binding(&queued.application_id, &to);
+    let binding = message_binding(queued.application_id.as_str(), &to);
     let open = |text: &str| {
         if text.starts_with("v1:") || text.starts_with("v2:") {
             secrets.open(text, &binding)

@@ -12,6 +12,7 @@ mod files;
 mod groups;
 mod otp;
 mod reset;
+mod secrets;
 mod sessions;
 mod social;
 mod storefront;

@@ -18,6 +18,7 @@ mod otp;
 mod outbox;
 mod platform;
 mod retention;
+mod sealed;
 mod sessions;
 
 /// What every concern's implementation uses: the backend's `Db` and `Store`, the domain

@@ -353,6 +353,9 @@ impl Config {
         if let Some((name, value)) = get("FETCH_MAX_REDIRECTS") {
             self.fetch.max_redirects = parse_env(&name, value)?;
         }
+        if let Some((name, value)) = get("FETCH_MAX_CONCURRENT") {
+            self.fetch.max_concurrent = parse_env(&name, value)?;
+        }
         if let Some((_, value)) = get("FETCH_ALLOW") {
             self.fetch.allow = value
                 .split(',')
@@ -716,6 +719,7 @@ mod tests {
                 connect_timeout_secs: 3,
                 timeout_secs: 7,
                 max_redirects: 1,
+                max_concurrent: 4,
                 allow: vec!["127.0.0.1/32".to_owned(), "::1/128".to_owned()],
             }
         );

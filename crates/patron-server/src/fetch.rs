@@ -6,8 +6,10 @@
 //! metadata), shared, documentation, multicast and reserved ranges are refused, including
 //! IPv4 addresses embedded in IPv6 ones, unless the `[fetch] allow` list names them. The
 //! connection then goes only to the checked addresses, so a second DNS answer cannot
-//! redirect it. Redirects are followed by hand and every hop is checked again. The body is
-//! capped at `max_bytes` and the whole download at `timeout_secs`.
+//! redirect it. Only ports 80 and 443 are fetched from, unless every address is on the
+//! allow-list. Redirects are followed by hand and every hop is checked again. The body is
+//! capped at `max_bytes`, the whole download at `timeout_secs`, and the downloads running at
+//! once at `max_concurrent`.
 
 mod address;
 
@@ -42,6 +44,8 @@ struct Limits {
     timeout: Duration,
     max_redirects: u32,
     allow: Vec<IpBlock>,
+    /// One permit per download running at once.
+    running: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why a download failed. The messages are fit to show to the API client: they never hold
@@ -60,6 +64,12 @@ pub enum FetchError {
     /// The host name does not resolve.
     #[error("cannot resolve host {0}")]
     Resolve(String),
+    /// A port other than 80 and 443 on a host that is not on the allow-list.
+    #[error("port {0} is not allowed (only 80 and 443, unless the address is on [fetch] allow)")]
+    PortNotAllowed(u16),
+    /// Every download slot stayed busy for the whole timeout.
+    #[error("too many downloads are running: try again later")]
+    Busy,
     /// The host resolves to an address in a range the service must not reach.
     #[error("address {address} is not allowed ({reason})")]
     AddressNotAllowed {
@@ -113,6 +123,9 @@ impl FetchError {
     pub fn to_api_error(&self, field: &str) -> ApiError {
         match self {
             FetchError::Client(_) => ApiError::Internal(self.to_string()),
+            FetchError::Busy => ApiError::Busy {
+                retry_after_secs: 10,
+            },
             _ => ApiError::validation(field, self.to_string()),
         }
     }
@@ -140,6 +153,10 @@ impl Fetcher {
                 "[fetch] connect_timeout_secs / PATRON_FETCH_CONNECT_TIMEOUT_SECS",
                 settings.connect_timeout_secs,
             ),
+            (
+                "[fetch] max_concurrent / PATRON_FETCH_MAX_CONCURRENT",
+                u64::from(settings.max_concurrent),
+            ),
         ] {
             if secs == 0 {
                 return Err(ConfigError::Setting {
@@ -155,14 +172,22 @@ impl Fetcher {
                 timeout: Duration::from_secs(settings.timeout_secs),
                 max_redirects: settings.max_redirects,
                 allow,
+                running: Arc::new(tokio::sync::Semaphore::new(
+                    usize::try_from(settings.max_concurrent).unwrap_or(1),
+                )),
             }),
         })
     }
 
     /// Downloads `url` and returns its body, following redirects; see the module docs for
-    /// what is refused.
+    /// what is refused. At most `max_concurrent` downloads run at once; a download that
+    /// finds no free slot within `timeout_secs` fails with [`FetchError::Busy`].
     pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let limits = &self.inner;
+        let _slot = tokio::time::timeout(limits.timeout, limits.running.acquire())
+            .await
+            .map_err(|_| FetchError::Busy)?
+            .map_err(|_| FetchError::Busy)?;
         tokio::time::timeout(limits.timeout, self.fetch_unbounded(url))
             .await
             .unwrap_or_else(|_| Err(FetchError::Timeout(limits.timeout.as_secs())))
@@ -234,6 +259,17 @@ impl Fetcher {
                     });
                 }
             }
+        }
+        let allowed_everywhere = addresses
+            .iter()
+            .all(|address| self.is_allowed(address.ip()));
+        if !matches!(port, 80 | 443) && !allowed_everywhere {
+            tracing::warn!(
+                host,
+                port,
+                "refused to fetch from a port other than 80 and 443"
+            );
+            return Err(FetchError::PortNotAllowed(port));
         }
         Ok(addresses)
     }
@@ -326,6 +362,7 @@ mod tests {
             connect_timeout_secs: 5,
             timeout_secs: 5,
             max_redirects: 3,
+            max_concurrent: 4,
             allow: allow.iter().map(|entry| (*entry).to_owned()).collect(),
         }
     }
@@ -378,6 +415,48 @@ mod tests {
             error.to_string(),
             "address 192.168.0.10 is not allowed (private network)"
         );
+    }
+
+    #[tokio::test]
+    async fn refuses_ports_other_than_80_and_443_unless_the_address_is_allowed() {
+        let refusing = fetcher(&[]);
+        for url in [
+            "http://93.184.216.34:8080/list.csv",
+            "https://93.184.216.34:22/list.csv",
+        ] {
+            let error = refusing.fetch(url).await.unwrap_err();
+            assert!(
+                matches!(error, FetchError::PortNotAllowed(_)),
+                "{url}: {error}"
+            );
+        }
+        let allowed = fetcher(&["93.184.216.34/32"]);
+        let error = allowed
+            .checked_addresses(&Url::parse("http://93.184.216.34:8080/list.csv").unwrap())
+            .await;
+        assert!(error.is_ok(), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_download_waits_for_a_free_slot_and_gives_up_busy() {
+        let fetcher = Fetcher::new(&FetchSettings {
+            max_concurrent: 1,
+            timeout_secs: 1,
+            ..settings(&[])
+        })
+        .unwrap();
+        let running = fetcher.inner.running.clone();
+        let slot = running.acquire().await.unwrap();
+        let error = fetcher
+            .fetch("http://93.184.216.34/list.csv")
+            .await
+            .unwrap_err();
+        assert!(matches!(error, FetchError::Busy), "{error}");
+        assert_eq!(
+            error.to_api_error("file_url").to_string(),
+            "busy: retry after 10 s"
+        );
+        drop(slot);
     }
 
     #[tokio::test]

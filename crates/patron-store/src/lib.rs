@@ -785,10 +785,12 @@ pub trait JobStore: Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// The job's refused rows in input order, up to `limit`.
+    /// The job's refused rows after row `after` in input order, up to `limit` (a page of
+    /// the error report: start with `i64::MIN`, continue after the last row read).
     async fn job_failures(
         &self,
         id: &ObjectId,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<JobFailure>, StoreError>;
     /// How many rows were refused for each reason.

@@ -135,8 +135,11 @@ pub struct FetchSettings {
     pub timeout_secs: u64,
     /// Most redirects followed.
     pub max_redirects: u32,
+    /// Downloads running at once on this node; more wait (within `timeout_secs`).
+    pub max_concurrent: u32,
     /// CIDR blocks or single addresses (`10.0.0.0/8`, `::1/128`, `127.0.0.1`) that may be
-    /// fetched from although they are private, loopback or otherwise refused.
+    /// fetched from although they are private, loopback or otherwise refused, and on any
+    /// port (other hosts only on 80 and 443).
     pub allow: Vec<String>,
 }
 
@@ -147,6 +150,7 @@ impl Default for FetchSettings {
             connect_timeout_secs: 10,
             timeout_secs: 60,
             max_redirects: 5,
+            max_concurrent: 4,
             allow: Vec::new(),
         }
     }

@@ -4,13 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use patron_domain::csv_list::{self, ListFormat};
+use patron_domain::csv_list::ListFormat;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_store::{Actor, DefinitionFilter};
 use serde_json::Value;
 
-use super::{id_list, CustomersRead, CustomersWrite, Platform};
+use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
@@ -424,17 +424,14 @@ async fn users_from_file(
     caller: &Platform<CustomersWrite>,
     url: &str,
 ) -> Result<(Vec<String>, Vec<RowFailure>), ApiError> {
-    let bytes = state
-        .fetcher
-        .fetch(url)
-        .await
-        .map_err(|error| error.to_api_error("user_file_url"))?;
-    let parsed = csv_list::parse(
-        &bytes,
+    let parsed = fetch_list(
+        state,
+        "user_file_url",
+        url,
         ListFormat::UserIds,
         caller.application.default_region,
     )
-    .map_err(|error| ApiError::validation("user_file_url", error.to_string()))?;
+    .await?;
     let ids = parsed
         .rows
         .iter()

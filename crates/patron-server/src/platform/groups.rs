@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use patron_domain::csv_list::{self, Identifier, ListFormat, MemberAction};
+use patron_domain::csv_list::{Identifier, ListFormat, MemberAction};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
@@ -12,7 +12,7 @@ use patron_domain::phone::Phone;
 use patron_store::{Group, GroupCondition, GroupFilter, GroupKind, GroupStatus, MemberChanges};
 
 use super::attributes::text_query;
-use super::{id_list, CustomersRead, CustomersWrite, Platform};
+use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
@@ -83,13 +83,14 @@ async fn member_file(
     url: &str,
     format: ListFormat,
 ) -> Result<(Vec<MemberRow>, Vec<(String, String)>), ApiError> {
-    let bytes = state
-        .fetcher
-        .fetch(url)
-        .await
-        .map_err(|error| error.to_api_error("file_url"))?;
-    let parsed = csv_list::parse(&bytes, format, caller.application.default_region)
-        .map_err(|error| ApiError::validation("file_url", error.to_string()))?;
+    let parsed = fetch_list(
+        state,
+        "file_url",
+        url,
+        format,
+        caller.application.default_region,
+    )
+    .await?;
     let rows = parsed
         .rows
         .iter()

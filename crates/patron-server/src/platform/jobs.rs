@@ -1,10 +1,12 @@
 //! Job state (`getUsersJobByJobId`, model `BulkActionModel`) and per-row error reports.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use futures_util::stream::{self, StreamExt};
 use patron_domain::ids::ObjectId;
 use patron_store::Job;
 
@@ -13,8 +15,8 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::wire::job::JobOut;
 
-/// Most rows an error report lists.
-const REPORT_ROWS: usize = 1_000_000;
+/// Rows of an error report read from the store at a time.
+const REPORT_PAGE: usize = 500;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -51,27 +53,57 @@ async fn error_report(
     Path((_, _, job_id)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
-    let failures = state.services.jobs.failures(&job.id, REPORT_ROWS).await?;
+    let header = csv_line(["row", "user_id", "reason", "error"])?;
+    // A page of rows at a time: memory stays flat however many rows the job refused.
+    let pages = stream::unfold(Some(i64::MIN), move |after| {
+        let state = state.clone();
+        let job_id = job.id.clone();
+        async move {
+            let after = after?;
+            let page = match state
+                .services
+                .jobs
+                .failures(&job_id, after, REPORT_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::error!(%job_id, %error, "the error report stopped");
+                    return Some((Err(std::io::Error::other("the error report stopped")), None));
+                }
+            };
+            let next = (page.len() == REPORT_PAGE)
+                .then(|| page.last().map(|failure| failure.row_index))
+                .flatten();
+            let mut chunk = Vec::new();
+            for failure in &page {
+                let row = if failure.row_index < 0 {
+                    String::new()
+                } else {
+                    (failure.row_index + 1).to_string()
+                };
+                match csv_line([&row, &failure.user_id, &failure.reason, &failure.error]) {
+                    Ok(line) => chunk.extend(line),
+                    Err(_) => return Some((Err(std::io::Error::other("bad row")), None)),
+                }
+            }
+            (!page.is_empty()).then_some((Ok(Bytes::from(chunk)), next))
+        }
+    });
+    let body = stream::once(async move { Ok(Bytes::from(header)) }).chain(pages);
+    Ok((
+        [(CONTENT_TYPE, "text/csv; charset=utf-8")],
+        Body::from_stream(body),
+    ))
+}
+
+/// One CSV record, with its line ending.
+fn csv_line<const N: usize>(record: [&str; N]) -> Result<Vec<u8>, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>, record: [&str; 4]| {
-        writer
-            .write_record(record)
-            .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))
-    };
-    write(&mut writer, ["row", "user_id", "reason", "error"])?;
-    for failure in &failures {
-        let row = if failure.row_index < 0 {
-            String::new()
-        } else {
-            (failure.row_index + 1).to_string()
-        };
-        write(
-            &mut writer,
-            [&row, &failure.user_id, &failure.reason, &failure.error],
-        )?;
-    }
-    let bytes = writer
-        .into_inner()
+    writer
+        .write_record(record)
         .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))?;
-    Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
+    writer
+        .into_inner()
+        .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))
 }

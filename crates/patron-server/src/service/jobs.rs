@@ -163,13 +163,15 @@ impl Jobs {
         Ok(self.store.failure_summary(id).await?)
     }
 
-    /// The first `limit` refused rows of the job, in row order.
+    /// Up to `limit` refused rows of the job after row `after`, in row order (one page of
+    /// its error report).
     pub async fn failures(
         &self,
         id: &ObjectId,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<JobFailure>, ServiceError> {
-        Ok(self.store.job_failures(id, limit).await?)
+        Ok(self.store.job_failures(id, after, limit).await?)
     }
 
     /// A bulk attribute update: done within the request when it has at most the sync limit

@@ -526,6 +526,51 @@ async fn import_customers(app: &TestApp, count: usize) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn an_error_report_longer_than_a_page_streams_every_row() {
+    each_app(|app| async move {
+        define(&app, json!({"name": "Age", "type": "number"})).await;
+        let unknown: Vec<String> = (0..1_201)
+            .map(|_| ObjectId::generate(app.clock.now()).to_string())
+            .collect();
+        let (status, accepted) = app
+            .send(
+                Method::PUT,
+                "/user_attribute/bulk_update",
+                Some(json!({"users": unknown, "attribute": [{"key": "age", "value": 5}]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        while app
+            .state
+            .services
+            .jobs
+            .run_next("runner", None)
+            .await
+            .unwrap()
+        {}
+        let job_path = format!("/users/jobs/{}", accepted["job_id"].as_str().unwrap());
+        let report = app
+            .request(Method::GET, &format!("{job_path}/errors"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(report.status(), StatusCode::OK);
+        let text = report.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + 1_201, "every refused row, across pages");
+        assert_eq!(lines[0], "row,user_id,reason,error");
+        assert!(
+            lines[1].starts_with(&format!("1,{},", unknown[0])),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1_201].starts_with(&format!("1201,{},", unknown[1_200])));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn large_bulk_updates_become_jobs_that_survive_a_crash() {
     each_app(|app| async move {
         let mut users = import_customers(&app, 1_100).await;

@@ -124,9 +124,14 @@ async fn a_lapsed_lease_passes_the_job_on_and_the_old_runner_can_no_longer_progr
             (done.status, done.cursor, done.succeeded, done.failed),
             (JobStatus::Done, 1_000, 998, 3)
         );
-        let failures = jobs.job_failures(&pending.id, 10).await.unwrap();
+        let failures = jobs.job_failures(&pending.id, i64::MIN, 10).await.unwrap();
         let rows: Vec<i64> = failures.iter().map(|failure| failure.row_index).collect();
         assert_eq!(rows, vec![-1, 0, 500]);
+        let page = jobs.job_failures(&pending.id, -1, 1).await.unwrap();
+        assert_eq!(
+            page[0].row_index, 0,
+            "pages continue after the last row read"
+        );
         let summary = jobs.failure_summary(&pending.id).await.unwrap();
         assert_eq!(
             summary,

@@ -172,13 +172,15 @@ impl JobStore for Store {
     async fn job_failures(
         &self,
         id: &ObjectId,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<JobFailure>, StoreError> {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT row_index, user_id, error, reason FROM job_failures WHERE job_id = $1 ORDER BY \
-             row_index LIMIT $2",
+            "SELECT row_index, user_id, error, reason FROM job_failures WHERE job_id = $1 AND \
+             row_index > $2 ORDER BY row_index LIMIT $3",
         )
         .bind(id.as_str())
+        .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;

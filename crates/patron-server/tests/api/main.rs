@@ -16,6 +16,7 @@ mod secrets;
 mod sessions;
 mod social;
 mod storefront;
+mod sweep;
 mod transport;
 
 use std::sync::Arc;

@@ -84,3 +84,16 @@ test('an unknown (well-formed) id: 4xx naming it, and the known ids are NOT chan
   assert.deepEqual(err.details.meta.user_ids, [ghost]);
   assert.deepEqual(await states([a, b]), { [a._id]: true, [b._id]: true }, 'all-or-nothing');
 });
+
+test('getUserTimeline: block and unblock with their reasons, newest first, strict model', async () => {
+  const a = await h.createCustomer(ctx.user);
+  await h.sdk(ctx.user.blockOrUnblockUsers({ body: { status: false, user_id: [a._id], reason: 'fraud review' } }));
+  await h.sdk(ctx.user.blockOrUnblockUsers({ body: { status: true, user_id: [a._id], reason: 'cleared' } }));
+  const res = await h.sdk(ctx.user.getUserTimeline({ userId: a._id }));
+  assert.equal(res.delete_on, undefined, 'no deletion pending');
+  assert.deepEqual(res.timeline.map((e) => e.type), ['unblocked', 'blocked', 'created']);
+  assert.equal(res.timeline[1].title, 'Account blocked');
+  assert.equal(res.timeline[1].sub_title, 'fraud review');
+  assert.ok(res.timeline.every((e) => typeof e.visible === 'boolean' && !Number.isNaN(Date.parse(e.date))));
+  await h.sdkError(ctx.user.getUserTimeline({ userId: h.unknownId() }), 404, 'USER_NOT_FOUND');
+});

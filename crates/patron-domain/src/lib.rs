@@ -11,6 +11,7 @@ pub mod csv_list;
 pub mod customer;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod link;
 pub mod notification;
@@ -23,5 +24,6 @@ pub mod scope;
 pub mod secret;
 pub mod segment;
 pub mod time;
+pub mod timeline;
 
 pub use error::DomainError;

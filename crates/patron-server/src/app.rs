@@ -23,7 +23,7 @@ use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::Delivery;
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
-use crate::service::{Retention, Services};
+use crate::service::{Events, Retention, Services};
 use crate::wire::Status;
 use crate::workers::{Shutdown, Workers};
 use crate::{oauth, platform, storefront, telemetry};
@@ -116,6 +116,7 @@ pub struct App {
     /// What every handler reaches.
     pub state: AppState,
     delivery: Arc<dyn Delivery>,
+    events: Events,
 }
 
 impl App {
@@ -135,6 +136,7 @@ impl App {
         let passwords = config.password_hasher()?;
         let fetcher = config.fetcher()?;
         let delivery = config.delivery()?;
+        let events = Events::new(stores.events.clone(), config.event_sink()?, clock.clone());
         let trusted_proxies = config.trusted_proxy_blocks()?;
         Ok(Self {
             state: AppState::new(
@@ -147,6 +149,7 @@ impl App {
                 trusted_proxies,
             ),
             delivery,
+            events,
         })
     }
 
@@ -156,7 +159,7 @@ impl App {
     }
 
     /// Starts the background workers every `patron serve` runs: the job runner, the outbox
-    /// delivery and the retention purge.
+    /// delivery, the events delivery (when `[events] url` is set) and the retention purge.
     pub fn start_workers(&self) -> Workers {
         let mut workers = Workers::new();
         let jobs = self.state.services.jobs.clone();
@@ -174,6 +177,12 @@ impl App {
                 shutdown,
             )
         });
+        if self.events.has_sink() {
+            let events = self.events.clone();
+            workers.spawn("events", move |shutdown| {
+                crate::notify::run_events_worker(events.clone(), shutdown)
+            });
+        }
         let retention = self.state.services.retention.clone();
         let every = std::time::Duration::from_secs(self.state.config.retention.interval_secs);
         workers.spawn("retention", move |shutdown| {

@@ -11,16 +11,17 @@ use serde::Deserialize;
 
 use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::{
-    ByChannel, Delivery, LogDelivery, SmtpDelivery, TwilioDelivery, WebhookDelivery,
+    ByChannel, Delivery, LogDelivery, SmtpDelivery, TwilioDelivery, WebhookDelivery, WebhookEvents,
 };
 use crate::passwords::PasswordHasher;
 use crate::secrets::SecretBox;
-use crate::service::{ServiceSettings, TokenLifetimes};
+use crate::service::{EventSink, ServiceSettings, TokenLifetimes};
 
 mod tables;
 
 pub use tables::{
-    FetchSettings, RetentionSettings, SmsSettings, SmtpSettings, SmtpTls, WebhookSettings,
+    EventsSettings, FetchSettings, RetentionSettings, SmsSettings, SmtpSettings, SmtpTls,
+    WebhookSettings,
 };
 
 /// Everything the service can be configured with. See the README's configuration table.
@@ -99,6 +100,8 @@ pub struct Config {
     /// How long finished records are kept, and how often they are purged
     /// (`PATRON_RETENTION_*`).
     pub retention: RetentionSettings,
+    /// Where lifecycle events are delivered (`PATRON_EVENTS_URL`, `PATRON_EVENTS_SECRET`).
+    pub events: EventsSettings,
 }
 
 /// The default database: an SQLite file under `./data/`.
@@ -135,6 +138,7 @@ impl Default for Config {
             fetch: FetchSettings::default(),
             bulk_sync_limit: 1000,
             retention: RetentionSettings::default(),
+            events: EventsSettings::default(),
         }
     }
 }
@@ -199,6 +203,7 @@ impl Config {
         // Unusable `[fetch]` settings stop the start, not the first download.
         config.fetcher()?;
         config.retention.check()?;
+        config.events.check()?;
         config.trusted_proxy_blocks()?;
         if let Some(url) = &config.public_url {
             check_link_base("public_url", url).map_err(|error| ConfigError::Setting {
@@ -317,6 +322,12 @@ impl Config {
         }
         if let Some((_, value)) = get("SMTP_FROM") {
             self.smtp.from = value.to_owned();
+        }
+        if let Some((_, value)) = get("EVENTS_URL") {
+            self.events.url = value.to_owned();
+        }
+        if let Some((_, value)) = get("EVENTS_SECRET") {
+            self.events.secret = value.to_owned();
         }
         if let Some((_, value)) = get("WEBHOOK_URL") {
             self.webhook.url = value.to_owned();
@@ -533,6 +544,18 @@ impl Config {
 }
 
 impl Config {
+    /// Where lifecycle events go: the signed webhook of `[events]`, when a URL is set.
+    pub fn event_sink(&self) -> Result<Option<std::sync::Arc<dyn EventSink>>, ConfigError> {
+        if self.events.url.is_empty() {
+            return Ok(None);
+        }
+        let sink = WebhookEvents::new(&self.events).map_err(|message| ConfigError::Setting {
+            key: "[events] url / PATRON_EVENTS_URL".to_owned(),
+            message,
+        })?;
+        Ok(Some(std::sync::Arc::new(sink)))
+    }
+
     /// The delivery the `notifier` setting names; with an `[sms]` provider (and a notifier
     /// other than `webhook`, which takes every channel), text messages go to the provider.
     pub fn delivery(&self) -> Result<std::sync::Arc<dyn Delivery>, ConfigError> {

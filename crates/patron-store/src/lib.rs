@@ -6,6 +6,7 @@
 //! not in Rust memory.
 
 mod error;
+mod events;
 mod jobs;
 mod otp;
 mod postgres;
@@ -34,13 +35,14 @@ use patron_domain::query::CustomerFilter;
 use patron_domain::scope::Scope;
 
 pub use error::{Conflict, Entity, StoreError};
+pub use events::LifecycleEvent;
 pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, AttemptClaim, LoginRecord, LoginSubject, NewResetCode,
-    OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore, Purged,
-    Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
+    Actor, ApiClient, Application, AttemptClaim, AuditRecord, LoginRecord, LoginSubject,
+    NewResetCode, OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore,
+    Purged, Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use sealed::{SealedKind, SealedRecord, SealedStore};
 pub use segments::{
@@ -130,6 +132,13 @@ pub trait CustomerStore: Send + Sync {
         customers: &[NewCustomer],
         actor: &Actor,
     ) -> Result<(), StoreError>;
+    /// The customer's audit trail, newest first, up to `limit` records.
+    async fn audit_trail(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
     /// Reads a customer (archived or not) of `application_id`.
     async fn find_customer(
         &self,
@@ -835,8 +844,40 @@ pub struct Stores {
     pub retention: Arc<dyn RetentionStore>,
     /// Sealed values, for key rotation.
     pub sealed: Arc<dyn SealedStore>,
+    /// Lifecycle events.
+    pub events: Arc<dyn EventStore>,
     /// Health checks.
     pub health: Arc<dyn HealthStore>,
+}
+
+/// Lifecycle events: written with the changes they announce (by the other stores), claimed
+/// for delivery here.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Up to `limit` pending events due at `now`, oldest first, each leased for `lease`
+    /// (a crashed worker's events come due again) with its attempt counted.
+    async fn claim_due_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<LifecycleEvent>, StoreError>;
+    /// Records a delivery.
+    async fn mark_event_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or given up (`None`).
+    async fn mark_event_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Makes every event that occurred at or after `since` due again at `now` (delivered,
+    /// given up or pending alike); returns how many.
+    async fn replay_events(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// The scheduled purge of records that have served their purpose.
@@ -865,6 +906,7 @@ impl Stores {
             + JobStore
             + RetentionStore
             + SealedStore
+            + EventStore
             + HealthStore
             + 'static,
     {
@@ -884,6 +926,7 @@ impl Stores {
             jobs: backend.clone(),
             retention: backend.clone(),
             sealed: backend.clone(),
+            events: backend.clone(),
             health: backend,
         }
     }

@@ -91,6 +91,19 @@ pub enum Rotation {
     Invalid,
 }
 
+/// One recorded change of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// What happened (`create`, `block`, `password_change`, …).
+    pub action: String,
+    /// Who did it (`cli`, a platform client id, `customer:<id>`, `retention`).
+    pub actor: String,
+    /// Why, when recorded.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// Who made a change, for the audit trail, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -311,6 +324,10 @@ pub struct PurgeBefore {
     pub otp_sends: DateTime<Utc>,
     /// Sign-in failure counts last touched before this (and not locked past it).
     pub login_failures: DateTime<Utc>,
+    /// Lifecycle events delivered or given up that occurred before this.
+    pub events_done: DateTime<Utc>,
+    /// Lifecycle events still waiting (no receiver) that occurred before this.
+    pub events_waiting: DateTime<Utc>,
 }
 
 /// How many records one purge deleted, by kind.
@@ -334,4 +351,6 @@ pub struct Purged {
     pub otp_sends: u64,
     /// Stale sign-in failure counts, per subject and per client address.
     pub login_failures: u64,
+    /// Lifecycle events.
+    pub events: u64,
 }

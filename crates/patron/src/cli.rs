@@ -44,6 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Lifecycle events sent to `[events] url`.
+    Events {
+        /// What to do with events.
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
     /// Manage the key that encrypts secrets at rest.
     Secrets {
         /// What to do with secrets.
@@ -139,6 +145,21 @@ pub struct ClientCreate {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `patron events …`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Send again every event that occurred since a time (delivered, given up or waiting),
+    /// e.g. after a receiver lost data; receivers deduplicate by event id.
+    Replay {
+        /// RFC 3339 time, e.g. 2026-12-01T00:00:00Z.
+        #[arg(long)]
+        since: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `patron secrets …`.

@@ -7,13 +7,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use patron_server::service::{conceal_message, reveal_message, SecretRotation};
+use patron_server::service::{conceal_message, reveal_message, Events, SecretRotation};
 use patron_server::{admin, telemetry, App, BuildError, Clock, Config, SystemClock};
 use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::cli::{AppCommand, Cli, ClientCommand, Command, OutboxCommand, SecretsCommand};
+use crate::cli::{
+    AppCommand, Cli, ClientCommand, Command, EventsCommand, OutboxCommand, SecretsCommand,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -89,6 +91,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                     ("application_token", &rotated.application_token),
                 ],
             )
+        }
+        Command::Events {
+            command: EventsCommand::Replay { since, json },
+        } => {
+            let since = chrono::DateTime::parse_from_rfc3339(since.trim())
+                .map_err(|e| format!("--since must be an RFC 3339 time: {e}"))?
+                .with_timezone(&chrono::Utc);
+            let stores = connect(&config).await?;
+            let replayed = Events::new(stores.events.clone(), None, std::sync::Arc::new(clock))
+                .replay(since)
+                .await
+                .map_err(|e| e.to_string())?;
+            let count = replayed.to_string();
+            let report = serde_json::json!({ "replayed": replayed });
+            print_result(&report, json, &[("replayed", &count)])
         }
         Command::Secrets {
             command: SecretsCommand::Rotate { json },

@@ -156,6 +156,51 @@ impl Default for FetchSettings {
     }
 }
 
+/// Where lifecycle events go (the `[events]` table); no URL: events wait in the database.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSettings {
+    /// The receiver, `https://…` (or `http://` to loopback).
+    pub url: String,
+    /// The shared secret signing each body (at least 16 characters; never logged).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for EventsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsSettings")
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
+impl EventsSettings {
+    /// Checks a configured receiver: an http(s) URL and a secret of 16 characters or more.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.url.is_empty() {
+            return Ok(());
+        }
+        let setting = |key: &str, message: &str| ConfigError::Setting {
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Err(setting(
+                "[events] url / PATRON_EVENTS_URL",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        if self.secret.len() < 16 {
+            return Err(setting(
+                "[events] secret / PATRON_EVENTS_SECRET",
+                "must be at least 16 characters when [events] url is set",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// How long finished records are kept, in days after they served their purpose, and how
 /// often the purge runs (the `[retention]` table).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

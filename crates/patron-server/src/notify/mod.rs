@@ -2,6 +2,7 @@
 //! queued in the persisted outbox, and delivered by a background worker with retry and
 //! backoff, so a slow or failing sender never blocks a request and a restart loses nothing.
 
+mod events;
 mod log;
 mod smtp;
 mod twilio;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use patron_store::OutboxMessage;
 
+pub use self::events::{event_body, run_events_worker, WebhookEvents};
 pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
 pub use self::twilio::TwilioDelivery;

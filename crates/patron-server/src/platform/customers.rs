@@ -20,8 +20,8 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::CustomerDraft;
 use crate::wire::customer::{
-    ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, UndeleteBody,
-    UpdateCustomerBody, UserOut, UsersOut,
+    ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, TimelineOut,
+    UndeleteBody, UpdateCustomerBody, UserOut, UsersOut,
 };
 use crate::wire::{Paged, Success, SUCCESS};
 
@@ -39,6 +39,22 @@ pub(super) fn router() -> Router<AppState> {
         .route("/customers/undelete", put(undelete))
         .route("/customers/archive", put(archive))
         .route("/customers/{user_id}", put(update))
+        .route("/customers/{user_id}/timeline", get(timeline))
+}
+
+/// `getUserTimeline`: what happened to a customer, newest first.
+async fn timeline(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    Path((_, _, user_id)): Path<(String, String, String)>,
+) -> Result<Json<TimelineOut>, ApiError> {
+    let id = ObjectId::parse("user_id", &user_id)?;
+    let timeline = state
+        .services
+        .customers
+        .timeline(&caller.application.id, &id)
+        .await?;
+    Ok(Json(timeline.into()))
 }
 
 async fn list(

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use patron_domain::contacts::{Contact, ContactEdit};
 use patron_domain::customer::{Customer, CustomerChanges, NewCustomer, Profile};
 use patron_domain::email::Email;
@@ -10,7 +11,8 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
 use patron_domain::query::CustomerFilter;
-use patron_store::{Actor, Conflict, CredentialStore, CustomerStore, StoreError};
+use patron_domain::timeline::{describe, TimelineEntry};
+use patron_store::{Actor, Conflict, CredentialStore, CustomerStore, Entity, StoreError};
 use rand::Rng;
 
 use super::ServiceError;
@@ -37,6 +39,18 @@ pub struct CustomerDraft {
     pub phone_verified: bool,
     /// The argon2id hash of the password the customer chose, if any.
     pub password_hash: Option<String>,
+}
+
+/// Most entries a timeline shows.
+const TIMELINE_ENTRIES: usize = 500;
+
+/// A customer's history as support staff read it.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// When a requested deletion takes effect, if one is pending.
+    pub delete_on: Option<DateTime<Utc>>,
+    /// What happened, newest first, each with its time.
+    pub entries: Vec<(DateTime<Utc>, TimelineEntry)>,
 }
 
 /// The customers of applications.
@@ -281,6 +295,35 @@ impl Customers {
             .store
             .request_deletion(application_id, id, now + grace, actor, now)
             .await?)
+    }
+
+    /// The customer's timeline (the newest 500 changes), from the audit trail.
+    pub async fn timeline(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Timeline, ServiceError> {
+        let customer = self
+            .store
+            .find_customer(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, id.as_str()))?;
+        let trail = self
+            .store
+            .audit_trail(application_id, id, TIMELINE_ENTRIES)
+            .await?;
+        Ok(Timeline {
+            delete_on: customer.deletion.map(|deletion| deletion.purge_at),
+            entries: trail
+                .into_iter()
+                .map(|record| {
+                    (
+                        record.at,
+                        describe(&record.action, record.reason.as_deref()),
+                    )
+                })
+                .collect(),
+        })
     }
 
     /// Anonymises the customers whose deletion grace window has ended (a batch at a time);

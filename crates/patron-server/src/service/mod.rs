@@ -11,6 +11,7 @@ mod challenges;
 mod contacts;
 mod customers;
 mod error;
+mod events;
 mod groups;
 mod jobs;
 mod login_tokens;
@@ -37,8 +38,9 @@ pub use attributes::{
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use challenges::{Challenges, CodeRequest, Expected, ProvenCode, SentCode};
 pub use contacts::{ContactKind, Contacts, LinkBases};
-pub use customers::{CustomerDraft, Customers};
+pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
+pub use events::{EventSink, Events, EVENT_BATCH};
 pub use groups::{CompiledCondition, ConditionInput, Groups};
 pub use jobs::{
     error_report_path, run_worker as run_jobs, runner_name, BulkResult, Jobs, MemberRow, Requester,

@@ -87,6 +87,8 @@ impl Retention {
             otp_challenges: now - self.ages.reset_codes,
             otp_sends: now - patron_domain::otp::MAX_BUDGET_WINDOW,
             login_failures: now - FAILURE_MEMORY,
+            events_done: now - self.ages.outbox,
+            events_waiting: now - self.ages.jobs,
         };
         let records = self.store.purge(&before).await?;
         let anonymised = self.customers.anonymise_due().await?;

@@ -247,3 +247,48 @@ impl From<Vec<Customer>> for UsersOut {
         }
     }
 }
+
+/// `GetUserTimeline`: a customer's history, newest first.
+#[derive(Debug, Serialize)]
+pub struct TimelineOut {
+    /// When a requested deletion takes effect (absent when none is pending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_on: Option<String>,
+    /// The entries.
+    pub timeline: Vec<TimelineEntryOut>,
+}
+
+/// `UserTimeline`: one entry (`sub_title` is the one field of the model that may be null).
+#[derive(Debug, Serialize)]
+pub struct TimelineEntryOut {
+    /// When it happened.
+    pub date: String,
+    /// What happened.
+    pub title: String,
+    /// Its kind.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether it is shown by default.
+    pub visible: bool,
+    /// The reason or detail recorded with it.
+    pub sub_title: Option<String>,
+}
+
+impl From<crate::service::Timeline> for TimelineOut {
+    fn from(timeline: crate::service::Timeline) -> Self {
+        Self {
+            delete_on: timeline.delete_on.map(to_wire),
+            timeline: timeline
+                .entries
+                .into_iter()
+                .map(|(at, entry)| TimelineEntryOut {
+                    date: to_wire(at),
+                    title: entry.title,
+                    kind: entry.kind,
+                    visible: entry.visible,
+                    sub_title: entry.sub_title,
+                })
+                .collect(),
+        }
+    }
+}

@@ -260,3 +260,57 @@ async fn block_archive_and_restore() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_timeline_tells_what_happened_newest_first() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        for (status, reason) in [(false, "fraud review"), (true, "cleared")] {
+            let body = json!({"status": status, "user_id": [id], "reason": reason});
+            let (code, _) = app
+                .send(Method::PUT, "/customers/activation", Some(body))
+                .await;
+            assert_eq!(code, StatusCode::OK);
+        }
+        let (code, _) = app
+            .send(
+                Method::PUT,
+                "/customers/archive",
+                Some(json!({"user_id": id})),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK);
+        let (status, body) = app
+            .send(Method::GET, &format!("/customers/{id}/timeline"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let entries = body["timeline"].as_array().unwrap();
+        let kinds: Vec<&str> = entries
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["archived", "unblocked", "blocked", "created"],
+            "{body}"
+        );
+        assert_eq!(entries[2]["title"], "Account blocked");
+        assert_eq!(entries[2]["sub_title"], "fraud review");
+        assert!(entries[0]["date"].is_string() && entries[0]["visible"] == true);
+        assert!(
+            body.get("delete_on").is_none(),
+            "no deletion pending: {body}"
+        );
+        let unknown =
+            patron_domain::ids::ObjectId::generate(patron_server::Clock::now(app.clock.as_ref()));
+        let (status, body) = app
+            .send(Method::GET, &format!("/customers/{unknown}/timeline"), None)
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("USER_NOT_FOUND"))
+        );
+        app
+    })
+    .await;
+}

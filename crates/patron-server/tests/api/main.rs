@@ -8,6 +8,7 @@ mod auth_config;
 mod contacts;
 mod customers;
 mod deletion;
+mod events;
 mod files;
 mod groups;
 mod otp;

@@ -5,6 +5,7 @@ mod auth_config;
 mod credentials;
 mod customers;
 mod deletion;
+mod events;
 mod jobs;
 mod otp;
 mod outbox;

@@ -179,7 +179,12 @@ async fn the_purge_deletes_only_what_is_old_enough() {
             otp_challenges: days(10),
             otp_sends: days(5),
             login_failures: days(10),
+            events_done: days(10),
+            events_waiting: days(20),
         };
+        // Every event here occurred on day 0 or 9: all go (waiting ones after 20 days).
+        let events = u64::try_from(count(&f, "lifecycle_events").await).unwrap();
+        assert!(events >= 1, "the customer's creation was announced");
         let purged = f.stores.retention.purge(&before).await.unwrap();
         assert_eq!(
             purged,
@@ -193,6 +198,7 @@ async fn the_purge_deletes_only_what_is_old_enough() {
                 otp_challenges: 1,
                 otp_sends: 4,
                 login_failures: 2,
+                events,
             },
             "{:?}",
             f.backend

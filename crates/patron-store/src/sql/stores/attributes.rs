@@ -161,7 +161,18 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
         }
-        Self::reindex(conn, writes).await
+        Self::reindex(&mut *conn, writes).await?;
+        let customers: BTreeSet<&str> = writes.iter().map(|(id, _)| id.as_str()).collect();
+        let customers: Vec<&str> = customers.into_iter().collect();
+        Self::audit_many(
+            conn,
+            application_id,
+            &customers,
+            "attributes_change",
+            actor,
+            now,
+        )
+        .await
     }
 
     /// The application's definitions whose `column` is one of `values`.

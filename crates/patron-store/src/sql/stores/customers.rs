@@ -140,7 +140,25 @@ impl CustomerStore for Store {
                     .bind(at)
                     .push(")");
             }
-            for statement in [&rows, &emails, &phones, &audit] {
+            // Each imported customer is announced as created.
+            let mut events = SqlBuilder::default();
+            events.push(
+                "INSERT INTO lifecycle_events (type, company_id, application_id, customer_id, \
+                 action, actor, occurred_at, next_attempt_at) SELECT 'customer.created', \
+                 a.company_id, c.application_id, c.id, 'import', ",
+            );
+            events.bind(text(&actor.id)).push(
+                ", c.created_at, c.created_at FROM customers c JOIN applications a ON a.id = \
+                       c.application_id WHERE c.id IN (",
+            );
+            for (index, customer) in chunk.iter().enumerate() {
+                if index > 0 {
+                    events.push(", ");
+                }
+                events.bind(text(customer.id.as_str()));
+            }
+            events.push(")");
+            for statement in [&rows, &emails, &phones, &audit, &events] {
                 if statement.params.is_empty() {
                     continue;
                 }
@@ -568,6 +586,32 @@ impl CustomerStore for Store {
         Self::audit(&mut tx, application_id, id.as_str(), "undelete", actor, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn audit_trail(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT action, actor, reason, at FROM audit_events WHERE customer_id = $1 AND \
+             application_id = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(customer_id.as_str())
+        .bind(application_id.as_str())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(action, actor, reason, at)| AuditRecord {
+                action,
+                actor,
+                reason,
+                at: from_millis(at),
+            })
+            .collect())
     }
 
     async fn anonymise_due(

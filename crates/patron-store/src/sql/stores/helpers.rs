@@ -166,7 +166,8 @@ impl Store {
         Ok(())
     }
 
-    /// Appends one event to the audit trail.
+    /// Appends one event to the audit trail, with the lifecycle event it announces (in
+    /// the caller's transaction).
     pub(super) async fn audit(
         conn: &mut Connection,
         application_id: &ObjectId,
@@ -188,7 +189,7 @@ impl Store {
         .bind(to_millis(now))
         .execute(&mut *conn)
         .await?;
-        Ok(())
+        Self::record_event(conn, application_id, customer_id, action, actor, now).await
     }
 
     /// Marks a customer and its contacts archived or not, bumping its version.

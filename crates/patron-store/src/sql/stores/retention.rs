@@ -153,6 +153,22 @@ impl RetentionStore for Store {
                         before.login_failures,
                     )
                     .await?,
+            events: self
+                .purge_table(
+                    "lifecycle_events",
+                    "id",
+                    "status <> 'pending' AND occurred_at < $1",
+                    before.events_done,
+                )
+                .await?
+                + self
+                    .purge_table(
+                        "lifecycle_events",
+                        "id",
+                        "occurred_at < $1",
+                        before.events_waiting,
+                    )
+                    .await?,
         })
     }
 }

@@ -9,32 +9,21 @@ use patron_domain::time::to_wire;
 use patron_store::LifecycleEvent;
 use serde_json::{json, Value};
 
-use super::webhook::{signature, SIGNATURE_HEADER};
+use super::webhook::SignedPoster;
 use crate::config::EventsSettings;
 use crate::service::{EventSink, Events, EVENT_BATCH};
 use crate::workers::Shutdown;
 
-/// How long one POST may take.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Posts events to the configured receiver.
 pub struct WebhookEvents {
-    client: reqwest::Client,
-    url: String,
-    secret: String,
+    poster: SignedPoster,
 }
 
 impl WebhookEvents {
     /// A sink for the configured URL and secret.
     pub fn new(settings: &EventsSettings) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Self {
-            client,
-            url: settings.url.clone(),
-            secret: settings.secret.clone(),
+            poster: SignedPoster::new(&settings.url, &settings.secret)?,
         })
     }
 }
@@ -60,24 +49,9 @@ pub fn event_body(event: &LifecycleEvent) -> Value {
 #[async_trait]
 impl EventSink for WebhookEvents {
     async fn deliver(&self, event: &LifecycleEvent) -> Result<(), String> {
-        let body = event_body(event).to_string();
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header(SIGNATURE_HEADER, signature(&self.secret, body.as_bytes()))
-            .body(body)
-            .send()
+        self.poster
+            .post(event_body(event).to_string(), "events receiver")
             .await
-            .map_err(|error| format!("cannot reach the events receiver: {error}"))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "the events receiver answered {}",
-                response.status()
-            ))
-        }
     }
 }
 

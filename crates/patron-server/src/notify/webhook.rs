@@ -18,11 +18,49 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-patron-signature";
 
-/// Posts messages to a webhook.
-pub struct WebhookDelivery {
+/// POSTs JSON bodies to one URL, each signed with the shared secret.
+pub struct SignedPoster {
     client: reqwest::Client,
     url: String,
     secret: String,
+}
+
+impl SignedPoster {
+    /// A poster to `url` signing with `secret`.
+    pub fn new(url: &str, secret: &str) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            url: url.to_owned(),
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// POSTs `body` with its signature; any answer but a 2xx is an error naming `receiver`.
+    pub async fn post(&self, body: String, receiver: &str) -> Result<(), String> {
+        let response = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, signature(&self.secret, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach the {receiver}: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the {receiver} answered {}", response.status()))
+        }
+    }
+}
+
+/// Posts messages to a webhook.
+pub struct WebhookDelivery {
+    poster: SignedPoster,
 }
 
 impl WebhookDelivery {
@@ -37,14 +75,8 @@ impl WebhookDelivery {
         if settings.secret.len() < 16 {
             return Err("webhook.secret must be at least 16 characters".to_owned());
         }
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Self {
-            client,
-            url: settings.url.clone(),
-            secret: settings.secret.clone(),
+            poster: SignedPoster::new(&settings.url, &settings.secret)?,
         })
     }
 }
@@ -71,23 +103,7 @@ impl Delivery for WebhookDelivery {
             "data": body.data,
         })
         .to_string();
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header(
-                SIGNATURE_HEADER,
-                signature(&self.secret, payload.as_bytes()),
-            )
-            .body(payload)
-            .send()
-            .await
-            .map_err(|e| format!("webhook: {e}"))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("webhook answered {}", response.status()))
-        }
+        self.poster.post(payload, "webhook").await
     }
 
     fn scrubs_delivered(&self, _message: &OutboxMessage) -> bool {

@@ -44,39 +44,6 @@ impl From<EventRow> for LifecycleEvent {
 }
 
 impl Store {
-    /// Records the lifecycle event an audited change announces, if it announces one
-    /// (inside the caller's transaction, so the two stand or fall together).
-    pub(super) async fn record_event(
-        conn: &mut Connection,
-        application_id: &ObjectId,
-        customer_id: &str,
-        action: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        let Some(kind) = patron_domain::events::event_type(action) else {
-            return Ok(());
-        };
-        sqlx::query(
-            "INSERT INTO lifecycle_events (type, company_id, application_id, customer_id, \
-             action, actor, reason, reason_id, occurred_at, next_attempt_at) SELECT $1, \
-             company_id, id, $2, $3, $4, $5, $6, $7, $7 FROM applications WHERE id = $8",
-        )
-        .bind(kind)
-        .bind(customer_id)
-        .bind(action)
-        .bind(&actor.id)
-        .bind(actor.reason.as_deref())
-        .bind(actor.reason_id.as_deref())
-        .bind(to_millis(now))
-        .bind(application_id.as_str())
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-}
-
-impl Store {
     /// Appends the audit entries and lifecycle events of one change made to many customers
     /// at once, a few statements per 400 customers (inside the caller's transaction).
     pub(super) async fn audit_many(

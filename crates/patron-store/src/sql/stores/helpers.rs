@@ -176,20 +176,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO audit_events (application_id, customer_id, action, actor, reason, \
-             reason_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(application_id.as_str())
-        .bind(customer_id)
-        .bind(action)
-        .bind(&actor.id)
-        .bind(actor.reason.as_deref())
-        .bind(actor.reason_id.as_deref())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
-        Self::record_event(conn, application_id, customer_id, action, actor, now).await
+        Self::audit_many(conn, application_id, &[customer_id], action, actor, now).await
     }
 
     /// Marks a customer and its contacts archived or not, bumping its version.

@@ -2,12 +2,16 @@
 //! time, on tokio's blocking threads, so a burst of logins queues here instead of stalling
 //! the async runtime or spawning unbounded threads.
 
+mod formats;
+
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
+
+pub use formats::HashFormat;
 
 /// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
@@ -88,25 +92,35 @@ impl PasswordHasher {
             .map_err(|e| HashError::Failed(e.to_string()))
     }
 
-    /// Whether `password` matches `hash`; with no hash, spends the same effort and says no.
+    /// Whether `password` matches `hash` — argon2id, or a format an import brought (see
+    /// [`HashFormat`]); with no hash, spends an argon2id check and says no.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
         let (hash, real) = match hash {
             Some(hash) => (hash, true),
             None => ((*self.dummy_hash).clone(), false),
         };
-        let params = self.params.clone();
         let matched = self
-            .run(move || {
-                PasswordHash::new(&hash)
-                    .map(|parsed| {
-                        argon2(&params)
-                            .verify_password(password.as_bytes(), &parsed)
-                            .is_ok()
-                    })
-                    .unwrap_or(false)
-            })
+            .run(move || formats::matches(password.as_bytes(), &hash))
             .await?;
         Ok(real && matched)
+    }
+
+    /// Whether a stored hash should be replaced at the next successful sign-in: it is in
+    /// another format than argon2id, or was made with other argon2 costs than the current.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return true;
+        };
+        let current = |name: &str, value: u32| {
+            parsed
+                .params
+                .get_decimal(name)
+                .is_some_and(|stored| stored == value)
+        };
+        !(parsed.algorithm.as_str() == "argon2id"
+            && current("m", self.params.m_cost())
+            && current("t", self.params.t_cost())
+            && current("p", self.params.p_cost()))
     }
 
     /// Whether `password` matches any of `hashes` (a password history), checked in one
@@ -117,14 +131,10 @@ impl PasswordHasher {
         password: String,
         hashes: Vec<String>,
     ) -> Result<bool, HashError> {
-        let params = self.params.clone();
         self.run(move || {
-            let argon2 = argon2(&params);
-            hashes.iter().any(|hash| {
-                PasswordHash::new(hash).is_ok_and(|parsed| {
-                    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
-                })
-            })
+            hashes
+                .iter()
+                .any(|hash| formats::matches(password.as_bytes(), hash))
         })
         .await
     }
@@ -232,6 +242,21 @@ mod tests {
         assert!(!hasher.verify("anything".into(), None).await.unwrap());
         assert!(!hasher
             .verify("x".into(), Some("not a phc string".into()))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn only_current_argon2id_hashes_are_kept_as_they_are() {
+        let hasher = PasswordHasher::new(64, 1, 1, 1).unwrap();
+        let current = hasher.hash("x".into()).await.unwrap();
+        assert!(!hasher.needs_rehash(&current));
+        let costlier = PasswordHasher::new(128, 1, 1, 1).unwrap();
+        assert!(costlier.needs_rehash(&current), "other argon2 costs");
+        let bcrypt = "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S";
+        assert!(hasher.needs_rehash(bcrypt));
+        assert!(hasher
+            .verify("Migrated-1".into(), Some(bcrypt.into()))
             .await
             .unwrap());
     }

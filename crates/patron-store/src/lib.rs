@@ -380,6 +380,15 @@ pub trait CredentialStore: Send + Sync {
     /// Gives back a slot taken by [`CredentialStore::claim_address_attempt`] (the password
     /// was right, so the attempt was no failure).
     async fn release_address_attempt(&self, address: &str) -> Result<(), StoreError>;
+    /// Replaces the customer's password hash by another of the same password (an imported
+    /// format upgraded to argon2id at sign-in), only if it is still `old_hash`: the change
+    /// time, history and sessions stay. True when replaced.
+    async fn upgrade_password_hash(
+        &self,
+        customer_id: &ObjectId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError>;
     /// The current password hash and up to `history` previous ones, newest first.
     async fn password_hashes(
         &self,

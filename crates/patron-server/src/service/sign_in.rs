@@ -118,11 +118,14 @@ impl Passwords {
             return Err(ServiceError::AccountLocked { until });
         }
         let hash = record.as_ref().and_then(|r| r.password_hash.clone());
-        let matched = self.hasher.verify(password, hash).await?;
+        let matched = self.hasher.verify(password.clone(), hash).await?;
         let Some(record) = record.filter(|_| matched) else {
             return Err(ServiceError::InvalidCredentials);
         };
         let customer_id = record.customer.id.clone();
+        if let Some(stored) = &record.password_hash {
+            self.upgrade_hash(&customer_id, stored, password).await?;
+        }
         self.credentials
             .reset_login_failures(&application.id, LoginSubject::Customer(&customer_id))
             .await?;
@@ -150,6 +153,24 @@ impl Passwords {
             customer: record.customer,
             session,
         })
+    }
+
+    /// Replaces a hash an import brought (bcrypt, PBKDF2, scrypt, other argon2 costs) by
+    /// argon2id of the password just proven, so it is checked only once in its old form.
+    async fn upgrade_hash(
+        &self,
+        customer_id: &ObjectId,
+        stored: &str,
+        password: String,
+    ) -> Result<(), ServiceError> {
+        if !self.hasher.needs_rehash(stored) {
+            return Ok(());
+        }
+        let upgraded = self.hasher.hash(password).await?;
+        self.credentials
+            .upgrade_password_hash(customer_id, stored, &upgraded)
+            .await?;
+        Ok(())
     }
 
     /// Takes a failed-sign-in slot of the client's address for this attempt (given back

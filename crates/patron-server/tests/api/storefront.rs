@@ -565,3 +565,42 @@ async fn admin_created_customers_have_no_password() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn imported_hashes_sign_in_with_the_old_password_and_become_argon2id() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        let id = app.list(&[]).await.1["items"][0]["_id"].as_str().unwrap().to_owned();
+        // `Migrated-1` as other systems hashed it (Python's bcrypt and hashlib).
+        for imported in [
+            "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S",
+            "$2y$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S",
+            "$pbkdf2-sha256$i=1000,l=32$cGF0cm9uLXNhbHQtMTIzNA$xRMvPn1Yr87LxixdIRrKUNd01+hYJXYhnYvLERxLjFE",
+            "$pbkdf2-sha512$i=1000,l=64$cGF0cm9uLXNhbHQtMTIzNA$gMzFkhkxtaBiFq2gyzwC9wR9OBv434UnLKB/ui5UkIizmSbnOIk5LwPdqyT6KpW4KL4oaHv/A9OcJfo8OtZbbQ",
+            "$scrypt$ln=10,r=8,p=1$cGF0cm9uLXNhbHQtMTIzNA$exwQZ2GvidpUUH5Aca6xeVDDSHwLLdrDQrisrkWzzXA",
+        ] {
+            crate::execute_sql(
+                &app,
+                &format!(
+                    "UPDATE customer_credentials SET password_hash = '{imported}' WHERE \
+                     customer_id = '{id}'"
+                ),
+            )
+            .await;
+            let wrong = app.login("asha@example.com", PASSWORD).await;
+            assert_eq!(wrong.body["code"], "INVALID_CREDENTIALS", "{imported}");
+            let signed_in = app.login("asha@example.com", "Migrated-1").await;
+            assert_eq!(signed_in.status, StatusCode::OK, "{imported}: {}", signed_in.body);
+            let stored = crate::text_rows(
+                &app,
+                &format!("SELECT password_hash FROM customer_credentials WHERE customer_id = '{id}'"),
+            )
+            .await;
+            assert!(stored[0].starts_with("$argon2id$"), "rehashed: {}", stored[0]);
+            let again = app.login("asha@example.com", "Migrated-1").await;
+            assert_eq!(again.status, StatusCode::OK, "the new hash holds the same password");
+        }
+        app
+    })
+    .await;
+}

@@ -282,3 +282,26 @@ async fn a_reset_code_works_once_before_it_expires_and_spends_the_others() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_upgraded_hash_replaces_only_the_hash_it_was_made_from() {
+    each_backend(|f| async move {
+        let new = f.new_customer(Some("asha@example.com"), None);
+        let credentials = &f.stores.credentials;
+        let customer = credentials
+            .register_customer(&new, Some("$2b$04$imported"), &actor())
+            .await
+            .unwrap();
+        assert!(!credentials
+            .upgrade_password_hash(&customer.id, "$2b$04$other", "$argon2id$new")
+            .await
+            .unwrap());
+        assert!(credentials
+            .upgrade_password_hash(&customer.id, "$2b$04$imported", "$argon2id$new")
+            .await
+            .unwrap());
+        let hashes = credentials.password_hashes(&customer.id, 5).await.unwrap();
+        assert_eq!(hashes, ["$argon2id$new"], "no history entry for the same password");
+    })
+    .await;
+}

@@ -197,6 +197,24 @@ impl CredentialStore for Store {
         Ok(())
     }
 
+    async fn upgrade_password_hash(
+        &self,
+        customer_id: &ObjectId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE customer_credentials SET password_hash = $1 WHERE customer_id = $2 AND \
+             password_hash = $3",
+        )
+        .bind(new_hash)
+        .bind(customer_id.as_str())
+        .bind(old_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn password_hashes(
         &self,
         customer_id: &ObjectId,

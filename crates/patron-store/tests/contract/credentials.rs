@@ -301,7 +301,11 @@ async fn an_upgraded_hash_replaces_only_the_hash_it_was_made_from() {
             .await
             .unwrap());
         let hashes = credentials.password_hashes(&customer.id, 5).await.unwrap();
-        assert_eq!(hashes, ["$argon2id$new"], "no history entry for the same password");
+        assert_eq!(
+            hashes,
+            ["$argon2id$new"],
+            "no history entry for the same password"
+        );
     })
     .await;
 }

@@ -244,7 +244,12 @@ async fn delete_value(
     state
         .services
         .attributes
-        .delete_value(&caller.application.id, &definition_id, &customer_id)
+        .delete_value(
+            &caller.application.id,
+            &definition_id,
+            &customer_id,
+            &Actor::new(&caller.client_id),
+        )
         .await?;
     Ok(Json(SUCCESS_TEXT))
 }
@@ -337,7 +342,12 @@ async fn delete_values(
     state
         .services
         .attributes
-        .delete_values(&caller.application.id, &customer_id, &ids)
+        .delete_values(
+            &caller.application.id,
+            &customer_id,
+            &ids,
+            &Actor::new(&caller.client_id),
+        )
         .await?;
     Ok(Json(SUCCESS_TEXT))
 }

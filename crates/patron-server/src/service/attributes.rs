@@ -376,10 +376,12 @@ impl Attributes {
         application_id: &ObjectId,
         definition_id: &ObjectId,
         customer_id: &ObjectId,
+        actor: &Actor,
     ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
         match self
             .store
-            .delete_value(application_id, definition_id, customer_id)
+            .delete_value(application_id, definition_id, customer_id, actor, now)
             .await
         {
             Err(StoreError::NotFound {
@@ -592,10 +594,17 @@ impl Attributes {
         application_id: &ObjectId,
         customer_id: &ObjectId,
         definition_ids: &[ObjectId],
+        actor: &Actor,
     ) -> Result<(), ServiceError> {
         self.ensure_customer(application_id, customer_id).await?;
         self.store
-            .delete_values(application_id, customer_id, definition_ids)
+            .delete_values(
+                application_id,
+                customer_id,
+                definition_ids,
+                actor,
+                self.clock.now(),
+            )
             .await?;
         Ok(())
     }

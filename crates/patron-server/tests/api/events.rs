@@ -74,6 +74,16 @@ async fn events_arrive_signed_after_the_receiver_comes_back() {
         let age = crate::attributes::define(&app, json!({"name": "Age", "type": "number"})).await;
         let (status, _) = crate::attributes::set_value(&app, &age, &id, json!(30)).await;
         assert_eq!(status, StatusCode::CREATED);
+        let value_path = format!(
+            "/user_attribute/definition/{}/user/{id}",
+            age["_id"].as_str().unwrap()
+        );
+        let (status, _) = app.send(Method::DELETE, &value_path, None).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a removed value is an attributes change too"
+        );
 
         // Down for its first three requests: the worker keeps trying with backoff.
         let mut delivered = 0;
@@ -81,7 +91,7 @@ async fn events_arrive_signed_after_the_receiver_comes_back() {
             delivered += events.deliver_due().await.unwrap();
             app.clock.advance(Duration::minutes(5));
         }
-        assert_eq!(delivered, 3, "every event got through in the end");
+        assert_eq!(delivered, 4, "every event got through in the end");
 
         let received = received.lock().unwrap().clone();
         assert!(
@@ -125,8 +135,8 @@ async fn events_arrive_signed_after_the_receiver_comes_back() {
             .replay(app.clock.now() - Duration::days(1))
             .await
             .unwrap();
-        assert_eq!(replayed, 3);
-        assert_eq!(events.deliver_due().await.unwrap(), 3);
+        assert_eq!(replayed, 4);
+        assert_eq!(events.deliver_due().await.unwrap(), 4);
         app
     })
     .await;

@@ -80,12 +80,15 @@ pub trait AttributeStore: Send + Sync {
         application_id: &ObjectId,
         id: &ObjectId,
     ) -> Result<Option<AttributeValue>, StoreError>;
-    /// Deletes a customer's value of a definition; `NotFound` when there is none.
+    /// Deletes a customer's value of a definition, audited (and announced) as an attributes
+    /// change by `actor`; `NotFound` when there is none.
     async fn delete_value(
         &self,
         application_id: &ObjectId,
         definition_id: &ObjectId,
         customer_id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// The values of these customers for these definitions (all definitions when
     /// `definition_ids` is empty), in customer then value order.
@@ -96,12 +99,14 @@ pub trait AttributeStore: Send + Sync {
         definition_ids: &[ObjectId],
     ) -> Result<Vec<AttributeValue>, StoreError>;
     /// Deletes a customer's values of these definitions, in one transaction; returns how
-    /// many existed.
+    /// many existed. Audited (and announced) as an attributes change by `actor` when any did.
     async fn delete_values(
         &self,
         application_id: &ObjectId,
         customer_id: &ObjectId,
         definition_ids: &[ObjectId],
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
     /// One page of a customer's values, newest first, and their count.
     async fn list_values(

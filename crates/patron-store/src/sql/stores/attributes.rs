@@ -617,6 +617,8 @@ impl AttributeStore for Store {
         application_id: &ObjectId,
         definition_id: &ObjectId,
         customer_id: &ObjectId,
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let deleted = sqlx::query(
@@ -636,6 +638,15 @@ impl AttributeStore for Store {
             .bind(customer_id.as_str())
             .execute(&mut *tx)
             .await?;
+        Self::audit(
+            &mut tx,
+            application_id,
+            customer_id.as_str(),
+            "attributes_change",
+            actor,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -676,6 +687,8 @@ impl AttributeStore for Store {
         application_id: &ObjectId,
         customer_id: &ObjectId,
         definition_ids: &[ObjectId],
+        actor: &Actor,
+        now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         if definition_ids.is_empty() {
             return Ok(0);
@@ -701,6 +714,17 @@ impl AttributeStore for Store {
                     deleted += done.rows_affected();
                 }
             }
+        }
+        if deleted > 0 {
+            Self::audit(
+                &mut tx,
+                application_id,
+                customer_id.as_str(),
+                "attributes_change",
+                actor,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(deleted)

@@ -112,7 +112,7 @@ async fn values_upsert_read_list_and_delete() {
         let silver_members = condition_alone(&tier, "eq", json!("silver"));
         assert!(is_member(&f, &silver_members, &shopper).await);
         attributes
-            .delete_value(&f.application, &tier.id, &shopper)
+            .delete_value(&f.application, &tier.id, &shopper, &actor(), t0())
             .await
             .unwrap();
         assert_eq!(value(&f, &tier, &shopper).await, None);
@@ -128,7 +128,7 @@ async fn values_upsert_read_list_and_delete() {
             "deleting a value drops its index entries"
         );
         let again = attributes
-            .delete_value(&f.application, &tier.id, &shopper)
+            .delete_value(&f.application, &tier.id, &shopper, &actor(), t0())
             .await;
         assert!(
             matches!(
@@ -222,7 +222,9 @@ async fn values_refuse_unknown_archived_and_foreign_records() {
             None
         );
         assert_eq!(value_count(&f, &other, &shopper).await, 0);
-        let deleted = attributes.delete_value(&other, &tier.id, &shopper).await;
+        let deleted = attributes
+            .delete_value(&other, &tier.id, &shopper, &actor(), t0())
+            .await;
         assert!(
             matches!(
                 deleted,

@@ -119,6 +119,11 @@ impl SecretBox {
         &self.0.current.id
     }
 
+    /// Whether `text` is a sealed value (of either format) rather than plain text.
+    pub fn is_sealed(text: &str) -> bool {
+        text.starts_with(PREFIX) || text.starts_with(LEGACY_PREFIX)
+    }
+
     /// Whether `sealed` is already in the current format under the current key.
     pub fn is_current(&self, sealed: &str) -> bool {
         sealed

@@ -176,7 +176,7 @@ pub fn reveal_message(
     let to = queued.message.to.clone();
     let binding = message_binding(queued.application_id.as_str(), &to);
     let open = |text: &str| {
-        if text.starts_with("v1:") || text.starts_with("v2:") {
+        if SecretBox::is_sealed(text) {
             secrets.open(text, &binding)
         } else {
             Ok(text.to_owned())
@@ -195,9 +195,8 @@ pub fn reveal_message(
 /// A queued message with its sealed parts left out, for listings.
 pub fn conceal_message(mut queued: OutboxMessage) -> OutboxMessage {
     let message = &mut queued.message;
-    let is_sealed = |text: &str| text.starts_with("v1:") || text.starts_with("v2:");
     for part in [&mut message.subject, &mut message.text] {
-        if is_sealed(part) {
+        if SecretBox::is_sealed(part) {
             *part = "(sealed: --reveal to show)".to_owned();
         }
     }

@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod groups;
 mod helpers;
+mod import;
 mod jobs;
 mod otp;
 mod outbox;

@@ -47,6 +47,8 @@ function useServer({ env: extraEnv = {}, prepare } = {}) {
       ...ctx.database.env,
       // Keep the generated at-rest key out of the working directory.
       PATRON_SECRET_KEY_FILE: path.join(ctx.tmpdir, 'secret.key'),
+      // Exported customer files, kept with the rest of this run's state.
+      PATRON_EXPORT_DIR: path.join(ctx.tmpdir, 'exports'),
       // Customer messages stay in the outbox (`patron outbox list`).
       PATRON_NOTIFIER: 'log',
       RUST_LOG: 'warn',

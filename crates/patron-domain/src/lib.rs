@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod import;
 pub mod link;
 pub mod notification;
 pub mod otp;

@@ -98,6 +98,12 @@ pub struct Config {
     /// Largest bulk attribute update done within the request; larger ones become
     /// background jobs (`PATRON_BULK_SYNC_LIMIT`).
     pub bulk_sync_limit: usize,
+    /// Directory keeping exported customer files (`PATRON_EXPORT_DIR`); PostgreSQL
+    /// deployments with several nodes point every node at one shared volume.
+    pub export_dir: PathBuf,
+    /// How long a download link of an exported file stays valid, seconds
+    /// (`PATRON_EXPORT_LINK_TTL_SECS`).
+    pub export_link_ttl_secs: u64,
     /// How long finished records are kept, and how often they are purged
     /// (`PATRON_RETENTION_*`).
     pub retention: RetentionSettings,
@@ -138,6 +144,8 @@ impl Default for Config {
             previous_secret_keys: Vec::new(),
             fetch: FetchSettings::default(),
             bulk_sync_limit: 1000,
+            export_dir: PathBuf::from("data/exports"),
+            export_link_ttl_secs: 3600,
             retention: RetentionSettings::default(),
             events: EventsSettings::default(),
         }
@@ -312,6 +320,8 @@ impl Config {
                 self.rolling_session_max_days.clamp(1, 3650),
             )),
             bulk_sync_limit: self.bulk_sync_limit,
+            export_dir: self.export_dir.clone(),
+            export_link_ttl: seconds(self.export_link_ttl_secs),
             social: crate::social::SocialEndpoints {
                 google_jwks_url: self.google_jwks_url.clone(),
                 apple_jwks_url: self.apple_jwks_url.clone(),

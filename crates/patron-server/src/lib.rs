@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod service;
 mod sessions;
 pub mod social;
+pub mod spreadsheet;
 mod storefront;
 pub mod telemetry;
 mod wire;

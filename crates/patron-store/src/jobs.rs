@@ -1,7 +1,10 @@
 //! Records of background jobs.
 
 use chrono::{DateTime, Utc};
+use patron_domain::customer::NewCustomer;
 use patron_domain::ids::ObjectId;
+
+use crate::ValueWrite;
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,10 @@ pub enum JobKind {
     AttributeUpdate,
     /// Applying a bulk group's member file.
     GroupMembers,
+    /// Creating customers from a file (`bulkImportStoreFrontUsers`).
+    CustomerImport,
+    /// Writing the application's customers to a file (`createBulkExportUsers`).
+    CustomerExport,
 }
 
 impl JobKind {
@@ -54,6 +61,8 @@ impl JobKind {
         match self {
             JobKind::AttributeUpdate => "attribute_update",
             JobKind::GroupMembers => "group_members",
+            JobKind::CustomerImport => "customer_import",
+            JobKind::CustomerExport => "customer_export",
         }
     }
 
@@ -62,6 +71,8 @@ impl JobKind {
         match name {
             "attribute_update" => Some(JobKind::AttributeUpdate),
             "group_members" => Some(JobKind::GroupMembers),
+            "customer_import" => Some(JobKind::CustomerImport),
+            "customer_export" => Some(JobKind::CustomerExport),
             _ => None,
         }
     }
@@ -84,6 +95,10 @@ pub struct Job {
     pub payload: String,
     /// Name shown for the job's input.
     pub file_name: String,
+    /// The format of the job's file, `csv` or `xlsx` (empty for jobs without a file).
+    pub file_format: String,
+    /// Where the file a job wrote is kept (exports, once done).
+    pub result_file: Option<String>,
     /// Platform client that submitted it.
     pub created_by: String,
     /// Rows finished (the next row to handle).
@@ -137,4 +152,80 @@ pub struct Checkpoint {
     pub now: DateTime<Utc>,
     /// The lease's new end.
     pub lease_until: DateTime<Utc>,
+}
+
+/// How a job ended up, as the job lists filter it (`status` of `BulkActionModel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Waiting or running.
+    InProgress,
+    /// Done with every row applied.
+    Complete,
+    /// Done with some rows applied and some refused.
+    Partial,
+    /// Failed as a whole, or done with no row applied and some refused.
+    Failed,
+}
+
+impl JobOutcome {
+    /// The outcome of a job in `status` with these counts.
+    pub fn of(status: JobStatus, succeeded: i64, failed: i64) -> Self {
+        match status {
+            JobStatus::Pending | JobStatus::Running => JobOutcome::InProgress,
+            JobStatus::Failed => JobOutcome::Failed,
+            JobStatus::Done if failed == 0 => JobOutcome::Complete,
+            JobStatus::Done if succeeded == 0 => JobOutcome::Failed,
+            JobStatus::Done => JobOutcome::Partial,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::InProgress => "inprogress",
+            JobOutcome::Complete => "complete",
+            JobOutcome::Partial => "partial",
+            JobOutcome::Failed => "failed",
+        }
+    }
+
+    /// Parses a wire name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            JobOutcome::InProgress,
+            JobOutcome::Complete,
+            JobOutcome::Partial,
+            JobOutcome::Failed,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == name)
+    }
+}
+
+/// Which jobs of one kind a job list shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFilter {
+    /// Only jobs whose file has this format (`csv`, `xlsx`).
+    pub file_format: Option<String>,
+    /// Only jobs whose file name contains this text (any case).
+    pub search: Option<String>,
+    /// Only jobs submitted at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only jobs submitted at or before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only jobs with this outcome.
+    pub outcome: Option<JobOutcome>,
+}
+
+/// A customer read from an import file, ready to insert with its password hash and values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedCustomer {
+    /// The row's position in the file.
+    pub row_index: i64,
+    /// The customer.
+    pub customer: NewCustomer,
+    /// The hash the customer's password had elsewhere, in a format Patron checks.
+    pub password_hash: Option<String>,
+    /// Attribute values from the row's attribute columns.
+    pub values: Vec<ValueWrite>,
 }

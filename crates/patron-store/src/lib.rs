@@ -25,7 +25,9 @@ use async_trait::async_trait;
 
 pub use error::{Conflict, Entity, StoreError};
 pub use events::LifecycleEvent;
-pub use jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
+pub use jobs::{
+    Checkpoint, ImportedCustomer, Job, JobFailure, JobFilter, JobKind, JobOutcome, JobStatus,
+};
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{

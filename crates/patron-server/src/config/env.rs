@@ -170,6 +170,12 @@ impl Config {
         if let Some((name, value)) = get("BULK_SYNC_LIMIT") {
             self.bulk_sync_limit = parse_env(&name, value)?;
         }
+        if let Some((_, value)) = get("EXPORT_DIR") {
+            self.export_dir = value.into();
+        }
+        if let Some((name, value)) = get("EXPORT_LINK_TTL_SECS") {
+            self.export_link_ttl_secs = parse_env(&name, value)?;
+        }
         let retention = &mut self.retention;
         for (key, field) in [
             ("RETENTION_INTERVAL_SECS", &mut retention.interval_secs),

@@ -1,27 +1,273 @@
-//! Job state (`getUsersJobByJobId`, model `BulkActionModel`) and per-row error reports.
+//! Jobs as the platform API shows them (model `BulkActionModel`): their state
+//! (`getUsersJobByJobId`), per-row error reports, customer imports and exports
+//! (`bulkImportStoreFrontUsers`, `createBulkExportUsers`), their lists
+//! (`getBulkImportUsersList`, `getBulkExportUsersList`) and exported files.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::stream::{self, StreamExt};
 use patron_domain::ids::ObjectId;
-use patron_store::Job;
+use patron_domain::page::PageRequest;
+use patron_domain::time::parse_rfc3339;
+use patron_store::{Job, JobFilter, JobKind, JobOutcome};
+use serde::Deserialize;
+use tokio::io::AsyncReadExt;
 
-use super::{CustomersRead, Platform};
+use super::attributes::text_query;
+use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::{JsonBody, QueryPairs};
+use crate::service::{Requester, ServiceError};
+use crate::spreadsheet::{self, FileFormat};
 use crate::wire::job::JobOut;
+use crate::wire::Paged;
+
+/// Bytes of an exported file sent per chunk.
+const FILE_CHUNK: usize = 64 * 1024;
 
 /// Rows of an error report read from the store at a time.
 const REPORT_PAGE: usize = 500;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
+        .route("/users/jobs/import", get(list_imports).post(import))
+        .route("/users/jobs/export", get(list_exports).post(export))
         .route("/users/jobs/{job_id}", get(job_state))
         .route("/users/jobs/{job_id}/errors", get(error_report))
+        .route("/users/jobs/{job_id}/file", get(export_file))
+}
+
+/// `CreateStoreFrontUsersPayload`.
+#[derive(Debug, Deserialize)]
+struct ImportBody {
+    absolute_url: Option<String>,
+    file_format: Option<String>,
+    relative_url: Option<String>,
+}
+
+/// `BulkUserExportSchema`.
+#[derive(Debug, Deserialize)]
+struct ExportBody {
+    file_format: Option<String>,
+}
+
+/// The model of `job` as this service shows it.
+async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
+    let summary = state.services.jobs.failure_summary(&job.id).await?;
+    let file_query = state.services.jobs.signed_file_query(&job);
+    let public_url = state.config.service_settings().public_url;
+    Ok(JobOut::new(job, summary, &public_url, file_query))
+}
+
+async fn import(
+    State(state): State<AppState>,
+    caller: Platform<CustomersWrite>,
+    JsonBody(body): JsonBody<ImportBody>,
+) -> Result<Json<JobOut>, ApiError> {
+    let url = body
+        .absolute_url
+        .filter(|url| !url.trim().is_empty())
+        .ok_or_else(|| ApiError::required("absolute_url"))?;
+    let format = FileFormat::parse(
+        "file_format",
+        &body
+            .file_format
+            .ok_or_else(|| ApiError::required("file_format"))?,
+    )?;
+    let name = body
+        .relative_url
+        .as_deref()
+        .unwrap_or(&url)
+        .rsplit('/')
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or("customers")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let bytes = state
+        .fetcher
+        .fetch(url.trim())
+        .await
+        .map_err(|error| error.to_api_error("absolute_url"))?;
+    let table = tokio::task::spawn_blocking(move || spreadsheet::read_table(&bytes, format))
+        .await
+        .map_err(|error| ApiError::Internal(format!("reading the import file: {error}")))?
+        .map_err(|message| ApiError::validation("absolute_url", message))?;
+    let requester = Requester {
+        application: &caller.application,
+        client_id: &caller.client_id,
+    };
+    let job = state
+        .services
+        .jobs
+        .submit_import(requester, &name, format, table)
+        .await?;
+    Ok(Json(job_out(&state, job).await?))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    JsonBody(body): JsonBody<ExportBody>,
+) -> Result<Json<JobOut>, ApiError> {
+    let format = FileFormat::parse(
+        "file_format",
+        &body
+            .file_format
+            .ok_or_else(|| ApiError::required("file_format"))?,
+    )?;
+    let requester = Requester {
+        application: &caller.application,
+        client_id: &caller.client_id,
+    };
+    let job = state.services.jobs.submit_export(requester, format).await?;
+    Ok(Json(job_out(&state, job).await?))
+}
+
+async fn list_imports(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Paged<JobOut>>, ApiError> {
+    list(state, caller, query, JobKind::CustomerImport).await
+}
+
+async fn list_exports(
+    State(state): State<AppState>,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+) -> Result<Json<Paged<JobOut>>, ApiError> {
+    list(state, caller, query, JobKind::CustomerExport).await
+}
+
+/// A job list with the spec's filters.
+async fn list(
+    state: AppState,
+    caller: Platform<CustomersRead>,
+    query: QueryPairs,
+    kind: JobKind,
+) -> Result<Json<Paged<JobOut>>, ApiError> {
+    let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
+    let file_format = text_query(&query, "file_format")
+        .map(|format| FileFormat::parse("file_format", &format))
+        .transpose()?;
+    let outcome = text_query(&query, "status")
+        .map(|status| {
+            JobOutcome::parse(&status.to_ascii_lowercase()).ok_or_else(|| {
+                ApiError::validation(
+                    "status",
+                    format!(
+                        "unknown status '{status}'; expected inprogress, complete, partial or \
+                         failed"
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let filter = JobFilter {
+        file_format: file_format.map(|format| format.as_str().to_owned()),
+        search: text_query(&query, "search"),
+        from: date_query(&query, "start_date", false)?,
+        to: date_query(&query, "end_date", true)?,
+        outcome,
+    };
+    let (jobs, total) = state
+        .services
+        .jobs
+        .list(&caller.application.id, kind, &filter, page)
+        .await?;
+    let mut items = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        items.push(job_out(&state, job).await?);
+    }
+    Ok(Json(Paged::new(items, page.info(total))))
+}
+
+/// A time query: RFC 3339, or a date meaning its first (`end_of_day`: last) millisecond.
+fn date_query(
+    query: &QueryPairs,
+    key: &str,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(raw) = text_query(query, key) else {
+        return Ok(None);
+    };
+    if let Some(at) = parse_rfc3339(&raw) {
+        return Ok(Some(at));
+    }
+    let date = NaiveDate::parse_from_str(&raw, "%Y-%m-%d").map_err(|_| {
+        ApiError::validation(
+            key,
+            format!("must be a date (YYYY-MM-DD) or an RFC 3339 time, got '{raw}'"),
+        )
+    })?;
+    let time = if end_of_day {
+        date.and_hms_milli_opt(23, 59, 59, 999)
+    } else {
+        date.and_hms_opt(0, 0, 0)
+    };
+    Ok(time.map(|at| at.and_utc()))
+}
+
+/// An exported file, for whoever holds an unexpired signed link (no token: the link is the
+/// credential, so a browser can follow it).
+async fn export_file(
+    State(state): State<AppState>,
+    Path((_, application_id, job_id)): Path<(String, String, String)>,
+    query: QueryPairs,
+) -> Result<impl IntoResponse, ApiError> {
+    let refused = |message: String| ApiError::Forbidden(message);
+    let (Some(expires), Some(signature)) = (query.get("expires"), query.get("signature")) else {
+        return Err(refused(
+            "a download link needs its expires and signature".to_owned(),
+        ));
+    };
+    let expires: i64 = expires
+        .parse()
+        .map_err(|_| refused("expires: must be a whole number of seconds".to_owned()))?;
+    let application_id = ObjectId::parse("application_id", &application_id)?;
+    let job_id = ObjectId::parse("job_id", &job_id)?;
+    let file = match state
+        .services
+        .jobs
+        .export_file(&application_id, &job_id, expires, signature)
+        .await
+    {
+        Err(ServiceError::Unauthenticated(message)) => return Err(refused(message)),
+        other => other?,
+    };
+    let reader = tokio::fs::File::open(&file.path)
+        .await
+        .map_err(|error| ApiError::Internal(format!("cannot open the exported file: {error}")))?;
+    // A chunk at a time: memory stays flat however large the file.
+    let chunks = stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        let mut buffer = vec![0; FILE_CHUNK];
+        match reader.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(read) => {
+                buffer.truncate(read);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buffer)), Some(reader)))
+            }
+            Err(error) => Some((Err(error), None)),
+        }
+    });
+    Ok((
+        [
+            (CONTENT_TYPE, file.format.content_type().to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.download_name),
+            ),
+        ],
+        Body::from_stream(chunks),
+    ))
 }
 
 async fn load(
@@ -43,8 +289,7 @@ async fn job_state(
     Path((_, _, job_id)): Path<(String, String, String)>,
 ) -> Result<Json<JobOut>, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
-    let summary = state.services.jobs.failure_summary(&job.id).await?;
-    Ok(Json(JobOut::new(job, summary)))
+    Ok(Json(job_out(&state, job).await?))
 }
 
 async fn error_report(

@@ -43,8 +43,8 @@ pub use error::{Feature, ServiceError};
 pub use events::{EventSink, Events, EVENT_BATCH};
 pub use groups::{CompiledCondition, ConditionInput, Groups};
 pub use jobs::{
-    error_report_path, run_worker as run_jobs, runner_name, BulkResult, Jobs, MemberRow, Requester,
-    SubmittedJob,
+    error_report_path, export_file_path, run_worker as run_jobs, runner_name, BulkResult,
+    ExportFile, ExportFiles, Jobs, MemberRow, Requester, SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
@@ -75,6 +75,10 @@ pub struct ServiceSettings {
     pub retention: RetentionAges,
     /// Largest bulk attribute update done within the request.
     pub bulk_sync_limit: usize,
+    /// Where exported customer files are kept.
+    pub export_dir: std::path::PathBuf,
+    /// How long a download link of an exported file stays valid.
+    pub export_link_ttl: chrono::Duration,
     /// How long OAuth tokens last.
     pub token_lifetimes: TokenLifetimes,
     /// The longest a rolling session lives after it started, however active.
@@ -242,6 +246,11 @@ impl Services {
             settings.retention,
             clock.clone(),
         );
+        let exports = ExportFiles::new(
+            settings.export_dir.clone(),
+            settings.export_link_ttl,
+            secrets.clone(),
+        );
         let attributes = Attributes::new(
             stores.attributes.clone(),
             stores.customers.clone(),
@@ -256,7 +265,9 @@ impl Services {
         let jobs = Jobs::new(
             stores.jobs.clone(),
             stores.groups.clone(),
+            stores.customers.clone(),
             attributes.clone(),
+            exports,
             settings.bulk_sync_limit,
             clock.clone(),
         );

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use patron_domain::time::to_wire;
-use patron_store::{Job, JobStatus};
+use patron_store::{Job, JobKind, JobOutcome};
 use serde::Serialize;
 
-use crate::service::error_report_path;
+use crate::service::{error_report_path, export_file_path};
 
 /// `BulkActionModel`.
 #[derive(Debug, Serialize)]
@@ -14,7 +14,7 @@ pub(crate) struct JobOut {
     #[serde(rename = "_id")]
     id: String,
     file_name: String,
-    file_format: &'static str,
+    file_format: String,
     action_type: &'static str,
     created_by: CreatedByOut,
     count: CountOut,
@@ -54,35 +54,40 @@ struct LinkOut {
 }
 
 impl JobOut {
-    /// The job with its refused rows counted by reason.
-    pub(crate) fn new(job: Job, summary: Vec<(String, i64)>) -> Self {
-        let status = match job.status {
-            JobStatus::Pending | JobStatus::Running => "inprogress",
-            JobStatus::Failed => "failed",
-            JobStatus::Done if job.failed == 0 => "complete",
-            JobStatus::Done if job.succeeded == 0 => "failed",
-            JobStatus::Done => "partial",
+    /// The job with its refused rows counted by reason; `public_url` is the service's
+    /// address and `file_query` signs the link to an export's file.
+    pub(crate) fn new(
+        job: Job,
+        summary: Vec<(String, i64)>,
+        public_url: &str,
+        file_query: Option<String>,
+    ) -> Self {
+        let status = JobOutcome::of(job.status, job.succeeded, job.failed).as_str();
+        let link = |path: String| LinkOut {
+            absolute_url: format!("{public_url}{path}"),
+            relative_url: path,
         };
         let mut links = BTreeMap::new();
         if job.failed > 0 {
-            let path = error_report_path(&job);
-            links.insert(
-                "error",
-                LinkOut {
-                    absolute_url: path.clone(),
-                    relative_url: path,
-                },
-            );
+            links.insert("error", link(error_report_path(&job)));
         }
+        if let Some(query) = file_query {
+            links.insert("file", link(format!("{}?{query}", export_file_path(&job))));
+        }
+        let file_format = match (job.file_format.as_str(), job.kind) {
+            ("", JobKind::GroupMembers) => "csv".to_owned(),
+            ("", _) => "json".to_owned(),
+            (format, _) => format.to_owned(),
+        };
+        let action_type = match job.kind {
+            JobKind::CustomerExport => "export",
+            _ => "import",
+        };
         Self {
             id: job.id.to_string(),
-            file_format: if job.file_name.ends_with(".csv") {
-                "csv"
-            } else {
-                "json"
-            },
+            file_format,
             file_name: job.file_name,
-            action_type: "import",
+            action_type,
             created_by: CreatedByOut {
                 name: job.created_by.clone(),
                 user_id: job.created_by,

@@ -18,6 +18,7 @@ mod sessions;
 mod social;
 mod storefront;
 mod sweep;
+mod transfer;
 mod transport;
 
 use std::sync::Arc;
@@ -85,6 +86,8 @@ impl TestApp {
             argon2_iterations: 1,
             database_url: database.url.clone(),
             bulk_sync_limit: 20,
+            export_dir: std::env::temp_dir()
+                .join(format!("patron-exports-{}", rand::random::<u64>())),
             secret_key: Some(Redacted(SecretBox::generate_key())),
             ..Config::default()
         };

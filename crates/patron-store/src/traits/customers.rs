@@ -27,6 +27,14 @@ pub trait CustomerStore: Send + Sync {
         customer_id: &ObjectId,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Up to `limit` live customers of the application with ids after `after`, in id order
+    /// (the pages of an export, each read where the last ended).
+    async fn customers_after(
+        &self,
+        application_id: &ObjectId,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError>;
     /// Reads a customer (archived or not) of `application_id`.
     async fn find_customer(
         &self,

@@ -193,7 +193,7 @@ pub trait GroupStore: Send + Sync {
 pub trait JobStore: Send + Sync {
     /// Stores a new pending job and the rows refused before it started.
     async fn create_job(&self, job: &Job, failures: &[JobFailure]) -> Result<(), StoreError>;
-    /// Reads a job of `application_id`.
+    /// Reads a job of `application_id` (without its payload, which only runners read).
     async fn find_job(
         &self,
         application_id: &ObjectId,
@@ -210,8 +210,8 @@ pub trait JobStore: Send + Sync {
     /// Commits a batch's progress that wrote nothing else (`Conflict::Version` when the
     /// lease was lost).
     async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
-    /// Ends a job `owner` holds: `Done`, or `Failed` with `error`. False when the lease
-    /// was lost.
+    /// Ends a job `owner` holds: `Done`, or `Failed` with `error`; an import's rows (which
+    /// may carry password hashes) are dropped from its payload. False when the lease was lost.
     async fn finish_job(
         &self,
         id: &ObjectId,
@@ -230,4 +230,36 @@ pub trait JobStore: Send + Sync {
     ) -> Result<Vec<JobFailure>, StoreError>;
     /// How many rows were refused for each reason.
     async fn failure_summary(&self, id: &ObjectId) -> Result<Vec<(String, i64)>, StoreError>;
+    /// One page of the application's jobs of `kind` that pass `filter`, newest first, and
+    /// how many pass it.
+    async fn list_jobs(
+        &self,
+        application_id: &ObjectId,
+        kind: JobKind,
+        filter: &JobFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<Job>, u64), StoreError>;
+    /// Ends an export `owner` holds: done, `rows` customers written to `file`. False when
+    /// the lease was lost.
+    async fn finish_export(
+        &self,
+        id: &ObjectId,
+        owner: &str,
+        file: &str,
+        rows: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Inserts a batch of imported customers (contacts, password hashes, attribute values,
+    /// audit records and `customer.created` events) and moves the job's cursor as
+    /// `checkpoint` says, in one transaction. A row whose email or phone a live customer or
+    /// an earlier row of the batch holds is refused (`email_taken`, `phone_taken`) and the
+    /// others land; a customer written concurrently may still fail the whole batch with
+    /// [`StoreError::Conflict`] (nothing written), which a retry then refuses row by row.
+    async fn import_batch(
+        &self,
+        application_id: &ObjectId,
+        rows: &[ImportedCustomer],
+        actor: &Actor,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError>;
 }

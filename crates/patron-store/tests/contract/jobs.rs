@@ -3,9 +3,13 @@
 
 use chrono::Duration;
 use patron_domain::ids::ObjectId;
-use patron_store::{Checkpoint, Conflict, Job, JobFailure, JobKind, JobStatus, StoreError};
+use patron_domain::page::PageRequest;
+use patron_store::{
+    Checkpoint, Conflict, ImportedCustomer, Job, JobFailure, JobFilter, JobKind, JobOutcome,
+    JobStatus, StoreError,
+};
 
-use crate::{each_backend, t0, Fixture};
+use crate::{actor, each_backend, t0, Fixture};
 
 fn job(f: &Fixture) -> Job {
     Job {
@@ -16,6 +20,8 @@ fn job(f: &Fixture) -> Job {
         status: JobStatus::Pending,
         payload: "{}".to_owned(),
         file_name: "bulk_update.json".to_owned(),
+        file_format: String::new(),
+        result_file: None,
         created_by: "client".to_owned(),
         cursor: 0,
         total: 1_000,
@@ -153,6 +159,239 @@ async fn a_lapsed_lease_passes_the_job_on_and_the_old_runner_can_no_longer_progr
                 .unwrap()
                 .is_none(),
             "other applications do not see it"
+        );
+    })
+    .await;
+}
+
+/// A job of `kind` for a file of `format` named `name`, submitted `minutes` after t0.
+fn transfer_job(f: &Fixture, kind: JobKind, name: &str, format: &str, minutes: i64) -> Job {
+    let at = t0() + Duration::minutes(minutes);
+    Job {
+        id: ObjectId::generate(at),
+        kind,
+        file_name: name.to_owned(),
+        file_format: format.to_owned(),
+        failed: 0,
+        created_at: at,
+        updated_at: at,
+        ..job(f)
+    }
+}
+
+#[tokio::test]
+async fn job_lists_filter_by_kind_format_name_time_and_outcome() {
+    each_backend(|f| async move {
+        let jobs = &f.stores.jobs;
+        let march = transfer_job(&f, JobKind::CustomerImport, "March_Customers.csv", "csv", 1);
+        let april = transfer_job(&f, JobKind::CustomerImport, "april.xlsx", "xlsx", 2);
+        let export = transfer_job(&f, JobKind::CustomerExport, "export.csv", "csv", 3);
+        for job in [&march, &april, &export] {
+            jobs.create_job(job, &[]).await.unwrap();
+        }
+        // march runs to the end with every row applied; april stays pending.
+        jobs.claim_job("r", t0() + Duration::minutes(4), Duration::minutes(1))
+            .await
+            .unwrap();
+        let mut done = checkpoint(&march, "r", 0, 1_000, 4);
+        done.failures.clear();
+        jobs.checkpoint(&done).await.unwrap();
+        jobs.finish_job(&march.id, "r", JobStatus::Done, None, t0())
+            .await
+            .unwrap();
+
+        let list = |filter: JobFilter| {
+            let jobs = jobs.clone();
+            let application = f.application.clone();
+            async move {
+                let (items, total) = jobs
+                    .list_jobs(
+                        &application,
+                        JobKind::CustomerImport,
+                        &filter,
+                        PageRequest::default(),
+                    )
+                    .await
+                    .unwrap();
+                let names: Vec<String> = items.into_iter().map(|job| job.file_name).collect();
+                (names, total)
+            }
+        };
+        assert_eq!(
+            list(JobFilter::default()).await,
+            (
+                vec!["april.xlsx".to_owned(), "March_Customers.csv".to_owned()],
+                2
+            ),
+            "imports only, newest first"
+        );
+        let csv = JobFilter {
+            file_format: Some("CSV".into()),
+            ..JobFilter::default()
+        };
+        assert_eq!(list(csv).await.1, 1);
+        let search = JobFilter {
+            search: Some("customers".into()),
+            ..JobFilter::default()
+        };
+        assert_eq!(list(search).await.0, vec!["March_Customers.csv".to_owned()]);
+        let wildcard = JobFilter {
+            search: Some("%".into()),
+            ..JobFilter::default()
+        };
+        assert_eq!(list(wildcard).await.1, 0, "% is a character, not a pattern");
+        let later = JobFilter {
+            from: Some(t0() + Duration::seconds(90)),
+            ..JobFilter::default()
+        };
+        assert_eq!(list(later).await.0, vec!["april.xlsx".to_owned()]);
+        let earlier = JobFilter {
+            to: Some(t0() + Duration::seconds(90)),
+            ..JobFilter::default()
+        };
+        assert_eq!(
+            list(earlier).await.0,
+            vec!["March_Customers.csv".to_owned()]
+        );
+        for (outcome, expected) in [
+            (JobOutcome::Complete, vec!["March_Customers.csv".to_owned()]),
+            (JobOutcome::InProgress, vec!["april.xlsx".to_owned()]),
+            (JobOutcome::Partial, vec![]),
+            (JobOutcome::Failed, vec![]),
+        ] {
+            let filter = JobFilter {
+                outcome: Some(outcome),
+                ..JobFilter::default()
+            };
+            assert_eq!(list(filter).await.0, expected, "{outcome:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_export_ends_with_its_file_and_row_count() {
+    each_backend(|f| async move {
+        let jobs = &f.stores.jobs;
+        let export = transfer_job(&f, JobKind::CustomerExport, "export.csv", "csv", 0);
+        jobs.create_job(&export, &[]).await.unwrap();
+        jobs.claim_job("r", t0(), Duration::minutes(1))
+            .await
+            .unwrap();
+        assert!(!jobs
+            .finish_export(&export.id, "other", "x.csv", 3, t0())
+            .await
+            .unwrap());
+        assert!(jobs
+            .finish_export(&export.id, "r", "exports/x.csv", 3, t0())
+            .await
+            .unwrap());
+        let done = jobs
+            .find_job(&f.application, &export.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                done.status,
+                done.total,
+                done.succeeded,
+                done.result_file.as_deref()
+            ),
+            (JobStatus::Done, 3, 3, Some("exports/x.csv"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_import_batch_lands_its_free_rows_and_reports_taken_contacts() {
+    each_backend(|f| async move {
+        let jobs = &f.stores.jobs;
+        f.stores
+            .customers
+            .import_customers(
+                &[f.new_customer(Some("taken@example.com"), Some("9000000001"))],
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let import = transfer_job(&f, JobKind::CustomerImport, "in.csv", "csv", 0);
+        jobs.create_job(&import, &[]).await.unwrap();
+        jobs.claim_job("r", t0(), Duration::minutes(1))
+            .await
+            .unwrap();
+        let row = |index: i64, email: &str, phone: Option<&str>| ImportedCustomer {
+            row_index: index,
+            customer: f.new_customer(Some(email), phone),
+            password_hash: Some(
+                "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S".into(),
+            ),
+            values: Vec::new(),
+        };
+        let rows = vec![
+            row(0, "new@example.com", None),
+            row(1, "taken@example.com", None),
+            row(2, "other@example.com", Some("9000000001")),
+            row(3, "NEW@example.com", None),
+            row(4, "fine@example.com", Some("9000000002")),
+        ];
+        let mut progress = checkpoint(&import, "r", 0, 5, 0);
+        progress.failures.clear();
+        jobs.import_batch(&f.application, &rows, &actor(), &progress)
+            .await
+            .unwrap();
+        let done = jobs
+            .find_job(&f.application, &import.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((done.cursor, done.succeeded, done.failed), (5, 2, 3));
+        let failures = jobs.job_failures(&import.id, i64::MIN, 10).await.unwrap();
+        let refused: Vec<(i64, &str)> = failures
+            .iter()
+            .map(|failure| (failure.row_index, failure.reason.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            vec![(1, "email_taken"), (2, "phone_taken"), (3, "email_taken")]
+        );
+        let landed = f
+            .stores
+            .customers
+            .customers_after(&f.application, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(landed.len(), 3);
+        let (hashes,): (i64,) = f
+            .fetch_one("SELECT COUNT(*) FROM customer_credentials")
+            .await;
+        assert_eq!(hashes, 2, "the imported rows keep their password hashes");
+        let after_first = f
+            .stores
+            .customers
+            .customers_after(&f.application, Some(&landed[0].id), 10)
+            .await
+            .unwrap();
+        let rest: Vec<_> = landed[1..].iter().map(|c| c.id.clone()).collect();
+        let read: Vec<_> = after_first.into_iter().map(|c| c.id).collect();
+        assert_eq!(read, rest, "keyset pages continue after the id given");
+        // The same batch again (a replay after the cursor moved) changes nothing.
+        let replay = jobs
+            .import_batch(&f.application, &rows, &actor(), &progress)
+            .await;
+        assert!(matches!(
+            replay,
+            Err(StoreError::Conflict(Conflict::Version))
+        ));
+        assert_eq!(
+            f.stores
+                .customers
+                .customers_after(&f.application, None, 10)
+                .await
+                .unwrap()
+                .len(),
+            3
         );
     })
     .await;

@@ -28,6 +28,8 @@ async fn job(f: &Fixture, finished_at: Option<DateTime<Utc>>) -> ObjectId {
         status: JobStatus::Pending,
         payload: "{}".into(),
         file_name: "bulk.json".into(),
+        file_format: String::new(),
+        result_file: None,
         created_by: "client".into(),
         cursor: 0,
         total: 2,

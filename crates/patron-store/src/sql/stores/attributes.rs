@@ -94,7 +94,7 @@ impl Store {
     }
 
     /// Inserts or updates values with one multi-row statement per chunk.
-    async fn write_values(
+    pub(super) async fn write_values(
         conn: &mut Connection,
         application_id: &ObjectId,
         writes: &[(&ObjectId, &ValueWrite)],

@@ -27,6 +27,35 @@ impl CustomerStore for Store {
         self.insert_imported(customers, actor).await
     }
 
+    async fn customers_after(
+        &self,
+        application_id: &ObjectId,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut select = SqlBuilder::default();
+        select
+            .push(&format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.application_id = "
+            ))
+            .bind(SqlParam::Text(application_id.to_string()))
+            .push(" AND c.archived = FALSE");
+        if let Some(after) = after {
+            select
+                .push(" AND c.id > ")
+                .bind(SqlParam::Text(after.to_string()));
+        }
+        select
+            .push(" ORDER BY c.id LIMIT ")
+            .bind(SqlParam::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<CustomerRow> =
+            sqlx::query_as_with::<_, CustomerRow, _>(&select.sql, arguments(&select.params)?)
+                .fetch_all(&mut *conn)
+                .await?;
+        Self::with_contacts(&mut conn, rows).await
+    }
+
     async fn find_customer(
         &self,
         application_id: &ObjectId,

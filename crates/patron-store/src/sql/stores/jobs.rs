@@ -3,12 +3,20 @@
 
 use super::prelude::*;
 
-use crate::jobs::{Checkpoint, Job, JobFailure, JobKind, JobStatus};
+use crate::jobs::{
+    Checkpoint, ImportedCustomer, Job, JobFailure, JobFilter, JobKind, JobOutcome, JobStatus,
+};
 use crate::JobStore;
 
 const JOB_COLUMNS: &str =
-    "id, application_id, company_id, kind, status, payload, file_name, created_by, cursor, total, \
-     succeeded, failed, error, created_at, updated_at, finished_at";
+    "id, application_id, company_id, kind, status, payload, file_name, file_format, result_file, \
+     created_by, cursor, total, succeeded, failed, error, created_at, updated_at, finished_at";
+
+/// The columns of a job as read outside a runner: the payload, which can be large, is left
+/// out.
+fn summary_columns() -> String {
+    JOB_COLUMNS.replacen("payload", "'' AS payload", 1)
+}
 
 #[derive(sqlx::FromRow)]
 struct JobRow {
@@ -19,6 +27,8 @@ struct JobRow {
     status: String,
     payload: String,
     file_name: String,
+    file_format: String,
+    result_file: Option<String>,
     created_by: String,
     cursor: i64,
     total: i64,
@@ -47,6 +57,8 @@ impl TryFrom<JobRow> for Job {
             status,
             payload: row.payload,
             file_name: row.file_name,
+            file_format: row.file_format,
+            result_file: row.result_file,
             created_by: row.created_by,
             cursor: row.cursor,
             total: row.total,
@@ -66,8 +78,8 @@ impl JobStore for Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO jobs (id, application_id, company_id, kind, status, payload, file_name, \
-             created_by, cursor, total, succeeded, failed, created_at, updated_at) VALUES ($1, $2, \
-             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             file_format, created_by, cursor, total, succeeded, failed, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(job.id.as_str())
         .bind(job.application_id.as_str())
@@ -76,6 +88,7 @@ impl JobStore for Store {
         .bind(job.status.as_str())
         .bind(&job.payload)
         .bind(&job.file_name)
+        .bind(&job.file_format)
         .bind(&job.created_by)
         .bind(job.cursor)
         .bind(job.total)
@@ -95,7 +108,10 @@ impl JobStore for Store {
         application_id: &ObjectId,
         id: &ObjectId,
     ) -> Result<Option<Job>, StoreError> {
-        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE application_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {} FROM jobs WHERE application_id = $1 AND id = $2",
+            summary_columns()
+        );
         let row: Option<JobRow> = sqlx::query_as(&sql)
             .bind(application_id.as_str())
             .bind(id.as_str())
@@ -156,8 +172,9 @@ impl JobStore for Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, error = $2, finished_at = $3, updated_at = $3, \
-             lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5 AND status \
-             = 'running'",
+             lease_owner = NULL, lease_until = NULL, payload = CASE WHEN kind = \
+             'customer_import' THEN '{}' ELSE payload END WHERE id = $4 AND lease_owner = $5 AND \
+             status = 'running'",
         )
         .bind(status.as_str())
         .bind(error)
@@ -203,5 +220,118 @@ impl JobStore for Store {
         .bind(id.as_str())
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn list_jobs(
+        &self,
+        application_id: &ObjectId,
+        kind: JobKind,
+        filter: &JobFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<Job>, u64), StoreError> {
+        let mut condition = SqlBuilder::default();
+        condition
+            .push(" WHERE application_id = ")
+            .bind(SqlParam::Text(application_id.to_string()))
+            .push(" AND kind = ")
+            .bind(SqlParam::Text(kind.as_str().to_owned()));
+        if let Some(format) = &filter.file_format {
+            condition
+                .push(" AND file_format = ")
+                .bind(SqlParam::Text(format.to_lowercase()));
+        }
+        if let Some(search) = &filter.search {
+            let escaped: String = search
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            condition
+                .push(" AND LOWER(file_name) LIKE ")
+                .bind(SqlParam::Text(format!("%{escaped}%")))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(from) = filter.from {
+            condition
+                .push(" AND created_at >= ")
+                .bind(SqlParam::Int(to_millis(from)));
+        }
+        if let Some(to) = filter.to {
+            condition
+                .push(" AND created_at <= ")
+                .bind(SqlParam::Int(to_millis(to)));
+        }
+        if let Some(outcome) = filter.outcome {
+            condition.push(match outcome {
+                JobOutcome::InProgress => " AND status IN ('pending', 'running')",
+                JobOutcome::Complete => " AND status = 'done' AND failed = 0",
+                JobOutcome::Partial => " AND status = 'done' AND failed > 0 AND succeeded > 0",
+                JobOutcome::Failed => {
+                    " AND (status = 'failed' OR (status = 'done' AND failed > 0 AND succeeded = 0))"
+                }
+            });
+        }
+        let mut conn = self.pool.acquire().await?;
+        let count_sql = format!("SELECT COUNT(*) FROM jobs{}", condition.sql);
+        let (total,): (i64,) =
+            sqlx::query_as_with::<_, (i64,), _>(&count_sql, arguments(&condition.params)?)
+                .fetch_one(&mut *conn)
+                .await?;
+        let mut select = SqlBuilder {
+            sql: format!("SELECT {} FROM jobs{}", summary_columns(), condition.sql),
+            params: condition.params,
+        };
+        select
+            .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(SqlParam::Int(i64::from(page.size())));
+        select.push(" OFFSET ").bind(SqlParam::Int(
+            i64::try_from(page.offset()).unwrap_or(i64::MAX),
+        ));
+        let rows: Vec<JobRow> =
+            sqlx::query_as_with::<_, JobRow, _>(&select.sql, arguments(&select.params)?)
+                .fetch_all(&mut *conn)
+                .await?;
+        let jobs = rows
+            .into_iter()
+            .map(Job::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((jobs, u64::try_from(total).unwrap_or_default()))
+    }
+
+    async fn finish_export(
+        &self,
+        id: &ObjectId,
+        owner: &str,
+        file: &str,
+        rows: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'done', result_file = $1, total = $2, succeeded = $2, \
+             cursor = $2, finished_at = $3, updated_at = $3, lease_owner = NULL, lease_until = \
+             NULL WHERE id = $4 AND lease_owner = $5 AND status = 'running'",
+        )
+        .bind(file)
+        .bind(rows)
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn import_batch(
+        &self,
+        application_id: &ObjectId,
+        rows: &[ImportedCustomer],
+        actor: &Actor,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        self.insert_import_batch(application_id, rows, actor, checkpoint)
+            .await
     }
 }

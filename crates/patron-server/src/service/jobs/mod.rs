@@ -1,8 +1,11 @@
-//! Background jobs: bulk attribute updates too large for one request, and the member files
-//! of bulk groups. A job is a database row; any node's runner leases it, works through its
+//! Background jobs: bulk attribute updates too large for one request, the member files of
+//! bulk groups, and customer imports and exports. A job is a database row; any node's runner leases it, works through its
 //! rows in batches, and commits each batch's writes together with the job's progress, so a
 //! crashed runner's job is resumed by another after the lease, from the last batch
 //! committed, without redoing finished rows.
+
+mod export;
+mod import;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,8 +16,8 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
 use patron_store::{
-    Actor, Application, Checkpoint, Conflict, Entity, GroupStatus, GroupStore, Job, JobFailure,
-    JobKind, JobStatus, JobStore, MemberChanges, StoreError,
+    Actor, Application, Checkpoint, Conflict, CustomerStore, Entity, GroupStatus, GroupStore, Job,
+    JobFailure, JobFilter, JobKind, JobStatus, JobStore, MemberChanges, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +25,8 @@ use super::attributes::{prepare_row, Attributes, BulkOutcome, BulkRow, KeyValue,
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::workers::Shutdown;
+
+pub use export::{export_file_path, ExportFile, ExportFiles};
 
 /// Rows per batch (one transaction each).
 const BATCH_ROWS: usize = 500;
@@ -45,6 +50,10 @@ enum Payload {
         region: String,
         rows: Vec<MemberRow>,
     },
+    /// An import file's rows.
+    CustomerImport(import::ImportInput),
+    /// An export of the application's customers.
+    CustomerExport {},
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -112,7 +121,9 @@ pub struct SubmittedJob {
 pub struct Jobs {
     store: Arc<dyn JobStore>,
     groups: Arc<dyn GroupStore>,
+    customers: Arc<dyn CustomerStore>,
     attributes: Attributes,
+    exports: ExportFiles,
     sync_limit: usize,
     clock: Arc<dyn Clock>,
 }
@@ -127,19 +138,24 @@ pub enum BulkResult {
 }
 
 impl Jobs {
-    /// Jobs kept in `store`, applying attribute updates through `attributes` and member
-    /// files to `groups`; bulk updates of more than `sync_limit` rows become jobs.
+    /// Jobs kept in `store`, applying attribute updates through `attributes`, member files
+    /// to `groups`, imports to and exports from `customers` (export files in `exports`);
+    /// bulk updates of more than `sync_limit` rows become jobs.
     pub fn new(
         store: Arc<dyn JobStore>,
         groups: Arc<dyn GroupStore>,
+        customers: Arc<dyn CustomerStore>,
         attributes: Attributes,
+        exports: ExportFiles,
         sync_limit: usize,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
             groups,
+            customers,
             attributes,
+            exports,
             sync_limit,
             clock,
         }
@@ -156,6 +172,21 @@ impl Jobs {
             .find_job(application_id, id)
             .await?
             .ok_or_else(|| StoreError::not_found(Entity::Job, id))?)
+    }
+
+    /// One page of the application's jobs of `kind` (imports or exports) passing `filter`,
+    /// newest first, and how many pass it.
+    pub async fn list(
+        &self,
+        application_id: &ObjectId,
+        kind: JobKind,
+        filter: &JobFilter,
+        page: patron_domain::page::PageRequest,
+    ) -> Result<(Vec<Job>, u64), ServiceError> {
+        Ok(self
+            .store
+            .list_jobs(application_id, kind, filter, page)
+            .await?)
     }
 
     /// How many rows of the job were refused, by reason.
@@ -305,6 +336,8 @@ impl Jobs {
             status: JobStatus::Pending,
             payload,
             file_name: file_name.to_owned(),
+            file_format: String::new(),
+            result_file: None,
             created_by: requester.client_id.to_owned(),
             cursor: 0,
             total: i64::try_from(total).unwrap_or(i64::MAX),
@@ -383,6 +416,12 @@ impl Jobs {
                 runner
                     .members(&ObjectId::from_trusted(group_id.clone()), region, rows)
                     .await?
+            }
+            Payload::CustomerImport(input) => runner.import(input).await?,
+            // An export ends itself, recording its file.
+            Payload::CustomerExport {} => {
+                runner.export().await?;
+                return Ok(true);
             }
         };
         if !finished {

@@ -1,0 +1,333 @@
+//! Customer exports (`createBulkExportUsers`): the runner reads the application's live
+//! customers a page at a time (keyset order), with their contacts and attribute values
+//! (opened when encrypted; never password material), and writes them as CSV or XLSX into
+//! the export directory on the blocking pool, one page in memory at a time. The file is
+//! downloaded through a link signed with the service's key that expires (`file_url`).
+//! An export taken over after a crash writes its file again from the start.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use patron_domain::customer::Customer;
+use patron_domain::ids::ObjectId;
+use patron_domain::page::PageRequest;
+use patron_domain::time::to_wire;
+use patron_store::{DefinitionFilter, Entity, Job, JobKind, StoreError};
+use serde_json::Value;
+
+use super::{Jobs, Payload, Requester, Runner};
+use crate::secrets::SecretBox;
+use crate::service::ServiceError;
+use crate::spreadsheet::{FileFormat, TableWriter};
+
+/// Customers read, and written, per page.
+const PAGE: usize = 500;
+
+/// The columns before the attribute slugs (the import's columns, plus the customer's id,
+/// username, state and times, which an import ignores).
+const COLUMNS: [&str; 12] = [
+    "user_id",
+    "username",
+    "first_name",
+    "last_name",
+    "gender",
+    "external_id",
+    "email",
+    "phone_number",
+    "country_code",
+    "active",
+    "created_at",
+    "updated_at",
+];
+
+/// Where exported files are kept and how links to them are signed.
+#[derive(Clone)]
+pub struct ExportFiles {
+    dir: PathBuf,
+    link_ttl: chrono::Duration,
+    secrets: SecretBox,
+}
+
+/// An exported file ready to be sent.
+#[derive(Debug, Clone)]
+pub struct ExportFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+    /// The name to download it under.
+    pub download_name: String,
+}
+
+impl ExportFiles {
+    /// Files kept in `dir`, downloaded through links valid for `link_ttl`, signed with a key
+    /// derived from `secrets`.
+    pub fn new(dir: PathBuf, link_ttl: chrono::Duration, secrets: SecretBox) -> Self {
+        Self {
+            dir,
+            link_ttl,
+            secrets,
+        }
+    }
+
+    fn signature(&self, job_id: &str, expires: i64) -> String {
+        self.secrets
+            .mac(&["export-file", job_id, &expires.to_string()])
+    }
+
+    /// The query of a link to `job`'s file valid from `now` for the link lifetime:
+    /// `expires=<unix seconds>&signature=<hex>`; `None` before the file exists.
+    pub fn signed_query(&self, job: &Job, now: DateTime<Utc>) -> Option<String> {
+        job.result_file.as_ref()?;
+        let expires = (now + self.link_ttl).timestamp();
+        let signature = self.signature(job.id.as_str(), expires);
+        Some(format!("expires={expires}&signature={signature}"))
+    }
+
+    /// Whether a link's `expires` and `signature` are this service's, for `job_id`, and
+    /// still valid at `now`.
+    pub fn verify(&self, job_id: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
+        let expected = self.signature(job_id, expires);
+        patron_domain::secret::same(&expected, signature) && now.timestamp() <= expires
+    }
+}
+
+/// Where a job's file is served (relative to the service's address), without its query.
+pub fn export_file_path(job: &Job) -> String {
+    format!(
+        "/service/platform/user/v1.0/company/{}/application/{}/users/jobs/{}/file",
+        job.company_id, job.application_id, job.id
+    )
+}
+
+impl Jobs {
+    /// Stores an export of the application's customers as a job.
+    pub async fn submit_export(
+        &self,
+        requester: Requester<'_>,
+        format: FileFormat,
+    ) -> Result<Job, ServiceError> {
+        let now = self.clock.now();
+        let file_name = format!(
+            "customers-{}.{}",
+            now.format("%Y%m%d-%H%M%S"),
+            format.as_str()
+        );
+        let mut job = self.new_job(
+            requester,
+            JobKind::CustomerExport,
+            &file_name,
+            &Payload::CustomerExport {},
+            0,
+            0,
+        )?;
+        job.file_format = format.as_str().to_owned();
+        self.store.create_job(&job, &[]).await?;
+        Ok(job)
+    }
+
+    /// The query that signs a link to the job's file, when it has one.
+    pub fn signed_file_query(&self, job: &Job) -> Option<String> {
+        self.exports.signed_query(job, self.clock.now())
+    }
+
+    /// The exported file of job `job_id`, if the link's `expires` and `signature` are valid
+    /// for it; `Unauthenticated` when they are not, `NotFound` when there is no such file.
+    pub async fn export_file(
+        &self,
+        application_id: &ObjectId,
+        job_id: &ObjectId,
+        expires: i64,
+        signature: &str,
+    ) -> Result<ExportFile, ServiceError> {
+        if !self
+            .exports
+            .verify(job_id.as_str(), expires, signature, self.clock.now())
+        {
+            return Err(ServiceError::Unauthenticated(
+                "the download link is not valid or has expired; read the job again for a new one"
+                    .to_owned(),
+            ));
+        }
+        let job = self.find(application_id, job_id).await?;
+        let not_found = || StoreError::not_found(Entity::Job, job_id);
+        let name = job.result_file.as_deref().ok_or_else(not_found)?;
+        let format = FileFormat::parse("file_format", &job.file_format)?;
+        Ok(ExportFile {
+            path: self.exports.dir.join(name),
+            format,
+            download_name: job.file_name.clone(),
+        })
+    }
+}
+
+impl Runner<'_> {
+    /// Writes the export; true when the file is complete (the job is then finished here).
+    pub(super) async fn export(&mut self) -> Result<bool, ServiceError> {
+        let jobs = self.jobs;
+        let application_id = self.job.application_id.clone();
+        let format = FileFormat::parse("file_format", &self.job.file_format)?;
+        let slugs = self.definition_slugs(&application_id).await?;
+        let name = format!("{}.{}", self.job.id, format.as_str());
+        let dir = jobs.exports.dir.clone();
+        let partial = dir.join(format!("{name}.part"));
+        let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+        header.extend(slugs.iter().map(|(_, slug)| slug.clone()));
+        let order: Vec<ObjectId> = slugs.into_iter().map(|(id, _)| id).collect();
+        let path = partial.clone();
+        let mut writer = blocking(move || {
+            std::fs::create_dir_all(&dir)
+                .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+            let mut writer = TableWriter::create(&path, format)?;
+            writer.write_row(&header)?;
+            Ok(writer)
+        })
+        .await?;
+        if self.cursor != 0 && !self.moved_to(0).await? {
+            return Ok(false);
+        }
+        let mut after: Option<ObjectId> = None;
+        loop {
+            let page = jobs
+                .customers
+                .customers_after(&application_id, after.as_ref(), PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            let ids: Vec<ObjectId> = page.iter().map(|c| c.id.clone()).collect();
+            let mut values: HashMap<(ObjectId, ObjectId), String> = HashMap::new();
+            for value in jobs
+                .attributes
+                .values_of(&application_id, &ids, &[])
+                .await?
+            {
+                let text = match value.plain {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                values.insert((value.stored.customer_id, value.stored.definition_id), text);
+            }
+            let rows: Vec<Vec<String>> = page
+                .iter()
+                .map(|customer| row(customer, &order, &values))
+                .collect();
+            let count = rows.len();
+            writer = blocking(move || {
+                for row in &rows {
+                    writer.write_row(row)?;
+                }
+                Ok(writer)
+            })
+            .await?;
+            if !self.moved_to(self.cursor + super::index(count)).await? {
+                return Ok(false);
+            }
+        }
+        let rows = self.cursor;
+        let (from, to) = (partial, jobs.exports.dir.join(&name));
+        blocking(move || {
+            writer.finish()?;
+            std::fs::rename(&from, &to).map_err(|error| format!("cannot keep the file: {error}"))
+        })
+        .await?;
+        let now = jobs.clock.now();
+        if jobs
+            .store
+            .finish_export(&self.job.id, self.owner, &name, rows, now)
+            .await?
+        {
+            tracing::info!(job = %self.job.id, rows, "export written");
+        }
+        Ok(true)
+    }
+
+    /// Renews the lease with the cursor moved to `to`; false when the lease was lost.
+    async fn moved_to(&mut self, to: i64) -> Result<bool, ServiceError> {
+        let range = usize::try_from(self.cursor).unwrap_or_default()
+            ..usize::try_from(to).unwrap_or_default();
+        let mut checkpoint = self.checkpoint(&range, Vec::new(), Vec::new());
+        checkpoint.to = to;
+        let moved = self.jobs.store.checkpoint(&checkpoint).await;
+        if !self.progressed(moved)? {
+            return Ok(false);
+        }
+        self.cursor = to;
+        Ok(true)
+    }
+
+    /// Every attribute definition of the application: id → slug, in slug order.
+    async fn definition_slugs(
+        &self,
+        application_id: &ObjectId,
+    ) -> Result<Vec<(ObjectId, String)>, ServiceError> {
+        let mut slugs = Vec::new();
+        for page_no in 1.. {
+            let page = PageRequest::parse(Some(&page_no.to_string()), Some("100"))?;
+            let (definitions, total) = self
+                .jobs
+                .attributes
+                .store()
+                .list_definitions(application_id, &DefinitionFilter::default(), page)
+                .await?;
+            let done = definitions.is_empty();
+            for definition in definitions {
+                slugs.push((definition.id.clone(), definition.spec.slug.clone()));
+            }
+            if done || slugs.len() as u64 >= total {
+                break;
+            }
+        }
+        slugs.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(slugs)
+    }
+}
+
+/// One customer's row: the fixed columns, then a cell per definition in `order`.
+fn row(
+    customer: &Customer,
+    order: &[ObjectId],
+    values: &HashMap<(ObjectId, ObjectId), String>,
+) -> Vec<String> {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let profile = &customer.profile;
+    let email = customer.emails.first().map(|e| e.email.to_string());
+    let phone = customer.phones.first();
+    let mut cells = vec![
+        customer.id.to_string(),
+        customer.username.clone(),
+        text(&profile.first_name),
+        text(&profile.last_name),
+        text(&profile.gender),
+        text(&profile.external_id),
+        email.unwrap_or_default(),
+        phone
+            .map(|p| p.phone.national().to_owned())
+            .unwrap_or_default(),
+        phone
+            .map(|p| p.phone.country_code().to_string())
+            .unwrap_or_default(),
+        customer.active.to_string(),
+        to_wire(customer.created_at),
+        to_wire(customer.updated_at),
+    ];
+    for definition in order {
+        cells.push(
+            values
+                .get(&(customer.id.clone(), definition.clone()))
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    cells
+}
+
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("export writer stopped: {error}")))?
+        .map_err(|error| ServiceError::Internal(format!("export: {error}")))
+}

@@ -1,0 +1,244 @@
+//! Customer imports (`bulkImportStoreFrontUsers`): the file is read when the job is
+//! submitted (a file that cannot be read, or whose header names an unknown column, is a 400
+//! then); the runner turns its rows into customers 500 at a time, each batch committed with
+//! the job's progress, so a resumed job never inserts a row twice. Refused rows (bad email,
+//! taken phone, unknown password hash format, a value its attribute refuses) go to the
+//! job's error report; the others land.
+
+use std::collections::HashMap;
+
+use patron_domain::customer::NewCustomer;
+use patron_domain::ids::ObjectId;
+use patron_domain::import::{cell_value, ImportColumns, ImportRow};
+use patron_domain::phone::Region;
+use patron_store::{Actor, Conflict, ImportedCustomer, Job, JobFailure, JobKind, StoreError};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{index, Jobs, Payload, Requester, Runner};
+use crate::passwords::HashFormat;
+use crate::service::attributes::Checked;
+use crate::service::ServiceError;
+use crate::spreadsheet::{FileFormat, Table};
+
+/// How many times a batch is tried again after a customer written meanwhile by someone
+/// else took one of its contacts or usernames (each try refuses what is now taken).
+const CONFLICT_RETRIES: usize = 3;
+
+/// An import's input: the file's header and rows, and the region of numbers without a
+/// country code.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct ImportInput {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    region: String,
+}
+
+impl Jobs {
+    /// Stores an import of `table` (read from the file named `file_name`) as a job; a header
+    /// naming a column that is neither a profile column nor an attribute slug of the
+    /// application is refused.
+    pub async fn submit_import(
+        &self,
+        requester: Requester<'_>,
+        file_name: &str,
+        format: FileFormat,
+        table: Table,
+    ) -> Result<Job, ServiceError> {
+        let slugs = self
+            .attribute_slugs(&requester.application.id, &table.header)
+            .await?;
+        ImportColumns::from_header(&table.header, |name| slugs.contains_key(name))?;
+        let total = table.rows.len();
+        let payload = Payload::CustomerImport(ImportInput {
+            header: table.header,
+            rows: table.rows,
+            region: requester.application.default_region.code().to_owned(),
+        });
+        let mut job = self.new_job(
+            requester,
+            JobKind::CustomerImport,
+            file_name,
+            &payload,
+            total,
+            0,
+        )?;
+        job.file_format = format.as_str().to_owned();
+        self.store.create_job(&job, &[]).await?;
+        Ok(job)
+    }
+
+    /// The attribute definitions of the application whose slugs `names` mention, compiled.
+    async fn attribute_slugs(
+        &self,
+        application_id: &ObjectId,
+        names: &[String],
+    ) -> Result<HashMap<String, Checked>, ServiceError> {
+        let names: Vec<String> = names.iter().map(|name| name.trim().to_owned()).collect();
+        let mut by_slug = HashMap::new();
+        for chunk in names.chunks(500) {
+            for definition in self
+                .attributes
+                .store()
+                .find_definitions_by_slug(application_id, chunk)
+                .await?
+            {
+                by_slug.insert(definition.spec.slug.clone(), Checked::new(definition)?);
+            }
+        }
+        Ok(by_slug)
+    }
+}
+
+impl Runner<'_> {
+    /// Works through an import's rows; true when every row is done.
+    pub(super) async fn import(&mut self, input: &ImportInput) -> Result<bool, ServiceError> {
+        let application_id = &self.job.application_id;
+        let definitions = self
+            .jobs
+            .attribute_slugs(application_id, &input.header)
+            .await?;
+        let columns = match ImportColumns::from_header(&input.header, |name| {
+            definitions.contains_key(name)
+        }) {
+            Ok(columns) => columns,
+            // A definition deleted since the job was submitted: no row can be read.
+            Err(error) => {
+                self.jobs
+                    .store
+                    .finish_job(
+                        &self.job.id,
+                        self.owner,
+                        patron_store::JobStatus::Failed,
+                        Some(&error.to_string()),
+                        self.jobs.clock.now(),
+                    )
+                    .await?;
+                return Ok(false);
+            }
+        };
+        let region = Region::parse(&input.region).unwrap_or_default();
+        let actor = Actor::new(&self.job.created_by);
+        let mut batches = 0;
+        while let Some(range) = self.next_range(input.rows.len(), batches) {
+            if range.is_empty() {
+                return Ok(true);
+            }
+            let mut tries = 0;
+            let written = loop {
+                let mut failures = Vec::new();
+                let mut prepared = Vec::new();
+                for (offset, cells) in input.rows[range.clone()].iter().enumerate() {
+                    let row_index = index(range.start + offset);
+                    match self.prepare_import_row(&columns, &definitions, cells, region, row_index)
+                    {
+                        Ok(customer) => prepared.push(customer),
+                        Err(failure) => failures.push(failure),
+                    }
+                }
+                let checkpoint = self.checkpoint(&range, failures, Vec::new());
+                let result = self
+                    .jobs
+                    .store
+                    .import_batch(application_id, &prepared, &actor, &checkpoint)
+                    .await;
+                match result {
+                    Err(StoreError::Conflict(
+                        Conflict::Email(_) | Conflict::Phone(_) | Conflict::Username(_),
+                    )) if tries < CONFLICT_RETRIES => tries += 1,
+                    result => break result.map(|()| checkpoint.to),
+                }
+            };
+            match written {
+                Ok(to) => self.cursor = to,
+                Err(error) => {
+                    self.progressed(Err(error))?;
+                    return Ok(false);
+                }
+            }
+            batches += 1;
+        }
+        Ok(false)
+    }
+
+    /// Row `row_index` as a customer to insert, or why not (naming the row by its email or
+    /// phone).
+    fn prepare_import_row(
+        &self,
+        columns: &ImportColumns,
+        definitions: &HashMap<String, Checked>,
+        cells: &[String],
+        region: Region,
+        row_index: i64,
+    ) -> Result<ImportedCustomer, JobFailure> {
+        let refuse = |user_id: String, reason: &str, error: String| JobFailure {
+            row_index,
+            user_id,
+            error,
+            reason: reason.to_owned(),
+        };
+        let named = || {
+            cells
+                .iter()
+                .find(|cell| !cell.trim().is_empty())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let row: ImportRow = columns
+            .read(cells, region)
+            .map_err(|error| refuse(named(), error.reason, error.message))?;
+        let user_id = row
+            .email
+            .as_ref()
+            .map(|email| email.to_string())
+            .or_else(|| row.phone.as_ref().map(|phone| phone.to_string()))
+            .unwrap_or_default();
+        if let Some(hash) = &row.password_hash {
+            if HashFormat::of(hash).is_none() {
+                return Err(refuse(
+                    user_id,
+                    "unknown_hash_format",
+                    "password_hash: not a hash format Patron checks (bcrypt $2a$/$2b$/$2y$, \
+                     argon2, PBKDF2-SHA256/SHA512 or scrypt in PHC form)"
+                        .to_owned(),
+                ));
+            }
+        }
+        let suffix = rand::thread_rng().gen_range(10_000..100_000_000);
+        let customer = NewCustomer::new(
+            self.job.application_id.clone(),
+            None,
+            row.profile,
+            row.email,
+            row.phone,
+            suffix,
+            self.jobs.clock.now(),
+        )
+        .map_err(|error| refuse(user_id.clone(), "invalid_value", error.to_string()))?
+        .with_verified(true, true);
+        let mut values = Vec::with_capacity(row.attributes.len());
+        for (slug, text) in &row.attributes {
+            let Some(definition) = definitions.get(slug) else {
+                continue;
+            };
+            let rules = &definition.rules;
+            let value = cell_value(rules.kind(), rules.multi_value(), text);
+            let write = definition
+                .prepare(
+                    self.jobs.attributes.secrets(),
+                    slug,
+                    &value,
+                    &customer.id,
+                    false,
+                )
+                .map_err(|error| refuse(user_id.clone(), "invalid_value", error.to_string()))?;
+            values.push(write);
+        }
+        Ok(ImportedCustomer {
+            row_index,
+            customer,
+            password_hash: row.password_hash,
+            values,
+        })
+    }
+}

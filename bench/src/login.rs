@@ -290,14 +290,14 @@ fn yes_no(met: bool) -> String {
 }
 
 /// The hasher the server uses by default, with one slot per core.
-fn server_hasher(cores: usize) -> BenchResult<PasswordHasher> {
+pub(crate) fn server_hasher(cores: usize) -> BenchResult<PasswordHasher> {
     let (memory, iterations, lanes) = ARGON2;
     Ok(PasswordHasher::new(memory, iterations, lanes, cores)?)
 }
 
 /// Times `count` argon2id hashes on `hasher`, as many at once as it has slots; returns
 /// the seconds taken.
-async fn time_hashes(hasher: &PasswordHasher, count: u64) -> BenchResult<f64> {
+pub(crate) async fn time_hashes(hasher: &PasswordHasher, count: u64) -> BenchResult<f64> {
     let started = Instant::now();
     let handles: Vec<_> = (0..count)
         .map(|_| {

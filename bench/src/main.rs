@@ -20,6 +20,10 @@
 //! `--suite segments` measures customer attributes and groups: bulk attribute updates over
 //! HTTP, the first page of a conditional group of about 10% of the customers, and the
 //! in-process membership check (see `segments.rs`).
+//!
+//! `--suite transfer` measures moving customers in and out: an import of bcrypt customers
+//! from a CSV file and an export of all customers, with the server's memory (see
+//! `transfer.rs`).
 
 mod database;
 mod load;
@@ -28,6 +32,7 @@ mod otp;
 mod seed;
 mod segments;
 mod server;
+mod transfer;
 
 use std::error::Error;
 use std::io::Write;
@@ -142,6 +147,10 @@ pub struct Args {
     /// Segments suite: customers in the asynchronous bulk update job (0: no job).
     #[arg(long, default_value_t = 100_000)]
     pub job_users: u64,
+    /// Transfer suite: customers in the import file (the rest of `--customers` is seeded;
+    /// the export writes them all).
+    #[arg(long, default_value_t = 100_000)]
+    pub import_rows: u64,
 }
 
 /// `--suite` values.
@@ -156,6 +165,8 @@ pub enum Suite {
     Segments,
     /// Time OTP sends and verifications, and count what the send budgets let out.
     Otp,
+    /// Time a customer import from CSV and an export of all customers.
+    Transfer,
 }
 
 /// `--backend` values.
@@ -224,6 +235,11 @@ async fn run(args: Args) -> BenchResult<()> {
         let mut patron = PatronBin::locate(args.patron_bin.clone())?;
         say(&format!("patron binary: {}", patron.path.display()));
         return otp::run(&args, &mut patron).await;
+    }
+    if args.suite == Suite::Transfer {
+        let mut patron = PatronBin::locate(args.patron_bin.clone())?;
+        say(&format!("patron binary: {}", patron.path.display()));
+        return transfer::run(&args, &mut patron).await;
     }
     if args.suite == Suite::Segments {
         let mut patron = PatronBin::locate(args.patron_bin.clone())?;

@@ -10,7 +10,7 @@ use crate::phone::{Phone, Region};
 use serde_json::Value;
 
 /// The profile and contact columns an import file may have.
-const PROFILE_COLUMNS: [&str; 8] = [
+const PROFILE_COLUMNS: [&str; 9] = [
     "first_name",
     "last_name",
     "email",
@@ -19,6 +19,7 @@ const PROFILE_COLUMNS: [&str; 8] = [
     "gender",
     "external_id",
     "password_hash",
+    "password_salt",
 ];
 
 /// Columns an export writes that an import accepts and ignores, so an exported file can be
@@ -45,6 +46,8 @@ pub struct ImportRow {
     pub phone: Option<Phone>,
     /// The password hash from the customer's previous system.
     pub password_hash: Option<String>,
+    /// The salt stored beside the hash, for systems that keep it apart (Firebase).
+    pub password_salt: Option<String>,
     /// Non-empty attribute cells: (slug, text).
     pub attributes: Vec<(String, String)>,
 }
@@ -122,6 +125,12 @@ impl ImportColumns {
         self.profile[position]
     }
 
+    /// Whether the file keeps salts apart from hashes (a `password_salt` column, as in
+    /// Firebase exports).
+    pub fn has_salts(&self) -> bool {
+        self.column("password_salt").is_some()
+    }
+
     /// The attribute slugs the file carries.
     pub fn attribute_slugs(&self) -> impl Iterator<Item = &str> {
         self.attributes.iter().map(|(slug, _)| slug.as_str())
@@ -197,6 +206,7 @@ impl ImportColumns {
             email,
             phone,
             password_hash: cell("password_hash").map(str::to_owned),
+            password_salt: cell("password_salt").map(str::to_owned),
             attributes,
         })
     }

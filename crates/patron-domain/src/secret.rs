@@ -31,7 +31,12 @@ pub fn matches(secret: &str, expected_digest: &str) -> bool {
 /// Whether two digests (or other strings of secret material) are equal, compared in
 /// constant time.
 pub fn same(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// Whether two byte strings of secret material are equal, compared in constant time.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]

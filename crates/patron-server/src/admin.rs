@@ -21,6 +21,9 @@ pub enum AdminError {
     /// The application or client named does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// A use case refused or failed.
+    #[error("{0}")]
+    Service(#[from] crate::service::ServiceError),
 }
 
 /// A registered application and its storefront token (shown once).
@@ -149,6 +152,27 @@ pub async fn rotate_application_token(
         application_id: id.to_string(),
         application_token: token,
     })
+}
+
+/// Sets the Firebase password hash parameters of an application (its `hash_config` from
+/// `firebase auth:export`): customers imported with Firebase hashes and salts are checked
+/// with them, and their hash becomes argon2id at their first sign-in.
+pub async fn set_firebase_scrypt(
+    stores: &Stores,
+    auth_configs: &crate::service::AuthConfigs,
+    application_id: &str,
+    parameters: &crate::passwords::FirebaseScrypt,
+) -> Result<(), AdminError> {
+    let id = ObjectId::parse("id", application_id)?;
+    let application = stores
+        .applications
+        .find_application(&id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("application {id}")))?;
+    auth_configs
+        .set_firebase_scrypt(&application, parameters)
+        .await?;
+    Ok(())
 }
 
 /// Deletes a platform client and every token issued to it.

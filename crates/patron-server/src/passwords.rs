@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-pub use formats::HashFormat;
+pub use formats::{firebase_hash, FirebaseScrypt, HashFormat, FIREBASE_PREFIX};
 
 /// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
@@ -93,14 +93,20 @@ impl PasswordHasher {
     }
 
     /// Whether `password` matches `hash` — argon2id, or a format an import brought (see
-    /// [`HashFormat`]); with no hash, spends an argon2id check and says no.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
+    /// [`HashFormat`]; a Firebase hash is checked with `firebase`, the application's
+    /// parameters); with no hash, spends an argon2id check and says no.
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+        firebase: Option<FirebaseScrypt>,
+    ) -> Result<bool, HashError> {
         let (hash, real) = match hash {
             Some(hash) => (hash, true),
             None => ((*self.dummy_hash).clone(), false),
         };
         let matched = self
-            .run(move || formats::matches(password.as_bytes(), &hash))
+            .run(move || formats::matches(password.as_bytes(), &hash, firebase.as_ref()))
             .await?;
         Ok(real && matched)
     }
@@ -134,7 +140,7 @@ impl PasswordHasher {
         self.run(move || {
             hashes
                 .iter()
-                .any(|hash| formats::matches(password.as_bytes(), hash))
+                .any(|hash| formats::matches(password.as_bytes(), hash, None))
         })
         .await
     }
@@ -235,13 +241,16 @@ mod tests {
         let hash = hasher.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(hasher
-            .verify("correct horse".into(), Some(hash.clone()))
+            .verify("correct horse".into(), Some(hash.clone()), None)
             .await
             .unwrap());
-        assert!(!hasher.verify("wrong".into(), Some(hash)).await.unwrap());
-        assert!(!hasher.verify("anything".into(), None).await.unwrap());
         assert!(!hasher
-            .verify("x".into(), Some("not a phc string".into()))
+            .verify("wrong".into(), Some(hash), None)
+            .await
+            .unwrap());
+        assert!(!hasher.verify("anything".into(), None, None).await.unwrap());
+        assert!(!hasher
+            .verify("x".into(), Some("not a phc string".into()), None)
             .await
             .unwrap());
     }
@@ -256,7 +265,7 @@ mod tests {
         let bcrypt = "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S";
         assert!(hasher.needs_rehash(bcrypt));
         assert!(hasher
-            .verify("Migrated-1".into(), Some(bcrypt.into()))
+            .verify("Migrated-1".into(), Some(bcrypt.into()), None)
             .await
             .unwrap());
     }

@@ -71,6 +71,29 @@ pub enum AppCommand {
     Create(AppCreate),
     /// Replace an application's storefront token; prints the new one (shown once).
     RotateToken(Target),
+    /// Set the Firebase password hash parameters (`hash_config` of `firebase auth:export`)
+    /// that customers imported from Firebase are checked with; kept sealed.
+    FirebaseScrypt(FirebaseScryptArgs),
+}
+
+/// Arguments of `patron app firebase-scrypt`.
+#[derive(Debug, Args)]
+pub struct FirebaseScryptArgs {
+    /// The application's id.
+    #[arg(long)]
+    pub id: String,
+    /// `base64_signer_key` (a secret; also read from PATRON_FIREBASE_SIGNER_KEY).
+    #[arg(long, env = "PATRON_FIREBASE_SIGNER_KEY", hide_env_values = true)]
+    pub signer_key: String,
+    /// `base64_salt_separator`.
+    #[arg(long)]
+    pub salt_separator: String,
+    /// `rounds`.
+    #[arg(long)]
+    pub rounds: u32,
+    /// `mem_cost`.
+    #[arg(long)]
+    pub mem_cost: u32,
 }
 
 /// An application or client named by id, and how to print the answer.

@@ -92,6 +92,32 @@ async fn run(cli: Cli) -> Result<(), String> {
                 ],
             )
         }
+        Command::App {
+            command: AppCommand::FirebaseScrypt(args),
+        } => {
+            let app = App::build(config, std::sync::Arc::new(clock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let parameters = patron_server::passwords::FirebaseScrypt {
+                signer_key: args.signer_key,
+                salt_separator: args.salt_separator,
+                rounds: args.rounds,
+                mem_cost: args.mem_cost,
+            };
+            admin::set_firebase_scrypt(
+                &app.state.stores,
+                &app.state.services.auth_configs,
+                &args.id,
+                &parameters,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println_out(&format!(
+                "Firebase hash parameters set for application {}",
+                args.id
+            ));
+            Ok(())
+        }
         Command::Events {
             command: EventsCommand::Replay { since, json },
         } => {

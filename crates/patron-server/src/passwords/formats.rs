@@ -1,9 +1,94 @@
 //! The password hash formats Patron checks: its own argon2id, and those customers bring
-//! from other systems on import — bcrypt (`$2a$`, `$2b$`, `$2y$`), argon2i/argon2id, and
-//! PBKDF2-SHA256/SHA512 and scrypt in PHC form — each with a maintained implementation.
+//! from other systems on import — bcrypt (`$2a$`, `$2b$`, `$2y$`), argon2i/argon2id,
+//! PBKDF2-SHA256/SHA512 and scrypt in PHC form, each with a maintained implementation — and
+//! Firebase's modified scrypt, `$firebase-scrypt$<salt>$<hash>` (base64), checked with the
+//! application's Firebase parameters.
 
+use aes::cipher::{KeyIvInit, StreamCipher};
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// The prefix of a Firebase scrypt hash as Patron stores it.
+pub const FIREBASE_PREFIX: &str = "$firebase-scrypt$";
+
+/// A Firebase project's password hash parameters (`hash_config` of `firebase auth:export`):
+/// the signer key is a secret, kept sealed with the application's other secrets.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirebaseScrypt {
+    /// `base64_signer_key`.
+    pub signer_key: String,
+    /// `base64_salt_separator`.
+    pub salt_separator: String,
+    /// `rounds` (scrypt's r), 1 to 8.
+    pub rounds: u32,
+    /// `mem_cost` (scrypt's log2 N), 1 to 14.
+    pub mem_cost: u32,
+}
+
+impl std::fmt::Debug for FirebaseScrypt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirebaseScrypt")
+            .field("signer_key", &"<secret>")
+            .field("rounds", &self.rounds)
+            .field("mem_cost", &self.mem_cost)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FirebaseScrypt {
+    /// Checks the parameters: both keys base64, `rounds` 1 to 8, `mem_cost` 1 to 14 (the
+    /// ranges Firebase uses).
+    pub fn check(&self) -> Result<(), String> {
+        STANDARD
+            .decode(&self.signer_key)
+            .map_err(|_| "signer_key: not base64".to_owned())?;
+        STANDARD
+            .decode(&self.salt_separator)
+            .map_err(|_| "salt_separator: not base64".to_owned())?;
+        if !(1..=8).contains(&self.rounds) {
+            return Err("rounds: must be 1 to 8".to_owned());
+        }
+        if !(1..=14).contains(&self.mem_cost) {
+            return Err("mem_cost: must be 1 to 14".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Whether `password` with `salt` gives `expected`: scrypt(password, salt ‖ separator,
+    /// N = 2^mem_cost, r = rounds, p = 1) keys AES-256-CTR (zero IV), which must encrypt the
+    /// signer key to `expected`.
+    fn matches(&self, password: &[u8], salt: &[u8], expected: &[u8]) -> bool {
+        let (Ok(signer), Ok(separator)) = (
+            STANDARD.decode(&self.signer_key),
+            STANDARD.decode(&self.salt_separator),
+        ) else {
+            return false;
+        };
+        let Ok(log_n) = u8::try_from(self.mem_cost) else {
+            return false;
+        };
+        let Ok(params) = scrypt::Params::new(log_n, self.rounds, 1, 32) else {
+            return false;
+        };
+        let mut key = [0u8; 32];
+        let salted = [salt, &separator].concat();
+        if scrypt::scrypt(password, &salted, &params, &mut key).is_err() {
+            return false;
+        }
+        let mut block = signer;
+        let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new(&key.into(), &[0u8; 16].into());
+        cipher.apply_keystream(&mut block);
+        patron_domain::secret::same_bytes(&block, expected)
+    }
+}
+
+/// The stored form of a Firebase hash and its salt (both base64, as Firebase exports them).
+pub fn firebase_hash(hash: &str, salt: &str) -> String {
+    format!("{FIREBASE_PREFIX}{}${}", salt.trim(), hash.trim())
+}
 
 /// A recognised hash format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +101,8 @@ pub enum HashFormat {
     Pbkdf2,
     /// `$scrypt$…` (PHC).
     Scrypt,
+    /// `$firebase-scrypt$<salt>$<hash>`: Firebase's scrypt, with the application's parameters.
+    FirebaseScrypt,
 }
 
 impl HashFormat {
@@ -30,6 +117,8 @@ impl HashFormat {
             Some(HashFormat::Pbkdf2)
         } else if prefixed(&["$scrypt$"]) {
             Some(HashFormat::Scrypt)
+        } else if prefixed(&[FIREBASE_PREFIX]) {
+            Some(HashFormat::FirebaseScrypt)
         } else {
             None
         }
@@ -37,8 +126,9 @@ impl HashFormat {
 }
 
 /// Whether `password` matches `hash`, whatever its recognised format (with the cost the
-/// hash names); false for a hash in no recognised format or malformed.
-pub fn matches(password: &[u8], hash: &str) -> bool {
+/// hash names; a Firebase hash with `firebase`, the application's parameters); false for a
+/// hash in no recognised format or malformed.
+pub fn matches(password: &[u8], hash: &str, firebase: Option<&FirebaseScrypt>) -> bool {
     let phc = || PasswordHash::new(hash).ok();
     match HashFormat::of(hash) {
         Some(HashFormat::Argon2) => {
@@ -50,6 +140,18 @@ pub fn matches(password: &[u8], hash: &str) -> bool {
         }
         Some(HashFormat::Scrypt) => {
             phc().is_some_and(|parsed| scrypt::Scrypt.verify_password(password, &parsed).is_ok())
+        }
+        Some(HashFormat::FirebaseScrypt) => {
+            let Some(parameters) = firebase else {
+                return false;
+            };
+            let Some((salt, expected)) = hash[FIREBASE_PREFIX.len()..].split_once('$') else {
+                return false;
+            };
+            match (STANDARD.decode(salt), STANDARD.decode(expected)) {
+                (Ok(salt), Ok(expected)) => parameters.matches(password, &salt, &expected),
+                _ => false,
+            }
         }
         None => false,
     }
@@ -88,8 +190,8 @@ mod tests {
     fn hashes_made_elsewhere_check_the_right_password_only() {
         for (hash, format) in FOREIGN {
             assert_eq!(HashFormat::of(hash), Some(format), "{hash}");
-            assert!(matches(b"Migrated-1", hash), "{hash}");
-            assert!(!matches(b"Migrated-2", hash), "{hash}");
+            assert!(matches(b"Migrated-1", hash, None), "{hash}");
+            assert!(!matches(b"Migrated-2", hash, None), "{hash}");
         }
     }
 
@@ -104,8 +206,59 @@ mod tests {
             "$scrypt$ln=99,r=8,p=1$AAAA$AAAA",
             "$argon2id$v=19$m=64,t=1,p=1$AAAA",
         ] {
-            assert!(!matches(b"anything", hash), "{hash}");
+            assert!(!matches(b"anything", hash, None), "{hash}");
         }
         assert_eq!(HashFormat::of("$1$md5crypt$x"), None);
+    }
+
+    /// The parameters of Firebase's published example project.
+    fn firebase(mem_cost: u32) -> FirebaseScrypt {
+        FirebaseScrypt {
+            signer_key: "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA=="
+                .to_owned(),
+            salt_separator: "Bw==".to_owned(),
+            rounds: 8,
+            mem_cost,
+        }
+    }
+
+    #[test]
+    fn firebase_hashes_check_with_the_project_parameters() {
+        // Firebase's documented example (firebase/scrypt), and a cheaper one made with
+        // Python's hashlib.scrypt and the `cryptography` package's AES-CTR.
+        let documented = firebase_hash(
+            "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
+            "42xEC+ixf3L2lw==",
+        );
+        assert_eq!(
+            HashFormat::of(&documented),
+            Some(HashFormat::FirebaseScrypt)
+        );
+        assert!(matches(b"user1password", &documented, Some(&firebase(14))));
+        assert!(!matches(b"user2password", &documented, Some(&firebase(14))));
+        let cheap = firebase_hash(
+            "z9RFNbys4iyXJynqvzu16lvctVd5cPald/krrIZmWgaqASTnpDByBoVIwytuk9QA8PDYSfvy/PO7YoiLH3t/Cw==",
+            "cGF0cm9uLXNhbHQtMDE=",
+        );
+        assert!(matches(b"Migrated-1", &cheap, Some(&firebase(10))));
+        assert!(
+            !matches(b"Migrated-1", &cheap, Some(&firebase(11))),
+            "other parameters"
+        );
+        assert!(
+            !matches(b"Migrated-1", &cheap, None),
+            "no parameters, no match"
+        );
+        assert!(!matches(
+            b"x",
+            "$firebase-scrypt$nodollar",
+            Some(&firebase(10))
+        ));
+        assert!(firebase(15).check().is_err());
+        assert!(firebase(14).check().is_ok());
+        assert!(
+            !format!("{:?}", firebase(14)).contains("jxspr"),
+            "the key stays out of logs"
+        );
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::ServiceError;
 use crate::cache::Caches;
 use crate::clock::Clock;
+use crate::passwords::FirebaseScrypt;
 use crate::secrets::SecretBox;
 
 /// How many times an update is re-applied when another writer saved first.
@@ -98,6 +99,17 @@ impl AuthConfigs {
         application: &Application,
         update: &Map<String, Value>,
     ) -> Result<CurrentConfig, ServiceError> {
+        self.save(application, update, Map::new()).await
+    }
+
+    /// Merges `update` into the stored configuration and `extra_secrets` into its sealed
+    /// secrets, and saves both.
+    async fn save(
+        &self,
+        application: &Application,
+        update: &Map<String, Value>,
+        extra_secrets: Map<String, Value>,
+    ) -> Result<CurrentConfig, ServiceError> {
         for _ in 0..SAVE_ATTEMPTS {
             let stored = self.store.find_auth_config(&application.id).await?;
             let (base, expected_version, sealed) = match &stored {
@@ -108,7 +120,8 @@ impl AuthConfigs {
                 ),
                 None => (AuthConfig::defaults(&application.name), None, None),
             };
-            let (config, new_secrets) = base.apply_update(update)?;
+            let (config, mut new_secrets) = base.apply_update(update)?;
+            new_secrets.extend(extra_secrets.clone());
             let secrets = self.merge_secrets(application, sealed.as_deref(), new_secrets)?;
             let saved = self
                 .store
@@ -129,6 +142,44 @@ impl AuthConfigs {
         Err(ServiceError::Internal(
             "the configuration kept changing during the update".to_owned(),
         ))
+    }
+
+    /// The Firebase password hash parameters of the application, if set (kept sealed with
+    /// its other secrets, under [`FIREBASE_SECRET`]).
+    pub async fn firebase_scrypt(
+        &self,
+        application: &Application,
+    ) -> Result<Option<FirebaseScrypt>, ServiceError> {
+        let stored = self.store.find_auth_config(&application.id).await?;
+        let Some(sealed) = stored.and_then(|stored| stored.secrets) else {
+            return Ok(None);
+        };
+        self.open_secrets(application, &sealed)?
+            .remove(FIREBASE_SECRET)
+            .map(|value| {
+                serde_json::from_value(value).map_err(|error| {
+                    ServiceError::Internal(format!("the stored Firebase parameters: {error}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// Sets the Firebase password hash parameters customers imported from Firebase are
+    /// checked with (sealed with the application's other secrets).
+    pub async fn set_firebase_scrypt(
+        &self,
+        application: &Application,
+        parameters: &FirebaseScrypt,
+    ) -> Result<(), ServiceError> {
+        parameters
+            .check()
+            .map_err(|message| ServiceError::invalid("firebase_scrypt", message))?;
+        let value = serde_json::to_value(parameters)
+            .map_err(|error| ServiceError::Internal(format!("encoding parameters: {error}")))?;
+        let mut secrets = Map::new();
+        secrets.insert(FIREBASE_SECRET.to_owned(), value);
+        self.save(application, &Map::new(), secrets).await?;
+        Ok(())
     }
 
     /// The application's write-only secret at `provider` (`social_tokens.<provider>.
@@ -199,6 +250,10 @@ impl AuthConfigs {
 }
 
 /// What an application's sealed provider secrets are bound to.
+/// The key of the Firebase hash parameters among an application's sealed secrets.
+pub const FIREBASE_SECRET: &str = "firebase_scrypt";
+
+/// What an application's sealed secrets are bound to.
 pub fn secrets_binding(application_id: &str) -> [&str; 2] {
     ["auth config secrets", application_id]
 }

@@ -44,7 +44,7 @@ pub use events::{EventSink, Events, EVENT_BATCH};
 pub use groups::{CompiledCondition, ConditionInput, Groups};
 pub use jobs::{
     error_report_path, export_file_path, run_worker as run_jobs, runner_name, BulkResult,
-    ExportFile, ExportFiles, Jobs, MemberRow, Requester, SubmittedJob,
+    ExportFile, ExportFiles, Jobs, JobsParts, MemberRow, Requester, SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
@@ -262,15 +262,16 @@ impl Services {
             stores.attributes.clone(),
             stores.customers.clone(),
         );
-        let jobs = Jobs::new(
-            stores.jobs.clone(),
-            stores.groups.clone(),
-            stores.customers.clone(),
-            attributes.clone(),
+        let jobs = Jobs::new(JobsParts {
+            store: stores.jobs.clone(),
+            groups: stores.groups.clone(),
+            customers: stores.customers.clone(),
+            attributes: attributes.clone(),
+            auth_configs: auth_configs.clone(),
             exports,
-            settings.bulk_sync_limit,
-            clock.clone(),
-        );
+            sync_limit: settings.bulk_sync_limit,
+            clock: clock.clone(),
+        });
         let tokens = Tokens::new(
             stores.clients.clone(),
             stores.tokens.clone(),

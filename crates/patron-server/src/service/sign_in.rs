@@ -16,7 +16,7 @@ use patron_store::{
 
 use super::{AuthConfigs, Feature, Origin, ServiceError, Sessions, StartedSession};
 use crate::clock::Clock;
-use crate::passwords::PasswordHasher;
+use crate::passwords::{FirebaseScrypt, PasswordHasher, FIREBASE_PREFIX};
 use crate::secrets::SecretBox;
 
 /// A customer who proved who they are, and the session started for them.
@@ -118,7 +118,8 @@ impl Passwords {
             return Err(ServiceError::AccountLocked { until });
         }
         let hash = record.as_ref().and_then(|r| r.password_hash.clone());
-        let matched = self.hasher.verify(password.clone(), hash).await?;
+        let firebase = self.firebase_for(application, hash.as_deref()).await?;
+        let matched = self.hasher.verify(password.clone(), hash, firebase).await?;
         let Some(record) = record.filter(|_| matched) else {
             return Err(ServiceError::InvalidCredentials);
         };
@@ -230,6 +231,20 @@ impl Passwords {
             .is_empty())
     }
 
+    /// The application's Firebase hash parameters, when `hash` is a Firebase hash.
+    async fn firebase_for(
+        &self,
+        application: &Application,
+        hash: Option<&str>,
+    ) -> Result<Option<FirebaseScrypt>, ServiceError> {
+        match hash {
+            Some(hash) if hash.starts_with(FIREBASE_PREFIX) => {
+                self.configs.firebase_scrypt(application).await
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Changes a signed-in customer's password: the old one must match (when there is one),
     /// the new one must pass the policy and the history rule; every other session ends.
     pub async fn change(
@@ -254,9 +269,10 @@ impl Passwords {
             .await?;
         if let Some(current) = hashes.first() {
             let old_password = old_password.unwrap_or_default();
+            let firebase = self.firebase_for(application, Some(current)).await?;
             if !self
                 .hasher
-                .verify(old_password, Some(current.clone()))
+                .verify(old_password, Some(current.clone()), firebase)
                 .await?
             {
                 return Err(ServiceError::invalid("old_password", "is wrong"));

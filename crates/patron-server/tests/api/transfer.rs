@@ -423,3 +423,64 @@ async fn job_lists_filter_imports_and_exports() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn firebase_hashes_import_with_their_salts_and_sign_in_with_the_project_parameters() {
+    each_app(|app| async move {
+        // `Migrated-1` hashed by Firebase's scrypt (made with Python's hashlib.scrypt and
+        // AES-CTR from the `cryptography` package), salt and hash apart as Firebase exports.
+        let file = csv(&[
+            &["email", "password_hash", "password_salt"],
+            &[
+                "fire@example.com",
+                "z9RFNbys4iyXJynqvzu16lvctVd5cPald/krrIZmWgaqASTnpDByBoVIwytuk9QA8PDYSfvy/PO7YoiLH3t/Cw==",
+                "cGF0cm9uLXNhbHQtMDE=",
+            ],
+        ]);
+        let url = serve_file(file).await;
+        let (status, refused) = app.import_file(&url, "CSV").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(refused["message"].as_str().unwrap().contains("firebase-scrypt"), "{refused}");
+
+        let parameters = patron_server::passwords::FirebaseScrypt {
+            signer_key: "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA=="
+                .to_owned(),
+            salt_separator: "Bw==".to_owned(),
+            rounds: 8,
+            mem_cost: 10,
+        };
+        let bad = patron_server::passwords::FirebaseScrypt { mem_cost: 40, ..parameters.clone() };
+        let services = &app.state.services;
+        assert!(patron_server::admin::set_firebase_scrypt(
+            &app.stores,
+            &services.auth_configs,
+            &app.application_id,
+            &bad
+        )
+        .await
+        .is_err());
+        patron_server::admin::set_firebase_scrypt(
+            &app.stores,
+            &services.auth_configs,
+            &app.application_id,
+            &parameters,
+        )
+        .await
+        .unwrap();
+        let sealed = crate::text_rows(&app, "SELECT secrets FROM auth_configs").await;
+        assert!(!sealed.concat().contains("jxspr"), "the signer key is sealed");
+
+        let (status, job) = app.import_file(&url, "CSV").await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        app.run_jobs().await;
+        assert_eq!(app.job(&job["_id"]).await["status"], "complete");
+        let wrong = app.login("fire@example.com", "Migrated-2").await;
+        assert_eq!(wrong.body["code"], "INVALID_CREDENTIALS");
+        let signed_in = app.login("fire@example.com", "Migrated-1").await;
+        assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+        let stored = crate::text_rows(&app, "SELECT password_hash FROM customer_credentials").await;
+        assert!(stored[0].starts_with("$argon2id$"), "rehashed: {}", stored[0]);
+        app
+    })
+    .await;
+}

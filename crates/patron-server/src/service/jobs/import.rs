@@ -16,7 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{index, Jobs, Payload, Requester, Runner};
-use crate::passwords::HashFormat;
+use crate::passwords::{firebase_hash, HashFormat};
 use crate::service::attributes::Checked;
 use crate::service::ServiceError;
 use crate::spreadsheet::{FileFormat, Table};
@@ -48,7 +48,20 @@ impl Jobs {
         let slugs = self
             .attribute_slugs(&requester.application.id, &table.header)
             .await?;
-        ImportColumns::from_header(&table.header, |name| slugs.contains_key(name))?;
+        let columns = ImportColumns::from_header(&table.header, |name| slugs.contains_key(name))?;
+        if columns.has_salts()
+            && self
+                .auth_configs
+                .firebase_scrypt(requester.application)
+                .await?
+                .is_none()
+        {
+            return Err(ServiceError::invalid(
+                "file",
+                "a password_salt column holds Firebase salts, but the application has no \
+                 Firebase hash parameters (set them with `patron app firebase-scrypt`)",
+            ));
+        }
         let total = table.rows.len();
         let payload = Payload::CustomerImport(ImportInput {
             header: table.header,
@@ -193,13 +206,18 @@ impl Runner<'_> {
             .map(|email| email.to_string())
             .or_else(|| row.phone.as_ref().map(|phone| phone.to_string()))
             .unwrap_or_default();
-        if let Some(hash) = &row.password_hash {
+        let password_hash = match (row.password_hash, row.password_salt) {
+            (Some(hash), Some(salt)) => Some(firebase_hash(&hash, &salt)),
+            (hash, _) => hash,
+        };
+        if let Some(hash) = &password_hash {
             if HashFormat::of(hash).is_none() {
                 return Err(refuse(
                     user_id,
                     "unknown_hash_format",
                     "password_hash: not a hash format Patron checks (bcrypt $2a$/$2b$/$2y$, \
-                     argon2, PBKDF2-SHA256/SHA512 or scrypt in PHC form)"
+                     argon2, PBKDF2-SHA256/SHA512 or scrypt in PHC form, or a Firebase hash \
+                     with its password_salt)"
                         .to_owned(),
                 ));
             }
@@ -237,7 +255,7 @@ impl Runner<'_> {
         Ok(ImportedCustomer {
             row_index,
             customer,
-            password_hash: row.password_hash,
+            password_hash,
             values,
         })
     }

@@ -123,9 +123,30 @@ pub struct Jobs {
     groups: Arc<dyn GroupStore>,
     customers: Arc<dyn CustomerStore>,
     attributes: Attributes,
+    auth_configs: super::AuthConfigs,
     exports: ExportFiles,
     sync_limit: usize,
     clock: Arc<dyn Clock>,
+}
+
+/// What [`Jobs`] is built from.
+pub struct JobsParts {
+    /// Where jobs are kept.
+    pub store: Arc<dyn JobStore>,
+    /// Where member files are applied.
+    pub groups: Arc<dyn GroupStore>,
+    /// Where imports land and exports read.
+    pub customers: Arc<dyn CustomerStore>,
+    /// Attribute updates (and the values of imports and exports).
+    pub attributes: Attributes,
+    /// The applications' configurations (their Firebase hash parameters).
+    pub auth_configs: super::AuthConfigs,
+    /// Where export files go.
+    pub exports: ExportFiles,
+    /// Bulk updates of more rows than this become jobs.
+    pub sync_limit: usize,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
 }
 
 /// What a bulk attribute update came to.
@@ -138,26 +159,17 @@ pub enum BulkResult {
 }
 
 impl Jobs {
-    /// Jobs kept in `store`, applying attribute updates through `attributes`, member files
-    /// to `groups`, imports to and exports from `customers` (export files in `exports`);
-    /// bulk updates of more than `sync_limit` rows become jobs.
-    pub fn new(
-        store: Arc<dyn JobStore>,
-        groups: Arc<dyn GroupStore>,
-        customers: Arc<dyn CustomerStore>,
-        attributes: Attributes,
-        exports: ExportFiles,
-        sync_limit: usize,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Jobs wired to their parts.
+    pub fn new(parts: JobsParts) -> Self {
         Self {
-            store,
-            groups,
-            customers,
-            attributes,
-            exports,
-            sync_limit,
-            clock,
+            store: parts.store,
+            groups: parts.groups,
+            customers: parts.customers,
+            attributes: parts.attributes,
+            auth_configs: parts.auth_configs,
+            exports: parts.exports,
+            sync_limit: parts.sync_limit,
+            clock: parts.clock,
         }
     }
 

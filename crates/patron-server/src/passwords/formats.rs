@@ -105,7 +105,58 @@ pub enum HashFormat {
     FirebaseScrypt,
 }
 
+/// The costliest imported hash Patron accepts, per format: checking a hash costs what it
+/// names, so an import must not plant hashes that would tie up a hashing slot (or gigabytes
+/// of memory) at every sign-in attempt.
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ARGON2_ITERATIONS: u32 = 16;
+const MAX_BCRYPT_COST: u32 = 15;
+const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
+const MAX_SCRYPT_LOG_N: u32 = 20;
+
 impl HashFormat {
+    /// The format of `hash` if Patron can check it at a bounded cost; why not otherwise.
+    pub fn checked(hash: &str) -> Result<Self, String> {
+        let format = Self::of(hash).ok_or_else(|| {
+            "not a hash format Patron checks (bcrypt $2a$/$2b$/$2y$, argon2, PBKDF2-SHA256/SHA512 \
+             or scrypt in PHC form, or a Firebase hash with its password_salt)"
+                .to_owned()
+        })?;
+        let parameter = |name: &str| -> Result<u32, String> {
+            let parsed = PasswordHash::new(hash).map_err(|error| format!("malformed: {error}"))?;
+            parsed
+                .params
+                .get_decimal(name)
+                .ok_or_else(|| format!("malformed: no {name} parameter"))
+        };
+        let at_most = |name: &str, value: u32, max: u32| {
+            if value > max {
+                Err(format!(
+                    "{name}={value} costs more than Patron checks (at most {max})"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match format {
+            HashFormat::Argon2 => {
+                at_most("m", parameter("m")?, MAX_ARGON2_MEMORY_KIB)?;
+                at_most("t", parameter("t")?, MAX_ARGON2_ITERATIONS)?;
+            }
+            HashFormat::Bcrypt => {
+                let cost = hash
+                    .get(4..6)
+                    .and_then(|digits| digits.parse::<u32>().ok())
+                    .ok_or("malformed: no bcrypt cost")?;
+                at_most("cost", cost, MAX_BCRYPT_COST)?;
+            }
+            HashFormat::Pbkdf2 => at_most("i", parameter("i")?, MAX_PBKDF2_ROUNDS)?,
+            HashFormat::Scrypt => at_most("ln", parameter("ln")?, MAX_SCRYPT_LOG_N)?,
+            HashFormat::FirebaseScrypt => {}
+        }
+        Ok(format)
+    }
+
     /// The format of a stored hash; `None` for one Patron cannot check.
     pub fn of(hash: &str) -> Option<Self> {
         let prefixed = |prefixes: &[&str]| prefixes.iter().any(|p| hash.starts_with(p));
@@ -196,6 +247,26 @@ mod tests {
     }
 
     #[test]
+    fn imported_hashes_are_bounded_in_cost() {
+        for (hash, _) in FOREIGN {
+            assert!(HashFormat::checked(hash).is_ok(), "{hash}");
+        }
+        for costly in [
+            "$argon2id$v=19$m=4194304,t=1,p=1$cGF0cm9uLXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$argon2id$v=19$m=19456,t=99,p=1$cGF0cm9uLXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$2b$31$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S",
+            "$pbkdf2-sha256$i=99000000,l=32$cGF0cm9uLXNhbHQtMTIzNA$xRMvPn1Yr87LxixdIRrKUNd01+hYJXYhnYvLERxLjFE",
+            "$scrypt$ln=30,r=8,p=1$cGF0cm9uLXNhbHQtMTIzNA$exwQZ2GvidpUUH5Aca6xeVDDSHwLLdrDQrisrkWzzXA",
+        ] {
+            let refused = HashFormat::checked(costly).unwrap_err();
+            assert!(refused.contains("costs more"), "{costly}: {refused}");
+        }
+        assert!(HashFormat::checked("md5:abc")
+            .unwrap_err()
+            .contains("not a hash format"));
+    }
+
+    #[test]
     fn unknown_and_damaged_hashes_match_nothing() {
         for hash in [
             "",
@@ -255,6 +326,7 @@ mod tests {
             Some(&firebase(10))
         ));
         assert!(firebase(15).check().is_err());
+        assert_eq!(HashFormat::checked(&cheap), Ok(HashFormat::FirebaseScrypt));
         assert!(firebase(14).check().is_ok());
         assert!(
             !format!("{:?}", firebase(14)).contains("jxspr"),

@@ -239,18 +239,20 @@ impl Services {
             sessions.clone(),
             clock.clone(),
         );
-        let retention = Retention::new(
-            stores.retention.clone(),
-            stores.tokens.clone(),
-            customers.clone(),
-            settings.retention,
-            clock.clone(),
-        );
         let exports = ExportFiles::new(
             settings.export_dir.clone(),
             settings.export_link_ttl,
             secrets.clone(),
         );
+        let retention = Retention::new(
+            stores.retention.clone(),
+            stores.tokens.clone(),
+            customers.clone(),
+            exports.clone(),
+            settings.retention,
+            clock.clone(),
+        );
+
         let attributes = Attributes::new(
             stores.attributes.clone(),
             stores.customers.clone(),

@@ -1,14 +1,14 @@
 //! The scheduled purge of records that have served their purpose: expired OAuth tokens,
 //! old sessions, reset codes and pending registrations, delivered or given-up messages,
-//! finished jobs with their error reports; and the anonymisation of customers whose deletion
-//! grace window has ended.
+//! finished jobs with their error reports and exported files; and the anonymisation of
+//! customers whose deletion grace window has ended.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use patron_store::{PurgeBefore, Purged, RetentionStore, TokenStore};
 
-use super::{Customers, ServiceError};
+use super::{Customers, ExportFiles, ServiceError};
 use crate::clock::Clock;
 
 /// How long the longest-lived code or link a message can carry stays usable (verification
@@ -41,6 +41,8 @@ pub struct PurgeReport {
     pub tokens: u64,
     /// Customers anonymised after their deletion grace window.
     pub anonymised: usize,
+    /// Exported files as old as the finished jobs purged (or abandoned half-written).
+    pub export_files: u64,
     /// Everything else, by kind.
     pub records: Purged,
 }
@@ -51,6 +53,7 @@ pub struct Retention {
     store: Arc<dyn RetentionStore>,
     tokens: Arc<dyn TokenStore>,
     customers: Customers,
+    exports: ExportFiles,
     ages: RetentionAges,
     clock: Arc<dyn Clock>,
 }
@@ -61,6 +64,7 @@ impl Retention {
         store: Arc<dyn RetentionStore>,
         tokens: Arc<dyn TokenStore>,
         customers: Customers,
+        exports: ExportFiles,
         ages: RetentionAges,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -68,6 +72,7 @@ impl Retention {
             store,
             tokens,
             customers,
+            exports,
             ages,
             clock,
         }
@@ -92,9 +97,15 @@ impl Retention {
         };
         let records = self.store.purge(&before).await?;
         let anonymised = self.customers.anonymise_due().await?;
+        let exports = self.exports.clone();
+        let export_files = tokio::task::spawn_blocking(move || exports.purge(before.jobs))
+            .await
+            .map_err(|error| ServiceError::Internal(format!("export file purge: {error}")))?
+            .map_err(|error| ServiceError::Internal(format!("export file purge: {error}")))?;
         Ok(PurgeReport {
             tokens,
             anonymised,
+            export_files,
             records,
         })
     }

@@ -484,3 +484,37 @@ async fn firebase_hashes_import_with_their_salts_and_sign_in_with_the_project_pa
     })
     .await;
 }
+
+#[tokio::test]
+async fn exported_files_go_with_their_jobs() {
+    each_app(|app| async move {
+        app.create_customer("asha@example.com", "9876543210").await;
+        let (_, job) = app
+            .send(
+                Method::POST,
+                "/users/jobs/export",
+                Some(json!({"file_format": "CSV"})),
+            )
+            .await;
+        app.run_jobs().await;
+        let dir = app.state.config.export_dir.clone();
+        let file = dir.join(format!("{}.csv", job["_id"].as_str().unwrap()));
+        // The file was written "now" on the test's clock.
+        let written: std::time::SystemTime = patron_server::Clock::now(app.clock.as_ref()).into();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(written)
+            .unwrap();
+        let retention = &app.state.services.retention;
+        app.clock.advance(Duration::days(29));
+        assert_eq!(retention.purge().await.unwrap().export_files, 0);
+        assert!(file.exists());
+        app.clock.advance(Duration::days(2));
+        assert_eq!(retention.purge().await.unwrap().export_files, 1);
+        assert!(!file.exists(), "gone with its job");
+        app
+    })
+    .await;
+}

@@ -93,6 +93,28 @@ impl ExportFiles {
     }
 }
 
+impl ExportFiles {
+    /// Deletes exported files last written before `before` (their jobs are purged with
+    /// them); returns how many. A missing directory holds nothing.
+    pub fn purge(&self, before: DateTime<Utc>) -> std::io::Result<u64> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(error) => return Err(error),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry?;
+            let written: DateTime<Utc> = entry.metadata()?.modified()?.into();
+            if entry.file_type()?.is_file() && written < before {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
 /// Where a job's file is served (relative to the service's address), without its query.
 pub fn export_file_path(job: &Job) -> String {
     format!(
@@ -171,7 +193,9 @@ impl Runner<'_> {
         let slugs = self.definition_slugs(&application_id).await?;
         let name = format!("{}.{}", self.job.id, format.as_str());
         let dir = jobs.exports.dir.clone();
-        let partial = dir.join(format!("{name}.part"));
+        // Each runner writes its own partial file: one that lost its lease cannot write into
+        // the file of the runner that took over.
+        let partial = dir.join(format!("{name}.{}.part", self.owner));
         let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
         header.extend(slugs.iter().map(|(_, slug)| slug.clone()));
         let order: Vec<ObjectId> = slugs.into_iter().map(|(id, _)| id).collect();

@@ -211,16 +211,13 @@ impl Runner<'_> {
             (hash, _) => hash,
         };
         if let Some(hash) = &password_hash {
-            if HashFormat::of(hash).is_none() {
-                return Err(refuse(
-                    user_id,
+            HashFormat::checked(hash).map_err(|message| {
+                refuse(
+                    user_id.clone(),
                     "unknown_hash_format",
-                    "password_hash: not a hash format Patron checks (bcrypt $2a$/$2b$/$2y$, \
-                     argon2, PBKDF2-SHA256/SHA512 or scrypt in PHC form, or a Firebase hash \
-                     with its password_salt)"
-                        .to_owned(),
-                ));
-            }
+                    format!("password_hash: {message}"),
+                )
+            })?;
         }
         let suffix = rand::thread_rng().gen_range(10_000..100_000_000);
         let customer = NewCustomer::new(

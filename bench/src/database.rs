@@ -125,6 +125,16 @@ impl BenchDatabase {
         }
     }
 
+    /// At the end of a backend's run: keeps the database when `keep` (printing where it
+    /// is), else deletes it (a failure to delete is reported, not fatal).
+    pub fn finish(&self, keep: bool) {
+        if keep {
+            crate::say(&format!("kept database: {}", self.url()));
+        } else if let Err(error) = self.drop_database() {
+            eprintln!("patron-bench: could not remove the scratch database: {error}");
+        }
+    }
+
     /// Deletes the database (the SQLite directory, or `DROP DATABASE`).
     pub fn drop_database(&self) -> BenchResult<()> {
         match self {

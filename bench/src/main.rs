@@ -271,11 +271,7 @@ async fn run(args: Args) -> BenchResult<()> {
                 database.display_location()
             ));
             let outcome = bench_fresh(&args, &patron, &database).await;
-            if args.keep {
-                say(&format!("kept database: {}", database.url()));
-            } else if let Err(error) = database.drop_database() {
-                eprintln!("patron-bench: could not remove the scratch database: {error}");
-            }
+            database.finish(args.keep);
             results.extend(outcome?);
         }
     }

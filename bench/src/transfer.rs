@@ -78,11 +78,7 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
         ));
         let outcome = measure_backend(args, patron, &database, &file_url).await;
         let _ = std::fs::remove_dir_all(&exports);
-        if args.keep {
-            say(&format!("kept database: {}", database.url()));
-        } else if let Err(error) = database.drop_database() {
-            eprintln!("patron-bench: could not remove the scratch database: {error}");
-        }
+        database.finish(args.keep);
         tables.push((database.name(), outcome?));
     }
     for (backend, rows) in tables {

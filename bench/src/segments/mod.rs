@@ -126,11 +126,7 @@ pub async fn run(args: &Args, patron: &mut PatronBin) -> BenchResult<()> {
             database.display_location()
         ));
         let outcome = bench_fresh(args, patron, &database).await;
-        if args.keep {
-            say(&format!("kept database: {}", database.url()));
-        } else if let Err(error) = database.drop_database() {
-            eprintln!("patron-bench: could not remove the scratch database: {error}");
-        }
+        database.finish(args.keep);
         rows.extend(outcome?);
     }
     say("");

@@ -208,12 +208,15 @@ async fn purge_regularly(retention: Retention, every: std::time::Duration, mut s
 /// The whole HTTP surface with its middleware.
 pub fn build_router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    crate::metrics::handle();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::scrape))
         .merge(oauth::router())
         .merge(platform::router())
         .merge(storefront::router())
+        .route_layer(middleware::from_fn(crate::metrics::track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

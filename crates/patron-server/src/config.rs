@@ -48,6 +48,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Log filter in `tracing` syntax, e.g. `info,patron_server=debug` (`PATRON_LOG`).
     pub log: String,
+    /// Log line format (`PATRON_LOG_FORMAT`): `text` for people, `json` (one object a
+    /// line, with the request's id on every line of a request) for log pipelines.
+    pub log_format: String,
     /// Base64 32-byte key encrypting secrets at rest (`PATRON_SECRET_KEY`). Every node of a
     /// PostgreSQL deployment needs the same key. When unset, `secret_key_file` is used.
     pub secret_key: Option<Redacted>,
@@ -125,6 +128,7 @@ impl Default for Config {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             max_body_bytes: 1024 * 1024,
             log: "info".to_owned(),
+            log_format: "text".to_owned(),
             secret_key: None,
             cookie_secure: true,
             notifier: "log".to_owned(),
@@ -214,6 +218,12 @@ impl Config {
         config.retention.check()?;
         config.events.check()?;
         config.trusted_proxy_blocks()?;
+        if !["text", "json"].contains(&config.log_format.as_str()) {
+            return Err(ConfigError::Setting {
+                key: "log_format / PATRON_LOG_FORMAT".to_owned(),
+                message: format!("'{}' is not text or json", config.log_format),
+            });
+        }
         if let Some(url) = &config.public_url {
             check_link_base("public_url", url).map_err(|error| ConfigError::Setting {
                 key: "public_url / PATRON_PUBLIC_URL".to_owned(),
@@ -461,6 +471,16 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.access_token_ttl_secs, 120);
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(Config::default().log_format, "text");
+        let json = HashMap::from([("PATRON_LOG_FORMAT".to_owned(), "JSON".to_owned())]);
+        assert_eq!(Config::load(None, &json).unwrap().log_format, "json");
+        let other = HashMap::from([("PATRON_LOG_FORMAT".to_owned(), "xml".to_owned())]);
+        let error = Config::load(None, &other).unwrap_err().to_string();
+        assert!(error.contains("PATRON_LOG_FORMAT"), "{error}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 mod extract;
 pub mod fetch;
+pub mod metrics;
 pub mod notify;
 mod oauth;
 pub mod passwords;

@@ -152,8 +152,13 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
-            .await
+        let queued = std::time::Instant::now();
+        crate::metrics::hash_queue(1.0);
+        let waited =
+            tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned()).await;
+        crate::metrics::hash_queue(-1.0);
+        crate::metrics::hash_waited(queued.elapsed().as_secs_f64());
+        let permit = waited
             .map_err(|_| HashError::Busy {
                 retry_after: self.queue_timeout,
             })?

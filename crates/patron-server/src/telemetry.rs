@@ -22,16 +22,41 @@ pub fn current_request_id() -> Option<String> {
     CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-/// Installs the global `tracing` subscriber with `filter` (e.g. `info`). Safe to call more
-/// than once: later calls are ignored.
-pub fn init(filter: &str) {
+/// Installs the global `tracing` subscriber with `filter` (e.g. `info`), writing `json`
+/// lines or text to stderr. Safe to call more than once: later calls are ignored.
+pub fn init(filter: &str, json: bool) {
+    let ansi = !json && std::io::stderr().is_terminal();
+    let _ =
+        tracing::subscriber::set_global_default(subscriber(filter, json, ansi, std::io::stderr));
+}
+
+/// The subscriber [`init`] installs, writing to `writer`: in `json`, one object a line, and
+/// every line logged inside a request carries the request span (its `id`, method and path).
+fn subscriber<W>(
+    filter: &str,
+    json: bool,
+    ansi: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'writer> tracing_subscriber::fmt::MakeWriter<'writer> + Send + Sync + 'static,
+{
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(writer);
+    if json {
+        Box::new(
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        )
+    } else {
+        Box::new(builder.with_ansi(ansi).finish())
+    }
 }
 
 /// Middleware: picks the request id, runs the request with it in scope and in a span, and
@@ -61,4 +86,57 @@ fn new_request_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::subscriber;
+
+    /// A writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_inside_a_request_carry_its_id() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let logger = subscriber("info", true, false, move || writer.clone());
+        tracing::subscriber::with_default(logger, || {
+            let span = tracing::info_span!("request", id = "4f2a", method = "GET", path = "/x");
+            span.in_scope(|| {
+                tracing::info!(status = 200, "handled");
+                tracing::warn!("something inside the handler");
+            });
+            tracing::info!("outside any request");
+        });
+        let text = String::from_utf8(captured.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_default())
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        for line in &lines[..2] {
+            assert_eq!(line["span"]["id"], "4f2a", "{line}");
+            assert_eq!(line["span"]["name"], "request");
+        }
+        assert_eq!(lines[0]["fields"]["status"], 200);
+        assert!(lines[2].get("span").is_none(), "{}", lines[2]);
+    }
 }

@@ -31,7 +31,7 @@ pub use jobs::{
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, AttemptClaim, AuditRecord, LoginRecord, LoginSubject,
+    Actor, ApiClient, Application, AttemptClaim, AuditRecord, Backlogs, LoginRecord, LoginSubject,
     NewResetCode, OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore,
     Purged, Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };

@@ -354,3 +354,26 @@ pub struct Purged {
     /// Lifecycle events.
     pub events: u64,
 }
+
+/// Work waiting in the database, and the connection pool's use, at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlogs {
+    /// Messages waiting for delivery (first try or retry).
+    pub outbox_pending: i64,
+    /// Messages given up on (kept until the retention purge).
+    pub outbox_failed: i64,
+    /// Jobs waiting for a runner.
+    pub jobs_pending: i64,
+    /// Jobs leased by a runner.
+    pub jobs_running: i64,
+    /// Jobs that failed as a whole (kept until the retention purge).
+    pub jobs_failed: i64,
+    /// Lifecycle events waiting for delivery.
+    pub events_pending: i64,
+    /// Lifecycle events given up on.
+    pub events_failed: i64,
+    /// Connections the pool holds.
+    pub pool_size: u32,
+    /// Of those, idle ones.
+    pub pool_idle: u32,
+}

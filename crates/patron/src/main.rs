@@ -35,7 +35,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Some(database) = cli.database {
         config.database_url = database;
     }
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, config.log_format == "json");
     let clock = SystemClock;
     match cli.command {
         Command::Serve { listen } => {

@@ -42,6 +42,9 @@ impl Config {
         if let Some((_, value)) = get("LOG") {
             self.log = value.to_owned();
         }
+        if let Some((_, value)) = get("LOG_FORMAT") {
+            self.log_format = value.trim().to_ascii_lowercase();
+        }
         if let Some((name, value)) = get("ARGON2_MEMORY_KIB") {
             self.argon2_memory_kib = parse_env(&name, value)?;
         }

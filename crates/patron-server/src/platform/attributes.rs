@@ -14,7 +14,7 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{BulkRow, Reason, Requester, RowFailure};
+use crate::service::{BulkRow, Reason, RowFailure};
 use crate::wire::attribute::{
     BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody, DefinitionOut, DeleteValuesBody,
     KeyValue, UserAttributesBody, ValueBody, ValueOut, ValuesSetOut,
@@ -467,10 +467,7 @@ async fn run(
     rows: Vec<BulkRow>,
     failures: Vec<RowFailure>,
 ) -> Result<Json<BulkAnswer>, ApiError> {
-    let requester = Requester {
-        application: &caller.application,
-        client_id: &caller.client_id,
-    };
+    let requester = caller.requester();
     let result = state
         .services
         .jobs

@@ -16,7 +16,7 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{MemberRow, Requester};
+use crate::service::MemberRow;
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
 use crate::wire::Paged;
@@ -209,10 +209,7 @@ async fn submit_members(
     rows: Vec<MemberRow>,
     refused: Vec<(String, String)>,
 ) -> Result<ObjectId, ApiError> {
-    let requester = Requester {
-        application: &caller.application,
-        client_id: &caller.client_id,
-    };
+    let requester = caller.requester();
     Ok(state
         .services
         .jobs

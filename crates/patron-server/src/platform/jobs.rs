@@ -23,7 +23,7 @@ use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{Requester, ServiceError};
+use crate::service::ServiceError;
 use crate::spreadsheet::{self, FileFormat};
 use crate::wire::job::JobOut;
 use crate::wire::Paged;
@@ -57,6 +57,12 @@ struct ExportBody {
     file_format: Option<String>,
 }
 
+/// The body's `file_format`, which must be CSV or XLSX.
+fn required_format(value: Option<String>) -> Result<FileFormat, ApiError> {
+    let text = value.ok_or_else(|| ApiError::required("file_format"))?;
+    Ok(FileFormat::parse("file_format", &text)?)
+}
+
 /// The model of `job` as this service shows it.
 async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
     let summary = state.services.jobs.failure_summary(&job.id).await?;
@@ -74,12 +80,7 @@ async fn import(
         .absolute_url
         .filter(|url| !url.trim().is_empty())
         .ok_or_else(|| ApiError::required("absolute_url"))?;
-    let format = FileFormat::parse(
-        "file_format",
-        &body
-            .file_format
-            .ok_or_else(|| ApiError::required("file_format"))?,
-    )?;
+    let format = required_format(body.file_format)?;
     let name = body
         .relative_url
         .as_deref()
@@ -99,10 +100,7 @@ async fn import(
         .await
         .map_err(|error| ApiError::Internal(format!("reading the import file: {error}")))?
         .map_err(|message| ApiError::validation("absolute_url", message))?;
-    let requester = Requester {
-        application: &caller.application,
-        client_id: &caller.client_id,
-    };
+    let requester = caller.requester();
     let job = state
         .services
         .jobs
@@ -116,16 +114,8 @@ async fn export(
     caller: Platform<CustomersRead>,
     JsonBody(body): JsonBody<ExportBody>,
 ) -> Result<Json<JobOut>, ApiError> {
-    let format = FileFormat::parse(
-        "file_format",
-        &body
-            .file_format
-            .ok_or_else(|| ApiError::required("file_format"))?,
-    )?;
-    let requester = Requester {
-        application: &caller.application,
-        client_id: &caller.client_id,
-    };
+    let format = required_format(body.file_format)?;
+    let requester = caller.requester();
     let job = state.services.jobs.submit_export(requester, format).await?;
     Ok(Json(job_out(&state, job).await?))
 }

@@ -74,6 +74,16 @@ pub(crate) struct Platform<S> {
     scope: PhantomData<S>,
 }
 
+impl<S> Platform<S> {
+    /// The caller as the author of a job or bulk change.
+    pub(crate) fn requester(&self) -> crate::service::Requester<'_> {
+        crate::service::Requester {
+            application: &self.application,
+            client_id: &self.client_id,
+        }
+    }
+}
+
 impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
     type Rejection = ApiError;
 

@@ -174,12 +174,13 @@ impl Challenges {
             .create_challenge(&challenge, &charges, now)
             .await?
         {
-            SendOutcome::Sent => {}
+            SendOutcome::Sent => crate::metrics::otp_send(None),
             SendOutcome::OverBudget { scope, retry_at } => {
+                crate::metrics::otp_send(Some(scope.as_str()));
                 return Err(ServiceError::SendLimit {
                     scope,
                     retry_after_secs: otp::seconds_until(retry_at, now),
-                })
+                });
             }
         }
         if request.deliver {
@@ -230,17 +231,22 @@ impl Challenges {
             )
             .await?;
         let challenge = match outcome {
-            ResendOutcome::Resent(challenge) => challenge,
+            ResendOutcome::Resent(challenge) => {
+                crate::metrics::otp_send(None);
+                challenge
+            }
             ResendOutcome::TooEarly { retry_at } => {
+                crate::metrics::otp_send(Some("resend_too_early"));
                 return Err(ServiceError::ResendTooEarly {
                     retry_after_secs: otp::seconds_until(retry_at, now),
-                })
+                });
             }
             ResendOutcome::OverBudget { scope, retry_at } => {
+                crate::metrics::otp_send(Some(scope.as_str()));
                 return Err(ServiceError::SendLimit {
                     scope,
                     retry_after_secs: otp::seconds_until(retry_at, now),
-                })
+                });
             }
             ResendOutcome::Unknown => {
                 return Err(ServiceError::invalid(

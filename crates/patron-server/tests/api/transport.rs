@@ -217,3 +217,58 @@ async fn bodies_not_sent_as_json_are_refused_with_415() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn metrics_scrape_in_prometheus_format_by_route_template() {
+    each_app(|app| async move {
+        app.http
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap();
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let (status, _) = app
+            .send(Method::GET, &format!("/customers/{id}/timeline"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        app.register("ravi@example.com", "9123456780").await;
+        let sent = app
+            .storefront(Method::POST, "/authentication/v1.0/login/otp")
+            .json(&json!({"mobile": "9000000001", "country_code": "91"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::OK);
+        // A message waits in the outbox (the log notifier keeps it there).
+        let response = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let text = response.text().await.unwrap();
+        for expected in [
+            r#"patron_http_requests_total{method="GET",route="/healthz",status="200"}"#,
+            r#"route="/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}/timeline",status="200""#,
+            "patron_http_request_duration_seconds_bucket{",
+            r#"patron_otp_sends_total{outcome="sent",reason=""}"#,
+            "patron_password_hash_wait_seconds_count",
+            r#"patron_outbox_messages{status="pending"}"#,
+            r#"patron_jobs{status="pending"} 0"#,
+            r#"patron_lifecycle_events{status="pending"}"#,
+            r#"patron_db_pool_connections{state="idle"}"#,
+            "# TYPE patron_http_requests_total counter",
+        ] {
+            assert!(text.contains(expected), "missing {expected}\n{text}");
+        }
+        assert!(!text.contains(&id), "ids never become labels");
+        assert!(!text.contains(&app.application_id));
+        app
+    })
+    .await;
+}

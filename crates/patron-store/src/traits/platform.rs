@@ -93,4 +93,7 @@ pub trait AuthConfigStore: Send + Sync {
 pub trait HealthStore: Send + Sync {
     /// Runs a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// What waits in the outbox, the job table and the events table, and the connection
+    /// pool's use (for `/metrics`).
+    async fn backlogs(&self) -> Result<Backlogs, StoreError>;
 }

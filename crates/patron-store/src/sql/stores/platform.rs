@@ -297,4 +297,33 @@ impl HealthStore for Store {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn backlogs(&self) -> Result<Backlogs, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT 'outbox', status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed') \
+             GROUP BY status UNION ALL SELECT 'jobs', status, COUNT(*) FROM jobs WHERE status IN \
+             ('pending', 'running', 'failed') GROUP BY status UNION ALL SELECT 'events', status, \
+             COUNT(*) FROM lifecycle_events WHERE status IN ('pending', 'failed') GROUP BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut backlogs = Backlogs {
+            pool_size: self.pool.size(),
+            pool_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            ..Backlogs::default()
+        };
+        for (table, status, count) in rows {
+            let slot = match (table.as_str(), status.as_str()) {
+                ("outbox", "pending") => &mut backlogs.outbox_pending,
+                ("outbox", _) => &mut backlogs.outbox_failed,
+                ("jobs", "pending") => &mut backlogs.jobs_pending,
+                ("jobs", "running") => &mut backlogs.jobs_running,
+                ("jobs", _) => &mut backlogs.jobs_failed,
+                ("events", "pending") => &mut backlogs.events_pending,
+                _ => &mut backlogs.events_failed,
+            };
+            *slot = count;
+        }
+        Ok(backlogs)
+    }
 }

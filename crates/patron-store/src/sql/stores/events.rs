@@ -144,21 +144,16 @@ impl EventStore for Store {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
-        let lease_until = to_millis(now + lease);
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            sqlx::query(
-                "UPDATE lifecycle_events SET next_attempt_at = $1, attempts = attempts + 1 \
-                 WHERE id = $2",
-            )
-            .bind(lease_until)
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
-            let mut event = LifecycleEvent::from(row);
-            event.attempts += 1;
-            claimed.push(event);
-        }
+        let ids = rows.iter().map(|row| SqlParam::Int(row.id)).collect();
+        Self::lease_claimed(&mut tx, "lifecycle_events", ids, now + lease).await?;
+        let claimed = rows
+            .into_iter()
+            .map(|row| {
+                let mut event = LifecycleEvent::from(row);
+                event.attempts += 1;
+                event
+            })
+            .collect();
         tx.commit().await?;
         Ok(claimed)
     }

@@ -510,4 +510,33 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Leases claimed rows of a delivery queue (`outbox`, `lifecycle_events`: tables with
+    /// `id`, `attempts` and `next_attempt_at`): their next attempt moves to `lease_until`, so
+    /// no other worker claims them meanwhile, and the attempt is counted, in one statement.
+    pub(super) async fn lease_claimed(
+        conn: &mut Connection,
+        table: &str,
+        ids: Vec<SqlParam>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql = SqlBuilder::default();
+        sql.push(&format!("UPDATE {table} SET next_attempt_at = "))
+            .bind(SqlParam::Int(to_millis(lease_until)))
+            .push(", attempts = attempts + 1 WHERE id IN (");
+        for (index, id) in ids.into_iter().enumerate() {
+            if index > 0 {
+                sql.push(", ");
+            }
+            sql.bind(id);
+        }
+        sql.push(")");
+        sqlx::query_with(&sql.sql, arguments(&sql.params)?)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }

@@ -31,20 +31,11 @@ impl OutboxStore for Store {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&mut *tx)
             .await?;
-        let lease_until = to_millis(now + lease);
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let id = row.id.clone();
             match OutboxMessage::try_from(row) {
                 Ok(mut message) => {
-                    sqlx::query(
-                        "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 \
-                         WHERE id = $2",
-                    )
-                    .bind(lease_until)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
                     message.attempts += 1;
                     claimed.push(message);
                 }
@@ -62,6 +53,11 @@ impl OutboxStore for Store {
                 }
             }
         }
+        let ids = claimed
+            .iter()
+            .map(|message: &OutboxMessage| SqlParam::Text(message.id.to_string()))
+            .collect();
+        Self::lease_claimed(&mut tx, "outbox", ids, now + lease).await?;
         tx.commit().await?;
         Ok(claimed)
     }

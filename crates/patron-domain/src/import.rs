@@ -125,6 +125,19 @@ impl ImportColumns {
         self.profile[position]
     }
 
+    /// How the error report names a row: its email, phone number or external id as
+    /// written (never another cell: a hash or an encrypted attribute's value must not end
+    /// up in a report).
+    pub fn name_of(&self, cells: &[String]) -> String {
+        ["email", "phone_number", "external_id"]
+            .into_iter()
+            .filter_map(|name| self.column(name).and_then(|index| cells.get(index)))
+            .map(|cell| cell.trim())
+            .find(|cell| !cell.is_empty())
+            .map(|cell| cell.chars().take(crate::customer::MAX_TEXT).collect())
+            .unwrap_or_default()
+    }
+
     /// Whether the file keeps salts apart from hashes (a `password_salt` column, as in
     /// Firebase exports).
     pub fn has_salts(&self) -> bool {
@@ -332,6 +345,9 @@ mod tests {
         ] {
             assert_eq!(read.read(&cells, Region::INDIA).unwrap_err().reason, reason);
         }
+        let secret_row = row(&["", "", "", "", "$2b$secret", ""]);
+        assert_eq!(read.name_of(&secret_row), "", "only contacts name a row");
+        assert_eq!(read.name_of(&row(&["", "98765", "", ""])), "98765");
         let long = "x".repeat(300);
         let refused = read
             .read(

@@ -220,8 +220,10 @@ pub struct JobFilter {
 /// A customer read from an import file, ready to insert with its password hash and values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedCustomer {
-    /// The row's position in the file.
+    /// The row's position in the job's input.
     pub row_index: i64,
+    /// The row's line in the file (0: unknown), named in the error report.
+    pub line: u32,
     /// The customer.
     pub customer: NewCustomer,
     /// The hash the customer's password had elsewhere, in a format Patron checks.

@@ -112,7 +112,8 @@ const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
 const MAX_ARGON2_ITERATIONS: u32 = 16;
 const MAX_BCRYPT_COST: u32 = 15;
 const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
-const MAX_SCRYPT_LOG_N: u32 = 20;
+const MAX_SCRYPT_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+const MAX_SCRYPT_PARALLELISM: u32 = 4;
 
 impl HashFormat {
     /// The format of `hash` if Patron can check it at a bounded cost; why not otherwise.
@@ -151,8 +152,32 @@ impl HashFormat {
                 at_most("cost", cost, MAX_BCRYPT_COST)?;
             }
             HashFormat::Pbkdf2 => at_most("i", parameter("i")?, MAX_PBKDF2_ROUNDS)?,
-            HashFormat::Scrypt => at_most("ln", parameter("ln")?, MAX_SCRYPT_LOG_N)?,
-            HashFormat::FirebaseScrypt => {}
+            HashFormat::Scrypt => {
+                let (log_n, r) = (parameter("ln")?, parameter("r")?);
+                at_most("p", parameter("p")?, MAX_SCRYPT_PARALLELISM)?;
+                // scrypt needs 128 · r · 2^ln bytes.
+                let memory = 1u64
+                    .checked_shl(log_n)
+                    .and_then(|n| n.checked_mul(128 * u64::from(r)))
+                    .unwrap_or(u64::MAX);
+                if memory > MAX_SCRYPT_MEMORY_BYTES {
+                    return Err(format!(
+                        "ln={log_n}, r={r} needs more memory than Patron checks with (at most {} \
+                         MiB)",
+                        MAX_SCRYPT_MEMORY_BYTES >> 20
+                    ));
+                }
+            }
+            HashFormat::FirebaseScrypt => {
+                let (salt, expected) = hash[FIREBASE_PREFIX.len()..]
+                    .split_once('$')
+                    .ok_or("malformed: a Firebase hash is $firebase-scrypt$<salt>$<hash>")?;
+                for (name, value) in [("password_salt", salt), ("password_hash", expected)] {
+                    if value.is_empty() || STANDARD.decode(value).is_err() {
+                        return Err(format!("malformed: the Firebase {name} is not base64"));
+                    }
+                }
+            }
         }
         Ok(format)
     }
@@ -257,10 +282,16 @@ mod tests {
             "$2b$31$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S",
             "$pbkdf2-sha256$i=99000000,l=32$cGF0cm9uLXNhbHQtMTIzNA$xRMvPn1Yr87LxixdIRrKUNd01+hYJXYhnYvLERxLjFE",
             "$scrypt$ln=30,r=8,p=1$cGF0cm9uLXNhbHQtMTIzNA$exwQZ2GvidpUUH5Aca6xeVDDSHwLLdrDQrisrkWzzXA",
+            "$scrypt$ln=14,r=1000,p=1$cGF0cm9uLXNhbHQtMTIzNA$exwQZ2GvidpUUH5Aca6xeVDDSHwLLdrDQrisrkWzzXA",
+            "$scrypt$ln=10,r=8,p=64$cGF0cm9uLXNhbHQtMTIzNA$exwQZ2GvidpUUH5Aca6xeVDDSHwLLdrDQrisrkWzzXA",
         ] {
             let refused = HashFormat::checked(costly).unwrap_err();
-            assert!(refused.contains("costs more"), "{costly}: {refused}");
+            assert!(
+                refused.contains("costs more") || refused.contains("more memory"),
+                "{costly}: {refused}"
+            );
         }
+        assert!(HashFormat::checked(&firebase_hash("not base64!", "c2FsdA==")).is_err());
         assert!(HashFormat::checked("md5:abc")
             .unwrap_err()
             .contains("not a hash format"));

@@ -57,6 +57,22 @@ struct ExportBody {
     file_format: Option<String>,
 }
 
+/// The name shown for an imported file: the last segment of its path, without a query or
+/// fragment (a presigned URL's credentials must not become the job's name).
+fn file_name(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or_default();
+    let path = match without_query.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => without_query,
+    };
+    path.rsplit('/')
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or("customers")
+        .chars()
+        .take(200)
+        .collect()
+}
+
 /// The body's `file_format`, which must be CSV or XLSX.
 fn required_format(value: Option<String>) -> Result<FileFormat, ApiError> {
     let text = value.ok_or_else(|| ApiError::required("file_format"))?;
@@ -81,16 +97,7 @@ async fn import(
         .filter(|url| !url.trim().is_empty())
         .ok_or_else(|| ApiError::required("absolute_url"))?;
     let format = required_format(body.file_format)?;
-    let name = body
-        .relative_url
-        .as_deref()
-        .unwrap_or(&url)
-        .rsplit('/')
-        .find(|part| !part.trim().is_empty())
-        .unwrap_or("customers")
-        .chars()
-        .take(200)
-        .collect::<String>();
+    let name = file_name(body.relative_url.as_deref().unwrap_or(&url));
     let bytes = state
         .fetcher
         .fetch(url.trim())
@@ -336,9 +343,25 @@ async fn error_report(
 fn csv_line<const N: usize>(record: [&str; N]) -> Result<Vec<u8>, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(record)
+        .write_record(record.map(|cell| crate::spreadsheet::escape(cell).into_owned()))
         .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))?;
     writer
         .into_inner()
         .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn file_names_leave_queries_and_hosts_out() {
+        assert_eq!(file_name("/files/customers.csv"), "customers.csv");
+        assert_eq!(
+            file_name("https://bucket.s3.amazonaws.com/in/march.xlsx?X-Amz-Signature=abc#x"),
+            "march.xlsx"
+        );
+        assert_eq!(file_name("https://example.com"), "customers");
+        assert_eq!(file_name(""), "customers");
+    }
 }

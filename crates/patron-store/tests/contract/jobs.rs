@@ -323,6 +323,7 @@ async fn an_import_batch_lands_its_free_rows_and_reports_taken_contacts() {
             .unwrap();
         let row = |index: i64, email: &str, phone: Option<&str>| ImportedCustomer {
             row_index: index,
+            line: 0,
             customer: f.new_customer(Some(email), phone),
             password_hash: Some(
                 "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S".into(),

@@ -6,14 +6,14 @@
 //! An export taken over after a crash writes its file again from the start.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use patron_domain::customer::Customer;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::time::to_wire;
-use patron_store::{DefinitionFilter, Entity, Job, JobKind, StoreError};
+use patron_store::{DefinitionFilter, Entity, Job, JobKind, JobStatus, StoreError};
 use serde_json::Value;
 
 use super::{Jobs, Payload, Requester, Runner};
@@ -187,20 +187,65 @@ impl Jobs {
 impl Runner<'_> {
     /// Writes the export; true when the file is complete (the job is then finished here).
     pub(super) async fn export(&mut self) -> Result<bool, ServiceError> {
+        let format = FileFormat::parse("file_format", &self.job.file_format)?;
+        // Each runner writes files of its own: one that lost its lease cannot write into, or
+        // rename over, the file of the runner that took over.
+        let name = format!("{}.{}.{}", self.job.id, self.owner, format.as_str());
+        let dir = self.jobs.exports.dir.clone();
+        let partial = dir.join(format!("{name}.part"));
+        let written = match self.write_export(format, &partial).await? {
+            Written::Rows(rows) => rows,
+            Written::LeaseLost => {
+                remove(&partial);
+                return Ok(false);
+            }
+            Written::Refused(message) => {
+                // A file that cannot be written (an XLSX limit, a full disk) will not be
+                // written by trying again: the job fails, saying why.
+                remove(&partial);
+                tracing::warn!(job = %self.job.id, %message, "export failed");
+                self.jobs
+                    .store
+                    .finish_job(
+                        &self.job.id,
+                        self.owner,
+                        JobStatus::Failed,
+                        Some(&message),
+                        self.jobs.clock.now(),
+                    )
+                    .await?;
+                return Ok(true);
+            }
+        };
+        let now = self.jobs.clock.now();
+        if self
+            .jobs
+            .store
+            .finish_export(&self.job.id, self.owner, &name, written, now)
+            .await?
+        {
+            tracing::info!(job = %self.job.id, rows = written, "export written");
+        } else {
+            remove(&dir.join(&name));
+        }
+        Ok(true)
+    }
+
+    /// Writes every live customer to `partial`, then renames it to its final name (the
+    /// same without `.part`).
+    async fn write_export(
+        &mut self,
+        format: FileFormat,
+        partial: &Path,
+    ) -> Result<Written, ServiceError> {
         let jobs = self.jobs;
         let application_id = self.job.application_id.clone();
-        let format = FileFormat::parse("file_format", &self.job.file_format)?;
         let slugs = self.definition_slugs(&application_id).await?;
-        let name = format!("{}.{}", self.job.id, format.as_str());
-        let dir = jobs.exports.dir.clone();
-        // Each runner writes its own partial file: one that lost its lease cannot write into
-        // the file of the runner that took over.
-        let partial = dir.join(format!("{name}.{}.part", self.owner));
         let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
         header.extend(slugs.iter().map(|(_, slug)| slug.clone()));
         let order: Vec<ObjectId> = slugs.into_iter().map(|(id, _)| id).collect();
-        let path = partial.clone();
-        let mut writer = blocking(move || {
+        let (dir, path) = (jobs.exports.dir.clone(), partial.to_owned());
+        let started = blocking(move || {
             std::fs::create_dir_all(&dir)
                 .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
             let mut writer = TableWriter::create(&path, format)?;
@@ -208,8 +253,12 @@ impl Runner<'_> {
             Ok(writer)
         })
         .await?;
+        let mut writer = match started {
+            Ok(writer) => writer,
+            Err(message) => return Ok(Written::Refused(message)),
+        };
         if self.cursor != 0 && !self.moved_to(0).await? {
-            return Ok(false);
+            return Ok(Written::LeaseLost);
         }
         let mut after: Option<ObjectId> = None;
         loop {
@@ -237,33 +286,35 @@ impl Runner<'_> {
                 .map(|customer| row(customer, &order, &values))
                 .collect();
             let count = rows.len();
-            writer = blocking(move || {
+            let page_written = blocking(move || {
                 for row in &rows {
                     writer.write_row(row)?;
                 }
                 Ok(writer)
             })
             .await?;
+            writer = match page_written {
+                Ok(writer) => writer,
+                Err(message) => return Ok(Written::Refused(message)),
+            };
             if !self.moved_to(self.cursor + super::index(count)).await? {
-                return Ok(false);
+                return Ok(Written::LeaseLost);
             }
         }
-        let rows = self.cursor;
-        let (from, to) = (partial, jobs.exports.dir.join(&name));
-        blocking(move || {
+        // Saving a large workbook takes a while: the lease is renewed first.
+        if !self.moved_to(self.cursor).await? {
+            return Ok(Written::LeaseLost);
+        }
+        let (from, to) = (partial.to_owned(), partial.with_extension(""));
+        let saved = blocking(move || {
             writer.finish()?;
             std::fs::rename(&from, &to).map_err(|error| format!("cannot keep the file: {error}"))
         })
         .await?;
-        let now = jobs.clock.now();
-        if jobs
-            .store
-            .finish_export(&self.job.id, self.owner, &name, rows, now)
-            .await?
-        {
-            tracing::info!(job = %self.job.id, rows, "export written");
-        }
-        Ok(true)
+        Ok(match saved {
+            Ok(()) => Written::Rows(self.cursor),
+            Err(message) => Written::Refused(message),
+        })
     }
 
     /// Renews the lease with the cursor moved to `to`; false when the lease was lost.
@@ -346,12 +397,31 @@ fn row(
     cells
 }
 
-/// Runs file work on the blocking pool.
+/// How writing an export ended.
+enum Written {
+    /// Every customer written: this many rows.
+    Rows(i64),
+    /// Another runner took the job over.
+    LeaseLost,
+    /// The file cannot be written; why.
+    Refused(String),
+}
+
+/// Runs file work on the blocking pool; the inner error says why the file could not be
+/// written.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, ServiceError> {
+) -> Result<Result<T, String>, ServiceError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ServiceError::Internal(format!("export writer stopped: {error}")))?
-        .map_err(|error| ServiceError::Internal(format!("export: {error}")))
+        .map_err(|error| ServiceError::Internal(format!("export writer stopped: {error}")))
+}
+
+/// Removes a file this runner wrote, if it is there.
+fn remove(path: &Path) {
+    if let Err(error) = std::fs::remove_file(path) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %path.display(), %error, "cannot remove an export file");
+        }
+    }
 }

@@ -31,6 +31,9 @@ const CONFLICT_RETRIES: usize = 3;
 pub(super) struct ImportInput {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// The file's line (or sheet row) of each row, for the error report.
+    #[serde(default)]
+    lines: Vec<u32>,
     region: String,
 }
 
@@ -66,6 +69,7 @@ impl Jobs {
         let payload = Payload::CustomerImport(ImportInput {
             header: table.header,
             rows: table.rows,
+            lines: table.lines,
             region: requester.application.default_region.code().to_owned(),
         });
         let mut job = self.new_job(
@@ -143,10 +147,16 @@ impl Runner<'_> {
                 let mut prepared = Vec::new();
                 for (offset, cells) in input.rows[range.clone()].iter().enumerate() {
                     let row_index = index(range.start + offset);
+                    let line = input.lines.get(range.start + offset).copied().unwrap_or(0);
                     match self.prepare_import_row(&columns, &definitions, cells, region, row_index)
                     {
-                        Ok(customer) => prepared.push(customer),
-                        Err(failure) => failures.push(failure),
+                        Ok(customer) => prepared.push(ImportedCustomer { line, ..customer }),
+                        Err(mut failure) => {
+                            if line > 0 {
+                                failure.error = format!("line {line}: {}", failure.error);
+                            }
+                            failures.push(failure);
+                        }
                     }
                 }
                 let checkpoint = self.checkpoint(&range, failures, Vec::new());
@@ -190,16 +200,9 @@ impl Runner<'_> {
             error,
             reason: reason.to_owned(),
         };
-        let named = || {
-            cells
-                .iter()
-                .find(|cell| !cell.trim().is_empty())
-                .cloned()
-                .unwrap_or_default()
-        };
         let row: ImportRow = columns
             .read(cells, region)
-            .map_err(|error| refuse(named(), error.reason, error.message))?;
+            .map_err(|error| refuse(columns.name_of(cells), error.reason, error.message))?;
         let user_id = row
             .email
             .as_ref()
@@ -251,6 +254,7 @@ impl Runner<'_> {
         }
         Ok(ImportedCustomer {
             row_index,
+            line: 0,
             customer,
             password_hash,
             values,

@@ -138,7 +138,10 @@ impl Store {
                 Some((user_id, reason, error)) => refused.push(JobFailure {
                     row_index: row.row_index,
                     user_id,
-                    error: error.to_owned(),
+                    error: match row.line {
+                        0 => error.to_owned(),
+                        line => format!("line {line}: {error}"),
+                    },
                     reason: reason.to_owned(),
                 }),
                 None => {

@@ -213,6 +213,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::scrape))
+        .route("/openapi.json", get(crate::openapi::document))
+        .route("/docs", get(crate::openapi::page))
         .merge(oauth::router())
         .merge(platform::router())
         .merge(storefront::router())
@@ -240,11 +242,32 @@ pub async fn serve(
     .await
 }
 
-async fn healthz() -> Json<Status> {
+/// The process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Status)),
+    security(())
+)]
+pub(crate) async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+/// The database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`", body = Status),
+        (status = 503, description = "The database does not answer.", body = crate::error::ErrorBody),
+    ),
+    security(())
+)]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state
         .stores
         .health

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod metrics;
 pub mod notify;
 mod oauth;
+pub mod openapi;
 pub mod passwords;
 mod platform;
 pub mod secrets;

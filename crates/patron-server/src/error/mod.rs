@@ -322,27 +322,48 @@ impl ApiError {
     }
 }
 
+/// Every error's body, Fynd's error shape (`ErrorSchema` in the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorSchema)]
+pub(crate) struct ErrorBody {
+    /// Always `false`.
+    success: bool,
+    /// What went wrong, for people.
+    message: String,
+    /// What went wrong, for programs (e.g. `VALIDATION_ERROR`, `NOT_FOUND`).
+    code: &'static str,
+    /// The request's id (also in the `x-request-id` header and the logs).
+    request_id: String,
+    /// More about the error where there is more: the field at fault, `retry_after`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    meta: Option<serde_json::Value>,
+    /// The OAuth error name, on the token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    /// `false` on 401 answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticated: Option<bool>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, meta) = self.status_code_message_meta();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = json!({
-            "success": false,
-            "message": message,
-            "code": code.as_str(),
-            "request_id": current_request_id().unwrap_or_default(),
-        });
-        if let Some(meta) = meta {
-            body["meta"] = meta;
-        }
-        if let ApiError::OAuth { error, .. } = &self {
-            body["error"] = json!(error);
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            body["authenticated"] = json!(false);
-        }
+        let body = ErrorBody {
+            success: false,
+            message,
+            code: code.as_str(),
+            request_id: current_request_id().unwrap_or_default(),
+            meta,
+            error: match &self {
+                ApiError::OAuth { error, .. } => Some(*error),
+                _ => None,
+            },
+            authenticated: (status == StatusCode::UNAUTHORIZED).then_some(false),
+        };
         let mut response = (status, Json(body)).into_response();
         if let ApiError::Busy { retry_after_secs }
         | ApiError::TooManyRequests {

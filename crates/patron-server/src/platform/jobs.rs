@@ -21,7 +21,7 @@ use tokio::io::AsyncReadExt;
 use super::attributes::text_query;
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::ServiceError;
 use crate::spreadsheet::{self, FileFormat};
@@ -44,16 +44,26 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `CreateStoreFrontUsersPayload`.
-#[derive(Debug, Deserialize)]
-struct ImportBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateStoreFrontUsersPayload)]
+pub(crate) struct ImportBody {
+    /// Where the file is (fetched by the server, public addresses only).
+    #[schema(required = true, value_type = String)]
     absolute_url: Option<String>,
+    /// `CSV` or `XLSX`.
+    #[schema(required = true, value_type = String)]
     file_format: Option<String>,
+    /// The file's path, whose last segment names the job.
+    #[schema(required = true, value_type = String)]
     relative_url: Option<String>,
 }
 
 /// `BulkUserExportSchema`.
-#[derive(Debug, Deserialize)]
-struct ExportBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = BulkUserExportSchema)]
+pub(crate) struct ExportBody {
+    /// `CSV` or `XLSX`.
+    #[schema(required = true, value_type = String)]
     file_format: Option<String>,
 }
 
@@ -87,7 +97,26 @@ async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
     Ok(JobOut::new(job, summary, &public_url, file_query))
 }
 
-async fn import(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/import",
+    operation_id = "bulkImportStoreFrontUsers",
+    tag = "jobs",
+    summary = "Imports customers from a CSV or XLSX file at a URL, as a job.",
+    request_body = ImportBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The job, in progress.", body = JobOut),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn import(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ImportBody>,
@@ -116,7 +145,26 @@ async fn import(
     Ok(Json(job_out(&state, job).await?))
 }
 
-async fn export(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/export",
+    operation_id = "createBulkExportUsers",
+    tag = "jobs",
+    summary = "Exports the application's customers to a CSV or XLSX file, as a job.",
+    request_body = ExportBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The job, in progress.", body = JobOut),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn export(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     JsonBody(body): JsonBody<ExportBody>,
@@ -127,7 +175,32 @@ async fn export(
     Ok(Json(job_out(&state, job).await?))
 }
 
-async fn list_imports(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/import",
+    operation_id = "getBulkImportUsersList",
+    tag = "jobs",
+    summary = "Lists the application's import jobs, newest first.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+        ("file_format" = Option<String>, Query, description = "`csv` or `xlsx`."),
+        ("search" = Option<String>, Query, description = "Text the file name contains."),
+        ("start_date" = Option<String>, Query, description = "Jobs submitted from this date (YYYY-MM-DD) or RFC 3339 time."),
+        ("end_date" = Option<String>, Query, description = "Jobs submitted until this date or time."),
+        ("status" = Option<String>, Query, description = "`inprogress`, `complete`, `partial` or `failed`."),
+    ),
+    responses(
+        (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list_imports(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -135,7 +208,32 @@ async fn list_imports(
     list(state, caller, query, JobKind::CustomerImport).await
 }
 
-async fn list_exports(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/export",
+    operation_id = "getBulkExportUsersList",
+    tag = "jobs",
+    summary = "Lists the application's export jobs, newest first.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+        ("file_format" = Option<String>, Query, description = "`csv` or `xlsx`."),
+        ("search" = Option<String>, Query, description = "Text the file name contains."),
+        ("start_date" = Option<String>, Query, description = "Jobs submitted from this date (YYYY-MM-DD) or RFC 3339 time."),
+        ("end_date" = Option<String>, Query, description = "Jobs submitted until this date or time."),
+        ("status" = Option<String>, Query, description = "`inprogress`, `complete`, `partial` or `failed`."),
+    ),
+    responses(
+        (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list_exports(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -212,9 +310,29 @@ fn date_query(
     Ok(time.map(|at| at.and_utc()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}/file",
+    operation_id = "downloadExportFile",
+    tag = "jobs",
+    summary = "Downloads an exported file through its signed link (the link is the credential).",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("job_id" = String, Path, description = "The job's 24-hex id."),
+        ("expires" = String, Query, description = "Unix seconds the link is valid until."),
+        ("signature" = String, Query, description = "The link's signature."),
+    ),
+    responses(
+        (status = 200, description = "The file: CSV, or an XLSX workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet).", content_type = "text/csv"),
+        (status = 403, description = "The link is not valid or has expired.", body = ErrorSchema),
+        (status = 404, description = "No such job or file.", body = ErrorSchema),
+    ),
+    security(())
+)]
 /// An exported file, for whoever holds an unexpired signed link (no token: the link is the
 /// credential, so a browser can follow it).
-async fn export_file(
+pub(crate) async fn export_file(
     State(state): State<AppState>,
     Path((_, application_id, job_id)): Path<(String, String, String)>,
     query: QueryPairs,
@@ -280,7 +398,27 @@ async fn load(
         .await?)
 }
 
-async fn job_state(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}",
+    operation_id = "getUsersJobByJobId",
+    tag = "jobs",
+    summary = "Reads a background job's progress.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("job_id" = String, Path, description = "The job's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The job.", body = JobOut),
+        (status = 404, description = "No such job.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn job_state(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, job_id)): Path<(String, String, String)>,
@@ -289,7 +427,27 @@ async fn job_state(
     Ok(Json(job_out(&state, job).await?))
 }
 
-async fn error_report(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}/errors",
+    operation_id = "getUsersJobErrors",
+    tag = "jobs",
+    summary = "Reads a job's refused rows as CSV (row, user_id, reason, error).",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("job_id" = String, Path, description = "The job's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The refused rows.", content_type = "text/csv"),
+        (status = 404, description = "No such job.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn error_report(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, job_id)): Path<(String, String, String)>,

@@ -7,7 +7,7 @@ mod attributes;
 mod auth_config;
 mod customers;
 mod groups;
-mod jobs;
+pub(crate) mod jobs;
 mod sessions;
 
 use std::marker::PhantomData;

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::service::{error_report_path, export_file_path};
 
 /// `BulkActionModel`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = BulkActionModel)]
 pub(crate) struct JobOut {
     #[serde(rename = "_id")]
     id: String,
@@ -32,14 +33,16 @@ pub(crate) struct JobOut {
 }
 
 /// `CreatedBySchema`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CreatedBySchema)]
 struct CreatedByOut {
     name: String,
     user_id: String,
 }
 
 /// `BulkActionCountSchema`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = BulkActionCountSchema)]
 struct CountOut {
     total: i64,
     success: i64,
@@ -47,7 +50,8 @@ struct CountOut {
 }
 
 /// `FileLinks`-like link to a report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FileLinks)]
 struct LinkOut {
     absolute_url: String,
     relative_url: String,

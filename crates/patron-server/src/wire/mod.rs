@@ -35,14 +35,14 @@ pub(crate) struct SuccessText {
 pub(crate) const SUCCESS_TEXT: SuccessText = SuccessText { success: "true" };
 
 /// `{"status": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Status {
     /// What happened.
     pub(crate) status: &'static str,
 }
 
 /// One page of a list: `{"items": […], "page": PaginationSchema}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Paged<T> {
     items: Vec<T>,
     page: PageOut,

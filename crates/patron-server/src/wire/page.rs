@@ -4,7 +4,8 @@ use patron_domain::page::PageInfo;
 use serde::Serialize;
 
 /// The `page` object of list responses.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PaginationSchema)]
 pub(crate) struct PageOut {
     #[serde(rename = "type")]
     kind: &'static str,

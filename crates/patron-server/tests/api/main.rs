@@ -11,6 +11,7 @@ mod deletion;
 mod events;
 mod files;
 mod groups;
+mod openapi;
 mod otp;
 mod reset;
 mod secrets;

@@ -15,7 +15,7 @@ const PLATFORM: &str =
 const STOREFRONT: &str = "/service/application/user";
 
 /// Every (method, path template) the platform and storefront routers declare.
-fn declared_routes() -> Vec<(Method, String)> {
+pub fn declared_routes() -> Vec<(Method, String)> {
     let route =
         regex::Regex::new(r#"\.route\(\s*"([^"]+)",\s*((?:[a-z]+\([a-z_]+\)\s*\.?\s*)+),?\s*\)"#)
             .unwrap();

@@ -1,0 +1,118 @@
+//! The OpenAPI 3.1 document of the service (`GET /openapi.json`), generated from the
+//! handlers' `#[utoipa::path]` annotations and the wire types' schemas, and a page that
+//! shows it (`GET /docs`, served from the binary: no CDN, nothing to build).
+//!
+//! Operations are added as their handlers are annotated; the API test
+//! `openapi_describes_routes_that_exist` checks that every documented operation is routed
+//! and lists the routes still to describe.
+
+use std::sync::OnceLock;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Html, IntoResponse};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+    SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+
+/// The document's root: operations, shared schemas, security schemes and tags.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Patron",
+        description = "Customer identity and management: Fynd Platform's User API (platform and storefront) and Patron's own extensions.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        crate::app::healthz,
+        crate::app::readyz,
+        crate::metrics::scrape,
+        crate::platform::jobs::import,
+        crate::platform::jobs::export,
+        crate::platform::jobs::list_imports,
+        crate::platform::jobs::list_exports,
+        crate::platform::jobs::job_state,
+        crate::platform::jobs::error_report,
+        crate::platform::jobs::export_file,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics."),
+        (name = "jobs", description = "Background jobs: customer imports and exports, and their state."),
+    )
+)]
+struct ApiDoc;
+
+/// The security schemes operations name.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scopes = Scopes::from_iter([
+            (
+                "application/customers/read",
+                "Read customers, attributes, groups and jobs.",
+            ),
+            (
+                "application/customers/write",
+                "Change customers, attributes and groups; import customers.",
+            ),
+            (
+                "company/settings/write",
+                "Change an application's authentication configuration.",
+            ),
+        ]);
+        components.add_security_scheme(
+            "platform",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/service/panel/authentication/v1.0/company/{company_id}/oauth/token",
+                    scopes,
+                ))],
+                "A platform client's access token (client credentials grant), as `Authorization: Bearer`.",
+            )),
+        );
+        components.add_security_scheme(
+            "application",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Storefront calls: base64 of `<application id>:<application token>`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "f.session",
+                "A signed-in shopper's session cookie.",
+            ))),
+        );
+    }
+}
+
+/// The document, built once.
+pub fn json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn document() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], json())
+}
+
+/// `GET /docs`: a page listing the document's operations, with their parameters,
+/// request bodies, responses and schemas.
+pub async fn page() -> Html<&'static str> {
+    Html(include_str!("openapi/docs.html"))
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{CustomersRead, Platform, SettingsWrite};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::JsonBody;
 use crate::wire::auth_config::render;
 
@@ -15,9 +15,27 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/platform/config", get(read).post(update))
 }
 
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/platform/config",
+    operation_id = "getPlatformConfig",
+    tag = "configuration",
+    summary = "Reads the application's authentication configuration (secrets left out).",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
 /// Answers a JSON object: the configuration is an open document (unknown keys are kept and
 /// returned), so it has no fixed struct.
-async fn read(
+pub(crate) async fn read(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
@@ -29,8 +47,27 @@ async fn read(
     Ok(Json(render(&caller.application, &current)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/platform/config",
+    operation_id = "updatePlatformConfig",
+    tag = "configuration",
+    summary = "Changes the application's authentication configuration: login methods, registration, lockout, password policy, sessions, OTP limits and budgets, links and templates.",
+    request_body = Object,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["company/settings/write"]))
+)]
 /// Answers the saved document, as [`read`] does.
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Platform<SettingsWrite>,
     JsonBody(body): JsonBody<Map<String, Value>>,

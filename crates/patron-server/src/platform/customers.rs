@@ -16,7 +16,7 @@ use patron_store::Actor;
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::CustomerDraft;
 use crate::wire::customer::{
@@ -42,8 +42,28 @@ pub(super) fn router() -> Router<AppState> {
         .route("/customers/{user_id}/timeline", get(timeline))
 }
 
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}/timeline",
+    operation_id = "getUserTimeline",
+    tag = "customers",
+    summary = "A customer's history, newest first.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The timeline.", body = TimelineOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
 /// `getUserTimeline`: what happened to a customer, newest first.
-async fn timeline(
+pub(crate) async fn timeline(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -57,7 +77,28 @@ async fn timeline(
     Ok(Json(timeline.into()))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/list",
+    operation_id = "getCustomers",
+    tag = "customers",
+    summary = "Lists the application's customers, newest first, optionally filtered by the `q` language.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("q" = Option<String>, Query, description = "A filter in the `q` language, or text to find."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+    ),
+    responses(
+        (status = 200, description = "One page of customers.", body = Paged<CustomerOut>),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -76,7 +117,27 @@ async fn list(
     Ok(Json(Paged::new(items, page.info(total))))
 }
 
-async fn search(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/search",
+    operation_id = "searchUsers",
+    tag = "customers",
+    summary = "Finds live customers by email or phone number.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("q" = Option<String>, Query, description = "An email or phone number."),
+        ("query" = Option<Vec<String>>, Query, description = "More emails or phone numbers."),
+    ),
+    responses(
+        (status = 200, description = "The customers found.", body = UsersOut),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn search(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -113,7 +174,28 @@ async fn search(
     Ok(Json(customers.into()))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers",
+    operation_id = "createUser",
+    tag = "customers",
+    summary = "Creates a customer.",
+    request_body = CreateCustomerBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("verified" = Option<bool>, Query, description = "Mark the contacts verified."),
+    ),
+    responses(
+        (status = 200, description = "The customer.", body = UserOut),
+        (status = 409, description = "The email, phone number or username is taken.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
@@ -165,7 +247,28 @@ async fn create(
     Ok(Json(customer.into()))
 }
 
-async fn update(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}",
+    operation_id = "updateUser",
+    tag = "customers",
+    summary = "Changes a customer's profile and contacts.",
+    request_body = UpdateCustomerBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The customer.", body = UserOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -200,7 +303,26 @@ async fn update(
     Ok(Json(customer.into()))
 }
 
-async fn activation(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/activation",
+    operation_id = "blockOrUnblockUsers",
+    tag = "customers",
+    summary = "Blocks or unblocks customers, with a reason.",
+    request_body = ActivationBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Success),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn activation(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ActivationBody>,
@@ -228,7 +350,27 @@ async fn activation(
     Ok(Json(SUCCESS))
 }
 
-async fn archive(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/archive",
+    operation_id = "archiveUser",
+    tag = "customers",
+    summary = "Archives a customer (hidden from lists, contacts freed).",
+    request_body = ArchiveBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Success),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn archive(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<ArchiveBody>,
@@ -246,7 +388,27 @@ async fn archive(
     Ok(Json(SUCCESS))
 }
 
-async fn undelete(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/undelete",
+    operation_id = "unDeleteUser",
+    tag = "customers",
+    summary = "Restores an archived customer, or cancels a pending deletion.",
+    request_body = UndeleteBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Success),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn undelete(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<UndeleteBody>,

@@ -4,11 +4,11 @@
 
 mod attribute_filter;
 mod attributes;
-mod auth_config;
-mod customers;
+pub(crate) mod auth_config;
+pub(crate) mod customers;
 mod groups;
 pub(crate) mod jobs;
-mod sessions;
+pub(crate) mod sessions;
 
 use std::marker::PhantomData;
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::COOKIE_NAME;
 use crate::wire::session::{
@@ -33,14 +33,34 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
-#[derive(Debug, Deserialize)]
-struct CreateSessionBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateSessionBody {
     domain: Option<String>,
     user_id: Option<String>,
     max_age: Option<f64>,
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/session",
+    operation_id = "createUserSession",
+    tag = "sessions",
+    summary = "Starts a storefront session for a customer (for a server that signed them in elsewhere).",
+    request_body = CreateSessionBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The session and its cookie.", body = MintedSessionOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<CreateSessionBody>,
@@ -86,9 +106,29 @@ async fn create(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}/login_token",
+    operation_id = "createLoginToken",
+    tag = "sessions",
+    summary = "Issues a single-use sign-in token for a customer (Patron).",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The token.", body = LoginTokenOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
 /// Patron's extension: a single-use sign-in token (5 minutes) for a live, active customer,
 /// audited; the storefront spends it with `loginWithToken`.
-async fn login_token(
+pub(crate) async fn login_token(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -106,7 +146,27 @@ async fn login_token(
     }))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/sessions",
+    operation_id = "getActiveSessions",
+    tag = "sessions",
+    summary = "Lists a customer's live sessions.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("id" = String, Query, description = "The customer's id."),
+    ),
+    responses(
+        (status = 200, description = "The sessions.", body = SessionsOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -121,7 +181,29 @@ async fn list(
     Ok(Json(SessionsOut { items }))
 }
 
-async fn end_one(
+#[utoipa::path(
+    delete,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/session",
+    operation_id = "deleteSession",
+    tag = "sessions",
+    summary = "Ends one of a customer's sessions, with a reason.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("id" = String, Query, description = "The customer's id."),
+        ("session_id" = String, Query, description = "The session's id."),
+        ("reason" = String, Query, description = "Why."),
+    ),
+    responses(
+        (status = 200, description = "The session ended.", body = EndedSessionOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn end_one(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     query: QueryPairs,
@@ -141,7 +223,28 @@ async fn end_one(
     }))
 }
 
-async fn end_all(
+#[utoipa::path(
+    delete,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/sessions",
+    operation_id = "deleteActiveSessions",
+    tag = "sessions",
+    summary = "Ends every session of a customer, with a reason.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("id" = String, Query, description = "The customer's id."),
+        ("reason" = String, Query, description = "Why."),
+    ),
+    responses(
+        (status = 200, description = "The sessions ended.", body = EndedSessionsOut),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn end_all(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     query: QueryPairs,

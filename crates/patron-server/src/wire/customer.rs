@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// `CreateUserRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateCustomerBody {
     pub(crate) phone_number: Option<String>,
     pub(crate) email: Option<String>,
@@ -16,26 +16,28 @@ pub(crate) struct CreateCustomerBody {
     pub(crate) gender: Option<String>,
     pub(crate) username: Option<String>,
     pub(crate) dob: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub(crate) meta: Option<Map<String, Value>>,
     pub(crate) external_id: Option<String>,
     pub(crate) rr_id: Option<String>,
 }
 
 /// `UpdateUserRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UpdateCustomerBody {
     pub(crate) first_name: Option<String>,
     pub(crate) last_name: Option<String>,
     pub(crate) gender: Option<String>,
     pub(crate) external_id: Option<String>,
     pub(crate) rr_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub(crate) meta: Option<Map<String, Value>>,
     pub(crate) phone_numbers: Option<Vec<PhoneIn>>,
     pub(crate) emails: Option<Vec<EmailIn>>,
 }
 
 /// `UserPhoneNumbers` (request): `country_code` arrives as a string, sometimes a number.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct PhoneIn {
     pub(crate) phone: Option<String>,
     #[serde(default, deserialize_with = "country_code")]
@@ -46,7 +48,7 @@ pub(crate) struct PhoneIn {
 }
 
 /// `UserEmails` (request).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct EmailIn {
     pub(crate) email: Option<String>,
     pub(crate) active: Option<bool>,
@@ -70,7 +72,7 @@ fn country_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str
 }
 
 /// `BlockUserRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ActivationBody {
     pub(crate) status: Option<bool>,
     pub(crate) user_id: Option<Vec<String>>,
@@ -78,13 +80,13 @@ pub(crate) struct ActivationBody {
 }
 
 /// `ArchiveUserRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ArchiveBody {
     pub(crate) user_id: Option<String>,
 }
 
 /// `UnDeleteUserRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UndeleteBody {
     pub(crate) user_id: Option<String>,
     pub(crate) reason: Option<String>,
@@ -92,7 +94,7 @@ pub(crate) struct UndeleteBody {
 }
 
 /// The customer object of every response (`UserSchema` and `UserSearchSchema` at once).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct CustomerOut {
     #[serde(rename = "_id")]
     id: String,
@@ -113,6 +115,7 @@ pub(crate) struct CustomerOut {
     external_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rr_id: Option<String>,
+    #[schema(value_type = Object)]
     meta: Map<String, Value>,
     phone_numbers: Vec<PhoneOut>,
     emails: Vec<EmailOut>,
@@ -128,7 +131,7 @@ pub(crate) struct CustomerOut {
 }
 
 /// `PhoneNumber` (response): numeric `country_code`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct PhoneOut {
     phone: String,
     country_code: u16,
@@ -138,7 +141,7 @@ struct PhoneOut {
 }
 
 /// `Email` (response).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct EmailOut {
     email: String,
     active: bool,
@@ -204,7 +207,7 @@ impl From<Customer> for CustomerOut {
 }
 
 /// `LoginSuccess`: what a sign-in answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct LoginSuccessOut {
     user: CustomerOut,
     request_id: String,
@@ -221,7 +224,7 @@ pub(crate) fn login_success(customer: Customer) -> LoginSuccessOut {
 }
 
 /// `{"user": UserSchema}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct UserOut {
     user: CustomerOut,
 }
@@ -235,7 +238,7 @@ impl From<Customer> for UserOut {
 }
 
 /// `{"users": [UserSchema]}`: a search's matches.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct UsersOut {
     users: Vec<CustomerOut>,
 }
@@ -249,7 +252,7 @@ impl From<Vec<Customer>> for UsersOut {
 }
 
 /// `GetUserTimeline`: a customer's history, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TimelineOut {
     /// When a requested deletion takes effect (absent when none is pending).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,7 +262,7 @@ pub struct TimelineOut {
 }
 
 /// `UserTimeline`: one entry (`sub_title` is the one field of the model that may be null).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TimelineEntryOut {
     /// When it happened.
     pub date: String,

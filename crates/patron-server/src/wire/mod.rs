@@ -17,7 +17,7 @@ use serde::Serialize;
 use self::page::PageOut;
 
 /// `{"success": true}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Success {
     success: bool,
 }
@@ -26,7 +26,7 @@ pub(crate) struct Success {
 pub(crate) const SUCCESS: Success = Success { success: true };
 
 /// `{"success": "true"}`: the seed types this `success` as a string.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SuccessText {
     success: &'static str,
 }

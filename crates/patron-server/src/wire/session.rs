@@ -8,7 +8,7 @@ use patron_store::Session;
 use serde::Serialize;
 
 /// `SessionListResponseInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SessionOut {
     session_id: String,
     user_agent: String,
@@ -32,14 +32,14 @@ impl From<&Session> for SessionOut {
 }
 
 /// `{"items": [SessionListResponseInfo]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SessionsOut {
     /// The customer's sessions.
     pub(crate) items: Vec<SessionOut>,
 }
 
 /// `SessionListResponseSchema`-like answer of minting a session: the cookie to set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct MintedSessionOut {
     /// The domain the cookie is for.
     pub(crate) domain: String,
@@ -54,7 +54,7 @@ pub(crate) struct MintedSessionOut {
 }
 
 /// `SessionDeleteResponseSchema`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct EndedSessionOut {
     /// The customer.
     pub(crate) user_id: String,
@@ -63,7 +63,7 @@ pub(crate) struct EndedSessionOut {
 }
 
 /// `SessionsDeleteResponseSchema`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct EndedSessionsOut {
     /// The customer.
     pub(crate) user_id: String,
@@ -72,7 +72,7 @@ pub(crate) struct EndedSessionsOut {
 }
 
 /// A sign-in token for `loginWithToken`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct LoginTokenOut {
     /// The token (shown once).
     pub(crate) token: String,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::JsonBody;
 use crate::service::{ConditionInput, OpenedValue};
 use crate::wire::attribute::ValueOut;
@@ -30,7 +30,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `UserAttributeFilter`.
 #[derive(Debug, Deserialize)]
-struct FilterBody {
+pub(crate) struct FilterBody {
     query: Option<FilterQuery>,
 }
 
@@ -57,9 +57,28 @@ struct FilterCondition {
     value: Value,
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/users",
+    operation_id = "filterUsersByAttributes",
+    tag = "attributes",
+    summary = "Finds customers by attribute values (`UserAttributeFilter`).",
+    request_body = Object,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "One page of customers.", body = Object),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
 /// Answers `Value`: this model alone types a phone's `country_code` as a string, so each
 /// customer is rendered as everywhere else and then adjusted.
-async fn filter(
+pub(crate) async fn filter(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     JsonBody(body): JsonBody<FilterBody>,

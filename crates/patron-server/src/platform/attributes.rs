@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::{BulkRow, Reason, RowFailure};
 use crate::wire::attribute::{
@@ -49,7 +49,27 @@ pub(super) fn router() -> Router<AppState> {
         .route("/user_attribute/bulk_update/per_user", put(bulk_per_user))
 }
 
-async fn create_definition(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition",
+    operation_id = "createUserAttributeDefinition",
+    tag = "attributes",
+    summary = "Defines a typed customer attribute.",
+    request_body = DefinitionBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 201, description = "The definition.", body = DefinitionOut),
+        (status = 409, description = "The slug is taken.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn create_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<DefinitionBody>,
@@ -68,7 +88,35 @@ async fn create_definition(
     Ok((StatusCode::CREATED, Json(DefinitionOut::from(&definition))))
 }
 
-async fn list_definitions(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition",
+    operation_id = "getUserAttributeDefinitions",
+    tag = "attributes",
+    summary = "Lists the application's attribute definitions.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+        ("excluding_ids" = Option<Vec<String>>, Query, description = "Definitions to leave out."),
+        ("slug" = Option<String>, Query, description = "Exact slug."),
+        ("type" = Option<String>, Query, description = "Exact type name."),
+        ("customer_editable" = Option<bool>, Query, description = "Customer-editable or not."),
+        ("encrypted" = Option<bool>, Query, description = "Encrypted or not."),
+        ("pinned" = Option<bool>, Query, description = "Pinned or not."),
+        ("is_locked" = Option<bool>, Query, description = "Locked or not."),
+        ("name" = Option<String>, Query, description = "Text the name contains."),
+    ),
+    responses(
+        (status = 200, description = "One page of definitions.", body = Paged<DefinitionOut>),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list_definitions(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -131,7 +179,27 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
     }
 }
 
-async fn get_definition(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    operation_id = "getUserAttributeDefinitionById",
+    tag = "attributes",
+    summary = "Reads a definition.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The definition.", body = DefinitionOut),
+        (status = 404, description = "No such definition.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn get_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
@@ -145,7 +213,28 @@ async fn get_definition(
     Ok(Json(DefinitionOut::from(&definition)))
 }
 
-async fn update_definition(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    operation_id = "updateUserAttributeDefinition",
+    tag = "attributes",
+    summary = "Changes a definition.",
+    request_body = DefinitionBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The definition.", body = DefinitionOut),
+        (status = 404, description = "No such definition.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn update_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
@@ -167,7 +256,27 @@ async fn update_definition(
     Ok(Json(DefinitionOut::from(&updated)))
 }
 
-async fn delete_definition(
+#[utoipa::path(
+    delete,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    operation_id = "deleteUserAttributeDefinitionById",
+    tag = "attributes",
+    summary = "Deletes a definition and every value of it.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SuccessText),
+        (status = 404, description = "No such definition.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn delete_definition(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id)): Path<(String, String, String)>,
@@ -181,7 +290,29 @@ async fn delete_definition(
     Ok(Json(SUCCESS_TEXT))
 }
 
-async fn upsert_value(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    operation_id = "updateUserAttribute",
+    tag = "attributes",
+    summary = "Sets a customer's value of a definition.",
+    request_body = ValueBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The value.", body = ValueOut),
+        (status = 404, description = "No such definition or customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn upsert_value(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
@@ -219,7 +350,28 @@ async fn upsert_value(
     Ok((status, Json(ValueOut::from(value))))
 }
 
-async fn get_value(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    operation_id = "getUserAttribute",
+    tag = "attributes",
+    summary = "Reads a customer's value of a definition.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The value.", body = ValueOut),
+        (status = 404, description = "No such value.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn get_value(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
@@ -234,7 +386,28 @@ async fn get_value(
     Ok(Json(ValueOut::from(value)))
 }
 
-async fn delete_value(
+#[utoipa::path(
+    delete,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    operation_id = "deleteUserAttribute",
+    tag = "attributes",
+    summary = "Removes a customer's value of a definition.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SuccessText),
+        (status = 404, description = "No such value.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn delete_value(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
@@ -254,7 +427,29 @@ async fn delete_value(
     Ok(Json(SUCCESS_TEXT))
 }
 
-async fn list_values(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    operation_id = "getUserAttributesForUser",
+    tag = "attributes",
+    summary = "Lists a customer's values, newest first.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+    ),
+    responses(
+        (status = 200, description = "One page of values.", body = Paged<ValueOut>),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list_values(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -274,9 +469,30 @@ async fn list_values(
 /// Most values one `updateUserAttributes` / `deleteUserAttributesInBulk` call may name.
 const MAX_VALUES_PER_CUSTOMER: usize = 200;
 
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    operation_id = "updateUserAttributes",
+    tag = "attributes",
+    summary = "Sets several values of a customer, all or none.",
+    request_body = UserAttributesBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The values.", body = ValuesSetOut),
+        (status = 404, description = "No such customer or definition.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
 /// SDK `updateUserAttributes`: several values of one customer, addressed by definition id,
 /// written all or none.
-async fn set_values(
+pub(crate) async fn set_values(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -322,8 +538,29 @@ async fn set_values(
     Ok(Json(stored.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    operation_id = "deleteUserAttributesInBulk",
+    tag = "attributes",
+    summary = "Removes a customer's values of several definitions.",
+    request_body = DeleteValuesBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SuccessText),
+        (status = 404, description = "No such customer.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
 /// SDK `deleteUserAttributesInBulk`: removes a customer's values of the listed definitions.
-async fn delete_values(
+pub(crate) async fn delete_values(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, user_id)): Path<(String, String, String)>,
@@ -352,7 +589,27 @@ async fn delete_values(
     Ok(Json(SUCCESS_TEXT))
 }
 
-async fn get_value_by_id(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/attribute/{attribute_id}",
+    operation_id = "getUserAttributeById",
+    tag = "attributes",
+    summary = "Reads a value by its id.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("attribute_id" = String, Path, description = "The value's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The value.", body = ValueOut),
+        (status = 404, description = "No such value.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn get_value_by_id(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, attribute_id)): Path<(String, String, String)>,
@@ -366,7 +623,26 @@ async fn get_value_by_id(
     Ok(Json(ValueOut::from(value)))
 }
 
-async fn bulk_same(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/bulk_update",
+    operation_id = "bulkUpdateUserAttributes",
+    tag = "attributes",
+    summary = "Sets the same values for many customers (a job above the sync limit).",
+    request_body = BulkSameBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "What was done, or the job.", body = BulkAnswer),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn bulk_same(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<BulkSameBody>,
@@ -392,7 +668,26 @@ async fn bulk_same(
     run(&state, &caller, rows, failures).await
 }
 
-async fn bulk_per_user(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/bulk_update/per_user",
+    operation_id = "bulkUpdatePerUserAttributes",
+    tag = "attributes",
+    summary = "Sets values per customer (a job above the sync limit).",
+    request_body = BulkPerUserBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "What was done, or the job.", body = BulkAnswer),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn bulk_per_user(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<BulkPerUserBody>,

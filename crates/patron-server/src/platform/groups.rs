@@ -14,7 +14,7 @@ use patron_store::{Group, GroupCondition, GroupFilter, GroupKind, GroupStatus, M
 use super::attributes::text_query;
 use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::service::MemberRow;
 use crate::wire::customer::CustomerOut;
@@ -104,7 +104,26 @@ async fn member_file(
     Ok((rows, refused))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group",
+    operation_id = "createUserGroup",
+    tag = "groups",
+    summary = "Creates a conditional or bulk group.",
+    request_body = GroupBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+    ),
+    responses(
+        (status = 201, description = "The group.", body = GroupOut),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<GroupBody>,
@@ -217,7 +236,27 @@ async fn submit_members(
         .await?)
 }
 
-async fn read(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    operation_id = "getUserGroupById",
+    tag = "groups",
+    summary = "Reads a group.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("group_id" = String, Path, description = "The group's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The group.", body = GroupOut),
+        (status = 404, description = "No such group.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn read(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, group_id)): Path<(String, String, String)>,
@@ -226,7 +265,31 @@ async fn read(
     Ok(Json(GroupOut::from(&group)))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group",
+    operation_id = "getUserGroups",
+    tag = "groups",
+    summary = "Lists the application's groups.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+        ("name" = Option<String>, Query, description = "Text the name contains."),
+        ("type" = Option<String>, Query, description = "`bulk` or `conditional`."),
+        ("status" = Option<String>, Query, description = "`pending`, `completed` or `failed`."),
+        ("group_uid" = Option<String>, Query, description = "The group's number."),
+    ),
+    responses(
+        (status = 200, description = "One page of groups.", body = Paged<GroupOut>),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     query: QueryPairs,
@@ -256,7 +319,28 @@ async fn list(
     Ok(Json(Paged::new(items, page.info(total))))
 }
 
-async fn update(
+#[utoipa::path(
+    put,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    operation_id = "updateUserGroup",
+    tag = "groups",
+    summary = "Replaces a group's definition.",
+    request_body = GroupBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("group_id" = String, Path, description = "The group's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The group.", body = GroupOut),
+        (status = 404, description = "No such group.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, group_id)): Path<(String, String, String)>,
@@ -328,7 +412,28 @@ async fn update(
     Ok(Json(GroupOut::from(&saved)))
 }
 
-async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    operation_id = "updateUserGroupPartially",
+    tag = "groups",
+    summary = "Adds or removes members of a bulk group, or changes white- and blacklists.",
+    request_body = PatchGroupBody,
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("group_id" = String, Path, description = "The group's 24-hex id."),
+    ),
+    responses(
+        (status = 200, description = "The group.", body = GroupOut),
+        (status = 404, description = "No such group.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/write"]))
+)]
+pub(crate) async fn patch(
     State(state): State<AppState>,
     caller: Platform<CustomersWrite>,
     Path((_, _, group_id)): Path<(String, String, String)>,
@@ -456,7 +561,29 @@ async fn resolve_user_data(
     Ok((adds, removes))
 }
 
-async fn members(
+#[utoipa::path(
+    get,
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}/users",
+    operation_id = "getUsersByByGroupId",
+    tag = "groups",
+    summary = "Lists a group's members, computed now.",
+    params(
+        ("company_id" = String, Path, description = "The company's numeric id."),
+        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        ("group_id" = String, Path, description = "The group's 24-hex id."),
+        ("page_no" = Option<String>, Query, description = "Page, from 1."),
+        ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
+    ),
+    responses(
+        (status = 200, description = "One page of members.", body = Paged<CustomerOut>),
+        (status = 404, description = "No such group.", body = ErrorSchema),
+        (status = 400, description = "Invalid input.", body = ErrorSchema),
+        (status = 401, description = "No valid token.", body = ErrorSchema),
+        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+    ),
+    security(("platform" = ["application/customers/read"]))
+)]
+pub(crate) async fn members(
     State(state): State<AppState>,
     caller: Platform<CustomersRead>,
     Path((_, _, group_id)): Path<(String, String, String)>,

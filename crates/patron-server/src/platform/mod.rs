@@ -2,11 +2,11 @@
 //! `/service/platform/user/v1.0/company/{company_id}/application/{application_id}/…`, and the
 //! guard every route of it passes first.
 
-mod attribute_filter;
-mod attributes;
+pub(crate) mod attribute_filter;
+pub(crate) mod attributes;
 pub(crate) mod auth_config;
 pub(crate) mod customers;
-mod groups;
+pub(crate) mod groups;
 pub(crate) mod jobs;
 pub(crate) mod sessions;
 

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::secrets::SecretBox;
 
 /// `{key: <definition slug>, value}`: one attribute of a bulk row.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct KeyValue {
     /// The definition's slug.
     pub key: Option<String>,

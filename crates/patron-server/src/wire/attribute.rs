@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 /// `CreateUserAttributeDefinition` (create and update).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct DefinitionBody {
     name: Option<String>,
     slug: Option<String>,
@@ -35,7 +35,7 @@ pub(crate) struct DefinitionBody {
 }
 
 /// `AttributeMaskingProperties` / `AttributeRegistrationProperties`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 struct Toggle {
     #[serde(skip_serializing_if = "Option::is_none")]
     enabled: Option<bool>,
@@ -83,7 +83,7 @@ impl DefinitionBody {
 
 /// `UserAttributeDefinition` / `UserAttributeDefinitionDetails`; the extra keys a client
 /// stored (`icon`, `ordering_channels`, …) sit beside the fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct DefinitionOut {
     #[serde(rename = "_id")]
     id: String,
@@ -112,6 +112,7 @@ pub(crate) struct DefinitionOut {
     #[serde(rename = "__v")]
     version: i64,
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     extras: Map<String, Value>,
 }
 
@@ -146,15 +147,16 @@ impl From<&AttributeDefinition> for DefinitionOut {
 }
 
 /// `CreateUserAttribute` (value upsert): `attribute` is `{"value": …}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ValueBody {
     pub(crate) customer_overriden: Option<bool>,
     pub(crate) customer_overridden: Option<bool>,
+    #[schema(value_type = Option<Object>)]
     pub(crate) attribute: Option<Map<String, Value>>,
 }
 
 /// `UserAttribute`, with its value opened (`value` is the plaintext JSON).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ValueOut {
     #[serde(rename = "_id")]
     id: String,
@@ -173,7 +175,7 @@ pub(crate) struct ValueOut {
 }
 
 /// `{"value": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ValueOfAttribute {
     value: Value,
 }
@@ -201,7 +203,7 @@ impl From<OpenedValue> for ValueOut {
 }
 
 /// `{"success": true, "attributes": [UserAttribute]}`: values set several at once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ValuesSetOut {
     success: bool,
     attributes: Vec<ValueOut>,
@@ -217,13 +219,13 @@ impl From<Vec<OpenedValue>> for ValuesSetOut {
 }
 
 /// `CreateBulkUserAttribute` (SDK `updateUserAttributes`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserAttributesBody {
     pub(crate) attributes: Option<Vec<DefinitionValue>>,
 }
 
 /// `BulkUserAttributeRequestBody`: a value addressed by definition id.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct DefinitionValue {
     pub(crate) definition_id: Option<String>,
     #[serde(default)]
@@ -231,13 +233,13 @@ pub(crate) struct DefinitionValue {
 }
 
 /// `DeleteBulkUserAttribute` (SDK `deleteUserAttributesInBulk`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct DeleteValuesBody {
     pub(crate) definition_ids: Option<Vec<String>>,
 }
 
 /// `BulkUpdateUserAttributesBody`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct BulkSameBody {
     pub(crate) users: Option<Vec<String>>,
     pub(crate) user_file_url: Option<String>,
@@ -245,13 +247,13 @@ pub(crate) struct BulkSameBody {
 }
 
 /// `BulkUpdatePerUserAttributesBody`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct BulkPerUserBody {
     pub(crate) user_detail_attributes: Option<Vec<UserAttributes>>,
 }
 
 /// `UserDetailAttributes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserAttributes {
     pub(crate) user_id: Option<String>,
     pub(crate) attributes: Option<Vec<KeyValue>>,
@@ -260,14 +262,14 @@ pub(crate) struct UserAttributes {
 pub(crate) use crate::service::KeyValue;
 
 /// One refused row of a `BulkOperation`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct BulkErrorOut {
     user_id: String,
     error: String,
 }
 
 /// The seed's `BulkOperation` of a bulk update done within the request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct BulkOperationOut {
     success: bool,
     total: u64,
@@ -304,7 +306,7 @@ impl From<BulkOutcome> for BulkOperationOut {
 }
 
 /// The answer to a bulk update: done, or queued as a job.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub(crate) enum BulkAnswer {
     /// Done within the request.
@@ -323,7 +325,7 @@ impl From<BulkResult> for BulkAnswer {
 }
 
 /// The seed's asynchronous `BulkOperation`: the update became a job.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct QueuedOperationOut {
     success: bool,
     processing_type: &'static str,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `CreateUserGroup` / `UpdateUserGroupSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct GroupBody {
     pub(crate) name: Option<String>,
     pub(crate) description: Option<String>,
@@ -18,7 +18,7 @@ pub(crate) struct GroupBody {
 }
 
 /// `ConditionsSchema`: `value` may be any JSON type and is echoed as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ConditionIn {
     pub(crate) user_attribute_definition_id: Option<String>,
     #[serde(rename = "type")]
@@ -39,7 +39,7 @@ impl ConditionIn {
 }
 
 /// `PartialUserGroupUpdateSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct PatchGroupBody {
     #[serde(rename = "type")]
     pub(crate) source: Option<String>,
@@ -52,7 +52,7 @@ pub(crate) struct PatchGroupBody {
 }
 
 /// `UserGroupUpdateData`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserDataIn {
     pub(crate) user_id: Option<String>,
     pub(crate) phone_number: Option<String>,
@@ -61,7 +61,7 @@ pub(crate) struct UserDataIn {
 }
 
 /// `UserGroupResponseSchema`; absent values are omitted, never null.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct GroupOut {
     #[serde(rename = "_id")]
     id: String,
@@ -73,6 +73,8 @@ pub(crate) struct GroupOut {
     kind: &'static str,
     status: &'static str,
     is_active: bool,
+    /// `{user_attribute_definition_id, type, value, key}` each.
+    #[schema(value_type = Vec<Object>)]
     conditions: Vec<GroupCondition>,
     blacklisted_users: Vec<String>,
     tags: Vec<String>,
@@ -87,7 +89,7 @@ pub(crate) struct GroupOut {
 }
 
 /// The refused rows of a bulk group's file: how many, and where the report is.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct GroupErrorOut {
     count: i64,
     #[serde(skip_serializing_if = "Option::is_none")]

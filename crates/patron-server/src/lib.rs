@@ -14,7 +14,7 @@ mod extract;
 pub mod fetch;
 pub mod metrics;
 pub mod notify;
-mod oauth;
+pub(crate) mod oauth;
 pub mod openapi;
 pub mod passwords;
 mod platform;

@@ -25,16 +25,19 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The form fields of a token request.
-#[derive(Debug, Deserialize)]
-struct TokenForm {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct TokenForm {
+    /// `client_credentials` or `refresh_token`.
     grant_type: Option<String>,
+    /// Space-separated scopes (at most the client's).
     scope: Option<String>,
+    /// With `grant_type=refresh_token`.
     refresh_token: Option<String>,
 }
 
 /// The token response (RFC 6749 §5.1), scopes as a list.
-#[derive(Debug, Serialize)]
-struct TokenOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenOut {
     access_token: String,
     token_type: &'static str,
     expires_in: i64,
@@ -54,7 +57,23 @@ impl From<IssuedTokens> for TokenOut {
     }
 }
 
-async fn token(
+/// Issues a platform client's tokens: the client credentials grant (client id and secret
+/// as HTTP Basic) or a refresh token's rotation.
+#[utoipa::path(
+    post,
+    path = "/service/panel/authentication/v1.0/company/{company_id}/oauth/token",
+    operation_id = "getAccessToken",
+    tag = "oauth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    params(("company_id" = String, Path, description = "The company's numeric id.")),
+    responses(
+        (status = 200, description = "The tokens.", body = TokenOut),
+        (status = 400, description = "The grant is invalid (`error` names it).", body = crate::error::ErrorBody),
+        (status = 401, description = "The client id or secret is wrong.", body = crate::error::ErrorBody),
+    ),
+    security(("client" = []))
+)]
+pub(crate) async fn token(
     State(state): State<AppState>,
     Path(company_id): Path<String>,
     request: Request,

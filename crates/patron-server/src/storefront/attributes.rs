@@ -26,18 +26,37 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `UpdateUserAttributes`: values by slug.
-#[derive(Debug, Deserialize)]
-struct AttributesBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AttributesBody {
+    #[schema(value_type = Option<Object>)]
     attributes: Option<Map<String, Value>>,
 }
 
 /// `UserAttributes`: values by slug.
-#[derive(Debug, Serialize)]
-struct AttributesOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AttributesOut {
+    #[schema(value_type = Object)]
     attributes: Map<String, Value>,
 }
 
-async fn read_attributes(
+#[utoipa::path(
+    get,
+    path = "/service/application/user/profile/v1.0/user-attributes",
+    operation_id = "getUserAttributes",
+    tag = "storefront",
+    params(
+        ("slug" = Option<String>, Query, description = "slug."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AttributesOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn read_attributes(
     State(state): State<AppState>,
     shopper: Shopper,
     query: QueryPairs,
@@ -59,7 +78,22 @@ async fn read_attributes(
     ))
 }
 
-async fn update_attributes(
+#[utoipa::path(
+    patch,
+    path = "/service/application/user/profile/v1.0/user-attributes",
+    operation_id = "applicationUpdateUserAttributes",
+    tag = "storefront",
+    request_body = AttributesBody,
+    responses(
+        (status = 200, description = "Done.", body = AttributesOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn update_attributes(
     State(state): State<AppState>,
     shopper: Shopper,
     JsonBody(body): JsonBody<AttributesBody>,

@@ -15,9 +15,26 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/platform/v1.0/config", get(read))
 }
 
+#[utoipa::path(
+    get,
+    path = "/service/application/user/platform/v1.0/config",
+    operation_id = "applicationGetPlatformConfig",
+    tag = "storefront",
+    params(
+        ("name" = Option<String>, Query, description = "name."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Object),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// Answers a JSON object: the configuration is an open document (unknown keys are kept and
 /// returned), so it has no fixed struct.
-async fn read(
+pub(crate) async fn read(
     State(state): State<AppState>,
     caller: Storefront,
 ) -> Result<Json<Map<String, Value>>, ApiError> {

@@ -52,47 +52,65 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `EditEmailRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct EmailBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct EmailBody {
     email: Option<String>,
 }
 
 /// `EditMobileRequestSchema` / `SendVerificationLinkMobileRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct MobileBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct MobileBody {
     phone: Option<String>,
     country_code: Option<String>,
 }
 
 /// `VerifyEmailOTPSuccess`.
-#[derive(Debug, Serialize)]
-struct EmailAddedOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EmailAddedOut {
     user: CustomerOut,
     verify_email_link: bool,
 }
 
 /// `VerifyMobileOTPSuccess`.
-#[derive(Debug, Serialize)]
-struct MobileAddedOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MobileAddedOut {
     user: CustomerOut,
     verify_mobile_link: bool,
 }
 
 /// `SendEmailVerifyLinkSuccess`.
-#[derive(Debug, Serialize)]
-struct EmailLinkOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EmailLinkOut {
     verify_email_link: bool,
 }
 
 /// `SendMobileVerifyLinkSuccess`.
-#[derive(Debug, Serialize)]
-struct MobileLinkOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MobileLinkOut {
     verify_mobile_link: bool,
 }
 
 type Answer<T> = Result<(HeaderMap, Json<T>), ApiError>;
 
-async fn add_email(
+#[utoipa::path(
+    put,
+    path = "/service/application/user/profile/v1.0/email",
+    operation_id = "addEmail",
+    tag = "storefront",
+    request_body = EmailBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = EmailAddedOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn add_email(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailBody>,
@@ -118,7 +136,25 @@ async fn add_email(
     ))
 }
 
-async fn add_mobile(
+#[utoipa::path(
+    put,
+    path = "/service/application/user/profile/v1.0/mobile",
+    operation_id = "addMobileNumber",
+    tag = "storefront",
+    request_body = MobileBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = MobileAddedOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn add_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileBody>,
@@ -144,7 +180,28 @@ async fn add_mobile(
     ))
 }
 
-async fn delete_email(
+#[utoipa::path(
+    delete,
+    path = "/service/application/user/profile/v1.0/email",
+    operation_id = "deleteEmail",
+    tag = "storefront",
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+        ("active" = String, Query, description = "active."),
+        ("primary" = String, Query, description = "primary."),
+        ("verified" = String, Query, description = "verified."),
+        ("email" = String, Query, description = "email."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn delete_email(
     State(state): State<AppState>,
     shopper: Shopper,
     query: QueryPairs,
@@ -162,7 +219,29 @@ async fn delete_email(
     Ok((shopper.response_headers(), Json(login_success(customer))))
 }
 
-async fn delete_mobile(
+#[utoipa::path(
+    delete,
+    path = "/service/application/user/profile/v1.0/mobile",
+    operation_id = "deleteMobileNumber",
+    tag = "storefront",
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+        ("active" = String, Query, description = "active."),
+        ("primary" = String, Query, description = "primary."),
+        ("verified" = String, Query, description = "verified."),
+        ("country_code" = String, Query, description = "country_code."),
+        ("phone" = String, Query, description = "phone."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn delete_mobile(
     State(state): State<AppState>,
     shopper: Shopper,
     query: QueryPairs,
@@ -187,7 +266,22 @@ async fn delete_mobile(
     Ok((shopper.response_headers(), Json(login_success(customer))))
 }
 
-async fn email_primary(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v1.0/email/primary",
+    operation_id = "setEmailAsPrimary",
+    tag = "storefront",
+    request_body = EmailBody,
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn email_primary(
     State(state): State<AppState>,
     shopper: Shopper,
     JsonBody(body): JsonBody<EmailBody>,
@@ -205,7 +299,22 @@ async fn email_primary(
     Ok((shopper.response_headers(), Json(login_success(customer))))
 }
 
-async fn mobile_primary(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v1.0/mobile/primary",
+    operation_id = "setMobileNumberAsPrimary",
+    tag = "storefront",
+    request_body = MobileBody,
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn mobile_primary(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileBody>,
@@ -224,7 +333,25 @@ async fn mobile_primary(
     Ok((visitor.response_headers(), Json(login_success(customer))))
 }
 
-async fn email_link(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v1.0/email/link/send",
+    operation_id = "sendVerificationLinkToEmail",
+    tag = "storefront",
+    request_body = EmailBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = EmailLinkOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn email_link(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailBody>,
@@ -249,7 +376,25 @@ async fn email_link(
     ))
 }
 
-async fn mobile_link(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v1.0/mobile/link/send",
+    operation_id = "sendVerificationLinkToMobile",
+    tag = "storefront",
+    request_body = MobileBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = MobileLinkOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn mobile_link(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileBody>,
@@ -274,9 +419,24 @@ async fn mobile_link(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/verify/email",
+    operation_id = "verifyEmail",
+    tag = "storefront",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Done.", body = MessageOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `verifyEmail` / `verifyMobile`: spends a verification link's code (no session needed:
 /// the link may be opened on another device).
-async fn verify_link(
+pub(crate) async fn verify_link(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<CodeBody>,
@@ -292,7 +452,25 @@ async fn verify_link(
     }))
 }
 
-async fn send_to_primary(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v2.0/{entity}/primary/otp/send",
+    operation_id = "sendOTPOnPrimary",
+    tag = "storefront",
+    params(
+        ("entity" = String, Path, description = "`mobile` or `email`."),
+        ("mobile`/`email`)" = Option<String>, Query, description = "mobile`/`email`)."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SendOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn send_to_primary(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(entity): Path<String>,
@@ -312,7 +490,25 @@ async fn send_to_primary(
     Ok((visitor.response_headers(), Json(code_sent(&target, sent))))
 }
 
-async fn prove_primary(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v2.0/{entity}/primary/otp/verify",
+    operation_id = "verifyOTPonPrimary",
+    tag = "storefront",
+    request_body = PrimaryVerifyBody,
+    params(
+        ("entity" = String, Path, description = "`mobile` or `email`."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = PrimaryProvenOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn prove_primary(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(entity): Path<String>,
@@ -341,7 +537,25 @@ async fn prove_primary(
     ))
 }
 
-async fn send_to_new(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v2.0/{entity}/otp/send",
+    operation_id = "sendOTPForUpdate",
+    tag = "storefront",
+    request_body = ForUpdateBody,
+    params(
+        ("entity" = String, Path, description = "`mobile` or `email`."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SendOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn send_to_new(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(entity): Path<String>,
@@ -376,7 +590,25 @@ async fn send_to_new(
     Ok((visitor.response_headers(), Json(code_sent(&target, sent))))
 }
 
-async fn prove_new(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v2.0/{entity}/otp/verify",
+    operation_id = "verifyOTPForUpdate",
+    tag = "storefront",
+    request_body = PrimaryVerifyBody,
+    params(
+        ("entity" = String, Path, description = "`mobile` or `email`."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = VerifyOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn prove_new(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(entity): Path<String>,

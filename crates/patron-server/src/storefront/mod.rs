@@ -1,16 +1,16 @@
 //! The storefront (application) API under `/service/application/user/…`, and the
 //! application authentication every call of it passes first.
 
-mod attributes;
-mod config;
-mod contacts;
-mod otp;
-mod password;
-mod profile;
-mod register;
-mod reset;
-mod session;
-mod social;
+pub(crate) mod attributes;
+pub(crate) mod config;
+pub(crate) mod contacts;
+pub(crate) mod otp;
+pub(crate) mod password;
+pub(crate) mod profile;
+pub(crate) mod register;
+pub(crate) mod reset;
+pub(crate) mod session;
+pub(crate) mod social;
 
 use std::net::SocketAddr;
 

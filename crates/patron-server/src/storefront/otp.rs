@@ -50,9 +50,27 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/otp",
+    operation_id = "loginWithOTP",
+    tag = "storefront",
+    request_body = MobileSendBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SendOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `loginWithOTP`: a sign-in code to a mobile; the answer does not say whether anyone has
 /// the number.
-async fn login_with_otp(
+pub(crate) async fn login_with_otp(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileSendBody>,
@@ -71,9 +89,27 @@ async fn login_with_otp(
     Ok(Json(mobile_sent(&phone, sent)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/mobile/send",
+    operation_id = "sendOTPOnMobile",
+    tag = "storefront",
+    request_body = MobileSendBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SendOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `sendOTPOnMobile`: resends a code (`action: "resend"` with its `token`); otherwise sends
 /// a code proving the number to a signed-in shopper, or a sign-in code.
-async fn send_mobile(
+pub(crate) async fn send_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileSendBody>,
@@ -108,9 +144,27 @@ async fn send_mobile(
     Ok((visitor.response_headers(), Json(mobile_sent(&phone, sent))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/mobile/verify",
+    operation_id = "verifyMobileOTP",
+    tag = "storefront",
+    request_body = MobileVerifyBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = VerifyOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `verifyMobileOTP`: signs in (or starts a sign-up), completes a registration
 /// (`register_token`), or proves a signed-in shopper's number.
-async fn verify_mobile(
+pub(crate) async fn verify_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileVerifyBody>,
@@ -122,9 +176,27 @@ async fn verify_mobile(
     verified(&state, visitor, answer, body.register_token.as_deref()).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/email/send",
+    operation_id = "sendOTPOnEmail",
+    tag = "storefront",
+    request_body = EmailSendBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = EmailOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `sendOTPOnEmail`: resends a code; sends one for a pending registration's email
 /// (`register_token`), one proving a signed-in shopper's email, or a sign-in code.
-async fn send_email(
+pub(crate) async fn send_email(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailSendBody>,
@@ -154,8 +226,26 @@ async fn send_email(
     Ok((visitor.response_headers(), Json(email_sent(sent))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/email/verify",
+    operation_id = "verifyEmailOTP",
+    tag = "storefront",
+    request_body = EmailVerifyBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = VerifyOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `verifyEmailOTP`: as `verifyMobileOTP`, for the newest code sent to the email.
-async fn verify_email(
+pub(crate) async fn verify_email(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailVerifyBody>,
@@ -167,9 +257,27 @@ async fn verify_email(
     verified(&state, visitor, answer, body.register_token.as_deref()).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/forgot/mobile/send",
+    operation_id = "sendForgotOTPOnMobile",
+    tag = "storefront",
+    request_body = MobileSendBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = SendOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `sendForgotOTPOnMobile`: a reset code when an active customer has the number; the
 /// answer is the same either way.
-async fn send_forgot_mobile(
+pub(crate) async fn send_forgot_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileSendBody>,
@@ -191,8 +299,26 @@ async fn send_forgot_mobile(
     Ok(Json(mobile_sent(&phone, sent)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/forgot/mobile/verify",
+    operation_id = "verifyMobileForgotOTP",
+    tag = "storefront",
+    request_body = MobileVerifyBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = VerifyForgotOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `verifyMobileForgotOTP`: the `forgot_token` for `resetForgotPassword`.
-async fn verify_forgot_mobile(
+pub(crate) async fn verify_forgot_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileVerifyBody>,
@@ -204,8 +330,26 @@ async fn verify_forgot_mobile(
     forgot_token(&state, &visitor.application, answer).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/forgot/email/send",
+    operation_id = "sendForgotOTPOnEmail",
+    tag = "storefront",
+    request_body = EmailSendBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = EmailOtpOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `sendForgotOTPOnEmail`.
-async fn send_forgot_email(
+pub(crate) async fn send_forgot_email(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailSendBody>,
@@ -225,8 +369,26 @@ async fn send_forgot_email(
     Ok(Json(email_sent(sent)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/otp/forgot/email/verify",
+    operation_id = "verifyEmailForgotOTP",
+    tag = "storefront",
+    request_body = EmailVerifyBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = VerifyForgotOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `verifyEmailForgotOTP`.
-async fn verify_forgot_email(
+pub(crate) async fn verify_forgot_email(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EmailVerifyBody>,

@@ -26,21 +26,36 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `PasswordLoginRequestSchema`: `username` is an email or a phone number.
-#[derive(Debug, Deserialize)]
-struct LoginBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct LoginBody {
     username: Option<String>,
     password: Option<String>,
 }
 
 /// `TokenRequestBodySchema`.
-#[derive(Debug, Deserialize)]
-struct TokenBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct TokenBody {
     token: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/token",
+    operation_id = "loginWithToken",
+    tag = "storefront",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `loginWithToken`: spends a sign-in token minted by the platform's
 /// `POST …/customers/{user_id}/login_token`.
-async fn login_with_token(
+pub(crate) async fn login_with_token(
     State(state): State<AppState>,
     Visitor {
         application,
@@ -66,7 +81,22 @@ async fn login_with_token(
     ))
 }
 
-async fn login(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password",
+    operation_id = "loginWithEmailAndPassword",
+    tag = "storefront",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn login(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -95,7 +125,21 @@ async fn login(
     ))
 }
 
-async fn has_password(
+#[utoipa::path(
+    get,
+    path = "/service/application/user/authentication/v1.0/has-password",
+    operation_id = "hasPassword",
+    tag = "storefront",
+    responses(
+        (status = 200, description = "Done.", body = HasPasswordOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn has_password(
     State(state): State<AppState>,
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<HasPasswordOut>), ApiError> {
@@ -113,13 +157,28 @@ async fn has_password(
 }
 
 /// `UpdatePasswordRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct UpdatePasswordBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct UpdatePasswordBody {
     old_password: Option<String>,
     new_password: Option<String>,
 }
 
-async fn update_password(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/password",
+    operation_id = "updatePassword",
+    tag = "storefront",
+    request_body = UpdatePasswordBody,
+    responses(
+        (status = 200, description = "Done.", body = MessageOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn update_password(
     State(state): State<AppState>,
     shopper: Shopper,
     JsonBody(body): JsonBody<UpdatePasswordBody>,

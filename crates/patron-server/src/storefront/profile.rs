@@ -23,8 +23,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `EditProfileRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct EditProfileBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct EditProfileBody {
     first_name: Option<String>,
     last_name: Option<String>,
     gender: Option<String>,
@@ -38,15 +38,15 @@ struct EditProfileBody {
 }
 
 /// `{phone, country_code}` of a profile.
-#[derive(Debug, Deserialize)]
-struct MobileBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct MobileBody {
     phone: Option<String>,
     country_code: Option<String>,
 }
 
 /// `ProfileEditSuccess`.
-#[derive(Debug, Serialize)]
-struct ProfileEditOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ProfileEditOut {
     success: bool,
     message: &'static str,
     user: CustomerOut,
@@ -70,7 +70,25 @@ struct ProfileEditOut {
     resend_email_token: Option<String>,
 }
 
-async fn update_profile(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/profile/v1.0/detail",
+    operation_id = "updateProfile",
+    tag = "storefront",
+    request_body = EditProfileBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = ProfileEditOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn update_profile(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<EditProfileBody>,

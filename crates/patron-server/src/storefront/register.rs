@@ -28,8 +28,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `FormRegisterRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct RegisterBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct RegisterBody {
     first_name: Option<String>,
     last_name: Option<String>,
     gender: Option<String>,
@@ -40,15 +40,15 @@ struct RegisterBody {
 }
 
 /// `{country_code, mobile}` of a registration.
-#[derive(Debug, Deserialize)]
-struct PhoneBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PhoneBody {
     country_code: Option<String>,
     mobile: Option<String>,
 }
 
 /// `RegisterFormSuccess`.
-#[derive(Debug, Serialize)]
-struct RegisterFormOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RegisterFormOut {
     success: bool,
     request_id: String,
     message: &'static str,
@@ -68,7 +68,25 @@ struct RegisterFormOut {
     user: Option<CustomerOut>,
 }
 
-async fn register(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/register/form",
+    operation_id = "registerWithForm",
+    tag = "storefront",
+    request_body = RegisterBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = RegisterFormOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn register(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -173,7 +191,24 @@ fn registration_form(
     })
 }
 
-async fn user_exists(
+#[utoipa::path(
+    get,
+    path = "/service/application/user/authentication/v1.0/user-exists",
+    operation_id = "userExists",
+    tag = "storefront",
+    params(
+        ("q" = String, Query, description = "q."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = UserExistsOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn user_exists(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     query: QueryPairs,

@@ -42,20 +42,38 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
-struct EmailBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct EmailBody {
     email: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct CodeBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CodeBody {
     code: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password/reset",
+    operation_id = "sendResetPasswordEmail",
+    tag = "storefront",
+    request_body = EmailBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Status),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// Sends a reset link when the email belongs to an active customer, and answers the same
 /// either way so the call cannot be used to discover accounts.
-async fn send_reset_email(
+pub(crate) async fn send_reset_email(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<EmailBody>,
@@ -76,15 +94,33 @@ async fn send_reset_email(
 }
 
 /// `sendResetPasswordMobileRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct MobileBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct MobileBody {
     country_code: Option<String>,
     mobile: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password/mobile/reset",
+    operation_id = "sendResetPasswordMobile",
+    tag = "storefront",
+    request_body = MobileBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = Status),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// `sendResetPasswordMobile`: the reset link by text message, for an active customer's
 /// number; the same answer either way, and the send counts against the OTP send budgets.
-async fn send_reset_sms(
+pub(crate) async fn send_reset_sms(
     State(state): State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<MobileBody>,
@@ -105,8 +141,23 @@ async fn send_reset_sms(
     Ok(Json(Status { status: "sent" }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password/reset/token",
+    operation_id = "sendResetToken",
+    tag = "storefront",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Done.", body = Status),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
 /// Checks a code without using it.
-async fn check_code(
+pub(crate) async fn check_code(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<CodeBody>,
@@ -120,7 +171,22 @@ async fn check_code(
     Ok(Json(Status { status: "success" }))
 }
 
-async fn reset_and_sign_in(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password/reset/forgot",
+    operation_id = "forgotPassword",
+    tag = "storefront",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Done.", body = LoginSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn reset_and_sign_in(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -144,7 +210,22 @@ async fn reset_and_sign_in(
     ))
 }
 
-async fn reset_only(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/password/forgot",
+    operation_id = "resetForgotPassword",
+    tag = "storefront",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Done.", body = Success),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn reset_only(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
     JsonBody(body): JsonBody<CodeBody>,

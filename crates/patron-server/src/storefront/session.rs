@@ -25,12 +25,40 @@ pub(super) fn router() -> Router<AppState> {
         .route("/authentication/v1.0/delete", post(delete_user))
 }
 
-async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut>) {
+#[utoipa::path(
+    get,
+    path = "/service/application/user/authentication/v1.0/session",
+    operation_id = "getLoggedInUser",
+    tag = "storefront",
+    responses(
+        (status = 200, description = "Done.", body = UserOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut>) {
     let headers = shopper.response_headers();
     (headers, Json(shopper.current.customer.into()))
 }
 
-async fn active_sessions(
+#[utoipa::path(
+    get,
+    path = "/service/application/user/authentication/v1.0/sessions",
+    operation_id = "getListOfActiveSessions",
+    tag = "storefront",
+    responses(
+        (status = 200, description = "Done.", body = SessionIdsOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn active_sessions(
     State(state): State<AppState>,
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<SessionIdsOut>), ApiError> {
@@ -46,7 +74,21 @@ async fn active_sessions(
     Ok((shopper.response_headers(), Json(SessionIdsOut { sessions })))
 }
 
-async fn logout(
+#[utoipa::path(
+    get,
+    path = "/service/application/user/authentication/v1.0/logout",
+    operation_id = "logout",
+    tag = "storefront",
+    responses(
+        (status = 200, description = "Done.", body = LogoutOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
+pub(crate) async fn logout(
     State(state): State<AppState>,
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<LogoutOut>), ApiError> {
@@ -68,8 +110,8 @@ async fn logout(
 }
 
 /// `DeleteApplicationUserRequestSchema`.
-#[derive(Debug, serde::Deserialize)]
-struct DeleteBody {
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct DeleteBody {
     user_id: Option<String>,
     reason: Option<String>,
     reason_id: Option<String>,
@@ -77,9 +119,24 @@ struct DeleteBody {
     otp: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/delete",
+    operation_id = "deleteUser",
+    tag = "storefront",
+    request_body = DeleteBody,
+    responses(
+        (status = 200, description = "Done.", body = Success),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = [], "session" = []))
+)]
 /// `deleteUser`: the signed-in customer deletes their account, confirmed by a code sent to
 /// one of their verified contacts; they are signed out everywhere.
-async fn delete_user(
+pub(crate) async fn delete_user(
     State(state): State<AppState>,
     shopper: Shopper,
     JsonBody(body): JsonBody<DeleteBody>,

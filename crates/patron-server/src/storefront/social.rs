@@ -25,43 +25,43 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// `OAuthRequestSchema`.
-#[derive(Debug, Deserialize)]
-struct OAuthBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct OAuthBody {
     oauth2: Option<OAuth2>,
     profile: Option<ProfileBody>,
 }
 
 /// `oauth2` of `OAuthRequestSchema`: Google web sends the ID token as `access_token`.
-#[derive(Debug, Deserialize)]
-struct OAuth2 {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct OAuth2 {
     access_token: Option<String>,
 }
 
 /// `profile` of the social requests.
-#[derive(Debug, Deserialize)]
-struct ProfileBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ProfileBody {
     id: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
 }
 
 /// `OAuthRequestAppleSchema`.
-#[derive(Debug, Deserialize)]
-struct AppleBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AppleBody {
     user_identifier: Option<String>,
     oauth: Option<AppleOAuth>,
     profile: Option<ProfileBody>,
 }
 
 /// `oauth` of `OAuthRequestAppleSchema`.
-#[derive(Debug, Deserialize)]
-struct AppleOAuth {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AppleOAuth {
     identity_token: Option<String>,
 }
 
 /// `AuthSuccess`.
-#[derive(Debug, Serialize)]
-struct AuthSuccessOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AuthSuccessOut {
     user_exists: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     register_token: Option<String>,
@@ -69,7 +69,25 @@ struct AuthSuccessOut {
     user: Option<CustomerOut>,
 }
 
-async fn google(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/google-token",
+    operation_id = "loginWithGoogle",
+    tag = "storefront",
+    request_body = OAuthBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AuthSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn google(
     state: State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<OAuthBody>,
@@ -82,7 +100,25 @@ async fn google(
     sign_in(state, visitor, credential).await
 }
 
-async fn facebook(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/facebook-token",
+    operation_id = "loginWithFacebook",
+    tag = "storefront",
+    request_body = OAuthBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AuthSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn facebook(
     state: State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<OAuthBody>,
@@ -99,7 +135,25 @@ async fn facebook(
     sign_in(state, visitor, credential).await
 }
 
-async fn apple(
+#[utoipa::path(
+    post,
+    path = "/service/application/user/authentication/v1.0/login/apple-ios",
+    operation_id = "loginWithAppleIOS",
+    tag = "storefront",
+    request_body = AppleBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AuthSuccessOut),
+        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
+        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
+        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
+        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+    ),
+    security(("application" = []))
+)]
+pub(crate) async fn apple(
     state: State<AppState>,
     visitor: Visitor,
     JsonBody(body): JsonBody<AppleBody>,

@@ -6,7 +6,7 @@ use super::customer::CustomerOut;
 
 /// `SendOtpRequestSchema`, `SendMobileOtpRequestSchema`, `SendMobileForgotOtpRequestSchema`:
 /// a code to a mobile (`action: "resend"` with `token` resends).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct MobileSendBody {
     /// National number.
     pub(crate) mobile: Option<String>,
@@ -21,7 +21,7 @@ pub(crate) struct MobileSendBody {
 }
 
 /// `SendEmailOtpRequestSchema`, `SendEmailForgotOtpRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct EmailSendBody {
     /// The address.
     pub(crate) email: Option<String>,
@@ -34,7 +34,7 @@ pub(crate) struct EmailSendBody {
 }
 
 /// `VerifyOtpRequestSchema`, `VerifyMobileForgotOtpRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct MobileVerifyBody {
     /// The send's `request_id`.
     pub(crate) request_id: Option<String>,
@@ -45,7 +45,7 @@ pub(crate) struct MobileVerifyBody {
 }
 
 /// `VerifyEmailOtpRequestSchema`, `VerifyEmailForgotOtpRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct EmailVerifyBody {
     /// The address the code went to.
     pub(crate) email: Option<String>,
@@ -56,7 +56,7 @@ pub(crate) struct EmailVerifyBody {
 }
 
 /// `SendOtp` / `SendOtpSuccess`: a code went to a mobile (or, on the v2.0 paths, an email).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SendOtpOut {
     /// Always true.
     pub(crate) success: bool,
@@ -80,7 +80,7 @@ pub(crate) struct SendOtpOut {
 }
 
 /// `EmailOtpSuccess`: a code went to an email.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct EmailOtpOut {
     /// Always true.
     pub(crate) success: bool,
@@ -89,7 +89,7 @@ pub(crate) struct EmailOtpOut {
 }
 
 /// `VerifyOtpSuccess`: who the code proved.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct VerifyOtpOut {
     /// The customer signed in (or whose contact was proven).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +103,7 @@ pub(crate) struct VerifyOtpOut {
 }
 
 /// `VerifyForgotOtpSuccess`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct VerifyForgotOut {
     /// Always true.
     pub(crate) success: bool,
@@ -112,14 +112,14 @@ pub(crate) struct VerifyForgotOut {
 }
 
 /// `{code}` of a verification link.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CodeBody {
     /// The link's code.
     pub(crate) code: Option<String>,
 }
 
 /// `{otp, request_id, email?}` of the v2.0 verify calls.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct PrimaryVerifyBody {
     /// The code.
     pub(crate) otp: Option<String>,
@@ -128,7 +128,7 @@ pub(crate) struct PrimaryVerifyBody {
 }
 
 /// `SendOTPForUpdateRequestSchema`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ForUpdateBody {
     /// The proof from `verifyOTPonPrimary`.
     pub(crate) request_id: Option<String>,
@@ -141,7 +141,7 @@ pub(crate) struct ForUpdateBody {
 }
 
 /// `VerifyPrimaryOTPSuccess`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PrimaryProvenOut {
     /// Always true.
     pub(crate) success: bool,

@@ -3,35 +3,35 @@
 use serde::Serialize;
 
 /// `HasPasswordSuccess`: 1 when the customer has a password, else 0.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct HasPasswordOut {
     /// 0 or 1.
     pub(crate) result: i32,
 }
 
 /// `VerifyEmailSuccess`-like `{"message": …}` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct MessageOut {
     /// What happened.
     pub(crate) message: &'static str,
 }
 
 /// `SessionListSuccess`: the ids of the customer's sessions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SessionIdsOut {
     /// Session ids, newest first.
     pub(crate) sessions: Vec<String>,
 }
 
 /// `LogoutSuccess`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct LogoutOut {
     /// Always true.
     pub(crate) logout: bool,
 }
 
 /// `UserExistsResponse`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct UserExistsOut {
     /// Whether a live customer has the email or phone.
     pub(crate) user_exists: bool,

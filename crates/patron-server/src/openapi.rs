@@ -5,14 +5,18 @@
 //! The API test `openapi_describes_every_route` checks that the document and the routers
 //! name the same operations.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
     SecurityScheme,
 };
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The document's root: operations, shared schemas, security schemes and tags.
@@ -255,6 +259,82 @@ impl Modify for SecuritySchemes {
                 "A signed-in shopper's session cookie.",
             ))),
         );
+    }
+}
+
+/// `company_id` and `application_id`, the path parameters of every platform operation.
+pub(crate) struct ApplicationPath;
+
+impl utoipa::IntoParams for ApplicationPath {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        [
+            ("company_id", "The company's numeric id."),
+            ("application_id", "The application's 24-hex id."),
+        ]
+        .into_iter()
+        .map(|(name, description)| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        })
+        .collect()
+    }
+}
+
+/// Error answers in Fynd's error shape, by status and meaning.
+fn error_responses(
+    answers: &[(u16, &str)],
+) -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+    answers
+        .iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorSchema")))
+                        .build(),
+                )
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
+}
+
+/// The errors every platform operation may answer.
+pub(crate) struct PlatformErrors;
+
+impl utoipa::IntoResponses for PlatformErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        error_responses(&[
+            (400, "Invalid input."),
+            (401, "No valid token."),
+            (403, "The token lacks the scope, or is another company's."),
+        ])
+    }
+}
+
+/// The errors every storefront operation may answer.
+pub(crate) struct StorefrontErrors;
+
+impl utoipa::IntoResponses for StorefrontErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        error_responses(&[
+            (400, "Invalid input."),
+            (
+                401,
+                "No valid application token, or no session where one is needed.",
+            ),
+            (403, "Turned off for the application, or refused."),
+            (429, "A limit or budget is spent (see Retry-After)."),
+        ])
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::{CustomersRead, Platform};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::service::{ConditionInput, OpenedValue};
 use crate::wire::attribute::ValueOut;
@@ -65,14 +65,11 @@ struct FilterCondition {
     summary = "Finds customers by attribute values (`UserAttributeFilter`).",
     request_body = Object,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "One page of customers.", body = Object),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]

@@ -57,15 +57,12 @@ pub(super) fn router() -> Router<AppState> {
     summary = "Defines a typed customer attribute.",
     request_body = DefinitionBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 201, description = "The definition.", body = DefinitionOut),
         (status = 409, description = "The slug is taken.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -95,8 +92,7 @@ pub(crate) async fn create_definition(
     tag = "attributes",
     summary = "Lists the application's attribute definitions.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
         ("excluding_ids" = Option<Vec<String>>, Query, description = "Definitions to leave out."),
@@ -110,9 +106,7 @@ pub(crate) async fn create_definition(
     ),
     responses(
         (status = 200, description = "One page of definitions.", body = Paged<DefinitionOut>),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -186,16 +180,13 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
     tag = "attributes",
     summary = "Reads a definition.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The definition.", body = DefinitionOut),
         (status = 404, description = "No such definition.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -221,16 +212,13 @@ pub(crate) async fn get_definition(
     summary = "Changes a definition.",
     request_body = DefinitionBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The definition.", body = DefinitionOut),
         (status = 404, description = "No such definition.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -263,16 +251,13 @@ pub(crate) async fn update_definition(
     tag = "attributes",
     summary = "Deletes a definition and every value of it.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such definition.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -298,17 +283,14 @@ pub(crate) async fn delete_definition(
     summary = "Sets a customer's value of a definition.",
     request_body = ValueBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such definition or customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -357,17 +339,14 @@ pub(crate) async fn upsert_value(
     tag = "attributes",
     summary = "Reads a customer's value of a definition.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such value.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -393,17 +372,14 @@ pub(crate) async fn get_value(
     tag = "attributes",
     summary = "Removes a customer's value of a definition.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such value.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -434,8 +410,7 @@ pub(crate) async fn delete_value(
     tag = "attributes",
     summary = "Lists a customer's values, newest first.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
@@ -443,9 +418,7 @@ pub(crate) async fn delete_value(
     responses(
         (status = 200, description = "One page of values.", body = Paged<ValueOut>),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -477,16 +450,13 @@ const MAX_VALUES_PER_CUSTOMER: usize = 200;
     summary = "Sets several values of a customer, all or none.",
     request_body = UserAttributesBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The values.", body = ValuesSetOut),
         (status = 404, description = "No such customer or definition.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -546,16 +516,13 @@ pub(crate) async fn set_values(
     summary = "Removes a customer's values of several definitions.",
     request_body = DeleteValuesBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -596,16 +563,13 @@ pub(crate) async fn delete_values(
     tag = "attributes",
     summary = "Reads a value by its id.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("attribute_id" = String, Path, description = "The value's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such value.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -631,14 +595,11 @@ pub(crate) async fn get_value_by_id(
     summary = "Sets the same values for many customers (a job above the sync limit).",
     request_body = BulkSameBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "What was done, or the job.", body = BulkAnswer),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -676,14 +637,11 @@ pub(crate) async fn bulk_same(
     summary = "Sets values per customer (a job above the sync limit).",
     request_body = BulkPerUserBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "What was done, or the job.", body = BulkAnswer),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]

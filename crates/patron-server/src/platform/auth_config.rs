@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{CustomersRead, Platform, SettingsWrite};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::auth_config::render;
 
@@ -22,14 +22,11 @@ pub(super) fn router() -> Router<AppState> {
     tag = "configuration",
     summary = "Reads the application's authentication configuration (secrets left out).",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -55,14 +52,11 @@ pub(crate) async fn read(
     summary = "Changes the application's authentication configuration: login methods, registration, lockout, password policy, sessions, OTP limits and budgets, links and templates.",
     request_body = Object,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["company/settings/write"]))
 )]

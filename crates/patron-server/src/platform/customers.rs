@@ -49,16 +49,13 @@ pub(super) fn router() -> Router<AppState> {
     tag = "customers",
     summary = "A customer's history, newest first.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The timeline.", body = TimelineOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -84,17 +81,14 @@ pub(crate) async fn timeline(
     tag = "customers",
     summary = "Lists the application's customers, newest first, optionally filtered by the `q` language.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("q" = Option<String>, Query, description = "A filter in the `q` language, or text to find."),
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
     ),
     responses(
         (status = 200, description = "One page of customers.", body = Paged<CustomerOut>),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -124,16 +118,13 @@ pub(crate) async fn list(
     tag = "customers",
     summary = "Finds live customers by email or phone number.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("q" = Option<String>, Query, description = "An email or phone number."),
         ("query" = Option<Vec<String>>, Query, description = "More emails or phone numbers."),
     ),
     responses(
         (status = 200, description = "The customers found.", body = UsersOut),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -182,16 +173,13 @@ pub(crate) async fn search(
     summary = "Creates a customer.",
     request_body = CreateCustomerBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("verified" = Option<bool>, Query, description = "Mark the contacts verified."),
     ),
     responses(
         (status = 200, description = "The customer.", body = UserOut),
         (status = 409, description = "The email, phone number or username is taken.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -255,16 +243,13 @@ pub(crate) async fn create(
     summary = "Changes a customer's profile and contacts.",
     request_body = UpdateCustomerBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The customer.", body = UserOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -311,14 +296,11 @@ pub(crate) async fn update(
     summary = "Blocks or unblocks customers, with a reason.",
     request_body = ActivationBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "Done.", body = Success),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -358,15 +340,12 @@ pub(crate) async fn activation(
     summary = "Archives a customer (hidden from lists, contacts freed).",
     request_body = ArchiveBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "Done.", body = Success),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -396,15 +375,12 @@ pub(crate) async fn archive(
     summary = "Restores an archived customer, or cancels a pending deletion.",
     request_body = UndeleteBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "Done.", body = Success),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]

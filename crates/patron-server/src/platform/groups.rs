@@ -112,14 +112,11 @@ async fn member_file(
     summary = "Creates a conditional or bulk group.",
     request_body = GroupBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 201, description = "The group.", body = GroupOut),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -243,16 +240,13 @@ async fn submit_members(
     tag = "groups",
     summary = "Reads a group.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("group_id" = String, Path, description = "The group's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -272,8 +266,7 @@ pub(crate) async fn read(
     tag = "groups",
     summary = "Lists the application's groups.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
         ("name" = Option<String>, Query, description = "Text the name contains."),
@@ -283,9 +276,7 @@ pub(crate) async fn read(
     ),
     responses(
         (status = 200, description = "One page of groups.", body = Paged<GroupOut>),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -327,16 +318,13 @@ pub(crate) async fn list(
     summary = "Replaces a group's definition.",
     request_body = GroupBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("group_id" = String, Path, description = "The group's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -420,16 +408,13 @@ pub(crate) async fn update(
     summary = "Adds or removes members of a bulk group, or changes white- and blacklists.",
     request_body = PatchGroupBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("group_id" = String, Path, description = "The group's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -568,8 +553,7 @@ async fn resolve_user_data(
     tag = "groups",
     summary = "Lists a group's members, computed now.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("group_id" = String, Path, description = "The group's 24-hex id."),
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
@@ -577,9 +561,7 @@ async fn resolve_user_data(
     responses(
         (status = 200, description = "One page of members.", body = Paged<CustomerOut>),
         (status = 404, description = "No such group.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]

@@ -105,14 +105,11 @@ async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
     summary = "Imports customers from a CSV or XLSX file at a URL, as a job.",
     request_body = ImportBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "The job, in progress.", body = JobOut),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -153,14 +150,11 @@ pub(crate) async fn import(
     summary = "Exports the application's customers to a CSV or XLSX file, as a job.",
     request_body = ExportBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "The job, in progress.", body = JobOut),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -182,8 +176,7 @@ pub(crate) async fn export(
     tag = "jobs",
     summary = "Lists the application's import jobs, newest first.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
         ("file_format" = Option<String>, Query, description = "`csv` or `xlsx`."),
@@ -194,9 +187,7 @@ pub(crate) async fn export(
     ),
     responses(
         (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -215,8 +206,7 @@ pub(crate) async fn list_imports(
     tag = "jobs",
     summary = "Lists the application's export jobs, newest first.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
         ("file_format" = Option<String>, Query, description = "`csv` or `xlsx`."),
@@ -227,9 +217,7 @@ pub(crate) async fn list_imports(
     ),
     responses(
         (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -317,8 +305,7 @@ fn date_query(
     tag = "jobs",
     summary = "Downloads an exported file through its signed link (the link is the credential).",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("job_id" = String, Path, description = "The job's 24-hex id."),
         ("expires" = String, Query, description = "Unix seconds the link is valid until."),
         ("signature" = String, Query, description = "The link's signature."),
@@ -405,16 +392,13 @@ async fn load(
     tag = "jobs",
     summary = "Reads a background job's progress.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("job_id" = String, Path, description = "The job's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The job.", body = JobOut),
         (status = 404, description = "No such job.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -434,16 +418,13 @@ pub(crate) async fn job_state(
     tag = "jobs",
     summary = "Reads a job's refused rows as CSV (row, user_id, reason, error).",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("job_id" = String, Path, description = "The job's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The refused rows.", content_type = "text/csv"),
         (status = 404, description = "No such job.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope or another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]

@@ -48,15 +48,12 @@ pub(crate) struct CreateSessionBody {
     summary = "Starts a storefront session for a customer (for a server that signed them in elsewhere).",
     request_body = CreateSessionBody,
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
     ),
     responses(
         (status = 200, description = "The session and its cookie.", body = MintedSessionOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -113,16 +110,13 @@ pub(crate) async fn create(
     tag = "sessions",
     summary = "Issues a single-use sign-in token for a customer (Patron).",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("user_id" = String, Path, description = "The customer's 24-hex id."),
     ),
     responses(
         (status = 200, description = "The token.", body = LoginTokenOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -153,16 +147,13 @@ pub(crate) async fn login_token(
     tag = "sessions",
     summary = "Lists a customer's live sessions.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("id" = String, Query, description = "The customer's id."),
     ),
     responses(
         (status = 200, description = "The sessions.", body = SessionsOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/read"]))
 )]
@@ -188,8 +179,7 @@ pub(crate) async fn list(
     tag = "sessions",
     summary = "Ends one of a customer's sessions, with a reason.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("id" = String, Query, description = "The customer's id."),
         ("session_id" = String, Query, description = "The session's id."),
         ("reason" = String, Query, description = "Why."),
@@ -197,9 +187,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The session ended.", body = EndedSessionOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]
@@ -230,17 +218,14 @@ pub(crate) async fn end_one(
     tag = "sessions",
     summary = "Ends every session of a customer, with a reason.",
     params(
-        ("company_id" = String, Path, description = "The company's numeric id."),
-        ("application_id" = String, Path, description = "The application's 24-hex id."),
+        crate::openapi::ApplicationPath,
         ("id" = String, Query, description = "The customer's id."),
         ("reason" = String, Query, description = "Why."),
     ),
     responses(
         (status = 200, description = "The sessions ended.", body = EndedSessionsOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
-        (status = 400, description = "Invalid input.", body = ErrorSchema),
-        (status = 401, description = "No valid token.", body = ErrorSchema),
-        (status = 403, description = "The token lacks the scope, or is another company's.", body = ErrorSchema),
+        crate::openapi::PlatformErrors,
     ),
     security(("platform" = ["application/customers/write"]))
 )]

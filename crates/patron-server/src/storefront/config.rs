@@ -25,10 +25,7 @@ pub(super) fn router() -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "Done.", body = Object),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]

@@ -61,10 +61,7 @@ pub(super) fn router() -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "Done.", body = SendOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -100,10 +97,7 @@ pub(crate) async fn login_with_otp(
     ),
     responses(
         (status = 200, description = "Done.", body = SendOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -155,10 +149,7 @@ pub(crate) async fn send_mobile(
     ),
     responses(
         (status = 200, description = "Done.", body = VerifyOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -187,10 +178,7 @@ pub(crate) async fn verify_mobile(
     ),
     responses(
         (status = 200, description = "Done.", body = EmailOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -237,10 +225,7 @@ pub(crate) async fn send_email(
     ),
     responses(
         (status = 200, description = "Done.", body = VerifyOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -268,10 +253,7 @@ pub(crate) async fn verify_email(
     ),
     responses(
         (status = 200, description = "Done.", body = SendOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -310,10 +292,7 @@ pub(crate) async fn send_forgot_mobile(
     ),
     responses(
         (status = 200, description = "Done.", body = VerifyForgotOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -341,10 +320,7 @@ pub(crate) async fn verify_forgot_mobile(
     ),
     responses(
         (status = 200, description = "Done.", body = EmailOtpOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -380,10 +356,7 @@ pub(crate) async fn send_forgot_email(
     ),
     responses(
         (status = 200, description = "Done.", body = VerifyForgotOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]

@@ -79,10 +79,7 @@ pub(crate) struct RegisterFormOut {
     ),
     responses(
         (status = 200, description = "Done.", body = RegisterFormOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -201,10 +198,7 @@ fn registration_form(
     ),
     responses(
         (status = 200, description = "Done.", body = UserExistsOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]

@@ -64,10 +64,7 @@ pub(crate) struct CodeBody {
     ),
     responses(
         (status = 200, description = "Done.", body = Status),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -111,10 +108,7 @@ pub(crate) struct MobileBody {
     ),
     responses(
         (status = 200, description = "Done.", body = Status),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -149,10 +143,7 @@ pub(crate) async fn send_reset_sms(
     request_body = CodeBody,
     responses(
         (status = 200, description = "Done.", body = Status),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -179,10 +170,7 @@ pub(crate) async fn check_code(
     request_body = CodeBody,
     responses(
         (status = 200, description = "Done.", body = LoginSuccessOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -218,10 +206,7 @@ pub(crate) async fn reset_and_sign_in(
     request_body = CodeBody,
     responses(
         (status = 200, description = "Done.", body = Success),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]

@@ -32,10 +32,7 @@ pub(super) fn router() -> Router<AppState> {
     tag = "storefront",
     responses(
         (status = 200, description = "Done.", body = UserOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = [], "session" = []))
 )]
@@ -51,10 +48,7 @@ pub(crate) async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut
     tag = "storefront",
     responses(
         (status = 200, description = "Done.", body = SessionIdsOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = [], "session" = []))
 )]
@@ -81,10 +75,7 @@ pub(crate) async fn active_sessions(
     tag = "storefront",
     responses(
         (status = 200, description = "Done.", body = LogoutOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = [], "session" = []))
 )]
@@ -127,10 +118,7 @@ pub(crate) struct DeleteBody {
     request_body = DeleteBody,
     responses(
         (status = 200, description = "Done.", body = Success),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = [], "session" = []))
 )]

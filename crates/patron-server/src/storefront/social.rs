@@ -80,10 +80,7 @@ pub(crate) struct AuthSuccessOut {
     ),
     responses(
         (status = 200, description = "Done.", body = AuthSuccessOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -111,10 +108,7 @@ pub(crate) async fn google(
     ),
     responses(
         (status = 200, description = "Done.", body = AuthSuccessOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]
@@ -146,10 +140,7 @@ pub(crate) async fn facebook(
     ),
     responses(
         (status = 200, description = "Done.", body = AuthSuccessOut),
-        (status = 400, description = "Invalid input.", body = crate::error::ErrorBody),
-        (status = 401, description = "No valid application token, or no session where one is needed.", body = crate::error::ErrorBody),
-        (status = 403, description = "Turned off for the application, or refused.", body = crate::error::ErrorBody),
-        (status = 429, description = "A limit or budget is spent (see Retry-After).", body = crate::error::ErrorBody),
+        crate::openapi::StorefrontErrors,
     ),
     security(("application" = []))
 )]

@@ -35,7 +35,9 @@ pub(super) fn router() -> Router<AppState> {
 /// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateSessionBody {
+    #[schema(required = true)]
     domain: Option<String>,
+    #[schema(required = true)]
     user_id: Option<String>,
     max_age: Option<f64>,
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 /// `CreateUserRequestSchema`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateCustomerBody {
+    #[schema(required = true)]
     pub(crate) phone_number: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) first_name: Option<String>,
@@ -74,22 +75,29 @@ fn country_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Str
 /// `BlockUserRequestSchema`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ActivationBody {
+    #[schema(required = true)]
     pub(crate) status: Option<bool>,
+    #[schema(required = true)]
     pub(crate) user_id: Option<Vec<String>>,
+    #[schema(required = true)]
     pub(crate) reason: Option<String>,
 }
 
 /// `ArchiveUserRequestSchema`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ArchiveBody {
+    #[schema(required = true)]
     pub(crate) user_id: Option<String>,
 }
 
 /// `UnDeleteUserRequestSchema`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UndeleteBody {
+    #[schema(required = true)]
     pub(crate) user_id: Option<String>,
+    #[schema(required = true)]
     pub(crate) reason: Option<String>,
+    #[schema(required = true)]
     pub(crate) reason_id: Option<String>,
 }
 

@@ -8,7 +8,9 @@ use serde_json::Value;
 /// `CreateUserGroup` / `UpdateUserGroupSchema`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct GroupBody {
+    #[schema(required = true)]
     pub(crate) name: Option<String>,
+    #[schema(required = true)]
     pub(crate) description: Option<String>,
     #[serde(rename = "type")]
     pub(crate) kind: Option<String>,

@@ -92,9 +92,9 @@ fn required_format(value: Option<String>) -> Result<FileFormat, ApiError> {
 /// The model of `job` as this service shows it.
 async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
     let summary = state.services.jobs.failure_summary(&job.id).await?;
-    let file_query = state.services.jobs.signed_file_query(&job);
-    let public_url = state.config.service_settings().public_url;
-    Ok(JobOut::new(job, summary, &public_url, file_query))
+    let jobs = &state.services.jobs;
+    let file_query = jobs.signed_file_query(&job);
+    Ok(JobOut::new(job, summary, jobs.public_url(), file_query))
 }
 
 #[utoipa::path(

@@ -667,6 +667,16 @@ impl Attributes {
             .flat_map(|row| row.attributes.iter().filter_map(|kv| kv.key.clone()))
             .collect();
         let slugs: Vec<String> = slugs.into_iter().collect();
+        self.definitions_by_slug(application_id, &slugs).await
+    }
+
+    /// The application's definitions among `slugs`, compiled, by slug (unknown slugs are
+    /// left out).
+    pub async fn definitions_by_slug(
+        &self,
+        application_id: &ObjectId,
+        slugs: &[String],
+    ) -> Result<HashMap<String, Checked>, ServiceError> {
         let mut by_slug = HashMap::new();
         for chunk in slugs.chunks(500) {
             for definition in self

@@ -241,6 +241,7 @@ impl Services {
         );
         let exports = ExportFiles::new(
             settings.export_dir.clone(),
+            settings.public_url.clone(),
             settings.export_link_ttl,
             secrets.clone(),
         );

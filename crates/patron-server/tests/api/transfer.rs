@@ -526,3 +526,62 @@ async fn exported_files_go_with_their_jobs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn jobs_that_cannot_go_on_fail_with_the_reason() {
+    each_app(|app| async move {
+        // An import whose attribute column lost its definition before the job ran.
+        let tier = define(&app, json!({"name": "Tier", "type": "string"})).await;
+        let url = serve_file(csv(&[&["email", "tier"], &["a@example.com", "gold"]])).await;
+        let (status, import) = app.import_file(&url, "CSV").await;
+        assert_eq!(status, StatusCode::OK, "{import}");
+        let (status, _) = app
+            .send(
+                Method::DELETE,
+                &format!(
+                    "/user_attribute/definition/{}",
+                    tier["_id"].as_str().unwrap()
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        app.run_jobs().await;
+        let failed = app.job(&import["_id"]).await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert!(
+            failed["error"].as_str().unwrap().contains("tier"),
+            "{failed}"
+        );
+        let (_, listed) = app.list(&[]).await;
+        assert_eq!(listed["page"]["item_total"], 0, "no row imported");
+
+        // An XLSX export of a value longer than a cell holds.
+        let notes = define(&app, json!({"name": "Notes", "type": "string_array"})).await;
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let long: Vec<String> = (0..20).map(|_| "x".repeat(4_000)).collect();
+        let (status, body) = set_value(&app, &notes, &id, json!(long)).await;
+        assert!(status.is_success(), "{body}");
+        let (_, export) = app
+            .send(
+                Method::POST,
+                "/users/jobs/export",
+                Some(json!({"file_format": "XLSX"})),
+            )
+            .await;
+        app.run_jobs().await;
+        let failed = app.job(&export["_id"]).await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert!(
+            failed["error"].as_str().unwrap().contains("export as CSV"),
+            "{failed}"
+        );
+        assert!(failed["links"].get("file").is_none());
+        let left: Vec<_> = std::fs::read_dir(&app.state.config.export_dir)
+            .map(|entries| entries.collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "no partial file stays: {left:?}");
+        app
+    })
+    .await;
+}

@@ -45,6 +45,7 @@ const COLUMNS: [&str; 12] = [
 #[derive(Clone)]
 pub struct ExportFiles {
     dir: PathBuf,
+    public_url: String,
     link_ttl: chrono::Duration,
     secrets: SecretBox,
 }
@@ -61,11 +62,17 @@ pub struct ExportFile {
 }
 
 impl ExportFiles {
-    /// Files kept in `dir`, downloaded through links valid for `link_ttl`, signed with a key
-    /// derived from `secrets`.
-    pub fn new(dir: PathBuf, link_ttl: chrono::Duration, secrets: SecretBox) -> Self {
+    /// Files kept in `dir`, downloaded from `public_url` (the service's address) through
+    /// links valid for `link_ttl`, signed with a key derived from `secrets`.
+    pub fn new(
+        dir: PathBuf,
+        public_url: String,
+        link_ttl: chrono::Duration,
+        secrets: SecretBox,
+    ) -> Self {
         Self {
             dir,
+            public_url,
             link_ttl,
             secrets,
         }
@@ -147,6 +154,11 @@ impl Jobs {
         job.file_format = format.as_str().to_owned();
         self.store.create_job(&job, &[]).await?;
         Ok(job)
+    }
+
+    /// The service's address, which links to job reports and files start with.
+    pub fn public_url(&self) -> &str {
+        &self.exports.public_url
     }
 
     /// The query that signs a link to the job's file, when it has one.

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use patron_domain::customer::NewCustomer;
-use patron_domain::ids::ObjectId;
 use patron_domain::import::{cell_value, ImportColumns, ImportRow};
 use patron_domain::phone::Region;
 use patron_store::{Actor, Conflict, ImportedCustomer, Job, JobFailure, JobKind, StoreError};
@@ -49,7 +48,8 @@ impl Jobs {
         table: Table,
     ) -> Result<Job, ServiceError> {
         let slugs = self
-            .attribute_slugs(&requester.application.id, &table.header)
+            .attributes
+            .definitions_by_slug(&requester.application.id, &trimmed(&table.header))
             .await?;
         let columns = ImportColumns::from_header(&table.header, |name| slugs.contains_key(name))?;
         if columns.has_salts()
@@ -84,27 +84,6 @@ impl Jobs {
         self.store.create_job(&job, &[]).await?;
         Ok(job)
     }
-
-    /// The attribute definitions of the application whose slugs `names` mention, compiled.
-    async fn attribute_slugs(
-        &self,
-        application_id: &ObjectId,
-        names: &[String],
-    ) -> Result<HashMap<String, Checked>, ServiceError> {
-        let names: Vec<String> = names.iter().map(|name| name.trim().to_owned()).collect();
-        let mut by_slug = HashMap::new();
-        for chunk in names.chunks(500) {
-            for definition in self
-                .attributes
-                .store()
-                .find_definitions_by_slug(application_id, chunk)
-                .await?
-            {
-                by_slug.insert(definition.spec.slug.clone(), Checked::new(definition)?);
-            }
-        }
-        Ok(by_slug)
-    }
 }
 
 impl Runner<'_> {
@@ -113,7 +92,8 @@ impl Runner<'_> {
         let application_id = &self.job.application_id;
         let definitions = self
             .jobs
-            .attribute_slugs(application_id, &input.header)
+            .attributes
+            .definitions_by_slug(application_id, &trimmed(&input.header))
             .await?;
         let columns = match ImportColumns::from_header(&input.header, |name| {
             definitions.contains_key(name)
@@ -260,4 +240,9 @@ impl Runner<'_> {
             values,
         })
     }
+}
+
+/// A header's names without surrounding spaces (as columns are matched).
+fn trimmed(header: &[String]) -> Vec<String> {
+    header.iter().map(|name| name.trim().to_owned()).collect()
 }

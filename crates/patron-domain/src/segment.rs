@@ -356,6 +356,38 @@ fn list(field: &str, value: &Value) -> Result<Vec<Value>, DomainError> {
     Ok(items)
 }
 
+/// The operand of a condition typed into a form as text, for an attribute whose elements
+/// are of `kind`: numbers become JSON numbers and `true`/`false` booleans (text that is
+/// neither stays text, for [`Predicate::compile`] to refuse with its message); `in` and
+/// `nin` take a comma-separated list and `btw` two values separated by a comma.
+pub fn operand_from_text(kind: ValueKind, operator: Operator, text: &str) -> Value {
+    let one = |item: &str| {
+        let item = item.trim();
+        match kind {
+            ValueKind::Number => match item.parse::<i64>() {
+                Ok(whole) => Value::from(whole),
+                Err(_) => item
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::from(item), Value::Number),
+            },
+            ValueKind::Boolean => match item {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => Value::from(other),
+            },
+            ValueKind::Text | ValueKind::Date | ValueKind::DateTime => Value::from(item),
+        }
+    };
+    match operator {
+        Operator::In | Operator::Nin | Operator::Btw => {
+            Value::Array(text.split(',').map(one).collect())
+        }
+        _ => one(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -563,5 +595,38 @@ mod tests {
             prop_assert_eq!(compile("string", "sw", json!(part.clone())).unwrap().matches(&entries), stored.starts_with(&part));
             prop_assert_eq!(compile("string", "ew", json!(part.clone())).unwrap().matches(&entries), stored.ends_with(&part));
         }
+    }
+
+    #[test]
+    fn operands_typed_into_a_form_take_the_attribute_kind() {
+        use serde_json::json;
+        assert_eq!(
+            operand_from_text(ValueKind::Number, Operator::Gte, " 42 "),
+            json!(42)
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Number, Operator::Lt, "2.5"),
+            json!(2.5)
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Number, Operator::Eq, "many"),
+            json!("many")
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Boolean, Operator::Is, "true"),
+            json!(true)
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Text, Operator::Eq, "42"),
+            json!("42")
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Text, Operator::In, "gold, silver"),
+            json!(["gold", "silver"])
+        );
+        assert_eq!(
+            operand_from_text(ValueKind::Number, Operator::Btw, "1,10"),
+            json!([1, 10])
+        );
     }
 }

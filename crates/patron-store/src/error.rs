@@ -34,6 +34,8 @@ pub enum Entity {
     Group,
     /// A background job.
     Job,
+    /// A sales-channel application.
+    Application,
 }
 
 /// Why a store call failed. `ArchiveState(true)` means "refused because archived",

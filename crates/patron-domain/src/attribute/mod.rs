@@ -87,6 +87,11 @@ impl AttributeType {
         }
     }
 
+    /// Every type name, seed types first.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        TYPES.iter().map(|known| known.name)
+    }
+
     /// Parses a type name; unknown names are refused with the list of known ones.
     pub fn parse(field: &str, name: &str) -> Result<Self, DomainError> {
         TYPES
@@ -94,7 +99,7 @@ impl AttributeType {
             .find(|known| known.name == name)
             .copied()
             .ok_or_else(|| {
-                let names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
+                let names: Vec<&str> = Self::names().collect();
                 DomainError::invalid(
                     field,
                     format!(

@@ -207,6 +207,10 @@ fn not_found(entity: Entity, id: &str) -> ApiError {
             format!("user group {id} not found"),
         ),
         Entity::Job => (ErrorCode::JobNotFound, format!("job {id} not found")),
+        Entity::Application => (
+            ErrorCode::ApplicationNotFound,
+            format!("application {id} not found"),
+        ),
         // A reset code that matches nothing is a bad link, not a missing resource.
         Entity::ResetCode => {
             return ApiError::Rule {

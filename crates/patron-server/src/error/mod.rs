@@ -155,7 +155,9 @@ impl ApiError {
         }
     }
 
-    fn status_code_message_meta(&self) -> (StatusCode, ErrorCode, String, Option<Value>) {
+    pub(crate) fn status_code_message_meta(
+        &self,
+    ) -> (StatusCode, ErrorCode, String, Option<Value>) {
         match self {
             ApiError::Validation { field, message } => (
                 StatusCode::BAD_REQUEST,

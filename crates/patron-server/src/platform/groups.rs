@@ -16,7 +16,7 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::MemberRow;
+use crate::service::{MemberRow, NewGroup};
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
 use crate::wire::Paged;
@@ -144,35 +144,19 @@ pub(crate) async fn create(
         Some(url) => Some(member_file(&state, &caller, url, ListFormat::Members).await?),
         None => None,
     };
-    let now = state.clock.now();
-    let group = Group {
-        id: ObjectId::generate(now),
-        application_id: caller.application.id.clone(),
-        uid: 0,
+    let new = NewGroup {
         name,
         description,
         kind,
-        status: if file.is_some() {
-            GroupStatus::Pending
-        } else {
-            GroupStatus::Completed
-        },
-        is_active: true,
         conditions: stored,
         file_url: body.file_url.clone(),
-        error_count: None,
-        error_file_url: None,
-        tags: Vec::new(),
-        blacklisted: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
-    let changes = MemberChanges {
         blacklist,
-        ..MemberChanges::default()
     };
-    let created = state.services.groups.create(&group, &changes).await?;
+    let created = state
+        .services
+        .groups
+        .create(&caller.application.id, new)
+        .await?;
     if let Some((rows, refused)) = file {
         submit_members(&state, &caller, &created.id, rows, refused).await?;
     }

@@ -297,17 +297,26 @@ impl Customers {
             .await?)
     }
 
+    /// The customer `id` of the application, archived or not; `NotFound` when there is none.
+    pub async fn find(
+        &self,
+        application_id: &ObjectId,
+        id: &ObjectId,
+    ) -> Result<Customer, ServiceError> {
+        Ok(self
+            .store
+            .find_customer(application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, id.as_str()))?)
+    }
+
     /// The customer's timeline (the newest 500 changes), from the audit trail.
     pub async fn timeline(
         &self,
         application_id: &ObjectId,
         id: &ObjectId,
     ) -> Result<Timeline, ServiceError> {
-        let customer = self
-            .store
-            .find_customer(application_id, id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Entity::Customer, id.as_str()))?;
+        let customer = self.find(application_id, id).await?;
         let trail = self
             .store
             .audit_trail(application_id, id, TIMELINE_ENTRIES)

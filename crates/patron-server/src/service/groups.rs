@@ -11,12 +11,30 @@ use patron_domain::page::PageRequest;
 use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
 use patron_store::{
     AttributeStore, CustomerStore, Entity, Group, GroupCondition, GroupFilter, GroupKind,
-    GroupStore, MemberChanges, Membership, MembershipRule, StoreError,
+    GroupStatus, GroupStore, MemberChanges, Membership, MembershipRule, StoreError,
 };
 use serde_json::Value;
 
 use super::attributes::Checked;
 use super::ServiceError;
+use crate::clock::Clock;
+
+/// A group about to be created, its conditions already checked.
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    /// Shown name.
+    pub name: String,
+    /// Shown description.
+    pub description: String,
+    /// Conditional (members by conditions) or bulk (members listed).
+    pub kind: GroupKind,
+    /// The conditions as stored ([`Groups::check_conditions`]).
+    pub conditions: Vec<GroupCondition>,
+    /// The member file a bulk group is filled from, when it has one.
+    pub file_url: Option<String>,
+    /// Customers never admitted.
+    pub blacklist: Vec<ObjectId>,
+}
 
 /// A condition as a request states it.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +53,7 @@ pub struct Groups {
     groups: Arc<dyn GroupStore>,
     attributes: Arc<dyn AttributeStore>,
     customers: Arc<dyn CustomerStore>,
+    clock: Arc<dyn Clock>,
 }
 
 fn required(field: &str) -> ServiceError {
@@ -62,21 +81,52 @@ impl Groups {
         groups: Arc<dyn GroupStore>,
         attributes: Arc<dyn AttributeStore>,
         customers: Arc<dyn CustomerStore>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             groups,
             attributes,
             customers,
+            clock,
         }
     }
 
-    /// Stores a new group with its first member changes.
+    /// Creates a group of the application: active, and pending until its member file (if
+    /// it has one) is read.
     pub async fn create(
         &self,
-        group: &Group,
-        changes: &MemberChanges,
+        application_id: &ObjectId,
+        new: NewGroup,
     ) -> Result<Group, ServiceError> {
-        Ok(self.groups.create_group(group, changes).await?)
+        let now = self.clock.now();
+        let group = Group {
+            id: ObjectId::generate(now),
+            application_id: application_id.clone(),
+            uid: 0,
+            name: new.name,
+            description: new.description,
+            kind: new.kind,
+            status: if new.file_url.is_some() {
+                GroupStatus::Pending
+            } else {
+                GroupStatus::Completed
+            },
+            is_active: true,
+            conditions: new.conditions,
+            file_url: new.file_url,
+            error_count: None,
+            error_file_url: None,
+            tags: Vec::new(),
+            blacklisted: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let changes = MemberChanges {
+            blacklist: new.blacklist,
+            ..MemberChanges::default()
+        };
+        Ok(self.groups.create_group(&group, &changes).await?)
     }
 
     /// Saves a changed group with member changes.

@@ -5,6 +5,7 @@
 //! use cases.
 
 mod account_deletion;
+mod applications;
 mod attributes;
 mod auth_config;
 mod challenges;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use patron_store::Stores;
 
 pub use account_deletion::{AccountDeletion, DeletionRequest};
+pub use applications::{Applications, MAX_APPLICATIONS};
 pub use attributes::{
     Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
@@ -41,14 +43,14 @@ pub use contacts::{ContactKind, Contacts, LinkBases};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
 pub use events::{EventSink, Events, EVENT_BATCH};
-pub use groups::{CompiledCondition, ConditionInput, Groups};
+pub use groups::{CompiledCondition, ConditionInput, Groups, NewGroup};
 pub use jobs::{
     error_report_path, export_file_path, run_worker as run_jobs, runner_name, BulkResult,
     ExportFile, ExportFiles, Jobs, JobsParts, MemberRow, Requester, SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
-pub use oauth::{IssuedTokens, TokenLifetimes, Tokens};
+pub use oauth::{IssuedTokens, OperatorSession, TokenLifetimes, Tokens, OPERATOR_SESSION_LIFETIME};
 pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
 pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use profiles::{ProfileForm, ProfileSaved, Profiles};
@@ -129,6 +131,8 @@ pub struct Services {
     pub jobs: Jobs,
     /// Platform clients' OAuth tokens.
     pub tokens: Tokens,
+    /// A company's applications (the console's application picker).
+    pub applications: Applications,
 }
 
 impl Services {
@@ -264,6 +268,7 @@ impl Services {
             stores.groups.clone(),
             stores.attributes.clone(),
             stores.customers.clone(),
+            clock.clone(),
         );
         let jobs = Jobs::new(JobsParts {
             store: stores.jobs.clone(),
@@ -283,6 +288,7 @@ impl Services {
         );
         Self {
             tokens,
+            applications: Applications::new(stores.applications.clone()),
             attributes,
             groups,
             jobs,

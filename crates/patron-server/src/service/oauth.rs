@@ -34,6 +34,19 @@ pub struct IssuedTokens {
     pub scopes: Vec<Scope>,
 }
 
+/// How long an operator stays signed in to the console.
+pub const OPERATOR_SESSION_LIFETIME: Duration = Duration::hours(8);
+
+/// An operator signed in to the console with a platform client's credentials: the session
+/// secret for its cookie (stored only as a digest, as an access token of the client).
+#[derive(Debug, Clone)]
+pub struct OperatorSession {
+    /// The cookie's secret.
+    pub token: String,
+    /// The client signed in as.
+    pub client: ApiClient,
+}
+
 /// An OAuth refusal with its RFC 6749 error name.
 fn refused(error: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::OAuth {
@@ -67,26 +80,66 @@ impl Tokens {
         }
     }
 
-    /// The client with this id and secret in `company`. The secret is compared by digest
-    /// in constant time, and an unknown client costs the same as a wrong secret.
+    /// The client with this id and secret in `company`.
     pub async fn authenticate_client(
         &self,
         company: &CompanyId,
         client_id: &str,
         client_secret: &str,
     ) -> Result<ApiClient, ServiceError> {
+        self.verified_client(client_id, client_secret)
+            .await?
+            .filter(|client| &client.company_id == company)
+            .ok_or_else(invalid_client)
+    }
+
+    /// The client with this id and secret, if they match. The secret is compared by digest
+    /// in constant time, and an unknown client costs the same as a wrong secret.
+    async fn verified_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Option<ApiClient>, ServiceError> {
         let client = self.clients.find_client(client_id).await?;
         let expected = client.as_ref().map_or_else(
             || secret::digest("unknown-client"),
             |c| c.secret_digest.clone(),
         );
         let secret_ok = secret::matches(client_secret, &expected);
-        match client {
-            Some(client) if secret_ok && &client.company_id == company => Ok(client),
-            _ => Err(ServiceError::Unauthenticated(
-                "invalid client credentials".to_owned(),
-            )),
-        }
+        Ok(client.filter(|_| secret_ok))
+    }
+
+    /// Signs an operator in to the console with a platform client's id and secret: a
+    /// session of [`OPERATOR_SESSION_LIFETIME`] with the client's scopes, for its company.
+    pub async fn sign_in_operator(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<OperatorSession, ServiceError> {
+        let client = self
+            .verified_client(client_id, client_secret)
+            .await?
+            .ok_or_else(invalid_client)?;
+        let now = self.clock.now();
+        let token = secret::generate_secret();
+        let grant = TokenGrant {
+            digest: secret::digest(&token),
+            kind: TokenKind::Access,
+            client_id: client.client_id.clone(),
+            company_id: client.company_id.clone(),
+            scopes: client.scopes.clone(),
+            family_id: ObjectId::generate(now).to_string(),
+            created_at: now,
+            expires_at: now + OPERATOR_SESSION_LIFETIME,
+        };
+        self.tokens.insert_tokens(&[grant]).await?;
+        Ok(OperatorSession { token, client })
+    }
+
+    /// Ends an operator's console session (or any access token): it stops working at once.
+    pub async fn sign_out(&self, token: &str) -> Result<(), ServiceError> {
+        self.tokens.delete_token(&secret::digest(token)).await?;
+        Ok(())
     }
 
     /// The client-credentials grant: the client's scopes, narrowed to `requested`
@@ -184,6 +237,10 @@ impl Tokens {
         };
         (grants, issued)
     }
+}
+
+fn invalid_client() -> ServiceError {
+    ServiceError::Unauthenticated("invalid client credentials".to_owned())
 }
 
 /// The client's scopes, narrowed to those requested.

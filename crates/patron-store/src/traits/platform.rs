@@ -9,6 +9,12 @@ pub trait ApplicationStore: Send + Sync {
     async fn create_application(&self, application: &Application) -> Result<(), StoreError>;
     /// Reads an application by id.
     async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError>;
+    /// The applications of `company`, by name (at most `limit`).
+    async fn list_applications(
+        &self,
+        company: &patron_domain::ids::CompanyId,
+        limit: u32,
+    ) -> Result<Vec<Application>, StoreError>;
     /// Replaces the digest of an application's storefront token; false when there is no
     /// such application.
     async fn set_application_token(
@@ -61,6 +67,9 @@ pub trait TokenStore: Send + Sync {
         replacements: &[TokenGrant],
         now: DateTime<Utc>,
     ) -> Result<Rotation, StoreError>;
+    /// Deletes the token with this digest (a signed-out console session); false when there
+    /// was none.
+    async fn delete_token(&self, digest: &str) -> Result<bool, StoreError>;
     /// Deletes expired tokens; returns how many.
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

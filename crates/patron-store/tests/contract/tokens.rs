@@ -2,9 +2,10 @@
 //! admin operations on clients and applications.
 
 use chrono::Duration;
-use patron_domain::ids::CompanyId;
+use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::phone::Region;
 use patron_domain::scope::Scope;
-use patron_store::{ApiClient, Rotation, TokenGrant, TokenKind};
+use patron_store::{ApiClient, Application, Rotation, TokenGrant, TokenKind};
 
 use crate::{each_backend, t0, Fixture};
 
@@ -281,6 +282,76 @@ async fn revoked_clients_lose_their_tokens_and_narrowed_ones_their_access_tokens
             .unwrap());
         let application = applications.find_application(&f.application).await.unwrap();
         assert_eq!(application.unwrap().token_digest, "new-digest");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deleted_token_is_gone_and_others_stay() {
+    each_backend(|f| async move {
+        client(&f).await;
+        let scopes = vec![Scope::CustomersRead];
+        f.stores
+            .tokens
+            .insert_tokens(&[
+                grant("a1", TokenKind::Access, scopes.clone(), Duration::hours(1)),
+                grant("a2", TokenKind::Access, scopes, Duration::hours(1)),
+            ])
+            .await
+            .unwrap();
+        assert!(f.stores.tokens.delete_token("a1").await.unwrap());
+        assert!(!f.stores.tokens.delete_token("a1").await.unwrap());
+        assert!(live(&f, "a1", TokenKind::Access).await.is_none());
+        assert!(live(&f, "a2", TokenKind::Access).await.is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn applications_list_by_company_and_name() {
+    each_backend(|f| async move {
+        let company = CompanyId::parse("559").unwrap();
+        let other = CompanyId::parse("777").unwrap();
+        for (id, company, name) in [
+            ("000000000000000000000002", &company, "Outlet"),
+            ("000000000000000000000003", &other, "Elsewhere"),
+            ("000000000000000000000004", &company, "Atelier"),
+        ] {
+            f.stores
+                .applications
+                .create_application(&Application {
+                    id: ObjectId::parse("id", id).unwrap(),
+                    company_id: company.clone(),
+                    name: name.into(),
+                    token_digest: format!("digest-{id}"),
+                    default_region: Region::INDIA,
+                    created_at: t0(),
+                })
+                .await
+                .unwrap();
+        }
+        let names = |apps: Vec<Application>| apps.into_iter().map(|a| a.name).collect::<Vec<_>>();
+        let listed = f
+            .stores
+            .applications
+            .list_applications(&company, 10)
+            .await
+            .unwrap();
+        assert_eq!(names(listed), ["Atelier", "Outlet", "Shop"]);
+        let limited = f
+            .stores
+            .applications
+            .list_applications(&company, 2)
+            .await
+            .unwrap();
+        assert_eq!(names(limited), ["Atelier", "Outlet"]);
+        let none = f
+            .stores
+            .applications
+            .list_applications(&CompanyId::parse("1").unwrap(), 10)
+            .await
+            .unwrap();
+        assert!(none.is_empty());
     })
     .await;
 }

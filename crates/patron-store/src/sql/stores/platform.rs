@@ -35,6 +35,22 @@ impl ApplicationStore for Store {
         row.map(Application::try_from).transpose()
     }
 
+    async fn list_applications(
+        &self,
+        company: &patron_domain::ids::CompanyId,
+        limit: u32,
+    ) -> Result<Vec<Application>, StoreError> {
+        let rows: Vec<ApplicationRow> = sqlx::query_as(
+            "SELECT id, company_id, name, token_digest, default_region, created_at FROM \
+             applications WHERE company_id = $1 ORDER BY name, id LIMIT $2",
+        )
+        .bind(company.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Application::try_from).collect()
+    }
+
     async fn set_application_token(
         &self,
         id: &ObjectId,
@@ -221,6 +237,14 @@ impl TokenStore for Store {
         Self::insert_token_rows(&mut tx, &replacements).await?;
         tx.commit().await?;
         Ok(Rotation::Rotated(spent))
+    }
+
+    async fn delete_token(&self, digest: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM oauth_tokens WHERE token_digest = $1")
+            .bind(digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -26,7 +26,7 @@ use crate::secrets::SecretBox;
 use crate::service::{Events, Retention, Services};
 use crate::wire::Status;
 use crate::workers::{Shutdown, Workers};
-use crate::{oauth, platform, storefront, telemetry};
+use crate::{console, oauth, platform, storefront, telemetry};
 
 /// What every handler can reach: the stores, the clock and the configuration.
 #[derive(Clone)]
@@ -218,6 +218,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(platform::router())
         .merge(storefront::router())
+        .merge(console::router())
         .route_layer(middleware::from_fn(crate::metrics::track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -96,6 +96,13 @@ fn strip_position(message: &str) -> String {
 pub struct QueryPairs(Vec<(String, String)>);
 
 impl QueryPairs {
+    /// Parses `application/x-www-form-urlencoded` text (a query string or a form body).
+    pub fn parse(raw: &[u8]) -> Result<Self, ApiError> {
+        serde_urlencoded::from_bytes(raw)
+            .map(QueryPairs)
+            .map_err(|error| ApiError::MalformedBody(format!("malformed form data: {error}")))
+    }
+
     /// The first value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
@@ -119,9 +126,6 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let raw = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(raw)
-            .map(QueryPairs)
-            .map_err(|error| ApiError::MalformedBody(format!("malformed query string: {error}")))
+        Self::parse(parts.uri.query().unwrap_or_default().as_bytes())
     }
 }

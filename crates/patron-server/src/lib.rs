@@ -9,6 +9,7 @@ pub mod app;
 pub mod cache;
 pub mod clock;
 pub mod config;
+mod console;
 pub mod error;
 mod extract;
 pub mod fetch;

@@ -132,6 +132,39 @@ test('search finds a customer by email prefix, blocks them with a reason after c
 
 });
 
+test('a q filter finds customers; archiving asks first and hides them from the list, restoring brings them back', async () => {
+  const tag = h.uniqueTag('kavya');
+  const kavya = await h.createCustomer(ctx.user, { first_name: 'Kavya', last_name: tag, gender: 'female' });
+  await page.goto(appPath(`customers?q=${encodeURIComponent(JSON.stringify({ last_name: tag }))}`));
+  assert.equal(await page.locator('table.customers tbody tr').count(), 1);
+  await page.click(`table.customers a:has-text("Kavya")`);
+  await page.waitForSelector('#customer-status');
+
+  const archive = page.locator(`form[action$="/customers/${kavya._id}/archive"]`);
+  await archive.locator('input[name="reason"]').fill('duplicate account');
+  await archive.locator('button').click();
+  await page.click('#confirm-yes');
+  await page.waitForSelector('.notice.done');
+  assert.equal(await page.textContent('#customer-status'), 'archived');
+  const archived = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ last_name: tag }), pageNo: 1, pageSize: 10 }));
+  assert.equal(archived.items.length, 0, 'archived customers leave the list');
+
+  const restore = page.locator(`form[action$="/customers/${kavya._id}/restore"]`);
+  await restore.locator('input[name="reason"]').fill('merged by mistake');
+  await restore.locator('button').click();
+  await page.click('#confirm-yes');
+  await page.waitForSelector('.notice.done');
+  assert.equal(await page.textContent('#customer-status'), 'active');
+  assert.match(await page.textContent('.timeline'), /merged by mistake/);
+  const restored = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ last_name: tag }), pageNo: 1, pageSize: 10 }));
+  assert.equal(restored.items.length, 1);
+
+  // A filter outside the q language is refused with the reason, not a broken page.
+  await page.goto(appPath(`customers?q=${encodeURIComponent('{"$where": "1"}')}`));
+  await page.waitForSelector('.notice.error');
+  await shot('customers-bad-filter');
+});
+
 test('an attribute defined in the console feeds a conditional group whose members and size the console shows', async () => {
   await page.goto(appPath('attributes'));
   const slug = `points_${h.uniqueTag('p').replace(/[^a-z0-9]/g, '')}`;
@@ -201,6 +234,18 @@ test('the lockout policy edited in the console is what the SDK reads back; a bad
   assert.match(await page.textContent('.notice.error'), /Failed attempts before the lock must be a whole number/);
   const unchanged = await h.sdk(ctx.adminUser.getPlatformConfig());
   assert.equal(unchanged.account_lockout.attempts, 3);
+
+  // Someone else saves while the form is open: saving the stale form is refused, not
+  // allowed to undo their change.
+  await page.goto(appPath('settings'));
+  await h.sdk(ctx.adminUser.updatePlatformConfig({ body: { account_lockout: { attempts: 9 } } }));
+  await page.fill('input[name="account_lockout.duration"]', '60');
+  await page.click('#settings-form button[type="submit"]');
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('.notice.error'), /changed since this page was opened/);
+  assert.equal(await page.inputValue('input[name="account_lockout.attempts"]'), '9');
+  const theirs = await h.sdk(ctx.adminUser.getPlatformConfig());
+  assert.deepEqual([theirs.account_lockout.attempts, theirs.account_lockout.duration], [9, 45]);
 });
 
 test('a form without the session\'s form token, or from another origin, changes nothing', async () => {

@@ -245,24 +245,46 @@ pub(crate) async fn save(
     console.operator.check_form(&form)?;
     console.operator.require(Scope::SettingsWrite)?;
     let outcome = match update_from(&form) {
-        Ok(update) => state
-            .services
-            .auth_configs
-            .update(&console.application, &update)
-            .await
-            .map_err(ConsoleError::from),
+        Ok(update) => save_unless_changed(&state, &console, &form, &update).await,
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(_) => Ok(redirect(&format!(
+        Ok(true) => Ok(redirect(&format!(
             "{}?done=saved",
             console.path("settings")
         ))),
+        Ok(false) => {
+            let notice = Notice::Error(
+                "The configuration was changed since this page was opened: review the current \
+                 values and save again."
+                    .to_owned(),
+            );
+            settings_page(&state, &console, StatusCode::CONFLICT, notice).await
+        }
         Err(error) => {
             let (status, notice) = Notice::from_error(error)?;
             settings_page(&state, &console, status, notice).await
         }
     }
+}
+
+/// Saves `update` unless the configuration changed since the form was shown (its
+/// `version`): the form carries every setting, so saving it over another operator's change
+/// would quietly undo that change. False when it changed.
+async fn save_unless_changed(
+    state: &AppState,
+    console: &Console,
+    form: &Form,
+    update: &Map<String, Value>,
+) -> Result<bool, ConsoleError> {
+    let configs = &state.services.auth_configs;
+    let shown = form.get("version").unwrap_or_default();
+    let current = configs.load(&console.application).await?;
+    if shown != current.version.to_string() {
+        return Ok(false);
+    }
+    configs.update(&console.application, update).await?;
+    Ok(true)
 }
 
 /// The value at a dot-separated path of the document.

@@ -202,6 +202,10 @@ test('an attribute defined in the console feeds a conditional group whose member
   const members = (await page.locator('table.members tbody tr td:first-child').allTextContents()).map((t) => t.trim());
   assert.deepEqual(members.sort(), rich.sort());
   await shot('group-members');
+  // A member's page shows the value by the attribute's name.
+  await page.click('table.members a:has-text("Anil Shah")');
+  await page.waitForSelector('#customer-status');
+  assert.match(await page.textContent('#attributes'), new RegExp(`Loyalty points\\s*${slug}\\s*number\\s*250`));
 
   // A value the attribute cannot hold is refused with the reason, on the form's page.
   await page.goto(appPath('groups'));

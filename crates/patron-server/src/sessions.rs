@@ -88,13 +88,18 @@ pub(crate) fn expired_cookie(state: &AppState) -> HeaderValue {
 
 /// The session token in the request's `Cookie` header, if any.
 pub(crate) fn token_in(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE_NAME)
+}
+
+/// The non-empty value of the cookie `name` in the request's `Cookie` headers, if any.
+pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.trim().to_owned())
         .filter(|value| !value.is_empty())
 }

@@ -35,11 +35,7 @@ pub(crate) async fn list(
 ) -> Result<Response, ConsoleError> {
     console.operator.require(Scope::CustomersRead)?;
     let page_no = PageRequest::parse(query.get("page_no"), Some(PAGE_SIZE))?;
-    let notice = if query.get("done") == Some("created") {
-        Notice::Done("The attribute is defined.".to_owned())
-    } else {
-        Notice::None
-    };
+    let notice = Notice::done_when(query.get("done"), "created", "The attribute is defined.");
     definitions_page(&state, &console, page_no, StatusCode::OK, notice).await
 }
 
@@ -59,13 +55,10 @@ async fn definitions_page(
             page_no,
         )
         .await?;
-    let base = console.path("attributes");
     let data = DefinitionsPage {
         frame: console.frame("attributes"),
         definitions: definitions.iter().map(DefinitionView::from).collect(),
-        pager: Pager::new(&page_no.info(total), |number| {
-            format!("{base}?page_no={number}")
-        }),
+        pager: console.pager("attributes", &[], &page_no.info(total)),
         types: AttributeType::names().collect(),
         can_write: console.operator.may(Scope::CustomersWrite),
     };

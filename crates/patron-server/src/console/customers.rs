@@ -8,7 +8,6 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::query::parse_query;
 use patron_domain::scope::Scope;
-use patron_store::DefinitionFilter;
 use serde::Serialize;
 
 use super::render::page_with_status;
@@ -49,13 +48,9 @@ pub(crate) async fn list(
         Ok::<_, ConsoleError>((customers, page.info(total)))
     }
     .await;
-    let base = console.path("customers");
     match outcome {
         Ok((customers, info)) => {
-            let encoded_q = serde_urlencoded::to_string([("q", q.as_str())]).unwrap_or_default();
-            let pager = Pager::new(&info, |number| {
-                format!("{base}?{encoded_q}&page_no={number}")
-            });
+            let pager = console.pager("customers", &[("q", q.as_str())], &info);
             page(
                 "customers.html",
                 &ListPage {
@@ -106,12 +101,12 @@ pub(crate) async fn show(
     query: QueryPairs,
 ) -> Result<Response, ConsoleError> {
     console.operator.require(Scope::CustomersRead)?;
-    let notice = match query.get("done") {
-        Some(action) => Action::parse(action).map_or(Notice::None, |action| {
+    let notice = query
+        .get("done")
+        .and_then(Action::parse)
+        .map_or(Notice::None, |action| {
             Notice::Done(action.done().to_owned())
-        }),
-        None => Notice::None,
-    };
+        });
     let id = ObjectId::parse("customer_id", &customer_id)?;
     customer_page(&state, &console, &id, StatusCode::OK, notice).await
 }
@@ -126,27 +121,13 @@ async fn customer_page(
     let application_id = &console.application.id;
     let services = &state.services;
     let customer = services.customers.find(application_id, id).await?;
-    let (definitions, _) = services
+    let (values, _) = services
         .attributes
-        .list_definitions(
-            application_id,
-            &DefinitionFilter::default(),
-            PageRequest::parse(None, Some("100"))?,
-        )
+        .labelled_values(application_id, id, PageRequest::parse(None, Some("100"))?)
         .await?;
-    let definition_ids: Vec<ObjectId> = definitions.iter().map(|d| d.id.clone()).collect();
-    let values = services
-        .attributes
-        .values_of(application_id, std::slice::from_ref(id), &definition_ids)
-        .await?;
-    let attributes = definitions
+    let attributes = values
         .iter()
-        .filter_map(|definition| {
-            values
-                .iter()
-                .find(|value| value.stored.definition_id == definition.id)
-                .map(|value| (DefinitionView::from(definition), views::shown(&value.plain)))
-        })
+        .map(|(definition, value)| (DefinitionView::from(definition), views::shown(&value.plain)))
         .collect();
     let sessions = services.sessions.list(application_id, id).await?;
     let timeline = services.customers.timeline(application_id, id).await?;

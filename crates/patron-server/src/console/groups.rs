@@ -46,7 +46,7 @@ const OPERATORS: [(&str, &str); 15] = [
 struct ListPage {
     frame: views::Frame,
     groups: Vec<GroupView>,
-    pager: Option<Pager>,
+    pager: Pager,
     definitions: Vec<DefinitionView>,
     operators: &'static [(&'static str, &'static str)],
     rows: Vec<usize>,
@@ -86,13 +86,10 @@ async fn list_page(
             PageRequest::parse(None, Some("100"))?,
         )
         .await?;
-    let base = console.path("groups");
     let data = ListPage {
         frame: console.frame("groups"),
         groups: groups.iter().map(GroupView::from).collect(),
-        pager: Some(Pager::new(&page_no.info(total), |number| {
-            format!("{base}?page_no={number}")
-        })),
+        pager: console.pager("groups", &[], &page_no.info(total)),
         definitions: definitions
             .iter()
             .filter(|definition| !definition.spec.encrypted)
@@ -222,21 +219,14 @@ pub(crate) async fn show(
         .groups
         .members(application_id, &membership, None, page_no)
         .await?;
-    let base = console.path(&format!("groups/{id}"));
-    let notice = if query.get("done") == Some("created") {
-        Notice::Done("The group is created.".to_owned())
-    } else {
-        Notice::None
-    };
+    let notice = Notice::done_when(query.get("done"), "created", "The group is created.");
     page(
         "group.html",
         &GroupPage {
             frame: console.frame("groups"),
             group: GroupView::from(&group),
             members: members.iter().map(CustomerRow::from).collect(),
-            pager: Pager::new(&page_no.info(total), |number| {
-                format!("{base}?page_no={number}")
-            }),
+            pager: console.pager(&format!("groups/{id}"), &[], &page_no.info(total)),
         },
         notice,
     )

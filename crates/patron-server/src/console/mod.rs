@@ -15,7 +15,7 @@ mod settings;
 mod views;
 
 use axum::extract::{FromRequestParts, RawPathParams, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -259,6 +259,23 @@ impl Console {
     pub(crate) fn path(&self, rest: &str) -> String {
         format!("/console/apps/{}/{rest}", self.application.id)
     }
+
+    /// The pager of a table on the page `rest`, its links keeping `query`.
+    pub(crate) fn pager(
+        &self,
+        rest: &str,
+        query: &[(&str, &str)],
+        info: &patron_domain::page::PageInfo,
+    ) -> views::Pager {
+        let path = self.path(rest);
+        let kept = serde_urlencoded::to_string(query).unwrap_or_default();
+        let kept = if kept.is_empty() {
+            kept
+        } else {
+            format!("{kept}&")
+        };
+        views::Pager::new(info, |number| format!("{path}?{kept}page_no={number}"))
+    }
 }
 
 /// Refuses a write whose `Origin` is missing or is not the console's own host.
@@ -279,15 +296,7 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
 
 /// The console session secret in the request's cookies.
 fn session_in(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
+    crate::sessions::cookie_named(headers, COOKIE_NAME)
 }
 
 /// The `Set-Cookie` value holding `token` for `max_age_secs` (0 removes it).

@@ -65,6 +65,16 @@ impl Notice {
         }
     }
 
+    /// `Done(text)` when the page was reached after the action `expected` (its `done`
+    /// query parameter, set by the action's redirect).
+    pub(crate) fn done_when(sent: Option<&str>, expected: &str, text: &str) -> Notice {
+        if sent == Some(expected) {
+            Notice::Done(text.to_owned())
+        } else {
+            Notice::None
+        }
+    }
+
     /// The notice for an error an action answered: its status and message.
     pub(crate) fn from_error(error: ConsoleError) -> Result<(StatusCode, Notice), ConsoleError> {
         match error {

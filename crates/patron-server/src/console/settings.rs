@@ -182,11 +182,7 @@ pub(crate) async fn show(
     query: QueryPairs,
 ) -> Result<Response, ConsoleError> {
     console.operator.require(Scope::CustomersRead)?;
-    let notice = if query.get("done") == Some("saved") {
-        Notice::Done("The configuration is saved.".to_owned())
-    } else {
-        Notice::None
-    };
+    let notice = Notice::done_when(query.get("done"), "saved", "The configuration is saved.");
     settings_page(&state, &console, StatusCode::OK, notice).await
 }
 

@@ -411,6 +411,32 @@ impl Attributes {
         Ok((opened, total))
     }
 
+    /// One page of a customer's values, each with its definition (support staff read them
+    /// by name), and how many there are.
+    pub async fn labelled_values(
+        &self,
+        application_id: &ObjectId,
+        customer_id: &ObjectId,
+        page: PageRequest,
+    ) -> Result<(Vec<(AttributeDefinition, OpenedValue)>, u64), ServiceError> {
+        let (values, total) = self.list_values(application_id, customer_id, page).await?;
+        let ids: Vec<ObjectId> = values
+            .iter()
+            .map(|value| value.stored.definition_id.clone())
+            .collect();
+        let definitions = self.store.find_definitions(application_id, &ids).await?;
+        let labelled = values
+            .into_iter()
+            .filter_map(|value| {
+                definitions
+                    .iter()
+                    .find(|definition| definition.id == value.stored.definition_id)
+                    .map(|definition| (definition.clone(), value))
+            })
+            .collect();
+        Ok((labelled, total))
+    }
+
     /// Sets several values of one customer, addressed by definition id, all or none;
     /// returns them as stored. `field` names the list in errors.
     pub async fn set_values(

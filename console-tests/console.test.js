@@ -38,10 +38,23 @@ before(async () => {
       '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page = await laptopPage();
+  await signIn(ctx.admin);
+  await page.waitForURL(/\/console\/apps$/);
 });
+
+/** A new browser context (no cookies) with a laptop-sized page. */
+async function laptopPage() {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+  const fresh = await context.newPage();
+  fresh.setDefaultTimeout(15_000);
+  return fresh;
+}
+
+/** Confirms the open dialog and waits for the page the action leads to (`done=<action>`). */
+async function confirm(action) {
+  await Promise.all([page.waitForURL(new RegExp(`done=${action}$`)), page.click('#confirm-yes')]);
+}
 
 after(async () => {
   if (browser) await browser.close();
@@ -66,18 +79,20 @@ function appPath(rest) {
 }
 
 test('a wrong secret is refused on the sign-in page; the right one opens the application list', async () => {
-  await signIn({ client_id: ctx.admin.client_id, client_secret: 'not-the-secret' });
-  await page.waitForSelector('.notice.error');
-  assert.match(await page.textContent('.notice.error'), /not right/);
-  assert.match(page.url(), /\/console\/sign-in$/);
-  await shot('sign-in-refused');
+  const own = await laptopPage();
+  await signIn({ client_id: ctx.admin.client_id, client_secret: 'not-the-secret' }, own);
+  await own.waitForSelector('.notice.error');
+  assert.match(await own.textContent('.notice.error'), /not right/);
+  assert.match(own.url(), /\/console\/sign-in$/);
+  await shot('sign-in-refused', own);
 
-  await signIn(ctx.admin);
-  await page.waitForURL(/\/console\/apps$/);
-  assert.equal(await page.textContent('h1'), 'Applications');
-  await page.click('text=SDK Shop');
-  await page.waitForURL(/\/customers$/);
-  await shot('applications-then-customers');
+  await signIn(ctx.admin, own);
+  await own.waitForURL(/\/console\/apps$/);
+  assert.equal(await own.textContent('h1'), 'Applications');
+  await own.getByRole('link', { name: 'SDK Shop', exact: true }).click();
+  await own.waitForURL(/\/customers$/);
+  await shot('applications-then-customers', own);
+  await own.context().close();
 });
 
 test('search finds a customer by email prefix, blocks them with a reason after confirming, and the SDK sees it', async () => {
@@ -102,8 +117,7 @@ test('search finds a customer by email prefix, blocks them with a reason after c
 
   // Ending every session first signs them out; the SDK lists none.
   await page.locator(`form[action$="/customers/${meera._id}/end-sessions"] button`).click();
-  await page.click('#confirm-yes');
-  await page.waitForSelector('.notice.done');
+  await confirm('end-sessions');
   assert.match(await page.textContent('#sessions'), /No active session/);
   const sessions = await h.sdk(ctx.user.getActiveSessions({ id: meera._id }));
   assert.equal(sessions.items.length, 0);
@@ -119,8 +133,7 @@ test('search finds a customer by email prefix, blocks them with a reason after c
   assert.equal(await page.textContent('#customer-status'), 'active');
 
   await blockForm.locator('button[type="submit"]').click();
-  await page.click('#confirm-yes');
-  await page.waitForSelector('.notice.done');
+  await confirm('block');
   assert.match(await page.textContent('.notice.done'), /blocked/);
   assert.equal(await page.textContent('#customer-status'), 'blocked');
   assert.match(await page.textContent('.timeline'), /Account blocked[\s\S]*chargeback fraud/);
@@ -143,8 +156,7 @@ test('a q filter finds customers; archiving asks first and hides them from the l
   const archive = page.locator(`form[action$="/customers/${kavya._id}/archive"]`);
   await archive.locator('input[name="reason"]').fill('duplicate account');
   await archive.locator('button').click();
-  await page.click('#confirm-yes');
-  await page.waitForSelector('.notice.done');
+  await confirm('archive');
   assert.equal(await page.textContent('#customer-status'), 'archived');
   const archived = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ last_name: tag }), pageNo: 1, pageSize: 10 }));
   assert.equal(archived.items.length, 0, 'archived customers leave the list');
@@ -152,8 +164,7 @@ test('a q filter finds customers; archiving asks first and hides them from the l
   const restore = page.locator(`form[action$="/customers/${kavya._id}/restore"]`);
   await restore.locator('input[name="reason"]').fill('merged by mistake');
   await restore.locator('button').click();
-  await page.click('#confirm-yes');
-  await page.waitForSelector('.notice.done');
+  await confirm('restore');
   assert.equal(await page.textContent('#customer-status'), 'active');
   assert.match(await page.textContent('.timeline'), /merged by mistake/);
   const restored = await h.sdk(ctx.user.getCustomers({ q: JSON.stringify({ last_name: tag }), pageNo: 1, pageSize: 10 }));

@@ -100,7 +100,8 @@ pub(crate) async fn create(
         ))),
         Err(error) => {
             let (status, notice) = Notice::from_error(error.into())?;
-            definitions_page(&state, &console, PageRequest::default(), status, notice).await
+            let first = PageRequest::parse(None, Some(PAGE_SIZE))?;
+            definitions_page(&state, &console, first, status, notice).await
         }
     }
 }

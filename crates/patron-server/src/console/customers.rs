@@ -88,6 +88,7 @@ struct CustomerPage {
     profile: Vec<(&'static str, String)>,
     contacts: Vec<ContactView>,
     attributes: Vec<(DefinitionView, String)>,
+    attributes_total: u64,
     sessions: Vec<SessionView>,
     timeline: Vec<(String, String, String)>,
     can_write: bool,
@@ -121,7 +122,7 @@ async fn customer_page(
     let application_id = &console.application.id;
     let services = &state.services;
     let customer = services.customers.find(application_id, id).await?;
-    let (values, _) = services
+    let (values, attributes_total) = services
         .attributes
         .labelled_values(application_id, id, PageRequest::parse(None, Some("100"))?)
         .await?;
@@ -139,6 +140,7 @@ async fn customer_page(
         profile: views::profile_of(&customer),
         contacts: views::contacts_of(&customer),
         attributes,
+        attributes_total,
         sessions: sessions.iter().map(SessionView::from).collect(),
         timeline: timeline
             .entries

@@ -48,6 +48,7 @@ struct ListPage {
     groups: Vec<GroupView>,
     pager: Pager,
     definitions: Vec<DefinitionView>,
+    definitions_total: u64,
     operators: &'static [(&'static str, &'static str)],
     rows: Vec<usize>,
     can_write: bool,
@@ -77,7 +78,7 @@ async fn list_page(
         .groups
         .list(application_id, &GroupFilter::default(), page_no)
         .await?;
-    let (definitions, _) = state
+    let (definitions, definitions_total) = state
         .services
         .attributes
         .list_definitions(
@@ -95,6 +96,7 @@ async fn list_page(
             .filter(|definition| !definition.spec.encrypted)
             .map(DefinitionView::from)
             .collect(),
+        definitions_total,
         operators: &OPERATORS,
         rows: (0..CONDITION_ROWS).collect(),
         can_write: console.operator.may(Scope::CustomersWrite),
@@ -117,7 +119,8 @@ pub(crate) async fn create(
         ))),
         Err(error) => {
             let (status, notice) = Notice::from_error(error)?;
-            list_page(&state, &console, PageRequest::default(), status, notice).await
+            let first = PageRequest::parse(None, Some(PAGE_SIZE))?;
+            list_page(&state, &console, first, status, notice).await
         }
     }
 }
@@ -137,21 +140,35 @@ async fn create_group(
     let definitions = form.all("definition_id");
     let operators = form.all("operator");
     let texts = form.all("value");
+    if definitions.len() > CONDITION_ROWS {
+        return Err(ApiError::validation(
+            "conditions",
+            format!("the form has {CONDITION_ROWS} conditions at most"),
+        )
+        .into());
+    }
     let mut operands: Vec<(&str, &str, Value)> = Vec::new();
-    for (index, definition_id) in definitions.iter().enumerate() {
+    for (row, definition_id) in definitions.iter().enumerate() {
         if definition_id.trim().is_empty() {
             continue;
         }
-        let field = format!("conditions[{index}]");
+        // Named as the service names them: by position among the conditions given.
+        let field = format!("conditions[{}]", operands.len());
         let id = ObjectId::parse(&format!("{field}.attribute"), definition_id)?;
         let definition = state
             .services
             .attributes
             .definition(application_id, &id)
-            .await?;
-        let operator_name = operators.get(index).copied().unwrap_or_default();
+            .await
+            .map_err(|_| {
+                ApiError::validation(
+                    format!("{field}.attribute"),
+                    "no attribute definition has this id",
+                )
+            })?;
+        let operator_name = operators.get(row).copied().unwrap_or_default();
         let operator = Operator::parse(&format!("{field}.type"), operator_name)?;
-        let text = texts.get(index).copied().unwrap_or_default();
+        let text = texts.get(row).copied().unwrap_or_default();
         let operand = operand_from_text(definition.spec.attribute_type.kind(), operator, text);
         operands.push((definition_id, operator_name, operand));
     }

@@ -14,7 +14,7 @@ mod render;
 mod settings;
 mod views;
 
-use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -35,8 +35,13 @@ use crate::service::{ServiceError, OPERATOR_SESSION_LIFETIME};
 pub(crate) use forms::Form;
 pub(crate) use render::{page, Notice};
 
-/// The console cookie's name.
-const COOKIE_NAME: &str = "patron_console";
+/// The console cookie's name when it is `Secure`: the `__Host-` prefix makes browsers
+/// refuse one set by another host (a sibling subdomain) or for another path.
+const SECURE_COOKIE_NAME: &str = "__Host-patron_console";
+/// Its name over plain HTTP (`cookie_secure = false`, development only).
+const PLAIN_COOKIE_NAME: &str = "patron_console";
+
+use patron_domain::link::canonical_origin;
 
 /// The console's routes, under `/console`.
 pub(crate) fn router() -> Router<AppState> {
@@ -186,20 +191,20 @@ impl FromRequestParts<AppState> for Operator {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = session_in(&parts.headers).ok_or(ConsoleError::SignIn)?;
+        let token = session_in(state, &parts.headers).ok_or(ConsoleError::SignIn)?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            same_origin(&parts.headers)?;
+            refuse_cross_site(state, parts)?;
         }
-        let grant = state
+        let client = state
             .services
             .tokens
-            .access_grant(&token)
+            .operator(&token)
             .await?
             .ok_or(ConsoleError::SignIn)?;
         Ok(Self {
-            client_id: grant.client_id,
-            company_id: grant.company_id,
-            scopes: grant.scopes,
+            client_id: client.client_id,
+            company_id: client.company_id,
+            scopes: client.scopes,
             form_token: form_token(&token),
         })
     }
@@ -278,37 +283,69 @@ impl Console {
     }
 }
 
-/// Refuses a write whose `Origin` is missing or is not the console's own host.
-fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(ORIGIN).and_then(|o| o.to_str().ok());
-    let origin_host = origin
-        .and_then(|origin| origin.split_once("://"))
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    match (host, origin_host) {
-        (Some(host), Some(origin_host)) if host.eq_ignore_ascii_case(origin_host) => Ok(()),
-        _ => Err(ApiError::Forbidden(
+/// Refuses a write that a browser did not send from the console's own pages.
+fn refuse_cross_site(state: &AppState, parts: &Parts) -> Result<(), ConsoleError> {
+    let host = parts
+        .uri
+        .authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| parts.headers.get(HOST).and_then(|host| host.to_str().ok()));
+    let origin = parts
+        .headers
+        .get(ORIGIN)
+        .and_then(|origin| origin.to_str().ok());
+    if same_origin(origin, host, state.config.public_url.as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
             "cross-site request refused: console forms must come from the console".to_owned(),
         )
-        .into()),
+        .into())
     }
 }
 
-/// The console session secret in the request's cookies.
-fn session_in(headers: &HeaderMap) -> Option<String> {
-    crate::sessions::cookie_named(headers, COOKIE_NAME)
+/// Whether a request with this `Origin` comes from the console's own pages: the origin of
+/// the configured public address (behind a proxy that rewrites `Host`), or the address the
+/// request was sent to (its authority, or `Host`). A request without `Origin` is refused:
+/// browsers send it with every form they post.
+fn same_origin(origin: Option<&str>, host: Option<&str>, public_url: Option<&str>) -> bool {
+    let Some(origin) = origin.and_then(canonical_origin) else {
+        return false;
+    };
+    let public = public_url.and_then(|url| {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        canonical_origin(&format!("{scheme}://{authority}"))
+    });
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    public.as_deref() == Some(origin.as_str())
+        || matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
 }
 
-/// The `Set-Cookie` value holding `token` for `max_age_secs` (0 removes it).
-fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.config.cookie_secure {
-        "; Secure"
+/// The console session secret in the request's cookies.
+fn session_in(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    crate::sessions::cookie_named(headers, cookie_name(state))
+}
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.config.cookie_secure {
+        SECURE_COOKIE_NAME
     } else {
-        ""
+        PLAIN_COOKIE_NAME
+    }
+}
+
+/// The `Set-Cookie` value holding `token` for `max_age_secs` (0 removes it): `Secure`
+/// with the `__Host-` prefix (which requires `Path=/`), else scoped to `/console`.
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let name = cookie_name(state);
+    let scope = if state.config.cookie_secure {
+        "Path=/; Secure"
+    } else {
+        "Path=/console"
     };
-    let value = format!(
-        "{COOKIE_NAME}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
-    );
+    let value =
+        format!("{name}={token}; {scope}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}");
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("patron_console="))
 }
 
@@ -342,13 +379,8 @@ async fn page_headers(request: axum::extract::Request, next: Next) -> Response {
 
 /// `/console/`: the application picker when signed in, else the sign-in page.
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match session_in(&headers) {
-        Some(token)
-            if matches!(
-                state.services.tokens.access_grant(&token).await,
-                Ok(Some(_))
-            ) =>
-        {
+    match session_in(&state, &headers) {
+        Some(token) if matches!(state.services.tokens.operator(&token).await, Ok(Some(_))) => {
             redirect("/console/apps")
         }
         _ => redirect("/console/sign-in"),
@@ -371,16 +403,23 @@ async fn sign_in_page() -> Result<Response, ConsoleError> {
 }
 
 /// Signs an operator in with a platform client's id and secret.
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, form: Form) -> Response {
-    if let Err(error) = same_origin(&headers) {
+async fn sign_in(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(error) = refuse_cross_site(&state, &parts) {
         return error.into_response();
     }
+    let request = axum::extract::Request::from_parts(parts.clone(), body);
+    let form = match Form::from_request(request, &state).await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
     let client_id = form.get("client_id").unwrap_or_default().trim().to_owned();
     let client_secret = form.get("client_secret").unwrap_or_default();
+    let replacing = session_in(&state, &parts.headers);
     match state
         .services
         .tokens
-        .sign_in_operator(&client_id, client_secret)
+        .sign_in_operator(&client_id, client_secret, replacing.as_deref())
         .await
     {
         Ok(session) => {
@@ -415,7 +454,7 @@ async fn sign_out(
     form: Form,
 ) -> Result<Response, ConsoleError> {
     operator.check_form(&form)?;
-    if let Some(token) = session_in(&headers) {
+    if let Some(token) = session_in(&state, &headers) {
         state.services.tokens.sign_out(&token).await?;
     }
     let mut response = redirect("/console/sign-in");
@@ -456,4 +495,63 @@ async fn applications(
         },
         Notice::None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn a_form_comes_from_the_console_when_its_origin_is_the_address_it_was_sent_to() {
+        let host = Some("console.example.com:8443");
+        assert!(same_origin(
+            Some("https://console.example.com:8443"),
+            host,
+            None
+        ));
+        assert!(same_origin(
+            Some("http://CONSOLE.example.com:8443/"),
+            host,
+            None
+        ));
+        assert!(!same_origin(Some("https://evil.example"), host, None));
+        assert!(!same_origin(
+            Some("https://console.example.com"),
+            host,
+            None
+        ));
+        assert!(!same_origin(Some("null"), host, None));
+        assert!(!same_origin(None, host, None));
+        assert!(!same_origin(
+            Some("https://console.example.com:8443"),
+            None,
+            None
+        ));
+    }
+
+    #[test]
+    fn behind_a_proxy_the_public_address_is_the_console_origin() {
+        let upstream = Some("10.0.0.7:8080");
+        let public = Some("https://accounts.example.com/");
+        assert!(same_origin(
+            Some("https://accounts.example.com"),
+            upstream,
+            public
+        ));
+        assert!(same_origin(
+            Some("https://accounts.example.com"),
+            None,
+            Some("https://accounts.example.com:443/base/path")
+        ));
+        assert!(!same_origin(
+            Some("http://accounts.example.com"),
+            upstream,
+            public
+        ));
+        assert!(!same_origin(
+            Some("https://other.example.com"),
+            upstream,
+            public
+        ));
+    }
 }

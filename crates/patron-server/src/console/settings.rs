@@ -198,13 +198,17 @@ async fn settings_page(
         .load(&console.application)
         .await?;
     let document = current.config.document();
+    // A key the stored document lacks (saved before the key existed) shows its default,
+    // as the login flows read it.
+    let defaults = patron_domain::auth_config::default_document(&console.application.name);
     let sections = SECTIONS
         .iter()
         .map(|(title, settings)| {
             let fields = settings
                 .iter()
                 .map(|setting| {
-                    let value = lookup(document, setting.path);
+                    let value =
+                        lookup(document, setting.path).or_else(|| lookup(&defaults, setting.path));
                     let (kind, choices) = match setting.input {
                         Input::Flag => ("flag", &[][..]),
                         Input::Whole => ("whole", &[][..]),
@@ -273,14 +277,16 @@ async fn save_unless_changed(
     form: &Form,
     update: &Map<String, Value>,
 ) -> Result<bool, ConsoleError> {
-    let configs = &state.services.auth_configs;
-    let shown = form.get("version").unwrap_or_default();
-    let current = configs.load(&console.application).await?;
-    if shown != current.version.to_string() {
-        return Ok(false);
-    }
-    configs.update(&console.application, update).await?;
-    Ok(true)
+    let shown = form.get("version").unwrap_or_default().trim();
+    let version = shown
+        .parse::<i64>()
+        .map_err(|_| ApiError::validation("version", format!("is not a version: '{shown}'")))?;
+    let saved = state
+        .services
+        .auth_configs
+        .update_at_version(&console.application, version, update)
+        .await?;
+    Ok(saved.is_some())
 }
 
 /// The value at a dot-separated path of the document.

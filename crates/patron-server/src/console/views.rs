@@ -283,12 +283,56 @@ impl Pager {
     /// The pager of `info`, its links made by `link(page_no)`.
     pub(crate) fn new(info: &PageInfo, link: impl Fn(u32) -> String) -> Self {
         let size = u64::from(info.size.max(1));
+        let last = info.item_total.div_ceil(size).max(1);
+        // Past the end (a stale link), "previous" leads back to the last page.
+        let previous = u64::from(info.current).saturating_sub(1).min(last);
         Self {
             current: info.current,
-            last: info.item_total.div_ceil(size).max(1),
+            last,
             total: info.item_total,
-            previous: (info.current > 1).then(|| link(info.current - 1)),
+            previous: (previous >= 1).then(|| link(u32::try_from(previous).unwrap_or(u32::MAX))),
             next: info.has_next.then(|| link(info.current + 1)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(current: u32, item_total: u64) -> PageInfo {
+        PageInfo {
+            current,
+            size: 20,
+            item_total,
+            has_next: u64::from(current) * 20 < item_total,
+        }
+    }
+
+    #[test]
+    fn the_pager_links_its_neighbours_and_leads_back_from_past_the_end() {
+        let link = |n: u32| format!("?page_no={n}");
+        let first = Pager::new(&info(1, 45), link);
+        assert_eq!(
+            (first.last, first.previous.as_deref(), first.next.as_deref()),
+            (3, None, Some("?page_no=2"))
+        );
+        let middle = Pager::new(&info(2, 45), link);
+        assert_eq!(
+            (middle.previous.as_deref(), middle.next.as_deref()),
+            (Some("?page_no=1"), Some("?page_no=3"))
+        );
+        let last = Pager::new(&info(3, 45), link);
+        assert_eq!(last.next, None);
+        let beyond = Pager::new(&info(9, 45), link);
+        assert_eq!(
+            (beyond.previous.as_deref(), beyond.next),
+            (Some("?page_no=3"), None)
+        );
+        let empty = Pager::new(&info(1, 0), link);
+        assert_eq!(
+            (empty.last, empty.total, empty.previous, empty.next),
+            (1, 0, None, None)
+        );
     }
 }

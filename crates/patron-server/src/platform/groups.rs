@@ -16,15 +16,13 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{MemberRow, NewGroup};
+use crate::service::{group_text, MemberRow, NewGroup};
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
 use crate::wire::Paged;
 
 /// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
 const MAX_LISTED: usize = 10_000;
-/// Longest name or description.
-const MAX_TEXT: usize = 500;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -33,33 +31,19 @@ pub(super) fn router() -> Router<AppState> {
         .route("/user_group/{group_id}/users", get(members))
 }
 
-fn text(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, ApiError> {
-    match value.map(|v| v.trim().to_owned()) {
-        Some(v) if v.is_empty() && required => {
-            Err(ApiError::validation(field, "must not be empty"))
-        }
-        Some(v) if v.chars().count() > MAX_TEXT => Err(ApiError::validation(
-            field,
-            format!("is longer than {MAX_TEXT} characters"),
-        )),
-        None if required => Err(ApiError::required(field)),
-        other => Ok(other),
-    }
-}
-
 /// Applies a new name and description, when given.
 fn rename(
     group: &mut Group,
     name: Option<String>,
     description: Option<String>,
 ) -> Result<(), ApiError> {
-    if let Some(name) = text("name", name, false)? {
+    if let Some(name) = group_text("name", name, false)? {
         if name.is_empty() {
             return Err(ApiError::validation("name", "must not be empty"));
         }
         group.name = name;
     }
-    if let Some(description) = text("description", description, false)? {
+    if let Some(description) = group_text("description", description, false)? {
         group.description = description;
     }
     Ok(())
@@ -125,8 +109,8 @@ pub(crate) async fn create(
     caller: Platform<CustomersWrite>,
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<(StatusCode, Json<GroupOut>), ApiError> {
-    let name = text("name", body.name, true)?.unwrap_or_default();
-    let description = text("description", body.description, true)?.unwrap_or_default();
+    let name = group_text("name", body.name, true)?.unwrap_or_default();
+    let description = group_text("description", body.description, true)?.unwrap_or_default();
     let conditions = body.conditions.unwrap_or_default();
     let kind = match body
         .kind

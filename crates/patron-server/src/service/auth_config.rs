@@ -102,6 +102,19 @@ impl AuthConfigs {
         self.save(application, update, Map::new()).await
     }
 
+    /// Merges `update` into the configuration if it is still at `version` (what the editor
+    /// saw: 0 when it was never saved) and saves it; `None` when it changed since, so the
+    /// update, made against an older version, is not merged over that change.
+    pub async fn update_at_version(
+        &self,
+        application: &Application,
+        version: i64,
+        update: &Map<String, Value>,
+    ) -> Result<Option<CurrentConfig>, ServiceError> {
+        self.save_once(application, update, &Map::new(), Some(version))
+            .await
+    }
+
     /// Merges `update` into the stored configuration and `extra_secrets` into its sealed
     /// secrets, and saves both.
     async fn save(
@@ -111,37 +124,57 @@ impl AuthConfigs {
         extra_secrets: Map<String, Value>,
     ) -> Result<CurrentConfig, ServiceError> {
         for _ in 0..SAVE_ATTEMPTS {
-            let stored = self.store.find_auth_config(&application.id).await?;
-            let (base, expected_version, sealed) = match &stored {
-                Some(stored) => (
-                    AuthConfig::from_trusted(stored.document.clone()),
-                    Some(stored.version),
-                    stored.secrets.clone(),
-                ),
-                None => (AuthConfig::defaults(&application.name), None, None),
-            };
-            let (config, mut new_secrets) = base.apply_update(update)?;
-            new_secrets.extend(extra_secrets.clone());
-            let secrets = self.merge_secrets(application, sealed.as_deref(), new_secrets)?;
-            let saved = self
-                .store
-                .save_auth_config(
-                    &application.id,
-                    expected_version,
-                    config.document(),
-                    secrets.as_deref(),
-                    self.clock.now(),
-                )
-                .await?;
-            if let Some(saved) = saved {
-                let current = CurrentConfig::from_stored(saved);
-                self.remember(application, &current);
-                return Ok(current);
+            if let Some(saved) = self
+                .save_once(application, update, &extra_secrets, None)
+                .await?
+            {
+                return Ok(saved);
             }
         }
         Err(ServiceError::Internal(
             "the configuration kept changing during the update".to_owned(),
         ))
+    }
+
+    /// One attempt of [`Self::save`], against the stored version (or, with `only_at`, only
+    /// when the stored version is that one); `None` when another writer saved first.
+    async fn save_once(
+        &self,
+        application: &Application,
+        update: &Map<String, Value>,
+        extra_secrets: &Map<String, Value>,
+        only_at: Option<i64>,
+    ) -> Result<Option<CurrentConfig>, ServiceError> {
+        let stored = self.store.find_auth_config(&application.id).await?;
+        let (base, expected_version, sealed) = match &stored {
+            Some(stored) => (
+                AuthConfig::from_trusted(stored.document.clone()),
+                Some(stored.version),
+                stored.secrets.clone(),
+            ),
+            None => (AuthConfig::defaults(&application.name), None, None),
+        };
+        if only_at.is_some_and(|version| version != expected_version.unwrap_or(0)) {
+            return Ok(None);
+        }
+        let (config, mut new_secrets) = base.apply_update(update)?;
+        new_secrets.extend(extra_secrets.clone());
+        let secrets = self.merge_secrets(application, sealed.as_deref(), new_secrets)?;
+        let saved = self
+            .store
+            .save_auth_config(
+                &application.id,
+                expected_version,
+                config.document(),
+                secrets.as_deref(),
+                self.clock.now(),
+            )
+            .await?;
+        Ok(saved.map(|saved| {
+            let current = CurrentConfig::from_stored(saved);
+            self.remember(application, &current);
+            current
+        }))
     }
 
     /// The Firebase password hash parameters of the application, if set (kept sealed with

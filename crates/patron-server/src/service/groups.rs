@@ -56,6 +56,29 @@ pub struct Groups {
     clock: Arc<dyn Clock>,
 }
 
+/// Longest group name or description, in characters.
+pub const MAX_GROUP_TEXT: usize = 500;
+
+/// A group's name or description as sent, trimmed: at most [`MAX_GROUP_TEXT`] characters,
+/// and present and not blank when `required`.
+pub fn group_text(
+    field: &str,
+    value: Option<String>,
+    required: bool,
+) -> Result<Option<String>, ServiceError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() && required => {
+            Err(ServiceError::invalid(field, "must not be empty"))
+        }
+        Some(v) if v.chars().count() > MAX_GROUP_TEXT => Err(ServiceError::invalid(
+            field,
+            format!("is longer than {MAX_GROUP_TEXT} characters"),
+        )),
+        None if required => Err(self::required(field)),
+        other => Ok(other),
+    }
+}
+
 fn required(field: &str) -> ServiceError {
     ServiceError::invalid(field, "is required")
 }
@@ -92,19 +115,23 @@ impl Groups {
     }
 
     /// Creates a group of the application: active, and pending until its member file (if
-    /// it has one) is read.
+    /// it has one) is read. The name is required; name and description are checked with
+    /// [`group_text`].
     pub async fn create(
         &self,
         application_id: &ObjectId,
         new: NewGroup,
     ) -> Result<Group, ServiceError> {
+        let name = group_text("name", Some(new.name), true)?.unwrap_or_default();
+        let description =
+            group_text("description", Some(new.description), false)?.unwrap_or_default();
         let now = self.clock.now();
         let group = Group {
             id: ObjectId::generate(now),
             application_id: application_id.clone(),
             uid: 0,
-            name: new.name,
-            description: new.description,
+            name,
+            description,
             kind: new.kind,
             status: if new.file_url.is_some() {
                 GroupStatus::Pending

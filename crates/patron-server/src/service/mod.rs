@@ -43,7 +43,7 @@ pub use contacts::{ContactKind, Contacts, LinkBases};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
 pub use events::{EventSink, Events, EVENT_BATCH};
-pub use groups::{CompiledCondition, ConditionInput, Groups, NewGroup};
+pub use groups::{group_text, CompiledCondition, ConditionInput, Groups, NewGroup, MAX_GROUP_TEXT};
 pub use jobs::{
     error_report_path, export_file_path, run_worker as run_jobs, runner_name, BulkResult,
     ExportFile, ExportFiles, Jobs, JobsParts, MemberRow, Requester, SubmittedJob,

@@ -38,7 +38,7 @@ pub struct IssuedTokens {
 pub const OPERATOR_SESSION_LIFETIME: Duration = Duration::hours(8);
 
 /// An operator signed in to the console with a platform client's credentials: the session
-/// secret for its cookie (stored only as a digest, as an access token of the client).
+/// secret for its cookie (stored only as a digest).
 #[derive(Debug, Clone)]
 pub struct OperatorSession {
     /// The cookie's secret.
@@ -110,35 +110,48 @@ impl Tokens {
     }
 
     /// Signs an operator in to the console with a platform client's id and secret: a
-    /// session of [`OPERATOR_SESSION_LIFETIME`] with the client's scopes, for its company.
+    /// session of [`OPERATOR_SESSION_LIFETIME`], kept apart from OAuth tokens (its secret
+    /// is no bearer token). `replacing`, the session the browser still held, ends.
     pub async fn sign_in_operator(
         &self,
         client_id: &str,
         client_secret: &str,
+        replacing: Option<&str>,
     ) -> Result<OperatorSession, ServiceError> {
         let client = self
             .verified_client(client_id, client_secret)
             .await?
             .ok_or_else(invalid_client)?;
+        if let Some(old) = replacing {
+            self.sign_out(old).await?;
+        }
         let now = self.clock.now();
         let token = secret::generate_secret();
-        let grant = TokenGrant {
-            digest: secret::digest(&token),
-            kind: TokenKind::Access,
-            client_id: client.client_id.clone(),
-            company_id: client.company_id.clone(),
-            scopes: client.scopes.clone(),
-            family_id: ObjectId::generate(now).to_string(),
-            created_at: now,
-            expires_at: now + OPERATOR_SESSION_LIFETIME,
-        };
-        self.tokens.insert_tokens(&[grant]).await?;
+        self.tokens
+            .start_console_session(
+                &secret::digest(&token),
+                &client.client_id,
+                now,
+                now + OPERATOR_SESSION_LIFETIME,
+            )
+            .await?;
         Ok(OperatorSession { token, client })
     }
 
-    /// Ends an operator's console session (or any access token): it stops working at once.
+    /// The client (with its current company and scopes) of the live console session with
+    /// this secret.
+    pub async fn operator(&self, token: &str) -> Result<Option<ApiClient>, ServiceError> {
+        Ok(self
+            .tokens
+            .find_console_session(&secret::digest(token), self.clock.now())
+            .await?)
+    }
+
+    /// Ends an operator's console session: its cookie stops working at once.
     pub async fn sign_out(&self, token: &str) -> Result<(), ServiceError> {
-        self.tokens.delete_token(&secret::digest(token)).await?;
+        self.tokens
+            .end_console_session(&secret::digest(token))
+            .await?;
         Ok(())
     }
 

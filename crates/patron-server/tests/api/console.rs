@@ -29,8 +29,9 @@ async fn sign_in(app: &TestApp, id: &str, secret: &str) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/console/apps");
     let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-patron_console="), "{cookie}");
     for attribute in [
-        "Path=/console",
+        "Path=/;",
         "HttpOnly",
         "SameSite=Strict",
         "Max-Age=28800",
@@ -229,6 +230,191 @@ async fn console_pages_are_not_cached_framed_or_scripted_from_elsewhere() {
             .to_str()
             .unwrap()
             .starts_with("text/css"));
+        app
+    })
+    .await;
+}
+
+/// POSTs a console form with the cookie, from the console's origin.
+async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    browser()
+        .post(format!("{}{path}", app.base))
+        .header(ORIGIN, &app.base)
+        .header(COOKIE, cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_console_cookie_is_no_bearer_token_and_a_bearer_token_no_console_cookie() {
+    each_app(|app| async move {
+        let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let secret = cookie.split_once('=').unwrap().1;
+        let as_bearer = app
+            .http
+            .get(app.platform("/customers/list"))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
+        let as_cookie = format!("__Host-patron_console={}", app.writer.token);
+        let (status, location, _) = get(&app, &as_cookie, "/console/apps").await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/console/sign-in")
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_the_browser_held() {
+    each_app(|app| async move {
+        let first = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let again = browser()
+            .post(format!("{}/console/sign-in", app.base))
+            .header(ORIGIN, &app.base)
+            .header(COOKIE, &first)
+            .form(&[
+                ("client_id", app.reader.id.as_str()),
+                ("client_secret", app.reader.secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::SEE_OTHER);
+        let (status, location, _) = get(&app, &first, "/console/apps").await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/console/sign-in")
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_applications_customer_is_not_found_through_this_application() {
+    each_app(|app| async move {
+        let sibling =
+            admin::create_application(&app.stores, COMPANY, "Sibling", None, None, app.clock.now())
+                .await
+                .unwrap();
+        let sibling_customer = app
+            .http
+            .post(format!(
+                "{}/service/platform/user/v1.0/company/{COMPANY}/application/{}/customers",
+                app.base, sibling.application_id
+            ))
+            .bearer_auth(&app.writer.token)
+            .json(&serde_json::json!({"email": "sib@example.com", "first_name": "Sib"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sibling_customer.status(), StatusCode::OK);
+        let sibling_id = sibling_customer.json::<serde_json::Value>().await.unwrap()["user"]["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let here = format!(
+            "/console/apps/{}/customers/{sibling_id}",
+            app.application_id
+        );
+        let (status, _, _) = get(&app, &cookie, &here).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, _, page) = get(
+            &app,
+            &cookie,
+            &format!("/console/apps/{}/customers", app.application_id),
+        )
+        .await;
+        let token = form_token(&page);
+        let blocked = post(
+            &app,
+            &cookie,
+            &format!("{here}/block"),
+            &[("form_token", &token), ("reason", "x")],
+        )
+        .await;
+        assert_eq!(blocked.status(), StatusCode::NOT_FOUND);
+        let (status, _, there) = get(
+            &app,
+            &cookie,
+            &format!(
+                "/console/apps/{}/customers/{sibling_id}",
+                sibling.application_id
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            there.contains("active"),
+            "the sibling's customer was left alone"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn settings_saved_from_a_stale_form_are_refused() {
+    each_app(|app| async move {
+        let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let path = format!("/console/apps/{}/settings", app.application_id);
+        let (_, _, page) = get(&app, &cookie, &path).await;
+        let token = form_token(&page);
+        let form = |version: &'static str, attempts: &'static str| {
+            vec![
+                ("form_token", token.clone()),
+                ("version", version.to_owned()),
+                ("account_lockout.enable", "on".to_owned()),
+                ("account_lockout.attempts", attempts.to_owned()),
+                ("account_lockout.duration", "15".to_owned()),
+                ("password_settings.configs.length", "8".to_owned()),
+                ("password_settings.history.count", "0".to_owned()),
+                ("password_settings.expiry.duration", "90".to_owned()),
+                ("session_config.duration", "30".to_owned()),
+                ("session_config.type", "Days".to_owned()),
+                ("otp.length", "4".to_owned()),
+                ("otp.expiry_secs", "600".to_owned()),
+                ("otp.attempts", "5".to_owned()),
+                ("otp.resend_timer", "30".to_owned()),
+                ("otp.per_target", "5".to_owned()),
+                ("otp.per_address", "30".to_owned()),
+                ("otp.per_application", "1000".to_owned()),
+                ("otp.budget_window_secs", "3600".to_owned()),
+            ]
+        };
+        let send = |fields: Vec<(&'static str, String)>| {
+            let cookie = cookie.clone();
+            let app = &app;
+            let path = path.clone();
+            async move {
+                let fields: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post(app, &cookie, &path, &fields).await.status()
+            }
+        };
+        assert_eq!(send(form("0", "3")).await, StatusCode::SEE_OTHER);
+        assert_eq!(
+            send(form("0", "7")).await,
+            StatusCode::CONFLICT,
+            "version 0 is stale now"
+        );
+        assert_eq!(send(form("1", "4")).await, StatusCode::SEE_OTHER);
+        let (_, config) = app
+            .send(reqwest::Method::GET, "/platform/config", None)
+            .await;
+        assert_eq!(config["account_lockout"]["attempts"], 4);
+        assert_eq!(
+            config["login"]["password"], false,
+            "unticked boxes are false"
+        );
         app
     })
     .await;

@@ -67,10 +67,23 @@ pub trait TokenStore: Send + Sync {
         replacements: &[TokenGrant],
         now: DateTime<Utc>,
     ) -> Result<Rotation, StoreError>;
-    /// Deletes the token with this digest (a signed-out console session); false when there
-    /// was none.
-    async fn delete_token(&self, digest: &str) -> Result<bool, StoreError>;
-    /// Deletes expired tokens; returns how many.
+    /// Starts a console session of `client_id` under the digest of its cookie's secret.
+    async fn start_console_session(
+        &self,
+        digest: &str,
+        client_id: &str,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The client of the unexpired console session with this digest.
+    async fn find_console_session(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiClient>, StoreError>;
+    /// Ends the console session with this digest; false when there was none.
+    async fn end_console_session(&self, digest: &str) -> Result<bool, StoreError>;
+    /// Deletes expired tokens and console sessions; returns how many.
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 

@@ -287,22 +287,49 @@ async fn revoked_clients_lose_their_tokens_and_narrowed_ones_their_access_tokens
 }
 
 #[tokio::test]
-async fn a_deleted_token_is_gone_and_others_stay() {
+async fn console_sessions_name_their_client_until_they_end_expire_or_the_client_goes() {
     each_backend(|f| async move {
-        client(&f).await;
-        let scopes = vec![Scope::CustomersRead];
-        f.stores
-            .tokens
-            .insert_tokens(&[
-                grant("a1", TokenKind::Access, scopes.clone(), Duration::hours(1)),
-                grant("a2", TokenKind::Access, scopes, Duration::hours(1)),
-            ])
+        let created = client(&f).await;
+        let tokens = &f.stores.tokens;
+        for digest in ["s1", "s2", "s3"] {
+            tokens
+                .start_console_session(digest, "client-1", t0(), t0() + Duration::hours(8))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            tokens.find_console_session("s1", t0()).await.unwrap(),
+            Some(created)
+        );
+        assert_eq!(
+            tokens.find_console_session("nope", t0()).await.unwrap(),
+            None
+        );
+        // A console session is not an OAuth token, nor the reverse.
+        assert!(live(&f, "s1", TokenKind::Access).await.is_none());
+
+        assert!(tokens.end_console_session("s1").await.unwrap());
+        assert!(!tokens.end_console_session("s1").await.unwrap());
+        assert_eq!(tokens.find_console_session("s1", t0()).await.unwrap(), None);
+        assert!(tokens
+            .find_console_session("s2", t0())
+            .await
+            .unwrap()
+            .is_some());
+
+        let later = t0() + Duration::hours(8);
+        assert_eq!(
+            tokens.find_console_session("s2", later).await.unwrap(),
+            None
+        );
+        assert_eq!(tokens.purge_expired_tokens(later).await.unwrap(), 2);
+
+        tokens
+            .start_console_session("s4", "client-1", t0(), t0() + Duration::hours(8))
             .await
             .unwrap();
-        assert!(f.stores.tokens.delete_token("a1").await.unwrap());
-        assert!(!f.stores.tokens.delete_token("a1").await.unwrap());
-        assert!(live(&f, "a1", TokenKind::Access).await.is_none());
-        assert!(live(&f, "a2", TokenKind::Access).await.is_some());
+        assert!(f.stores.clients.revoke_client("client-1").await.unwrap());
+        assert_eq!(tokens.find_console_session("s4", t0()).await.unwrap(), None);
     })
     .await;
 }

@@ -100,10 +100,15 @@ impl ClientStore for Store {
 
     async fn revoke_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1")
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
+        for sessions in [
+            "DELETE FROM oauth_tokens WHERE client_id = $1",
+            "DELETE FROM console_sessions WHERE client_id = $1",
+        ] {
+            sqlx::query(sessions)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let done = sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
             .bind(client_id)
             .execute(&mut *tx)
@@ -239,8 +244,45 @@ impl TokenStore for Store {
         Ok(Rotation::Rotated(spent))
     }
 
-    async fn delete_token(&self, digest: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM oauth_tokens WHERE token_digest = $1")
+    async fn start_console_session(
+        &self,
+        digest: &str,
+        client_id: &str,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO console_sessions (token_digest, client_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(digest)
+        .bind(client_id)
+        .bind(to_millis(created_at))
+        .bind(to_millis(expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn find_console_session(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiClient>, StoreError> {
+        let row: Option<ClientRow> = sqlx::query_as(
+            "SELECT c.client_id, c.company_id, c.name, c.secret_digest, c.scopes, c.created_at \
+             FROM console_sessions s JOIN api_clients c ON c.client_id = s.client_id \
+             WHERE s.token_digest = $1 AND s.expires_at > $2",
+        )
+        .bind(digest)
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(ApiClient::try_from).transpose()
+    }
+
+    async fn end_console_session(&self, digest: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM console_sessions WHERE token_digest = $1")
             .bind(digest)
             .execute(&self.pool)
             .await?;
@@ -248,11 +290,15 @@ impl TokenStore for Store {
     }
 
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
+        let tokens = sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
             .bind(to_millis(now))
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        let sessions = sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(tokens.rows_affected() + sessions.rows_affected())
     }
 }
 

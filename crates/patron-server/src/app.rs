@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Extension, Json, Router};
@@ -278,14 +278,16 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>
     Ok(Json(Status { status: "ready" }))
 }
 
-async fn no_route() -> ApiError {
+async fn no_route(method: Method) -> ApiError {
+    crate::metrics::unmatched(&method, StatusCode::NOT_FOUND);
     ApiError::NoRoute {
         status: StatusCode::NOT_FOUND,
         message: "no such route".to_owned(),
     }
 }
 
-async fn method_not_allowed() -> ApiError {
+async fn method_not_allowed(method: Method) -> ApiError {
+    crate::metrics::unmatched(&method, StatusCode::METHOD_NOT_ALLOWED);
     ApiError::NoRoute {
         status: StatusCode::METHOD_NOT_ALLOWED,
         message: "method not allowed on this route".to_owned(),

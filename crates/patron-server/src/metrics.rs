@@ -93,6 +93,7 @@ pub async fn track(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    // (Route layers see only matched requests; the router's fallbacks count the others.)
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
@@ -101,6 +102,19 @@ pub async fn track(request: Request, next: Next) -> Response {
     histogram!("patron_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// A request no route matched (404) or whose method the route does not take (405): counted
+/// under the route `unmatched`, so probing and broken clients show up without their paths
+/// becoming labels.
+pub fn unmatched(method: &axum::http::Method, status: axum::http::StatusCode) {
+    counter!(
+        "patron_http_requests_total",
+        "method" => method.as_str().to_owned(),
+        "route" => "unmatched",
+        "status" => status.as_u16().to_string()
+    )
+    .increment(1);
 }
 
 /// A password hash or check waited `waited` seconds for a slot.

@@ -239,6 +239,14 @@ async fn metrics_scrape_in_prometheus_format_by_route_template() {
             .await
             .unwrap();
         assert_eq!(sent.status(), StatusCode::OK);
+        // Paths no route serves are counted without becoming labels.
+        let probe = app
+            .http
+            .get(format!("{}/wp-admin/probe-{id}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(probe.status(), StatusCode::NOT_FOUND);
         // A message waits in the outbox (the log notifier keeps it there).
         let response = app
             .http
@@ -263,6 +271,7 @@ async fn metrics_scrape_in_prometheus_format_by_route_template() {
             r#"patron_lifecycle_events{status="pending"}"#,
             r#"patron_db_pool_connections{state="idle"}"#,
             "# TYPE patron_http_requests_total counter",
+            r#"patron_http_requests_total{method="GET",route="unmatched",status="404"}"#,
         ] {
             assert!(text.contains(expected), "missing {expected}\n{text}");
         }

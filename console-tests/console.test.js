@@ -99,7 +99,9 @@ test('search finds a customer by email prefix, blocks them with a reason after c
   const tag = h.uniqueTag('meera');
   const meera = await h.createCustomer(ctx.user, { first_name: 'Meera', last_name: 'Iyer', email: `${tag}@example.com` });
   await h.createCustomer(ctx.user, { first_name: 'Ravi', last_name: 'Kumar' });
-  await h.sdk(ctx.user.createUserSession({ body: { domain: 'shop.example.com', user_id: meera._id, max_age: 3600 } }));
+  for (const domain of ['shop.example.com', 'm.shop.example.com']) {
+    await h.sdk(ctx.user.createUserSession({ body: { domain, user_id: meera._id, max_age: 3600 } }));
+  }
 
   await page.goto(appPath('customers'));
   await page.fill('input[name="q"]', tag);
@@ -114,6 +116,13 @@ test('search finds a customer by email prefix, blocks them with a reason after c
   await page.waitForSelector('#customer-status');
   assert.equal(await page.textContent('#customer-status'), 'active');
   assert.match(await page.textContent('#sessions'), /shop\.example\.com|UTC/);
+
+  // One session ends on its own; the other stays.
+  assert.equal(await page.locator('#sessions tbody tr').count(), 2);
+  await page.locator('#sessions tbody tr').first().locator('button').click();
+  await confirm('end-session');
+  assert.equal(await page.locator('#sessions tbody tr').count(), 1);
+  assert.equal((await h.sdk(ctx.user.getActiveSessions({ id: meera._id }))).items.length, 1);
 
   // Ending every session first signs them out; the SDK lists none.
   await page.locator(`form[action$="/customers/${meera._id}/end-sessions"] button`).click();

@@ -94,10 +94,10 @@ pub async fn track(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     // (Route layers see only matched requests; the router's fallbacks count the others.)
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    counter!("patron_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    counter!("patron_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     histogram!("patron_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
@@ -110,11 +110,32 @@ pub async fn track(request: Request, next: Next) -> Response {
 pub fn unmatched(method: &axum::http::Method, status: axum::http::StatusCode) {
     counter!(
         "patron_http_requests_total",
-        "method" => method.as_str().to_owned(),
+        "method" => method_label(method),
         "route" => "unmatched",
         "status" => status.as_u16().to_string()
     )
     .increment(1);
+}
+
+/// The `method` label: a standard method's name, `OTHER` for any other token a client
+/// sends (each would otherwise start a series of its own).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("OTHER", |(_, name)| name)
 }
 
 /// A password hash or check waited `waited` seconds for a slot.

@@ -7,7 +7,7 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::scope::Scope;
 use patron_domain::segment::{operand_from_text, Operator};
-use patron_store::{DefinitionFilter, GroupFilter, GroupKind};
+use patron_store::{DefinitionFilter, GroupFilter, GroupKind, StoreError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ use super::{page, redirect, Console, ConsoleError, Form, Notice};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
-use crate::service::{ConditionInput, NewGroup};
+use crate::service::{ConditionInput, NewGroup, ServiceError};
 
 /// Rows of a table page.
 const PAGE_SIZE: &str = "20";
@@ -154,18 +154,23 @@ async fn create_group(
         }
         // Named as the service names them: by position among the conditions given.
         let field = format!("conditions[{}]", operands.len());
-        let id = ObjectId::parse(&format!("{field}.attribute"), definition_id)?;
-        let definition = state
+        let id_field = format!("{field}.user_attribute_definition_id");
+        let id = ObjectId::parse(&id_field, definition_id)?;
+        let definition = match state
             .services
             .attributes
             .definition(application_id, &id)
             .await
-            .map_err(|_| {
-                ApiError::validation(
-                    format!("{field}.attribute"),
-                    "no attribute definition has this id",
+        {
+            Err(ServiceError::Store(StoreError::NotFound { .. })) => {
+                return Err(ApiError::validation(
+                    id_field,
+                    format!("no attribute definition has the id {id}"),
                 )
-            })?;
+                .into())
+            }
+            other => other?,
+        };
         let operator_name = operators.get(row).copied().unwrap_or_default();
         let operator = Operator::parse(&format!("{field}.type"), operator_name)?;
         let text = texts.get(row).copied().unwrap_or_default();

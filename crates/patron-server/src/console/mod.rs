@@ -2,9 +2,10 @@
 //! with a platform client's credentials and scoped to that client's company.
 //!
 //! Every page and action calls the same use cases as the platform API; this module only
-//! reads forms, checks the operator's scopes and renders templates. The session is an
-//! access token of the client kept in an `HttpOnly`, `SameSite=Strict` cookie; every form
-//! also carries a token derived from it and must come from the console's own origin.
+//! reads forms, checks the operator's scopes and renders templates. The session is a
+//! console session of the client (its own table, never a bearer token) kept in an
+//! `HttpOnly`, `SameSite=Strict` cookie; every form also carries a token derived from it
+//! and must come from the console's own origin.
 
 mod attributes;
 mod customers;
@@ -294,7 +295,8 @@ fn refuse_cross_site(state: &AppState, parts: &Parts) -> Result<(), ConsoleError
         .headers
         .get(ORIGIN)
         .and_then(|origin| origin.to_str().ok());
-    if same_origin(origin, host, state.config.public_url.as_deref()) {
+    let public_url = state.config.public_url.as_deref();
+    if same_origin(origin, host, public_url, state.config.cookie_secure) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -306,12 +308,21 @@ fn refuse_cross_site(state: &AppState, parts: &Parts) -> Result<(), ConsoleError
 
 /// Whether a request with this `Origin` comes from the console's own pages: the origin of
 /// the configured public address (behind a proxy that rewrites `Host`), or the address the
-/// request was sent to (its authority, or `Host`). A request without `Origin` is refused:
-/// browsers send it with every form they post.
-fn same_origin(origin: Option<&str>, host: Option<&str>, public_url: Option<&str>) -> bool {
+/// request was sent to (its authority, or `Host`) — over `https` when the console is
+/// (`secure`), unless on a loopback host. A request without `Origin` is refused: browsers
+/// send it with every form they post.
+fn same_origin(
+    origin: Option<&str>,
+    host: Option<&str>,
+    public_url: Option<&str>,
+    secure: bool,
+) -> bool {
     let Some(origin) = origin.and_then(canonical_origin) else {
         return false;
     };
+    if secure && origin.starts_with("http://") && !is_loopback(&origin["http://".len()..]) {
+        return false;
+    }
     let public = public_url.and_then(|url| {
         let (scheme, rest) = url.split_once("://")?;
         let authority = rest.split(['/', '?', '#']).next()?;
@@ -320,6 +331,18 @@ fn same_origin(origin: Option<&str>, host: Option<&str>, public_url: Option<&str
     let origin_host = origin.split_once("://").map(|(_, rest)| rest);
     public.as_deref() == Some(origin.as_str())
         || matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
+}
+
+/// Whether `authority` (`host[:port]`) names this machine.
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// The console session secret in the request's cookies.
@@ -504,54 +527,42 @@ mod tests {
     #[test]
     fn a_form_comes_from_the_console_when_its_origin_is_the_address_it_was_sent_to() {
         let host = Some("console.example.com:8443");
-        assert!(same_origin(
-            Some("https://console.example.com:8443"),
-            host,
-            None
-        ));
-        assert!(same_origin(
-            Some("http://CONSOLE.example.com:8443/"),
-            host,
-            None
-        ));
-        assert!(!same_origin(Some("https://evil.example"), host, None));
-        assert!(!same_origin(
-            Some("https://console.example.com"),
-            host,
-            None
-        ));
-        assert!(!same_origin(Some("null"), host, None));
-        assert!(!same_origin(None, host, None));
-        assert!(!same_origin(
-            Some("https://console.example.com:8443"),
-            None,
-            None
-        ));
+        let from = |origin| same_origin(origin, host, None, true);
+        assert!(from(Some("https://console.example.com:8443")));
+        assert!(from(Some("https://CONSOLE.example.com:8443/")));
+        assert!(!from(Some("http://console.example.com:8443")), "plain http");
+        assert!(!from(Some("https://evil.example")));
+        assert!(!from(Some("https://console.example.com")));
+        assert!(!from(Some("null")));
+        assert!(!from(None));
+        let origin = Some("https://console.example.com:8443");
+        assert!(!same_origin(origin, None, None, true));
+        // Without Secure cookies (development), and on loopback, plain http is the console.
+        let plain = Some("http://console.example.com:8443");
+        assert!(same_origin(plain, host, None, false));
+        for local in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080"] {
+            let origin = format!("http://{local}");
+            assert!(
+                same_origin(Some(&origin), Some(local), None, true),
+                "{local}"
+            );
+        }
     }
 
     #[test]
     fn behind_a_proxy_the_public_address_is_the_console_origin() {
         let upstream = Some("10.0.0.7:8080");
         let public = Some("https://accounts.example.com/");
-        assert!(same_origin(
-            Some("https://accounts.example.com"),
-            upstream,
-            public
-        ));
+        let from = |origin| same_origin(Some(origin), upstream, public, true);
+        assert!(from("https://accounts.example.com"));
+        assert!(!from("http://accounts.example.com"));
+        assert!(!from("https://other.example.com"));
+        let with_path = Some("https://accounts.example.com:443/base/path");
         assert!(same_origin(
             Some("https://accounts.example.com"),
             None,
-            Some("https://accounts.example.com:443/base/path")
-        ));
-        assert!(!same_origin(
-            Some("http://accounts.example.com"),
-            upstream,
-            public
-        ));
-        assert!(!same_origin(
-            Some("https://other.example.com"),
-            upstream,
-            public
+            with_path,
+            true
         ));
     }
 }

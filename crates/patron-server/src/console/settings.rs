@@ -181,7 +181,9 @@ pub(crate) async fn show(
     console: Console,
     query: QueryPairs,
 ) -> Result<Response, ConsoleError> {
-    console.operator.require(Scope::CustomersRead)?;
+    if !console.operator.may(Scope::SettingsWrite) {
+        console.operator.require(Scope::CustomersRead)?;
+    }
     let notice = Notice::done_when(query.get("done"), "saved", "The configuration is saved.");
     settings_page(&state, &console, StatusCode::OK, notice).await
 }

@@ -353,7 +353,7 @@ async fn another_applications_customer_is_not_found_through_this_application() {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            there.contains("active"),
+            there.contains(r#"id="customer-status">active<"#),
             "the sibling's customer was left alone"
         );
         app
@@ -414,6 +414,92 @@ async fn settings_saved_from_a_stale_form_are_refused() {
         assert_eq!(
             config["login"]["password"], false,
             "unticked boxes are false"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_form_needs_this_sessions_token_and_the_consoles_origin() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let page = format!("/console/apps/{}/customers/{id}", app.application_id);
+        let (_, _, html) = get(&app, &cookie, &page).await;
+        let token = form_token(&html);
+        let block = format!("{page}/block");
+        let missing = post(&app, &cookie, &block, &[("reason", "forged")]).await;
+        assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+        let wrong = "0".repeat(64);
+        let forged = post(
+            &app,
+            &cookie,
+            &block,
+            &[("form_token", &wrong), ("reason", "x")],
+        )
+        .await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        for origin in ["https://evil.example", "null"] {
+            let cross = browser()
+                .post(format!("{}{block}", app.base))
+                .header(ORIGIN, origin)
+                .header(COOKIE, &cookie)
+                .form(&[("form_token", token.as_str()), ("reason", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(cross.status(), StatusCode::FORBIDDEN, "{origin}");
+        }
+        let (_, _, html) = get(&app, &cookie, &page).await;
+        assert!(
+            html.contains(r#"id="customer-status">active<"#),
+            "nothing was done"
+        );
+        let done = post(
+            &app,
+            &cookie,
+            &block,
+            &[("form_token", &token), ("reason", "ok")],
+        )
+        .await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let (_, _, html) = get(&app, &cookie, &page).await;
+        assert!(html.contains(r#"id="customer-status">blocked<"#), "{html}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn narrowing_a_clients_scopes_applies_at_once_and_revoking_it_ends_its_sessions() {
+    each_app(|app| async move {
+        let id = app.create_customer("asha@example.com", "9876543210").await;
+        let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
+        let page = format!("/console/apps/{}/customers/{id}", app.application_id);
+        let (_, _, html) = get(&app, &cookie, &page).await;
+        assert!(html.contains("/block\""), "a writer sees the block form");
+        let token = form_token(&html);
+        admin::set_client_scopes(&app.stores, &app.writer.id, "application/customers/read")
+            .await
+            .unwrap();
+        let (_, _, html) = get(&app, &cookie, &page).await;
+        assert!(!html.contains("/block\""), "a reader does not");
+        let refused = post(
+            &app,
+            &cookie,
+            &format!("{page}/block"),
+            &[("form_token", &token), ("reason", "x")],
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        admin::revoke_client(&app.stores, &app.writer.id)
+            .await
+            .unwrap();
+        let (status, location, _) = get(&app, &cookie, &page).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/console/sign-in")
         );
         app
     })

@@ -247,6 +247,17 @@ async fn metrics_scrape_in_prometheus_format_by_route_template() {
             .await
             .unwrap();
         assert_eq!(probe.status(), StatusCode::NOT_FOUND);
+        // A made-up method is counted as OTHER, not as a series of its own.
+        let odd = app
+            .http
+            .request(
+                Method::from_bytes(b"PROBE7").unwrap(),
+                format!("{}/healthz", app.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(odd.status(), StatusCode::METHOD_NOT_ALLOWED);
         // A message waits in the outbox (the log notifier keeps it there).
         let response = app
             .http
@@ -272,10 +283,12 @@ async fn metrics_scrape_in_prometheus_format_by_route_template() {
             r#"patron_db_pool_connections{state="idle"}"#,
             "# TYPE patron_http_requests_total counter",
             r#"patron_http_requests_total{method="GET",route="unmatched",status="404"}"#,
+            r#"patron_http_requests_total{method="OTHER",route="unmatched",status="405"}"#,
         ] {
             assert!(text.contains(expected), "missing {expected}\n{text}");
         }
         assert!(!text.contains(&id), "ids never become labels");
+        assert!(!text.contains("PROBE7"), "made-up methods never become labels");
         assert!(!text.contains(&app.application_id));
         app
     })

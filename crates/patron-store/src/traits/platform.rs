@@ -9,7 +9,8 @@ pub trait ApplicationStore: Send + Sync {
     async fn create_application(&self, application: &Application) -> Result<(), StoreError>;
     /// Reads an application by id.
     async fn find_application(&self, id: &ObjectId) -> Result<Option<Application>, StoreError>;
-    /// The applications of `company`, by name (at most `limit`).
+    /// The applications of `company`, by name (byte order; at most `limit`, the first by
+    /// id).
     async fn list_applications(
         &self,
         company: &patron_domain::ids::CompanyId,

@@ -42,13 +42,19 @@ impl ApplicationStore for Store {
     ) -> Result<Vec<Application>, StoreError> {
         let rows: Vec<ApplicationRow> = sqlx::query_as(
             "SELECT id, company_id, name, token_digest, default_region, created_at FROM \
-             applications WHERE company_id = $1 ORDER BY name, id LIMIT $2",
+             applications WHERE company_id = $1 ORDER BY id LIMIT $2",
         )
         .bind(company.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(Application::try_from).collect()
+        // Sorted here: the two databases collate names differently.
+        let mut applications = rows
+            .into_iter()
+            .map(Application::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        applications.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        Ok(applications)
     }
 
     async fn set_application_token(

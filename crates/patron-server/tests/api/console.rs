@@ -59,6 +59,16 @@ async fn get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String, St
     (status, location, response.text().await.unwrap())
 }
 
+/// GETs a console path with the cookie and expects to be sent to the sign-in page.
+async fn assert_sent_to_sign_in(app: &TestApp, cookie: &str, path: &str) {
+    let (status, location, _) = get(app, cookie, path).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/console/sign-in"),
+        "{path}"
+    );
+}
+
 /// The form token in a page.
 fn form_token(html: &str) -> String {
     let marker = r#"name="form_token" value=""#;
@@ -69,11 +79,7 @@ fn form_token(html: &str) -> String {
 #[tokio::test]
 async fn operators_sign_in_with_client_credentials_and_sign_out_ends_the_session() {
     each_app(|app| async move {
-        let (status, location, _) = get(&app, "", "/console/apps").await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, "", "/console/apps").await;
 
         let wrong = browser()
             .post(format!("{}/console/sign-in", app.base))
@@ -111,11 +117,7 @@ async fn operators_sign_in_with_client_credentials_and_sign_out_ends_the_session
             .unwrap()
             .contains("Max-Age=0"));
         // The old cookie no longer works, even if a browser kept it.
-        let (status, location, _) = get(&app, &cookie, "/console/apps").await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, &cookie, "/console/apps").await;
         app
     })
     .await;
@@ -185,11 +187,7 @@ async fn a_console_session_ends_after_eight_hours() {
         app.clock.advance(Duration::hours(8) - Duration::seconds(1));
         assert_eq!(get(&app, &cookie, &path).await.0, StatusCode::OK);
         app.clock.advance(Duration::seconds(1));
-        let (status, location, _) = get(&app, &cookie, &path).await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, &cookie, &path).await;
         app
     })
     .await;
@@ -261,11 +259,7 @@ async fn a_console_cookie_is_no_bearer_token_and_a_bearer_token_no_console_cooki
             .unwrap();
         assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
         let as_cookie = format!("__Host-patron_console={}", app.writer.token);
-        let (status, location, _) = get(&app, &as_cookie, "/console/apps").await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, &as_cookie, "/console/apps").await;
         app
     })
     .await;
@@ -287,11 +281,7 @@ async fn signing_in_again_ends_the_session_the_browser_held() {
             .await
             .unwrap();
         assert_eq!(again.status(), StatusCode::SEE_OTHER);
-        let (status, location, _) = get(&app, &first, "/console/apps").await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, &first, "/console/apps").await;
         app
     })
     .await;
@@ -496,11 +486,7 @@ async fn narrowing_a_clients_scopes_applies_at_once_and_revoking_it_ends_its_ses
         admin::revoke_client(&app.stores, &app.writer.id)
             .await
             .unwrap();
-        let (status, location, _) = get(&app, &cookie, &page).await;
-        assert_eq!(
-            (status, location.as_str()),
-            (StatusCode::SEE_OTHER, "/console/sign-in")
-        );
+        assert_sent_to_sign_in(&app, &cookie, &page).await;
         app
     })
     .await;

@@ -300,6 +300,14 @@ test('a read-only client sees no actions and may not post them; signing out ends
   await phone.waitForSelector('#customer-status');
   assert.equal(await phone.locator('form[action$="/block"]').count(), 0);
   await shot('customer-on-a-phone', phone);
+  // Every page fits a phone's width: nothing but the tables (which scroll in their own
+  // box) is wider than the screen.
+  for (const rest of [`customers/${customer._id}`, 'customers', 'groups', 'attributes', 'settings']) {
+    await phone.goto(appPath(rest));
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${rest} is ${overflow}px wider than the phone`);
+  }
+  await shot('settings-on-a-phone', phone);
   // Posting the form anyway (with this session's token) is refused.
   const token = await phone.locator('input[name="form_token"]').first().inputValue();
   const refused = await phone.request.post(appPath(`customers/${customer._id}/block`), {

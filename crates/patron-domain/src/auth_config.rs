@@ -84,6 +84,8 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
             "per_address": 30,
             "per_application": 1000,
             "budget_window_secs": 3600,
+            "guesses_per_address": 10,
+            "guesses_per_target": 30,
             "country_codes": []
         },
         "meta": { "fynd_default": true }

@@ -39,6 +39,60 @@ pub enum ContactEdit {
     },
 }
 
+impl Contact {
+    /// Whether `customer` holds this contact: `Some(proven)`, or `None` when they do not.
+    pub fn held_by(&self, customer: &Customer) -> Option<bool> {
+        match self {
+            Contact::Email(email) => customer
+                .emails
+                .iter()
+                .find(|entry| entry.email == *email)
+                .map(|entry| entry.verified),
+            Contact::Phone(phone) => customer
+                .phones
+                .iter()
+                .find(|entry| entry.phone == *phone)
+                .map(|entry| entry.verified),
+        }
+    }
+}
+
+/// The changes that take `contact` from `holder`, who holds it unproven, because someone
+/// else has proven it: the entry goes, and when it was the primary one of its kind the next
+/// entry (a verified one first) becomes primary. Unlike a customer's own removal this may
+/// leave no contact at all: an unproven contact was never the holder's to keep. `None` when
+/// `holder` does not hold `contact` unproven.
+pub fn release_unproven(holder: &Customer, contact: &Contact) -> Option<CustomerChanges> {
+    let mut emails = holder.emails.clone();
+    let mut phones = holder.phones.clone();
+    let released = match contact {
+        Contact::Email(email) => take_unproven(&mut emails, email),
+        Contact::Phone(phone) => take_unproven(&mut phones, phone),
+    };
+    released.then(|| CustomerChanges {
+        emails: Some(emails),
+        phones: Some(phones),
+        ..CustomerChanges::default()
+    })
+}
+
+/// Removes the unproven entry of `value`, handing its primary role on; false when there is
+/// none.
+fn take_unproven<E: Entry>(entries: &mut Vec<E>, value: &E::Value) -> bool {
+    let Some(index) = entries
+        .iter()
+        .position(|entry| entry.value() == value && !entry.verified())
+    else {
+        return false;
+    };
+    let was_primary = entries.remove(index).primary();
+    if was_primary && !entries.is_empty() {
+        let next = entries.iter().position(Entry::verified).unwrap_or(0);
+        make_primary(entries, next);
+    }
+    true
+}
+
 /// One contact list entry, whatever its kind.
 trait Entry {
     type Value: PartialEq;
@@ -429,5 +483,38 @@ mod tests {
         assert!(ContactEdit::Add(Contact::Email(email("new@example.com")))
             .apply(&full)
             .is_err());
+    }
+
+    #[test]
+    fn a_proof_elsewhere_takes_an_unproven_contact_and_hands_its_primary_role_on() {
+        let holder = customer(
+            &[
+                ("a@example.com", true, false),
+                ("b@example.com", false, true),
+            ],
+            &[("9876543210", true, true)],
+        );
+        let contact = Contact::Email(email("a@example.com"));
+        assert_eq!(contact.held_by(&holder), Some(false));
+        let changes = release_unproven(&holder, &contact).unwrap_or_else(|| panic!("released"));
+        let emails = changes.emails.unwrap_or_default();
+        assert_eq!(emails.len(), 1);
+        assert_eq!(emails[0].email, email("b@example.com"));
+        assert!(emails[0].primary, "the verified one becomes primary");
+        assert_eq!(changes.phones.unwrap_or_default(), holder.phones);
+    }
+
+    #[test]
+    fn a_proven_contact_is_never_released_and_the_last_unproven_one_may_go() {
+        let proven = customer(&[("a@example.com", true, true)], &[]);
+        let contact = Contact::Email(email("a@example.com"));
+        assert_eq!(contact.held_by(&proven), Some(true));
+        assert!(release_unproven(&proven, &contact).is_none());
+        let stranger = customer(&[], &[("9876543210", true, false)]);
+        let phone = Contact::Phone(phone("9876543210"));
+        let changes = release_unproven(&stranger, &phone).unwrap_or_else(|| panic!("released"));
+        assert_eq!(changes.phones, Some(Vec::new()));
+        assert_eq!(phone.held_by(&customer(&[], &[])), None);
+        assert!(release_unproven(&customer(&[], &[]), &phone).is_none());
     }
 }

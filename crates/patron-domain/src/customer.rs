@@ -117,6 +117,10 @@ pub struct NewCustomer {
     pub phones: Vec<PhoneEntry>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Whether the shopper just proved the verified contacts: another account holding one
+    /// of them unproven then loses it to this customer (instead of the creation being a
+    /// conflict). See [`crate::contacts::release_unproven`].
+    pub takes_unproven_contacts: bool,
 }
 
 /// Longest value accepted for a short text field (names, ids, gender).
@@ -178,6 +182,7 @@ impl NewCustomer {
             emails,
             phones,
             created_at: now,
+            takes_unproven_contacts: false,
         })
     }
 }
@@ -187,6 +192,13 @@ impl NewCustomer {
     /// its contacts unless told otherwise, while a self-registration starts unverified.
     pub fn with_verified_contacts(self, verified: bool) -> Self {
         self.with_verified(verified, verified)
+    }
+
+    /// Marks the verified contacts as just proven by the shopper (see
+    /// [`NewCustomer::takes_unproven_contacts`]).
+    pub fn proven_by_shopper(mut self) -> Self {
+        self.takes_unproven_contacts = true;
+        self
     }
 
     /// Marks the emails and the phones verified or not, each kind on its own (a shopper who

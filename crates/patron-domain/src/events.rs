@@ -7,7 +7,7 @@ use chrono::Duration;
 pub fn event_type(action: &str) -> Option<&'static str> {
     Some(match action {
         "create" | "import" => "customer.created",
-        "update" => "customer.updated",
+        "update" | "contact_release" => "customer.updated",
         "block" => "customer.blocked",
         "unblock" => "customer.unblocked",
         "archive" => "customer.archived",

@@ -147,6 +147,10 @@ pub enum BudgetScope {
     ClientAddress,
     /// The whole application.
     Application,
+    /// Wrong answers for one target from one client network, across all its codes.
+    AddressGuesses,
+    /// Wrong answers for one target from everywhere, across all its codes.
+    TargetGuesses,
 }
 
 impl BudgetScope {
@@ -156,6 +160,8 @@ impl BudgetScope {
             BudgetScope::Target => "target",
             BudgetScope::ClientAddress => "address",
             BudgetScope::Application => "application",
+            BudgetScope::AddressGuesses => "address_guesses",
+            BudgetScope::TargetGuesses => "target_guesses",
         }
     }
 }
@@ -179,7 +185,15 @@ pub struct OtpPolicy {
     pub per_application: Budget,
     /// Phone country codes codes may be sent to; empty means any.
     pub country_codes: Vec<u16>,
+    /// Wrong answers for one target from one client network (IPv6 by /64), across all
+    /// the target's codes and purposes.
+    pub guesses_per_address: Budget,
+    /// Wrong answers for one target from all addresses, across all its codes.
+    pub guesses_per_target: Budget,
 }
+
+/// The window of the guessing budgets.
+pub const GUESS_WINDOW: Duration = Duration::hours(24);
 
 impl Default for OtpPolicy {
     fn default() -> Self {
@@ -202,6 +216,14 @@ impl Default for OtpPolicy {
                 window: hour,
             },
             country_codes: Vec::new(),
+            guesses_per_address: Budget {
+                limit: 10,
+                window: GUESS_WINDOW,
+            },
+            guesses_per_target: Budget {
+                limit: 30,
+                window: GUESS_WINDOW,
+            },
         }
     }
 }
@@ -230,6 +252,14 @@ impl OtpPolicy {
             per_target: budget("otp.per_target", defaults.per_target),
             per_address: budget("otp.per_address", defaults.per_address),
             per_application: budget("otp.per_application", defaults.per_application),
+            guesses_per_address: Budget {
+                limit: int("otp.guesses_per_address").unwrap_or(defaults.guesses_per_address.limit),
+                window: GUESS_WINDOW,
+            },
+            guesses_per_target: Budget {
+                limit: int("otp.guesses_per_target").unwrap_or(defaults.guesses_per_target.limit),
+                window: GUESS_WINDOW,
+            },
             country_codes: config
                 .integers("otp.country_codes")
                 .map_or_else(Vec::new, |codes| {
@@ -288,7 +318,7 @@ impl OtpPolicy {
             ),
             (
                 BudgetScope::ClientAddress,
-                format!("a:{application_id}:{client_address}"),
+                format!("a:{application_id}:{}", address_key(client_address)),
                 self.per_address,
             ),
             (
@@ -297,6 +327,51 @@ impl OtpPolicy {
                 self.per_application,
             ),
         ]
+    }
+}
+
+impl OtpPolicy {
+    /// The budgets a wrong answer for the target `target_key` from `client_address` counts
+    /// against, with their keys. An attacker's chance of finding one code in a window is at
+    /// most `guesses_per_target / 10^code_length` however many codes they have sent.
+    pub fn guess_budgets(
+        &self,
+        application_id: &str,
+        target_key: &str,
+        client_address: &str,
+    ) -> Vec<(BudgetScope, String, Budget)> {
+        vec![
+            (
+                BudgetScope::AddressGuesses,
+                format!(
+                    "ga:{application_id}:{target_key}:{}",
+                    address_key(client_address)
+                ),
+                self.guesses_per_address,
+            ),
+            (
+                BudgetScope::TargetGuesses,
+                format!("gt:{application_id}:{target_key}"),
+                self.guesses_per_target,
+            ),
+        ]
+    }
+}
+
+/// The part of a client address that per-address budgets count by: an IPv6 address by its
+/// /64 prefix (one subscriber's network, whose 2^64 addresses cost an attacker nothing), an
+/// IPv4 address (also one mapped into IPv6) as it is. Text that is no address stays as is.
+pub fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_owned(),
     }
 }
 
@@ -452,5 +527,21 @@ mod tests {
             let digits = code.bytes().all(|b| b.is_ascii_digit());
             prop_assert_eq!(is_well_formed(&code), digits && (4..=8).contains(&code.len()));
         }
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_bit_network() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_key("2001:db8:1:2:ffff:ffff:ffff:fffe"),
+            address_key("2001:db8:1:2::9")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:3::1"),
+            address_key("2001:db8:1:2::1")
+        );
+        assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("unknown"), "unknown");
     }
 }

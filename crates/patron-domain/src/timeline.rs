@@ -37,6 +37,11 @@ pub fn describe(action: &str, reason: Option<&str>) -> TimelineEntry {
         "delete_request" => ("Deletion requested", "deletion_requested", true),
         "undelete" => ("Deletion cancelled", "deletion_cancelled", true),
         "anonymise" => ("Account anonymised", "anonymised", true),
+        "contact_release" => (
+            "Unproven contact taken by the person who proved it",
+            "contact_released",
+            true,
+        ),
         other => (other, other, false),
     };
     TimelineEntry {

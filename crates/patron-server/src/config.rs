@@ -70,6 +70,9 @@ pub struct Config {
     pub apple_jwks_url: String,
     /// Facebook's Graph API (`PATRON_FACEBOOK_GRAPH_URL`).
     pub facebook_graph_url: String,
+    /// How long one call to a social provider may take, seconds
+    /// (`PATRON_PROVIDER_TIMEOUT_SECS`; 1 to 120).
+    pub provider_timeout_secs: u64,
     /// argon2id memory cost in KiB (`PATRON_ARGON2_MEMORY_KIB`; OWASP: 19456).
     pub argon2_memory_kib: u32,
     /// argon2id iterations (`PATRON_ARGON2_ITERATIONS`; OWASP: 2).
@@ -138,6 +141,7 @@ impl Default for Config {
             google_jwks_url: "https://www.googleapis.com/oauth2/v3/certs".to_owned(),
             apple_jwks_url: "https://appleid.apple.com/auth/keys".to_owned(),
             facebook_graph_url: "https://graph.facebook.com".to_owned(),
+            provider_timeout_secs: 10,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -336,6 +340,7 @@ impl Config {
                 google_jwks_url: self.google_jwks_url.clone(),
                 apple_jwks_url: self.apple_jwks_url.clone(),
                 facebook_graph_url: self.facebook_graph_url.clone(),
+                timeout: std::time::Duration::from_secs(self.provider_timeout_secs.clamp(1, 120)),
             },
             token_lifetimes: TokenLifetimes {
                 access: seconds(self.access_token_ttl_secs),

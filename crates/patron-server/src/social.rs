@@ -12,8 +12,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// How long an HTTP call to a provider may take.
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// Keys are kept this long when the provider says nothing (`Cache-Control: max-age`).
 const DEFAULT_KEY_LIFETIME: Duration = Duration::from_secs(3600);
 /// An unknown key id refetches the keys at most this often.
@@ -34,6 +32,8 @@ pub struct SocialEndpoints {
     pub apple_jwks_url: String,
     /// Facebook's Graph API base.
     pub facebook_graph_url: String,
+    /// How long one HTTP call to a provider may take.
+    pub timeout: Duration,
 }
 
 /// Who a provider says the credential belongs to.
@@ -92,7 +92,7 @@ impl SocialVerifier {
     /// A verifier for these endpoints.
     pub fn new(endpoints: SocialEndpoints) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .timeout(endpoints.timeout)
             .build()
             .unwrap_or_default();
         Self {
@@ -272,7 +272,7 @@ impl SocialVerifier {
             .get(url)
             .send()
             .await
-            .map_err(|e| unavailable(&format!("the provider's keys: {e}")))?;
+            .map_err(|error| transport_failure("the provider's keys", &error))?;
         if !response.status().is_success() {
             return Err(unavailable(&format!(
                 "the provider's keys: HTTP {}",
@@ -283,7 +283,7 @@ impl SocialVerifier {
         let keys: JwkSet = response
             .json()
             .await
-            .map_err(|e| unavailable(&format!("the provider's keys are unreadable: {e}")))?;
+            .map_err(|_| unavailable("the provider's keys are unreadable"))?;
         let jwk = keys.find(kid).cloned();
         if let Ok(mut cache) = self.keys.lock() {
             cache.insert(
@@ -303,6 +303,8 @@ impl SocialVerifier {
         }
     }
 
+    /// A Graph API call. Its query carries the app's and the shopper's tokens, so no error
+    /// made from it names the URL: failures are told by their kind only.
     async fn get_json(&self, url: &str, query: &[(&str, &str)]) -> Result<Value, SocialError> {
         let response = self
             .http
@@ -310,9 +312,8 @@ impl SocialVerifier {
             .query(query)
             .send()
             .await
-            .map_err(|e| unavailable(&format!("Facebook: {e}")))?;
+            .map_err(|error| transport_failure("Facebook", &error))?;
         let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_client_error() {
             return Err(SocialError::Invalid(
                 "Facebook refused the token".to_owned(),
@@ -321,8 +322,24 @@ impl SocialVerifier {
         if !status.is_success() {
             return Err(unavailable(&format!("Facebook answered {status}")));
         }
-        Ok(body)
+        response
+            .json()
+            .await
+            .map_err(|_| unavailable("Facebook's answer is not JSON"))
     }
+}
+
+/// A provider call that got no usable answer, told by its kind alone: reqwest's own
+/// message names the URL, whose query may carry a secret (Facebook's app token).
+fn transport_failure(provider: &str, error: &reqwest::Error) -> SocialError {
+    let what = if error.is_timeout() {
+        "did not answer in time"
+    } else if error.is_connect() {
+        "cannot be reached"
+    } else {
+        "closed the connection without an answer"
+    };
+    unavailable(&format!("{provider} {what}"))
 }
 
 fn unavailable(what: &str) -> SocialError {

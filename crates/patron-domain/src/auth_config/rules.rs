@@ -200,6 +200,17 @@ pub(super) const RULES: &[(&str, Rule)] = &[
             max: 604_800,
         },
     ),
+    (
+        "otp.guesses_per_address",
+        Rule::Integer { min: 1, max: 1_000 },
+    ),
+    (
+        "otp.guesses_per_target",
+        Rule::Integer {
+            min: 1,
+            max: 10_000,
+        },
+    ),
     ("otp.country_codes", Rule::CountryCodes),
     ("meta", Rule::Object),
     ("meta.fynd_default", Rule::Bool),

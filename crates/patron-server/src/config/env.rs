@@ -75,6 +75,9 @@ impl Config {
         if let Some((_, value)) = get("FACEBOOK_GRAPH_URL") {
             self.facebook_graph_url = value.to_owned();
         }
+        if let Some((name, value)) = get("PROVIDER_TIMEOUT_SECS") {
+            self.provider_timeout_secs = parse_env(&name, value)?;
+        }
         if let Some((_, value)) = get("SMS_PROVIDER") {
             self.sms.provider = value.to_owned();
         }

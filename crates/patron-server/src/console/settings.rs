@@ -153,6 +153,16 @@ const SECTIONS: [(&str, &[Setting]); 5] = [
                 "Budget window (seconds)",
                 Input::Whole,
             ),
+            setting(
+                "otp.guesses_per_address",
+                "Wrong codes per number or address from one client network a day",
+                Input::Whole,
+            ),
+            setting(
+                "otp.guesses_per_target",
+                "Wrong codes per number or address a day",
+                Input::Whole,
+            ),
         ],
     ),
 ];

@@ -85,6 +85,15 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs,
                 meta: None,
             },
+            ServiceError::GuessLimit { retry_after_secs } => ApiError::TooManyRequests {
+                code: ErrorCode::OtpAttemptsExceeded,
+                message: format!(
+                    "too many wrong codes for this contact: try again in {retry_after_secs} \
+                     seconds"
+                ),
+                retry_after_secs,
+                meta: None,
+            },
             ServiceError::SendLimit {
                 scope,
                 retry_after_secs,

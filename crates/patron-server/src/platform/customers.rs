@@ -225,6 +225,7 @@ pub(crate) async fn create(
         email_verified: verified,
         phone_verified: verified,
         password_hash: None,
+        proven_by_shopper: false,
     };
     let actor = Actor::new(&caller.client_id);
     let customer = state

@@ -30,6 +30,8 @@ pub struct DeletionRequest<'a> {
     pub request_id: &'a str,
     /// The confirming code.
     pub otp: &'a str,
+    /// The client's address (a wrong code counts against its guessing budget).
+    pub client_address: &'a str,
 }
 
 /// Self-service account deletion.
@@ -87,7 +89,13 @@ impl AccountDeletion {
         };
         let proven = self
             .challenges
-            .verify(application, request.request_id, request.otp, expected)
+            .verify(
+                application,
+                request.request_id,
+                request.otp,
+                expected,
+                request.client_address,
+            )
             .await?;
         let own_verified = match target_of(&proven.target, application.default_region)? {
             OtpTarget::Email(email) => shopper

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use patron_domain::ids::ObjectId;
 use patron_domain::notification::Channel;
-use patron_domain::otp::{self, OtpPolicy, OtpPurpose, OtpTarget};
+use patron_domain::otp::{self, BudgetScope, OtpPolicy, OtpPurpose, OtpTarget};
 use patron_domain::secret;
 use patron_store::{
     Application, AttemptOutcome, BudgetCharge, OtpChallenge, OtpStore, ResendOutcome, SendOutcome,
@@ -271,15 +271,18 @@ impl Challenges {
         }
     }
 
-    /// Checks `code` against the challenge `request_id`: the attempt is counted first, the
+    /// Checks `code` against the challenge `request_id`, answered from `client_address`:
+    /// the attempt is counted first, on the challenge and against the target's guessing
+    /// budgets (per client network and in all, across every code the target was sent), the
     /// comparison runs in constant time, and a correct answer for an `expected` challenge
-    /// uses it up.
+    /// uses it up and is taken off the guessing budgets.
     pub async fn verify(
         &self,
         application: &Application,
         request_id: &str,
         code: &str,
         expected: Expected<'_>,
+        client_address: &str,
     ) -> Result<ProvenCode, ServiceError> {
         if !otp::is_well_formed(code) || request_id.len() > 128 {
             return Err(ServiceError::InvalidOtp);
@@ -295,11 +298,22 @@ impl Challenges {
             AttemptOutcome::Exhausted => return Err(ServiceError::OtpAttemptsExhausted),
             AttemptOutcome::Unknown => return Err(ServiceError::InvalidOtp),
         };
+        let guesses = guess_charges(&policy, application, &challenge.target, client_address);
+        if let SendOutcome::OverBudget { scope, retry_at } =
+            self.store.record_send(&guesses, now).await?
+        {
+            crate::metrics::otp_send(Some(scope.as_str()));
+            return Err(ServiceError::GuessLimit {
+                retry_after_secs: otp::seconds_until(retry_at, now),
+            });
+        }
         let binding = challenge.resend_digest.as_deref().unwrap_or(&challenge.id);
         let matches = secret::same(&self.code_hash(binding, code), &challenge.code_hash);
         if !matches || silent(&challenge) || !expected.admits(&challenge) {
             return Err(ServiceError::InvalidOtp);
         }
+        let keys: Vec<String> = guesses.into_iter().map(|charge| charge.key).collect();
+        self.store.refund_sends(&keys, now).await?;
         if !self
             .store
             .consume_challenge(&application.id, &challenge.id, now)
@@ -325,6 +339,7 @@ impl Challenges {
         target: &OtpTarget,
         code: &str,
         expected: Expected<'_>,
+        client_address: &str,
     ) -> Result<ProvenCode, ServiceError> {
         let latest = self
             .store
@@ -336,7 +351,8 @@ impl Challenges {
             )
             .await?
             .ok_or(ServiceError::InvalidOtp)?;
-        self.verify(application, &latest.id, code, expected).await
+        self.verify(application, &latest.id, code, expected, client_address)
+            .await
     }
 
     /// Sends a verification link for `target` (of `customer_id`): its code is a 256-bit
@@ -499,9 +515,33 @@ impl Challenges {
     ) -> Result<(), ServiceError> {
         let policy = self.policy(application).await?;
         policy.check_target(target)?;
+        self.charge(&charges(&policy, application, target, client_address))
+            .await
+    }
+
+    /// Counts a registration that creates an account at once (no code to send) against
+    /// the client address's registration budget (the OTP per-address budget, counted on
+    /// its own), before its password is hashed; refused, and nothing counted, when spent.
+    pub async fn charge_registration(
+        &self,
+        application: &Application,
+        client_address: &str,
+    ) -> Result<(), ServiceError> {
+        let policy = self.policy(application).await?;
+        self.charge(&[BudgetCharge {
+            scope: BudgetScope::ClientAddress,
+            key: format!("r:{}:{}", application.id, otp::address_key(client_address)),
+            limit: policy.per_address.limit,
+            window: policy.per_address.window,
+        }])
+        .await
+    }
+
+    /// Records one use against each of `charges`, or none when one is spent (a
+    /// `SendLimit` refusal naming it).
+    async fn charge(&self, charges: &[BudgetCharge]) -> Result<(), ServiceError> {
         let now = self.clock.now();
-        let charges = charges(&policy, application, target, client_address);
-        match self.store.record_send(&charges, now).await? {
+        match self.store.record_send(charges, now).await? {
             SendOutcome::Sent => Ok(()),
             SendOutcome::OverBudget { scope, retry_at } => Err(ServiceError::SendLimit {
                 scope,
@@ -584,15 +624,19 @@ fn silent(challenge: &OtpChallenge) -> bool {
     challenge.purpose == OtpPurpose::ForgotPassword && challenge.customer_id.is_none()
 }
 
-/// The budgets a send counts against, as the store charges them.
-fn charges(
+/// The guessing budgets a wrong answer for `target` counts against.
+fn guess_charges(
     policy: &OtpPolicy,
     application: &Application,
-    target: &OtpTarget,
+    target: &str,
     client_address: &str,
 ) -> Vec<BudgetCharge> {
-    policy
-        .budgets(application.id.as_str(), target, client_address)
+    to_charges(policy.guess_budgets(application.id.as_str(), target, client_address))
+}
+
+/// Budgets as the store charges them.
+fn to_charges(budgets: Vec<(BudgetScope, String, otp::Budget)>) -> Vec<BudgetCharge> {
+    budgets
         .into_iter()
         .map(|(scope, key, budget)| BudgetCharge {
             scope,
@@ -601,4 +645,14 @@ fn charges(
             window: budget.window,
         })
         .collect()
+}
+
+/// The budgets a send counts against, as the store charges them.
+fn charges(
+    policy: &OtpPolicy,
+    application: &Application,
+    target: &OtpTarget,
+    client_address: &str,
+) -> Vec<BudgetCharge> {
+    to_charges(policy.budgets(application.id.as_str(), target, client_address))
 }

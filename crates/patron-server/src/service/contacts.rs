@@ -57,6 +57,17 @@ pub struct LinkBases {
     pub mobile: String,
 }
 
+/// A code a signed-in shopper typed for a challenge, and where they answered from.
+#[derive(Debug, Clone, Copy)]
+pub struct OtpAnswer<'a> {
+    /// The challenge's `request_id`.
+    pub request_id: &'a str,
+    /// The code.
+    pub code: &'a str,
+    /// The client's address (wrong answers count against its guessing budget).
+    pub client_address: &'a str,
+}
+
 /// Shoppers' own contacts.
 #[derive(Clone)]
 pub struct Contacts {
@@ -264,16 +275,14 @@ impl Contacts {
         application: &Application,
         customer: &Customer,
         kind: ContactKind,
-        request_id: &str,
-        code: &str,
+        answer: OtpAnswer<'_>,
     ) -> Result<String, ServiceError> {
         self.prove(
             application,
             customer,
             OtpPurpose::ChangePrimary,
             kind,
-            request_id,
-            code,
+            answer,
         )
         .await?;
         self.challenges
@@ -293,7 +302,7 @@ impl Contacts {
     ) -> Result<SentCode, ServiceError> {
         let kind = ContactKind::of(&target);
         self.customers
-            .ensure_contact_free(&application.id, &customer.id, &contact_of(&target))
+            .ensure_not_proven_elsewhere(&application.id, &customer.id, &contact_of(&target))
             .await?;
         self.challenges
             .spend_primary_grant(application, grant, &customer.id, kind.as_str())
@@ -314,8 +323,7 @@ impl Contacts {
         application: &Application,
         customer: &Customer,
         kind: ContactKind,
-        request_id: &str,
-        code: &str,
+        answer: OtpAnswer<'_>,
     ) -> Result<Customer, ServiceError> {
         let target = self
             .prove(
@@ -323,8 +331,7 @@ impl Contacts {
                 customer,
                 OtpPurpose::UpdatePrimary,
                 kind,
-                request_id,
-                code,
+                answer,
             )
             .await?;
         self.customers
@@ -345,8 +352,7 @@ impl Contacts {
         customer: &Customer,
         purpose: OtpPurpose,
         kind: ContactKind,
-        request_id: &str,
-        code: &str,
+        answer: OtpAnswer<'_>,
     ) -> Result<OtpTarget, ServiceError> {
         let expected = Expected {
             purposes: &[purpose],
@@ -355,7 +361,13 @@ impl Contacts {
         };
         let proven = self
             .challenges
-            .verify(application, request_id, code, expected)
+            .verify(
+                application,
+                answer.request_id,
+                answer.code,
+                expected,
+                answer.client_address,
+            )
             .await?;
         let target = target_of(&proven.target, application.default_region)?;
         if ContactKind::of(&target) != kind {

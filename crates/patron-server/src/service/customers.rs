@@ -39,6 +39,9 @@ pub struct CustomerDraft {
     pub phone_verified: bool,
     /// The argon2id hash of the password the customer chose, if any.
     pub password_hash: Option<String>,
+    /// Whether the shopper has just proven the verified contacts (by a code, a link or a
+    /// provider): another account holding one of them unproven then loses it to this one.
+    pub proven_by_shopper: bool,
 }
 
 /// Most entries a timeline shows.
@@ -96,6 +99,11 @@ impl Customers {
                 self.clock.now(),
             )?
             .with_verified(draft.email_verified, draft.phone_verified);
+            let new = if draft.proven_by_shopper {
+                new.proven_by_shopper()
+            } else {
+                new
+            };
             let created = match &draft.password_hash {
                 Some(hash) => {
                     self.credentials
@@ -187,6 +195,57 @@ impl Customers {
             .await?)
     }
 
+    /// The live customer holding `contact`, if any, and whether they proved it.
+    pub async fn holder(
+        &self,
+        application_id: &ObjectId,
+        contact: &Contact,
+    ) -> Result<Option<(Customer, bool)>, ServiceError> {
+        let (emails, phones) = match contact {
+            Contact::Email(email) => (vec![email.clone()], Vec::new()),
+            Contact::Phone(phone) => (Vec::new(), vec![phone.clone()]),
+        };
+        Ok(self
+            .store
+            .search_customers(application_id, &emails, &phones)
+            .await?
+            .into_iter()
+            .find_map(|customer| {
+                let proven = contact.held_by(&customer)?;
+                Some((customer, proven))
+            }))
+    }
+
+    /// The live customer who proved `contact`, if any: the only holder a contact may
+    /// identify for sign-in by code, by a provider or for a reset. An unproven contact
+    /// identifies no one.
+    pub async fn proven_holder(
+        &self,
+        application_id: &ObjectId,
+        contact: &Contact,
+    ) -> Result<Option<Customer>, ServiceError> {
+        Ok(self
+            .holder(application_id, contact)
+            .await?
+            .and_then(|(customer, proven)| proven.then_some(customer)))
+    }
+
+    /// Refuses a contact that a live customer other than `owner` has proven (a conflict
+    /// naming it): one held unproven elsewhere goes to `owner` once they prove it.
+    pub async fn ensure_not_proven_elsewhere(
+        &self,
+        application_id: &ObjectId,
+        owner: &ObjectId,
+        contact: &Contact,
+    ) -> Result<(), ServiceError> {
+        match self.proven_holder(application_id, contact).await? {
+            Some(holder) if &holder.id != owner => {
+                Err(StoreError::Conflict(conflict_of(contact)).into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses a contact that a live customer other than `owner` holds (a conflict naming
     /// it).
     pub async fn ensure_contact_free(
@@ -195,26 +254,12 @@ impl Customers {
         owner: &ObjectId,
         contact: &Contact,
     ) -> Result<(), ServiceError> {
-        let (emails, phones, conflict) = match contact {
-            Contact::Email(email) => (
-                vec![email.clone()],
-                Vec::new(),
-                Conflict::Email(email.to_string()),
-            ),
-            Contact::Phone(phone) => (
-                Vec::new(),
-                vec![phone.clone()],
-                Conflict::Phone(phone.to_string()),
-            ),
-        };
-        let holders = self
-            .store
-            .search_customers(application_id, &emails, &phones)
-            .await?;
-        if holders.iter().any(|holder| &holder.id != owner) {
-            return Err(StoreError::Conflict(conflict).into());
+        match self.holder(application_id, contact).await? {
+            Some((holder, _)) if &holder.id != owner => {
+                Err(StoreError::Conflict(conflict_of(contact)).into())
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Applies a customer's own change to one of their contacts (the edit's rules run on
@@ -347,5 +392,13 @@ impl Customers {
                 return Ok(total);
             }
         }
+    }
+}
+
+/// The conflict that names `contact`.
+fn conflict_of(contact: &Contact) -> Conflict {
+    match contact {
+        Contact::Email(email) => Conflict::Email(email.to_string()),
+        Contact::Phone(phone) => Conflict::Phone(phone.to_string()),
     }
 }

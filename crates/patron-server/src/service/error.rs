@@ -84,6 +84,13 @@ pub enum ServiceError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// Too many wrong codes for this target (from this client network, or in all) within
+    /// the guessing window; its codes are refused until then.
+    #[error("too many wrong codes for this contact: try again in {retry_after_secs} s")]
+    GuessLimit {
+        /// Seconds until a code may be answered again.
+        retry_after_secs: u64,
+    },
     /// A send budget is spent; nothing was sent.
     #[error("too many codes sent ({}): try again in {retry_after_secs} s", scope.as_str())]
     SendLimit {

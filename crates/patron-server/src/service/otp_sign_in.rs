@@ -156,7 +156,8 @@ impl OtpSignIn {
     }
 
     /// Sends a code that proves a contact of the signed-in `customer` (a new one is added
-    /// when proven); a contact another customer holds is refused.
+    /// when proven); a contact another customer proved is refused, one held unproven
+    /// elsewhere moves to `customer` when proven.
     pub async fn send_contact_code(
         &self,
         application: &Application,
@@ -165,7 +166,7 @@ impl OtpSignIn {
         sender: Sender<'_>,
     ) -> Result<SentCode, ServiceError> {
         self.customers
-            .ensure_contact_free(&application.id, &customer.id, &contact_of(&target))
+            .ensure_not_proven_elsewhere(&application.id, &customer.id, &contact_of(&target))
             .await?;
         self.send(
             application,
@@ -199,8 +200,9 @@ impl OtpSignIn {
             .await
     }
 
-    /// Sends a password-reset code when an active customer has the contact; otherwise
-    /// records the same challenge without sending it, so the answer reveals nothing.
+    /// Sends a password-reset code when an active customer has proven the contact;
+    /// otherwise records the same challenge without sending it, so the answer reveals
+    /// nothing.
     pub async fn send_forgot_code(
         &self,
         application: &Application,
@@ -212,7 +214,8 @@ impl OtpSignIn {
             return Err(ServiceError::Disabled(Feature::ForgotPassword));
         }
         let owner = self
-            .holder(application, &target)
+            .customers
+            .proven_holder(&application.id, &contact_of(&target))
             .await?
             .filter(|customer| customer.active && customer.deletion.is_none());
         let deliver = owner.is_some();
@@ -228,12 +231,13 @@ impl OtpSignIn {
         .await
     }
 
-    /// Checks a password-reset code; returns the `forgot_token` that
-    /// `resetForgotPassword` takes.
+    /// Checks a password-reset code answered from `client_address`; returns the
+    /// `forgot_token` that `resetForgotPassword` takes.
     pub async fn verify_forgot(
         &self,
         application: &Application,
         answer: CodeAnswer,
+        client_address: &str,
     ) -> Result<String, ServiceError> {
         let config = self.configs.load(application).await?.config;
         if !config.forgot_password_enabled() {
@@ -244,7 +248,9 @@ impl OtpSignIn {
             context: None,
             customer_id: None,
         };
-        let proven = self.prove(application, answer, expected).await?;
+        let proven = self
+            .prove(application, answer, expected, client_address)
+            .await?;
         let customer_id = proven.customer_id.ok_or(ServiceError::InvalidOtp)?;
         self.password_resets
             .issue_code(application, &customer_id)
@@ -272,7 +278,9 @@ impl OtpSignIn {
             context: context.as_deref(),
             customer_id: shopper.map(|shopper| &shopper.id),
         };
-        let proven = self.prove(application, answer, expected).await?;
+        let proven = self
+            .prove(application, answer, expected, &origin.ip)
+            .await?;
         match proven.purpose {
             OtpPurpose::Login => self.sign_in(application, &proven, origin).await,
             OtpPurpose::Register => {
@@ -308,8 +316,10 @@ impl OtpSignIn {
         }
     }
 
-    /// A proven sign-in code: the customer holding the contact is signed in (the contact is
-    /// now verified); for an unknown contact a sign-up starts.
+    /// A proven sign-in code: the customer who proved the contact before is signed in; for
+    /// a contact no one has proven a sign-up starts, and the contact moves to the new
+    /// account from any account holding it unproven (a stranger who registered with it
+    /// never gets the prover signed in to their account).
     async fn sign_in(
         &self,
         application: &Application,
@@ -321,7 +331,11 @@ impl OtpSignIn {
             return Err(ServiceError::Disabled(Feature::OtpLogin));
         }
         let target = target_of(&proven.target, application.default_region)?;
-        let Some(customer) = self.holder(application, &target).await? else {
+        let Some(customer) = self
+            .customers
+            .proven_holder(&application.id, &contact_of(&target))
+            .await?
+        else {
             let register_token = self
                 .registration
                 .start_sign_up(application, &target)
@@ -334,17 +348,6 @@ impl OtpSignIn {
         if !customer.active {
             return Err(ServiceError::AccountBlocked);
         }
-        let actor = Actor::new(customer_actor(&customer.id))
-            .with_reason("contact proven by one-time password", None);
-        let customer = self
-            .customers
-            .edit_contacts(
-                &application.id,
-                &customer.id,
-                &ContactEdit::Verify(contact_of(&target)),
-                &actor,
-            )
-            .await?;
         let session = self
             .sessions
             .sign_in(application, &customer.id, origin)
@@ -357,16 +360,17 @@ impl OtpSignIn {
         application: &Application,
         answer: CodeAnswer,
         expected: Expected<'_>,
+        client_address: &str,
     ) -> Result<ProvenCode, ServiceError> {
         match answer {
             CodeAnswer::ById { request_id, code } => {
                 self.challenges
-                    .verify(application, &request_id, &code, expected)
+                    .verify(application, &request_id, &code, expected, client_address)
                     .await
             }
             CodeAnswer::ByTarget { target, code } => {
                 self.challenges
-                    .verify_latest(application, &target, &code, expected)
+                    .verify_latest(application, &target, &code, expected, client_address)
                     .await
             }
         }
@@ -397,24 +401,6 @@ impl OtpSignIn {
                 },
             )
             .await
-    }
-
-    /// The live customer holding the contact, if any.
-    async fn holder(
-        &self,
-        application: &Application,
-        target: &OtpTarget,
-    ) -> Result<Option<Customer>, ServiceError> {
-        let (emails, phones) = match target {
-            OtpTarget::Email(email) => (vec![email.clone()], Vec::new()),
-            OtpTarget::Mobile(phone) => (Vec::new(), vec![phone.clone()]),
-        };
-        Ok(self
-            .customers
-            .find_by_contacts(&application.id, &emails, &phones)
-            .await?
-            .into_iter()
-            .next())
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use patron_domain::contacts::Contact;
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::notification::Channel;
@@ -146,8 +147,17 @@ impl PasswordResets {
             .await?;
         // A customer who may reset, or no one: either way the same steps run, and only a
         // customer's code and message are kept.
-        let customer =
-            found.filter(|record| record.customer.active && record.customer.deletion.is_none());
+        // The contact must be one the customer proved: a reset by an address someone
+        // registered without proving it would hand its owner the registrant's account.
+        let contact = match recipient {
+            Recipient::Email(email) => Contact::Email(email.clone()),
+            Recipient::Phone(phone) => Contact::Phone(phone.clone()),
+        };
+        let customer = found.filter(|record| {
+            record.customer.active
+                && record.customer.deletion.is_none()
+                && contact.held_by(&record.customer) == Some(true)
+        });
         let code = secret::generate_secret();
         let base = config
             .password_reset_url()

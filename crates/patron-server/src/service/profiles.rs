@@ -89,6 +89,7 @@ impl Profiles {
             email_verified: false,
             phone_verified: false,
             password_hash: None,
+            proven_by_shopper: false,
         };
         let client_address = origin.ip.clone();
         let signed_in = self

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use patron_domain::contacts::Contact;
 use patron_domain::customer::{Customer, Profile};
 use patron_domain::email::Email;
 use patron_domain::otp::{OtpPurpose, OtpTarget};
 use patron_domain::password::PasswordPolicy;
 use patron_domain::phone::{Phone, Region};
 use patron_domain::secret;
-use patron_store::{Actor, Application, Conflict, CredentialStore, PendingRegistration};
+use patron_store::{
+    Actor, Application, Conflict, CredentialStore, PendingRegistration, StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -209,15 +212,53 @@ impl Registration {
         if let Some(password) = &form.password {
             PasswordPolicy::from_config(&config).check(password)?;
         }
-        self.ensure_contacts_free(application, form.email.as_ref(), form.phone.as_ref())
+        // A contact someone proved is taken; one held unproven elsewhere is not refused, but
+        // the registrant must prove it (then it moves to them).
+        let (email_held, phone_held) = self
+            .holders(application, form.email.as_ref(), form.phone.as_ref())
             .await?;
-        let password_hash = match form.password {
-            Some(password) => Some(self.hasher.hash(password).await?),
-            None => None,
-        };
-        let verify_email = rules.email.verified && form.email.is_some();
-        let verify_mobile = rules.mobile.verified && form.phone.is_some();
+        if let (Some(email), Some(true)) = (&form.email, email_held) {
+            return Err(StoreError::Conflict(Conflict::Email(email.to_string())).into());
+        }
+        if let (Some(phone), Some(true)) = (&form.phone, phone_held) {
+            return Err(StoreError::Conflict(Conflict::Phone(phone.to_string())).into());
+        }
+        let verify_email = form.email.is_some() && (rules.email.verified || email_held.is_some());
+        let verify_mobile = form.phone.is_some() && (rules.mobile.verified || phone_held.is_some());
         if verify_email || verify_mobile {
+            // The codes go out first: their budgets are charged before any password is
+            // hashed, so a flood refused with 429 costs no argon2id.
+            let register_token = secret::generate_secret();
+            let context = Some(secret::digest(&register_token));
+            let send = |target: OtpTarget| CodeRequest {
+                purpose: OtpPurpose::Register,
+                target,
+                customer_id: None,
+                context: context.clone(),
+                client_address: &origin.ip,
+                android_hash: None,
+                deliver: true,
+            };
+            let mobile_code = match form.phone.clone().filter(|_| verify_mobile) {
+                Some(phone) => Some(
+                    self.challenges
+                        .send(application, send(OtpTarget::Mobile(phone)))
+                        .await?,
+                ),
+                None => None,
+            };
+            let email_code = match form.email.clone().filter(|_| verify_email) {
+                Some(email) => Some(
+                    self.challenges
+                        .send(application, send(OtpTarget::Email(email)))
+                        .await?,
+                ),
+                None => None,
+            };
+            let password_hash = match form.password {
+                Some(password) => Some(self.hasher.hash(password).await?),
+                None => None,
+            };
             let payload = PendingPayload {
                 profile: PendingProfile {
                     first_name: form.profile.first_name,
@@ -235,41 +276,27 @@ impl Registration {
                 verify_mobile,
                 social: None,
             };
-            let register_token = self
-                .save_pending(application, &payload, PENDING_LIFETIME, (false, false))
-                .await?;
-            let context = Some(secret::digest(&register_token));
-            let send = |target: OtpTarget| CodeRequest {
-                purpose: OtpPurpose::Register,
-                target,
-                customer_id: None,
-                context: context.clone(),
-                client_address: &origin.ip,
-                android_hash: None,
-                deliver: true,
-            };
-            let mobile_code = match form.phone.filter(|_| verify_mobile) {
-                Some(phone) => Some(
-                    self.challenges
-                        .send(application, send(OtpTarget::Mobile(phone)))
-                        .await?,
-                ),
-                None => None,
-            };
-            let email_code = match form.email.filter(|_| verify_email) {
-                Some(email) => Some(
-                    self.challenges
-                        .send(application, send(OtpTarget::Email(email)))
-                        .await?,
-                ),
-                None => None,
-            };
+            self.save_pending(
+                application,
+                &register_token,
+                &payload,
+                PENDING_LIFETIME,
+                (false, false),
+            )
+            .await?;
             return Ok(Registered::Pending {
                 register_token,
                 email_code,
                 mobile_code,
             });
         }
+        self.challenges
+            .charge_registration(application, &origin.ip)
+            .await?;
+        let password_hash = match form.password {
+            Some(password) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
         let draft = CustomerDraft {
             username: None,
             profile: form.profile,
@@ -278,6 +305,7 @@ impl Registration {
             email_verified: false,
             phone_verified: false,
             password_hash,
+            proven_by_shopper: false,
         };
         let SignedIn { customer, session } = self
             .create_and_sign_in(application, draft, "self-registration", origin)
@@ -288,46 +316,76 @@ impl Registration {
         })
     }
 
-    /// Refuses contacts a live customer holds (naming which), before any password is
-    /// hashed or token spent.
-    async fn ensure_contacts_free(
+    /// For the email and the phone: whether a live customer holds it (`Some`), and whether
+    /// they proved it.
+    async fn holders(
         &self,
         application: &Application,
         email: Option<&Email>,
         phone: Option<&Phone>,
-    ) -> Result<(), ServiceError> {
-        let emails: Vec<Email> = email.cloned().into_iter().collect();
-        let phones: Vec<Phone> = phone.cloned().into_iter().collect();
-        let taken = self
-            .customers
-            .find_by_contacts(&application.id, &emails, &phones)
-            .await?;
-        let Some(holder) = taken.first() else {
-            return Ok(());
+    ) -> Result<(Option<bool>, Option<bool>), ServiceError> {
+        let held = |contact: Option<Contact>| async move {
+            match contact {
+                Some(contact) => Ok::<_, ServiceError>(
+                    self.customers
+                        .holder(&application.id, &contact)
+                        .await?
+                        .map(|(_, proven)| proven),
+                ),
+                None => Ok(None),
+            }
         };
-        let email_taken =
-            email.is_some_and(|e| holder.emails.iter().any(|entry| entry.email == *e));
-        let conflict = match (email, phone) {
-            (Some(email), _) if email_taken => Conflict::Email(email.to_string()),
-            (_, Some(phone)) => Conflict::Phone(phone.to_string()),
-            (email, None) => Conflict::Email(email.map(ToString::to_string).unwrap_or_default()),
-        };
-        Err(patron_store::StoreError::Conflict(conflict).into())
+        Ok((
+            held(email.cloned().map(Contact::Email)).await?,
+            held(phone.cloned().map(Contact::Phone)).await?,
+        ))
     }
 
-    /// Saves a pending registration of `payload` for `lifetime`, with the contacts already
-    /// proven (`(email, mobile)`); returns its token.
+    /// Refuses, before the customer is created, a contact another live customer proved,
+    /// and one the shopper has not proven that anyone holds (naming which). A contact the
+    /// shopper proved and another holds unproven goes to the shopper at creation.
+    async fn ensure_contacts_free(
+        &self,
+        application: &Application,
+        draft: &CustomerDraft,
+    ) -> Result<(), ServiceError> {
+        let (email_held, phone_held) = self
+            .holders(application, draft.email.as_ref(), draft.phone.as_ref())
+            .await?;
+        let refused = |held: Option<bool>, proven: bool| match held {
+            Some(holder_proved) => holder_proved || !proven,
+            None => false,
+        };
+        if let Some(email) = draft
+            .email
+            .as_ref()
+            .filter(|_| refused(email_held, draft.email_verified))
+        {
+            return Err(StoreError::Conflict(Conflict::Email(email.to_string())).into());
+        }
+        if let Some(phone) = draft
+            .phone
+            .as_ref()
+            .filter(|_| refused(phone_held, draft.phone_verified))
+        {
+            return Err(StoreError::Conflict(Conflict::Phone(phone.to_string())).into());
+        }
+        Ok(())
+    }
+
+    /// Saves a pending registration of `payload` under `register_token` for `lifetime`,
+    /// with the contacts already proven (`(email, mobile)`).
     async fn save_pending(
         &self,
         application: &Application,
+        register_token: &str,
         payload: &PendingPayload,
         lifetime: Duration,
         (email_verified, mobile_verified): (bool, bool),
-    ) -> Result<String, ServiceError> {
-        let register_token = secret::generate_secret();
+    ) -> Result<(), ServiceError> {
         let now = self.clock.now();
         let pending = PendingRegistration {
-            token_digest: secret::digest(&register_token),
+            token_digest: secret::digest(register_token),
             application_id: application.id.clone(),
             payload: serde_json::to_value(payload)
                 .map_err(|error| ServiceError::Internal(error.to_string()))?,
@@ -337,6 +395,20 @@ impl Registration {
             mobile_verified,
         };
         self.credentials.save_pending_registration(&pending).await?;
+        Ok(())
+    }
+
+    /// [`Registration::save_pending`] under a new token, which it returns.
+    async fn save_new_pending(
+        &self,
+        application: &Application,
+        payload: &PendingPayload,
+        lifetime: Duration,
+        proven: (bool, bool),
+    ) -> Result<String, ServiceError> {
+        let register_token = secret::generate_secret();
+        self.save_pending(application, &register_token, payload, lifetime, proven)
+            .await?;
         Ok(register_token)
     }
 
@@ -385,7 +457,7 @@ impl Registration {
                 (false, true)
             }
         };
-        self.save_pending(application, &payload, SIGN_UP_LIFETIME, verified)
+        self.save_new_pending(application, &payload, SIGN_UP_LIFETIME, verified)
             .await
     }
 
@@ -444,6 +516,7 @@ impl Registration {
             email_verified: pending.email_verified,
             phone_verified: pending.mobile_verified,
             password_hash: payload.password_hash,
+            proven_by_shopper: true,
         };
         Ok(Some(
             self.create_and_sign_in(application, draft, "self-registration", origin)
@@ -502,8 +575,8 @@ impl Registration {
         if draft.password_hash.is_none() {
             draft.password_hash = payload.password_hash;
         }
-        self.ensure_contacts_free(application, draft.email.as_ref(), draft.phone.as_ref())
-            .await?;
+        draft.proven_by_shopper = true;
+        self.ensure_contacts_free(application, &draft).await?;
         self.credentials
             .take_pending_registration(&application.id, &digest, now)
             .await?
@@ -555,7 +628,7 @@ impl Registration {
             social: Some(social),
             ..PendingPayload::default()
         };
-        self.save_pending(
+        self.save_new_pending(
             application,
             &payload,
             SIGN_UP_LIFETIME,

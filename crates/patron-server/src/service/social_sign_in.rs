@@ -1,11 +1,12 @@
 //! Sign-in with Google, Apple and Facebook, without account takeover: a customer is found
 //! by the (provider, subject) pair first; else linked only through an email the provider
-//! asserts as verified; else a sign-up starts (`user_exists: false`, `register_token`)
+//! asserts as verified and the customer proved too; else a sign-up starts (`user_exists: false`, `register_token`)
 //! that `updateProfile` completes. An unverified provider email never signs anyone in to
 //! the account that holds it.
 
 use std::sync::Arc;
 
+use patron_domain::contacts::Contact;
 use patron_domain::email::Email;
 use patron_store::Application;
 
@@ -136,12 +137,12 @@ impl SocialSignIn {
         let customer = match (known, &verified_email) {
             (Some(customer), _) => Some(customer),
             (None, Some(email)) => {
+                // Only a customer who proved the email is linked; an account holding it
+                // unproven loses it to the sign-up this starts.
                 let holder = self
                     .customers
-                    .find_by_contacts(&application.id, std::slice::from_ref(email), &[])
-                    .await?
-                    .into_iter()
-                    .next();
+                    .proven_holder(&application.id, &Contact::Email(email.clone()))
+                    .await?;
                 if let Some(holder) = &holder {
                     self.customers
                         .link_identity(&application.id, &holder.id, provider, &identity.subject)

@@ -18,7 +18,7 @@ use super::{parse_mobile, Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::ContactKind;
+use crate::service::{ContactKind, OtpAnswer};
 use crate::sessions::Current;
 use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
 use crate::wire::otp::{
@@ -490,8 +490,11 @@ pub(crate) async fn prove_primary(
             &visitor.application,
             &current.customer,
             kind,
-            required(body.request_id.as_deref(), "request_id")?,
-            required(body.otp.as_deref(), "otp")?,
+            OtpAnswer {
+                request_id: required(body.request_id.as_deref(), "request_id")?,
+                code: required(body.otp.as_deref(), "otp")?,
+                client_address: &visitor.origin.ip,
+            },
         )
         .await?;
     Ok((
@@ -584,8 +587,11 @@ pub(crate) async fn prove_new(
             &visitor.application,
             &current.customer,
             kind,
-            required(body.request_id.as_deref(), "request_id")?,
-            required(body.otp.as_deref(), "otp")?,
+            OtpAnswer {
+                request_id: required(body.request_id.as_deref(), "request_id")?,
+                code: required(body.otp.as_deref(), "otp")?,
+                client_address: &visitor.origin.ip,
+            },
         )
         .await?;
     Ok((

@@ -99,6 +99,8 @@ pub(crate) struct Shopper {
     pub(crate) application: Application,
     /// The session and its customer.
     pub(crate) current: Current,
+    /// Host, user agent and client address.
+    pub(crate) origin: Origin,
 }
 
 impl Shopper {
@@ -122,9 +124,15 @@ impl FromRequestParts<AppState> for Shopper {
         let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
         refuse_cross_site_write(parts, state, &application).await?;
         let current = sessions::current(state, &application, &parts.headers).await?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer);
+        let origin = origin_of_request(&parts.headers, peer, &state.trusted_proxies);
         Ok(Self {
             application,
             current,
+            origin,
         })
     }
 }

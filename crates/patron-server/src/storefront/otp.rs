@@ -306,7 +306,7 @@ pub(crate) async fn verify_forgot_mobile(
         request_id: required(body.request_id.as_deref(), "request_id")?.to_owned(),
         code: required(body.otp.as_deref(), "otp")?.to_owned(),
     };
-    forgot_token(&state, &visitor.application, answer).await
+    forgot_token(&state, &visitor, answer).await
 }
 
 #[utoipa::path(
@@ -370,18 +370,18 @@ pub(crate) async fn verify_forgot_email(
         target: OtpTarget::Email(required_email(body.email.as_deref())?),
         code: required(body.otp.as_deref(), "otp")?.to_owned(),
     };
-    forgot_token(&state, &visitor.application, answer).await
+    forgot_token(&state, &visitor, answer).await
 }
 
 async fn forgot_token(
     state: &AppState,
-    application: &Application,
+    visitor: &Visitor,
     answer: CodeAnswer,
 ) -> Result<Json<VerifyForgotOut>, ApiError> {
     let forgot_token = state
         .services
         .otp
-        .verify_forgot(application, answer)
+        .verify_forgot(&visitor.application, answer, &visitor.origin.ip)
         .await?;
     Ok(Json(VerifyForgotOut {
         success: true,

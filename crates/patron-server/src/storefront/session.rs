@@ -154,6 +154,7 @@ pub(crate) async fn delete_user(
                 reason: &reason,
                 request_id: &request_id,
                 otp: &otp,
+                client_address: &shopper.origin.ip,
             },
         )
         .await?;

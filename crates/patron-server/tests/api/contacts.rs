@@ -194,7 +194,7 @@ async fn the_primary_mobile_changes_with_a_code_to_the_old_and_one_to_the_new() 
 #[tokio::test]
 async fn the_reset_link_goes_by_text_message_within_the_send_budgets() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         let send = |mobile: &'static str| {
             app.shop(
                 Method::POST,

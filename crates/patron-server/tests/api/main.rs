@@ -12,6 +12,8 @@ mod deletion;
 mod events;
 mod files;
 mod groups;
+mod integrity;
+mod logs;
 mod openapi;
 mod otp;
 mod reset;
@@ -69,14 +71,24 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = TestApp>,
 {
+    each_app_with(|_| {}, test).await;
+}
+
+/// [`each_app`] with `configure` applied to each server's configuration first.
+pub async fn each_app_with<C, F, Fut>(configure: C, test: F)
+where
+    C: Fn(&mut Config),
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
     for backend in backends() {
-        let app = TestApp::spawn(TestDatabase::create(backend).await).await;
+        let app = TestApp::spawn(TestDatabase::create(backend).await, &configure).await;
         test(app).await.stop().await;
     }
 }
 
 impl TestApp {
-    async fn spawn(database: TestDatabase) -> Self {
+    async fn spawn(database: TestDatabase, configure: &dyn Fn(&mut Config)) -> Self {
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         ));
@@ -98,6 +110,7 @@ impl TestApp {
         config.google_jwks_url = format!("{providers}/jwks");
         config.apple_jwks_url = format!("{providers}/jwks?apple");
         config.facebook_graph_url = format!("{providers}/graph");
+        configure(&mut config);
         let server = App::build(config, clock.clone()).await.unwrap();
         let stores = server.state.stores.clone();
         let created = admin::create_application(&stores, COMPANY, "Shop", None, None, clock.now())

@@ -14,12 +14,12 @@ const NEW_PASSWORD: &str = "Fr3sh-secret";
 
 impl TestApp {
     /// Posts a storefront JSON body, optionally with a session.
-    async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Answer {
+    pub(crate) async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Answer {
         self.shop(Method::POST, path, Some(body), token).await
     }
 
     /// The code (`data.otp`) of the newest message to `to`, and how many messages `to` got.
-    async fn code_sent_to(&self, to: &str) -> (String, usize) {
+    pub(crate) async fn code_sent_to(&self, to: &str) -> (String, usize) {
         let messages: Vec<_> = self
             .outbox(1000)
             .await
@@ -40,7 +40,7 @@ impl TestApp {
     }
 
     /// How many messages went to `to`.
-    async fn messages_to(&self, to: &str) -> usize {
+    pub(crate) async fn messages_to(&self, to: &str) -> usize {
         self.outbox(1000)
             .await
             .unwrap()
@@ -49,7 +49,7 @@ impl TestApp {
             .count()
     }
 
-    async fn login_code(&self, mobile: &str) -> Answer {
+    pub(crate) async fn login_code(&self, mobile: &str) -> Answer {
         self.post(
             "/authentication/v1.0/login/otp",
             json!({"mobile": mobile, "country_code": "91"}),
@@ -58,7 +58,12 @@ impl TestApp {
         .await
     }
 
-    async fn verify_mobile(&self, request_id: &str, otp: &str, token: Option<&str>) -> Answer {
+    pub(crate) async fn verify_mobile(
+        &self,
+        request_id: &str,
+        otp: &str,
+        token: Option<&str>,
+    ) -> Answer {
         self.post(
             "/authentication/v1.0/otp/mobile/verify",
             json!({"request_id": request_id, "otp": otp}),
@@ -404,7 +409,7 @@ async fn a_registration_needing_both_contacts_completes_after_both_codes() {
 #[tokio::test]
 async fn a_forgotten_password_is_reset_with_a_code_and_unknown_numbers_learn_nothing() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         let send = |mobile: &'static str| {
             app.post(
                 "/authentication/v1.0/otp/forgot/mobile/send",

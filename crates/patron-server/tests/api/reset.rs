@@ -36,7 +36,7 @@ impl TestApp {
 #[tokio::test]
 async fn reset_link_flow_signs_in_with_the_new_password() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         let old_session = app.login("asha@example.com", PASSWORD).await.token.unwrap();
         app.configure(json!({"password_reset_url": "https://shop.example.com/auth/set-password"}))
             .await;
@@ -169,7 +169,7 @@ async fn reset_link_flow_signs_in_with_the_new_password() {
 #[tokio::test]
 async fn reset_codes_expire_and_reset_only_does_not_sign_in() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         app.ask_reset("asha@example.com").await;
         let expired = app.latest_reset_code().await;
         app.clock.advance(Duration::minutes(31));
@@ -216,7 +216,7 @@ async fn reset_codes_expire_and_reset_only_does_not_sign_in() {
 #[tokio::test]
 async fn templates_can_be_overridden_per_application() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         app.configure(json!({"notification_templates": {"reset_password": {"subject": "Forgot it, {{first_name}}?", "text": "Go to {{link}}"}}})).await;
         app.ask_reset("asha@example.com").await;
         let message = app.outbox(1).await.unwrap().remove(0).message;
@@ -250,7 +250,7 @@ impl Delivery for Flaky {
 #[tokio::test]
 async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         app.ask_reset("asha@example.com").await;
         let flaky = Flaky {
             failures_left: AtomicUsize::new(2),
@@ -336,7 +336,7 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
 #[tokio::test]
 async fn reset_links_never_follow_the_host_header() {
     each_app(|app| async move {
-        app.register("asha@example.com", "9876543210").await;
+        app.register_proven("asha@example.com", "9876543210").await;
         let response = app
             .storefront(Method::POST, "/authentication/v1.0/login/password/reset")
             .header("host", "evil.example")

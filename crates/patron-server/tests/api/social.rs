@@ -19,7 +19,7 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
 use crate::storefront::Answer;
-use crate::{each_app, TestApp};
+use crate::{each_app, each_app_with, TestApp};
 
 /// The test providers: their keys, and the base URL of the stub serving them.
 pub struct Providers {
@@ -48,40 +48,12 @@ pub fn providers() -> &'static Providers {
         let base = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-                let body = if path.starts_with("/jwks") {
-                    jwks.clone()
-                } else if path.starts_with("/graph/debug_token") {
-                    let valid = path.contains("input_token=fb-good")
-                        && path.contains("access_token=fb-app%7Cfb-secret");
-                    json!({"data": {"is_valid": valid, "app_id": "fb-app", "user_id": "fb-user"}})
-                        .to_string()
-                } else if path.starts_with("/graph/me") {
-                    json!({"id": "fb-user", "email": "fia@example.com", "first_name": "Fia"})
-                        .to_string()
-                } else {
-                    "{}".to_owned()
-                };
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: public, max-age=3600\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
+                let jwks = jwks.clone();
+                std::thread::spawn(move || answer_provider_call(stream, &jwks));
             }
         });
-        let der = |key: &RsaPrivateKey| {
-            EncodingKey::from_rsa_der(key.to_pkcs1_der().unwrap().as_bytes())
-        };
+        let der =
+            |key: &RsaPrivateKey| EncodingKey::from_rsa_der(key.to_pkcs1_der().unwrap().as_bytes());
         Providers {
             signing: der(&signing),
             forger: der(&forger),
@@ -90,10 +62,55 @@ pub fn providers() -> &'static Providers {
     })
 }
 
+/// Answers one call to the stub. Graph API tokens pick a failure: `fb-500` a server error,
+/// `fb-garbage` a body that is no JSON, `fb-reset` a connection closed without an answer,
+/// `fb-hang` no answer at all.
+fn answer_provider_call(stream: std::net::TcpStream, jwks: &str) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        line.clear();
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let mut status = "200 OK";
+    let body = if path.starts_with("/jwks") {
+        jwks.to_owned()
+    } else if path.contains("token=fb-reset") {
+        return;
+    } else if path.contains("token=fb-hang") {
+        // No answer: wait until the client gives up and closes the connection.
+        let _ = std::io::Read::read_to_end(&mut reader, &mut Vec::new());
+        return;
+    } else if path.contains("token=fb-500") {
+        status = "500 Internal Server Error";
+        "{}".to_owned()
+    } else if path.contains("token=fb-garbage") {
+        "<html>not json</html>".to_owned()
+    } else if path.starts_with("/graph/debug_token") {
+        let valid = path.contains("input_token=fb-good")
+            && path.contains("access_token=fb-app%7Cfb-secret");
+        json!({"data": {"is_valid": valid, "app_id": "fb-app", "user_id": "fb-user"}}).to_string()
+    } else if path.starts_with("/graph/me") {
+        json!({"id": "fb-user", "email": "fia@example.com", "first_name": "Fia"}).to_string()
+    } else {
+        "{}".to_owned()
+    };
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncache-control: public, max-age=3600\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
 impl TestApp {
     /// Turns the three providers on with the tests' client ids and Facebook secret (and
     /// makes a mobile optional, so a social sign-up completes with names alone).
-    async fn enable_social(&self) {
+    pub(crate) async fn enable_social(&self) {
         self.configure(json!({
             "required_fields": {"mobile": {"is_required": false}},
             "social": {"google": true, "apple": true, "facebook": true},
@@ -108,7 +125,7 @@ impl TestApp {
 
     /// An ID token signed by the test key (or the forger's), with `claims` over defaults
     /// valid for Google now.
-    fn id_token(&self, claims: Value, forged: bool) -> String {
+    pub(crate) fn id_token(&self, claims: Value, forged: bool) -> String {
         let now = self.clock.now().timestamp();
         let mut all = json!({"iss": "https://accounts.google.com", "aud": "google-client",
             "sub": "g-1", "iat": now, "exp": now + 3600, "email": "gia@example.com",
@@ -127,7 +144,17 @@ impl TestApp {
         jsonwebtoken::encode(&header, &all, key).unwrap()
     }
 
-    async fn google(&self, token: &str) -> Answer {
+    pub(crate) async fn facebook(&self, token: &str) -> Answer {
+        self.shop(
+            Method::POST,
+            "/authentication/v1.0/login/facebook-token",
+            Some(json!({"oauth2": {"access_token": token}, "profile": {"id": "fb-user"}})),
+            None,
+        )
+        .await
+    }
+
+    pub(crate) async fn google(&self, token: &str) -> Answer {
         self.shop(
             Method::POST,
             "/authentication/v1.0/login/google-token",
@@ -291,17 +318,9 @@ async fn apple_checks_the_user_identifier_and_facebook_asks_the_graph_api() {
         let signed = apple("a-1", "a-1").await;
         assert_eq!(signed.body["user_exists"], false, "{}", signed.body);
 
-        let facebook = |token: &str| {
-            app.shop(
-                Method::POST,
-                "/authentication/v1.0/login/facebook-token",
-                Some(json!({"oauth2": {"access_token": token}, "profile": {"id": "fb-user"}})),
-                None,
-            )
-        };
-        let bad = facebook("fb-bad").await;
+        let bad = app.facebook("fb-bad").await;
         assert_eq!(bad.body["code"], "INVALID_SOCIAL_TOKEN", "{}", bad.body);
-        let good = facebook("fb-good").await;
+        let good = app.facebook("fb-good").await;
         assert_eq!(good.body["user_exists"], false, "{}", good.body);
         let completed = app
             .shop(
@@ -317,9 +336,68 @@ async fn apple_checks_the_user_identifier_and_facebook_asks_the_graph_api() {
             completed.body["user"]["emails"][0]["verified"], false,
             "Facebook does not assert a verified email"
         );
-        let again = facebook("fb-good").await;
+        let again = app.facebook("fb-good").await;
         assert_eq!(again.body["user_exists"], true, "the identity was linked");
         app
     })
     .await;
+}
+
+#[tokio::test]
+async fn no_provider_failure_puts_the_facebook_secret_in_an_answer_or_a_log() {
+    let logs = crate::logs::capture();
+    let refused = |answer: &Answer, case: &str| {
+        assert!(
+            answer.status.is_client_error() || answer.status.is_server_error(),
+            "{case}: {} {}",
+            answer.status,
+            answer.body
+        );
+        assert!(
+            !answer.body.to_string().contains("fb-secret"),
+            "{case} answered the app secret: {}",
+            answer.body
+        );
+    };
+    each_app_with(
+        |config| config.provider_timeout_secs = 1,
+        |app| async move {
+            app.enable_social().await;
+            for case in ["fb-500", "fb-garbage", "fb-reset", "fb-hang"] {
+                let answer = app.facebook(case).await;
+                refused(&answer, case);
+                assert_eq!(
+                    answer.body["code"], "PROVIDER_UNAVAILABLE",
+                    "{}",
+                    answer.body
+                );
+            }
+            app
+        },
+    )
+    .await;
+    each_app_with(
+        |config| config.facebook_graph_url = "http://127.0.0.1:1/graph".to_owned(),
+        |app| async move {
+            app.enable_social().await;
+            let answer = app.facebook("fb-good").await;
+            refused(&answer, "unreachable");
+            assert_eq!(
+                answer.body["code"], "PROVIDER_UNAVAILABLE",
+                "{}",
+                answer.body
+            );
+            app
+        },
+    )
+    .await;
+    let logged = logs.text();
+    assert!(
+        logged.contains("PROVIDER_UNAVAILABLE") || logged.contains("cannot check the credential"),
+        "the failures were logged, so the grep below reads them"
+    );
+    assert!(
+        !logged.contains("fb-secret"),
+        "a log line holds the app secret"
+    );
 }

@@ -20,6 +20,9 @@ pub trait OtpStore: Send + Sync {
         charges: &[BudgetCharge],
         now: DateTime<Utc>,
     ) -> Result<SendOutcome, StoreError>;
+    /// Takes back one use recorded at `at` under each of `keys` (a counted answer that
+    /// turned out right is no wrong guess).
+    async fn refund_sends(&self, keys: &[String], at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Gives the live challenge of `target` whose resend token has `resend_digest` a new
     /// code and expiry, keeping its id and attempts, once `resend_after` has passed since
     /// its last send and every budget has room (then charged).

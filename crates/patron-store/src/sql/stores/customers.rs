@@ -1,6 +1,6 @@
 //! Customers: create, import, read, list, search, update, block, archive, restore.
 
-use patron_domain::contacts::ContactEdit;
+use patron_domain::contacts::{release_unproven, Contact, ContactEdit};
 
 use super::prelude::*;
 
@@ -208,6 +208,17 @@ impl CustomerStore for Store {
         let Some(changes) = edit.apply(&current)? else {
             return Ok(current);
         };
+        if let ContactEdit::Verify(contact) | ContactEdit::VerifyAsPrimary(contact) = edit {
+            Self::release_unproven_contacts(
+                &mut tx,
+                application_id,
+                id.as_str(),
+                std::slice::from_ref(contact),
+                actor,
+                now,
+            )
+            .await?;
+        }
         let customer =
             Self::write_changes(&mut tx, &current, &changes, "contacts", actor, now).await?;
         Self::commit_changes(tx, &current, &changes).await?;
@@ -591,6 +602,55 @@ impl Store {
             return Err(StoreError::ArchiveState(true));
         }
         Self::customer_with_contacts(conn, row).await
+    }
+
+    /// Takes each of the `proven` contacts, which `keeper` has just proven, from every other
+    /// live customer holding it unproven (in the caller's transaction, each holder's row
+    /// locked): the holder loses the entry, audited as `contact_release` by `actor` and
+    /// announced as `customer.updated`. Holders that proved it stay, and the unique index
+    /// refuses the keeper's write.
+    pub(super) async fn release_unproven_contacts(
+        conn: &mut Connection,
+        application_id: &ObjectId,
+        keeper: &str,
+        proven: &[Contact],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for contact in proven {
+            let holders: Vec<(String,)> =
+                match contact {
+                    Contact::Email(email) => sqlx::query_as(
+                        "SELECT customer_id FROM customer_emails WHERE application_id = $1 AND \
+                         email = $2 AND NOT archived AND NOT verified AND customer_id <> $3",
+                    )
+                    .bind(application_id.as_str())
+                    .bind(email.as_str())
+                    .bind(keeper)
+                    .fetch_all(&mut *conn)
+                    .await?,
+                    Contact::Phone(phone) => sqlx::query_as(
+                        "SELECT customer_id FROM customer_phones WHERE application_id = $1 AND \
+                         country_code = $2 AND phone = $3 AND NOT archived AND NOT verified AND \
+                         customer_id <> $4",
+                    )
+                    .bind(application_id.as_str())
+                    .bind(i32::from(phone.country_code()))
+                    .bind(phone.national())
+                    .bind(keeper)
+                    .fetch_all(&mut *conn)
+                    .await?,
+                };
+            for (holder,) in holders {
+                let holder = ObjectId::from_trusted(holder);
+                let current = Self::live_customer_for_update(conn, application_id, &holder).await?;
+                if let Some(changes) = release_unproven(&current, contact) {
+                    Self::write_changes(conn, &current, &changes, "contact_release", actor, now)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Commits a transaction that wrote `changes`; a unique index that refuses it at commit

@@ -1,6 +1,8 @@
 //! Helpers every store implementation shares: reading customers with their contacts, contact
 //! conflicts, audit, password writes, live counts (each inside the caller's transaction).
 
+use patron_domain::contacts::Contact;
+
 use super::prelude::*;
 
 /// Maps a failed customer write to the conflict it reports, naming `customer`'s value.
@@ -225,6 +227,30 @@ impl Store {
         actor: &Actor,
     ) -> Result<Customer, StoreError> {
         let application_id = &customer.application_id;
+        if customer.takes_unproven_contacts {
+            let proven: Vec<Contact> = customer
+                .emails
+                .iter()
+                .filter(|entry| entry.verified)
+                .map(|entry| Contact::Email(entry.email.clone()))
+                .chain(
+                    customer
+                        .phones
+                        .iter()
+                        .filter(|entry| entry.verified)
+                        .map(|entry| Contact::Phone(entry.phone.clone())),
+                )
+                .collect();
+            Self::release_unproven_contacts(
+                &mut *tx,
+                application_id,
+                customer.id.as_str(),
+                &proven,
+                actor,
+                customer.created_at,
+            )
+            .await?;
+        }
         // A new customer has at most one email and one phone, so the unique index that
         // refuses a write names the taken value exactly: no pre-check round trips.
         if customer.emails.len() > 1 || customer.phones.len() > 1 {

@@ -172,6 +172,22 @@ impl OtpStore for Store {
         Ok(SendOutcome::Sent)
     }
 
+    async fn refund_sends(&self, keys: &[String], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for key in keys {
+            sqlx::query(
+                "DELETE FROM otp_sends WHERE id = (SELECT id FROM otp_sends WHERE budget_key = $1 \
+                 AND sent_at = $2 ORDER BY id DESC LIMIT 1)",
+            )
+            .bind(key)
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn resend_challenge(
         &self,
         application_id: &ObjectId,

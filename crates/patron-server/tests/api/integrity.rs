@@ -1,0 +1,417 @@
+//! Account integrity under an adversary: a stranger who registers with someone else's
+//! email or number (never proving it) never gets that person signed in to the stranger's
+//! account — by email code, by text code or by Google — and loses the contact when its
+//! owner proves it; a reset is never sent through an unproven contact.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::storefront::{Answer, PASSWORD};
+use crate::{each_app, each_app_with, text_rows, TestApp};
+
+impl TestApp {
+    /// The stranger's move: registers with `email` and `mobile` (neither proven) and a
+    /// password; returns the session and the customer id.
+    async fn pre_claim(&self, email: &str, mobile: &str) -> (String, String) {
+        let registered = self.register(email, mobile).await;
+        assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+        let session = registered.token.expect("the stranger is signed in");
+        let (status, me, _) = self.whoami(&session).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        (session, me["user"]["_id"].as_str().unwrap().to_owned())
+    }
+
+    /// Completes a sign-up that a proof started, with a first name and the fields of
+    /// `more`; returns the answer.
+    async fn complete_sign_up(&self, started: &Answer, more: Value) -> Answer {
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        assert_eq!(
+            started.body["user_exists"], false,
+            "the prover is not signed in to the account holding the contact unproven: {}",
+            started.body
+        );
+        assert!(
+            started.token.is_none(),
+            "no session for the stranger's account"
+        );
+        let mut body =
+            json!({"first_name": "Olga", "register_token": started.body["register_token"]});
+        for (key, value) in more.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let completed = self.post("/profile/v1.0/detail", body, None).await;
+        assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+        completed
+    }
+
+    /// What the stranger's session sees of their account now.
+    async fn stranger_sees(&self, session: &str) -> Value {
+        let (status, me, _) = self.whoami(session).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        me["user"].clone()
+    }
+
+    /// The stranger's account lost the contact: audited as a release, announced as an
+    /// update.
+    async fn assert_released(&self, stranger_id: &str) {
+        let actions = text_rows(
+            self,
+            &format!("SELECT action FROM audit_events WHERE customer_id = '{stranger_id}'"),
+        )
+        .await;
+        assert!(
+            actions.iter().any(|a| a == "contact_release"),
+            "{actions:?}"
+        );
+        let events = text_rows(
+            self,
+            &format!(
+                "SELECT type FROM lifecycle_events WHERE customer_id = '{stranger_id}' AND \
+                 action = 'contact_release'"
+            ),
+        )
+        .await;
+        assert_eq!(events, ["customer.updated"]);
+    }
+}
+
+/// A number of the owner's own, for sign-ups the configuration requires a mobile of.
+fn own_mobile() -> Value {
+    json!({"mobile": {"phone": "9111111111", "country_code": "91"}})
+}
+
+fn has_email(user: &Value, email: &str) -> bool {
+    user["emails"]
+        .as_array()
+        .is_some_and(|emails| emails.iter().any(|e| e["email"] == email))
+}
+
+fn has_phone(user: &Value, national: &str) -> bool {
+    user["phone_numbers"]
+        .as_array()
+        .is_some_and(|phones| phones.iter().any(|p| p["phone"] == national))
+}
+
+#[tokio::test]
+async fn an_email_code_never_signs_its_owner_in_to_a_strangers_account() {
+    each_app(|app| async move {
+        let (stranger, stranger_id) = app.pre_claim("olga@example.com", "9000000001").await;
+
+        let sent = app
+            .post(
+                "/authentication/v1.0/otp/email/send",
+                json!({"email": "olga@example.com", "action": "send"}),
+                None,
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+        let (code, _) = app.code_sent_to("olga@example.com").await;
+        let proven = app
+            .post(
+                "/authentication/v1.0/otp/email/verify",
+                json!({"email": "olga@example.com", "otp": code}),
+                None,
+            )
+            .await;
+        let owner = app.complete_sign_up(&proven, own_mobile()).await;
+        let user = &owner.body["user"];
+        assert_ne!(
+            user["_id"],
+            stranger_id.as_str(),
+            "a new account of the owner's"
+        );
+        assert_eq!(user["emails"][0]["email"], "olga@example.com");
+        assert_eq!(user["emails"][0]["verified"], true);
+        assert!(
+            owner.token.is_some(),
+            "the owner is signed in to their own account"
+        );
+
+        let seen = app.stranger_sees(&stranger).await;
+        assert!(!has_email(&seen, "olga@example.com"), "{seen}");
+        assert!(
+            has_phone(&seen, "9000000001"),
+            "the stranger keeps their own number"
+        );
+        let by_email = app.login("olga@example.com", PASSWORD).await;
+        assert!(
+            by_email.token.is_none(),
+            "the stranger's password no longer signs in by the owner's email: {}",
+            by_email.body
+        );
+        app.assert_released(&stranger_id).await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_text_code_never_signs_its_owner_in_to_a_strangers_account() {
+    each_app(|app| async move {
+        let (stranger, stranger_id) = app.pre_claim("stranger@example.com", "9000000002").await;
+        let sent = app.login_code("9000000002").await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+        let (code, _) = app.code_sent_to("+919000000002").await;
+        let proven = app
+            .verify_mobile(sent.body["request_id"].as_str().unwrap(), &code, None)
+            .await;
+        let owner = app.complete_sign_up(&proven, json!({})).await;
+        let user = &owner.body["user"];
+        assert_ne!(user["_id"], stranger_id.as_str());
+        assert_eq!(user["phone_numbers"][0]["phone"], "9000000002");
+        assert_eq!(user["phone_numbers"][0]["verified"], true);
+
+        let seen = app.stranger_sees(&stranger).await;
+        assert!(!has_phone(&seen, "9000000002"), "{seen}");
+        assert!(has_email(&seen, "stranger@example.com"));
+        let by_phone = app.login("9000000002", PASSWORD).await;
+        assert!(by_phone.token.is_none(), "{}", by_phone.body);
+        app.assert_released(&stranger_id).await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn google_never_signs_its_owner_in_to_a_strangers_account() {
+    each_app(|app| async move {
+        app.enable_social().await;
+        let (stranger, stranger_id) = app.pre_claim("gia@example.com", "9000000003").await;
+        let google = app.google(&app.id_token(json!({}), false)).await;
+        let owner = app.complete_sign_up(&google, own_mobile()).await;
+        let user = &owner.body["user"];
+        assert_ne!(user["_id"], stranger_id.as_str());
+        assert_eq!(user["emails"][0]["email"], "gia@example.com");
+        assert_eq!(user["emails"][0]["verified"], true);
+        let seen = app.stranger_sees(&stranger).await;
+        assert!(!has_email(&seen, "gia@example.com"), "{seen}");
+        let again = app.google(&app.id_token(json!({}), false)).await;
+        assert_eq!(
+            again.body["user_exists"], true,
+            "Google is linked to the owner"
+        );
+        assert_eq!(again.body["user"]["_id"], user["_id"]);
+        app.assert_released(&stranger_id).await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn registering_with_a_contact_held_unproven_elsewhere_asks_for_its_proof() {
+    each_app(|app| async move {
+        let (stranger, _) = app.pre_claim("olga@example.com", "9000000004").await;
+        let body = json!({"first_name": "Olga", "email": "olga@example.com", "password": "An0ther-secret",
+                          "phone": {"country_code": "91", "mobile": "9000000005"}, "consent": true});
+        let registered = app
+            .shop(Method::POST, "/authentication/v1.0/register/form", Some(body), None)
+            .await;
+        assert_eq!(registered.status, StatusCode::OK, "not refused: {}", registered.body);
+        assert_eq!(registered.body["verify_email_otp"], true, "{}", registered.body);
+        assert!(registered.token.is_none());
+        let register_token = registered.body["register_token"].as_str().unwrap().to_owned();
+        let (code, _) = app.code_sent_to("olga@example.com").await;
+        let proven = app
+            .post(
+                "/authentication/v1.0/otp/email/verify",
+                json!({"email": "olga@example.com", "otp": code, "register_token": register_token}),
+                None,
+            )
+            .await;
+        assert_eq!(proven.status, StatusCode::OK, "{}", proven.body);
+        let owner = proven.token.expect("the proven registration signs in");
+        let (_, me, _) = app.whoami(&owner).await;
+        assert_eq!(me["user"]["emails"][0]["email"], "olga@example.com");
+        assert_eq!(me["user"]["emails"][0]["verified"], true);
+        let seen = app.stranger_sees(&stranger).await;
+        assert!(!has_email(&seen, "olga@example.com"), "{seen}");
+
+        let taken = app.register("olga@example.com", "9000000006").await;
+        assert_eq!(
+            taken.body["code"], "EMAIL_ALREADY_EXISTS",
+            "a proven email is taken: {}",
+            taken.body
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_reset_goes_through_a_contact_its_holder_never_proved() {
+    each_app(|app| async move {
+        app.pre_claim("olga@example.com", "9000000007").await;
+        let before = app.messages_to("olga@example.com").await;
+        let link = app
+            .post(
+                "/authentication/v1.0/login/password/reset",
+                json!({"email": "olga@example.com"}),
+                None,
+            )
+            .await;
+        assert_eq!(link.status, StatusCode::OK, "{}", link.body);
+        let code = app
+            .post(
+                "/authentication/v1.0/otp/forgot/email/send",
+                json!({"email": "olga@example.com", "action": "send"}),
+                None,
+            )
+            .await;
+        assert_eq!(code.status, StatusCode::OK, "{}", code.body);
+        assert_eq!(
+            app.messages_to("olga@example.com").await,
+            before,
+            "neither a reset link nor a reset code went to the unproven email"
+        );
+        app
+    })
+    .await;
+}
+
+impl TestApp {
+    /// Asks for a sign-in code to 9876543210 from `client`; returns the request id and the
+    /// code.
+    async fn fresh_code(&self, client: &str) -> (String, String) {
+        let sent = self
+            .from(
+                client,
+                "/authentication/v1.0/login/otp",
+                json!({"mobile": "9876543210", "country_code": "91"}),
+            )
+            .await;
+        assert_eq!(sent.0, StatusCode::OK, "{}", sent.1);
+        let (code, _) = self.code_sent_to("+919876543210").await;
+        (sent.1["request_id"].as_str().unwrap().to_owned(), code)
+    }
+
+    /// Answers a code from `client`; returns the status and the error code, if any.
+    async fn answer_from(&self, client: &str, request_id: &str, otp: &str) -> (StatusCode, String) {
+        let (status, body) = self
+            .from(
+                client,
+                "/authentication/v1.0/otp/mobile/verify",
+                json!({"request_id": request_id, "otp": otp}),
+            )
+            .await;
+        (status, body["code"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// A storefront POST that a trusted proxy forwards for `client`.
+    async fn from(&self, client: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .storefront(Method::POST, path)
+            .header("x-forwarded-for", client)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        crate::read(response).await
+    }
+}
+
+#[tokio::test]
+async fn wrong_codes_are_capped_per_target_across_fresh_codes_and_addresses() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("asha@example.com", "9876543210").await;
+            app.configure(
+                json!({"otp": {"per_target": 1000, "per_address": 1000, "resend_timer": 0}}),
+            )
+            .await;
+            let attacker = "203.0.113.7";
+            // Nine wrong answers over fresh codes (each code allows five), one right one
+            // (not counted), one more wrong: the tenth wrong answer is still heard.
+            for _ in 0..3 {
+                let (request_id, code) = app.fresh_code(attacker).await;
+                for _ in 0..3 {
+                    let wrong = app
+                        .answer_from(attacker, &request_id, &TestApp::wrong(&code))
+                        .await;
+                    assert_eq!(wrong, (StatusCode::BAD_REQUEST, "INVALID_OTP".to_owned()));
+                }
+            }
+            let (request_id, code) = app.fresh_code(attacker).await;
+            assert_eq!(
+                app.answer_from(attacker, &request_id, &code).await.0,
+                StatusCode::OK
+            );
+            let (request_id, code) = app.fresh_code(attacker).await;
+            let tenth = app
+                .answer_from(attacker, &request_id, &TestApp::wrong(&code))
+                .await;
+            assert_eq!(tenth.1, "INVALID_OTP");
+            let capped = app.answer_from(attacker, &request_id, &code).await;
+            assert_eq!(
+                capped,
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "OTP_ATTEMPTS_EXCEEDED".to_owned()
+                ),
+                "past ten wrong answers from one network even the right code is refused"
+            );
+            // An IPv6 /64 is one network, whichever of its addresses answers.
+            let mut wrong_from_network = 0;
+            while wrong_from_network < 10 {
+                let (request_id, code) = app.fresh_code("2001:db8:7:7::1").await;
+                for host in 1..=4 {
+                    if wrong_from_network == 10 {
+                        break;
+                    }
+                    let client = format!("2001:db8:7:7:{host}::{wrong_from_network}");
+                    let wrong = app
+                        .answer_from(&client, &request_id, &TestApp::wrong(&code))
+                        .await;
+                    assert_eq!(wrong.1, "INVALID_OTP");
+                    wrong_from_network += 1;
+                }
+            }
+            let (request_id, code) = app.fresh_code("2001:db8:7:7::1").await;
+            assert_eq!(
+                app.answer_from("2001:db8:7:7:ffff::9", &request_id, &code)
+                    .await
+                    .0,
+                StatusCode::TOO_MANY_REQUESTS,
+                "an IPv6 /64 is one network"
+            );
+
+            // From many networks, thirty wrong answers in all close the target's codes.
+            let mut wrong_in_all = 20;
+            let mut network = 0;
+            while wrong_in_all < 30 {
+                network += 1;
+                let client = format!("198.51.100.{network}");
+                let (request_id, code) = app.fresh_code(&client).await;
+                for _ in 0..5 {
+                    if wrong_in_all == 30 {
+                        break;
+                    }
+                    let wrong = app
+                        .answer_from(&client, &request_id, &TestApp::wrong(&code))
+                        .await;
+                    assert_eq!(wrong.1, "INVALID_OTP", "wrong answer {wrong_in_all}");
+                    wrong_in_all += 1;
+                }
+            }
+            let (request_id, code) = app.fresh_code("192.0.2.200").await;
+            assert_eq!(
+                app.answer_from("192.0.2.200", &request_id, &code).await,
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "OTP_ATTEMPTS_EXCEEDED".to_owned()
+                ),
+                "thirty wrong answers from anywhere close the number's codes"
+            );
+
+            app.clock.advance(chrono::Duration::hours(24));
+            let (request_id, code) = app.fresh_code(attacker).await;
+            assert_eq!(
+                app.answer_from(attacker, &request_id, &code).await.0,
+                StatusCode::OK,
+                "a day later the codes work again"
+            );
+            app
+        },
+    )
+    .await;
+}

@@ -137,13 +137,16 @@ test('with mobile level "soft", registerWithForm creates the account and signs i
   assert.equal(listed.active, true);
 });
 
-test('registering an email or phone that is taken is 400 *_ALREADY_EXISTS', async () => {
+test('registering a proven email or phone is 400 *_ALREADY_EXISTS; one held unproven asks for its code', async () => {
   const app = await softApp();
-  const first = h.registrationBody();
-  await h.sfCall(app.storefront(), 'registerWithForm', { body: first });
+  const first = await h.registerShopper(app.storefront());
   const sf = app.storefront();
+  const unproven = await h.sdk(sf.user.registerWithForm({ body: h.registrationBody({ email: first.email }) }));
+  assert.equal(unproven.verify_email_otp, true, 'a stranger cannot shut the owner out, nor take the email unproven');
+  assert.equal(unproven.user, undefined);
+  await h.proveContacts(first, ctx.env);
   await h.sdkError(sf.user.registerWithForm({ body: h.registrationBody({ email: first.email }) }), 400, 'EMAIL_ALREADY_EXISTS');
-  await h.sdkError(sf.user.registerWithForm({ body: h.registrationBody({ phone: { ...first.phone } }) }), 400, 'PHONE_ALREADY_EXISTS');
+  await h.sdkError(sf.user.registerWithForm({ body: h.registrationBody({ phone: { country_code: '91', mobile: first.phone } }) }), 400, 'PHONE_ALREADY_EXISTS');
   await h.sdkError(sf.user.getLoggedInUser(), 401, 'UNAUTHENTICATED');
 });
 

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const { ApplicationConfig, ApplicationClient } = require('@gofynd/fdk-client-javascript');
 
 const { sdk } = require('./assertions');
+const { runCli } = require('./patron-process');
 const { SDK_LOG_LEVEL } = require('./platform-client');
 const { uniqueEmail, uniquePhone } = require('./sample-data');
 
@@ -107,8 +108,37 @@ async function registerShopper(sf, overrides = {}) {
   return { sf, user: res.body.user, email: body.email, phone: body.phone && body.phone.mobile, token: res.cookie.value };
 }
 
+/** The code (`data.otp`) of the newest outbox message to `to`, read with the CLI of `env`. */
+async function newestCodeTo(env, to) {
+  const { stdout } = await runCli(env, ['outbox', 'list', '--limit', '1000', '--json', '--reveal']);
+  const [message] = JSON.parse(stdout).filter((m) => m.to === to);
+  assert.ok(message && typeof message.data.otp === 'string', `no code sent to ${to}`);
+  return message.data.otp;
+}
+
+/**
+ * The signed-in `shopper` (from registerShopper) proves their mobile and email with codes
+ * sent to them (sendOTPOnMobile/verifyMobileOTP, sendOTPOnEmail/verifyEmailOTP): only
+ * proven contacts sign in by code, link a provider or receive a reset.
+ */
+async function proveContacts(shopper, env) {
+  const { sf, phone, email } = shopper;
+  if (phone) {
+    const sent = await sdk(sf.user.sendOTPOnMobile({ body: { mobile: phone, country_code: '91', action: 'send' } }));
+    const otp = await newestCodeTo(env, `+91${phone}`);
+    await sdk(sf.user.verifyMobileOTP({ body: { request_id: sent.request_id, otp } }));
+  }
+  if (email) {
+    await sdk(sf.user.sendOTPOnEmail({ body: { email, action: 'send' } }));
+    const otp = await newestCodeTo(env, email);
+    await sdk(sf.user.verifyEmailOTP({ body: { email, otp } }));
+  }
+  return shopper;
+}
+
 module.exports = {
   PASSWORD,
+  proveContacts,
   SOFT_REGISTRATION,
   makeStorefront,
   sessionCookie,

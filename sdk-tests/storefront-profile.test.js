@@ -101,7 +101,8 @@ test('the v2.0 primary change: sendOTPOnPrimary, verifyOTPonPrimary, sendOTPForU
 });
 
 test('sendResetPasswordMobile sends the reset link by text message, the same answer for unknown numbers', async () => {
-  const { app, phone, email } = await signedInShopper();
+  const shopper = await signedInShopper();
+  const { app, phone, email } = await h.proveContacts(shopper, ctx.env);
   const sf = app.storefront();
   assert.deepEqual(await h.sdk(sf.user.sendResetPasswordMobile({ body: { country_code: '91', mobile: phone } })), { status: 'sent' });
   assert.deepEqual(await h.sdk(sf.user.sendResetPasswordMobile({ body: { country_code: '91', mobile: h.uniquePhone() } })), { status: 'sent' });

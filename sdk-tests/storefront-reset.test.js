@@ -25,9 +25,9 @@ async function outbox() {
   return list;
 }
 
-/** Messages to `email`, newest first. */
+/** Reset messages to `email`, newest first (the codes that proved it are left out). */
 async function messagesTo(email) {
-  return (await outbox()).filter((m) => m.to === email);
+  return (await outbox()).filter((m) => m.to === email && m.template.startsWith('reset_password'));
 }
 
 /** Requests a reset for `email` and returns the code the new outbox message carries. */
@@ -50,11 +50,12 @@ async function requestCode(sf, email) {
 // `before` may run before useServer's has finished, so: lazily).
 let softRegistration;
 
-/** Registers a fresh shopper on the main application. */
+/** Registers a fresh shopper on the main application, who proves their contacts (resets go
+ * only through proven ones). */
 async function shopper() {
   softRegistration ||= h.setConfig(ctx.adminUser, h.SOFT_REGISTRATION);
   await softRegistration;
-  return h.registerShopper(ctx.storefront());
+  return h.proveContacts(await h.registerShopper(ctx.storefront()), ctx.env);
 }
 
 async function canSignIn(username, password) {

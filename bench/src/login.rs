@@ -480,7 +480,9 @@ async fn measure(
     let limit = Duration::from_secs(args.max_scenario_secs);
     let concurrency = args.login_concurrency;
 
-    // Configuration: phone optional at registration, no lockout (logins repeat).
+    // Configuration: phone optional at registration, no lockout (logins repeat), and the
+    // per-address budget (which registrations count against too) raised for a load that
+    // comes from one address.
     let token = access_token(&http, &server.base_url, client).await?;
     let config_url = format!(
         "{}/service/platform/user/v1.0/company/{COMPANY}/application/{}/platform/config",
@@ -489,6 +491,7 @@ async fn measure(
     let config = json!({
         "register_required_fields": { "mobile": { "level": "soft" } },
         "account_lockout": { "enable": false },
+        "otp": { "per_address": 1_000_000 },
     });
     expect_ok(
         http.post(config_url).bearer_auth(&token).json(&config),

@@ -43,6 +43,9 @@ pub struct PasswordHasher {
     /// A hash of a random password, checked when there is no real hash so that "unknown
     /// customer" and "wrong password" take the same time.
     dummy_hash: Arc<String>,
+    /// Hashes and checks this hasher has started (its own count, beside the process-wide
+    /// metrics).
+    started: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -70,6 +73,7 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             dummy_hash: Arc::new(dummy_hash),
+            started: Arc::default(),
         })
     }
 
@@ -77,6 +81,11 @@ impl PasswordHasher {
     pub fn with_queue_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.queue_timeout = timeout;
         self
+    }
+
+    /// How many hashes and checks this hasher has started.
+    pub fn started(&self) -> u64 {
+        self.started.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// One slot per core: the bound the benchmark compares login throughput with.
@@ -153,6 +162,8 @@ impl PasswordHasher {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let queued = std::time::Instant::now();
+        self.started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         crate::metrics::hash_queue(1.0);
         let waited =
             tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned()).await;

@@ -58,7 +58,7 @@ pub use registration::{Registered, Registration, RegistrationForm, RegistrationP
 pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use secret_rotation::{RotationReport, SecretRotation};
 pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
-pub use sign_in::{customer_actor, PasswordParts, Passwords, SignedIn};
+pub use sign_in::{customer_actor, PasswordParts, PasswordUpdate, Passwords, SignedIn};
 pub use social_sign_in::{
     Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,
 };

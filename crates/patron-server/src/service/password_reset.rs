@@ -102,11 +102,22 @@ impl PasswordResets {
     /// discover accounts, by its answer or by its time. The link points at the
     /// application's `password_reset_url`, else at the server's public URL — never at a
     /// host the request named.
+    ///
+    /// Each request counts against the send budgets of the address, the client and the
+    /// application, known address or not, so reset mail cannot be used to bomb a mailbox.
     pub async fn send_link(
         &self,
         application: &Application,
         email: &Email,
+        client_address: &str,
     ) -> Result<(), ServiceError> {
+        self.challenges
+            .charge_send(
+                application,
+                &OtpTarget::Email(email.clone()),
+                client_address,
+            )
+            .await?;
         self.send_to(application, Recipient::Email(email)).await
     }
 

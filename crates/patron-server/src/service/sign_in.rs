@@ -246,15 +246,21 @@ impl Passwords {
     }
 
     /// Changes a signed-in customer's password: the old one must match (when there is one),
-    /// the new one must pass the policy and the history rule; every other session ends.
+    /// the new one must pass the policy and the history rule; every other session ends. A
+    /// wrong old password counts as a failed sign-in, against the customer's lockout and
+    /// the client address's budget, so a stolen session cannot guess it at leisure.
     pub async fn change(
         &self,
         application: &Application,
         customer_id: &ObjectId,
         session_id: &ObjectId,
-        old_password: Option<String>,
-        new_password: String,
+        passwords: PasswordUpdate,
+        client_address: &str,
     ) -> Result<(), ServiceError> {
+        let PasswordUpdate {
+            old_password,
+            new_password,
+        } = passwords;
         let config = self.configs.load(application).await?.config;
         let policy = PasswordPolicy::from_config(&config);
         policy.check(&new_password).map_err(|error| match error {
@@ -268,6 +274,23 @@ impl Passwords {
             .password_hashes(customer_id, policy.history)
             .await?;
         if let Some(current) = hashes.first() {
+            let now = self.clock.now();
+            self.claim_address_attempt(client_address, now).await?;
+            let lockout = LockoutPolicy::from_config(&config);
+            let subject = LoginSubject::Customer(customer_id);
+            if let AttemptClaim::Locked { until } = self
+                .credentials
+                .claim_login_attempt(
+                    &application.id,
+                    subject,
+                    lockout.attempts,
+                    lockout.duration,
+                    now,
+                )
+                .await?
+            {
+                return Err(ServiceError::AccountLocked { until });
+            }
             let old_password = old_password.unwrap_or_default();
             let firebase = self.firebase_for(application, Some(current)).await?;
             if !self
@@ -276,6 +299,14 @@ impl Passwords {
                 .await?
             {
                 return Err(ServiceError::invalid("old_password", "is wrong"));
+            }
+            self.credentials
+                .reset_login_failures(&application.id, subject)
+                .await?;
+            if self.failures_per_minute > 0 {
+                self.credentials
+                    .release_address_attempt(client_address)
+                    .await?;
             }
         }
         self.ensure_not_reused("new_password", &new_password, &hashes, policy.history)
@@ -321,6 +352,15 @@ impl Passwords {
         }
         Ok(())
     }
+}
+
+/// The passwords of a change: the current one (when the customer has one) and the new one.
+#[derive(Debug, Clone)]
+pub struct PasswordUpdate {
+    /// The current password.
+    pub old_password: Option<String>,
+    /// The new password.
+    pub new_password: String,
 }
 
 /// How a customer acting on their own account appears in the audit trail.

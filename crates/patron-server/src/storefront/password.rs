@@ -13,6 +13,7 @@ use super::{Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::service::PasswordUpdate;
 use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::storefront::{HasPasswordOut, MessageOut};
@@ -182,8 +183,11 @@ pub(crate) async fn update_password(
             &shopper.application,
             &shopper.current.customer.id,
             &shopper.current.session.id,
-            body.old_password,
-            new_password,
+            PasswordUpdate {
+                old_password: body.old_password,
+                new_password,
+            },
+            &shopper.origin.ip,
         )
         .await?;
     Ok((

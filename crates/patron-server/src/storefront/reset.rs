@@ -72,7 +72,7 @@ pub(crate) struct CodeBody {
 /// either way so the call cannot be used to discover accounts.
 pub(crate) async fn send_reset_email(
     State(state): State<AppState>,
-    Storefront { application }: Storefront,
+    visitor: Visitor,
     JsonBody(body): JsonBody<EmailBody>,
 ) -> Result<Json<Status>, ApiError> {
     let raw = body
@@ -85,7 +85,7 @@ pub(crate) async fn send_reset_email(
     state
         .services
         .password_resets
-        .send_link(&application, &email)
+        .send_link(&visitor.application, &email, &visitor.origin.ip)
         .await?;
     Ok(Json(Status { status: "sent" }))
 }

@@ -415,3 +415,123 @@ async fn wrong_codes_are_capped_per_target_across_fresh_codes_and_addresses() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn reset_mail_is_budgeted_alike_for_known_and_unknown_addresses() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("asha@example.com", "9876543210").await;
+            let mut answers = Vec::new();
+            for email in ["asha@example.com", "nobody@example.com"] {
+                let mut statuses = Vec::new();
+                for client in 1..=40 {
+                    let (status, body) = app
+                        .from(
+                            &format!("198.51.100.{client}"),
+                            "/authentication/v1.0/login/password/reset",
+                            json!({"email": email}),
+                        )
+                        .await;
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        assert_eq!(body["code"], "OTP_LIMIT_REACHED", "{body}");
+                        assert_eq!(body["meta"]["limit"], "target", "{body}");
+                    }
+                    statuses.push(status);
+                }
+                answers.push(statuses);
+            }
+            assert_eq!(
+                answers[0], answers[1],
+                "unknown addresses answer as known ones"
+            );
+            let sent = answers[0].iter().filter(|s| **s == StatusCode::OK).count();
+            assert_eq!(sent, 5, "the default budget of one address is five an hour");
+            assert_eq!(
+                app.messages_to("asha@example.com").await,
+                5,
+                "five mails, not forty"
+            );
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_old_passwords_count_toward_the_lockout() {
+    each_app(|app| async move {
+        let registered = app.register("asha@example.com", "9876543210").await;
+        let session = registered.token.unwrap();
+        app.configure(json!({"account_lockout": {"enable": true, "attempts": 3, "duration": 10}}))
+            .await;
+        let change = |old: &'static str| {
+            app.shop(
+                Method::POST,
+                "/authentication/v1.0/password",
+                Some(json!({"old_password": old, "new_password": "Brand-new-1"})),
+                Some(&session),
+            )
+        };
+        for _ in 0..3 {
+            let wrong = change("Wrong-pass-1").await;
+            assert_eq!(
+                wrong.body["meta"]["field"], "old_password",
+                "{}",
+                wrong.body
+            );
+        }
+        let locked = change(PASSWORD).await;
+        assert_eq!(
+            (locked.status, locked.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("ACCOUNT_LOCKED")),
+            "a stolen session cannot guess the old password at leisure: {}",
+            locked.body
+        );
+        assert_eq!(
+            app.login("asha@example.com", PASSWORD).await.body["code"],
+            "ACCOUNT_LOCKED",
+            "the guesses count as failed sign-ins"
+        );
+        app.clock.advance(chrono::Duration::minutes(10));
+        assert_eq!(change(PASSWORD).await.status, StatusCode::OK);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_flood_of_registrations_is_refused_before_any_password_is_hashed() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.configure(
+                json!({"register_required_fields": {"mobile": {"level": "soft"}},
+                                 "otp": {"per_address": 3}}),
+            )
+            .await;
+            let register = |n: u32| {
+                app.from(
+                    "203.0.113.9",
+                    "/authentication/v1.0/register/form",
+                    json!({"first_name": "Bot", "email": format!("bot{n}@example.com"),
+                           "password": PASSWORD, "consent": true,
+                           "phone": {"country_code": "91", "mobile": format!("90000100{n:02}")}}),
+                )
+            };
+            for n in 0..3 {
+                assert_eq!(register(n).await.0, StatusCode::OK);
+            }
+            let hashed = app.state.passwords.started();
+            let refused = register(3).await;
+            assert_eq!(refused.0, StatusCode::TOO_MANY_REQUESTS, "{}", refused.1);
+            assert_eq!(
+                app.state.passwords.started(),
+                hashed,
+                "the refused registration hashed nothing"
+            );
+            app
+        },
+    )
+    .await;
+}

@@ -535,3 +535,43 @@ async fn a_flood_of_registrations_is_refused_before_any_password_is_hashed() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_signed_in_shopper_who_proves_an_email_held_unproven_elsewhere_takes_it() {
+    each_app(|app| async move {
+        let (stranger, stranger_id) = app.pre_claim("olga@example.com", "9000000008").await;
+        let owner = app.register("owner@example.com", "9000000009").await;
+        let owner = owner.token.unwrap();
+        let sent = app
+            .post(
+                "/authentication/v1.0/otp/email/send",
+                json!({"email": "olga@example.com", "action": "send"}),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "not refused as taken: {}", sent.body);
+        let (code, _) = app.code_sent_to("olga@example.com").await;
+        let proven = app
+            .post(
+                "/authentication/v1.0/otp/email/verify",
+                json!({"email": "olga@example.com", "otp": code}),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(proven.status, StatusCode::OK, "{}", proven.body);
+        let (_, me, _) = app.whoami(&owner).await;
+        let entry = me["user"]["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["email"] == "olga@example.com")
+            .cloned()
+            .expect("the owner holds the email");
+        assert_eq!(entry["verified"], true);
+        let seen = app.stranger_sees(&stranger).await;
+        assert!(!has_email(&seen, "olga@example.com"), "{seen}");
+        app.assert_released(&stranger_id).await;
+        app
+    })
+    .await;
+}

@@ -98,6 +98,63 @@ async fn concurrent_creates_with_one_email_make_one_customer() {
 }
 
 #[tokio::test]
+async fn concurrent_proofs_of_a_contact_held_unproven_move_it_once() {
+    each_backend(|f| async move {
+        let stranger = f.new_customer(Some("olga@example.com"), Some("9000000001"));
+        f.stores.customers.create_customer(&stranger, &actor()).await.unwrap();
+        let attempts: Vec<_> = (0..6)
+            .map(|i| {
+                let stores = f.stores.clone();
+                let new = f
+                    .new_customer(Some("olga@example.com"), Some(&format!("91000000{i:02}")))
+                    .with_verified(true, false)
+                    .proven_by_shopper();
+                tokio::spawn(async move { stores.customers.create_customer(&new, &actor()).await })
+            })
+            .collect();
+        let mut created = Vec::new();
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(customer) => created.push(customer),
+                Err(StoreError::Conflict(Conflict::Email(_))) => {}
+                Err(other) => panic!("unexpected error: {other:?}"),
+            }
+        }
+        assert_eq!(created.len(), 1, "the database decides one winner");
+        assert!(created[0].emails[0].verified);
+        let holder = f
+            .stores
+            .customers
+            .find_customer(&f.application, &stranger.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(holder.emails.is_empty(), "the stranger lost the email");
+        assert_eq!(holder.phones.len(), 1, "and kept their own number");
+        let trail = f.stores.customers.audit_trail(&f.application, &stranger.id, 10).await.unwrap();
+        let releases = trail.iter().filter(|record| record.action == "contact_release").count();
+        assert_eq!(releases, 1, "released once");
+
+        // A proven holder keeps it: a later proof elsewhere is a conflict.
+        let late = f
+            .new_customer(Some("olga@example.com"), Some("9200000000"))
+            .with_verified(true, false)
+            .proven_by_shopper();
+        let refused = f.stores.customers.create_customer(&late, &actor()).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Conflict(Conflict::Email(_))), "{refused:?}");
+        // Without a proof by the shopper nothing moves.
+        let unproven = f.new_customer(Some("free@example.com"), Some("9300000000"));
+        f.stores.customers.create_customer(&unproven, &actor()).await.unwrap();
+        let vouched = f
+            .new_customer(Some("free@example.com"), Some("9300000001"))
+            .with_verified(true, true);
+        let refused = f.stores.customers.create_customer(&vouched, &actor()).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Conflict(Conflict::Email(_))), "{refused:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn archive_frees_contacts_and_restore_refuses_a_taken_one() {
     each_backend(|f| async move {
         let old = f.new_customer(Some("asha@example.com"), Some("9876543210"));

@@ -51,6 +51,8 @@ function useServer({ env: extraEnv = {}, prepare } = {}) {
       PATRON_EXPORT_DIR: path.join(ctx.tmpdir, 'exports'),
       // Customer messages stay in the outbox (`patron outbox list`).
       PATRON_NOTIFIER: 'log',
+      // Several servers run at once: each serves its metrics on a free port.
+      PATRON_METRICS_LISTEN: '127.0.0.1:0',
       RUST_LOG: 'warn',
       // Per-file settings, e.g. { PATRON_BULK_SYNC_LIMIT: '2' } (none by default).
       ...extraEnv,

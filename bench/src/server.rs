@@ -184,6 +184,7 @@ impl Server {
         let mut child = patron
             .command(url)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("PATRON_METRICS_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -158,6 +158,11 @@ impl App {
         build_router(self.state.clone())
     }
 
+    /// The router of the metrics listener.
+    pub fn metrics_router(&self) -> Router {
+        build_metrics_router(self.state.clone())
+    }
+
     /// Starts the background workers every `patron serve` runs: the job runner, the outbox
     /// delivery, the events delivery (when `[events] url` is set) and the retention purge.
     pub fn start_workers(&self) -> Workers {
@@ -212,7 +217,6 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::scrape))
         .route("/openapi.json", get(crate::openapi::document))
         .route("/docs", get(crate::openapi::page))
         .merge(oauth::router())
@@ -227,6 +231,15 @@ pub fn build_router(state: AppState) -> Router {
         .layer(Extension(BodyLimit(limit)))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(telemetry::request_id))
+}
+
+/// The metrics listener's surface: `/metrics` alone, served apart from the public port
+/// (`[metrics] listen`), so backlogs and rates are no one else's to read.
+pub fn build_metrics_router(state: AppState) -> Router {
+    crate::metrics::handle();
+    Router::new()
+        .route("/metrics", get(crate::metrics::scrape))
+        .with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.

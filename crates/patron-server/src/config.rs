@@ -21,8 +21,8 @@ mod env;
 mod tables;
 
 pub use tables::{
-    EventsSettings, FetchSettings, RetentionSettings, SmsSettings, SmtpSettings, SmtpTls,
-    WebhookSettings,
+    EventsSettings, FetchSettings, MetricsSettings, RetentionSettings, SmsSettings, SmtpSettings,
+    SmtpTls, WebhookSettings,
 };
 
 /// Everything the service can be configured with. See the README's configuration table.
@@ -115,6 +115,8 @@ pub struct Config {
     pub retention: RetentionSettings,
     /// Where lifecycle events are delivered (`PATRON_EVENTS_URL`, `PATRON_EVENTS_SECRET`).
     pub events: EventsSettings,
+    /// Where Prometheus metrics are served (`PATRON_METRICS_LISTEN`).
+    pub metrics: MetricsSettings,
 }
 
 /// The default database: an SQLite file under `./data/`.
@@ -156,6 +158,7 @@ impl Default for Config {
             export_link_ttl_secs: 3600,
             retention: RetentionSettings::default(),
             events: EventsSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }

@@ -29,6 +29,6 @@ pub mod telemetry;
 mod wire;
 pub mod workers;
 
-pub use app::{build_router, serve, App, AppState, BuildError};
+pub use app::{build_metrics_router, build_router, serve, App, AppState, BuildError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;

@@ -159,17 +159,6 @@ pub fn otp_send(reason: Option<&'static str>) {
 
 /// `GET /metrics`: the database's backlogs read now, then everything in the Prometheus
 /// text format.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "operations",
-    responses(
-        (status = 200, description = "Prometheus text format.", content_type = "text/plain"),
-        (status = 503, description = "The database does not answer.", body = crate::error::ErrorBody),
-    ),
-    security(())
-)]
 pub async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let backlogs = state
         .stores

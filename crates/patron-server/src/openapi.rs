@@ -31,7 +31,6 @@ use utoipa::{Modify, OpenApi};
         crate::app::healthz,
         crate::oauth::token,
         crate::app::readyz,
-        crate::metrics::scrape,
         crate::platform::customers::list,
         crate::platform::customers::search,
         crate::platform::customers::create,
@@ -123,7 +122,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &SharedHandlers),
     tags(
-        (name = "operations", description = "Health, readiness and metrics."),
+        (name = "operations", description = "Health and readiness (metrics have a listener of their own)."),
         (name = "oauth", description = "Platform clients' tokens."),
         (name = "storefront", description = "The storefront (application) API: sign-up, sign-in, sessions, passwords, one-time passwords, profile, contacts, attributes and account deletion."),
         (name = "customers", description = "Customers: create, find, change, block, archive, restore, and their history."),

@@ -258,17 +258,40 @@ async fn serve(mut config: Config) -> Result<(), String> {
         .get_or_insert_with(|| format!("http://{address}"))
         .clone();
     let shown_url = redact(&config.database_url);
+    let metrics_address = config.metrics.address().map_err(|e| e.to_string())?;
     let app = App::build(config, Arc::new(SystemClock))
         .await
         .map_err(|error| match error {
             BuildError::Store(error) => format!("cannot open database {shown_url}: {error}"),
             other => other.to_string(),
         })?;
+    let metrics = match metrics_address {
+        Some(address) => {
+            let listener = TcpListener::bind(address).await.map_err(|e| {
+                format!(
+                    "cannot serve metrics on {address}: {e} (set [metrics] listen or \
+                     PATRON_METRICS_LISTEN to a free address, or off)"
+                )
+            })?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(address = %bound, "serving metrics at /metrics");
+            let router = app.metrics_router();
+            Some(tokio::spawn(patron_server::serve(
+                listener,
+                router,
+                shutdown_signal(),
+            )))
+        }
+        None => None,
+    };
     let workers = app.start_workers();
     println_out(&format!("listening on http://{address}"));
     tracing::info!(%address, %public_url, "serving");
     let served = patron_server::serve(listener, app.router(), shutdown_signal()).await;
     workers.shutdown().await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())

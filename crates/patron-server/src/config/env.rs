@@ -121,6 +121,9 @@ impl Config {
         if let Some((_, value)) = get("SMTP_FROM") {
             self.smtp.from = value.to_owned();
         }
+        if let Some((_, value)) = get("METRICS_LISTEN") {
+            self.metrics.listen = value.to_owned();
+        }
         if let Some((_, value)) = get("EVENTS_URL") {
             self.events.url = value.to_owned();
         }

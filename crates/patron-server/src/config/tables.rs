@@ -1,5 +1,5 @@
-//! The tables of the configuration file: `[smtp]`, `[webhook]`, `[sms]`, `[fetch]` and
-//! `[retention]`.
+//! The tables of the configuration file: `[smtp]`, `[webhook]`, `[sms]`, `[fetch]`,
+//! `[retention]` and `[metrics]`.
 
 use serde::Deserialize;
 
@@ -277,5 +277,36 @@ impl RetentionSettings {
             outbox: days(self.outbox_days),
             jobs: days(self.jobs_days),
         }
+    }
+}
+
+/// Where Prometheus metrics are served: a listener of their own, never the public port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// `host:port` of the metrics listener (`PATRON_METRICS_LISTEN`), a loopback port by
+    /// default; `off` serves no metrics.
+    pub listen: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".to_owned(),
+        }
+    }
+}
+
+impl MetricsSettings {
+    /// The address to serve metrics on, `None` when they are `off`.
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let listen = self.listen.trim();
+        if listen.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        listen.parse().map(Some).map_err(|_| ConfigError::Setting {
+            key: "[metrics] listen / PATRON_METRICS_LISTEN".to_owned(),
+            message: format!("'{listen}' is neither host:port nor off"),
+        })
     }
 }

@@ -549,7 +549,12 @@ async fn a_signed_in_shopper_who_proves_an_email_held_unproven_elsewhere_takes_i
                 Some(&owner),
             )
             .await;
-        assert_eq!(sent.status, StatusCode::OK, "not refused as taken: {}", sent.body);
+        assert_eq!(
+            sent.status,
+            StatusCode::OK,
+            "not refused as taken: {}",
+            sent.body
+        );
         let (code, _) = app.code_sent_to("olga@example.com").await;
         let proven = app
             .post(

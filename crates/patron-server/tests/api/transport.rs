@@ -258,13 +258,22 @@ async fn metrics_scrape_in_prometheus_format_by_route_template() {
             .await
             .unwrap();
         assert_eq!(odd.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let public = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
+        assert_eq!(
+            public.status(),
+            StatusCode::NOT_FOUND,
+            "metrics are not on the public port"
+        );
+        // The metrics listener, as `patron serve` starts it beside the public one.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics = format!("http://{}/metrics", listener.local_addr().unwrap());
+        tokio::spawn(patron_server::serve(
+            listener,
+            patron_server::build_metrics_router(app.state.clone()),
+            std::future::pending(),
+        ));
         // A message waits in the outbox (the log notifier keeps it there).
-        let response = app
-            .http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .unwrap();
+        let response = app.http.get(metrics).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers()["content-type"]
             .to_str()

@@ -101,7 +101,11 @@ async fn concurrent_creates_with_one_email_make_one_customer() {
 async fn concurrent_proofs_of_a_contact_held_unproven_move_it_once() {
     each_backend(|f| async move {
         let stranger = f.new_customer(Some("olga@example.com"), Some("9000000001"));
-        f.stores.customers.create_customer(&stranger, &actor()).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&stranger, &actor())
+            .await
+            .unwrap();
         let attempts: Vec<_> = (0..6)
             .map(|i| {
                 let stores = f.stores.clone();
@@ -131,8 +135,16 @@ async fn concurrent_proofs_of_a_contact_held_unproven_move_it_once() {
             .unwrap();
         assert!(holder.emails.is_empty(), "the stranger lost the email");
         assert_eq!(holder.phones.len(), 1, "and kept their own number");
-        let trail = f.stores.customers.audit_trail(&f.application, &stranger.id, 10).await.unwrap();
-        let releases = trail.iter().filter(|record| record.action == "contact_release").count();
+        let trail = f
+            .stores
+            .customers
+            .audit_trail(&f.application, &stranger.id, 10)
+            .await
+            .unwrap();
+        let releases = trail
+            .iter()
+            .filter(|record| record.action == "contact_release")
+            .count();
         assert_eq!(releases, 1, "released once");
 
         // A proven holder keeps it: a later proof elsewhere is a conflict.
@@ -140,16 +152,36 @@ async fn concurrent_proofs_of_a_contact_held_unproven_move_it_once() {
             .new_customer(Some("olga@example.com"), Some("9200000000"))
             .with_verified(true, false)
             .proven_by_shopper();
-        let refused = f.stores.customers.create_customer(&late, &actor()).await.unwrap_err();
-        assert!(matches!(refused, StoreError::Conflict(Conflict::Email(_))), "{refused:?}");
+        let refused = f
+            .stores
+            .customers
+            .create_customer(&late, &actor())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Conflict(Conflict::Email(_))),
+            "{refused:?}"
+        );
         // Without a proof by the shopper nothing moves.
         let unproven = f.new_customer(Some("free@example.com"), Some("9300000000"));
-        f.stores.customers.create_customer(&unproven, &actor()).await.unwrap();
+        f.stores
+            .customers
+            .create_customer(&unproven, &actor())
+            .await
+            .unwrap();
         let vouched = f
             .new_customer(Some("free@example.com"), Some("9300000001"))
             .with_verified(true, true);
-        let refused = f.stores.customers.create_customer(&vouched, &actor()).await.unwrap_err();
-        assert!(matches!(refused, StoreError::Conflict(Conflict::Email(_))), "{refused:?}");
+        let refused = f
+            .stores
+            .customers
+            .create_customer(&vouched, &actor())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Conflict(Conflict::Email(_))),
+            "{refused:?}"
+        );
     })
     .await;
 }

@@ -86,6 +86,7 @@ pub fn default_document(application_name: &str) -> Map<String, Value> {
             "budget_window_secs": 3600,
             "guesses_per_address": 10,
             "guesses_per_target": 30,
+            "per_device": 10,
             "country_codes": []
         },
         "meta": { "fynd_default": true }

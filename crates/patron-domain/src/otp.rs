@@ -151,6 +151,13 @@ pub enum BudgetScope {
     AddressGuesses,
     /// Wrong answers for one target from everywhere, across all its codes.
     TargetGuesses,
+    /// Sends a returning shopper asks for from a device they signed in on, to one of
+    /// their own contacts.
+    Device,
+    /// Sends to the numbers of one calling code.
+    Country,
+    /// Wrong answers for one code from one client network.
+    CodeAttempts,
 }
 
 impl BudgetScope {
@@ -162,6 +169,9 @@ impl BudgetScope {
             BudgetScope::Application => "application",
             BudgetScope::AddressGuesses => "address_guesses",
             BudgetScope::TargetGuesses => "target_guesses",
+            BudgetScope::Device => "device",
+            BudgetScope::Country => "country",
+            BudgetScope::CodeAttempts => "code_attempts",
         }
     }
 }
@@ -190,6 +200,11 @@ pub struct OtpPolicy {
     pub guesses_per_address: Budget,
     /// Wrong answers for one target from all addresses, across all its codes.
     pub guesses_per_target: Budget,
+    /// Sends per device a shopper signed in on, to that shopper's own contacts (instead of
+    /// the per-address and per-application budgets).
+    pub per_device: Budget,
+    /// Sends per calling code, when set (premium-rate pumping to one country is bounded).
+    pub per_country: Option<Budget>,
 }
 
 /// The window of the guessing budgets.
@@ -224,6 +239,11 @@ impl Default for OtpPolicy {
                 limit: 30,
                 window: GUESS_WINDOW,
             },
+            per_device: Budget {
+                limit: 10,
+                window: hour,
+            },
+            per_country: None,
         }
     }
 }
@@ -252,6 +272,8 @@ impl OtpPolicy {
             per_target: budget("otp.per_target", defaults.per_target),
             per_address: budget("otp.per_address", defaults.per_address),
             per_application: budget("otp.per_application", defaults.per_application),
+            per_device: budget("otp.per_device", defaults.per_device),
+            per_country: int("otp.per_country").map(|limit| Budget { limit, window }),
             guesses_per_address: Budget {
                 limit: int("otp.guesses_per_address").unwrap_or(defaults.guesses_per_address.limit),
                 window: GUESS_WINDOW,
@@ -310,12 +332,8 @@ impl OtpPolicy {
         target: &OtpTarget,
         client_address: &str,
     ) -> Vec<(BudgetScope, String, Budget)> {
-        vec![
-            (
-                BudgetScope::Target,
-                format!("t:{application_id}:{}", target.key()),
-                self.per_target,
-            ),
+        let mut budgets = vec![
+            self.target_budget(application_id, target),
             (
                 BudgetScope::ClientAddress,
                 format!("a:{application_id}:{}", address_key(client_address)),
@@ -326,7 +344,47 @@ impl OtpPolicy {
                 format!("p:{application_id}"),
                 self.per_application,
             ),
+        ];
+        if let (OtpTarget::Mobile(phone), Some(budget)) = (target, self.per_country) {
+            budgets.push((
+                BudgetScope::Country,
+                format!("c:{application_id}:{}", phone.country_code()),
+                budget,
+            ));
+        }
+        budgets
+    }
+
+    /// The budgets a send to `target` counts against when it is asked for from a device
+    /// (`device_digest`) that the target's own customer signed in on: the target's and the
+    /// device's, not the anonymous per-address and per-application ones that a flood of
+    /// sends elsewhere may have spent.
+    pub fn device_budgets(
+        &self,
+        application_id: &str,
+        target: &OtpTarget,
+        device_digest: &str,
+    ) -> Vec<(BudgetScope, String, Budget)> {
+        vec![
+            self.target_budget(application_id, target),
+            (
+                BudgetScope::Device,
+                format!("d:{application_id}:{device_digest}"),
+                self.per_device,
+            ),
         ]
+    }
+
+    fn target_budget(
+        &self,
+        application_id: &str,
+        target: &OtpTarget,
+    ) -> (BudgetScope, String, Budget) {
+        (
+            BudgetScope::Target,
+            format!("t:{application_id}:{}", target.key()),
+            self.per_target,
+        )
     }
 }
 
@@ -334,27 +392,50 @@ impl OtpPolicy {
     /// The budgets a wrong answer for the target `target_key` from `client_address` counts
     /// against, with their keys. An attacker's chance of finding one code in a window is at
     /// most `guesses_per_target / 10^code_length` however many codes they have sent.
+    ///
+    /// From a device the target's own customer signed in on (`known_device`) the total is
+    /// not counted, so wrong answers sent on purpose by others never shut that shopper out.
     pub fn guess_budgets(
         &self,
         application_id: &str,
         target_key: &str,
         client_address: &str,
+        known_device: bool,
     ) -> Vec<(BudgetScope, String, Budget)> {
-        vec![
-            (
-                BudgetScope::AddressGuesses,
-                format!(
-                    "ga:{application_id}:{target_key}:{}",
-                    address_key(client_address)
-                ),
-                self.guesses_per_address,
+        let mut budgets = vec![(
+            BudgetScope::AddressGuesses,
+            format!(
+                "ga:{application_id}:{target_key}:{}",
+                address_key(client_address)
             ),
-            (
+            self.guesses_per_address,
+        )];
+        if !known_device {
+            budgets.push((
                 BudgetScope::TargetGuesses,
                 format!("gt:{application_id}:{target_key}"),
                 self.guesses_per_target,
-            ),
-        ]
+            ));
+        }
+        budgets
+    }
+
+    /// The budget of wrong answers to one code (`challenge_id`) from one client network:
+    /// a code's own attempt limit, counted per network so that a stranger answering wrong
+    /// on purpose cannot burn a shopper's live code.
+    pub fn code_attempts_budget(
+        &self,
+        challenge_id: &str,
+        client_address: &str,
+    ) -> (BudgetScope, String, Budget) {
+        (
+            BudgetScope::CodeAttempts,
+            format!("k:{challenge_id}:{}", address_key(client_address)),
+            Budget {
+                limit: self.max_attempts,
+                window: GUESS_WINDOW,
+            },
+        )
     }
 }
 

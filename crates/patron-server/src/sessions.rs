@@ -12,10 +12,12 @@ use patron_store::Application;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::fetch::IpBlock;
-use crate::service::{CurrentSession, Origin, StartedSession};
+use crate::service::{CurrentSession, DeviceToken, Origin, StartedSession, DEVICE_LIFETIME};
 
 /// The storefront session cookie's name, as Fynd's storefronts expect it.
 pub(crate) const COOKIE_NAME: &str = "f.session";
+/// The cookie of a device a shopper signed in on (it outlives sign-out).
+pub(crate) const DEVICE_COOKIE_NAME: &str = "patron_device";
 
 /// The origin of a storefront request: its host, user agent and client address. The
 /// address is the peer's, unless the peer is one of the `trusted` proxies: then it is the
@@ -53,28 +55,43 @@ pub(crate) fn origin_of_request(
         domain: header("host"),
         user_agent: header("user-agent"),
         ip: client.map(|ip| ip.to_string()).unwrap_or_default(),
+        device: cookie_named(headers, DEVICE_COOKIE_NAME)
+            .filter(|token| token.len() <= 128)
+            .map(DeviceToken),
     }
 }
 
-/// The headers that set the cookie of a session just started.
+/// The headers that set the cookie of a session just started, and its device's cookie.
 pub(crate) fn cookie_headers(state: &AppState, session: &StartedSession) -> HeaderMap {
     let mut headers = HeaderMap::new();
     set_cookie(
         &mut headers,
         cookie(state, &session.token, session.lifetime),
     );
+    if let Some(device) = &session.device {
+        set_cookie(
+            &mut headers,
+            named_cookie(state, DEVICE_COOKIE_NAME, &device.0, DEVICE_LIFETIME),
+        );
+    }
     headers
 }
 
 /// The `Set-Cookie` value carrying `token` for `max_age`.
 pub(crate) fn cookie(state: &AppState, token: &str, max_age: Duration) -> HeaderValue {
+    named_cookie(state, COOKIE_NAME, token, max_age)
+}
+
+/// An `HttpOnly; SameSite=Lax` cookie `name` carrying `token` for `max_age` (`Secure`
+/// unless `cookie_secure` is off).
+fn named_cookie(state: &AppState, name: &str, token: &str, max_age: Duration) -> HeaderValue {
     let secure = if state.config.cookie_secure {
         "; Secure"
     } else {
         ""
     };
     let value = format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         max_age.num_seconds().max(0)
     );
     HeaderValue::from_str(&value)

@@ -31,9 +31,9 @@ pub use jobs::{
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;
 pub use records::{
-    Actor, ApiClient, Application, AttemptClaim, AuditRecord, Backlogs, LoginRecord, LoginSubject,
-    NewResetCode, OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration, PurgeBefore,
-    Purged, Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
+    Actor, ApiClient, Application, AttemptClaim, AuditRecord, Backlogs, KnownDevice, LoginRecord,
+    LoginSubject, NewResetCode, OutboxMessage, OutboxStatus, PasswordChange, PendingRegistration,
+    PurgeBefore, Purged, Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
 };
 pub use sealed::{SealedKind, SealedRecord, SealedStore};
 pub use segments::{

@@ -148,6 +148,21 @@ pub struct StoredAuthConfig {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A device a shopper signed in from: the digest of its cookie's token (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// SHA-256 of the cookie's token.
+    pub token_digest: String,
+    /// The application.
+    pub application_id: ObjectId,
+    /// The customer who signed in on it.
+    pub customer_id: ObjectId,
+    /// When it was first seen.
+    pub created_at: DateTime<Utc>,
+    /// When it is forgotten.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A storefront login session (the secret token itself is never stored).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {

@@ -211,6 +211,14 @@ pub(super) const RULES: &[(&str, Rule)] = &[
             max: 10_000,
         },
     ),
+    ("otp.per_device", Rule::Integer { min: 1, max: 1_000 }),
+    (
+        "otp.per_country",
+        Rule::Integer {
+            min: 1,
+            max: 100_000_000,
+        },
+    ),
     ("otp.country_codes", Rule::CountryCodes),
     ("meta", Rule::Object),
     ("meta.fynd_default", Rule::Bool),

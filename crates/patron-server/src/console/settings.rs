@@ -163,6 +163,11 @@ const SECTIONS: [(&str, &[Setting]); 5] = [
                 "Wrong codes per number or address a day",
                 Input::Whole,
             ),
+            setting(
+                "otp.per_device",
+                "Sends per returning shopper's device",
+                Input::Whole,
+            ),
         ],
     ),
 ];

@@ -11,7 +11,9 @@ use patron_domain::otp::{OtpPurpose, OtpTarget};
 use patron_store::{Actor, Application};
 
 use super::otp_sign_in::target_of;
-use super::{customer_actor, AuthConfigs, Challenges, Customers, Expected, ServiceError};
+use super::{
+    customer_actor, AuthConfigs, Challenges, CodeClient, Customers, Expected, ServiceError,
+};
 use crate::clock::Clock;
 
 /// How recently the confirming code must have been sent.
@@ -94,7 +96,7 @@ impl AccountDeletion {
                 request.request_id,
                 request.otp,
                 expected,
-                request.client_address,
+                CodeClient::at(request.client_address),
             )
             .await?;
         let own_verified = match target_of(&proven.target, application.default_region)? {

@@ -14,7 +14,8 @@ use patron_store::{
 };
 use serde_json::{json, Map};
 
-use super::{AuthConfigs, Notifications, ServiceError};
+use super::otp_sign_in::target_of;
+use super::{AuthConfigs, DeviceToken, Notifications, ServiceError};
 use crate::clock::Clock;
 use crate::secrets::SecretBox;
 
@@ -33,9 +34,31 @@ pub struct CodeRequest<'a> {
     pub client_address: &'a str,
     /// Appended to the text message for Android's SMS retriever.
     pub android_hash: Option<&'a str>,
+    /// The device cookie the client presented, if any.
+    pub device: Option<&'a DeviceToken>,
     /// False to record the challenge (and charge the budgets) without sending anything:
     /// answers for unknown accounts must look like answers for known ones.
     pub deliver: bool,
+}
+
+/// Who asks for or answers a code: the client's address and the device cookie it
+/// presented.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeClient<'a> {
+    /// The client's address (budgets count its network).
+    pub address: &'a str,
+    /// The device cookie, if any.
+    pub device: Option<&'a DeviceToken>,
+}
+
+impl<'a> CodeClient<'a> {
+    /// A client known by its address alone.
+    pub fn at(address: &'a str) -> Self {
+        Self {
+            address,
+            device: None,
+        }
+    }
 }
 
 /// A challenge that went out.
@@ -163,12 +186,13 @@ impl Challenges {
             expires_at: now + policy.lifetime,
             used_at: None,
         };
-        let charges = charges(
-            &policy,
-            application,
-            &request.target,
-            request.client_address,
-        );
+        let requester = CodeClient {
+            address: request.client_address,
+            device: request.device,
+        };
+        let charges = self
+            .send_charges(&policy, application, &request.target, requester, now)
+            .await?;
         match self
             .store
             .create_challenge(&challenge, &charges, now)
@@ -208,7 +232,7 @@ impl Challenges {
         application: &Application,
         target: &OtpTarget,
         resend_token: &str,
-        client_address: &str,
+        requester: CodeClient<'_>,
         android_hash: Option<&str>,
     ) -> Result<SentCode, ServiceError> {
         let policy = self.policy(application).await?;
@@ -216,7 +240,9 @@ impl Challenges {
         let now = self.clock.now();
         let code = otp::generate_code(policy.code_length, &mut rand::thread_rng());
         let digest = secret::digest(resend_token);
-        let charges = charges(&policy, application, target, client_address);
+        let charges = self
+            .send_charges(&policy, application, target, requester, now)
+            .await?;
         let outcome = self
             .store
             .resend_challenge(
@@ -271,38 +297,57 @@ impl Challenges {
         }
     }
 
-    /// Checks `code` against the challenge `request_id`, answered from `client_address`:
-    /// the attempt is counted first, on the challenge and against the target's guessing
-    /// budgets (per client network and in all, across every code the target was sent), the
-    /// comparison runs in constant time, and a correct answer for an `expected` challenge
-    /// uses it up and is taken off the guessing budgets.
+    /// Checks `code` against the challenge `request_id`, answered by `requester`. The
+    /// answer is counted before it is compared: against the code's own attempts from the
+    /// requester's network (so a stranger cannot burn a shopper's live code), and against
+    /// the target's guessing budgets across every code it was sent (per network, and in
+    /// all unless the requester's device belongs to the target's own customer). The
+    /// comparison runs in constant time; a correct answer for an `expected` challenge uses
+    /// it up and is taken off the guessing budgets.
     pub async fn verify(
         &self,
         application: &Application,
         request_id: &str,
         code: &str,
         expected: Expected<'_>,
-        client_address: &str,
+        requester: CodeClient<'_>,
     ) -> Result<ProvenCode, ServiceError> {
         if !otp::is_well_formed(code) || request_id.len() > 128 {
             return Err(ServiceError::InvalidOtp);
         }
         let policy = self.policy(application).await?;
         let now = self.clock.now();
+        // The code's attempts are bounded per network below and across networks by the
+        // target's guessing budget, not by one count a stranger could use up.
         let challenge = match self
             .store
-            .claim_attempt(&application.id, request_id, policy.max_attempts, now)
+            .claim_attempt(&application.id, request_id, u32::MAX, now)
             .await?
         {
             AttemptOutcome::Claimed(challenge) => challenge,
             AttemptOutcome::Exhausted => return Err(ServiceError::OtpAttemptsExhausted),
             AttemptOutcome::Unknown => return Err(ServiceError::InvalidOtp),
         };
-        let guesses = guess_charges(&policy, application, &challenge.target, client_address);
+        let known_device = self
+            .device_holds(application, &challenge.target, requester.device, now)
+            .await?;
+        let guesses = to_charges(policy.guess_budgets(
+            application.id.as_str(),
+            &challenge.target,
+            requester.address,
+            known_device,
+        ));
+        let mut counted = guesses.clone();
+        counted.extend(to_charges(vec![
+            policy.code_attempts_budget(&challenge.id, requester.address)
+        ]));
         if let SendOutcome::OverBudget { scope, retry_at } =
-            self.store.record_send(&guesses, now).await?
+            self.store.record_send(&counted, now).await?
         {
             crate::metrics::otp_send(Some(scope.as_str()));
+            if scope == BudgetScope::CodeAttempts {
+                return Err(ServiceError::OtpAttemptsExhausted);
+            }
             return Err(ServiceError::GuessLimit {
                 retry_after_secs: otp::seconds_until(retry_at, now),
             });
@@ -339,7 +384,7 @@ impl Challenges {
         target: &OtpTarget,
         code: &str,
         expected: Expected<'_>,
-        client_address: &str,
+        requester: CodeClient<'_>,
     ) -> Result<ProvenCode, ServiceError> {
         let latest = self
             .store
@@ -351,7 +396,7 @@ impl Challenges {
             )
             .await?
             .ok_or(ServiceError::InvalidOtp)?;
-        self.verify(application, &latest.id, code, expected, client_address)
+        self.verify(application, &latest.id, code, expected, requester)
             .await
     }
 
@@ -585,6 +630,54 @@ impl Challenges {
         }))
     }
 
+    /// The budgets a send to `target` counts against: the device's own (and the target's)
+    /// when the requester's device belongs to the customer holding `target`, else the
+    /// anonymous ones of the target, the client network and the application.
+    async fn send_charges(
+        &self,
+        policy: &OtpPolicy,
+        application: &Application,
+        target: &OtpTarget,
+        requester: CodeClient<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BudgetCharge>, ServiceError> {
+        if let Some(device) = requester.device {
+            let digest = device.digest();
+            if self
+                .store
+                .device_holds_target(&application.id, &digest, target, now)
+                .await?
+            {
+                return Ok(to_charges(policy.device_budgets(
+                    application.id.as_str(),
+                    target,
+                    &digest,
+                )));
+            }
+        }
+        Ok(charges(policy, application, target, requester.address))
+    }
+
+    /// Whether `device` belongs to the customer holding the target `target_key`.
+    async fn device_holds(
+        &self,
+        application: &Application,
+        target_key: &str,
+        device: Option<&DeviceToken>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, ServiceError> {
+        let Some(device) = device else {
+            return Ok(false);
+        };
+        let Ok(target) = target_of(target_key, application.default_region) else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .device_holds_target(&application.id, &device.digest(), &target, now)
+            .await?)
+    }
+
     /// The stored form of `code`: keyed, and bound to its challenge (by the digest of the
     /// challenge's resend token, which a resend keeps).
     fn code_hash(&self, binding: &str, code: &str) -> String {
@@ -622,16 +715,6 @@ impl Challenges {
 /// A challenge recorded for an unknown account: it never went out and never verifies.
 fn silent(challenge: &OtpChallenge) -> bool {
     challenge.purpose == OtpPurpose::ForgotPassword && challenge.customer_id.is_none()
-}
-
-/// The guessing budgets a wrong answer for `target` counts against.
-fn guess_charges(
-    policy: &OtpPolicy,
-    application: &Application,
-    target: &str,
-    client_address: &str,
-) -> Vec<BudgetCharge> {
-    to_charges(policy.guess_budgets(application.id.as_str(), target, client_address))
 }
 
 /// Budgets as the store charges them.

@@ -9,8 +9,8 @@ use patron_store::{Actor, Application};
 
 use super::otp_sign_in::{contact_of, target_of};
 use super::{
-    customer_actor, AuthConfigs, Challenges, CodeRequest, Customers, Expected, Sender, SentCode,
-    ServiceError,
+    customer_actor, AuthConfigs, Challenges, CodeClient, CodeRequest, Customers, Expected, Sender,
+    SentCode, ServiceError,
 };
 
 /// Which kind of contact (`{entity}` of the v2.0 paths).
@@ -366,7 +366,7 @@ impl Contacts {
                 answer.request_id,
                 answer.code,
                 expected,
-                answer.client_address,
+                CodeClient::at(answer.client_address),
             )
             .await?;
         let target = target_of(&proven.target, application.default_region)?;
@@ -394,6 +394,7 @@ impl Contacts {
                     context: None,
                     client_address: sender.client_address,
                     android_hash: sender.android_hash,
+                    device: sender.device,
                     deliver: true,
                 },
             )

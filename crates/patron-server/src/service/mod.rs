@@ -38,7 +38,7 @@ pub use attributes::{
     Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
-pub use challenges::{Challenges, CodeRequest, Expected, ProvenCode, SentCode};
+pub use challenges::{Challenges, CodeClient, CodeRequest, Expected, ProvenCode, SentCode};
 pub use contacts::{ContactKind, Contacts, LinkBases, OtpAnswer};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
@@ -57,7 +57,9 @@ pub use profiles::{ProfileForm, ProfileSaved, Profiles};
 pub use registration::{Registered, Registration, RegistrationForm, RegistrationParts};
 pub use retention::{PurgeReport, Retention, RetentionAges};
 pub use secret_rotation::{RotationReport, SecretRotation};
-pub use sessions::{CurrentSession, Origin, Sessions, StartedSession};
+pub use sessions::{
+    CurrentSession, DeviceToken, Origin, Sessions, StartedSession, DEVICE_LIFETIME,
+};
 pub use sign_in::{customer_actor, PasswordParts, PasswordUpdate, Passwords, SignedIn};
 pub use social_sign_in::{
     Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,

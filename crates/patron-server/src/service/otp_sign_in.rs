@@ -11,8 +11,9 @@ use patron_domain::secret;
 use patron_store::{Actor, Application};
 
 use super::{
-    customer_actor, AuthConfigs, Challenges, CodeRequest, Customers, Expected, Feature, Origin,
-    PasswordResets, ProvenCode, Registration, SentCode, ServiceError, Sessions, SignedIn,
+    customer_actor, AuthConfigs, Challenges, CodeClient, CodeRequest, Customers, DeviceToken,
+    Expected, Feature, Origin, PasswordResets, ProvenCode, Registration, SentCode, ServiceError,
+    Sessions, SignedIn,
 };
 
 /// Where a send comes from.
@@ -22,6 +23,9 @@ pub struct Sender<'a> {
     pub client_address: &'a str,
     /// Appended to text messages for Android's SMS retriever.
     pub android_hash: Option<&'a str>,
+    /// The device cookie the client presented: a send to that device's own customer's
+    /// contact draws on the device's budget.
+    pub device: Option<&'a DeviceToken>,
 }
 
 /// An answer to a challenge: by `request_id` (mobile codes), or by target (email codes,
@@ -194,7 +198,10 @@ impl OtpSignIn {
                 application,
                 target,
                 resend_token,
-                sender.client_address,
+                CodeClient {
+                    address: sender.client_address,
+                    device: sender.device,
+                },
                 sender.android_hash,
             )
             .await
@@ -231,13 +238,13 @@ impl OtpSignIn {
         .await
     }
 
-    /// Checks a password-reset code answered from `client_address`; returns the
-    /// `forgot_token` that `resetForgotPassword` takes.
+    /// Checks a password-reset code answered by `requester`; returns the `forgot_token`
+    /// that `resetForgotPassword` takes.
     pub async fn verify_forgot(
         &self,
         application: &Application,
         answer: CodeAnswer,
-        client_address: &str,
+        requester: CodeClient<'_>,
     ) -> Result<String, ServiceError> {
         let config = self.configs.load(application).await?.config;
         if !config.forgot_password_enabled() {
@@ -248,9 +255,7 @@ impl OtpSignIn {
             context: None,
             customer_id: None,
         };
-        let proven = self
-            .prove(application, answer, expected, client_address)
-            .await?;
+        let proven = self.prove(application, answer, expected, requester).await?;
         let customer_id = proven.customer_id.ok_or(ServiceError::InvalidOtp)?;
         self.password_resets
             .issue_code(application, &customer_id)
@@ -279,7 +284,15 @@ impl OtpSignIn {
             customer_id: shopper.map(|shopper| &shopper.id),
         };
         let proven = self
-            .prove(application, answer, expected, &origin.ip)
+            .prove(
+                application,
+                answer,
+                expected,
+                CodeClient {
+                    address: &origin.ip,
+                    device: origin.device.as_ref(),
+                },
+            )
             .await?;
         match proven.purpose {
             OtpPurpose::Login => self.sign_in(application, &proven, origin).await,
@@ -360,17 +373,17 @@ impl OtpSignIn {
         application: &Application,
         answer: CodeAnswer,
         expected: Expected<'_>,
-        client_address: &str,
+        requester: CodeClient<'_>,
     ) -> Result<ProvenCode, ServiceError> {
         match answer {
             CodeAnswer::ById { request_id, code } => {
                 self.challenges
-                    .verify(application, &request_id, &code, expected, client_address)
+                    .verify(application, &request_id, &code, expected, requester)
                     .await
             }
             CodeAnswer::ByTarget { target, code } => {
                 self.challenges
-                    .verify_latest(application, &target, &code, expected, client_address)
+                    .verify_latest(application, &target, &code, expected, requester)
                     .await
             }
         }
@@ -397,6 +410,7 @@ impl OtpSignIn {
                     context,
                     client_address: sender.client_address,
                     android_hash: sender.android_hash,
+                    device: sender.device,
                     deliver,
                 },
             )

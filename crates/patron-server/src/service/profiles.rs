@@ -99,6 +99,7 @@ impl Profiles {
         let sender = Sender {
             client_address: &client_address,
             android_hash,
+            device: None,
         };
         let customer = signed_in.customer;
         let email_code = match customer.emails.first().filter(|e| !e.verified) {

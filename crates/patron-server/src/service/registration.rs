@@ -237,6 +237,7 @@ impl Registration {
                 context: context.clone(),
                 client_address: &origin.ip,
                 android_hash: None,
+                device: None,
                 deliver: true,
             };
             let mobile_code = match form.phone.clone().filter(|_| verify_mobile) {

@@ -7,13 +7,34 @@ use chrono::Duration;
 use patron_domain::customer::Customer;
 use patron_domain::ids::ObjectId;
 use patron_domain::secret;
-use patron_store::{Actor, Application, Session, SessionStore};
+use patron_store::{Actor, Application, KnownDevice, Session, SessionStore};
 
 use super::{AuthConfigs, ServiceError};
 use crate::clock::Clock;
 
 /// How often a rolling session's new expiry is written: at most once a minute.
 const EXTEND_EVERY: Duration = Duration::minutes(1);
+/// How long a device a shopper signed in on is remembered (browsers keep a cookie at most
+/// 400 days).
+pub const DEVICE_LIFETIME: Duration = Duration::days(400);
+
+/// The secret token of a device's cookie, as the client presented it; never shown by
+/// `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceToken(pub String);
+
+impl std::fmt::Debug for DeviceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceToken(***)")
+    }
+}
+
+impl DeviceToken {
+    /// The digest it is stored and counted under.
+    pub fn digest(&self) -> String {
+        secret::digest(&self.0)
+    }
+}
 
 /// Where a session was started from.
 #[derive(Debug, Clone, Default)]
@@ -24,16 +45,21 @@ pub struct Origin {
     pub user_agent: String,
     /// The client's address.
     pub ip: String,
+    /// The device cookie the client presented, if any.
+    pub device: Option<DeviceToken>,
 }
 
-/// A session just started: the secret token for the cookie (only its digest is stored) and
-/// how long it lasts.
+/// A session just started: the secret token for the cookie (only its digest is stored),
+/// how long it lasts, and the device cookie to set beside it.
 #[derive(Debug, Clone)]
 pub struct StartedSession {
     /// The bearer secret.
     pub token: String,
     /// Its lifetime.
     pub lifetime: Duration,
+    /// The device token to (re)set in its own cookie when the customer signed in
+    /// themselves (none for sessions an administrator mints).
+    pub device: Option<DeviceToken>,
 }
 
 /// A valid session and its customer.
@@ -97,6 +123,7 @@ impl Sessions {
     ) -> Result<StartedSession, ServiceError> {
         let now = self.clock.now();
         let token = secret::generate_secret();
+        let presented = origin.device.clone();
         let session = Session {
             id: ObjectId::generate(now),
             token_digest: secret::digest(&token),
@@ -110,7 +137,46 @@ impl Sessions {
             last_seen_at: now,
         };
         self.store.create_session(&session, actor).await?;
-        Ok(StartedSession { token, lifetime })
+        let device = match actor {
+            Some(_) => None,
+            None => Some(self.device_of(application, customer_id, presented).await?),
+        };
+        Ok(StartedSession {
+            token,
+            lifetime,
+            device,
+        })
+    }
+
+    /// The device token of a customer's own sign-in: the one the client presented when it
+    /// is already this customer's, else a new one, remembered for [`DEVICE_LIFETIME`].
+    async fn device_of(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        presented: Option<DeviceToken>,
+    ) -> Result<DeviceToken, ServiceError> {
+        let now = self.clock.now();
+        if let Some(device) = presented {
+            let owner = self
+                .store
+                .device_owner(&application.id, &device.digest(), now)
+                .await?;
+            if owner.as_ref() == Some(customer_id) {
+                return Ok(device);
+            }
+        }
+        let device = DeviceToken(secret::generate_secret());
+        self.store
+            .remember_device(&KnownDevice {
+                token_digest: device.digest(),
+                application_id: application.id.clone(),
+                customer_id: customer_id.clone(),
+                created_at: now,
+                expires_at: now + DEVICE_LIFETIME,
+            })
+            .await?;
+        Ok(device)
     }
 
     /// Starts a session of the configured lifetime for a customer who just proved who

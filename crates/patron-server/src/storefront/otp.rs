@@ -14,7 +14,7 @@ use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{CodeAnswer, Sender, SentCode, Verified};
+use crate::service::{CodeAnswer, CodeClient, Sender, SentCode, Verified};
 use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
 use crate::wire::otp::{
@@ -381,7 +381,14 @@ async fn forgot_token(
     let forgot_token = state
         .services
         .otp
-        .verify_forgot(&visitor.application, answer, &visitor.origin.ip)
+        .verify_forgot(
+            &visitor.application,
+            answer,
+            CodeClient {
+                address: &visitor.origin.ip,
+                device: visitor.origin.device.as_ref(),
+            },
+        )
         .await?;
     Ok(Json(VerifyForgotOut {
         success: true,
@@ -471,6 +478,7 @@ pub(super) fn sender<'a>(visitor: &'a Visitor, android_hash: Option<&'a str>) ->
     Sender {
         client_address: &visitor.origin.ip,
         android_hash,
+        device: visitor.origin.device.as_ref(),
     }
 }
 

@@ -110,6 +110,7 @@ pub(crate) async fn update_profile(
             let sender = Sender {
                 client_address: &visitor.origin.ip,
                 android_hash,
+                device: visitor.origin.device.as_ref(),
             };
             let saved = profiles
                 .update(&visitor.application, &current.customer, form, sender)

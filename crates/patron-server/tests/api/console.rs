@@ -380,6 +380,7 @@ async fn settings_saved_from_a_stale_form_are_refused() {
                 ("otp.budget_window_secs", "3600".to_owned()),
                 ("otp.guesses_per_address", "10".to_owned()),
                 ("otp.guesses_per_target", "30".to_owned()),
+                ("otp.per_device", "10".to_owned()),
             ]
         };
         let send = |fields: Vec<(&'static str, String)>| {

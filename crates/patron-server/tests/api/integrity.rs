@@ -580,3 +580,311 @@ async fn a_signed_in_shopper_who_proves_an_email_held_unproven_elsewhere_takes_i
     })
     .await;
 }
+
+/// What a storefront POST came back with, Set-Cookie headers included.
+struct Raw {
+    status: StatusCode,
+    body: Value,
+    set_cookies: Vec<String>,
+}
+
+impl Raw {
+    /// The value of the cookie `name` this answer sets, if any.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies.iter().find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+        })
+    }
+}
+
+impl TestApp {
+    /// A storefront POST forwarded for `client` with the given cookies.
+    async fn raw(&self, client: &str, path: &str, body: Value, cookies: &[(&str, &str)]) -> Raw {
+        let mut request = self
+            .storefront(Method::POST, path)
+            .header("x-forwarded-for", client)
+            .json(&body);
+        if !cookies.is_empty() {
+            let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", header.join("; "));
+        }
+        let response = request.send().await.unwrap();
+        let set_cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let (status, body) = crate::read(response).await;
+        Raw {
+            status,
+            body,
+            set_cookies,
+        }
+    }
+
+    /// Signs the shopper in with their password from `client`; returns the answer.
+    async fn password_sign_in(&self, client: &str, device: Option<&str>) -> Raw {
+        let cookies: Vec<(&str, &str)> = device.map(|d| ("patron_device", d)).into_iter().collect();
+        self.raw(
+            client,
+            "/authentication/v1.0/login/password",
+            json!({"username": "asha@example.com", "password": PASSWORD}),
+            &cookies,
+        )
+        .await
+    }
+
+    /// Asks for a sign-in code to `mobile` from `client`, with a device cookie or none.
+    async fn code_request(&self, client: &str, mobile: &str, device: Option<&str>) -> Raw {
+        let cookies: Vec<(&str, &str)> = device.map(|d| ("patron_device", d)).into_iter().collect();
+        self.raw(
+            client,
+            "/authentication/v1.0/login/otp",
+            json!({"mobile": mobile, "country_code": "91"}),
+            &cookies,
+        )
+        .await
+    }
+}
+
+/// The parts of a refusal a client can compare: status, code and the budget named.
+fn refusal(raw: &Raw) -> (StatusCode, Value, Value) {
+    (
+        raw.status,
+        raw.body["code"].clone(),
+        raw.body["meta"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn the_device_cookie_comes_with_sign_in_outlives_logout_and_ends_with_every_session() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("asha@example.com", "9876543210").await;
+            let signed_in = app.password_sign_in("203.0.113.1", None).await;
+            assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+            let device = signed_in.cookie("patron_device").expect("a device cookie");
+            let attributes = signed_in
+                .set_cookies
+                .iter()
+                .find(|c| c.starts_with("patron_device="))
+                .unwrap();
+            assert!(
+                attributes.contains("HttpOnly") && attributes.contains("Max-Age="),
+                "{attributes}"
+            );
+            let stored = text_rows(&app, "SELECT token_digest FROM known_devices").await;
+            assert!(
+                !stored.iter().any(|d| d == &device),
+                "only a digest is stored"
+            );
+
+            let again = app.password_sign_in("203.0.113.1", Some(&device)).await;
+            assert_eq!(
+                again.cookie("patron_device"),
+                Some(device.clone()),
+                "the same device"
+            );
+            let session = again.cookie("f.session").unwrap();
+            let devices = text_rows(&app, "SELECT customer_id FROM known_devices")
+                .await
+                .len();
+            let logout = app
+                .raw(
+                    "203.0.113.1",
+                    "/authentication/v1.0/logout",
+                    json!({}),
+                    &[("f.session", &session), ("patron_device", &device)],
+                )
+                .await;
+            assert_eq!(logout.status, StatusCode::OK, "{}", logout.body);
+            assert_eq!(
+                logout.cookie("patron_device"),
+                None,
+                "logout leaves the device cookie"
+            );
+            assert_eq!(
+                text_rows(&app, "SELECT customer_id FROM known_devices")
+                    .await
+                    .len(),
+                devices,
+                "logout forgets no device"
+            );
+
+            let (_, me) = app.list(&[]).await;
+            let id = me["items"][0]["_id"].as_str().unwrap().to_owned();
+            let (status, body) = app
+                .send(
+                    Method::DELETE,
+                    &format!("/customers/sessions?id={id}&reason=lost%20phone"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(
+                text_rows(&app, "SELECT customer_id FROM known_devices")
+                    .await
+                    .is_empty(),
+                "signing out everywhere forgets the devices"
+            );
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_returning_shopper_on_their_device_gets_a_code_while_a_flood_has_spent_the_budgets() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("asha@example.com", "9876543210").await;
+            let device = app
+                .password_sign_in("203.0.113.1", None)
+                .await
+                .cookie("patron_device")
+                .unwrap();
+            app.configure(json!({"otp": {"per_application": 6}})).await;
+            // A flood of sends to random numbers from many addresses spends the
+            // application's budget.
+            for n in 0..6 {
+                let sent = app
+                    .code_request(&format!("198.51.100.{n}"), &format!("91234567{n:02}"), None)
+                    .await;
+                assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+            }
+            let stranger = app.code_request("198.51.100.99", "9123456799", None).await;
+            assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(stranger.body["meta"]["limit"], "application");
+
+            let returning = app
+                .code_request("192.0.2.50", "9876543210", Some(&device))
+                .await;
+            assert_eq!(returning.status, StatusCode::OK, "{}", returning.body);
+            let (code, _) = app.code_sent_to("+919876543210").await;
+            let signed_in = app
+                .raw(
+                    "192.0.2.50",
+                    "/authentication/v1.0/otp/mobile/verify",
+                    json!({"request_id": returning.body["request_id"], "otp": code}),
+                    &[("patron_device", &device)],
+                )
+                .await;
+            assert_eq!(signed_in.body["user_exists"], true, "{}", signed_in.body);
+
+            // Without the cookie the shopper's number answers as any other number does.
+            let bare = app.code_request("192.0.2.51", "9876543210", None).await;
+            let other = app.code_request("192.0.2.52", "9123456798", None).await;
+            assert_eq!(refusal(&bare), refusal(&other), "no oracle");
+            // The device reaches only its own customer's contacts.
+            let elsewhere = app
+                .code_request("192.0.2.50", "9123456797", Some(&device))
+                .await;
+            assert_eq!(refusal(&elsewhere), refusal(&other));
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_burn_a_live_code_nor_shut_a_device_out_with_wrong_answers() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("asha@example.com", "9876543210").await;
+            let device = app
+                .password_sign_in("203.0.113.1", None)
+                .await
+                .cookie("patron_device")
+                .unwrap();
+            app.configure(
+                json!({"otp": {"per_target": 1000, "per_address": 1000, "resend_timer": 0}}),
+            )
+            .await;
+            let live = app
+                .code_request("203.0.113.1", "9876543210", Some(&device))
+                .await;
+            let request_id = live.body["request_id"].as_str().unwrap().to_owned();
+            let (code, _) = app.code_sent_to("+919876543210").await;
+            for _ in 0..5 {
+                let wrong = app
+                    .answer_from("198.51.100.7", &request_id, &TestApp::wrong(&code))
+                    .await;
+                assert_eq!(wrong.1, "INVALID_OTP");
+            }
+            let exhausted = app.answer_from("198.51.100.7", &request_id, &code).await;
+            assert_eq!(
+                exhausted,
+                (StatusCode::BAD_REQUEST, "OTP_ATTEMPTS_EXCEEDED".to_owned())
+            );
+
+            // Strangers from many networks spend the number's daily total...
+            let mut wrong_in_all = 5;
+            let mut network = 0;
+            while wrong_in_all < 30 {
+                network += 1;
+                let client = format!("198.51.100.{network}");
+                let (request_id, code) = app.fresh_code(&client).await;
+                for _ in 0..5 {
+                    if wrong_in_all == 30 {
+                        break;
+                    }
+                    app.answer_from(&client, &request_id, &TestApp::wrong(&code))
+                        .await;
+                    wrong_in_all += 1;
+                }
+            }
+            let (request_id, fresh) = app.fresh_code("192.0.2.9").await;
+            assert_eq!(
+                app.answer_from("192.0.2.9", &request_id, &fresh).await.0,
+                StatusCode::TOO_MANY_REQUESTS
+            );
+            // ...but the shopper's own live code still works on their device.
+            let answered = app
+                .raw(
+                    "203.0.113.1",
+                    "/authentication/v1.0/otp/mobile/verify",
+                    json!({"request_id": live.body["request_id"], "otp": code}),
+                    &[("patron_device", &device)],
+                )
+                .await;
+            assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+            assert_eq!(answered.body["user_exists"], true);
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn numbers_of_one_calling_code_can_have_a_budget_of_their_own() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.configure(json!({"otp": {"per_country": 2}})).await;
+            for n in 0..2 {
+                let sent = app
+                    .code_request(&format!("198.51.100.{n}"), &format!("91234567{n:02}"), None)
+                    .await;
+                assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+            }
+            let third = app.code_request("198.51.100.9", "9123456709", None).await;
+            assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(third.body["meta"]["limit"], "country");
+            let abroad = app
+                .from(
+                    "198.51.100.10",
+                    "/authentication/v1.0/login/otp",
+                    json!({"mobile": "7911123456", "country_code": "44"}),
+                )
+                .await;
+            assert_eq!(abroad.0, StatusCode::OK, "{}", abroad.1);
+            app
+        },
+    )
+    .await;
+}

@@ -14,6 +14,16 @@ pub trait SessionStore: Send + Sync {
         session: &Session,
         actor: Option<&Actor>,
     ) -> Result<(), StoreError>;
+    /// Remembers a device the customer signed in from (nothing changes when its digest is
+    /// known already).
+    async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError>;
+    /// The customer an unexpired device of `application_id` belongs to, if any.
+    async fn device_owner(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError>;
     /// The valid session with this token digest in `application_id`, and its customer.
     async fn find_session(
         &self,

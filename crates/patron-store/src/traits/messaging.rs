@@ -20,6 +20,15 @@ pub trait OtpStore: Send + Sync {
         charges: &[BudgetCharge],
         now: DateTime<Utc>,
     ) -> Result<SendOutcome, StoreError>;
+    /// Whether the unexpired device `token_digest` of `application_id` belongs to a live
+    /// customer holding `target` (the device's owner asks for a code to their own contact).
+    async fn device_holds_target(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        target: &OtpTarget,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Takes back one use recorded at `at` under each of `keys` (a counted answer that
     /// turned out right is no wrong guess).
     async fn refund_sends(&self, keys: &[String], at: DateTime<Utc>) -> Result<(), StoreError>;

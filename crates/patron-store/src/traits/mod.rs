@@ -23,7 +23,7 @@ mod prelude {
     pub(super) use patron_domain::email::Email;
     pub(super) use patron_domain::ids::ObjectId;
     pub(super) use patron_domain::notification::Message;
-    pub(super) use patron_domain::otp::OtpPurpose;
+    pub(super) use patron_domain::otp::{OtpPurpose, OtpTarget};
     pub(super) use patron_domain::page::PageRequest;
     pub(super) use patron_domain::phone::Phone;
     pub(super) use patron_domain::query::CustomerFilter;

@@ -428,10 +428,7 @@ impl CustomerStore for Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        Self::delete_customer_sessions(&mut tx, id.as_str()).await?;
         Self::audit(
             &mut tx,
             application_id,

@@ -413,6 +413,9 @@ impl Store {
             .bind(keep_session.map_or("", ObjectId::as_str))
             .execute(&mut *conn)
             .await?;
+        if keep_session.is_none() {
+            Self::forget_devices(&mut *conn, customer_id.as_str()).await?;
+        }
         Self::audit(
             &mut *conn,
             application_id,
@@ -531,6 +534,18 @@ impl Store {
         customer_id: &str,
     ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM customer_sessions WHERE customer_id = $1")
+            .bind(customer_id)
+            .execute(&mut *conn)
+            .await?;
+        Self::forget_devices(conn, customer_id).await
+    }
+
+    /// Forgets every device the customer signed in from (with their sessions, everywhere).
+    pub(super) async fn forget_devices(
+        conn: &mut Connection,
+        customer_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM known_devices WHERE customer_id = $1")
             .bind(customer_id)
             .execute(&mut *conn)
             .await?;

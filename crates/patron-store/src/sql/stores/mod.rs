@@ -45,9 +45,9 @@ mod prelude {
 
     pub(super) use crate::error::{Conflict, Entity, StoreError};
     pub(super) use crate::records::{
-        Actor, ApiClient, Application, AttemptClaim, AuditRecord, Backlogs, LoginRecord,
-        LoginSubject, NewResetCode, OutboxMessage, PasswordChange, PendingRegistration, Rotation,
-        Session, StoredAuthConfig, TokenGrant, TokenKind,
+        Actor, ApiClient, Application, AttemptClaim, AuditRecord, Backlogs, KnownDevice,
+        LoginRecord, LoginSubject, NewResetCode, OutboxMessage, PasswordChange,
+        PendingRegistration, Rotation, Session, StoredAuthConfig, TokenGrant, TokenKind,
     };
     pub(super) use crate::sql::filter::push_filter;
     pub(super) use crate::sql::rows::{

@@ -172,6 +172,47 @@ impl OtpStore for Store {
         Ok(SendOutcome::Sent)
     }
 
+    async fn device_holds_target(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        target: &patron_domain::otp::OtpTarget,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let device = "SELECT d.customer_id FROM known_devices d JOIN customers c ON c.id = \
+                      d.customer_id WHERE d.token_digest = $1 AND d.application_id = $2 AND \
+                      d.expires_at > $3 AND c.archived = FALSE";
+        let mut conn = self.pool.acquire().await?;
+        let held: Option<(String,)> = match target {
+            patron_domain::otp::OtpTarget::Email(email) => {
+                sqlx::query_as(&format!(
+                    "SELECT e.customer_id FROM customer_emails e WHERE e.customer_id IN \
+                     ({device}) AND e.email = $4 AND NOT e.archived"
+                ))
+                .bind(token_digest)
+                .bind(application_id.as_str())
+                .bind(to_millis(now))
+                .bind(email.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+            patron_domain::otp::OtpTarget::Mobile(phone) => {
+                sqlx::query_as(&format!(
+                    "SELECT p.customer_id FROM customer_phones p WHERE p.customer_id IN \
+                     ({device}) AND p.country_code = $4 AND p.phone = $5 AND NOT p.archived"
+                ))
+                .bind(token_digest)
+                .bind(application_id.as_str())
+                .bind(to_millis(now))
+                .bind(i32::from(phone.country_code()))
+                .bind(phone.national())
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+        };
+        Ok(held.is_some())
+    }
+
     async fn refund_sends(&self, keys: &[String], at: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for key in keys {

@@ -73,7 +73,15 @@ impl RetentionStore for Store {
                     "expires_at < $1",
                     before.sessions,
                 )
-                .await?,
+                .await?
+                + self
+                    .purge_table(
+                        "known_devices",
+                        "token_digest",
+                        "expires_at < $1",
+                        before.sessions,
+                    )
+                    .await?,
             reset_codes: self
                 .purge_table(
                     "password_reset_codes",

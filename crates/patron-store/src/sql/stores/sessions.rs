@@ -50,6 +50,42 @@ impl SessionStore for Store {
         Ok(())
     }
 
+    async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO known_devices (token_digest, application_id, customer_id, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_digest) DO NOTHING",
+        )
+        .bind(&device.token_digest)
+        .bind(device.application_id.as_str())
+        .bind(device.customer_id.as_str())
+        .bind(to_millis(device.created_at))
+        .bind(to_millis(device.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn device_owner(
+        &self,
+        application_id: &ObjectId,
+        token_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ObjectId>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let owner: Option<(String,)> = sqlx::query_as(
+            "SELECT customer_id FROM known_devices WHERE token_digest = $1 AND application_id = \
+             $2 AND expires_at > $3",
+        )
+        .bind(token_digest)
+        .bind(application_id.as_str())
+        .bind(to_millis(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(owner.map(|(id,)| ObjectId::from_trusted(id)))
+    }
+
     async fn find_session(
         &self,
         application_id: &ObjectId,
@@ -167,6 +203,9 @@ impl SessionStore for Store {
         .bind(keep.map_or("", ObjectId::as_str))
         .fetch_all(&mut *tx)
         .await?;
+        if keep.is_none() {
+            Self::forget_devices(&mut tx, customer_id.as_str()).await?;
+        }
         Self::audit(
             &mut tx,
             application_id,

@@ -5,8 +5,8 @@
 //! key id is the first 8 hex digits of a digest of the key, so a value names the key that
 //! opens it. Every value is bound to what it belongs to — its purpose, application and
 //! record — as associated data: a value copied into another record does not open there.
-//! Values of the first format (`v1:`, no key id, nothing bound) still open until
-//! `patron secrets rotate` rewrites them.
+//! Values of the first format (`v1:`, no key id, nothing bound) are rewritten in this one
+//! when `patron serve` starts, before any request, and never open in service.
 //!
 //! Key rotation: values are always sealed with the current key, and opened with the current
 //! key or any previous one (`previous_secret_keys`); `patron secrets rotate` rewrites every
@@ -164,8 +164,19 @@ impl SecretBox {
     }
 
     /// Decrypts a value made by [`SecretBox::seal`] with the same binding, under the key it
-    /// names (or a `v1:` value, which binds nothing, under any known key).
+    /// names. A value of the first format (`v1:`, bound to nothing) is refused: the
+    /// upgrade at start rewrote them, and one found now was put there by hand.
     pub fn open(&self, sealed: &str, binding: &[&str]) -> Result<String, OpenError> {
+        if sealed.starts_with(LEGACY_PREFIX) {
+            return Err(OpenError);
+        }
+        self.open_to_rewrite(sealed, binding)
+    }
+
+    /// [`SecretBox::open`], also for a `v1:` value under any known key: only for
+    /// rewriting stored values in the current format (`secrets rotate`, the upgrade at
+    /// start).
+    pub fn open_to_rewrite(&self, sealed: &str, binding: &[&str]) -> Result<String, OpenError> {
         let keys = || std::iter::once(&self.0.current).chain(&self.0.previous);
         let (candidates, body, aad): (Vec<&KeyEntry>, &str, Vec<u8>) =
             if let Some(rest) = sealed.strip_prefix(PREFIX) {
@@ -230,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn values_of_the_first_format_still_open() {
+    fn values_of_the_first_format_open_only_to_be_rewritten() {
         let key = SecretBox::generate_key();
         let raw: [u8; 32] = STANDARD.decode(&key).unwrap().try_into().unwrap();
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&raw));
@@ -239,7 +250,14 @@ mod tests {
         bytes.extend(cipher.encrypt(&nonce, b"old secret".as_ref()).unwrap());
         let legacy = format!("v1:{}", STANDARD.encode(bytes));
         let sealed_box = SecretBox::from_base64(&key).unwrap();
-        assert_eq!(sealed_box.open(&legacy, BOUND).unwrap(), "old secret");
+        assert!(
+            sealed_box.open(&legacy, BOUND).is_err(),
+            "a v1 value binds nothing: it never opens in service"
+        );
+        assert_eq!(
+            sealed_box.open_to_rewrite(&legacy, BOUND).unwrap(),
+            "old secret"
+        );
         assert!(!sealed_box.is_current(&legacy));
     }
 

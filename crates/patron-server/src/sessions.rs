@@ -37,6 +37,9 @@ pub(crate) fn origin_of_request(
     };
     let is_trusted = |ip: IpAddr| trusted.iter().any(|block| block.contains(ip));
     let mut client = peer.map(|peer| peer.ip());
+    if trusted.is_empty() {
+        warn_once_if_proxied(client);
+    }
     if client.is_some_and(is_trusted) {
         let forwarded = header("x-forwarded-for");
         for hop in forwarded.rsplit(',').map(str::trim) {
@@ -58,6 +61,33 @@ pub(crate) fn origin_of_request(
         device: cookie_named(headers, DEVICE_COOKIE_NAME)
             .filter(|token| token.len() <= 128)
             .map(DeviceToken),
+    }
+}
+
+/// Logs once per process when a request comes from a private or loopback address while no
+/// proxy is trusted: behind a proxy every client then shares the proxy's address, and
+/// with it every per-address budget.
+fn warn_once_if_proxied(peer: Option<IpAddr>) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let private = peer.is_some_and(is_private);
+    if private && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            peer = %peer.map(|ip| ip.to_string()).unwrap_or_default(),
+            "requests come from a private address and trusted_proxies is empty: if a proxy \
+             forwards them, every client shares its address and its budgets; set \
+             PATRON_TRUSTED_PROXIES"
+        );
+    }
+}
+
+/// Whether `ip` is a loopback, private, unique-local or link-local address: where proxies,
+/// not clients, usually connect from.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || v6.is_unicast_link_local()
+        }
     }
 }
 
@@ -164,6 +194,24 @@ pub(crate) fn set_cookie(headers: &mut HeaderMap, value: HeaderValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxies_usually_connect_from_private_addresses() {
+        for private in [
+            "10.1.2.3",
+            "192.168.0.9",
+            "172.20.0.1",
+            "127.0.0.1",
+            "::1",
+            "fd00::7",
+            "fe80::1",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in ["203.0.113.9", "8.8.8.8", "2001:db8::1"] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
 
     fn origin(forwarded: Option<&str>, peer: &str, trusted: &[&str]) -> String {
         let mut headers = HeaderMap::new();

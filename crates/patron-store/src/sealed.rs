@@ -40,13 +40,14 @@ pub struct SealedRecord {
 /// Finds and rewrites sealed values.
 #[async_trait]
 pub trait SealedStore: Send + Sync {
-    /// Up to `limit` records of `kind` holding sealed values, with keys after `after`, in
-    /// key order.
+    /// Up to `limit` records of `kind` holding sealed values (only values of the first,
+    /// unbound `v1:` format when `legacy_only`), with keys after `after`, in key order.
     async fn sealed_records(
         &self,
         kind: SealedKind,
         after: &str,
         limit: usize,
+        legacy_only: bool,
     ) -> Result<Vec<SealedRecord>, StoreError>;
     /// Replaces `record`'s values with `values` if they are still those read (a write made
     /// meanwhile wins); true when replaced.

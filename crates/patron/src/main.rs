@@ -265,6 +265,15 @@ async fn serve(mut config: Config) -> Result<(), String> {
             BuildError::Store(error) => format!("cannot open database {shown_url}: {error}"),
             other => other.to_string(),
         })?;
+    let upgraded = SecretRotation::new(app.state.stores.sealed.clone(), app.state.secrets.clone())
+        .upgrade_legacy()
+        .await
+        .map_err(|e| format!("cannot rewrite values sealed in the first format: {e}"))?;
+    let rewritten =
+        upgraded.provider_secrets + upgraded.attribute_values + upgraded.outbox_messages;
+    if rewritten > 0 {
+        tracing::info!(rewritten, "values sealed in the first format rewritten");
+    }
     let metrics = match metrics_address {
         Some(address) => {
             let listener = TcpListener::bind(address).await.map_err(|e| {

@@ -207,16 +207,15 @@ impl Challenges {
                 });
             }
         }
-        if request.deliver {
-            self.deliver(
-                application,
-                &request.target,
-                &code,
-                &policy,
-                request.android_hash,
-            )
-            .await?;
-        }
+        self.deliver(
+            application,
+            &request.target,
+            &code,
+            &policy,
+            request.android_hash,
+            request.deliver,
+        )
+        .await?;
         Ok(SentCode {
             request_id,
             resend_token,
@@ -281,10 +280,8 @@ impl Challenges {
                 ))
             }
         };
-        if silent(&challenge) {
-            return Ok(self.sent(&challenge.id, resend_token, &policy));
-        }
-        self.deliver(application, target, &code, &policy, android_hash)
+        let keep = !silent(&challenge);
+        self.deliver(application, target, &code, &policy, android_hash, keep)
             .await?;
         Ok(self.sent(&challenge.id, resend_token, &policy))
     }
@@ -684,6 +681,9 @@ impl Challenges {
         self.secrets.mac(&["otp", binding, code])
     }
 
+    /// Queues the message carrying `code` to `target` — or, unless `keep`, renders and
+    /// writes it in a transaction that is rolled back, so a code for an unknown account
+    /// costs the same statements as one for a customer and leaves nothing.
     async fn deliver(
         &self,
         application: &Application,
@@ -691,6 +691,7 @@ impl Challenges {
         code: &str,
         policy: &OtpPolicy,
         android_hash: Option<&str>,
+        keep: bool,
     ) -> Result<(), ServiceError> {
         let mut data = Map::new();
         data.insert("otp".into(), json!(code));
@@ -707,7 +708,14 @@ impl Challenges {
             data.insert("android_hash".into(), json!(hash));
         }
         self.notifications
-            .send(application, channel, &target.key(), target.template(), data)
+            .send_or_discard(
+                application,
+                channel,
+                &target.key(),
+                target.template(),
+                data,
+                keep,
+            )
             .await
     }
 }

@@ -93,9 +93,10 @@ impl Contacts {
         }
     }
 
-    /// Adds a contact unverified (another customer's is refused) and sends it a
-    /// verification link; returns the customer and whether a link went out (not for a
-    /// contact they had already proven).
+    /// Adds a contact unverified and sends it a verification link; returns the customer
+    /// and whether a link went out (not for a contact they had already proven). The
+    /// shopper's own rules (how many contacts they may hold) are checked before whether
+    /// another customer holds it, in the transaction that writes it.
     pub async fn add(
         &self,
         application: &Application,
@@ -104,9 +105,6 @@ impl Contacts {
         client_address: &str,
     ) -> Result<(Customer, bool), ServiceError> {
         let contact = contact_of(&target);
-        self.customers
-            .ensure_contact_free(&application.id, &customer.id, &contact)
-            .await?;
         let customer = self
             .customers
             .edit_contacts(
@@ -301,11 +299,13 @@ impl Contacts {
         sender: Sender<'_>,
     ) -> Result<SentCode, ServiceError> {
         let kind = ContactKind::of(&target);
-        self.customers
-            .ensure_not_proven_elsewhere(&application.id, &customer.id, &contact_of(&target))
-            .await?;
+        // The proof first: only a shopper who just proved their primary contact learns
+        // whether another customer proved the new value.
         self.challenges
             .spend_primary_grant(application, grant, &customer.id, kind.as_str())
+            .await?;
+        self.customers
+            .ensure_not_proven_elsewhere(&application.id, &customer.id, &contact_of(&target))
             .await?;
         self.send(
             application,

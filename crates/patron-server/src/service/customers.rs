@@ -246,22 +246,6 @@ impl Customers {
         }
     }
 
-    /// Refuses a contact that a live customer other than `owner` holds (a conflict naming
-    /// it).
-    pub async fn ensure_contact_free(
-        &self,
-        application_id: &ObjectId,
-        owner: &ObjectId,
-        contact: &Contact,
-    ) -> Result<(), ServiceError> {
-        match self.holder(application_id, contact).await? {
-            Some((holder, _)) if &holder.id != owner => {
-                Err(StoreError::Conflict(conflict_of(contact)).into())
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Applies a customer's own change to one of their contacts (the edit's rules run on
     /// the stored lists, in one transaction).
     pub async fn edit_contacts(

@@ -67,6 +67,27 @@ impl Notifications {
         Ok(())
     }
 
+    /// [`Notifications::send`], kept only when `keep`: for no one (an unknown account) the
+    /// message is rendered, sealed and written in a transaction that is rolled back, so
+    /// the two cases do the same work and leave different traces only in the outbox.
+    pub async fn send_or_discard(
+        &self,
+        application: &Application,
+        channel: Channel,
+        to: &str,
+        template: &str,
+        data: Map<String, Value>,
+        keep: bool,
+    ) -> Result<(), ServiceError> {
+        let message = self
+            .prepare(application, channel, to, template, data)
+            .await?;
+        self.outbox
+            .enqueue_or_discard(&application.id, &message, keep, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
     /// The message [`Notifications::send`] would queue, rendered and sealed, for a caller
     /// that queues it with other writes of its own.
     pub async fn prepare(

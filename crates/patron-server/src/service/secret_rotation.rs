@@ -46,11 +46,25 @@ impl SecretRotation {
     /// opened (a key missing from `previous_secret_keys`) stops the rotation with an error
     /// naming its record; values written meanwhile by the service are left as written.
     pub async fn rotate(&self) -> Result<RotationReport, ServiceError> {
+        self.rewrite(false).await
+    }
+
+    /// Rewrites the records still holding a value of the first format (`v1:`, bound to no
+    /// record, so a database writer could move it between records) in the current one:
+    /// run at every start, before any request is served, as no `v1:` value opens anymore.
+    pub async fn upgrade_legacy(&self) -> Result<RotationReport, ServiceError> {
+        self.rewrite(true).await
+    }
+
+    async fn rewrite(&self, legacy_only: bool) -> Result<RotationReport, ServiceError> {
         let mut report = RotationReport::default();
         for kind in SealedKind::ALL {
             let mut after = String::new();
             loop {
-                let page = self.store.sealed_records(kind, &after, PAGE).await?;
+                let page = self
+                    .store
+                    .sealed_records(kind, &after, PAGE, legacy_only)
+                    .await?;
                 for record in &page {
                     let Some(values) = self.reseal(kind, record)? else {
                         report.already_current += 1;
@@ -92,9 +106,12 @@ impl SecretRotation {
             {
                 return Ok(text.to_owned());
             }
-            let plain = self.secrets.open(text, &binding).map_err(|error| {
-                ServiceError::Internal(format!("{kind:?} {}: {error}", record.id))
-            })?;
+            let plain = self
+                .secrets
+                .open_to_rewrite(text, &binding)
+                .map_err(|error| {
+                    ServiceError::Internal(format!("{kind:?} {}: {error}", record.id))
+                })?;
             changed = true;
             Ok(self.secrets.seal(&plain, &binding))
         };

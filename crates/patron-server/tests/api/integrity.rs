@@ -888,3 +888,26 @@ async fn numbers_of_one_calling_code_can_have_a_budget_of_their_own() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_signed_in_shopper_learns_whether_a_contact_is_taken_only_after_their_own_proof() {
+    each_app(|app| async move {
+        app.register_proven("olga@example.com", "9000000011").await;
+        let prober = app.register("prober@example.com", "9000000012").await;
+        let prober = prober.token.unwrap();
+        let probe = app
+            .post(
+                "/profile/v2.0/email/otp/send",
+                json!({"request_id": "not-a-proof", "email": "olga@example.com"}),
+                Some(&prober),
+            )
+            .await;
+        assert_eq!(
+            probe.body["meta"]["field"], "request_id",
+            "the missing proof is refused before anything is said of the email: {}",
+            probe.body
+        );
+        app
+    })
+    .await;
+}

@@ -93,3 +93,77 @@ async fn a_rotation_rewrites_every_secret_under_the_new_key() {
     })
     .await;
 }
+
+/// A value sealed in the first format: `v1:` + base64(nonce ‖ AES-256-GCM ciphertext),
+/// bound to nothing.
+fn first_format(key: &str, plain: &str) -> String {
+    use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+    use aes_gcm::{Aes256Gcm, Key};
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let raw = STANDARD.decode(key).unwrap();
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&raw));
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let mut bytes = nonce.to_vec();
+    bytes.extend(cipher.encrypt(&nonce, plain.as_bytes()).unwrap());
+    format!("v1:{}", STANDARD.encode(bytes))
+}
+
+#[tokio::test]
+async fn values_of_the_first_format_never_open_in_service_and_are_rewritten_at_start() {
+    each_app(|app| async move {
+        let key = app.state.config.secret_key.clone().unwrap().0;
+        // A database writer plants an unbound value (say, copied from another record).
+        let planted = first_format(&key, r#"{"facebook":"fb-planted"}"#);
+        app.configure(
+            json!({"social_tokens": {"facebook": {"app_id": "fb-app", "app_secret": "fb-secret"}}}),
+        )
+        .await;
+        crate::execute_sql(
+            &app,
+            &format!(
+                "UPDATE auth_configs SET secrets = '{planted}' WHERE application_id = '{}'",
+                app.application_id
+            ),
+        )
+        .await;
+        let id = ObjectId::parse("id", &app.application_id).unwrap();
+        let application = app
+            .stores
+            .applications
+            .find_application(&id)
+            .await
+            .unwrap()
+            .unwrap();
+        let configs = &app.state.services.auth_configs;
+        assert!(
+            configs
+                .social_secret(&application, "facebook")
+                .await
+                .is_err(),
+            "an unbound value does not open"
+        );
+        let report = SecretRotation::new(app.stores.sealed.clone(), app.state.secrets.clone())
+            .upgrade_legacy()
+            .await
+            .unwrap();
+        assert_eq!(report.provider_secrets, 1);
+        assert_eq!(
+            configs
+                .social_secret(&application, "facebook")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("fb-planted"),
+            "rewritten in the current format, bound to its record"
+        );
+        let stored = crate::text_rows(
+            &app,
+            "SELECT secrets FROM auth_configs WHERE secrets IS NOT NULL",
+        )
+        .await;
+        assert!(stored.iter().all(|s| s.starts_with("v2:")), "{stored:?}");
+        app
+    })
+    .await;
+}

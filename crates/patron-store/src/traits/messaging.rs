@@ -83,6 +83,16 @@ pub trait OutboxStore: Send + Sync {
         message: &Message,
         now: DateTime<Utc>,
     ) -> Result<ObjectId, StoreError>;
+    /// Writes a message as [`OutboxStore::enqueue`] does, in a transaction that is kept
+    /// only when `keep`: a message for no one (an unknown account) runs the same
+    /// statements and leaves nothing behind.
+    async fn enqueue_or_discard(
+        &self,
+        application_id: &ObjectId,
+        message: &Message,
+        keep: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Takes up to `limit` due messages and leases them for `lease` (their next attempt moves
     /// to `now + lease`), so concurrent workers never take the same message and a crashed
     /// worker's messages come due again.

@@ -14,6 +14,23 @@ impl OutboxStore for Store {
         Self::insert_outbox(&mut conn, application_id, message, now).await
     }
 
+    async fn enqueue_or_discard(
+        &self,
+        application_id: &ObjectId,
+        message: &Message,
+        keep: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::insert_outbox(&mut tx, application_id, message, now).await?;
+        if keep {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+
     async fn claim_due(
         &self,
         now: DateTime<Utc>,

@@ -149,6 +149,11 @@ impl Challenges {
         }
     }
 
+    /// The current time, as the challenges see it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// The application's OTP rules.
     pub async fn policy(&self, application: &Application) -> Result<OtpPolicy, ServiceError> {
         Ok(OtpPolicy::from_config(

@@ -57,6 +57,15 @@ pub struct LinkBases {
     pub mobile: String,
 }
 
+/// What allows a v1.0 change of the primary contact.
+#[derive(Debug, Clone, Copy)]
+pub struct PrimaryProof<'a> {
+    /// A proof of the current primary contact (`verifyOTPonPrimary`'s `request_id`).
+    pub grant: Option<&'a str>,
+    /// When the session making the change signed in.
+    pub signed_in_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// A code a signed-in shopper typed for a challenge, and where they answered from.
 #[derive(Debug, Clone, Copy)]
 pub struct OtpAnswer<'a> {
@@ -185,13 +194,43 @@ impl Contacts {
             .await
     }
 
-    /// Makes a verified contact the customer's primary one of its kind.
+    /// Makes a verified contact the customer's primary one of its kind (the v1.0 calls),
+    /// with the proof the v2.0 change asks for: a proof of the current primary contact
+    /// (`grant`, from `verifyOTPonPrimary`), or else a sign-in no older than a code's
+    /// lifetime (`signed_in_at`), so that a stolen session cannot move the primary contact.
     pub async fn make_primary(
         &self,
         application: &Application,
         customer: &Customer,
         contact: Contact,
+        proof: PrimaryProof<'_>,
     ) -> Result<Customer, ServiceError> {
+        let kind = match contact {
+            Contact::Email(_) => ContactKind::Email,
+            Contact::Phone(_) => ContactKind::Mobile,
+        };
+        match proof.grant {
+            Some(grant) => {
+                self.challenges
+                    .spend_primary_grant(application, grant, &customer.id, kind.as_str())
+                    .await?
+            }
+            None => {
+                let window = self.challenges.policy(application).await?.lifetime;
+                if self.challenges.now() - proof.signed_in_at > window {
+                    return Err(ServiceError::invalid(
+                        "request_id",
+                        format!(
+                            "is needed: prove the current primary {} first (sendOTPOnPrimary, \
+                             verifyOTPonPrimary), or sign in again (a primary contact changes \
+                             within {} minutes of a sign-in)",
+                            kind.as_str(),
+                            window.num_minutes()
+                        ),
+                    ));
+                }
+            }
+        }
         self.customers
             .edit_contacts(
                 &application.id,

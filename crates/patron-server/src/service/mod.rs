@@ -39,7 +39,7 @@ pub use attributes::{
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use challenges::{Challenges, CodeClient, CodeRequest, Expected, ProvenCode, SentCode};
-pub use contacts::{ContactKind, Contacts, LinkBases, OtpAnswer};
+pub use contacts::{ContactKind, Contacts, LinkBases, OtpAnswer, PrimaryProof};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
 pub use events::{EventSink, Events, EVENT_BATCH};

@@ -18,7 +18,7 @@ use super::{parse_mobile, Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{ContactKind, OtpAnswer};
+use crate::service::{ContactKind, OtpAnswer, PrimaryProof};
 use crate::sessions::Current;
 use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
 use crate::wire::otp::{
@@ -55,6 +55,22 @@ pub(super) fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct EmailBody {
     email: Option<String>,
+}
+
+/// `EditEmailRequestSchema` of a primary change, with Patron's optional proof of the
+/// current primary (`verifyOTPonPrimary`'s `request_id`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PrimaryEmailBody {
+    email: Option<String>,
+    request_id: Option<String>,
+}
+
+/// `EditMobileRequestSchema` of a primary change, with the same optional proof.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PrimaryMobileBody {
+    #[serde(flatten)]
+    mobile: MobileBody,
+    request_id: Option<String>,
 }
 
 /// `EditMobileRequestSchema` / `SendVerificationLinkMobileRequestSchema`.
@@ -259,7 +275,7 @@ pub(crate) async fn delete_mobile(
     path = "/service/application/user/profile/v1.0/email/primary",
     operation_id = "setEmailAsPrimary",
     tag = "storefront",
-    request_body = EmailBody,
+    request_body = PrimaryEmailBody,
     responses(
         (status = 200, description = "Done.", body = LoginSuccessOut),
         crate::openapi::StorefrontErrors,
@@ -269,7 +285,7 @@ pub(crate) async fn delete_mobile(
 pub(crate) async fn email_primary(
     State(state): State<AppState>,
     shopper: Shopper,
-    JsonBody(body): JsonBody<EmailBody>,
+    JsonBody(body): JsonBody<PrimaryEmailBody>,
 ) -> Answer<LoginSuccessOut> {
     let email = required_email(body.email.as_deref())?;
     let customer = state
@@ -279,6 +295,10 @@ pub(crate) async fn email_primary(
             &shopper.application,
             &shopper.current.customer,
             Contact::Email(email),
+            PrimaryProof {
+                grant: body.request_id.as_deref().filter(|id| !id.is_empty()),
+                signed_in_at: shopper.current.session.created_at,
+            },
         )
         .await?;
     Ok((shopper.response_headers(), Json(login_success(customer))))
@@ -289,7 +309,7 @@ pub(crate) async fn email_primary(
     path = "/service/application/user/profile/v1.0/mobile/primary",
     operation_id = "setMobileNumberAsPrimary",
     tag = "storefront",
-    request_body = MobileBody,
+    request_body = PrimaryMobileBody,
     responses(
         (status = 200, description = "Done.", body = LoginSuccessOut),
         crate::openapi::StorefrontErrors,
@@ -299,10 +319,10 @@ pub(crate) async fn email_primary(
 pub(crate) async fn mobile_primary(
     State(state): State<AppState>,
     visitor: Visitor,
-    JsonBody(body): JsonBody<MobileBody>,
+    JsonBody(body): JsonBody<PrimaryMobileBody>,
 ) -> Answer<LoginSuccessOut> {
     let current = signed_in(&visitor)?;
-    let phone = mobile_of(&body, &visitor)?;
+    let phone = mobile_of(&body.mobile, &visitor)?;
     let customer = state
         .services
         .contacts
@@ -310,6 +330,10 @@ pub(crate) async fn mobile_primary(
             &visitor.application,
             &current.customer,
             Contact::Phone(phone),
+            PrimaryProof {
+                grant: body.request_id.as_deref().filter(|id| !id.is_empty()),
+                signed_in_at: current.session.created_at,
+            },
         )
         .await?;
     Ok((visitor.response_headers(), Json(login_success(customer))))

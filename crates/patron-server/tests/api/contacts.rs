@@ -353,3 +353,90 @@ async fn shoppers_read_and_write_only_their_editable_attributes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_v1_primary_change_needs_a_fresh_sign_in_or_a_proof_of_the_current_primary() {
+    each_app(|app| async move {
+        let token = app
+            .register_proven("asha@example.com", "9876543210")
+            .await
+            .token
+            .unwrap();
+        let added = app
+            .call(
+                Method::PUT,
+                "/profile/v1.0/mobile",
+                Some(json!({"country_code": "91", "phone": "9876543211"})),
+                &token,
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        let code = app.data_sent_to("+919876543211").await["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let verified = app
+            .shop(
+                Method::POST,
+                "/authentication/v1.0/verify/mobile",
+                Some(json!({"code": code})),
+                None,
+            )
+            .await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+
+        // A session older than a code's life (say, a stolen one) cannot move the primary.
+        app.clock.advance(chrono::Duration::minutes(11));
+        let make_primary = |request_id: Option<String>| {
+            let mut body = json!({"country_code": "91", "phone": "9876543211"});
+            if let Some(id) = request_id {
+                body["request_id"] = json!(id);
+            }
+            app.call(
+                Method::POST,
+                "/profile/v1.0/mobile/primary",
+                Some(body),
+                &token,
+            )
+        };
+        let stale = make_primary(None).await;
+        assert_eq!(stale.body["meta"]["field"], "request_id", "{}", stale.body);
+        let forged = make_primary(Some("not-a-proof".to_owned())).await;
+        assert_eq!(
+            forged.body["meta"]["field"], "request_id",
+            "{}",
+            forged.body
+        );
+
+        let sent = app
+            .call(
+                Method::POST,
+                "/profile/v2.0/mobile/primary/otp/send",
+                Some(json!({"encrypt_otp": false})),
+                &token,
+            )
+            .await;
+        let code = app.data_sent_to("+919876543210").await["otp"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let proven = app
+            .call(
+                Method::POST,
+                "/profile/v2.0/mobile/primary/otp/verify",
+                Some(json!({"otp": code, "request_id": sent.body["request_id"]})),
+                &token,
+            )
+            .await;
+        assert_eq!(proven.status, StatusCode::OK, "{}", proven.body);
+        let grant = proven.body["request_id"].as_str().unwrap().to_owned();
+        let changed = make_primary(Some(grant)).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        assert_eq!(
+            changed.body["user"]["phone_numbers"][0]["phone"],
+            "9876543211"
+        );
+        app
+    })
+    .await;
+}

@@ -222,3 +222,72 @@ async fn a_session_minted_by_an_administrator_is_audited() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_with_every_session() {
+    each_backend(|f| async move {
+        let customer = f.stored_customer("asha@example.com").await;
+        let sessions = &f.stores.sessions;
+        for n in 0..25 {
+            sessions
+                .remember_device(&patron_store::KnownDevice {
+                    token_digest: format!("device-{n:02}"),
+                    application_id: f.application.clone(),
+                    customer_id: customer.id.clone(),
+                    created_at: t0() + Duration::seconds(n),
+                    expires_at: t0() + Duration::days(400),
+                })
+                .await
+                .unwrap();
+        }
+        let application = f.application.clone();
+        let owner = |digest: &'static str, at| {
+            let sessions = f.stores.sessions.clone();
+            let application = application.clone();
+            async move {
+                sessions
+                    .device_owner(&application, digest, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(owner("device-24", t0()).await, Some(customer.id.clone()));
+        assert_eq!(
+            owner("device-04", t0()).await,
+            None,
+            "only the newest 20 are kept"
+        );
+        assert_eq!(owner("device-05", t0()).await, Some(customer.id.clone()));
+        assert_eq!(
+            owner("device-24", t0() + Duration::days(401)).await,
+            None,
+            "expired"
+        );
+        let target = patron_domain::otp::OtpTarget::Email(crate::email("asha@example.com"));
+        let other = patron_domain::otp::OtpTarget::Email(crate::email("bela@example.com"));
+        let otp = &f.stores.otp;
+        assert!(otp
+            .device_holds_target(&f.application, "device-24", &target, t0())
+            .await
+            .unwrap());
+        assert!(!otp
+            .device_holds_target(&f.application, "device-24", &other, t0())
+            .await
+            .unwrap());
+        assert!(!otp
+            .device_holds_target(&f.application, "nobody", &target, t0())
+            .await
+            .unwrap());
+
+        sessions
+            .end_sessions(&f.application, &customer.id, None, &actor(), t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            owner("device-24", t0()).await,
+            None,
+            "signing out everywhere forgets them"
+        );
+    })
+    .await;
+}

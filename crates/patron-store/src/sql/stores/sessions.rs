@@ -2,6 +2,9 @@
 
 use super::prelude::*;
 
+/// Devices kept per customer (the newest).
+const MAX_DEVICES: i64 = 20;
+
 #[async_trait]
 impl SessionStore for Store {
     async fn create_session(
@@ -61,6 +64,17 @@ impl SessionStore for Store {
         .bind(device.customer_id.as_str())
         .bind(to_millis(device.created_at))
         .bind(to_millis(device.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        // A client that never sends the cookie back gets a new device at each sign-in:
+        // only the customer's newest are kept.
+        sqlx::query(
+            "DELETE FROM known_devices WHERE customer_id = $1 AND token_digest NOT IN (SELECT \
+             token_digest FROM known_devices WHERE customer_id = $1 ORDER BY created_at DESC, \
+             token_digest LIMIT $2)",
+        )
+        .bind(device.customer_id.as_str())
+        .bind(MAX_DEVICES)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -345,34 +345,46 @@ impl OtpPolicy {
                 self.per_application,
             ),
         ];
-        if let (OtpTarget::Mobile(phone), Some(budget)) = (target, self.per_country) {
-            budgets.push((
-                BudgetScope::Country,
-                format!("c:{application_id}:{}", phone.country_code()),
-                budget,
-            ));
-        }
+        budgets.extend(self.country_budget(application_id, target));
         budgets
     }
 
     /// The budgets a send to `target` counts against when it is asked for from a device
-    /// (`device_digest`) that the target's own customer signed in on: the target's and the
-    /// device's, not the anonymous per-address and per-application ones that a flood of
-    /// sends elsewhere may have spent.
+    /// (`device_digest`) that the customer who proved the target signed in on: the target's,
+    /// the device's and the calling code's, not the anonymous per-address and
+    /// per-application ones that a flood of sends elsewhere may have spent.
     pub fn device_budgets(
         &self,
         application_id: &str,
         target: &OtpTarget,
         device_digest: &str,
     ) -> Vec<(BudgetScope, String, Budget)> {
-        vec![
+        let mut budgets = vec![
             self.target_budget(application_id, target),
             (
                 BudgetScope::Device,
                 format!("d:{application_id}:{device_digest}"),
                 self.per_device,
             ),
-        ]
+        ];
+        budgets.extend(self.country_budget(application_id, target));
+        budgets
+    }
+
+    /// The budget of the target's calling code, when the application sets one.
+    fn country_budget(
+        &self,
+        application_id: &str,
+        target: &OtpTarget,
+    ) -> Option<(BudgetScope, String, Budget)> {
+        match (target, self.per_country) {
+            (OtpTarget::Mobile(phone), Some(budget)) => Some((
+                BudgetScope::Country,
+                format!("c:{application_id}:{}", phone.country_code()),
+                budget,
+            )),
+            _ => None,
+        }
     }
 
     fn target_budget(
@@ -393,31 +405,44 @@ impl OtpPolicy {
     /// against, with their keys. An attacker's chance of finding one code in a window is at
     /// most `guesses_per_target / 10^code_length` however many codes they have sent.
     ///
-    /// From a device the target's own customer signed in on (`known_device`) the total is
-    /// not counted, so wrong answers sent on purpose by others never shut that shopper out.
+    /// From a device the target's own customer signed in on (`known_device`, the digest of
+    /// its token) the total is replaced by a budget of that device of the same size as a
+    /// network's, so wrong answers sent on purpose by others never shut that shopper out,
+    /// and a stolen device cookie is worth no more than one more network.
     pub fn guess_budgets(
         &self,
         application_id: &str,
         target_key: &str,
         client_address: &str,
-        known_device: bool,
+        known_device: Option<&str>,
     ) -> Vec<(BudgetScope, String, Budget)> {
-        let mut budgets = vec![(
+        let address = (
             BudgetScope::AddressGuesses,
             format!(
                 "ga:{application_id}:{target_key}:{}",
                 address_key(client_address)
             ),
             self.guesses_per_address,
-        )];
-        if !known_device {
-            budgets.push((
+        );
+        let total = match known_device {
+            Some(device) => (
+                BudgetScope::AddressGuesses,
+                format!("gd:{application_id}:{target_key}:{device}"),
+                self.guesses_per_address,
+            ),
+            None => (
                 BudgetScope::TargetGuesses,
                 format!("gt:{application_id}:{target_key}"),
                 self.guesses_per_target,
-            ));
-        }
-        budgets
+            ),
+        };
+        vec![address, total]
+    }
+
+    /// The most answers one code takes from all networks together: its attempts per
+    /// network bound each network, this bounds a code however many networks answer.
+    pub fn code_attempts_in_all(&self) -> u32 {
+        self.max_attempts.max(self.guesses_per_target.limit)
     }
 
     /// The budget of wrong answers to one code (`challenge_id`) from one client network:

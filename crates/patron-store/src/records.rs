@@ -157,7 +157,7 @@ pub struct KnownDevice {
     pub application_id: ObjectId,
     /// The customer who signed in on it.
     pub customer_id: ObjectId,
-    /// When it was first seen.
+    /// When it was signed in on (first, or now again).
     pub created_at: DateTime<Utc>,
     /// When it is forgotten.
     pub expires_at: DateTime<Utc>,

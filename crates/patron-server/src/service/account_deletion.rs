@@ -12,7 +12,8 @@ use patron_store::{Actor, Application};
 
 use super::otp_sign_in::target_of;
 use super::{
-    customer_actor, AuthConfigs, Challenges, CodeClient, Customers, Expected, ServiceError,
+    customer_actor, AuthConfigs, Challenges, CodeClient, Customers, DeviceToken, Expected,
+    ServiceError,
 };
 use crate::clock::Clock;
 
@@ -34,6 +35,8 @@ pub struct DeletionRequest<'a> {
     pub otp: &'a str,
     /// The client's address (a wrong code counts against its guessing budget).
     pub client_address: &'a str,
+    /// The device cookie the client presented, if any.
+    pub device: Option<&'a DeviceToken>,
 }
 
 /// Self-service account deletion.
@@ -96,7 +99,10 @@ impl AccountDeletion {
                 request.request_id,
                 request.otp,
                 expected,
-                CodeClient::at(request.client_address),
+                CodeClient {
+                    address: request.client_address,
+                    device: request.device,
+                },
             )
             .await?;
         let own_verified = match target_of(&proven.target, application.default_region)? {

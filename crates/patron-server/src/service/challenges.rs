@@ -319,11 +319,16 @@ impl Challenges {
         }
         let policy = self.policy(application).await?;
         let now = self.clock.now();
-        // The code's attempts are bounded per network below and across networks by the
-        // target's guessing budget, not by one count a stranger could use up.
+        // The code's attempts are bounded per network below, and in all only as far as the
+        // target's daily total, so a stranger cannot use them up before the shopper.
         let challenge = match self
             .store
-            .claim_attempt(&application.id, request_id, u32::MAX, now)
+            .claim_attempt(
+                &application.id,
+                request_id,
+                policy.code_attempts_in_all(),
+                now,
+            )
             .await?
         {
             AttemptOutcome::Claimed(challenge) => challenge,
@@ -331,13 +336,13 @@ impl Challenges {
             AttemptOutcome::Unknown => return Err(ServiceError::InvalidOtp),
         };
         let known_device = self
-            .device_holds(application, &challenge.target, requester.device, now)
+            .known_device(application, &challenge.target, requester.device, now)
             .await?;
         let guesses = to_charges(policy.guess_budgets(
             application.id.as_str(),
             &challenge.target,
             requester.address,
-            known_device,
+            known_device.as_deref(),
         ));
         let mut counted = guesses.clone();
         counted.extend(to_charges(vec![
@@ -566,10 +571,12 @@ impl Challenges {
             .await
     }
 
-    /// Counts a registration that creates an account at once (no code to send) against
-    /// the client address's registration budget (the OTP per-address budget, counted on
-    /// its own), before its password is hashed; refused, and nothing counted, when spent.
-    pub async fn charge_registration(
+    /// Counts a request that can tell whether a contact is taken — a registration that
+    /// creates an account at once (before its password is hashed), a signed-in shopper
+    /// adding or proving a contact — against the client network's lookup budget (the OTP
+    /// per-address budget in size, counted on its own); refused, and nothing counted, when
+    /// spent. The answer "taken" is so rationed per network, as codes are.
+    pub async fn charge_lookup(
         &self,
         application: &Application,
         client_address: &str,
@@ -633,7 +640,7 @@ impl Challenges {
     }
 
     /// The budgets a send to `target` counts against: the device's own (and the target's)
-    /// when the requester's device belongs to the customer holding `target`, else the
+    /// when the requester's device belongs to the customer who proved `target`, else the
     /// anonymous ones of the target, the client network and the application.
     async fn send_charges(
         &self,
@@ -660,24 +667,27 @@ impl Challenges {
         Ok(charges(policy, application, target, requester.address))
     }
 
-    /// Whether `device` belongs to the customer holding the target `target_key`.
-    async fn device_holds(
+    /// The digest of `device` when it belongs to the customer who proved the target
+    /// `target_key`.
+    async fn known_device(
         &self,
         application: &Application,
         target_key: &str,
         device: Option<&DeviceToken>,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<Option<String>, ServiceError> {
         let Some(device) = device else {
-            return Ok(false);
+            return Ok(None);
         };
         let Ok(target) = target_of(target_key, application.default_region) else {
-            return Ok(false);
+            return Ok(None);
         };
-        Ok(self
+        let digest = device.digest();
+        let known = self
             .store
-            .device_holds_target(&application.id, &device.digest(), &target, now)
-            .await?)
+            .device_holds_target(&application.id, &digest, &target, now)
+            .await?;
+        Ok(known.then_some(digest))
     }
 
     /// The stored form of `code`: keyed, and bound to its challenge (by the digest of the

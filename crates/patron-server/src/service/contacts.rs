@@ -9,8 +9,8 @@ use patron_store::{Actor, Application};
 
 use super::otp_sign_in::{contact_of, target_of};
 use super::{
-    customer_actor, AuthConfigs, Challenges, CodeClient, CodeRequest, Customers, Expected, Sender,
-    SentCode, ServiceError,
+    customer_actor, AuthConfigs, Challenges, CodeClient, CodeRequest, Customers, DeviceToken,
+    Expected, Sender, SentCode, ServiceError,
 };
 
 /// Which kind of contact (`{entity}` of the v2.0 paths).
@@ -75,6 +75,8 @@ pub struct OtpAnswer<'a> {
     pub code: &'a str,
     /// The client's address (wrong answers count against its guessing budget).
     pub client_address: &'a str,
+    /// The device cookie the client presented, if any.
+    pub device: Option<&'a DeviceToken>,
 }
 
 /// Shoppers' own contacts.
@@ -104,8 +106,9 @@ impl Contacts {
 
     /// Adds a contact unverified and sends it a verification link; returns the customer
     /// and whether a link went out (not for a contact they had already proven). The
-    /// shopper's own rules (how many contacts they may hold) are checked before whether
-    /// another customer holds it, in the transaction that writes it.
+    /// client network's lookup budget is charged first, and the shopper's own rules (how
+    /// many contacts they may hold) are checked before whether another customer holds it,
+    /// in the transaction that writes it.
     pub async fn add(
         &self,
         application: &Application,
@@ -114,6 +117,9 @@ impl Contacts {
         client_address: &str,
     ) -> Result<(Customer, bool), ServiceError> {
         let contact = contact_of(&target);
+        self.challenges
+            .charge_lookup(application, client_address)
+            .await?;
         let customer = self
             .customers
             .edit_contacts(
@@ -405,7 +411,10 @@ impl Contacts {
                 answer.request_id,
                 answer.code,
                 expected,
-                CodeClient::at(answer.client_address),
+                CodeClient {
+                    address: answer.client_address,
+                    device: answer.device,
+                },
             )
             .await?;
         let target = target_of(&proven.target, application.default_region)?;

@@ -161,7 +161,8 @@ impl OtpSignIn {
 
     /// Sends a code that proves a contact of the signed-in `customer` (a new one is added
     /// when proven); a contact another customer proved is refused, one held unproven
-    /// elsewhere moves to `customer` when proven.
+    /// elsewhere moves to `customer` when proven. The client network's lookup budget is
+    /// charged before the contact is looked at.
     pub async fn send_contact_code(
         &self,
         application: &Application,
@@ -169,6 +170,9 @@ impl OtpSignIn {
         target: OtpTarget,
         sender: Sender<'_>,
     ) -> Result<SentCode, ServiceError> {
+        self.challenges
+            .charge_lookup(application, sender.client_address)
+            .await?;
         self.customers
             .ensure_not_proven_elsewhere(&application.id, &customer.id, &contact_of(&target))
             .await?;
@@ -182,6 +186,18 @@ impl OtpSignIn {
             true,
         )
         .await
+    }
+
+    /// Counts a request that may tell whether a contact is taken against the client
+    /// network's lookup budget (see [`Challenges::charge_lookup`]).
+    pub async fn charge_lookup(
+        &self,
+        application: &Application,
+        client_address: &str,
+    ) -> Result<(), ServiceError> {
+        self.challenges
+            .charge_lookup(application, client_address)
+            .await
     }
 
     /// Sends a live challenge of `target` again (its resend token proves the caller started

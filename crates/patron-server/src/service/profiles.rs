@@ -169,6 +169,7 @@ impl Profiles {
                     &customer,
                     Contact::Email(email.clone()),
                     &actor,
+                    sender.client_address,
                 )
                 .await?;
             if customer
@@ -192,6 +193,7 @@ impl Profiles {
                     &customer,
                     Contact::Phone(phone.clone()),
                     &actor,
+                    sender.client_address,
                 )
                 .await?;
             if customer
@@ -215,13 +217,17 @@ impl Profiles {
         })
     }
 
+    /// Adds `contact` unverified, after charging the client network's lookup budget (the
+    /// answer may say another customer holds it).
     async fn add(
         &self,
         application: &Application,
         customer: &Customer,
         contact: Contact,
         actor: &Actor,
+        client_address: &str,
     ) -> Result<Customer, ServiceError> {
+        self.otp.charge_lookup(application, client_address).await?;
         self.customers
             .edit_contacts(
                 &application.id,

@@ -292,7 +292,7 @@ impl Registration {
             });
         }
         self.challenges
-            .charge_registration(application, &origin.ip)
+            .charge_lookup(application, &origin.ip)
             .await?;
         let password_hash = match form.password {
             Some(password) => Some(self.hasher.hash(password).await?),

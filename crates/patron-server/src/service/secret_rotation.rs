@@ -27,6 +27,9 @@ pub struct RotationReport {
     pub outbox_messages: u64,
     /// Records already sealed under the current key.
     pub already_current: u64,
+    /// Records left as they were because no known key opens them (the upgrade at start
+    /// only; `secrets rotate` stops at the first).
+    pub unreadable: u64,
 }
 
 /// Re-encrypts stored secrets under the current key.
@@ -52,6 +55,7 @@ impl SecretRotation {
     /// Rewrites the records still holding a value of the first format (`v1:`, bound to no
     /// record, so a database writer could move it between records) in the current one:
     /// run at every start, before any request is served, as no `v1:` value opens anymore.
+    /// A value no known key opens is logged and left (it never opened, and never will).
     pub async fn upgrade_legacy(&self) -> Result<RotationReport, ServiceError> {
         self.rewrite(true).await
     }
@@ -66,7 +70,15 @@ impl SecretRotation {
                     .sealed_records(kind, &after, PAGE, legacy_only)
                     .await?;
                 for record in &page {
-                    let Some(values) = self.reseal(kind, record)? else {
+                    let resealed = match self.reseal(kind, record) {
+                        Err(error) if legacy_only => {
+                            tracing::warn!(%error, "a value of the first format no key opens");
+                            report.unreadable += 1;
+                            continue;
+                        }
+                        other => other?,
+                    };
+                    let Some(values) = resealed else {
                         report.already_current += 1;
                         continue;
                     };

@@ -149,7 +149,8 @@ impl Sessions {
     }
 
     /// The device token of a customer's own sign-in: the one the client presented when it
-    /// is already this customer's, else a new one, remembered for [`DEVICE_LIFETIME`].
+    /// is already this customer's, else a new one; remembered (again) for
+    /// [`DEVICE_LIFETIME`] from now.
     async fn device_of(
         &self,
         application: &Application,
@@ -157,16 +158,17 @@ impl Sessions {
         presented: Option<DeviceToken>,
     ) -> Result<DeviceToken, ServiceError> {
         let now = self.clock.now();
-        if let Some(device) = presented {
-            let owner = self
-                .store
-                .device_owner(&application.id, &device.digest(), now)
-                .await?;
-            if owner.as_ref() == Some(customer_id) {
-                return Ok(device);
+        let known = match presented {
+            Some(device) => {
+                let owner = self
+                    .store
+                    .device_owner(&application.id, &device.digest(), now)
+                    .await?;
+                (owner.as_ref() == Some(customer_id)).then_some(device)
             }
-        }
-        let device = DeviceToken(secret::generate_secret());
+            None => None,
+        };
+        let device = known.unwrap_or_else(|| DeviceToken(secret::generate_secret()));
         self.store
             .remember_device(&KnownDevice {
                 token_digest: device.digest(),

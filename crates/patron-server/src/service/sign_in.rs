@@ -355,12 +355,19 @@ impl Passwords {
 }
 
 /// The passwords of a change: the current one (when the customer has one) and the new one.
-#[derive(Debug, Clone)]
+/// `Debug` shows neither.
+#[derive(Clone)]
 pub struct PasswordUpdate {
     /// The current password.
     pub old_password: Option<String>,
     /// The new password.
     pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordUpdate(***)")
+    }
 }
 
 /// How a customer acting on their own account appears in the audit trail.

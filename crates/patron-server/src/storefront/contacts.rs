@@ -518,6 +518,7 @@ pub(crate) async fn prove_primary(
                 request_id: required(body.request_id.as_deref(), "request_id")?,
                 code: required(body.otp.as_deref(), "otp")?,
                 client_address: &visitor.origin.ip,
+                device: visitor.origin.device.as_ref(),
             },
         )
         .await?;
@@ -615,6 +616,7 @@ pub(crate) async fn prove_new(
                 request_id: required(body.request_id.as_deref(), "request_id")?,
                 code: required(body.otp.as_deref(), "otp")?,
                 client_address: &visitor.origin.ip,
+                device: visitor.origin.device.as_ref(),
             },
         )
         .await?;

@@ -155,6 +155,7 @@ pub(crate) async fn delete_user(
                 request_id: &request_id,
                 otp: &otp,
                 client_address: &shopper.origin.ip,
+                device: shopper.origin.device.as_ref(),
             },
         )
         .await?;

@@ -911,3 +911,101 @@ async fn a_signed_in_shopper_learns_whether_a_contact_is_taken_only_after_their_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_device_earns_nothing_for_a_contact_its_customer_never_proved() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            // The attacker's own account, holding the victim's number unproven.
+            let registered = app.register("mallory@example.com", "9000000020").await;
+            let session = registered.token.unwrap();
+            let device = app
+                .raw(
+                    "203.0.113.66",
+                    "/authentication/v1.0/login/password",
+                    json!({"username": "mallory@example.com", "password": PASSWORD}),
+                    &[],
+                )
+                .await
+                .cookie("patron_device")
+                .unwrap();
+            app.configure(json!({"otp": {"per_application": 2}})).await;
+            for n in 0..2 {
+                app.code_request(&format!("198.51.100.{n}"), &format!("91234567{n:02}"), None)
+                    .await;
+            }
+            let flooded = app.code_request("198.51.100.9", "9123456709", None).await;
+            assert_eq!(flooded.status, StatusCode::TOO_MANY_REQUESTS);
+            let own_unproven = app
+                .raw(
+                    "203.0.113.66",
+                    "/authentication/v1.0/otp/mobile/send",
+                    json!({"mobile": "9000000020", "country_code": "91", "action": "send"}),
+                    &[("f.session", &session), ("patron_device", &device)],
+                )
+                .await;
+            assert_eq!(
+                refusal(&own_unproven),
+                refusal(&flooded),
+                "an unproven number is counted as any other: {}",
+                own_unproven.body
+            );
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn asking_whether_contacts_are_taken_is_rationed_per_network() {
+    each_app_with(
+        |config| config.trusted_proxies = vec!["127.0.0.1".to_owned()],
+        |app| async move {
+            app.register_proven("olga@example.com", "9000000021").await;
+            let prober = app
+                .register("prober@example.com", "9000000022")
+                .await
+                .token
+                .unwrap();
+            app.configure(json!({"otp": {"per_address": 3}})).await;
+            let cookies = [("f.session", prober.as_str())];
+            let probe = |email: &'static str| {
+                app.raw(
+                    "203.0.113.77",
+                    "/authentication/v1.0/otp/email/send",
+                    json!({"email": email, "action": "send"}),
+                    &cookies,
+                )
+            };
+            let answers = [
+                probe("olga@example.com").await,
+                probe("other@example.com").await,
+                probe("olga@example.com").await,
+            ];
+            assert_eq!(
+                answers[0].body["code"], "EMAIL_ALREADY_EXISTS",
+                "{}",
+                answers[0].body
+            );
+            let rationed = probe("olga@example.com").await;
+            assert_eq!(
+                rationed.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "past the network's lookups, nothing is said: {}",
+                rationed.body
+            );
+            let added = app
+                .storefront(Method::PUT, "/profile/v1.0/email")
+                .header("x-forwarded-for", "203.0.113.77")
+                .header("cookie", format!("f.session={prober}"))
+                .json(&json!({"email": "olga@example.com"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(added.status(), StatusCode::TOO_MANY_REQUESTS);
+            app
+        },
+    )
+    .await;
+}

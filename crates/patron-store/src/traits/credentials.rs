@@ -14,8 +14,9 @@ pub trait SessionStore: Send + Sync {
         session: &Session,
         actor: Option<&Actor>,
     ) -> Result<(), StoreError>;
-    /// Remembers a device the customer signed in from (nothing changes when its digest is
-    /// known already).
+    /// Remembers a device the customer signed in on, or, when its digest is the same
+    /// customer's already, moves its last use to `created_at` and its expiry; keeps the 20
+    /// devices of the customer used last.
     async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError>;
     /// The customer an unexpired device of `application_id` belongs to, if any.
     async fn device_owner(

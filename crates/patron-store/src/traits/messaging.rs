@@ -21,7 +21,8 @@ pub trait OtpStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<SendOutcome, StoreError>;
     /// Whether the unexpired device `token_digest` of `application_id` belongs to a live
-    /// customer holding `target` (the device's owner asks for a code to their own contact).
+    /// customer who proved `target` (the device's owner asks for a code to their own
+    /// contact; an unproven one earns the device nothing).
     async fn device_holds_target(
         &self,
         application_id: &ObjectId,

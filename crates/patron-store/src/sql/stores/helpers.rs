@@ -413,9 +413,9 @@ impl Store {
             .bind(keep_session.map_or("", ObjectId::as_str))
             .execute(&mut *conn)
             .await?;
-        if keep_session.is_none() {
-            Self::forget_devices(&mut *conn, customer_id.as_str()).await?;
-        }
+        // A new password ends every device's standing, the current one's too: a device
+        // someone else kept from before must not outlive the change.
+        Self::forget_devices(&mut *conn, customer_id.as_str()).await?;
         Self::audit(
             &mut *conn,
             application_id,

@@ -187,7 +187,7 @@ impl OtpStore for Store {
             patron_domain::otp::OtpTarget::Email(email) => {
                 sqlx::query_as(&format!(
                     "SELECT e.customer_id FROM customer_emails e WHERE e.customer_id IN \
-                     ({device}) AND e.email = $4 AND NOT e.archived"
+                     ({device}) AND e.email = $4 AND e.verified AND NOT e.archived"
                 ))
                 .bind(token_digest)
                 .bind(application_id.as_str())
@@ -199,7 +199,8 @@ impl OtpStore for Store {
             patron_domain::otp::OtpTarget::Mobile(phone) => {
                 sqlx::query_as(&format!(
                     "SELECT p.customer_id FROM customer_phones p WHERE p.customer_id IN \
-                     ({device}) AND p.country_code = $4 AND p.phone = $5 AND NOT p.archived"
+                     ({device}) AND p.country_code = $4 AND p.phone = $5 AND p.verified AND NOT \
+                     p.archived"
                 ))
                 .bind(token_digest)
                 .bind(application_id.as_str())

@@ -55,9 +55,13 @@ impl SessionStore for Store {
 
     async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        // A device signed in on again: its last use and expiry move (only its own
+        // customer's row; a digest is never moved to another customer).
         sqlx::query(
             "INSERT INTO known_devices (token_digest, application_id, customer_id, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_digest) DO NOTHING",
+             last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT \
+             (token_digest) DO UPDATE SET last_used_at = excluded.last_used_at, expires_at = \
+             excluded.expires_at WHERE known_devices.customer_id = excluded.customer_id",
         )
         .bind(&device.token_digest)
         .bind(device.application_id.as_str())
@@ -67,10 +71,10 @@ impl SessionStore for Store {
         .execute(&mut *tx)
         .await?;
         // A client that never sends the cookie back gets a new device at each sign-in:
-        // only the customer's newest are kept.
+        // only the customer's devices used last are kept.
         sqlx::query(
             "DELETE FROM known_devices WHERE customer_id = $1 AND token_digest NOT IN (SELECT \
-             token_digest FROM known_devices WHERE customer_id = $1 ORDER BY created_at DESC, \
+             token_digest FROM known_devices WHERE customer_id = $1 ORDER BY last_used_at DESC, \
              token_digest LIMIT $2)",
         )
         .bind(device.customer_id.as_str())

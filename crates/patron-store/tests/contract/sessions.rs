@@ -227,6 +227,15 @@ async fn a_session_minted_by_an_administrator_is_audited() {
 async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_with_every_session() {
     each_backend(|f| async move {
         let customer = f.stored_customer("asha@example.com").await;
+        let unproven = f.stored_customer("una@example.com").await;
+        let proven = f
+            .new_customer(Some("pia@example.com"), None)
+            .with_verified(true, true);
+        f.stores
+            .customers
+            .create_customer(&proven, &actor())
+            .await
+            .unwrap();
         let sessions = &f.stores.sessions;
         for n in 0..25 {
             sessions
@@ -263,21 +272,42 @@ async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_wit
             None,
             "expired"
         );
-        let target = patron_domain::otp::OtpTarget::Email(crate::email("asha@example.com"));
-        let other = patron_domain::otp::OtpTarget::Email(crate::email("bela@example.com"));
         let otp = &f.stores.otp;
-        assert!(otp
-            .device_holds_target(&f.application, "device-24", &target, t0())
-            .await
-            .unwrap());
-        assert!(!otp
-            .device_holds_target(&f.application, "device-24", &other, t0())
-            .await
-            .unwrap());
-        assert!(!otp
-            .device_holds_target(&f.application, "nobody", &target, t0())
-            .await
-            .unwrap());
+        let email = |address| patron_domain::otp::OtpTarget::Email(crate::email(address));
+        for (owner, digest) in [(&unproven.id, "device-una"), (&proven.id, "device-pia")] {
+            sessions
+                .remember_device(&patron_store::KnownDevice {
+                    token_digest: digest.to_owned(),
+                    application_id: f.application.clone(),
+                    customer_id: owner.clone(),
+                    created_at: t0(),
+                    expires_at: t0() + Duration::days(400),
+                })
+                .await
+                .unwrap();
+        }
+        let holds = |digest: &'static str, address: &'static str| {
+            let otp = otp.clone();
+            let application = f.application.clone();
+            async move {
+                otp.device_holds_target(&application, digest, &email(address), t0())
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            holds("device-pia", "pia@example.com").await,
+            "its customer proved it"
+        );
+        assert!(
+            !holds("device-una", "una@example.com").await,
+            "held, never proved"
+        );
+        assert!(
+            !holds("device-pia", "una@example.com").await,
+            "another's contact"
+        );
+        assert!(!holds("nobody", "pia@example.com").await, "no such device");
 
         sessions
             .end_sessions(&f.application, &customer.id, None, &actor(), t0())

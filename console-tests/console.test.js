@@ -39,6 +39,7 @@ before(async () => {
     ],
   });
   page = await laptopPage();
+  await ctx.ready;
   await signIn(ctx.admin);
   await page.waitForURL(/\/console\/apps$/);
 });

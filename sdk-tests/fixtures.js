@@ -27,13 +27,31 @@ const { makeStorefront } = require('./storefront-client');
  * The context:
  * { base, env, tmpdir, companyId, applicationId, app, rw, ro, admin, token, roToken, adminToken,
  *   config, client, user, roUser, adminClient, adminUser, server, stop(), api(), newApp(),
- *   storefront() }.
+ *   storefront(), ready }; `ready` resolves once the server answers (for other `before` hooks).
  * `admin` holds every scope including company/settings/write (updatePlatformConfig).
  */
 function useServer({ env: extraEnv = {}, prepare } = {}) {
   const ctx = { companyId: COMPANY_ID };
+  // Top-level hooks of one file do not wait for each other: another `before` awaits this.
+  let ready;
+  let failed;
+  ctx.ready = new Promise((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  ctx.ready.catch(() => {});
 
   before(async () => {
+    try {
+      await start();
+      ready(ctx);
+    } catch (err) {
+      failed(err);
+      throw err;
+    }
+  });
+
+  async function start() {
     // Services the server must know of when it starts (e.g. stand-in providers) are
     // started here: top-level hooks of one file do not wait for each other.
     const prepared = prepare ? await prepare() : {};
@@ -78,7 +96,7 @@ function useServer({ env: extraEnv = {}, prepare } = {}) {
     const adminSdk = makeSdk(ctx.base, ctx.applicationId, ctx.admin, ctx.adminToken);
     ctx.adminClient = adminSdk.client;
     ctx.adminUser = adminSdk.user;
-  });
+  }
 
   /** Raw HTTP to a customers path of the main application, with the read-write token (see appApi). */
   ctx.api = (method, subpath, options) => appApi(ctx, method, `/customers${subpath}`, options);

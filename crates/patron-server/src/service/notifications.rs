@@ -58,13 +58,8 @@ impl Notifications {
         template: &str,
         data: Map<String, Value>,
     ) -> Result<(), ServiceError> {
-        let message = self
-            .prepare(application, channel, to, template, data)
-            .await?;
-        self.outbox
-            .enqueue(&application.id, &message, self.clock.now())
-            .await?;
-        Ok(())
+        self.send_or_discard(application, channel, to, template, data, true)
+            .await
     }
 
     /// [`Notifications::send`], kept only when `keep`: for no one (an unknown account) the

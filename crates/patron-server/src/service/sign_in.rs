@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use patron_domain::auth_config::AuthConfig;
 use patron_domain::customer::Customer;
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -103,20 +104,8 @@ impl Passwords {
             Some(record) => LoginSubject::Customer(&record.customer.id),
             None => LoginSubject::Unknown(&stranger),
         };
-        let lockout = LockoutPolicy::from_config(&config);
-        if let AttemptClaim::Locked { until } = self
-            .credentials
-            .claim_login_attempt(
-                &application.id,
-                subject,
-                lockout.attempts,
-                lockout.duration,
-                now,
-            )
-            .await?
-        {
-            return Err(ServiceError::AccountLocked { until });
-        }
+        self.claim_lockout_attempt(application, &config, subject, now)
+            .await?;
         let hash = record.as_ref().and_then(|r| r.password_hash.clone());
         let firebase = self.firebase_for(application, hash.as_deref()).await?;
         let matched = self.hasher.verify(password.clone(), hash, firebase).await?;
@@ -127,12 +116,8 @@ impl Passwords {
         if let Some(stored) = &record.password_hash {
             self.upgrade_hash(&customer_id, stored, password).await?;
         }
-        self.credentials
-            .reset_login_failures(&application.id, LoginSubject::Customer(&customer_id))
+        self.forgive_attempt(application, &customer_id, &origin.ip)
             .await?;
-        if self.failures_per_minute > 0 {
-            self.credentials.release_address_attempt(&origin.ip).await?;
-        }
         if record.customer.deletion.is_some() {
             return Err(ServiceError::AccountDeleted);
         }
@@ -171,6 +156,49 @@ impl Passwords {
         self.credentials
             .upgrade_password_hash(customer_id, stored, &upgraded)
             .await?;
+        Ok(())
+    }
+
+    /// Counts a password check against `subject`'s lockout before it runs; refused while
+    /// locked.
+    async fn claim_lockout_attempt(
+        &self,
+        application: &Application,
+        config: &AuthConfig,
+        subject: LoginSubject<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ServiceError> {
+        let lockout = LockoutPolicy::from_config(config);
+        match self
+            .credentials
+            .claim_login_attempt(
+                &application.id,
+                subject,
+                lockout.attempts,
+                lockout.duration,
+                now,
+            )
+            .await?
+        {
+            AttemptClaim::Locked { until } => Err(ServiceError::AccountLocked { until }),
+            AttemptClaim::Allowed => Ok(()),
+        }
+    }
+
+    /// The password was right: the customer's failure count is cleared and the address's
+    /// slot given back.
+    async fn forgive_attempt(
+        &self,
+        application: &Application,
+        customer_id: &ObjectId,
+        address: &str,
+    ) -> Result<(), ServiceError> {
+        self.credentials
+            .reset_login_failures(&application.id, LoginSubject::Customer(customer_id))
+            .await?;
+        if self.failures_per_minute > 0 {
+            self.credentials.release_address_attempt(address).await?;
+        }
         Ok(())
     }
 
@@ -276,21 +304,9 @@ impl Passwords {
         if let Some(current) = hashes.first() {
             let now = self.clock.now();
             self.claim_address_attempt(client_address, now).await?;
-            let lockout = LockoutPolicy::from_config(&config);
             let subject = LoginSubject::Customer(customer_id);
-            if let AttemptClaim::Locked { until } = self
-                .credentials
-                .claim_login_attempt(
-                    &application.id,
-                    subject,
-                    lockout.attempts,
-                    lockout.duration,
-                    now,
-                )
-                .await?
-            {
-                return Err(ServiceError::AccountLocked { until });
-            }
+            self.claim_lockout_attempt(application, &config, subject, now)
+                .await?;
             let old_password = old_password.unwrap_or_default();
             let firebase = self.firebase_for(application, Some(current)).await?;
             if !self
@@ -300,14 +316,8 @@ impl Passwords {
             {
                 return Err(ServiceError::invalid("old_password", "is wrong"));
             }
-            self.credentials
-                .reset_login_failures(&application.id, subject)
+            self.forgive_attempt(application, customer_id, client_address)
                 .await?;
-            if self.failures_per_minute > 0 {
-                self.credentials
-                    .release_address_attempt(client_address)
-                    .await?;
-            }
         }
         self.ensure_not_reused("new_password", &new_password, &hashes, policy.history)
             .await?;

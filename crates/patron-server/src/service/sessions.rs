@@ -136,11 +136,20 @@ impl Sessions {
             expires_at: now + lifetime,
             last_seen_at: now,
         };
-        self.store.create_session(&session, actor).await?;
         let device = match actor {
             Some(_) => None,
             None => Some(self.device_of(application, customer_id, presented).await?),
         };
+        let known = device.as_ref().map(|device| KnownDevice {
+            token_digest: device.digest(),
+            application_id: application.id.clone(),
+            customer_id: customer_id.clone(),
+            created_at: now,
+            expires_at: now + DEVICE_LIFETIME,
+        });
+        self.store
+            .create_session(&session, actor, known.as_ref())
+            .await?;
         Ok(StartedSession {
             token,
             lifetime,
@@ -149,8 +158,8 @@ impl Sessions {
     }
 
     /// The device token of a customer's own sign-in: the one the client presented when it
-    /// is already this customer's, else a new one; remembered (again) for
-    /// [`DEVICE_LIFETIME`] from now.
+    /// is already this customer's, else a new one (the session's transaction remembers it
+    /// for [`DEVICE_LIFETIME`] from now).
     async fn device_of(
         &self,
         application: &Application,
@@ -168,17 +177,7 @@ impl Sessions {
             }
             None => None,
         };
-        let device = known.unwrap_or_else(|| DeviceToken(secret::generate_secret()));
-        self.store
-            .remember_device(&KnownDevice {
-                token_digest: device.digest(),
-                application_id: application.id.clone(),
-                customer_id: customer_id.clone(),
-                created_at: now,
-                expires_at: now + DEVICE_LIFETIME,
-            })
-            .await?;
-        Ok(device)
+        Ok(known.unwrap_or_else(|| DeviceToken(secret::generate_secret())))
     }
 
     /// Starts a session of the configured lifetime for a customer who just proved who

@@ -8,16 +8,16 @@ use super::prelude::*;
 pub trait SessionStore: Send + Sync {
     /// Starts a session; refuses (`NotFound`, `Blocked`, `ArchiveState(true)`) when the
     /// customer is unknown, blocked or archived. With an `actor` (an administrator minting
-    /// it) the session is also recorded in the audit trail, in the same transaction.
+    /// it) the session is also recorded in the audit trail, in the same transaction. With a
+    /// `device` (the customer signing in themselves), the device is remembered in it too —
+    /// or, when it is that customer's already, its last use and expiry move — and the
+    /// customer keeps the 20 devices used last.
     async fn create_session(
         &self,
         session: &Session,
         actor: Option<&Actor>,
+        device: Option<&KnownDevice>,
     ) -> Result<(), StoreError>;
-    /// Remembers a device the customer signed in on, or, when its digest is the same
-    /// customer's already, moves its last use to `created_at` and its expiry; keeps the 20
-    /// devices of the customer used last.
-    async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError>;
     /// The customer an unexpired device of `application_id` belongs to, if any.
     async fn device_owner(
         &self,

@@ -156,7 +156,10 @@ impl Fixture {
             expires_at,
             last_seen_at: t0(),
         };
-        self.stores.sessions.create_session(&session, None).await?;
+        self.stores
+            .sessions
+            .create_session(&session, None, None)
+            .await?;
         Ok(session)
     }
 

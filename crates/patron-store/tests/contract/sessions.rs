@@ -1,7 +1,7 @@
 //! Storefront sessions: found by digest only while valid, in their application, for a live
 //! customer; listed newest first; ended one by one or all but one.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use patron_domain::ids::ObjectId;
 use patron_store::{Actor, Entity, Session, StoreError};
 
@@ -203,7 +203,7 @@ async fn a_session_minted_by_an_administrator_is_audited() {
         let admin = Actor::new("client-7").with_reason("support call", None);
         f.stores
             .sessions
-            .create_session(&minted, Some(&admin))
+            .create_session(&minted, Some(&admin), None)
             .await
             .unwrap();
         let (count, actor, reason): (i64, String, Option<String>) = f
@@ -223,6 +223,35 @@ async fn a_session_minted_by_an_administrator_is_audited() {
     .await;
 }
 
+/// A session of `customer` started at `at` on the device `digest`, remembered with it.
+async fn signed_in_on(f: &crate::Fixture, customer: &ObjectId, digest: &str, at: DateTime<Utc>) {
+    let id = ObjectId::generate(at);
+    let session = Session {
+        token_digest: format!("session-{id}-{digest}"),
+        id,
+        application_id: f.application.clone(),
+        customer_id: customer.clone(),
+        domain: "shop".into(),
+        user_agent: "test".into(),
+        ip: "127.0.0.1".into(),
+        created_at: at,
+        expires_at: at + Duration::hours(1),
+        last_seen_at: at,
+    };
+    let device = patron_store::KnownDevice {
+        token_digest: digest.to_owned(),
+        application_id: f.application.clone(),
+        customer_id: customer.clone(),
+        created_at: at,
+        expires_at: at + Duration::days(400),
+    };
+    f.stores
+        .sessions
+        .create_session(&session, None, Some(&device))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_with_every_session() {
     each_backend(|f| async move {
@@ -238,16 +267,13 @@ async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_wit
             .unwrap();
         let sessions = &f.stores.sessions;
         for n in 0..25 {
-            sessions
-                .remember_device(&patron_store::KnownDevice {
-                    token_digest: format!("device-{n:02}"),
-                    application_id: f.application.clone(),
-                    customer_id: customer.id.clone(),
-                    created_at: t0() + Duration::seconds(n),
-                    expires_at: t0() + Duration::days(400),
-                })
-                .await
-                .unwrap();
+            signed_in_on(
+                &f,
+                &customer.id,
+                &format!("device-{n:02}"),
+                t0() + Duration::seconds(n),
+            )
+            .await;
         }
         let application = f.application.clone();
         let owner = |digest: &'static str, at| {
@@ -275,16 +301,7 @@ async fn devices_are_found_while_unexpired_capped_per_customer_and_forgotten_wit
         let otp = &f.stores.otp;
         let email = |address| patron_domain::otp::OtpTarget::Email(crate::email(address));
         for (owner, digest) in [(&unproven.id, "device-una"), (&proven.id, "device-pia")] {
-            sessions
-                .remember_device(&patron_store::KnownDevice {
-                    token_digest: digest.to_owned(),
-                    application_id: f.application.clone(),
-                    customer_id: owner.clone(),
-                    created_at: t0(),
-                    expires_at: t0() + Duration::days(400),
-                })
-                .await
-                .unwrap();
+            signed_in_on(&f, owner, digest, t0()).await;
         }
         let holds = |digest: &'static str, address: &'static str| {
             let otp = otp.clone();

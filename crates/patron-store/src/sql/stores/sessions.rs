@@ -11,6 +11,7 @@ impl SessionStore for Store {
         &self,
         session: &Session,
         actor: Option<&Actor>,
+        device: Option<&KnownDevice>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let row = Self::customer_row(&mut tx, &session.application_id, &session.customer_id, true)
@@ -49,38 +50,9 @@ impl SessionStore for Store {
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn remember_device(&self, device: &KnownDevice) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        // A device signed in on again: its last use and expiry move (only its own
-        // customer's row; a digest is never moved to another customer).
-        sqlx::query(
-            "INSERT INTO known_devices (token_digest, application_id, customer_id, created_at, \
-             last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT \
-             (token_digest) DO UPDATE SET last_used_at = excluded.last_used_at, expires_at = \
-             excluded.expires_at WHERE known_devices.customer_id = excluded.customer_id",
-        )
-        .bind(&device.token_digest)
-        .bind(device.application_id.as_str())
-        .bind(device.customer_id.as_str())
-        .bind(to_millis(device.created_at))
-        .bind(to_millis(device.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        // A client that never sends the cookie back gets a new device at each sign-in:
-        // only the customer's devices used last are kept.
-        sqlx::query(
-            "DELETE FROM known_devices WHERE customer_id = $1 AND token_digest NOT IN (SELECT \
-             token_digest FROM known_devices WHERE customer_id = $1 ORDER BY last_used_at DESC, \
-             token_digest LIMIT $2)",
-        )
-        .bind(device.customer_id.as_str())
-        .bind(MAX_DEVICES)
-        .execute(&mut *tx)
-        .await?;
+        if let Some(device) = device {
+            Self::remember_device(&mut tx, device).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -240,5 +212,43 @@ impl SessionStore for Store {
             .collect();
         ended.sort();
         Ok(ended)
+    }
+}
+
+impl Store {
+    /// Remembers a device its customer signed in on, or moves its last use and expiry
+    /// when it is that customer's already; keeps the customer's 20 devices used last (in
+    /// the caller's transaction).
+    async fn remember_device(
+        conn: &mut Connection,
+        device: &KnownDevice,
+    ) -> Result<(), StoreError> {
+        // A device signed in on again: its last use and expiry move (only its own
+        // customer's row; a digest is never moved to another customer).
+        sqlx::query(
+            "INSERT INTO known_devices (token_digest, application_id, customer_id, created_at, \
+             last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT \
+             (token_digest) DO UPDATE SET last_used_at = excluded.last_used_at, expires_at = \
+             excluded.expires_at WHERE known_devices.customer_id = excluded.customer_id",
+        )
+        .bind(&device.token_digest)
+        .bind(device.application_id.as_str())
+        .bind(device.customer_id.as_str())
+        .bind(to_millis(device.created_at))
+        .bind(to_millis(device.expires_at))
+        .execute(&mut *conn)
+        .await?;
+        // A client that never sends the cookie back gets a new device at each sign-in:
+        // only the customer's devices used last are kept.
+        sqlx::query(
+            "DELETE FROM known_devices WHERE customer_id = $1 AND token_digest NOT IN (SELECT \
+             token_digest FROM known_devices WHERE customer_id = $1 ORDER BY last_used_at DESC, \
+             token_digest LIMIT $2)",
+        )
+        .bind(device.customer_id.as_str())
+        .bind(MAX_DEVICES)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 mod attributes;
 mod auth;
 mod auth_config;
+mod budgets;
 mod console;
 mod contacts;
 mod customers;

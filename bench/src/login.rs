@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use patron_server::passwords::PasswordHasher;
-use patron_server::secrets::SecretBox;
+use patron_service::hasher::PasswordHasher;
+use patron_service::secrets::SecretBox;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use patron_server::secrets::SecretBox;
-use patron_server::service::reveal_message;
+use patron_service::reveal_message;
+use patron_service::secrets::SecretBox;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};

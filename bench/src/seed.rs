@@ -8,7 +8,7 @@ use patron_domain::customer::{NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
-use patron_server::{Clock, SystemClock};
+use patron_service::{Clock, SystemClock};
 use patron_store::Actor;
 
 use crate::{say, BenchResult};

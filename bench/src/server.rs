@@ -67,7 +67,7 @@ impl PatronBin {
             .into());
         }
         // One explicit key for the run, as a PostgreSQL deployment must have.
-        let key = patron_server::secrets::SecretBox::generate_key();
+        let key = patron_service::secrets::SecretBox::generate_key();
         Ok(Self {
             path,
             env: vec![("PATRON_SECRET_KEY".to_owned(), key)],

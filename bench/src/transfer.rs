@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use patron_server::secrets::SecretBox;
+use patron_service::secrets::SecretBox;
 use reqwest::header::AUTHORIZATION;
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -161,7 +161,7 @@ async fn measure(
     warn("healthz", &log, Some(args.requests));
     let health_row = load_row("GET /healthz", &log, seconds);
     say(&row_line(&health_row));
-    let cores = patron_server::passwords::PasswordHasher::default_concurrency();
+    let cores = patron_service::hasher::PasswordHasher::default_concurrency();
     let hasher = server_hasher(cores)?;
     let hash_seconds = time_hashes(&hasher, args.hashes).await?;
     let hash_rate = args.hashes as f64 / hash_seconds;

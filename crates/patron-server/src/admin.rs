@@ -23,7 +23,7 @@ pub enum AdminError {
     NotFound(String),
     /// A use case refused or failed.
     #[error("{0}")]
-    Service(#[from] crate::service::ServiceError),
+    Service(#[from] patron_service::ServiceError),
 }
 
 /// A registered application and its storefront token (shown once).
@@ -159,9 +159,9 @@ pub async fn rotate_application_token(
 /// with them, and their hash becomes argon2id at their first sign-in.
 pub async fn set_firebase_scrypt(
     stores: &Stores,
-    auth_configs: &crate::service::AuthConfigs,
+    auth_configs: &patron_service::AuthConfigs,
     application_id: &str,
-    parameters: &crate::passwords::FirebaseScrypt,
+    parameters: &patron_service::hasher::FirebaseScrypt,
 ) -> Result<(), AdminError> {
     let id = ObjectId::parse("id", application_id)?;
     let application = stores

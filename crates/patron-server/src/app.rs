@@ -14,19 +14,19 @@ use patron_store::{Application, StoreError, Stores};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::cache::Caches;
-use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::Delivery;
-use crate::passwords::PasswordHasher;
-use crate::secrets::SecretBox;
-use crate::service::{Events, Retention, Services};
 use crate::wire::Status;
-use crate::workers::{Shutdown, Workers};
 use crate::{console, oauth, platform, storefront, telemetry};
+use patron_service::cache::Caches;
+use patron_service::clock::Clock;
+use patron_service::hasher::PasswordHasher;
+use patron_service::secrets::SecretBox;
+use patron_service::workers::{Shutdown, Workers};
+use patron_service::{Events, Retention, Services};
 
 /// What every handler can reach: the stores, the clock and the configuration.
 #[derive(Clone)]
@@ -169,7 +169,7 @@ impl App {
         let mut workers = Workers::new();
         let jobs = self.state.services.jobs.clone();
         workers.spawn("jobs", move |shutdown| {
-            crate::service::run_jobs(jobs.clone(), shutdown)
+            patron_service::run_jobs(jobs.clone(), shutdown)
         });
         let notifications = self.state.services.notifications.clone();
         let delivery = self.delivery.clone();

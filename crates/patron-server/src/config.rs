@@ -13,9 +13,9 @@ use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::{
     ByChannel, Delivery, LogDelivery, SmtpDelivery, TwilioDelivery, WebhookDelivery, WebhookEvents,
 };
-use crate::passwords::PasswordHasher;
-use crate::secrets::SecretBox;
-use crate::service::{EventSink, ServiceSettings, TokenLifetimes};
+use patron_service::hasher::PasswordHasher;
+use patron_service::secrets::SecretBox;
+use patron_service::{EventSink, ServiceSettings, TokenLifetimes};
 
 mod env;
 mod tables;
@@ -339,7 +339,7 @@ impl Config {
             bulk_sync_limit: self.bulk_sync_limit,
             export_dir: self.export_dir.clone(),
             export_link_ttl: seconds(self.export_link_ttl_secs),
-            social: crate::social::SocialEndpoints {
+            social: patron_service::social::SocialEndpoints {
                 google_jwks_url: self.google_jwks_url.clone(),
                 apple_jwks_url: self.apple_jwks_url.clone(),
                 facebook_graph_url: self.facebook_graph_url.clone(),

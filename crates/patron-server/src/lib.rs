@@ -6,8 +6,6 @@
 
 pub mod admin;
 pub mod app;
-pub mod cache;
-pub mod clock;
 pub mod config;
 mod console;
 pub mod error;
@@ -17,18 +15,11 @@ pub mod metrics;
 pub mod notify;
 pub(crate) mod oauth;
 pub mod openapi;
-pub mod passwords;
 mod platform;
-pub mod secrets;
-pub mod service;
 mod sessions;
-pub mod social;
-pub mod spreadsheet;
 mod storefront;
 pub mod telemetry;
 mod wire;
-pub mod workers;
 
 pub use app::{build_metrics_router, build_router, serve, App, AppState, BuildError};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;

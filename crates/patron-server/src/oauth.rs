@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::body_bytes;
-use crate::service::IssuedTokens;
+use patron_service::IssuedTokens;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route(

@@ -12,7 +12,7 @@ use patron_store::Application;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::fetch::IpBlock;
-use crate::service::{CurrentSession, DeviceToken, Origin, StartedSession, DEVICE_LIFETIME};
+use patron_service::{CurrentSession, DeviceToken, Origin, StartedSession, DEVICE_LIFETIME};
 
 /// The storefront session cookie's name, as Fynd's storefronts expect it.
 pub(crate) const COOKIE_NAME: &str = "f.session";

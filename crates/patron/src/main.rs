@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use patron_server::service::{conceal_message, reveal_message, Events, SecretRotation};
-use patron_server::{admin, telemetry, App, BuildError, Clock, Config, SystemClock};
+use patron_server::{admin, telemetry, App, BuildError, Config};
+use patron_service::{conceal_message, reveal_message, Events, SecretRotation};
+use patron_service::{Clock, SystemClock};
 use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -98,7 +99,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = App::build(config, std::sync::Arc::new(clock))
                 .await
                 .map_err(|e| e.to_string())?;
-            let parameters = patron_server::passwords::FirebaseScrypt {
+            let parameters = patron_service::hasher::FirebaseScrypt {
                 signer_key: args.signer_key,
                 salt_separator: args.salt_separator,
                 rounds: args.rounds,

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::ConfigError;
-use crate::service::RetentionAges;
+use patron_service::RetentionAges;
 
 /// How to reach the SMTP server of the `smtp` notifier.
 #[derive(Clone, PartialEq, Deserialize)]

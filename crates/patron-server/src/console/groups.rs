@@ -17,7 +17,7 @@ use super::{page, redirect, Console, ConsoleError, Form, Notice};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
-use crate::service::{ConditionInput, NewGroup, ServiceError};
+use patron_service::{ConditionInput, NewGroup, ServiceError};
 
 /// Rows of a table page.
 const PAGE_SIZE: &str = "20";

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::{ServiceError, OPERATOR_SESSION_LIFETIME};
+use patron_service::{ServiceError, OPERATOR_SESSION_LIFETIME};
 
 pub(crate) use forms::Form;
 pub(crate) use render::{page, Notice};

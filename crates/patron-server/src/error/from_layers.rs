@@ -5,8 +5,8 @@ use patron_store::{Entity, StoreError};
 use serde_json::json;
 
 use super::{ApiError, ErrorCode};
-use crate::passwords::HashError;
-use crate::service::{Feature, ServiceError};
+use patron_service::hasher::HashError;
+use patron_service::{Feature, ServiceError};
 
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {

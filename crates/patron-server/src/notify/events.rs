@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::webhook::SignedPoster;
 use crate::config::EventsSettings;
-use crate::service::{EventSink, Events, EVENT_BATCH};
-use crate::workers::Shutdown;
+use patron_service::workers::Shutdown;
+use patron_service::{EventSink, Events, EVENT_BATCH};
 
 /// Posts events to the configured receiver.
 pub struct WebhookEvents {

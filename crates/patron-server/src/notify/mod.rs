@@ -18,18 +18,7 @@ pub use self::log::LogDelivery;
 pub use self::smtp::SmtpDelivery;
 pub use self::twilio::TwilioDelivery;
 pub use self::webhook::{signature, WebhookDelivery, SIGNATURE_HEADER};
-use crate::service::{Notifications, DELIVERY_BATCH};
-use crate::workers::Shutdown;
-
-/// A way of delivering messages (the `notifier` setting picks one).
-#[async_trait]
-pub trait Delivery: Send + Sync {
-    /// Sends one message; an error is retried later.
-    async fn deliver(&self, message: &OutboxMessage) -> Result<(), String>;
-    /// Whether a delivered message's body and data are erased from the outbox (they may
-    /// hold reset codes). The log adapter keeps them: the outbox is where it delivers to.
-    fn scrubs_delivered(&self, message: &OutboxMessage) -> bool;
-}
+pub use patron_service::delivery::{run_worker, Delivery};
 
 /// Text messages to one delivery, everything else to another (an SMS provider beside the
 /// email notifier).
@@ -58,33 +47,6 @@ impl Delivery for ByChannel {
 
     fn scrubs_delivered(&self, message: &OutboxMessage) -> bool {
         self.route(message).scrubs_delivered(message)
-    }
-}
-
-/// Delivers the due messages through `delivery` until `shutdown`: batch after batch while
-/// full batches go out (a burst of codes is not held to one batch a second), else once a
-/// second.
-pub async fn run_worker(
-    notifications: Notifications,
-    delivery: Arc<dyn Delivery>,
-    clock: Arc<dyn crate::Clock>,
-    mut shutdown: Shutdown,
-) {
-    loop {
-        let pause = match notifications
-            .deliver_due(delivery.as_ref(), clock.now())
-            .await
-        {
-            Ok(delivered) if delivered >= DELIVERY_BATCH => std::time::Duration::ZERO,
-            Ok(_) => std::time::Duration::from_secs(1),
-            Err(error) => {
-                tracing::warn!(%error, "outbox worker round failed");
-                std::time::Duration::from_secs(1)
-            }
-        };
-        if shutdown.sleep(pause).await {
-            return;
-        }
     }
 }
 

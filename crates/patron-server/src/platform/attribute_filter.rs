@@ -19,10 +19,10 @@ use super::{CustomersRead, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{ConditionInput, OpenedValue};
 use crate::wire::attribute::ValueOut;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
+use patron_service::{ConditionInput, OpenedValue};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/user_attribute/users", post(filter))

@@ -14,12 +14,12 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{BulkRow, Reason, RowFailure};
 use crate::wire::attribute::{
     BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody, DefinitionOut, DeleteValuesBody,
     KeyValue, UserAttributesBody, ValueBody, ValueOut, ValuesSetOut,
 };
 use crate::wire::{Paged, SuccessText, SUCCESS_TEXT};
+use patron_service::{BulkRow, Reason, RowFailure};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -665,7 +665,10 @@ pub(crate) async fn bulk_per_user(
 }
 
 /// The `{key, value}` list of a request: present, non-empty, every key given.
-fn checked_pairs(field: &str, pairs: Option<Vec<KeyValue>>) -> Result<Vec<KeyValue>, ApiError> {
+fn checked_pairs(
+    field: &str,
+    pairs: Option<Vec<KeyValue>>,
+) -> Result<Vec<patron_service::KeyValue>, ApiError> {
     let pairs = pairs.ok_or_else(|| ApiError::required(field))?;
     if pairs.is_empty() {
         return Err(ApiError::validation(
@@ -678,7 +681,7 @@ fn checked_pairs(field: &str, pairs: Option<Vec<KeyValue>>) -> Result<Vec<KeyVal
             return Err(ApiError::required(&format!("{field}[{index}].key")));
         }
     }
-    Ok(pairs)
+    Ok(pairs.into_iter().map(Into::into).collect())
 }
 
 /// The customer ids of a `user_file_url` CSV, and its unusable rows as failures.

@@ -18,12 +18,12 @@ use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::CustomerDraft;
 use crate::wire::customer::{
     ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, TimelineOut,
     UndeleteBody, UpdateCustomerBody, UserOut, UsersOut,
 };
 use crate::wire::{Paged, Success, SUCCESS};
+use patron_service::CustomerDraft;
 
 /// Most ids one block/unblock request may name.
 const MAX_BATCH: usize = 1000;

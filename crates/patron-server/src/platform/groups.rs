@@ -16,10 +16,10 @@ use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{group_text, MemberRow, NewGroup};
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
 use crate::wire::Paged;
+use patron_service::{group_text, MemberRow, NewGroup};
 
 /// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
 const MAX_LISTED: usize = 10_000;

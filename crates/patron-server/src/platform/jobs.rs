@@ -23,10 +23,10 @@ use super::{CustomersRead, CustomersWrite, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::ServiceError;
-use crate::spreadsheet::{self, FileFormat};
 use crate::wire::job::JobOut;
 use crate::wire::Paged;
+use patron_service::spreadsheet::{self, FileFormat};
+use patron_service::ServiceError;
 
 /// Bytes of an exported file sent per chunk.
 const FILE_CHUNK: usize = 64 * 1024;
@@ -482,7 +482,7 @@ pub(crate) async fn error_report(
 fn csv_line<const N: usize>(record: [&str; N]) -> Result<Vec<u8>, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(record.map(|cell| crate::spreadsheet::escape(cell).into_owned()))
+        .write_record(record.map(|cell| patron_service::spreadsheet::escape(cell).into_owned()))
         .map_err(|error| ApiError::Internal(format!("cannot write the error report: {error}")))?;
     writer
         .into_inner()

@@ -76,8 +76,8 @@ pub(crate) struct Platform<S> {
 
 impl<S> Platform<S> {
     /// The caller as the author of a job or bulk change.
-    pub(crate) fn requester(&self) -> crate::service::Requester<'_> {
-        crate::service::Requester {
+    pub(crate) fn requester(&self) -> patron_service::Requester<'_> {
+        patron_service::Requester {
             application: &self.application,
             client_id: &self.client_id,
         }

@@ -12,7 +12,7 @@ use super::{present, Shopper};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::customer_actor;
+use patron_service::customer_actor;
 use patron_store::Actor;
 
 /// Most values one `updateUserAttributes` call may set.

@@ -18,13 +18,13 @@ use super::{parse_mobile, Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{ContactKind, OtpAnswer, PrimaryProof};
 use crate::sessions::Current;
 use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
 use crate::wire::otp::{
     CodeBody, ForUpdateBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,
 };
 use crate::wire::storefront::MessageOut;
+use patron_service::{ContactKind, OtpAnswer, PrimaryProof};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -649,14 +649,14 @@ fn mobile_of(body: &MobileBody, visitor: &Visitor) -> Result<Phone, ApiError> {
     .ok_or_else(|| ApiError::required("phone"))
 }
 
-fn code_sent(target: &OtpTarget, sent: crate::service::SentCode) -> SendOtpOut {
+fn code_sent(target: &OtpTarget, sent: patron_service::SentCode) -> SendOtpOut {
     match target {
         OtpTarget::Mobile(phone) => mobile_sent(phone, sent),
         OtpTarget::Email(email) => email_code_sent(email, sent),
     }
 }
 
-fn email_code_sent(email: &Email, sent: crate::service::SentCode) -> SendOtpOut {
+fn email_code_sent(email: &Email, sent: patron_service::SentCode) -> SendOtpOut {
     SendOtpOut {
         success: true,
         request_id: sent.request_id,

@@ -28,8 +28,8 @@ use patron_store::Application;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::service::Origin;
 use crate::sessions::{self, origin_of_request, Current};
+use patron_service::Origin;
 
 /// The routes of the storefront API.
 pub(crate) fn router() -> Router<AppState> {

@@ -14,13 +14,13 @@ use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{CodeAnswer, CodeClient, Sender, SentCode, Verified};
 use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
 use crate::wire::otp::{
     EmailOtpOut, EmailSendBody, EmailVerifyBody, MobileSendBody, MobileVerifyBody, SendOtpOut,
     VerifyForgotOut, VerifyOtpOut,
 };
+use patron_service::{CodeAnswer, CodeClient, Sender, SentCode, Verified};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -13,10 +13,10 @@ use super::{Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::PasswordUpdate;
 use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::storefront::{HasPasswordOut, MessageOut};
+use patron_service::PasswordUpdate;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -14,9 +14,9 @@ use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{ProfileForm, ProfileSaved, Sender};
 use crate::sessions::{cookie_headers, set_cookie};
 use crate::wire::customer::CustomerOut;
+use patron_service::{ProfileForm, ProfileSaved, Sender};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/profile/v1.0/detail", post(update_profile))

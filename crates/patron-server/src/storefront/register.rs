@@ -15,11 +15,11 @@ use super::{parse_mobile, present, Storefront};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::service::{Registered, RegistrationForm};
 use crate::sessions::{cookie_headers, origin_of_request};
 use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
 use crate::wire::storefront::UserExistsOut;
+use patron_service::{Registered, RegistrationForm};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

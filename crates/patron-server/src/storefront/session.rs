@@ -11,11 +11,11 @@ use super::Shopper;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{customer_actor, DeletionRequest};
 use crate::sessions;
 use crate::wire::customer::UserOut;
 use crate::wire::storefront::{LogoutOut, SessionIdsOut};
 use crate::wire::{Success, SUCCESS};
+use patron_service::{customer_actor, DeletionRequest};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -11,9 +11,9 @@ use super::{present, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::service::{Provider, SocialCredential, SocialOutcome};
 use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
+use patron_service::{Provider, SocialCredential, SocialOutcome};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -6,7 +6,7 @@ use patron_domain::attribute::DefinitionInput;
 use patron_domain::time::to_wire;
 use patron_store::AttributeDefinition;
 
-use crate::service::{BulkOutcome, BulkResult, OpenedValue, SubmittedJob};
+use patron_service::{BulkOutcome, BulkResult, OpenedValue, SubmittedJob};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -259,7 +259,24 @@ pub(crate) struct UserAttributes {
     pub(crate) attributes: Option<Vec<KeyValue>>,
 }
 
-pub(crate) use crate::service::KeyValue;
+/// `{key: <definition slug>, value}`: one attribute of a bulk request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct KeyValue {
+    /// The definition's slug.
+    pub(crate) key: Option<String>,
+    /// The value, as sent.
+    #[serde(default)]
+    pub(crate) value: serde_json::Value,
+}
+
+impl From<KeyValue> for patron_service::KeyValue {
+    fn from(pair: KeyValue) -> Self {
+        Self {
+            key: pair.key,
+            value: pair.value,
+        }
+    }
+}
 
 /// One refused row of a `BulkOperation`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

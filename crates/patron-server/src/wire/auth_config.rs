@@ -4,7 +4,7 @@ use patron_domain::time::to_wire;
 use patron_store::Application;
 use serde_json::{json, Map, Value};
 
-use crate::service::CurrentConfig;
+use patron_service::CurrentConfig;
 
 /// The configuration document plus its bookkeeping keys. The Account Kit token appears under
 /// both of its spellings (`account_kit` for the SDK, `accountkit` for the seed).

@@ -285,8 +285,8 @@ pub struct TimelineEntryOut {
     pub sub_title: Option<String>,
 }
 
-impl From<crate::service::Timeline> for TimelineOut {
-    fn from(timeline: crate::service::Timeline) -> Self {
+impl From<patron_service::Timeline> for TimelineOut {
+    fn from(timeline: patron_service::Timeline) -> Self {
         Self {
             delete_on: timeline.delete_on.map(to_wire),
             timeline: timeline

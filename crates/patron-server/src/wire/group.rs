@@ -31,8 +31,8 @@ pub(crate) struct ConditionIn {
 
 impl ConditionIn {
     /// The condition as the use case reads it.
-    pub(crate) fn input(&self) -> crate::service::ConditionInput<'_> {
-        crate::service::ConditionInput {
+    pub(crate) fn input(&self) -> patron_service::ConditionInput<'_> {
+        patron_service::ConditionInput {
             definition_id: self.user_attribute_definition_id.as_deref(),
             operator: self.operator.as_deref(),
             value: &self.value,

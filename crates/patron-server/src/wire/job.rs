@@ -6,7 +6,7 @@ use patron_domain::time::to_wire;
 use patron_store::{Job, JobKind, JobOutcome};
 use serde::Serialize;
 
-use crate::service::{error_report_path, export_file_path};
+use patron_service::{error_report_path, export_file_path};
 
 /// `BulkActionModel`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -4,7 +4,7 @@ use chrono::Duration;
 use patron_domain::customer::{NewCustomer, Profile};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
-use patron_server::Clock;
+use patron_service::Clock;
 use patron_store::Actor;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

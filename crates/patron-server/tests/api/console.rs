@@ -3,7 +3,8 @@
 //! flows themselves run in a real browser: console-tests/.)
 
 use chrono::Duration;
-use patron_server::{admin, Clock};
+use patron_server::admin;
+use patron_service::Clock;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{redirect, StatusCode};
 

@@ -302,7 +302,7 @@ async fn the_timeline_tells_what_happened_newest_first() {
             "no deletion pending: {body}"
         );
         let unknown =
-            patron_domain::ids::ObjectId::generate(patron_server::Clock::now(app.clock.as_ref()));
+            patron_domain::ids::ObjectId::generate(patron_service::Clock::now(app.clock.as_ref()));
         let (status, body) = app
             .send(Method::GET, &format!("/customers/{unknown}/timeline"), None)
             .await;

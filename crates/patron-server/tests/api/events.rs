@@ -8,8 +8,8 @@ use axum::routing::post;
 use chrono::Duration;
 use patron_server::config::EventsSettings;
 use patron_server::notify::{signature, WebhookEvents};
-use patron_server::service::Events;
-use patron_server::Clock;
+use patron_service::Clock;
+use patron_service::Events;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Customer groups over HTTP: conditions, live membership, lists, files and jobs.
 
 use patron_domain::ids::ObjectId;
-use patron_server::Clock;
+use patron_service::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

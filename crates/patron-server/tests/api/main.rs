@@ -30,8 +30,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use patron_server::config::Redacted;
-use patron_server::secrets::SecretBox;
-use patron_server::{admin, App, AppState, Clock, Config, ManualClock};
+use patron_server::{admin, App, AppState, Config};
+use patron_service::secrets::SecretBox;
+use patron_service::{Clock, ManualClock};
 use patron_store::testing::{backends, TestDatabase};
 use patron_store::Stores;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -307,7 +308,7 @@ impl TestApp {
     pub async fn outbox(
         &self,
         limit: usize,
-    ) -> Result<Vec<patron_store::OutboxMessage>, patron_server::service::ServiceError> {
+    ) -> Result<Vec<patron_store::OutboxMessage>, patron_service::ServiceError> {
         self.state.services.notifications.list(limit, true).await
     }
 }

@@ -255,7 +255,7 @@ async fn the_outbox_retries_with_backoff_and_scrubs_what_it_sent() {
         let flaky = Flaky {
             failures_left: AtomicUsize::new(2),
         };
-        let now = patron_server::Clock::now(app.clock.as_ref());
+        let now = patron_service::Clock::now(app.clock.as_ref());
         assert_eq!(
             app.state
                 .services

@@ -1,8 +1,8 @@
 //! Secrets at rest under a new key: `patron secrets rotate` rewrites every sealed value.
 
 use patron_domain::ids::ObjectId;
-use patron_server::secrets::SecretBox;
-use patron_server::service::{reveal_message, SecretRotation};
+use patron_service::secrets::SecretBox;
+use patron_service::{reveal_message, SecretRotation};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use patron_server::Clock;
+use patron_service::Clock;
 use reqwest::{Method, StatusCode};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;

@@ -2,7 +2,7 @@
 //! route is swept without anyone listing it): malformed input only ever gets a 4xx, and
 //! another company's token only ever gets 403/404 without any of the company's data.
 
-use patron_server::Clock;
+use patron_service::Clock;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};

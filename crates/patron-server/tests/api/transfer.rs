@@ -3,7 +3,7 @@
 //! and the job lists.
 
 use chrono::Duration;
-use patron_server::spreadsheet::{read_table, FileFormat, TableWriter};
+use patron_service::spreadsheet::{read_table, FileFormat, TableWriter};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -445,14 +445,14 @@ async fn firebase_hashes_import_with_their_salts_and_sign_in_with_the_project_pa
         assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
         assert!(refused["message"].as_str().unwrap().contains("firebase-scrypt"), "{refused}");
 
-        let parameters = patron_server::passwords::FirebaseScrypt {
+        let parameters = patron_service::hasher::FirebaseScrypt {
             signer_key: "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA=="
                 .to_owned(),
             salt_separator: "Bw==".to_owned(),
             rounds: 8,
             mem_cost: 10,
         };
-        let bad = patron_server::passwords::FirebaseScrypt { mem_cost: 40, ..parameters.clone() };
+        let bad = patron_service::hasher::FirebaseScrypt { mem_cost: 40, ..parameters.clone() };
         let services = &app.state.services;
         assert!(patron_server::admin::set_firebase_scrypt(
             &app.stores,
@@ -508,7 +508,7 @@ async fn exported_files_go_with_their_jobs() {
             .find(|path| path.file_name().unwrap().to_str().unwrap().starts_with(id))
             .expect("the exported file");
         // The file was written "now" on the test's clock.
-        let written: std::time::SystemTime = patron_server::Clock::now(app.clock.as_ref()).into();
+        let written: std::time::SystemTime = patron_service::Clock::now(app.clock.as_ref()).into();
         std::fs::File::options()
             .write(true)
             .open(&file)

@@ -17,7 +17,7 @@ use patron_store::{
 
 use super::{AuthConfigs, Feature, Origin, ServiceError, Sessions, StartedSession};
 use crate::clock::Clock;
-use crate::passwords::{FirebaseScrypt, PasswordHasher, FIREBASE_PREFIX};
+use crate::hasher::{FirebaseScrypt, PasswordHasher, FIREBASE_PREFIX};
 use crate::secrets::SecretBox;
 
 /// A customer who proved who they are, and the session started for them.

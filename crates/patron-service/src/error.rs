@@ -1,4 +1,4 @@
-//! What a use case can fail with, in its own terms; `crate::error` turns each into a status,
+//! What a use case can fail with, in its own terms; the server's error layer turns each into a status,
 //! a code and a message.
 
 use chrono::{DateTime, Utc};
@@ -6,7 +6,7 @@ use patron_domain::otp::BudgetScope;
 use patron_domain::DomainError;
 use patron_store::StoreError;
 
-use crate::passwords::HashError;
+use crate::hasher::HashError;
 
 /// A storefront feature an application can turn off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use super::{
     SentCode, ServiceError, Sessions, SignedIn, StartedSession,
 };
 use crate::clock::Clock;
-use crate::passwords::PasswordHasher;
+use crate::hasher::PasswordHasher;
 
 /// How long a registration may wait for its OTP verification.
 const PENDING_LIFETIME: Duration = Duration::minutes(30);

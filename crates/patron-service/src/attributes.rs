@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::secrets::SecretBox;
 
 /// `{key: <definition slug>, value}`: one attribute of a bulk row.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct KeyValue {
     /// The definition's slug.
     pub key: Option<String>,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{AuthConfigs, ServiceError};
 use crate::clock::Clock;
-use crate::notify::Delivery;
+use crate::delivery::Delivery;
 use crate::secrets::{OpenError, SecretBox};
 
 /// The key under which a sealed message keeps its values in `data`.

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{Jobs, Payload, Requester, Runner};
 use crate::secrets::SecretBox;
-use crate::service::ServiceError;
 use crate::spreadsheet::{FileFormat, TableWriter};
+use crate::ServiceError;
 
 /// Customers read, and written, per page.
 const PAGE: usize = 500;

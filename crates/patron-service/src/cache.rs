@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use patron_store::Application;
 
-use crate::service::CurrentConfig;
+use crate::CurrentConfig;
 
 /// How long an entry is served without reading the database again.
 const TTL: Duration = Duration::from_secs(1);

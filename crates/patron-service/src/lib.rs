@@ -1,8 +1,18 @@
 //! The use cases: what Patron does, in plain Rust over the store traits, the clock, the
-//! hasher, the secret box and the notifier, knowing nothing of HTTP. Handlers parse a
-//! request, call one use case and map its result (`crate::error` turns a
-//! [`ServiceError`] into a status and Fynd's error body); background workers call the same
-//! use cases.
+//! hasher, the secret box and the delivery port, knowing nothing of HTTP (this crate has no
+//! web framework among its dependencies). The server's handlers parse a request, call one
+//! use case and map its result (the server turns a [`ServiceError`] into a status and
+//! Fynd's error body); background workers and the command line call the same use cases.
+
+pub mod cache;
+pub mod clock;
+pub mod delivery;
+pub mod hasher;
+pub mod metrics;
+pub mod secrets;
+pub mod social;
+pub mod spreadsheet;
+pub mod workers;
 
 mod account_deletion;
 mod applications;
@@ -65,9 +75,10 @@ pub use social_sign_in::{
     Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,
 };
 
+pub use clock::{Clock, ManualClock, SystemClock};
+
 use crate::cache::Caches;
-use crate::clock::Clock;
-use crate::passwords::PasswordHasher;
+use crate::hasher::PasswordHasher;
 use crate::secrets::SecretBox;
 
 /// The settings the use cases take from the configuration.
@@ -90,7 +101,7 @@ pub struct ServiceSettings {
     /// Failed password sign-ins a client address may make per minute (0: unlimited).
     pub sign_in_failures_per_minute: u32,
     /// Where the social providers are reached.
-    pub social: crate::social::SocialEndpoints,
+    pub social: social::SocialEndpoints,
 }
 
 /// Every use-case family, each holding only what it needs; built once by the composition
@@ -217,7 +228,7 @@ impl Services {
             },
         );
         let social = SocialSignIn::new(SocialSignInParts {
-            verifier: Arc::new(crate::social::SocialVerifier::new(settings.social.clone())),
+            verifier: Arc::new(social::SocialVerifier::new(settings.social.clone())),
             configs: auth_configs.clone(),
             customers: customers.clone(),
             registration: registration.clone(),

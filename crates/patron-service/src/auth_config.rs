@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::ServiceError;
 use crate::cache::Caches;
 use crate::clock::Clock;
-use crate::passwords::FirebaseScrypt;
+use crate::hasher::FirebaseScrypt;
 use crate::secrets::SecretBox;
 
 /// How many times an update is re-applied when another writer saved first.

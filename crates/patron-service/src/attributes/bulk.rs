@@ -7,7 +7,7 @@ use patron_store::{Actor, CustomerValues, ValueWrite};
 
 use super::{Attributes, Checked, KeyValue};
 use crate::secrets::SecretBox;
-use crate::service::ServiceError;
+use crate::ServiceError;
 
 /// One row of a bulk update: a customer (as the client wrote it) and its attributes.
 #[derive(Debug, Clone)]

@@ -15,10 +15,10 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{index, Jobs, Payload, Requester, Runner};
-use crate::passwords::{firebase_hash, HashFormat};
-use crate::service::attributes::Checked;
-use crate::service::ServiceError;
+use crate::attributes::Checked;
+use crate::hasher::{firebase_hash, HashFormat};
 use crate::spreadsheet::{FileFormat, Table};
+use crate::ServiceError;
 
 /// How many times a batch is tried again after a customer written meanwhile by someone
 /// else took one of its contacts or usernames (each try refuses what is now taken).

@@ -23,7 +23,7 @@ use super::{
     ServiceError, Sessions, SignedIn,
 };
 use crate::clock::Clock;
-use crate::passwords::PasswordHasher;
+use crate::hasher::PasswordHasher;
 
 /// Where a reset link goes.
 #[derive(Debug, Clone, Copy)]

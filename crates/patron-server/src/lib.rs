@@ -4,7 +4,6 @@
 //! Handlers stay thin: parse the request, call the domain and the store, map the result.
 //! Every failure becomes one Fynd-shaped JSON error in [`error`].
 
-pub mod admin;
 pub mod app;
 pub mod config;
 mod console;

@@ -19,6 +19,7 @@ mod applications;
 mod attributes;
 mod auth_config;
 mod challenges;
+mod clients;
 mod contacts;
 mod customers;
 mod error;
@@ -43,12 +44,15 @@ use std::sync::Arc;
 use patron_store::Stores;
 
 pub use account_deletion::{AccountDeletion, DeletionRequest};
-pub use applications::{Applications, MAX_APPLICATIONS};
+pub use applications::{
+    Applications, CreatedApplication, NewApplication, RotatedToken, MAX_APPLICATIONS,
+};
 pub use attributes::{
     Attributes, BulkOutcome, BulkRow, Checked, KeyValue, OpenedValue, Reason, RowFailure,
 };
 pub use auth_config::{AuthConfigs, CurrentConfig};
 pub use challenges::{Challenges, CodeClient, CodeRequest, Expected, ProvenCode, SentCode};
+pub use clients::{Clients, CreatedClient};
 pub use contacts::{ContactKind, Contacts, LinkBases, OtpAnswer, PrimaryProof};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
@@ -144,8 +148,10 @@ pub struct Services {
     pub jobs: Jobs,
     /// Platform clients' OAuth tokens.
     pub tokens: Tokens,
-    /// A company's applications (the console's application picker).
+    /// Sales-channel applications (the command line's and the console's).
     pub applications: Applications,
+    /// Platform API clients (the command line's).
+    pub clients: Clients,
 }
 
 impl Services {
@@ -301,7 +307,12 @@ impl Services {
         );
         Self {
             tokens,
-            applications: Applications::new(stores.applications.clone()),
+            applications: Applications::new(
+                stores.applications.clone(),
+                auth_configs.clone(),
+                clock.clone(),
+            ),
+            clients: Clients::new(stores.clients.clone(), clock.clone()),
             attributes,
             groups,
             jobs,

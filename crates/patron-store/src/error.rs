@@ -36,6 +36,8 @@ pub enum Entity {
     Job,
     /// A sales-channel application.
     Application,
+    /// A platform API client.
+    Client,
 }
 
 /// Why a store call failed. `ArchiveState(true)` means "refused because archived",

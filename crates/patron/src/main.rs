@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use patron_server::{admin, telemetry, App, BuildError, Config};
-use patron_service::{conceal_message, reveal_message, Events, SecretRotation};
-use patron_service::{Clock, SystemClock};
+use patron_server::{telemetry, App, BuildError, Config};
+use patron_service::{
+    conceal_message, reveal_message, Events, NewApplication, SecretRotation, Services, SystemClock,
+};
 use patron_store::Stores;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -56,17 +57,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::App {
             command: AppCommand::Create(args),
         } => {
-            let stores = connect(&config).await?;
-            let created = admin::create_application(
-                &stores,
-                &args.company,
-                &args.name,
-                args.id.as_deref(),
-                args.region.as_deref(),
-                clock.now(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let created = services(config)
+                .await?
+                .applications
+                .create(NewApplication {
+                    company: &args.company,
+                    name: &args.name,
+                    id: args.id.as_deref(),
+                    default_region: args.region.as_deref(),
+                })
+                .await
+                .map_err(|e| e.to_string())?;
             print_result(
                 &created,
                 args.json,
@@ -80,8 +81,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::App {
             command: AppCommand::RotateToken(args),
         } => {
-            let stores = connect(&config).await?;
-            let rotated = admin::rotate_application_token(&stores, &args.id)
+            let rotated = services(config)
+                .await?
+                .applications
+                .rotate_token(&args.id)
                 .await
                 .map_err(|e| e.to_string())?;
             print_result(
@@ -96,23 +99,18 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::App {
             command: AppCommand::FirebaseScrypt(args),
         } => {
-            let app = App::build(config, std::sync::Arc::new(clock))
-                .await
-                .map_err(|e| e.to_string())?;
             let parameters = patron_service::hasher::FirebaseScrypt {
                 signer_key: args.signer_key,
                 salt_separator: args.salt_separator,
                 rounds: args.rounds,
                 mem_cost: args.mem_cost,
             };
-            admin::set_firebase_scrypt(
-                &app.state.stores,
-                &app.state.services.auth_configs,
-                &args.id,
-                &parameters,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            services(config)
+                .await?
+                .applications
+                .set_firebase_scrypt(&args.id, &parameters)
+                .await
+                .map_err(|e| e.to_string())?;
             println_out(&format!(
                 "Firebase hash parameters set for application {}",
                 args.id
@@ -165,8 +163,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Revoke(args),
         } => {
-            let stores = connect(&config).await?;
-            admin::revoke_client(&stores, &args.id)
+            services(config)
+                .await?
+                .clients
+                .revoke(&args.id)
                 .await
                 .map_err(|e| e.to_string())?;
             let revoked = serde_json::json!({ "client_id": args.id, "revoked": true });
@@ -175,8 +175,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Update(args),
         } => {
-            let stores = connect(&config).await?;
-            let scopes = admin::set_client_scopes(&stores, &args.id, &args.scopes)
+            let scopes = services(config)
+                .await?
+                .clients
+                .set_scopes(&args.id, &args.scopes)
                 .await
                 .map_err(|e| e.to_string())?;
             let updated = serde_json::json!({ "client_id": args.id, "scopes": scopes });
@@ -216,16 +218,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Create(args),
         } => {
-            let stores = connect(&config).await?;
-            let created = admin::create_client(
-                &stores,
-                &args.company,
-                &args.scopes,
-                args.name.as_deref(),
-                clock.now(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let created = services(config)
+                .await?
+                .clients
+                .create(&args.company, &args.scopes, args.name.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
             let scopes = created.scopes.join(",");
             print_result(
                 &created,
@@ -239,6 +237,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             )
         }
     }
+}
+
+/// The use cases, wired as `patron serve` wires them (the same key, hasher and stores).
+async fn services(config: Config) -> Result<Arc<Services>, String> {
+    let app = App::build(config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(app.state.services)
 }
 
 async fn connect(config: &Config) -> Result<Stores, String> {

@@ -220,6 +220,11 @@ fn not_found(entity: Entity, id: &str) -> ApiError {
             ErrorCode::ApplicationNotFound,
             format!("application {id} not found"),
         ),
+        // Only the command line addresses clients; the nearest Fynd code.
+        Entity::Client => (
+            ErrorCode::ApplicationNotFound,
+            format!("platform client {id} not found"),
+        ),
         // A reset code that matches nothing is a bad link, not a missing resource.
         Entity::ResetCode => {
             return ApiError::Rule {

@@ -198,13 +198,12 @@ async fn guard_checks_token_company_application_then_scope() {
 async fn operators_narrow_revoke_and_rotate_credentials() {
     each_app(|mut app| async move {
         // Narrowed to read: the access token ends, the next rotation keeps only read.
-        patron_server::admin::set_client_scopes(
-            &app.stores,
-            &app.writer.id,
-            "application/customers/read",
-        )
-        .await
-        .unwrap();
+        app.state
+            .services
+            .clients
+            .set_scopes(&app.writer.id, "application/customers/read")
+            .await
+            .unwrap();
         assert_eq!(app.list(&[]).await.0, StatusCode::UNAUTHORIZED);
         let form = format!(
             "grant_type=refresh_token&refresh_token={}",
@@ -228,7 +227,10 @@ async fn operators_narrow_revoke_and_rotate_credentials() {
         assert_eq!(status, StatusCode::FORBIDDEN, "write was taken away");
 
         // Revoked: its tokens and its credentials stop working.
-        patron_server::admin::revoke_client(&app.stores, &app.writer.id)
+        app.state
+            .services
+            .clients
+            .revoke(&app.writer.id)
             .await
             .unwrap();
         assert_eq!(app.list(&[]).await.0, StatusCode::UNAUTHORIZED);
@@ -242,10 +244,13 @@ async fn operators_narrow_revoke_and_rotate_credentials() {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
         // A rotated storefront token: the old one is refused once the cache turns over.
-        let rotated =
-            patron_server::admin::rotate_application_token(&app.stores, &app.application_id)
-                .await
-                .unwrap();
+        let rotated = app
+            .state
+            .services
+            .applications
+            .rotate_token(&app.application_id)
+            .await
+            .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let old = app
             .storefront(

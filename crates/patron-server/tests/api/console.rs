@@ -3,8 +3,6 @@
 //! flows themselves run in a real browser: console-tests/.)
 
 use chrono::Duration;
-use patron_server::admin;
-use patron_service::Clock;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{redirect, StatusCode};
 
@@ -149,10 +147,17 @@ async fn a_sign_in_posted_from_another_site_is_refused() {
 #[tokio::test]
 async fn operators_see_only_their_companys_applications() {
     each_app(|app| async move {
-        let other =
-            admin::create_application(&app.stores, "777", "Elsewhere", None, None, app.clock.now())
-                .await
-                .unwrap();
+        let other = app
+            .state
+            .services
+            .applications
+            .create(patron_service::NewApplication {
+                company: "777",
+                name: "Elsewhere",
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         let cookie = sign_in(&app, &app.writer.id, &app.writer.secret).await;
         let (_, _, html) = get(&app, &cookie, "/console/apps").await;
         assert!(
@@ -291,10 +296,17 @@ async fn signing_in_again_ends_the_session_the_browser_held() {
 #[tokio::test]
 async fn another_applications_customer_is_not_found_through_this_application() {
     each_app(|app| async move {
-        let sibling =
-            admin::create_application(&app.stores, COMPANY, "Sibling", None, None, app.clock.now())
-                .await
-                .unwrap();
+        let sibling = app
+            .state
+            .services
+            .applications
+            .create(patron_service::NewApplication {
+                company: COMPANY,
+                name: "Sibling",
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         let sibling_customer = app
             .http
             .post(format!(
@@ -474,7 +486,10 @@ async fn narrowing_a_clients_scopes_applies_at_once_and_revoking_it_ends_its_ses
         let (_, _, html) = get(&app, &cookie, &page).await;
         assert!(html.contains("/block\""), "a writer sees the block form");
         let token = form_token(&html);
-        admin::set_client_scopes(&app.stores, &app.writer.id, "application/customers/read")
+        app.state
+            .services
+            .clients
+            .set_scopes(&app.writer.id, "application/customers/read")
             .await
             .unwrap();
         let (_, _, html) = get(&app, &cookie, &page).await;
@@ -487,7 +502,10 @@ async fn narrowing_a_clients_scopes_applies_at_once_and_revoking_it_ends_its_ses
         )
         .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        admin::revoke_client(&app.stores, &app.writer.id)
+        app.state
+            .services
+            .clients
+            .revoke(&app.writer.id)
             .await
             .unwrap();
         assert_sent_to_sign_in(&app, &cookie, &page).await;

@@ -30,9 +30,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use patron_server::config::Redacted;
-use patron_server::{admin, App, AppState, Config};
+use patron_server::{App, AppState, Config};
 use patron_service::secrets::SecretBox;
-use patron_service::{Clock, ManualClock};
+use patron_service::{ManualClock, NewApplication};
 use patron_store::testing::{backends, TestDatabase};
 use patron_store::Stores;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -115,27 +115,30 @@ impl TestApp {
         configure(&mut config);
         let server = App::build(config, clock.clone()).await.unwrap();
         let stores = server.state.stores.clone();
-        let created = admin::create_application(&stores, COMPANY, "Shop", None, None, clock.now())
+        let services = &server.state.services;
+        let created = services
+            .applications
+            .create(NewApplication {
+                company: COMPANY,
+                name: "Shop",
+                ..NewApplication::default()
+            })
             .await
             .unwrap();
-        let writer = admin::create_client(
-            &stores,
-            COMPANY,
-            "application/customers/read,application/customers/write,company/settings/write",
-            None,
-            clock.now(),
-        )
-        .await
-        .unwrap();
-        let reader = admin::create_client(
-            &stores,
-            COMPANY,
-            "application/customers/read",
-            None,
-            clock.now(),
-        )
-        .await
-        .unwrap();
+        let writer = services
+            .clients
+            .create(
+                COMPANY,
+                "application/customers/read,application/customers/write,company/settings/write",
+                None,
+            )
+            .await
+            .unwrap();
+        let reader = services
+            .clients
+            .create(COMPANY, "application/customers/read", None)
+            .await
+            .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -2,7 +2,6 @@
 //! route is swept without anyone listing it): malformed input only ever gets a 4xx, and
 //! another company's token only ever gets 403/404 without any of the company's data.
 
-use patron_service::Clock;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
@@ -261,15 +260,17 @@ async fn malformed_input_to_every_route_gets_a_4xx_never_a_5xx() {
 async fn another_companys_token_reaches_nothing_of_this_company() {
     each_app(|app| async move {
         let customer = app.create_customer("asha@example.com", "9876543210").await;
-        let outsider = patron_server::admin::create_client(
-            &app.stores,
-            "560",
-            "application/customers/read,application/customers/write,company/settings/write",
-            None,
-            app.clock.now(),
-        )
-        .await
-        .unwrap();
+        let outsider = app
+            .state
+            .services
+            .clients
+            .create(
+                "560",
+                "application/customers/read,application/customers/write,company/settings/write",
+                None,
+            )
+            .await
+            .unwrap();
         let response = app
             .http
             .post(format!(

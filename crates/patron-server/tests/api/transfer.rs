@@ -454,17 +454,13 @@ async fn firebase_hashes_import_with_their_salts_and_sign_in_with_the_project_pa
         };
         let bad = patron_service::hasher::FirebaseScrypt { mem_cost: 40, ..parameters.clone() };
         let services = &app.state.services;
-        assert!(patron_server::admin::set_firebase_scrypt(
-            &app.stores,
-            &services.auth_configs,
+        assert!(services.applications.set_firebase_scrypt(
             &app.application_id,
             &bad
         )
         .await
         .is_err());
-        patron_server::admin::set_firebase_scrypt(
-            &app.stores,
-            &services.auth_configs,
+        services.applications.set_firebase_scrypt(
             &app.application_id,
             &parameters,
         )

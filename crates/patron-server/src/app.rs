@@ -13,6 +13,9 @@ use patron_domain::ids::ObjectId;
 use patron_store::{Application, StoreError, Stores};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
@@ -210,18 +213,24 @@ async fn purge_regularly(retention: Retention, every: std::time::Duration, mut s
     }
 }
 
+/// The API's routes, each with its OpenAPI operation: the route table and the document are
+/// both made from it.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .merge(oauth::router())
+        .merge(platform::router())
+        .merge(storefront::router())
+}
+
 /// The whole HTTP surface with its middleware.
 pub fn build_router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     crate::metrics::handle();
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/openapi.json", get(crate::openapi::document))
+    let (api, _) = api_routes().split_for_parts();
+    api.route("/openapi.json", get(crate::openapi::document))
         .route("/docs", get(crate::openapi::page))
-        .merge(oauth::router())
-        .merge(platform::router())
-        .merge(storefront::router())
         .merge(console::router())
         .route_layer(middleware::from_fn(crate::metrics::track))
         .fallback(no_route)

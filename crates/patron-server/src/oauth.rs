@@ -4,24 +4,23 @@
 use axum::extract::{Path, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine;
 use patron_domain::ids::CompanyId;
 use patron_domain::scope::Scope;
 use patron_store::ApiClient;
 use serde::{Deserialize, Serialize};
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::body_bytes;
 use patron_service::IssuedTokens;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/service/panel/authentication/v1.0/company/{company_id}/oauth/token",
-        post(token),
-    )
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(token))
 }
 
 /// The form fields of a token request.

@@ -2,8 +2,7 @@
 //! values satisfy all (`and`) or any (`or`) of a list of conditions, with their values.
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::csv_list::Identifier;
 use patron_domain::customer::Customer;
 use patron_domain::email::Email;
@@ -15,17 +14,20 @@ use patron_store::{Membership, MembershipRule};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{CustomersRead, Platform};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::attribute::ValueOut;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
+use patron_domain::scope::Scope;
 use patron_service::{ConditionInput, OpenedValue};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/user_attribute/users", post(filter))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(scoped(Scope::CustomersRead, routes!(filter)))
 }
 
 /// `UserAttributeFilter`.
@@ -59,7 +61,7 @@ struct FilterCondition {
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/users",
+    path = "/user_attribute/users",
     operation_id = "filterUsersByAttributes",
     tag = "attributes",
     summary = "Finds customers by attribute values (`UserAttributeFilter`).",
@@ -70,14 +72,13 @@ struct FilterCondition {
     responses(
         (status = 200, description = "One page of customers.", body = Object),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 /// Answers `Value`: this model alone types a phone's `country_code` as a string, so each
 /// customer is rendered as everywhere else and then adjusted.
 pub(crate) async fn filter(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     JsonBody(body): JsonBody<FilterBody>,
 ) -> Result<Json<Value>, ApiError> {
     let query = body.query.ok_or_else(|| ApiError::required("query"))?;
@@ -172,7 +173,7 @@ pub(crate) async fn filter(
 
 /// The customer named by `email` or `phone`, if either is given.
 fn contact(
-    caller: &Platform<CustomersRead>,
+    caller: &Platform,
     email: Option<&str>,
     phone: Option<&str>,
 ) -> Result<Option<Identifier>, ApiError> {

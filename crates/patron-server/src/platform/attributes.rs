@@ -2,15 +2,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::csv_list::ListFormat;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_store::{Actor, DefinitionFilter};
 use serde_json::Value;
 
-use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
+use super::{fetch_list, id_list, scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
@@ -19,39 +18,38 @@ use crate::wire::attribute::{
     KeyValue, UserAttributesBody, ValueBody, ValueOut, ValuesSetOut,
 };
 use crate::wire::{Paged, SuccessText, SUCCESS_TEXT};
+use patron_domain::scope::Scope;
 use patron_service::{BulkRow, Reason, RowFailure};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/user_attribute/definition",
-            get(list_definitions).post(create_definition),
-        )
-        .route(
-            "/user_attribute/definition/{attribute_def_id}",
-            get(get_definition)
-                .put(update_definition)
-                .delete(delete_definition),
-        )
-        .route(
-            "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
-            get(get_value).put(upsert_value).delete(delete_value),
-        )
-        .route(
-            "/user_attribute/user/{user_id}",
-            get(list_values).post(set_values).delete(delete_values),
-        )
-        .route(
-            "/user_attribute/attribute/{attribute_id}",
-            get(get_value_by_id),
-        )
-        .route("/user_attribute/bulk_update", put(bulk_same))
-        .route("/user_attribute/bulk_update/per_user", put(bulk_per_user))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersRead, routes!(list_definitions)))
+        .routes(scoped(Scope::CustomersWrite, routes!(create_definition)))
+        .routes(scoped(Scope::CustomersRead, routes!(get_definition)))
+        .routes(scoped(
+            Scope::CustomersWrite,
+            routes!(update_definition, delete_definition),
+        ))
+        .routes(scoped(Scope::CustomersRead, routes!(get_value)))
+        .routes(scoped(
+            Scope::CustomersWrite,
+            routes!(upsert_value, delete_value),
+        ))
+        .routes(scoped(Scope::CustomersRead, routes!(list_values)))
+        .routes(scoped(
+            Scope::CustomersWrite,
+            routes!(set_values, delete_values),
+        ))
+        .routes(scoped(Scope::CustomersRead, routes!(get_value_by_id)))
+        .routes(scoped(Scope::CustomersWrite, routes!(bulk_same)))
+        .routes(scoped(Scope::CustomersWrite, routes!(bulk_per_user)))
 }
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition",
+    path = "/user_attribute/definition",
     operation_id = "createUserAttributeDefinition",
     tag = "attributes",
     summary = "Defines a typed customer attribute.",
@@ -63,12 +61,11 @@ pub(super) fn router() -> Router<AppState> {
         (status = 201, description = "The definition.", body = DefinitionOut),
         (status = 409, description = "The slug is taken.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn create_definition(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<DefinitionBody>,
 ) -> Result<(StatusCode, Json<DefinitionOut>), ApiError> {
     let is_locked = body.is_locked.unwrap_or(false);
@@ -87,7 +84,7 @@ pub(crate) async fn create_definition(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition",
+    path = "/user_attribute/definition",
     operation_id = "getUserAttributeDefinitions",
     tag = "attributes",
     summary = "Lists the application's attribute definitions.",
@@ -107,12 +104,11 @@ pub(crate) async fn create_definition(
     responses(
         (status = 200, description = "One page of definitions.", body = Paged<DefinitionOut>),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list_definitions(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<Paged<DefinitionOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
@@ -175,7 +171,7 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    path = "/user_attribute/definition/{attribute_def_id}",
     operation_id = "getUserAttributeDefinitionById",
     tag = "attributes",
     summary = "Reads a definition.",
@@ -187,12 +183,11 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
         (status = 200, description = "The definition.", body = DefinitionOut),
         (status = 404, description = "No such definition.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn get_definition(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, definition_id)): Path<(String, String, String)>,
 ) -> Result<Json<DefinitionOut>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
@@ -206,7 +201,7 @@ pub(crate) async fn get_definition(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    path = "/user_attribute/definition/{attribute_def_id}",
     operation_id = "updateUserAttributeDefinition",
     tag = "attributes",
     summary = "Changes a definition.",
@@ -219,12 +214,11 @@ pub(crate) async fn get_definition(
         (status = 200, description = "The definition.", body = DefinitionOut),
         (status = 404, description = "No such definition.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn update_definition(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, definition_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<DefinitionBody>,
 ) -> Result<Json<DefinitionOut>, ApiError> {
@@ -246,7 +240,7 @@ pub(crate) async fn update_definition(
 
 #[utoipa::path(
     delete,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}",
+    path = "/user_attribute/definition/{attribute_def_id}",
     operation_id = "deleteUserAttributeDefinitionById",
     tag = "attributes",
     summary = "Deletes a definition and every value of it.",
@@ -258,12 +252,11 @@ pub(crate) async fn update_definition(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such definition.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn delete_definition(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, definition_id)): Path<(String, String, String)>,
 ) -> Result<Json<SuccessText>, ApiError> {
     let id = ObjectId::parse("attribute_def_id", &definition_id)?;
@@ -277,7 +270,7 @@ pub(crate) async fn delete_definition(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    path = "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
     operation_id = "updateUserAttribute",
     tag = "attributes",
     summary = "Sets a customer's value of a definition.",
@@ -291,12 +284,11 @@ pub(crate) async fn delete_definition(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such definition or customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn upsert_value(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
     JsonBody(body): JsonBody<ValueBody>,
 ) -> Result<(StatusCode, Json<ValueOut>), ApiError> {
@@ -334,7 +326,7 @@ pub(crate) async fn upsert_value(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    path = "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
     operation_id = "getUserAttribute",
     tag = "attributes",
     summary = "Reads a customer's value of a definition.",
@@ -347,12 +339,11 @@ pub(crate) async fn upsert_value(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such value.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn get_value(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
 ) -> Result<Json<ValueOut>, ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
@@ -367,7 +358,7 @@ pub(crate) async fn get_value(
 
 #[utoipa::path(
     delete,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/definition/{attribute_def_id}/user/{user_id}",
+    path = "/user_attribute/definition/{attribute_def_id}/user/{user_id}",
     operation_id = "deleteUserAttribute",
     tag = "attributes",
     summary = "Removes a customer's value of a definition.",
@@ -380,12 +371,11 @@ pub(crate) async fn get_value(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such value.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn delete_value(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
 ) -> Result<Json<SuccessText>, ApiError> {
     let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
@@ -405,7 +395,7 @@ pub(crate) async fn delete_value(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    path = "/user_attribute/user/{user_id}",
     operation_id = "getUserAttributesForUser",
     tag = "attributes",
     summary = "Lists a customer's values, newest first.",
@@ -419,12 +409,11 @@ pub(crate) async fn delete_value(
         (status = 200, description = "One page of values.", body = Paged<ValueOut>),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list_values(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
     query: QueryPairs,
 ) -> Result<Json<Paged<ValueOut>>, ApiError> {
@@ -444,7 +433,7 @@ const MAX_VALUES_PER_CUSTOMER: usize = 200;
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    path = "/user_attribute/user/{user_id}",
     operation_id = "updateUserAttributes",
     tag = "attributes",
     summary = "Sets several values of a customer, all or none.",
@@ -457,14 +446,13 @@ const MAX_VALUES_PER_CUSTOMER: usize = 200;
         (status = 200, description = "The values.", body = ValuesSetOut),
         (status = 404, description = "No such customer or definition.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 /// SDK `updateUserAttributes`: several values of one customer, addressed by definition id,
 /// written all or none.
 pub(crate) async fn set_values(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UserAttributesBody>,
 ) -> Result<Json<ValuesSetOut>, ApiError> {
@@ -510,7 +498,7 @@ pub(crate) async fn set_values(
 
 #[utoipa::path(
     delete,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/user/{user_id}",
+    path = "/user_attribute/user/{user_id}",
     operation_id = "deleteUserAttributesInBulk",
     tag = "attributes",
     summary = "Removes a customer's values of several definitions.",
@@ -523,13 +511,12 @@ pub(crate) async fn set_values(
         (status = 200, description = "Done.", body = SuccessText),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 /// SDK `deleteUserAttributesInBulk`: removes a customer's values of the listed definitions.
 pub(crate) async fn delete_values(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<DeleteValuesBody>,
 ) -> Result<Json<SuccessText>, ApiError> {
@@ -558,7 +545,7 @@ pub(crate) async fn delete_values(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/attribute/{attribute_id}",
+    path = "/user_attribute/attribute/{attribute_id}",
     operation_id = "getUserAttributeById",
     tag = "attributes",
     summary = "Reads a value by its id.",
@@ -570,12 +557,11 @@ pub(crate) async fn delete_values(
         (status = 200, description = "The value.", body = ValueOut),
         (status = 404, description = "No such value.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn get_value_by_id(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, attribute_id)): Path<(String, String, String)>,
 ) -> Result<Json<ValueOut>, ApiError> {
     let id = ObjectId::parse("attribute_id", &attribute_id)?;
@@ -589,7 +575,7 @@ pub(crate) async fn get_value_by_id(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/bulk_update",
+    path = "/user_attribute/bulk_update",
     operation_id = "bulkUpdateUserAttributes",
     tag = "attributes",
     summary = "Sets the same values for many customers (a job above the sync limit).",
@@ -600,12 +586,11 @@ pub(crate) async fn get_value_by_id(
     responses(
         (status = 200, description = "What was done, or the job.", body = BulkAnswer),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn bulk_same(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<BulkSameBody>,
 ) -> Result<Json<BulkAnswer>, ApiError> {
     let attributes = checked_pairs("attribute", body.attribute)?;
@@ -631,7 +616,7 @@ pub(crate) async fn bulk_same(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_attribute/bulk_update/per_user",
+    path = "/user_attribute/bulk_update/per_user",
     operation_id = "bulkUpdatePerUserAttributes",
     tag = "attributes",
     summary = "Sets values per customer (a job above the sync limit).",
@@ -642,12 +627,11 @@ pub(crate) async fn bulk_same(
     responses(
         (status = 200, description = "What was done, or the job.", body = BulkAnswer),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn bulk_per_user(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<BulkPerUserBody>,
 ) -> Result<Json<BulkAnswer>, ApiError> {
     let entries = body
@@ -687,7 +671,7 @@ fn checked_pairs(
 /// The customer ids of a `user_file_url` CSV, and its unusable rows as failures.
 async fn users_from_file(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     url: &str,
 ) -> Result<(Vec<String>, Vec<RowFailure>), ApiError> {
     let parsed = fetch_list(
@@ -719,7 +703,7 @@ async fn users_from_file(
 /// rows already refused (unreadable file rows).
 async fn run(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     rows: Vec<BulkRow>,
     failures: Vec<RowFailure>,
 ) -> Result<Json<BulkAnswer>, ApiError> {

@@ -1,23 +1,27 @@
 //! Seed operations 30–31: read and update the application's authentication configuration.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Map, Value};
 
-use super::{CustomersRead, Platform, SettingsWrite};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::auth_config::render;
+use patron_domain::scope::Scope;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/platform/config", get(read).post(update))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersRead, routes!(read)))
+        .routes(scoped(Scope::SettingsWrite, routes!(update)))
 }
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/platform/config",
+    path = "/platform/config",
     operation_id = "getPlatformConfig",
     tag = "configuration",
     summary = "Reads the application's authentication configuration (secrets left out).",
@@ -27,14 +31,13 @@ pub(super) fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 /// Answers a JSON object: the configuration is an open document (unknown keys are kept and
 /// returned), so it has no fixed struct.
 pub(crate) async fn read(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
     let current = state
         .services
@@ -46,7 +49,7 @@ pub(crate) async fn read(
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/platform/config",
+    path = "/platform/config",
     operation_id = "updatePlatformConfig",
     tag = "configuration",
     summary = "Changes the application's authentication configuration: login methods, registration, lockout, password policy, sessions, OTP limits and budgets, links and templates.",
@@ -57,13 +60,12 @@ pub(crate) async fn read(
     responses(
         (status = 200, description = "The configuration (`PlatformSchema`).", body = Object),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["company/settings/write"]))
+    )
 )]
 /// Answers the saved document, as [`read`] does.
 pub(crate) async fn update(
     State(state): State<AppState>,
-    caller: Platform<SettingsWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
     let current = state

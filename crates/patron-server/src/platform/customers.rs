@@ -1,8 +1,7 @@
 //! Seed operations 1–7: list, search, create, block/unblock, restore, update, archive.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::customer::{
     normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, PhoneEntry,
     Profile,
@@ -14,7 +13,7 @@ use patron_domain::phone::{Phone, Region};
 use patron_domain::query::parse_query;
 use patron_store::Actor;
 
-use super::{CustomersRead, CustomersWrite, Platform};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
@@ -23,28 +22,31 @@ use crate::wire::customer::{
     UndeleteBody, UpdateCustomerBody, UserOut, UsersOut,
 };
 use crate::wire::{Paged, Success, SUCCESS};
+use patron_domain::scope::Scope;
 use patron_service::CustomerDraft;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Most ids one block/unblock request may name.
 const MAX_BATCH: usize = 1000;
 /// Most values one search may ask for.
 const MAX_SEARCH_VALUES: usize = 50;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/customers/list", get(list))
-        .route("/customers/search", get(search))
-        .route("/customers", post(create))
-        .route("/customers/activation", put(activation))
-        .route("/customers/undelete", put(undelete))
-        .route("/customers/archive", put(archive))
-        .route("/customers/{user_id}", put(update))
-        .route("/customers/{user_id}/timeline", get(timeline))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersRead, routes!(list)))
+        .routes(scoped(Scope::CustomersRead, routes!(search)))
+        .routes(scoped(Scope::CustomersWrite, routes!(create)))
+        .routes(scoped(Scope::CustomersWrite, routes!(activation)))
+        .routes(scoped(Scope::CustomersWrite, routes!(undelete)))
+        .routes(scoped(Scope::CustomersWrite, routes!(archive)))
+        .routes(scoped(Scope::CustomersWrite, routes!(update)))
+        .routes(scoped(Scope::CustomersRead, routes!(timeline)))
 }
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}/timeline",
+    path = "/customers/{user_id}/timeline",
     operation_id = "getUserTimeline",
     tag = "customers",
     summary = "A customer's history, newest first.",
@@ -56,13 +58,12 @@ pub(super) fn router() -> Router<AppState> {
         (status = 200, description = "The timeline.", body = TimelineOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 /// `getUserTimeline`: what happened to a customer, newest first.
 pub(crate) async fn timeline(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
 ) -> Result<Json<TimelineOut>, ApiError> {
     let id = ObjectId::parse("user_id", &user_id)?;
@@ -76,7 +77,7 @@ pub(crate) async fn timeline(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/list",
+    path = "/customers/list",
     operation_id = "getCustomers",
     tag = "customers",
     summary = "Lists the application's customers, newest first, optionally filtered by the `q` language.",
@@ -89,12 +90,11 @@ pub(crate) async fn timeline(
     responses(
         (status = 200, description = "One page of customers.", body = Paged<CustomerOut>),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<Paged<CustomerOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
@@ -113,7 +113,7 @@ pub(crate) async fn list(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/search",
+    path = "/customers/search",
     operation_id = "searchUsers",
     tag = "customers",
     summary = "Finds live customers by email or phone number.",
@@ -125,12 +125,11 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The customers found.", body = UsersOut),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn search(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<UsersOut>, ApiError> {
     let values: Vec<&str> = query
@@ -167,7 +166,7 @@ pub(crate) async fn search(
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers",
+    path = "/customers",
     operation_id = "createUser",
     tag = "customers",
     summary = "Creates a customer.",
@@ -180,12 +179,11 @@ pub(crate) async fn search(
         (status = 200, description = "The customer.", body = UserOut),
         (status = 409, description = "The email, phone number or username is taken.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     query: QueryPairs,
     JsonBody(body): JsonBody<CreateCustomerBody>,
 ) -> Result<Json<UserOut>, ApiError> {
@@ -238,7 +236,7 @@ pub(crate) async fn create(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}",
+    path = "/customers/{user_id}",
     operation_id = "updateUser",
     tag = "customers",
     summary = "Changes a customer's profile and contacts.",
@@ -251,12 +249,11 @@ pub(crate) async fn create(
         (status = 200, description = "The customer.", body = UserOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UpdateCustomerBody>,
 ) -> Result<Json<UserOut>, ApiError> {
@@ -291,7 +288,7 @@ pub(crate) async fn update(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/activation",
+    path = "/customers/activation",
     operation_id = "blockOrUnblockUsers",
     tag = "customers",
     summary = "Blocks or unblocks customers, with a reason.",
@@ -302,12 +299,11 @@ pub(crate) async fn update(
     responses(
         (status = 200, description = "Done.", body = Success),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn activation(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<ActivationBody>,
 ) -> Result<Json<Success>, ApiError> {
     let active = body.status.ok_or_else(|| ApiError::required("status"))?;
@@ -335,7 +331,7 @@ pub(crate) async fn activation(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/archive",
+    path = "/customers/archive",
     operation_id = "archiveUser",
     tag = "customers",
     summary = "Archives a customer (hidden from lists, contacts freed).",
@@ -347,12 +343,11 @@ pub(crate) async fn activation(
         (status = 200, description = "Done.", body = Success),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn archive(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<ArchiveBody>,
 ) -> Result<Json<Success>, ApiError> {
     let id = ObjectId::parse(
@@ -370,7 +365,7 @@ pub(crate) async fn archive(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/undelete",
+    path = "/customers/undelete",
     operation_id = "unDeleteUser",
     tag = "customers",
     summary = "Restores an archived customer, or cancels a pending deletion.",
@@ -382,12 +377,11 @@ pub(crate) async fn archive(
         (status = 200, description = "Done.", body = Success),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn undelete(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<UndeleteBody>,
 ) -> Result<Json<Success>, ApiError> {
     let id = ObjectId::parse(

@@ -2,8 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::csv_list::{Identifier, ListFormat, MemberAction};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
@@ -12,23 +11,28 @@ use patron_domain::phone::Phone;
 use patron_store::{Group, GroupCondition, GroupFilter, GroupKind, GroupStatus, MemberChanges};
 
 use super::attributes::text_query;
-use super::{fetch_list, id_list, CustomersRead, CustomersWrite, Platform};
+use super::{fetch_list, id_list, scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
 use crate::wire::Paged;
+use patron_domain::scope::Scope;
 use patron_service::{group_text, MemberRow, NewGroup};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Most users one request may list (user_data, whitelisted_users, blacklisted_users).
 const MAX_LISTED: usize = 10_000;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/user_group", get(list).post(create))
-        .route("/user_group/{group_id}", get(read).put(update).patch(patch))
-        .route("/user_group/{group_id}/users", get(members))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersRead, routes!(list)))
+        .routes(scoped(Scope::CustomersWrite, routes!(create)))
+        .routes(scoped(Scope::CustomersRead, routes!(read)))
+        .routes(scoped(Scope::CustomersWrite, routes!(update, patch)))
+        .routes(scoped(Scope::CustomersRead, routes!(members)))
 }
 
 /// Applies a new name and description, when given.
@@ -63,7 +67,7 @@ fn user_ids(field: &str, raw: Option<Vec<String>>) -> Result<Vec<ObjectId>, ApiE
 /// `(value, error)` pairs for the job's report.
 async fn member_file(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     url: &str,
     format: ListFormat,
 ) -> Result<(Vec<MemberRow>, Vec<(String, String)>), ApiError> {
@@ -90,7 +94,7 @@ async fn member_file(
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group",
+    path = "/user_group",
     operation_id = "createUserGroup",
     tag = "groups",
     summary = "Creates a conditional or bulk group.",
@@ -101,12 +105,11 @@ async fn member_file(
     responses(
         (status = 201, description = "The group.", body = GroupOut),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<(StatusCode, Json<GroupOut>), ApiError> {
     let name = group_text("name", body.name, true)?.unwrap_or_default();
@@ -151,7 +154,7 @@ pub(crate) async fn create(
 /// returns the conditions as stored.
 async fn check_shape(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     kind: GroupKind,
     conditions: &[crate::wire::group::ConditionIn],
     file_url: Option<&str>,
@@ -188,7 +191,7 @@ async fn load(state: &AppState, application_id: &ObjectId, raw: &str) -> Result<
 /// Stores a bulk group's member file as a job for the runner.
 async fn submit_members(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     group_id: &ObjectId,
     rows: Vec<MemberRow>,
     refused: Vec<(String, String)>,
@@ -203,7 +206,7 @@ async fn submit_members(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    path = "/user_group/{group_id}",
     operation_id = "getUserGroupById",
     tag = "groups",
     summary = "Reads a group.",
@@ -215,12 +218,11 @@ async fn submit_members(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, group_id)): Path<(String, String, String)>,
 ) -> Result<Json<GroupOut>, ApiError> {
     let group = load(&state, &caller.application.id, &group_id).await?;
@@ -229,7 +231,7 @@ pub(crate) async fn read(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group",
+    path = "/user_group",
     operation_id = "getUserGroups",
     tag = "groups",
     summary = "Lists the application's groups.",
@@ -245,12 +247,11 @@ pub(crate) async fn read(
     responses(
         (status = 200, description = "One page of groups.", body = Paged<GroupOut>),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<Paged<GroupOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
@@ -280,7 +281,7 @@ pub(crate) async fn list(
 
 #[utoipa::path(
     put,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    path = "/user_group/{group_id}",
     operation_id = "updateUserGroup",
     tag = "groups",
     summary = "Replaces a group's definition.",
@@ -293,12 +294,11 @@ pub(crate) async fn list(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, group_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<Json<GroupOut>, ApiError> {
@@ -370,7 +370,7 @@ pub(crate) async fn update(
 
 #[utoipa::path(
     patch,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}",
+    path = "/user_group/{group_id}",
     operation_id = "updateUserGroupPartially",
     tag = "groups",
     summary = "Adds or removes members of a bulk group, or changes white- and blacklists.",
@@ -383,12 +383,11 @@ pub(crate) async fn update(
         (status = 200, description = "The group.", body = GroupOut),
         (status = 404, description = "No such group.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn patch(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, group_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<PatchGroupBody>,
 ) -> Result<Json<GroupOut>, ApiError> {
@@ -458,7 +457,7 @@ pub(crate) async fn patch(
 /// customer fails the request with `UNKNOWN_USERS`.
 async fn resolve_user_data(
     state: &AppState,
-    caller: &Platform<CustomersWrite>,
+    caller: &Platform,
     data: &[UserDataIn],
 ) -> Result<(Vec<ObjectId>, Vec<ObjectId>), ApiError> {
     if data.len() > MAX_LISTED {
@@ -516,7 +515,7 @@ async fn resolve_user_data(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/user_group/{group_id}/users",
+    path = "/user_group/{group_id}/users",
     operation_id = "getUsersByByGroupId",
     tag = "groups",
     summary = "Lists a group's members, computed now.",
@@ -530,12 +529,11 @@ async fn resolve_user_data(
         (status = 200, description = "One page of members.", body = Paged<CustomerOut>),
         (status = 404, description = "No such group.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn members(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, group_id)): Path<(String, String, String)>,
     query: QueryPairs,
 ) -> Result<Json<Paged<CustomerOut>>, ApiError> {

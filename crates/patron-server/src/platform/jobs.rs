@@ -7,8 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::stream::{self, StreamExt};
 use patron_domain::ids::ObjectId;
@@ -19,14 +18,17 @@ use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
 use super::attributes::text_query;
-use super::{CustomersRead, CustomersWrite, Platform};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::job::JobOut;
 use crate::wire::Paged;
+use patron_domain::scope::Scope;
 use patron_service::spreadsheet::{self, FileFormat};
 use patron_service::ServiceError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Bytes of an exported file sent per chunk.
 const FILE_CHUNK: usize = 64 * 1024;
@@ -34,13 +36,14 @@ const FILE_CHUNK: usize = 64 * 1024;
 /// Rows of an error report read from the store at a time.
 const REPORT_PAGE: usize = 500;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users/jobs/import", get(list_imports).post(import))
-        .route("/users/jobs/export", get(list_exports).post(export))
-        .route("/users/jobs/{job_id}", get(job_state))
-        .route("/users/jobs/{job_id}/errors", get(error_report))
-        .route("/users/jobs/{job_id}/file", get(export_file))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersRead, routes!(list_imports)))
+        .routes(scoped(Scope::CustomersWrite, routes!(import)))
+        .routes(scoped(Scope::CustomersRead, routes!(list_exports, export)))
+        .routes(scoped(Scope::CustomersRead, routes!(job_state)))
+        .routes(scoped(Scope::CustomersRead, routes!(error_report)))
+        .routes(routes!(export_file))
 }
 
 /// `CreateStoreFrontUsersPayload`.
@@ -99,7 +102,7 @@ async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/import",
+    path = "/users/jobs/import",
     operation_id = "bulkImportStoreFrontUsers",
     tag = "jobs",
     summary = "Imports customers from a CSV or XLSX file at a URL, as a job.",
@@ -110,12 +113,11 @@ async fn job_out(state: &AppState, job: Job) -> Result<JobOut, ApiError> {
     responses(
         (status = 200, description = "The job, in progress.", body = JobOut),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn import(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<ImportBody>,
 ) -> Result<Json<JobOut>, ApiError> {
     let url = body
@@ -144,7 +146,7 @@ pub(crate) async fn import(
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/export",
+    path = "/users/jobs/export",
     operation_id = "createBulkExportUsers",
     tag = "jobs",
     summary = "Exports the application's customers to a CSV or XLSX file, as a job.",
@@ -155,12 +157,11 @@ pub(crate) async fn import(
     responses(
         (status = 200, description = "The job, in progress.", body = JobOut),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn export(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     JsonBody(body): JsonBody<ExportBody>,
 ) -> Result<Json<JobOut>, ApiError> {
     let format = required_format(body.file_format)?;
@@ -171,7 +172,7 @@ pub(crate) async fn export(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/import",
+    path = "/users/jobs/import",
     operation_id = "getBulkImportUsersList",
     tag = "jobs",
     summary = "Lists the application's import jobs, newest first.",
@@ -188,12 +189,11 @@ pub(crate) async fn export(
     responses(
         (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list_imports(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<Paged<JobOut>>, ApiError> {
     list(state, caller, query, JobKind::CustomerImport).await
@@ -201,7 +201,7 @@ pub(crate) async fn list_imports(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/export",
+    path = "/users/jobs/export",
     operation_id = "getBulkExportUsersList",
     tag = "jobs",
     summary = "Lists the application's export jobs, newest first.",
@@ -218,12 +218,11 @@ pub(crate) async fn list_imports(
     responses(
         (status = 200, description = "One page of jobs.", body = Paged<JobOut>),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list_exports(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<Paged<JobOut>>, ApiError> {
     list(state, caller, query, JobKind::CustomerExport).await
@@ -232,7 +231,7 @@ pub(crate) async fn list_exports(
 /// A job list with the spec's filters.
 async fn list(
     state: AppState,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
     kind: JobKind,
 ) -> Result<Json<Paged<JobOut>>, ApiError> {
@@ -300,7 +299,7 @@ fn date_query(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}/file",
+    path = "/users/jobs/{job_id}/file",
     operation_id = "downloadExportFile",
     tag = "jobs",
     summary = "Downloads an exported file through its signed link (the link is the credential).",
@@ -372,11 +371,7 @@ pub(crate) async fn export_file(
     ))
 }
 
-async fn load(
-    state: &AppState,
-    caller: &Platform<CustomersRead>,
-    raw: &str,
-) -> Result<Job, ApiError> {
+async fn load(state: &AppState, caller: &Platform, raw: &str) -> Result<Job, ApiError> {
     let id = ObjectId::parse("job_id", raw)?;
     Ok(state
         .services
@@ -387,7 +382,7 @@ async fn load(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}",
+    path = "/users/jobs/{job_id}",
     operation_id = "getUsersJobByJobId",
     tag = "jobs",
     summary = "Reads a background job's progress.",
@@ -399,12 +394,11 @@ async fn load(
         (status = 200, description = "The job.", body = JobOut),
         (status = 404, description = "No such job.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn job_state(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, job_id)): Path<(String, String, String)>,
 ) -> Result<Json<JobOut>, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
@@ -413,7 +407,7 @@ pub(crate) async fn job_state(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/users/jobs/{job_id}/errors",
+    path = "/users/jobs/{job_id}/errors",
     operation_id = "getUsersJobErrors",
     tag = "jobs",
     summary = "Reads a job's refused rows as CSV (row, user_id, reason, error).",
@@ -425,12 +419,11 @@ pub(crate) async fn job_state(
         (status = 200, description = "The refused rows.", content_type = "text/csv"),
         (status = 404, description = "No such job.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn error_report(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     Path((_, _, job_id)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let job = load(&state, &caller, &job_id).await?;

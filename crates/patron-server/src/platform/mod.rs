@@ -10,25 +10,30 @@ pub(crate) mod groups;
 pub(crate) mod jobs;
 pub(crate) mod sessions;
 
-use std::marker::PhantomData;
-
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::Router;
+use axum::Extension;
 use patron_domain::csv_list::{self, ListFormat, ParsedList};
 use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::phone::Region;
 use patron_domain::scope::Scope;
 use patron_store::Application;
 
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
 
+/// Where the platform API's routes are nested.
+const PREFIX: &str =
+    "/service/platform/user/v1.0/company/{company_id}/application/{application_id}";
+
 /// The routes of the platform API.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().nest(
-        "/service/platform/user/v1.0/company/{company_id}/application/{application_id}",
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().nest(
+        PREFIX,
         customers::router()
             .merge(auth_config::router())
             .merge(sessions::router())
@@ -39,42 +44,51 @@ pub(crate) fn router() -> Router<AppState> {
     )
 }
 
-/// The scope an operation needs, as a type so the guard can be the first extractor.
-pub(crate) trait RequiredScope: Send + Sync + 'static {
-    /// The scope.
-    const SCOPE: Scope;
-}
+/// The scope a route needs, stated once where the route is declared: the [`Platform`]
+/// guard enforces it and the OpenAPI document shows it, so the two cannot disagree.
+#[derive(Debug, Clone, Copy)]
+struct RouteScope(Scope);
 
-/// Operations that need `application/customers/read`.
-pub(crate) struct CustomersRead;
-impl RequiredScope for CustomersRead {
-    const SCOPE: Scope = Scope::CustomersRead;
-}
-
-/// Operations that need `application/customers/write`.
-pub(crate) struct CustomersWrite;
-impl RequiredScope for CustomersWrite {
-    const SCOPE: Scope = Scope::CustomersWrite;
-}
-
-/// Operations that need `company/settings/write`.
-pub(crate) struct SettingsWrite;
-impl RequiredScope for SettingsWrite {
-    const SCOPE: Scope = Scope::SettingsWrite;
+/// `routes` guarded by `scope`: every operation is documented as needing it, and the
+/// [`Platform`] extractor of its handlers refuses a token without it.
+pub(crate) fn scoped(
+    scope: Scope,
+    (schemas, mut paths, method_router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let requirement = SecurityRequirement::new("platform", [scope.as_str()]);
+    for item in paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation.security = Some(vec![requirement.clone()]);
+        }
+    }
+    (
+        schemas,
+        paths,
+        method_router.layer(Extension(RouteScope(scope))),
+    )
 }
 
 /// An authenticated, authorised platform caller, for the application in the path. Checks,
 /// in this order: a valid unexpired bearer token (401); the token's company is the path's
-/// (403); the application exists in that company (404); the token holds `S::SCOPE` (403).
-pub(crate) struct Platform<S> {
+/// (403); the application exists in that company (404); the token holds the route's scope
+/// (403; a route declared without [`scoped`] admits no token).
+pub(crate) struct Platform {
     /// The client the token was issued to (the audit trail's actor).
     pub(crate) client_id: String,
     /// The application addressed.
     pub(crate) application: Application,
-    scope: PhantomData<S>,
 }
 
-impl<S> Platform<S> {
+impl Platform {
     /// The caller as the author of a job or bulk change.
     pub(crate) fn requester(&self) -> patron_service::Requester<'_> {
         patron_service::Requester {
@@ -84,13 +98,20 @@ impl<S> Platform<S> {
     }
 }
 
-impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
+impl FromRequestParts<AppState> for Platform {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let RouteScope(scope) = parts
+            .extensions
+            .get::<RouteScope>()
+            .copied()
+            .ok_or_else(|| {
+                ApiError::Internal("a platform route was declared without its scope".to_owned())
+            })?;
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::Unauthenticated("a bearer token is required".to_owned()))?;
         let grant = state
@@ -128,16 +149,14 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Platform<S> {
                 code: ErrorCode::ApplicationNotFound,
                 message: format!("application {application_id} not found in company {company}"),
             })?;
-        if !grant.scopes.contains(&S::SCOPE) {
+        if !grant.scopes.contains(&scope) {
             return Err(ApiError::Forbidden(format!(
-                "the access token lacks the scope {}",
-                S::SCOPE
+                "the access token lacks the scope {scope}"
             )));
         }
         Ok(Self {
             client_id: grant.client_id,
             application,
-            scope: PhantomData,
         })
     }
 }

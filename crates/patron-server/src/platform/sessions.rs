@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Duration;
 use patron_domain::customer::validate_text;
 use patron_domain::ids::ObjectId;
 use patron_store::Actor;
 use serde::Deserialize;
 
-use super::{CustomersRead, CustomersWrite, Platform};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::{JsonBody, QueryPairs};
@@ -21,15 +20,19 @@ use crate::sessions::COOKIE_NAME;
 use crate::wire::session::{
     EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut, SessionOut, SessionsOut,
 };
+use patron_domain::scope::Scope;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Longest session an administrator may mint: one year.
 const MAX_AGE_LIMIT_SECS: i64 = 365 * 24 * 3600;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/customers/session", post(create).delete(end_one))
-        .route("/customers/sessions", get(list).delete(end_all))
-        .route("/customers/{user_id}/login_token", post(login_token))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(scoped(Scope::CustomersWrite, routes!(create, end_one)))
+        .routes(scoped(Scope::CustomersRead, routes!(list)))
+        .routes(scoped(Scope::CustomersWrite, routes!(end_all)))
+        .routes(scoped(Scope::CustomersWrite, routes!(login_token)))
 }
 
 /// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
@@ -44,7 +47,7 @@ pub(crate) struct CreateSessionBody {
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/session",
+    path = "/customers/session",
     operation_id = "createUserSession",
     tag = "sessions",
     summary = "Starts a storefront session for a customer (for a server that signed them in elsewhere).",
@@ -56,12 +59,11 @@ pub(crate) struct CreateSessionBody {
         (status = 200, description = "The session and its cookie.", body = MintedSessionOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     JsonBody(body): JsonBody<CreateSessionBody>,
 ) -> Result<Json<MintedSessionOut>, ApiError> {
     let domain = required("domain", body.domain.as_deref())?;
@@ -107,7 +109,7 @@ pub(crate) async fn create(
 
 #[utoipa::path(
     post,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/{user_id}/login_token",
+    path = "/customers/{user_id}/login_token",
     operation_id = "createLoginToken",
     tag = "sessions",
     summary = "Issues a single-use sign-in token for a customer (Patron).",
@@ -119,14 +121,13 @@ pub(crate) async fn create(
         (status = 200, description = "The token.", body = LoginTokenOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 /// Patron's extension: a single-use sign-in token (5 minutes) for a live, active customer,
 /// audited; the storefront spends it with `loginWithToken`.
 pub(crate) async fn login_token(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     Path((_, _, user_id)): Path<(String, String, String)>,
 ) -> Result<Json<LoginTokenOut>, ApiError> {
     let user_id = ObjectId::parse("user_id", &user_id)?;
@@ -144,7 +145,7 @@ pub(crate) async fn login_token(
 
 #[utoipa::path(
     get,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/sessions",
+    path = "/customers/sessions",
     operation_id = "getActiveSessions",
     tag = "sessions",
     summary = "Lists a customer's live sessions.",
@@ -156,12 +157,11 @@ pub(crate) async fn login_token(
         (status = 200, description = "The sessions.", body = SessionsOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/read"]))
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    caller: Platform<CustomersRead>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<SessionsOut>, ApiError> {
     let user_id = required_id(&query, "id")?;
@@ -176,7 +176,7 @@ pub(crate) async fn list(
 
 #[utoipa::path(
     delete,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/session",
+    path = "/customers/session",
     operation_id = "deleteSession",
     tag = "sessions",
     summary = "Ends one of a customer's sessions, with a reason.",
@@ -190,12 +190,11 @@ pub(crate) async fn list(
         (status = 200, description = "The session ended.", body = EndedSessionOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn end_one(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<EndedSessionOut>, ApiError> {
     let user_id = required_id(&query, "id")?;
@@ -215,7 +214,7 @@ pub(crate) async fn end_one(
 
 #[utoipa::path(
     delete,
-    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers/sessions",
+    path = "/customers/sessions",
     operation_id = "deleteActiveSessions",
     tag = "sessions",
     summary = "Ends every session of a customer, with a reason.",
@@ -228,12 +227,11 @@ pub(crate) async fn end_one(
         (status = 200, description = "The sessions ended.", body = EndedSessionsOut),
         (status = 404, description = "No such customer.", body = ErrorSchema),
         crate::openapi::PlatformErrors,
-    ),
-    security(("platform" = ["application/customers/write"]))
+    )
 )]
 pub(crate) async fn end_all(
     State(state): State<AppState>,
-    caller: Platform<CustomersWrite>,
+    caller: Platform,
     query: QueryPairs,
 ) -> Result<Json<EndedSessionsOut>, ApiError> {
     let user_id = required_id(&query, "id")?;

@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,15 +13,14 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use patron_service::customer_actor;
 use patron_store::Actor;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Most values one `updateUserAttributes` call may set.
 const MAX_VALUES: usize = 200;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/profile/v1.0/user-attributes",
-        get(read_attributes).patch(update_attributes),
-    )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read_attributes, update_attributes))
 }
 
 /// `UpdateUserAttributes`: values by slug.
@@ -41,7 +39,7 @@ pub(crate) struct AttributesOut {
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/profile/v1.0/user-attributes",
+    path = "/profile/v1.0/user-attributes",
     operation_id = "getUserAttributes",
     tag = "storefront",
     params(
@@ -77,7 +75,7 @@ pub(crate) async fn read_attributes(
 
 #[utoipa::path(
     patch,
-    path = "/service/application/user/profile/v1.0/user-attributes",
+    path = "/profile/v1.0/user-attributes",
     operation_id = "applicationUpdateUserAttributes",
     tag = "storefront",
     request_body = AttributesBody,

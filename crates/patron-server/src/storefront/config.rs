@@ -2,22 +2,23 @@
 //! (secrets are never part of it).
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Map, Value};
 
 use super::Storefront;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::wire::auth_config::render;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/platform/v1.0/config", get(read))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read))
 }
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/platform/v1.0/config",
+    path = "/platform/v1.0/config",
     operation_id = "applicationGetPlatformConfig",
     tag = "storefront",
     params(

@@ -5,8 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::contacts::Contact;
 use patron_domain::email::Email;
 use patron_domain::otp::OtpTarget;
@@ -25,30 +24,23 @@ use crate::wire::otp::{
 };
 use crate::wire::storefront::MessageOut;
 use patron_service::{ContactKind, OtpAnswer, PrimaryProof};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/profile/v1.0/email", put(add_email).delete(delete_email))
-        .route("/profile/v1.0/email/primary", post(email_primary))
-        .route("/profile/v1.0/email/link/send", post(email_link))
-        .route("/authentication/v1.0/verify/email", post(verify_link))
-        .route(
-            "/profile/v1.0/mobile",
-            put(add_mobile).delete(delete_mobile),
-        )
-        .route("/profile/v1.0/mobile/primary", post(mobile_primary))
-        .route("/profile/v1.0/mobile/link/send", post(mobile_link))
-        .route("/authentication/v1.0/verify/mobile", post(verify_link))
-        .route(
-            "/profile/v2.0/{entity}/primary/otp/send",
-            post(send_to_primary),
-        )
-        .route(
-            "/profile/v2.0/{entity}/primary/otp/verify",
-            post(prove_primary),
-        )
-        .route("/profile/v2.0/{entity}/otp/send", post(send_to_new))
-        .route("/profile/v2.0/{entity}/otp/verify", post(prove_new))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_email, delete_email))
+        .routes(routes!(email_primary))
+        .routes(routes!(email_link))
+        .routes(routes!(verify_link))
+        .routes(routes!(add_mobile, delete_mobile))
+        .routes(routes!(mobile_primary))
+        .routes(routes!(mobile_link))
+        .routes(routes!(verify_mobile_link))
+        .routes(routes!(send_to_primary))
+        .routes(routes!(prove_primary))
+        .routes(routes!(send_to_new))
+        .routes(routes!(prove_new))
 }
 
 /// `EditEmailRequestSchema`.
@@ -110,7 +102,7 @@ type Answer<T> = Result<(HeaderMap, Json<T>), ApiError>;
 
 #[utoipa::path(
     put,
-    path = "/service/application/user/profile/v1.0/email",
+    path = "/profile/v1.0/email",
     operation_id = "addEmail",
     tag = "storefront",
     request_body = EmailBody,
@@ -151,7 +143,7 @@ pub(crate) async fn add_email(
 
 #[utoipa::path(
     put,
-    path = "/service/application/user/profile/v1.0/mobile",
+    path = "/profile/v1.0/mobile",
     operation_id = "addMobileNumber",
     tag = "storefront",
     request_body = MobileBody,
@@ -192,7 +184,7 @@ pub(crate) async fn add_mobile(
 
 #[utoipa::path(
     delete,
-    path = "/service/application/user/profile/v1.0/email",
+    path = "/profile/v1.0/email",
     operation_id = "deleteEmail",
     tag = "storefront",
     params(
@@ -228,7 +220,7 @@ pub(crate) async fn delete_email(
 
 #[utoipa::path(
     delete,
-    path = "/service/application/user/profile/v1.0/mobile",
+    path = "/profile/v1.0/mobile",
     operation_id = "deleteMobileNumber",
     tag = "storefront",
     params(
@@ -272,7 +264,7 @@ pub(crate) async fn delete_mobile(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v1.0/email/primary",
+    path = "/profile/v1.0/email/primary",
     operation_id = "setEmailAsPrimary",
     tag = "storefront",
     request_body = PrimaryEmailBody,
@@ -306,7 +298,7 @@ pub(crate) async fn email_primary(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v1.0/mobile/primary",
+    path = "/profile/v1.0/mobile/primary",
     operation_id = "setMobileNumberAsPrimary",
     tag = "storefront",
     request_body = PrimaryMobileBody,
@@ -341,7 +333,7 @@ pub(crate) async fn mobile_primary(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v1.0/email/link/send",
+    path = "/profile/v1.0/email/link/send",
     operation_id = "sendVerificationLinkToEmail",
     tag = "storefront",
     request_body = EmailBody,
@@ -381,7 +373,7 @@ pub(crate) async fn email_link(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v1.0/mobile/link/send",
+    path = "/profile/v1.0/mobile/link/send",
     operation_id = "sendVerificationLinkToMobile",
     tag = "storefront",
     request_body = MobileBody,
@@ -421,7 +413,7 @@ pub(crate) async fn mobile_link(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/verify/email",
+    path = "/authentication/v1.0/verify/email",
     operation_id = "verifyEmail",
     tag = "storefront",
     request_body = CodeBody,
@@ -431,8 +423,8 @@ pub(crate) async fn mobile_link(
     ),
     security(("application" = []))
 )]
-/// `verifyEmail` / `verifyMobile`: spends a verification link's code (no session needed:
-/// the link may be opened on another device).
+/// `verifyEmail`: spends a verification link's code (no session needed: the link may be
+/// opened on another device).
 pub(crate) async fn verify_link(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
@@ -451,7 +443,29 @@ pub(crate) async fn verify_link(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v2.0/{entity}/primary/otp/send",
+    path = "/authentication/v1.0/verify/mobile",
+    operation_id = "verifyMobile",
+    tag = "storefront",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Done.", body = MessageOut),
+        crate::openapi::StorefrontErrors,
+    ),
+    security(("application" = []))
+)]
+/// `verifyMobile`: spends a verification link's code, as `verifyEmail` (a link's code
+/// names what it proves).
+pub(crate) async fn verify_mobile_link(
+    state: State<AppState>,
+    storefront: Storefront,
+    body: JsonBody<CodeBody>,
+) -> Result<Json<MessageOut>, ApiError> {
+    verify_link(state, storefront, body).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/profile/v2.0/{entity}/primary/otp/send",
     operation_id = "sendOTPOnPrimary",
     tag = "storefront",
     params(
@@ -486,7 +500,7 @@ pub(crate) async fn send_to_primary(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v2.0/{entity}/primary/otp/verify",
+    path = "/profile/v2.0/{entity}/primary/otp/verify",
     operation_id = "verifyOTPonPrimary",
     tag = "storefront",
     request_body = PrimaryVerifyBody,
@@ -534,7 +548,7 @@ pub(crate) async fn prove_primary(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v2.0/{entity}/otp/send",
+    path = "/profile/v2.0/{entity}/otp/send",
     operation_id = "sendOTPForUpdate",
     tag = "storefront",
     request_body = ForUpdateBody,
@@ -584,7 +598,7 @@ pub(crate) async fn send_to_new(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v2.0/{entity}/otp/verify",
+    path = "/profile/v2.0/{entity}/otp/verify",
     operation_id = "verifyOTPForUpdate",
     tag = "storefront",
     request_body = PrimaryVerifyBody,

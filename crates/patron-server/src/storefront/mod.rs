@@ -18,7 +18,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::Router;
 use base64::Engine;
 use patron_domain::ids::ObjectId;
 use patron_domain::link::canonical_origin;
@@ -26,14 +25,16 @@ use patron_domain::phone::{Phone, Region};
 use patron_domain::secret;
 use patron_store::Application;
 
+use utoipa_axum::router::OpenApiRouter;
+
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::sessions::{self, origin_of_request, Current};
 use patron_service::Origin;
 
 /// The routes of the storefront API.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().nest(
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().nest(
         "/service/application/user",
         config::router()
             .merge(session::router())

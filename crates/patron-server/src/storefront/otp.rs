@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::email::Email;
 use patron_domain::otp::OtpTarget;
 use patron_domain::phone::Phone;
@@ -21,38 +20,25 @@ use crate::wire::otp::{
     VerifyForgotOut, VerifyOtpOut,
 };
 use patron_service::{CodeAnswer, CodeClient, Sender, SentCode, Verified};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/authentication/v1.0/login/otp", post(login_with_otp))
-        .route("/authentication/v1.0/otp/mobile/send", post(send_mobile))
-        .route(
-            "/authentication/v1.0/otp/mobile/verify",
-            post(verify_mobile),
-        )
-        .route("/authentication/v1.0/otp/email/send", post(send_email))
-        .route("/authentication/v1.0/otp/email/verify", post(verify_email))
-        .route(
-            "/authentication/v1.0/otp/forgot/mobile/send",
-            post(send_forgot_mobile),
-        )
-        .route(
-            "/authentication/v1.0/otp/forgot/mobile/verify",
-            post(verify_forgot_mobile),
-        )
-        .route(
-            "/authentication/v1.0/otp/forgot/email/send",
-            post(send_forgot_email),
-        )
-        .route(
-            "/authentication/v1.0/otp/forgot/email/verify",
-            post(verify_forgot_email),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login_with_otp))
+        .routes(routes!(send_mobile))
+        .routes(routes!(verify_mobile))
+        .routes(routes!(send_email))
+        .routes(routes!(verify_email))
+        .routes(routes!(send_forgot_mobile))
+        .routes(routes!(verify_forgot_mobile))
+        .routes(routes!(send_forgot_email))
+        .routes(routes!(verify_forgot_email))
 }
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/otp",
+    path = "/authentication/v1.0/login/otp",
     operation_id = "loginWithOTP",
     tag = "storefront",
     request_body = MobileSendBody,
@@ -88,7 +74,7 @@ pub(crate) async fn login_with_otp(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/mobile/send",
+    path = "/authentication/v1.0/otp/mobile/send",
     operation_id = "sendOTPOnMobile",
     tag = "storefront",
     request_body = MobileSendBody,
@@ -140,7 +126,7 @@ pub(crate) async fn send_mobile(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/mobile/verify",
+    path = "/authentication/v1.0/otp/mobile/verify",
     operation_id = "verifyMobileOTP",
     tag = "storefront",
     request_body = MobileVerifyBody,
@@ -169,7 +155,7 @@ pub(crate) async fn verify_mobile(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/email/send",
+    path = "/authentication/v1.0/otp/email/send",
     operation_id = "sendOTPOnEmail",
     tag = "storefront",
     request_body = EmailSendBody,
@@ -216,7 +202,7 @@ pub(crate) async fn send_email(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/email/verify",
+    path = "/authentication/v1.0/otp/email/verify",
     operation_id = "verifyEmailOTP",
     tag = "storefront",
     request_body = EmailVerifyBody,
@@ -244,7 +230,7 @@ pub(crate) async fn verify_email(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/forgot/mobile/send",
+    path = "/authentication/v1.0/otp/forgot/mobile/send",
     operation_id = "sendForgotOTPOnMobile",
     tag = "storefront",
     request_body = MobileSendBody,
@@ -283,7 +269,7 @@ pub(crate) async fn send_forgot_mobile(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/forgot/mobile/verify",
+    path = "/authentication/v1.0/otp/forgot/mobile/verify",
     operation_id = "verifyMobileForgotOTP",
     tag = "storefront",
     request_body = MobileVerifyBody,
@@ -311,7 +297,7 @@ pub(crate) async fn verify_forgot_mobile(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/forgot/email/send",
+    path = "/authentication/v1.0/otp/forgot/email/send",
     operation_id = "sendForgotOTPOnEmail",
     tag = "storefront",
     request_body = EmailSendBody,
@@ -347,7 +333,7 @@ pub(crate) async fn send_forgot_email(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/otp/forgot/email/verify",
+    path = "/authentication/v1.0/otp/forgot/email/verify",
     operation_id = "verifyEmailForgotOTP",
     tag = "storefront",
     request_body = EmailVerifyBody,

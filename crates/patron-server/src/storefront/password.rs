@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 
 use super::{Shopper, Storefront, Visitor};
@@ -17,13 +16,15 @@ use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::storefront::{HasPasswordOut, MessageOut};
 use patron_service::PasswordUpdate;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/authentication/v1.0/login/password", post(login))
-        .route("/authentication/v1.0/login/token", post(login_with_token))
-        .route("/authentication/v1.0/has-password", get(has_password))
-        .route("/authentication/v1.0/password", post(update_password))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(login_with_token))
+        .routes(routes!(has_password))
+        .routes(routes!(update_password))
 }
 
 /// `PasswordLoginRequestSchema`: `username` is an email or a phone number.
@@ -41,7 +42,7 @@ pub(crate) struct TokenBody {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/token",
+    path = "/authentication/v1.0/login/token",
     operation_id = "loginWithToken",
     tag = "storefront",
     request_body = TokenBody,
@@ -81,7 +82,7 @@ pub(crate) async fn login_with_token(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password",
+    path = "/authentication/v1.0/login/password",
     operation_id = "loginWithEmailAndPassword",
     tag = "storefront",
     request_body = LoginBody,
@@ -122,7 +123,7 @@ pub(crate) async fn login(
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/authentication/v1.0/has-password",
+    path = "/authentication/v1.0/has-password",
     operation_id = "hasPassword",
     tag = "storefront",
     responses(
@@ -157,7 +158,7 @@ pub(crate) struct UpdatePasswordBody {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/password",
+    path = "/authentication/v1.0/password",
     operation_id = "updatePassword",
     tag = "storefront",
     request_body = UpdatePasswordBody,

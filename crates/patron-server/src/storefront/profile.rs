@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::customer::validate_text;
 use patron_domain::email::Email;
 use patron_store::Application;
@@ -17,9 +16,11 @@ use crate::extract::JsonBody;
 use crate::sessions::{cookie_headers, set_cookie};
 use crate::wire::customer::CustomerOut;
 use patron_service::{ProfileForm, ProfileSaved, Sender};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/profile/v1.0/detail", post(update_profile))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(update_profile))
 }
 
 /// `EditProfileRequestSchema`.
@@ -72,7 +73,7 @@ pub(crate) struct ProfileEditOut {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/profile/v1.0/detail",
+    path = "/profile/v1.0/detail",
     operation_id = "updateProfile",
     tag = "storefront",
     request_body = EditProfileBody,

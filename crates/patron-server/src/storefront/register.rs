@@ -4,8 +4,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::customer::{validate_text, Profile};
 use patron_domain::email::Email;
 use patron_store::Application;
@@ -20,11 +19,13 @@ use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
 use crate::wire::storefront::UserExistsOut;
 use patron_service::{Registered, RegistrationForm};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/authentication/v1.0/register/form", post(register))
-        .route("/authentication/v1.0/user-exists", get(user_exists))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(user_exists))
 }
 
 /// `FormRegisterRequestSchema`.
@@ -70,7 +71,7 @@ pub(crate) struct RegisterFormOut {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/register/form",
+    path = "/authentication/v1.0/register/form",
     operation_id = "registerWithForm",
     tag = "storefront",
     request_body = RegisterBody,
@@ -190,7 +191,7 @@ fn registration_form(
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/authentication/v1.0/user-exists",
+    path = "/authentication/v1.0/user-exists",
     operation_id = "userExists",
     tag = "storefront",
     params(

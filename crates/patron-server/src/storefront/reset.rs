@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use patron_domain::email::Email;
 use serde::Deserialize;
 
@@ -17,29 +16,16 @@ use crate::extract::JsonBody;
 use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::{Status, Success, SUCCESS};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/authentication/v1.0/login/password/reset",
-            post(send_reset_email),
-        )
-        .route(
-            "/authentication/v1.0/login/password/mobile/reset",
-            post(send_reset_sms),
-        )
-        .route(
-            "/authentication/v1.0/login/password/reset/token",
-            post(check_code),
-        )
-        .route(
-            "/authentication/v1.0/login/password/reset/forgot",
-            post(reset_and_sign_in),
-        )
-        .route(
-            "/authentication/v1.0/login/password/forgot",
-            post(reset_only),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_reset_email))
+        .routes(routes!(send_reset_sms))
+        .routes(routes!(check_code))
+        .routes(routes!(reset_and_sign_in))
+        .routes(routes!(reset_only))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -55,7 +41,7 @@ pub(crate) struct CodeBody {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password/reset",
+    path = "/authentication/v1.0/login/password/reset",
     operation_id = "sendResetPasswordEmail",
     tag = "storefront",
     request_body = EmailBody,
@@ -99,7 +85,7 @@ pub(crate) struct MobileBody {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password/mobile/reset",
+    path = "/authentication/v1.0/login/password/mobile/reset",
     operation_id = "sendResetPasswordMobile",
     tag = "storefront",
     request_body = MobileBody,
@@ -137,7 +123,7 @@ pub(crate) async fn send_reset_sms(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password/reset/token",
+    path = "/authentication/v1.0/login/password/reset/token",
     operation_id = "sendResetToken",
     tag = "storefront",
     request_body = CodeBody,
@@ -164,7 +150,7 @@ pub(crate) async fn check_code(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password/reset/forgot",
+    path = "/authentication/v1.0/login/password/reset/forgot",
     operation_id = "forgotPassword",
     tag = "storefront",
     request_body = CodeBody,
@@ -200,7 +186,7 @@ pub(crate) async fn reset_and_sign_in(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/password/forgot",
+    path = "/authentication/v1.0/login/password/forgot",
     operation_id = "resetForgotPassword",
     tag = "storefront",
     request_body = CodeBody,

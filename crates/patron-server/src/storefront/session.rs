@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use patron_store::Actor;
 
 use super::Shopper;
@@ -16,18 +15,20 @@ use crate::wire::customer::UserOut;
 use crate::wire::storefront::{LogoutOut, SessionIdsOut};
 use crate::wire::{Success, SUCCESS};
 use patron_service::{customer_actor, DeletionRequest};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/authentication/v1.0/session", get(logged_in_user))
-        .route("/authentication/v1.0/sessions", get(active_sessions))
-        .route("/authentication/v1.0/logout", get(logout).post(logout))
-        .route("/authentication/v1.0/delete", post(delete_user))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(logged_in_user))
+        .routes(routes!(active_sessions))
+        .routes(routes!(logout, logout_post))
+        .routes(routes!(delete_user))
 }
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/authentication/v1.0/session",
+    path = "/authentication/v1.0/session",
     operation_id = "getLoggedInUser",
     tag = "storefront",
     responses(
@@ -43,7 +44,7 @@ pub(crate) async fn logged_in_user(shopper: Shopper) -> (HeaderMap, Json<UserOut
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/authentication/v1.0/sessions",
+    path = "/authentication/v1.0/sessions",
     operation_id = "getListOfActiveSessions",
     tag = "storefront",
     responses(
@@ -70,7 +71,7 @@ pub(crate) async fn active_sessions(
 
 #[utoipa::path(
     get,
-    path = "/service/application/user/authentication/v1.0/logout",
+    path = "/authentication/v1.0/logout",
     operation_id = "logout",
     tag = "storefront",
     responses(
@@ -100,6 +101,25 @@ pub(crate) async fn logout(
     Ok((headers, Json(LogoutOut { logout: true })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/authentication/v1.0/logout",
+    operation_id = "logoutPost",
+    tag = "storefront",
+    responses(
+        (status = 200, description = "Done.", body = LogoutOut),
+        crate::openapi::StorefrontErrors,
+    ),
+    security(("application" = [], "session" = []))
+)]
+/// `logout` by `POST`, for clients that will not sign out with a `GET`.
+pub(crate) async fn logout_post(
+    state: State<AppState>,
+    shopper: Shopper,
+) -> Result<(HeaderMap, Json<LogoutOut>), ApiError> {
+    logout(state, shopper).await
+}
+
 /// `DeleteApplicationUserRequestSchema`.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct DeleteBody {
@@ -112,7 +132,7 @@ pub(crate) struct DeleteBody {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/delete",
+    path = "/authentication/v1.0/delete",
     operation_id = "deleteUser",
     tag = "storefront",
     request_body = DeleteBody,

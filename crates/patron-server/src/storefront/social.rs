@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{present, Visitor};
@@ -14,14 +13,16 @@ use crate::extract::JsonBody;
 use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
 use patron_service::{Provider, SocialCredential, SocialOutcome};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/authentication/v1.0/login/google-token", post(google))
-        .route("/authentication/v1.0/login/google-android", post(google))
-        .route("/authentication/v1.0/login/google-ios", post(google))
-        .route("/authentication/v1.0/login/facebook-token", post(facebook))
-        .route("/authentication/v1.0/login/apple-ios", post(apple))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(google))
+        .routes(routes!(google_android))
+        .routes(routes!(google_ios))
+        .routes(routes!(facebook))
+        .routes(routes!(apple))
 }
 
 /// `OAuthRequestSchema`.
@@ -71,7 +72,7 @@ pub(crate) struct AuthSuccessOut {
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/google-token",
+    path = "/authentication/v1.0/login/google-token",
     operation_id = "loginWithGoogle",
     tag = "storefront",
     request_body = OAuthBody,
@@ -99,7 +100,55 @@ pub(crate) async fn google(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/facebook-token",
+    path = "/authentication/v1.0/login/google-android",
+    operation_id = "loginWithGoogleAndroid",
+    tag = "storefront",
+    request_body = OAuthBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AuthSuccessOut),
+        crate::openapi::StorefrontErrors,
+    ),
+    security(("application" = []))
+)]
+/// `loginWithGoogleAndroid`: Google sign-in from an Android app, as `loginWithGoogle`.
+pub(crate) async fn google_android(
+    state: State<AppState>,
+    visitor: Visitor,
+    body: JsonBody<OAuthBody>,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    google(state, visitor, body).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/authentication/v1.0/login/google-ios",
+    operation_id = "loginWithGoogleIOS",
+    tag = "storefront",
+    request_body = OAuthBody,
+    params(
+        ("platform" = Option<String>, Query, description = "platform."),
+    ),
+    responses(
+        (status = 200, description = "Done.", body = AuthSuccessOut),
+        crate::openapi::StorefrontErrors,
+    ),
+    security(("application" = []))
+)]
+/// `loginWithGoogleIOS`: Google sign-in from an iOS app, as `loginWithGoogle`.
+pub(crate) async fn google_ios(
+    state: State<AppState>,
+    visitor: Visitor,
+    body: JsonBody<OAuthBody>,
+) -> Result<(HeaderMap, Json<AuthSuccessOut>), ApiError> {
+    google(state, visitor, body).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/authentication/v1.0/login/facebook-token",
     operation_id = "loginWithFacebook",
     tag = "storefront",
     request_body = OAuthBody,
@@ -131,7 +180,7 @@ pub(crate) async fn facebook(
 
 #[utoipa::path(
     post,
-    path = "/service/application/user/authentication/v1.0/login/apple-ios",
+    path = "/authentication/v1.0/login/apple-ios",
     operation_id = "loginWithAppleIOS",
     tag = "storefront",
     request_body = AppleBody,

@@ -1,6 +1,7 @@
-//! Sweeps over every route the server declares (read from the router sources, so a new
-//! route is swept without anyone listing it): malformed input only ever gets a 4xx, and
-//! another company's token only ever gets 403/404 without any of the company's data.
+//! Sweeps over every route the OpenAPI document describes (the document and the router are
+//! made from the same declarations, so a new route is swept without anyone listing it):
+//! malformed input only ever gets a 4xx, another company's token only ever gets 403/404
+//! without any of the company's data, and each platform route needs the scope it documents.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -13,37 +14,47 @@ const PLATFORM: &str =
     "/service/platform/user/v1.0/company/{company_id}/application/{application_id}";
 const STOREFRONT: &str = "/service/application/user";
 
-/// Every (method, path template) the platform and storefront routers declare.
-pub fn declared_routes() -> Vec<(Method, String)> {
-    let route =
-        regex::Regex::new(r#"\.route\(\s*"([^"]+)",\s*((?:[a-z]+\([a-z_]+\)\s*\.?\s*)+),?\s*\)"#)
-            .unwrap();
-    let method = regex::Regex::new(r"([a-z]+)\([a-z_]+\)").unwrap();
-    let mut routes = Vec::new();
-    let source_dir = format!("{}/src", env!("CARGO_MANIFEST_DIR"));
-    for (place, prefix) in [
-        ("platform", PLATFORM),
-        ("storefront", STOREFRONT),
-        ("oauth.rs", ""),
-    ] {
-        let place = format!("{source_dir}/{place}");
-        let mut files: Vec<_> = match std::fs::read_dir(&place) {
-            Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
-            Err(_) => vec![place.into()],
-        };
-        files.sort();
-        for file in files {
-            let source = std::fs::read_to_string(&file).unwrap();
-            for found in route.captures_iter(&source) {
-                for verb in method.captures_iter(&found[2]) {
-                    let verb = verb[1].to_ascii_uppercase().parse::<Method>().unwrap();
-                    routes.push((verb, format!("{prefix}{}", &found[1])));
-                }
-            }
+/// One operation of the OpenAPI document.
+pub struct Operation {
+    /// Its method.
+    pub method: Method,
+    /// Its path template.
+    pub path: String,
+    /// The platform scopes it names (empty for storefront and open operations).
+    pub scopes: Vec<String>,
+}
+
+/// Every operation the OpenAPI document describes.
+pub fn documented_operations() -> Vec<Operation> {
+    let document: Value = serde_json::from_str(patron_server::openapi::json()).unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let scopes = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|requirement| requirement["platform"].as_array())
+                .flatten()
+                .map(|scope| scope.as_str().unwrap().to_owned())
+                .collect();
+            operations.push(Operation {
+                method: method.to_ascii_uppercase().parse().unwrap(),
+                path: path.clone(),
+                scopes,
+            });
         }
     }
-    assert!(routes.len() > 60, "the sweep found the routes: {routes:?}");
-    routes
+    assert!(operations.len() > 60, "the document has the routes");
+    operations
+}
+
+/// Every (method, path template) the API routes.
+pub fn declared_routes() -> Vec<(Method, String)> {
+    documented_operations()
+        .into_iter()
+        .map(|operation| (operation.method, operation.path))
+        .collect()
 }
 
 /// `template` with its `{company_id}` and `{application_id}` filled in, and every other
@@ -319,6 +330,85 @@ async fn another_companys_token_reaches_nothing_of_this_company() {
         );
         let (_, list) = app.list(&[]).await;
         assert_eq!(list["page"]["item_total"], 1, "and changed nothing");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_platform_route_needs_the_scope_it_documents_and_no_other() {
+    const ALL: [&str; 3] = [
+        "application/customers/read",
+        "application/customers/write",
+        "company/settings/write",
+    ];
+    each_app(|app| async move {
+        let customer = app.create_customer("asha@example.com", "9876543210").await;
+        let mut tokens = std::collections::HashMap::new();
+        for scope in ALL {
+            let others: Vec<&str> = ALL.into_iter().filter(|other| *other != scope).collect();
+            for (key, scopes) in [
+                (format!("only {scope}"), scope.to_owned()),
+                (format!("all but {scope}"), others.join(",")),
+            ] {
+                let client = app
+                    .state
+                    .services
+                    .clients
+                    .create(COMPANY, &scopes, None)
+                    .await
+                    .unwrap();
+                let (status, body) = app
+                    .token(
+                        &client.client_id,
+                        &client.client_secret,
+                        "grant_type=client_credentials",
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                tokens.insert(key, body["access_token"].as_str().unwrap().to_owned());
+            }
+        }
+        let mut wrong = Vec::new();
+        let mut checked = 0;
+        for operation in documented_operations() {
+            if !operation.path.starts_with(PLATFORM) || operation.path.ends_with("/file") {
+                continue;
+            }
+            let [scope] = operation.scopes.as_slice() else {
+                wrong.push(format!(
+                    "{} {} documents {:?}",
+                    operation.method, operation.path, operation.scopes
+                ));
+                continue;
+            };
+            let path = fill(&operation.path, COMPANY, &app.application_id, &customer);
+            for (key, refused) in [
+                (format!("all but {scope}"), true),
+                (format!("only {scope}"), false),
+            ] {
+                let mut request = app
+                    .http
+                    .request(operation.method.clone(), format!("{}{path}", app.base))
+                    .bearer_auth(&tokens[&key]);
+                if operation.method != Method::GET {
+                    request = request.json(&json!({}));
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                let body = response.text().await.unwrap();
+                let lacks = status == StatusCode::FORBIDDEN && body.contains("lacks the scope");
+                if lacks != refused {
+                    wrong.push(format!(
+                        "{} {path} with {key} -> {status}: {body}",
+                        operation.method
+                    ));
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 30, "{checked} platform operations");
+        assert!(wrong.is_empty(), "scopes disagree:\n{}", wrong.join("\n"));
         app
     })
     .await;

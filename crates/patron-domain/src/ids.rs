@@ -55,6 +55,29 @@ impl ObjectId {
     }
 }
 
+/// Read from text as [`CompanyId::parse`] reads it.
+impl<'de> serde::Deserialize<'de> for CompanyId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        CompanyId::parse(&text).map_err(|error| match error {
+            DomainError::InvalidField { message, .. } => serde::de::Error::custom(message),
+            other => serde::de::Error::custom(other),
+        })
+    }
+}
+
+/// Read from text as [`ObjectId::parse`] reads it (the error names no field: the caller's
+/// deserializer knows where it is).
+impl<'de> serde::Deserialize<'de> for ObjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        ObjectId::parse("id", &text).map_err(|error| match error {
+            DomainError::InvalidField { message, .. } => serde::de::Error::custom(message),
+            other => serde::de::Error::custom(other),
+        })
+    }
+}
+
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -100,6 +123,18 @@ impl fmt::Display for CompanyId {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn ids_read_from_text_as_parse_reads_them() {
+        let id: ObjectId =
+            serde_json::from_value(serde_json::json!(" 6B09A1F0C2D3E4F506172839 ")).unwrap();
+        assert_eq!(id.as_str(), "6b09a1f0c2d3e4f506172839");
+        let refused = serde_json::from_value::<ObjectId>(serde_json::json!("6b09")).unwrap_err();
+        assert_eq!(refused.to_string(), "must be a 24-character hexadecimal id");
+        let company: CompanyId = serde_json::from_value(serde_json::json!("1")).unwrap();
+        assert_eq!(company.as_str(), "1");
+        assert!(serde_json::from_value::<CompanyId>(serde_json::json!("x1")).is_err());
+    }
 
     #[test]
     fn generated_ids_are_24_hex_and_time_ordered() {

@@ -2,11 +2,35 @@
 //! Fynd's error shape rather than axum's plain text.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+
+/// A route's path parameters deserialised into `T` (one of [`crate::wire::path`]); a
+/// malformed one is a 400 naming it.
+pub(crate) struct PathParams<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::validation("path", rejection.body_text()))?;
+        let fields = params
+            .iter()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::from(value)))
+            .collect();
+        serde_path_to_error::deserialize(serde_json::Value::Object(fields))
+            .map(PathParams)
+            .map_err(|error| {
+                let field = error.path().to_string();
+                ApiError::validation(field, strip_position(&error.into_inner().to_string()))
+            })
+    }
+}
 
 /// A JSON body deserialised into `T`; errors name the offending field's path.
 pub struct JsonBody<T>(pub T);

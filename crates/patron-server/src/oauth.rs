@@ -1,7 +1,7 @@
 //! `POST /service/panel/authentication/v1.0/company/{company_id}/oauth/token`: platform
 //! clients trade their id and secret (HTTP Basic) for bearer tokens.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -17,6 +17,8 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::body_bytes;
+use crate::extract::PathParams;
+use crate::wire::path::CompanyPath;
 use patron_service::IssuedTokens;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -64,7 +66,7 @@ impl From<IssuedTokens> for TokenOut {
     operation_id = "getAccessToken",
     tag = "oauth",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
-    params(("company_id" = String, Path, description = "The company's numeric id.")),
+    params(CompanyPath),
     responses(
         (status = 200, description = "The tokens.", body = TokenOut),
         (status = 400, description = "The grant is invalid (`error` names it).", body = crate::error::ErrorBody),
@@ -74,7 +76,7 @@ impl From<IssuedTokens> for TokenOut {
 )]
 pub(crate) async fn token(
     State(state): State<AppState>,
-    Path(company_id): Path<String>,
+    PathParams(CompanyPath { company_id }): PathParams<CompanyPath>,
     request: Request,
 ) -> Result<Json<TokenOut>, ApiError> {
     let client = authenticate_client(&state, request.headers(), &company_id).await?;
@@ -112,7 +114,7 @@ pub(crate) async fn token(
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
-    company_id: &str,
+    company: &CompanyId,
 ) -> Result<ApiClient, ApiError> {
     let invalid = || ApiError::Unauthenticated("invalid client credentials".to_owned());
     let header = headers
@@ -128,11 +130,10 @@ async fn authenticate_client(
         .map_err(|_| invalid())?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
     let (client_id, client_secret) = decoded.split_once(':').ok_or_else(invalid)?;
-    let company = CompanyId::parse(company_id)?;
     Ok(state
         .services
         .tokens
-        .authenticate_client(&company, client_id, client_secret)
+        .authenticate_client(company, client_id, client_secret)
         .await?)
 }
 

@@ -10,13 +10,11 @@ use std::sync::OnceLock;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
     SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The document's root: its information, shared schemas, security schemes and tags; the
@@ -106,30 +104,7 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// `company_id` and `application_id`, the path parameters of every platform operation.
-pub(crate) struct ApplicationPath;
-
-impl utoipa::IntoParams for ApplicationPath {
-    fn into_params(
-        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
-    ) -> Vec<utoipa::openapi::path::Parameter> {
-        [
-            ("company_id", "The company's numeric id."),
-            ("application_id", "The application's 24-hex id."),
-        ]
-        .into_iter()
-        .map(|(name, description)| {
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(description))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .build()
-        })
-        .collect()
-    }
-}
+pub(crate) use crate::wire::path::ApplicationPath;
 
 /// Error answers in Fynd's error shape, by status and meaning.
 fn error_responses(

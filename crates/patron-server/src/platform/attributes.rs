@@ -1,6 +1,6 @@
 //! Seed operations 9–20: attribute definitions, per-customer values, and bulk updates.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use patron_domain::csv_list::ListFormat;
@@ -12,11 +12,13 @@ use serde_json::Value;
 use super::{fetch_list, id_list, scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::attribute::{
     BulkAnswer, BulkPerUserBody, BulkSameBody, DefinitionBody, DefinitionOut, DeleteValuesBody,
     KeyValue, UserAttributesBody, ValueBody, ValueOut, ValuesSetOut,
 };
+use crate::wire::path::{DefinitionPath, DefinitionUserPath, UserPath, ValuePath};
 use crate::wire::{Paged, SuccessText, SUCCESS_TEXT};
 use patron_domain::scope::Scope;
 use patron_service::{BulkRow, Reason, RowFailure};
@@ -177,7 +179,7 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
     summary = "Reads a definition.",
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        DefinitionPath,
     ),
     responses(
         (status = 200, description = "The definition.", body = DefinitionOut),
@@ -188,9 +190,10 @@ fn flag(query: &QueryPairs, key: &str) -> Result<Option<bool>, ApiError> {
 pub(crate) async fn get_definition(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id)): Path<(String, String, String)>,
+    PathParams(DefinitionPath {
+        attribute_def_id: id,
+    }): PathParams<DefinitionPath>,
 ) -> Result<Json<DefinitionOut>, ApiError> {
-    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let definition = state
         .services
         .attributes
@@ -208,7 +211,7 @@ pub(crate) async fn get_definition(
     request_body = DefinitionBody,
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        DefinitionPath,
     ),
     responses(
         (status = 200, description = "The definition.", body = DefinitionOut),
@@ -219,10 +222,11 @@ pub(crate) async fn get_definition(
 pub(crate) async fn update_definition(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id)): Path<(String, String, String)>,
+    PathParams(DefinitionPath {
+        attribute_def_id: id,
+    }): PathParams<DefinitionPath>,
     JsonBody(body): JsonBody<DefinitionBody>,
 ) -> Result<Json<DefinitionOut>, ApiError> {
-    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     let lock = body.is_locked;
     let updated = state
         .services
@@ -246,7 +250,7 @@ pub(crate) async fn update_definition(
     summary = "Deletes a definition and every value of it.",
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
+        DefinitionPath,
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
@@ -257,9 +261,10 @@ pub(crate) async fn update_definition(
 pub(crate) async fn delete_definition(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id)): Path<(String, String, String)>,
+    PathParams(DefinitionPath {
+        attribute_def_id: id,
+    }): PathParams<DefinitionPath>,
 ) -> Result<Json<SuccessText>, ApiError> {
-    let id = ObjectId::parse("attribute_def_id", &definition_id)?;
     state
         .services
         .attributes
@@ -277,8 +282,7 @@ pub(crate) async fn delete_definition(
     request_body = ValueBody,
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        DefinitionUserPath,
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
@@ -289,11 +293,12 @@ pub(crate) async fn delete_definition(
 pub(crate) async fn upsert_value(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+    PathParams(DefinitionUserPath {
+        attribute_def_id: definition_id,
+        user_id: customer_id,
+    }): PathParams<DefinitionUserPath>,
     JsonBody(body): JsonBody<ValueBody>,
 ) -> Result<(StatusCode, Json<ValueOut>), ApiError> {
-    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     let attribute = body
         .attribute
         .ok_or_else(|| ApiError::required("attribute"))?;
@@ -332,8 +337,7 @@ pub(crate) async fn upsert_value(
     summary = "Reads a customer's value of a definition.",
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        DefinitionUserPath,
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
@@ -344,10 +348,11 @@ pub(crate) async fn upsert_value(
 pub(crate) async fn get_value(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+    PathParams(DefinitionUserPath {
+        attribute_def_id: definition_id,
+        user_id: customer_id,
+    }): PathParams<DefinitionUserPath>,
 ) -> Result<Json<ValueOut>, ApiError> {
-    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     let value = state
         .services
         .attributes
@@ -364,8 +369,7 @@ pub(crate) async fn get_value(
     summary = "Removes a customer's value of a definition.",
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_def_id" = String, Path, description = "The definition's 24-hex id."),
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        DefinitionUserPath,
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
@@ -376,10 +380,11 @@ pub(crate) async fn get_value(
 pub(crate) async fn delete_value(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, definition_id, user_id)): Path<(String, String, String, String)>,
+    PathParams(DefinitionUserPath {
+        attribute_def_id: definition_id,
+        user_id: customer_id,
+    }): PathParams<DefinitionUserPath>,
 ) -> Result<Json<SuccessText>, ApiError> {
-    let definition_id = ObjectId::parse("attribute_def_id", &definition_id)?;
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     state
         .services
         .attributes
@@ -401,7 +406,7 @@ pub(crate) async fn delete_value(
     summary = "Lists a customer's values, newest first.",
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
     ),
@@ -414,10 +419,11 @@ pub(crate) async fn delete_value(
 pub(crate) async fn list_values(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath {
+        user_id: customer_id,
+    }): PathParams<UserPath>,
     query: QueryPairs,
 ) -> Result<Json<Paged<ValueOut>>, ApiError> {
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;
     let (values, total) = state
         .services
@@ -440,7 +446,7 @@ const MAX_VALUES_PER_CUSTOMER: usize = 200;
     request_body = UserAttributesBody,
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
     ),
     responses(
         (status = 200, description = "The values.", body = ValuesSetOut),
@@ -453,10 +459,11 @@ const MAX_VALUES_PER_CUSTOMER: usize = 200;
 pub(crate) async fn set_values(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath {
+        user_id: customer_id,
+    }): PathParams<UserPath>,
     JsonBody(body): JsonBody<UserAttributesBody>,
 ) -> Result<Json<ValuesSetOut>, ApiError> {
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     let entries = body
         .attributes
         .ok_or_else(|| ApiError::required("attributes"))?;
@@ -505,7 +512,7 @@ pub(crate) async fn set_values(
     request_body = DeleteValuesBody,
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
     ),
     responses(
         (status = 200, description = "Done.", body = SuccessText),
@@ -517,10 +524,11 @@ pub(crate) async fn set_values(
 pub(crate) async fn delete_values(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath {
+        user_id: customer_id,
+    }): PathParams<UserPath>,
     JsonBody(body): JsonBody<DeleteValuesBody>,
 ) -> Result<Json<SuccessText>, ApiError> {
-    let customer_id = ObjectId::parse("user_id", &user_id)?;
     let raw = body
         .definition_ids
         .ok_or_else(|| ApiError::required("definition_ids"))?;
@@ -551,7 +559,7 @@ pub(crate) async fn delete_values(
     summary = "Reads a value by its id.",
     params(
         crate::openapi::ApplicationPath,
-        ("attribute_id" = String, Path, description = "The value's 24-hex id."),
+        ValuePath,
     ),
     responses(
         (status = 200, description = "The value.", body = ValueOut),
@@ -562,9 +570,8 @@ pub(crate) async fn delete_values(
 pub(crate) async fn get_value_by_id(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, attribute_id)): Path<(String, String, String)>,
+    PathParams(ValuePath { attribute_id: id }): PathParams<ValuePath>,
 ) -> Result<Json<ValueOut>, ApiError> {
-    let id = ObjectId::parse("attribute_id", &attribute_id)?;
     let value = state
         .services
         .attributes

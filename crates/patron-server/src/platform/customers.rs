@@ -1,6 +1,6 @@
 //! Seed operations 1–7: list, search, create, block/unblock, restore, update, archive.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use patron_domain::customer::{
     normalise_contacts, validate_meta, validate_text, CustomerChanges, EmailEntry, PhoneEntry,
@@ -16,11 +16,13 @@ use patron_store::Actor;
 use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::customer::{
     ActivationBody, ArchiveBody, CreateCustomerBody, CustomerOut, EmailIn, PhoneIn, TimelineOut,
     UndeleteBody, UpdateCustomerBody, UserOut, UsersOut,
 };
+use crate::wire::path::UserPath;
 use crate::wire::{Paged, Success, SUCCESS};
 use patron_domain::scope::Scope;
 use patron_service::CustomerDraft;
@@ -52,7 +54,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     summary = "A customer's history, newest first.",
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
     ),
     responses(
         (status = 200, description = "The timeline.", body = TimelineOut),
@@ -64,9 +66,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 pub(crate) async fn timeline(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath { user_id: id }): PathParams<UserPath>,
 ) -> Result<Json<TimelineOut>, ApiError> {
-    let id = ObjectId::parse("user_id", &user_id)?;
     let timeline = state
         .services
         .customers
@@ -243,7 +244,7 @@ pub(crate) async fn create(
     request_body = UpdateCustomerBody,
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
     ),
     responses(
         (status = 200, description = "The customer.", body = UserOut),
@@ -254,10 +255,9 @@ pub(crate) async fn create(
 pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath { user_id: id }): PathParams<UserPath>,
     JsonBody(body): JsonBody<UpdateCustomerBody>,
 ) -> Result<Json<UserOut>, ApiError> {
-    let id = ObjectId::parse("user_id", &user_id)?;
     let region = caller.application.default_region;
     let meta = body.meta;
     if let Some(meta) = &meta {

@@ -1,6 +1,6 @@
 //! Seed operations 21–25 and 8: customer groups and their members.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use patron_domain::csv_list::{Identifier, ListFormat, MemberAction};
@@ -14,9 +14,11 @@ use super::attributes::text_query;
 use super::{fetch_list, id_list, scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::customer::CustomerOut;
 use crate::wire::group::{ConditionIn, GroupBody, GroupOut, PatchGroupBody, UserDataIn};
+use crate::wire::path::GroupPath;
 use crate::wire::Paged;
 use patron_domain::scope::Scope;
 use patron_service::{group_text, MemberRow, NewGroup};
@@ -183,9 +185,12 @@ async fn check_shape(
     }
 }
 
-async fn load(state: &AppState, application_id: &ObjectId, raw: &str) -> Result<Group, ApiError> {
-    let id = ObjectId::parse("group_id", raw)?;
-    Ok(state.services.groups.find(application_id, &id).await?)
+async fn load(
+    state: &AppState,
+    application_id: &ObjectId,
+    id: &ObjectId,
+) -> Result<Group, ApiError> {
+    Ok(state.services.groups.find(application_id, id).await?)
 }
 
 /// Stores a bulk group's member file as a job for the runner.
@@ -212,7 +217,7 @@ async fn submit_members(
     summary = "Reads a group.",
     params(
         crate::openapi::ApplicationPath,
-        ("group_id" = String, Path, description = "The group's 24-hex id."),
+        GroupPath,
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
@@ -223,7 +228,7 @@ async fn submit_members(
 pub(crate) async fn read(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, group_id)): Path<(String, String, String)>,
+    PathParams(GroupPath { group_id }): PathParams<GroupPath>,
 ) -> Result<Json<GroupOut>, ApiError> {
     let group = load(&state, &caller.application.id, &group_id).await?;
     Ok(Json(GroupOut::from(&group)))
@@ -288,7 +293,7 @@ pub(crate) async fn list(
     request_body = GroupBody,
     params(
         crate::openapi::ApplicationPath,
-        ("group_id" = String, Path, description = "The group's 24-hex id."),
+        GroupPath,
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
@@ -299,7 +304,7 @@ pub(crate) async fn list(
 pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, group_id)): Path<(String, String, String)>,
+    PathParams(GroupPath { group_id }): PathParams<GroupPath>,
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<Json<GroupOut>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
@@ -377,7 +382,7 @@ pub(crate) async fn update(
     request_body = PatchGroupBody,
     params(
         crate::openapi::ApplicationPath,
-        ("group_id" = String, Path, description = "The group's 24-hex id."),
+        GroupPath,
     ),
     responses(
         (status = 200, description = "The group.", body = GroupOut),
@@ -388,7 +393,7 @@ pub(crate) async fn update(
 pub(crate) async fn patch(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, group_id)): Path<(String, String, String)>,
+    PathParams(GroupPath { group_id }): PathParams<GroupPath>,
     JsonBody(body): JsonBody<PatchGroupBody>,
 ) -> Result<Json<GroupOut>, ApiError> {
     let mut group = load(&state, &caller.application.id, &group_id).await?;
@@ -521,7 +526,7 @@ async fn resolve_user_data(
     summary = "Lists a group's members, computed now.",
     params(
         crate::openapi::ApplicationPath,
-        ("group_id" = String, Path, description = "The group's 24-hex id."),
+        GroupPath,
         ("page_no" = Option<String>, Query, description = "Page, from 1."),
         ("page_size" = Option<String>, Query, description = "Items per page, 1 to 100."),
     ),
@@ -534,7 +539,7 @@ async fn resolve_user_data(
 pub(crate) async fn members(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, group_id)): Path<(String, String, String)>,
+    PathParams(GroupPath { group_id }): PathParams<GroupPath>,
     query: QueryPairs,
 ) -> Result<Json<Paged<CustomerOut>>, ApiError> {
     let page = PageRequest::parse(query.get("page_no"), query.get("page_size"))?;

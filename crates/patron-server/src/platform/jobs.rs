@@ -4,7 +4,7 @@
 //! (`getBulkImportUsersList`, `getBulkExportUsersList`) and exported files.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -21,8 +21,10 @@ use super::attributes::text_query;
 use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::job::JobOut;
+use crate::wire::path::{JobFilePath, JobPath};
 use crate::wire::Paged;
 use patron_domain::scope::Scope;
 use patron_service::spreadsheet::{self, FileFormat};
@@ -305,7 +307,7 @@ fn date_query(
     summary = "Downloads an exported file through its signed link (the link is the credential).",
     params(
         crate::openapi::ApplicationPath,
-        ("job_id" = String, Path, description = "The job's 24-hex id."),
+        JobPath,
         ("expires" = String, Query, description = "Unix seconds the link is valid until."),
         ("signature" = String, Query, description = "The link's signature."),
     ),
@@ -320,7 +322,10 @@ fn date_query(
 /// credential, so a browser can follow it).
 pub(crate) async fn export_file(
     State(state): State<AppState>,
-    Path((_, application_id, job_id)): Path<(String, String, String)>,
+    PathParams(JobFilePath {
+        application_id,
+        job_id,
+    }): PathParams<JobFilePath>,
     query: QueryPairs,
 ) -> Result<impl IntoResponse, ApiError> {
     let refused = |message: String| ApiError::Forbidden(message);
@@ -332,8 +337,6 @@ pub(crate) async fn export_file(
     let expires: i64 = expires
         .parse()
         .map_err(|_| refused("expires: must be a whole number of seconds".to_owned()))?;
-    let application_id = ObjectId::parse("application_id", &application_id)?;
-    let job_id = ObjectId::parse("job_id", &job_id)?;
     let file = match state
         .services
         .jobs
@@ -371,13 +374,8 @@ pub(crate) async fn export_file(
     ))
 }
 
-async fn load(state: &AppState, caller: &Platform, raw: &str) -> Result<Job, ApiError> {
-    let id = ObjectId::parse("job_id", raw)?;
-    Ok(state
-        .services
-        .jobs
-        .find(&caller.application.id, &id)
-        .await?)
+async fn load(state: &AppState, caller: &Platform, id: &ObjectId) -> Result<Job, ApiError> {
+    Ok(state.services.jobs.find(&caller.application.id, id).await?)
 }
 
 #[utoipa::path(
@@ -388,7 +386,7 @@ async fn load(state: &AppState, caller: &Platform, raw: &str) -> Result<Job, Api
     summary = "Reads a background job's progress.",
     params(
         crate::openapi::ApplicationPath,
-        ("job_id" = String, Path, description = "The job's 24-hex id."),
+        JobPath,
     ),
     responses(
         (status = 200, description = "The job.", body = JobOut),
@@ -399,7 +397,7 @@ async fn load(state: &AppState, caller: &Platform, raw: &str) -> Result<Job, Api
 pub(crate) async fn job_state(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, job_id)): Path<(String, String, String)>,
+    PathParams(JobPath { job_id }): PathParams<JobPath>,
 ) -> Result<Json<JobOut>, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
     Ok(Json(job_out(&state, job).await?))
@@ -413,7 +411,7 @@ pub(crate) async fn job_state(
     summary = "Reads a job's refused rows as CSV (row, user_id, reason, error).",
     params(
         crate::openapi::ApplicationPath,
-        ("job_id" = String, Path, description = "The job's 24-hex id."),
+        JobPath,
     ),
     responses(
         (status = 200, description = "The refused rows.", content_type = "text/csv"),
@@ -424,7 +422,7 @@ pub(crate) async fn job_state(
 pub(crate) async fn error_report(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, job_id)): Path<(String, String, String)>,
+    PathParams(JobPath { job_id }): PathParams<JobPath>,
 ) -> Result<impl IntoResponse, ApiError> {
     let job = load(&state, &caller, &job_id).await?;
     let header = csv_line(["row", "user_id", "reason", "error"])?;

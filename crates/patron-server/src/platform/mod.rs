@@ -10,12 +10,12 @@ pub(crate) mod groups;
 pub(crate) mod jobs;
 pub(crate) mod sessions;
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::Extension;
 use patron_domain::csv_list::{self, ListFormat, ParsedList};
-use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::ids::ObjectId;
 use patron_domain::phone::Region;
 use patron_domain::scope::Scope;
 use patron_store::Application;
@@ -25,6 +25,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::extract::PathParams;
+use crate::wire::path::ApplicationPath;
 
 /// Where the platform API's routes are nested.
 const PREFIX: &str =
@@ -122,25 +124,15 @@ impl FromRequestParts<AppState> for Platform {
             .ok_or_else(|| {
                 ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
             })?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::Internal("platform route without path parameters".to_owned()))?;
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_owned())
-        };
-        let company = CompanyId::parse(&param("company_id").unwrap_or_default())?;
+        let PathParams(ApplicationPath {
+            company_id: company,
+            application_id,
+        }) = PathParams::from_request_parts(parts, state).await?;
         if company != grant.company_id {
             return Err(ApiError::Forbidden(format!(
                 "the access token is not valid for company {company}"
             )));
         }
-        let application_id = ObjectId::parse(
-            "application_id",
-            &param("application_id").unwrap_or_default(),
-        )?;
         let application = state
             .application(&application_id)
             .await?

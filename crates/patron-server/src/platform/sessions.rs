@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::Duration;
 use patron_domain::customer::validate_text;
@@ -15,8 +15,10 @@ use serde::Deserialize;
 use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::COOKIE_NAME;
+use crate::wire::path::UserPath;
 use crate::wire::session::{
     EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut, SessionOut, SessionsOut,
 };
@@ -115,7 +117,7 @@ pub(crate) async fn create(
     summary = "Issues a single-use sign-in token for a customer (Patron).",
     params(
         crate::openapi::ApplicationPath,
-        ("user_id" = String, Path, description = "The customer's 24-hex id."),
+        UserPath,
     ),
     responses(
         (status = 200, description = "The token.", body = LoginTokenOut),
@@ -128,9 +130,8 @@ pub(crate) async fn create(
 pub(crate) async fn login_token(
     State(state): State<AppState>,
     caller: Platform,
-    Path((_, _, user_id)): Path<(String, String, String)>,
+    PathParams(UserPath { user_id }): PathParams<UserPath>,
 ) -> Result<Json<LoginTokenOut>, ApiError> {
-    let user_id = ObjectId::parse("user_id", &user_id)?;
     let actor = Actor::new(&caller.client_id).with_reason("sign-in token minted", None);
     let (token, lifetime) = state
         .services

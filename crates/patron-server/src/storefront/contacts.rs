@@ -3,7 +3,7 @@
 //! of the primary contact by one-time passwords (`sendOTPOnPrimary`, `verifyOTPonPrimary`,
 //! `sendOTPForUpdate`, `verifyOTPForUpdate`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use patron_domain::contacts::Contact;
@@ -16,12 +16,14 @@ use super::otp::{mobile_sent, required, required_email, sender};
 use super::{parse_mobile, Shopper, Storefront, Visitor};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::sessions::Current;
 use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
 use crate::wire::otp::{
     CodeBody, ForUpdateBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,
 };
+use crate::wire::path::EntityPath;
 use crate::wire::storefront::MessageOut;
 use patron_service::{ContactKind, OtpAnswer, PrimaryProof};
 use utoipa_axum::router::OpenApiRouter;
@@ -469,7 +471,7 @@ pub(crate) async fn verify_mobile_link(
     operation_id = "sendOTPOnPrimary",
     tag = "storefront",
     params(
-        ("entity" = String, Path, description = "`mobile` or `email`."),
+        EntityPath,
         ("mobile`/`email`)" = Option<String>, Query, description = "mobile`/`email`)."),
     ),
     responses(
@@ -481,7 +483,7 @@ pub(crate) async fn verify_mobile_link(
 pub(crate) async fn send_to_primary(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(entity): Path<String>,
+    PathParams(EntityPath { entity }): PathParams<EntityPath>,
 ) -> Answer<SendOtpOut> {
     let current = signed_in(&visitor)?;
     let kind = ContactKind::parse(&entity)?;
@@ -505,7 +507,7 @@ pub(crate) async fn send_to_primary(
     tag = "storefront",
     request_body = PrimaryVerifyBody,
     params(
-        ("entity" = String, Path, description = "`mobile` or `email`."),
+        EntityPath,
     ),
     responses(
         (status = 200, description = "Done.", body = PrimaryProvenOut),
@@ -516,7 +518,7 @@ pub(crate) async fn send_to_primary(
 pub(crate) async fn prove_primary(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(entity): Path<String>,
+    PathParams(EntityPath { entity }): PathParams<EntityPath>,
     JsonBody(body): JsonBody<PrimaryVerifyBody>,
 ) -> Answer<PrimaryProvenOut> {
     let current = signed_in(&visitor)?;
@@ -553,7 +555,7 @@ pub(crate) async fn prove_primary(
     tag = "storefront",
     request_body = ForUpdateBody,
     params(
-        ("entity" = String, Path, description = "`mobile` or `email`."),
+        EntityPath,
     ),
     responses(
         (status = 200, description = "Done.", body = SendOtpOut),
@@ -564,7 +566,7 @@ pub(crate) async fn prove_primary(
 pub(crate) async fn send_to_new(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(entity): Path<String>,
+    PathParams(EntityPath { entity }): PathParams<EntityPath>,
     JsonBody(body): JsonBody<ForUpdateBody>,
 ) -> Answer<SendOtpOut> {
     let current = signed_in(&visitor)?;
@@ -603,7 +605,7 @@ pub(crate) async fn send_to_new(
     tag = "storefront",
     request_body = PrimaryVerifyBody,
     params(
-        ("entity" = String, Path, description = "`mobile` or `email`."),
+        EntityPath,
     ),
     responses(
         (status = 200, description = "Done.", body = VerifyOtpOut),
@@ -614,7 +616,7 @@ pub(crate) async fn send_to_new(
 pub(crate) async fn prove_new(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(entity): Path<String>,
+    PathParams(EntityPath { entity }): PathParams<EntityPath>,
     JsonBody(body): JsonBody<PrimaryVerifyBody>,
 ) -> Answer<VerifyOtpOut> {
     let current = signed_in(&visitor)?;

@@ -8,6 +8,7 @@ pub(crate) mod group;
 pub(crate) mod job;
 pub(crate) mod otp;
 pub(crate) mod page;
+pub(crate) mod path;
 pub(crate) mod session;
 pub(crate) mod storefront;
 

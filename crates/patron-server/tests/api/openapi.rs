@@ -109,3 +109,36 @@ async fn openapi_describes_every_route() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_malformed_path_id_is_a_400_naming_it_in_fynds_shape() {
+    each_app(|app| async move {
+        let asha = app.create_customer("asha@example.com", "9876543210").await;
+        for (method, path, field) in [
+            (
+                reqwest::Method::GET,
+                "/customers/nothex/timeline".to_owned(),
+                "user_id",
+            ),
+            (
+                reqwest::Method::GET,
+                "/user_group/123".to_owned(),
+                "group_id",
+            ),
+            (
+                reqwest::Method::GET,
+                format!("/user_attribute/definition/x/user/{asha}"),
+                "attribute_def_id",
+            ),
+            (reqwest::Method::GET, "/users/jobs/%FF".to_owned(), "job_id"),
+        ] {
+            let (status, body) = app.send(method.clone(), &path, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {body}");
+            let message = body["message"].as_str().unwrap_or_default();
+            assert!(message.contains(field), "{method} {path}: {body}");
+            assert!(body["code"].is_string(), "Fynd's shape: {body}");
+        }
+        app
+    })
+    .await;
+}

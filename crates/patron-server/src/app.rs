@@ -46,8 +46,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Recently read applications and configurations.
     pub caches: Arc<Caches>,
-    /// Downloads client-named files (member and user lists) behind the SSRF guard.
-    pub fetcher: Fetcher,
     /// The use cases (shared: a request's copy of the state clones one pointer).
     pub services: Arc<Services>,
     /// The proxies whose `X-Forwarded-For` names the client.
@@ -72,6 +70,7 @@ impl AppState {
             passwords.clone(),
             secrets.clone(),
             caches.clone(),
+            Arc::new(fetcher),
             config.service_settings(),
         );
         Self {
@@ -81,7 +80,6 @@ impl AppState {
             secrets,
             passwords,
             caches,
-            fetcher,
             services: Arc::new(services),
             trusted_proxies: trusted_proxies.into(),
         }

@@ -24,7 +24,7 @@ use reqwest::{Response, StatusCode, Url};
 use self::address::blocked_reason;
 pub use self::address::IpBlock;
 use crate::config::{ConfigError, FetchSettings};
-use crate::error::ApiError;
+use patron_service::files::{FetchFailure, FileSource};
 
 /// The most memory reserved up front for a body, whatever its announced length.
 const INITIAL_CAPACITY: u64 = 1024 * 1024;
@@ -49,7 +49,7 @@ struct Limits {
 }
 
 /// Why a download failed. The messages are fit to show to the API client: they never hold
-/// a response body. [`FetchError::to_api_error`] turns one into the handler's error.
+/// a response body. The use cases see them as a [`FetchFailure`].
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The text is not an absolute URL.
@@ -116,18 +116,18 @@ pub enum FetchError {
     Client(#[source] reqwest::Error),
 }
 
-impl FetchError {
-    /// The API error for a download named by request field `field`: a 400 naming the field
-    /// (`file_url: address 10.0.0.5 is not allowed (private network)`), or a 500 when the
-    /// service itself failed.
-    pub fn to_api_error(&self, field: &str) -> ApiError {
-        match self {
-            FetchError::Client(_) => ApiError::Internal(self.to_string()),
-            FetchError::Busy => ApiError::Busy {
-                retry_after_secs: 10,
-            },
-            _ => ApiError::validation(field, self.to_string()),
-        }
+/// The fetcher as the use cases' file source: refusals are the request's fault (a 400
+/// naming its field), a broken client the service's.
+#[async_trait::async_trait]
+impl FileSource for Fetcher {
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchFailure> {
+        Fetcher::fetch(self, url)
+            .await
+            .map_err(|error| match error {
+                FetchError::Client(_) => FetchFailure::Failed(error.to_string()),
+                FetchError::Busy => FetchFailure::Busy,
+                refused => FetchFailure::Refused(refused.to_string()),
+            })
     }
 }
 

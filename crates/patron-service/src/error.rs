@@ -115,6 +115,12 @@ pub enum ServiceError {
     /// The `register_token` is unknown, expired or used, or does not fit the request.
     #[error("the registration token is invalid or has expired")]
     InvalidRegisterToken,
+    /// A shared resource (download slots) is exhausted for now.
+    #[error("busy: try again in {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// Hashing a password failed.
     #[error(transparent)]
     Hashing(#[from] HashError),

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod clock;
 pub mod delivery;
+pub mod files;
 pub mod hasher;
 pub mod metrics;
 pub mod secrets;
@@ -57,10 +58,13 @@ pub use contacts::{ContactKind, Contacts, LinkBases, OtpAnswer, PrimaryProof};
 pub use customers::{CustomerDraft, Customers, Timeline};
 pub use error::{Feature, ServiceError};
 pub use events::{EventSink, Events, EVENT_BATCH};
-pub use groups::{group_text, CompiledCondition, ConditionInput, Groups, NewGroup, MAX_GROUP_TEXT};
+pub use groups::{
+    group_text, AttributeFilter, CompiledCondition, ConditionInput, FilteredCustomers, GroupDraft,
+    GroupPatch, Groups, GroupsParts, MemberEntry, MAX_GROUP_TEXT, MAX_LISTED,
+};
 pub use jobs::{
     error_report_path, export_file_path, run_worker as run_jobs, runner_name, BulkResult,
-    ExportFile, ExportFiles, Jobs, JobsParts, MemberRow, Requester, SubmittedJob,
+    ExportFile, ExportFiles, Jobs, JobsParts, MemberFile, MemberRow, Requester, SubmittedJob,
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
@@ -162,6 +166,7 @@ impl Services {
         hasher: PasswordHasher,
         secrets: SecretBox,
         caches: Arc<Caches>,
+        files: Arc<dyn files::FileSource>,
         settings: ServiceSettings,
     ) -> Self {
         let auth_configs = AuthConfigs::new(
@@ -283,12 +288,6 @@ impl Services {
             secrets,
             clock.clone(),
         );
-        let groups = Groups::new(
-            stores.groups.clone(),
-            stores.attributes.clone(),
-            stores.customers.clone(),
-            clock.clone(),
-        );
         let jobs = Jobs::new(JobsParts {
             store: stores.jobs.clone(),
             groups: stores.groups.clone(),
@@ -296,7 +295,16 @@ impl Services {
             attributes: attributes.clone(),
             auth_configs: auth_configs.clone(),
             exports,
+            files: files::Files::new(files),
             sync_limit: settings.bulk_sync_limit,
+            clock: clock.clone(),
+        });
+        let groups = Groups::new(GroupsParts {
+            groups: stores.groups.clone(),
+            attributes: stores.attributes.clone(),
+            customers: stores.customers.clone(),
+            attributes_values: attributes.clone(),
+            jobs: jobs.clone(),
             clock: clock.clone(),
         });
         let tokens = Tokens::new(

@@ -119,6 +119,16 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A new job with the rows refused before it started, stored together (on its own, or in
+/// the transaction of the write it follows from, such as a group's member file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// The pending job.
+    pub job: Job,
+    /// Its rows refused before it started.
+    pub failures: Vec<JobFailure>,
+}
+
 /// A row a job could not apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobFailure {

@@ -27,6 +27,7 @@ pub use error::{Conflict, Entity, StoreError};
 pub use events::LifecycleEvent;
 pub use jobs::{
     Checkpoint, ImportedCustomer, Job, JobFailure, JobFilter, JobKind, JobOutcome, JobStatus,
+    NewJob,
 };
 pub use otp::{AttemptOutcome, BudgetCharge, OtpChallenge, ResendOutcome, SendOutcome};
 pub use postgres::PostgresStore;

@@ -17,7 +17,7 @@ use super::{page, redirect, Console, ConsoleError, Form, Notice};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::QueryPairs;
-use patron_service::{ConditionInput, NewGroup, ServiceError};
+use patron_service::{ConditionInput, GroupDraft, Requester, ServiceError};
 
 /// Rows of a table page.
 const PAGE_SIZE: &str = "20";
@@ -192,23 +192,21 @@ async fn create_group(
             value,
         })
         .collect();
-    let conditions = state
-        .services
-        .groups
-        .check_conditions(application_id, &inputs)
-        .await?;
+    let requester = Requester {
+        application: &console.application,
+        client_id: &console.operator.client_id,
+    };
     let created = state
         .services
         .groups
         .create(
-            application_id,
-            NewGroup {
-                name,
-                description,
-                kind: GroupKind::Conditional,
-                conditions,
-                file_url: None,
-                blacklist: Vec::new(),
+            requester,
+            GroupDraft {
+                name: Some(name),
+                description: Some(description),
+                kind: Some(GroupKind::Conditional.as_str()),
+                conditions: Some(inputs),
+                ..GroupDraft::default()
             },
         )
         .await?;

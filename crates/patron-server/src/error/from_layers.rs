@@ -129,6 +129,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated(message) => ApiError::Unauthenticated(message),
             ServiceError::OAuth { error, message } => ApiError::OAuth { error, message },
             ServiceError::Hashing(error) => error.into(),
+            ServiceError::Busy { retry_after_secs } => ApiError::Busy { retry_after_secs },
             ServiceError::Internal(message) => ApiError::Internal(message),
         }
     }

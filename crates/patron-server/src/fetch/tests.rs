@@ -103,10 +103,10 @@ async fn a_download_waits_for_a_free_slot_and_gives_up_busy() {
         .await
         .unwrap_err();
     assert!(matches!(error, FetchError::Busy), "{error}");
-    assert_eq!(
-        error.to_api_error("file_url").to_string(),
-        "busy: retry after 10 s"
-    );
+    let failure = FileSource::fetch(&fetcher, "http://93.184.216.34/list.csv")
+        .await
+        .unwrap_err();
+    assert!(matches!(failure, FetchFailure::Busy), "{failure}");
     drop(slot);
 }
 
@@ -182,17 +182,15 @@ async fn refuses_disguised_loopback_and_metadata_hosts() {
     assert!(matches!(error, FetchError::Resolve(_)), "{error}");
 }
 
-#[test]
-fn errors_become_400_naming_the_field() {
-    let error = FetchError::AddressNotAllowed {
-        address: "10.0.0.5".parse().unwrap(),
-        reason: "private network",
-    };
-    let api = error.to_api_error("file_url");
-    assert!(matches!(api, ApiError::Validation { .. }));
+#[tokio::test]
+async fn refusals_reach_the_use_cases_as_the_requests_fault() {
+    let failure = FileSource::fetch(&fetcher(&[]), "http://10.0.0.5/list.csv")
+        .await
+        .unwrap_err();
+    assert!(matches!(failure, FetchFailure::Refused(_)), "{failure}");
     assert_eq!(
-        api.to_string(),
-        "file_url: address 10.0.0.5 is not allowed (private network)"
+        failure.to_string(),
+        "address 10.0.0.5 is not allowed (private network)"
     );
 }
 

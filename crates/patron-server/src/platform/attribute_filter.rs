@@ -9,8 +9,6 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
-use patron_domain::segment::MAX_CONDITIONS;
-use patron_store::{Membership, MembershipRule};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -22,7 +20,7 @@ use crate::wire::attribute::ValueOut;
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
 use patron_domain::scope::Scope;
-use patron_service::{ConditionInput, OpenedValue};
+use patron_service::{AttributeFilter, ConditionInput, FilteredCustomers, OpenedValue};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -105,62 +103,37 @@ pub(crate) async fn filter(
     let conditions = query
         .conditions
         .ok_or_else(|| ApiError::required("query.conditions"))?;
-    if conditions.is_empty() || conditions.len() > MAX_CONDITIONS {
-        return Err(ApiError::validation(
-            "query.conditions",
-            format!("must hold 1 to {MAX_CONDITIONS} conditions"),
-        ));
-    }
-    let application_id = &caller.application.id;
-    let mut predicates = Vec::with_capacity(conditions.len());
-    let mut multi_valued = false;
-    for (index, condition) in conditions.iter().enumerate() {
-        let input = ConditionInput {
-            definition_id: condition.definition_id.as_deref(),
-            operator: condition.operator.as_deref(),
-            value: &condition.value,
-        };
-        let compiled = state
-            .services
-            .groups
-            .compile_condition(
-                application_id,
-                &format!("query.conditions[{index}]"),
-                "definition_id",
-                input,
-            )
-            .await?;
-        multi_valued |= compiled.multi_value;
-        predicates.push((compiled.definition_id, compiled.predicate));
-    }
-    let shown: Vec<ObjectId> = match &query.definition_ids {
-        Some(ids) => ids
+    let shown = query
+        .definition_ids
+        .map(|ids| {
+            ids.iter()
+                .enumerate()
+                .map(|(index, id)| ObjectId::parse(&format!("query.definition_ids[{index}]"), id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let filter = AttributeFilter {
+        any,
+        conditions: conditions
             .iter()
-            .enumerate()
-            .map(|(index, id)| ObjectId::parse(&format!("query.definition_ids[{index}]"), id))
-            .collect::<Result<_, _>>()?,
-        None => predicates.iter().map(|(id, _)| id.clone()).collect(),
+            .map(|condition| ConditionInput {
+                definition_id: condition.definition_id.as_deref(),
+                operator: condition.operator.as_deref(),
+                value: &condition.value,
+            })
+            .collect(),
+        shown,
+        only: contact(&caller, query.email.as_deref(), query.phone.as_deref())?,
+        page,
     };
-    let membership = Membership {
-        group_id: ObjectId::generate(state.clock.now()),
-        rule: if any {
-            MembershipRule::AnyCondition(predicates)
-        } else {
-            MembershipRule::Conditions(predicates)
-        },
-        multi_valued,
-    };
-    let only = contact(&caller, query.email.as_deref(), query.phone.as_deref())?;
-    let (customers, total) = state
+    let FilteredCustomers {
+        customers,
+        values,
+        total,
+    } = state
         .services
         .groups
-        .members(application_id, &membership, only, page)
-        .await?;
-    let ids: Vec<ObjectId> = customers.iter().map(|c| c.id.clone()).collect();
-    let values = state
-        .services
-        .attributes
-        .values_of(application_id, &ids, &shown)
+        .filter_by_attributes(&caller.application.id, filter)
         .await?;
     let items = customers
         .into_iter()

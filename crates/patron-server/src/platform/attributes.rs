@@ -3,13 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use patron_domain::csv_list::ListFormat;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_store::{Actor, DefinitionFilter};
 use serde_json::Value;
 
-use super::{fetch_list, id_list, scoped, Platform};
+use super::{id_list, scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::PathParams;
@@ -21,7 +20,7 @@ use crate::wire::attribute::{
 use crate::wire::path::{DefinitionPath, DefinitionUserPath, UserPath, ValuePath};
 use crate::wire::{Paged, SuccessText, SUCCESS_TEXT};
 use patron_domain::scope::Scope;
-use patron_service::{BulkRow, Reason, RowFailure};
+use patron_service::BulkRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -601,24 +600,30 @@ pub(crate) async fn bulk_same(
     JsonBody(body): JsonBody<BulkSameBody>,
 ) -> Result<Json<BulkAnswer>, ApiError> {
     let attributes = checked_pairs("attribute", body.attribute)?;
-    let (user_ids, failures) = match (body.users, body.user_file_url) {
-        (Some(users), None) => (users, Vec::new()),
-        (None, Some(url)) => users_from_file(&state, &caller, &url).await?,
-        _ => {
-            return Err(ApiError::validation(
-                "users",
-                "give exactly one of users and user_file_url",
-            ))
+    match (body.users, body.user_file_url) {
+        (Some(users), None) => {
+            let rows = users
+                .into_iter()
+                .map(|user_id| BulkRow {
+                    user_id,
+                    attributes: attributes.clone(),
+                })
+                .collect();
+            run(&state, &caller, rows).await
         }
-    };
-    let rows: Vec<BulkRow> = user_ids
-        .into_iter()
-        .map(|user_id| BulkRow {
-            user_id,
-            attributes: attributes.clone(),
-        })
-        .collect();
-    run(&state, &caller, rows, failures).await
+        (None, Some(url)) => {
+            let result = state
+                .services
+                .jobs
+                .bulk_update_from_file(caller.requester(), &url, attributes)
+                .await?;
+            Ok(Json(result.into()))
+        }
+        _ => Err(ApiError::validation(
+            "users",
+            "give exactly one of users and user_file_url",
+        )),
+    }
 }
 
 #[utoipa::path(
@@ -652,7 +657,7 @@ pub(crate) async fn bulk_per_user(
             attributes: checked_pairs(&field, entry.attributes)?,
         });
     }
-    run(&state, &caller, rows, Vec::new()).await
+    run(&state, &caller, rows).await
 }
 
 /// The `{key, value}` list of a request: present, non-empty, every key given.
@@ -675,50 +680,16 @@ fn checked_pairs(
     Ok(pairs.into_iter().map(Into::into).collect())
 }
 
-/// The customer ids of a `user_file_url` CSV, and its unusable rows as failures.
-async fn users_from_file(
-    state: &AppState,
-    caller: &Platform,
-    url: &str,
-) -> Result<(Vec<String>, Vec<RowFailure>), ApiError> {
-    let parsed = fetch_list(
-        state,
-        "user_file_url",
-        url,
-        ListFormat::UserIds,
-        caller.application.default_region,
-    )
-    .await?;
-    let ids = parsed
-        .rows
-        .iter()
-        .map(|row| row.identifier.display())
-        .collect();
-    let failures = parsed
-        .errors
-        .into_iter()
-        .map(|error| RowFailure {
-            user_id: error.value,
-            error: format!("line {}: {}", error.line, error.error),
-            reason: Reason::MalformedRow,
-        })
-        .collect();
-    Ok((ids, failures))
-}
-
-/// Runs a bulk update (in the request when small enough, else as a job); `failures` are
-/// rows already refused (unreadable file rows).
+/// Runs a bulk update (in the request when small enough, else as a job).
 async fn run(
     state: &AppState,
     caller: &Platform,
     rows: Vec<BulkRow>,
-    failures: Vec<RowFailure>,
 ) -> Result<Json<BulkAnswer>, ApiError> {
-    let requester = caller.requester();
     let result = state
         .services
         .jobs
-        .bulk_update(requester, rows, failures)
+        .bulk_update(caller.requester(), rows, Vec::new())
         .await?;
     Ok(Json(result.into()))
 }

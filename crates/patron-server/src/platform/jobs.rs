@@ -27,7 +27,7 @@ use crate::wire::job::JobOut;
 use crate::wire::path::{JobFilePath, JobPath};
 use crate::wire::Paged;
 use patron_domain::scope::Scope;
-use patron_service::spreadsheet::{self, FileFormat};
+use patron_service::spreadsheet::FileFormat;
 use patron_service::ServiceError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -128,20 +128,10 @@ pub(crate) async fn import(
         .ok_or_else(|| ApiError::required("absolute_url"))?;
     let format = required_format(body.file_format)?;
     let name = file_name(body.relative_url.as_deref().unwrap_or(&url));
-    let bytes = state
-        .fetcher
-        .fetch(url.trim())
-        .await
-        .map_err(|error| error.to_api_error("absolute_url"))?;
-    let table = tokio::task::spawn_blocking(move || spreadsheet::read_table(&bytes, format))
-        .await
-        .map_err(|error| ApiError::Internal(format!("reading the import file: {error}")))?
-        .map_err(|message| ApiError::validation("absolute_url", message))?;
-    let requester = caller.requester();
     let job = state
         .services
         .jobs
-        .submit_import(requester, &name, format, table)
+        .import_file(caller.requester(), &url, &name, format)
         .await?;
     Ok(Json(job_out(&state, job).await?))
 }

@@ -14,9 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::Extension;
-use patron_domain::csv_list::{self, ListFormat, ParsedList};
 use patron_domain::ids::ObjectId;
-use patron_domain::phone::Region;
 use patron_domain::scope::Scope;
 use patron_store::Application;
 
@@ -173,26 +171,6 @@ pub(crate) fn id_list(
             ObjectId::parse(&format!("{field}[{index}]"), id.trim()).map_err(ApiError::from)
         })
         .collect()
-}
-
-/// Downloads the CSV list at `url` (named by request field `field`) and parses it on the
-/// blocking pool, so a large file does not hold up the requests sharing its worker thread.
-pub(crate) async fn fetch_list(
-    state: &AppState,
-    field: &str,
-    url: &str,
-    format: ListFormat,
-    region: Region,
-) -> Result<ParsedList, ApiError> {
-    let bytes = state
-        .fetcher
-        .fetch(url)
-        .await
-        .map_err(|error| error.to_api_error(field))?;
-    tokio::task::spawn_blocking(move || csv_list::parse(&bytes, format, region))
-        .await
-        .map_err(|error| ApiError::Internal(format!("parsing {field}: {error}")))?
-        .map_err(|error| ApiError::validation(field, error.to_string()))
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

@@ -19,6 +19,23 @@ pub(crate) struct GroupBody {
     pub(crate) blacklisted_users: Option<Vec<String>>,
 }
 
+impl GroupBody {
+    /// The definition as the use case reads it.
+    pub(crate) fn draft(&self) -> patron_service::GroupDraft<'_> {
+        patron_service::GroupDraft {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind: self.kind.as_deref(),
+            conditions: self
+                .conditions
+                .as_ref()
+                .map(|conditions| conditions.iter().map(ConditionIn::input).collect()),
+            file_url: self.file_url.clone(),
+            blacklisted_users: self.blacklisted_users.clone(),
+        }
+    }
+}
+
 /// `ConditionsSchema`: `value` may be any JSON type and is echoed as sent.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ConditionIn {
@@ -51,6 +68,29 @@ pub(crate) struct PatchGroupBody {
     pub(crate) user_data: Option<Vec<UserDataIn>>,
     pub(crate) whitelisted_users: Option<Vec<String>>,
     pub(crate) blacklisted_users: Option<Vec<String>>,
+}
+
+impl From<PatchGroupBody> for patron_service::GroupPatch {
+    fn from(body: PatchGroupBody) -> Self {
+        Self {
+            source: body.source,
+            name: body.name,
+            description: body.description,
+            file_url: body.file_url,
+            user_data: body.user_data.map(|data| {
+                data.into_iter()
+                    .map(|item| patron_service::MemberEntry {
+                        user_id: item.user_id,
+                        phone_number: item.phone_number,
+                        email: item.email,
+                        action: item.action,
+                    })
+                    .collect()
+            }),
+            whitelisted_users: body.whitelisted_users,
+            blacklisted_users: body.blacklisted_users,
+        }
+    }
 }
 
 /// `UserGroupUpdateData`.

@@ -37,6 +37,20 @@ pub(super) struct ImportInput {
 }
 
 impl Jobs {
+    /// Imports the customers of the CSV or XLSX file at `url` (`absolute_url` in errors),
+    /// named `file_name` in the job's listing, as a job.
+    pub async fn import_file(
+        &self,
+        requester: Requester<'_>,
+        url: &str,
+        file_name: &str,
+        format: FileFormat,
+    ) -> Result<Job, ServiceError> {
+        let table = self.files.table("absolute_url", url, format).await?;
+        self.submit_import(requester, file_name, format, table)
+            .await
+    }
+
     /// Stores an import of `table` (read from the file named `file_name`) as a job; a header
     /// naming a column that is neither a profile column nor an attribute slug of the
     /// application is refused.

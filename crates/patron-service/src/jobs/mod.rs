@@ -11,19 +11,22 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patron_domain::csv_list::{Identifier, MemberAction};
+use patron_domain::csv_list::{Identifier, ListFormat, MemberAction};
 use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::phone::{Phone, Region};
 use patron_store::{
     Actor, Application, Checkpoint, Conflict, CustomerStore, Entity, GroupStatus, GroupStore, Job,
-    JobFailure, JobFilter, JobKind, JobStatus, JobStore, MemberChanges, StoreError,
+    JobFailure, JobFilter, JobKind, JobStatus, JobStore, MemberChanges, NewJob, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
-use super::attributes::{prepare_row, Attributes, BulkOutcome, BulkRow, KeyValue, RowFailure};
+use super::attributes::{
+    prepare_row, Attributes, BulkOutcome, BulkRow, KeyValue, Reason, RowFailure,
+};
 use super::ServiceError;
 use crate::clock::Clock;
+use crate::files::Files;
 use crate::workers::Shutdown;
 
 pub use export::{export_file_path, ExportFile, ExportFiles};
@@ -107,6 +110,15 @@ pub struct Requester<'a> {
     pub client_id: &'a str,
 }
 
+/// The rows of a group's member file: usable ones, and `(value, error)` for the rest.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFile {
+    /// Usable rows, in file order.
+    pub rows: Vec<MemberRow>,
+    /// Unusable rows, as `(value, error)`.
+    pub refused: Vec<(String, String)>,
+}
+
 /// A job just stored.
 #[derive(Debug, Clone)]
 pub struct SubmittedJob {
@@ -125,6 +137,7 @@ pub struct Jobs {
     attributes: Attributes,
     auth_configs: super::AuthConfigs,
     exports: ExportFiles,
+    files: Files,
     sync_limit: usize,
     clock: Arc<dyn Clock>,
 }
@@ -143,6 +156,8 @@ pub struct JobsParts {
     pub auth_configs: super::AuthConfigs,
     /// Where export files go.
     pub exports: ExportFiles,
+    /// Where the files imports and member lists name are fetched.
+    pub files: Files,
     /// Bulk updates of more rows than this become jobs.
     pub sync_limit: usize,
     /// The source of "now".
@@ -168,6 +183,7 @@ impl Jobs {
             attributes: parts.attributes,
             auth_configs: parts.auth_configs,
             exports: parts.exports,
+            files: parts.files,
             sync_limit: parts.sync_limit,
             clock: parts.clock,
         }
@@ -295,23 +311,22 @@ impl Jobs {
         Ok(SubmittedJob { id: job.id, total })
     }
 
-    /// Stores the member file of a bulk group as a job; the runner applies it and then marks
-    /// the group `completed` (or `failed`).
-    pub async fn submit_group_members(
+    /// The job that applies the member file of a bulk group, for the store to write with
+    /// the group; the runner applies it and then marks the group `completed` (or `failed`).
+    pub(crate) fn members_job(
         &self,
         requester: Requester<'_>,
         group_id: &ObjectId,
-        rows: Vec<MemberRow>,
-        refused: Vec<(String, String)>,
-    ) -> Result<ObjectId, ServiceError> {
-        let total = rows.len() + refused.len();
+        file: MemberFile,
+    ) -> Result<NewJob, ServiceError> {
+        let total = file.rows.len() + file.refused.len();
         let payload = Payload::GroupMembers {
             group_id: group_id.to_string(),
             region: requester.application.default_region.code().to_owned(),
-            rows,
+            rows: file.rows,
         };
         let failures = pre_failures(
-            refused
+            file.refused
                 .into_iter()
                 .map(|(value, error)| (value, error, "malformed_row".to_owned())),
         );
@@ -323,8 +338,75 @@ impl Jobs {
             total,
             failures.len(),
         )?;
-        self.store.create_job(&job, &failures).await?;
-        Ok(job.id)
+        Ok(NewJob { job, failures })
+    }
+
+    /// The rows of the member file at `url` (`file_url` in errors) in `format`; unusable
+    /// rows are kept as `(value, error)` pairs for the job's report.
+    pub(crate) async fn member_file(
+        &self,
+        requester: Requester<'_>,
+        url: &str,
+        format: ListFormat,
+    ) -> Result<MemberFile, ServiceError> {
+        let parsed = self
+            .files
+            .list(
+                "file_url",
+                url,
+                format,
+                requester.application.default_region,
+            )
+            .await?;
+        let rows = parsed
+            .rows
+            .iter()
+            .map(|row| MemberRow::new(&row.identifier, row.action))
+            .collect();
+        let refused = parsed
+            .errors
+            .into_iter()
+            .map(|error| (error.value, format!("line {}: {}", error.line, error.error)))
+            .collect();
+        Ok(MemberFile { rows, refused })
+    }
+
+    /// A bulk attribute update of the customers listed in the CSV at `url`
+    /// (`user_file_url`), each given `attributes`; unusable file rows are reported as
+    /// refused.
+    pub async fn bulk_update_from_file(
+        &self,
+        requester: Requester<'_>,
+        url: &str,
+        attributes: Vec<KeyValue>,
+    ) -> Result<BulkResult, ServiceError> {
+        let parsed = self
+            .files
+            .list(
+                "user_file_url",
+                url,
+                ListFormat::UserIds,
+                requester.application.default_region,
+            )
+            .await?;
+        let rows = parsed
+            .rows
+            .iter()
+            .map(|row| BulkRow {
+                user_id: row.identifier.display(),
+                attributes: attributes.clone(),
+            })
+            .collect();
+        let refused = parsed
+            .errors
+            .into_iter()
+            .map(|error| RowFailure {
+                user_id: error.value,
+                error: format!("line {}: {}", error.line, error.error),
+                reason: Reason::MalformedRow,
+            })
+            .collect();
+        self.bulk_update(requester, rows, refused).await
     }
 
     /// A pending job of `kind` for `requester`, its input encoded.

@@ -120,13 +120,15 @@ pub trait AttributeStore: Send + Sync {
 /// Customer groups and their membership.
 #[async_trait]
 pub trait GroupStore: Send + Sync {
-    /// Inserts a group under the application's next uid (the `uid` given is ignored) and
-    /// applies `changes`, in one transaction; `UnknownCustomers` (nothing written) when a
-    /// change names a customer the application does not have.
+    /// Inserts a group under the application's next uid (the `uid` given is ignored),
+    /// applies `changes` and stores `members_job` (the job that reads its member file), in
+    /// one transaction; `UnknownCustomers` (nothing written) when a change names a customer
+    /// the application does not have.
     async fn create_group(
         &self,
         group: &Group,
         changes: &MemberChanges,
+        members_job: Option<&NewJob>,
     ) -> Result<Group, StoreError>;
     /// Reads a group of `application_id`.
     async fn find_group(
@@ -141,12 +143,14 @@ pub trait GroupStore: Send + Sync {
         filter: &GroupFilter,
         page: PageRequest,
     ) -> Result<(Vec<Group>, u64), StoreError>;
-    /// Saves a group's fields and applies `changes`, in one transaction (`NotFound`,
-    /// `UnknownCustomers`); returns the saved group with its version bumped.
+    /// Saves a group's fields, applies `changes` and stores `members_job`, in one
+    /// transaction (`NotFound`, `UnknownCustomers`); returns the saved group with its
+    /// version bumped.
     async fn update_group(
         &self,
         group: &Group,
         changes: &MemberChanges,
+        members_job: Option<&NewJob>,
     ) -> Result<Group, StoreError>;
     /// Applies a job batch's member changes (ids resolved already) together with the
     /// job's progress, in one transaction (`Conflict::Version` when the lease was lost).

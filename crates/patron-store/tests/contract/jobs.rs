@@ -397,3 +397,98 @@ async fn an_import_batch_lands_its_free_rows_and_reports_taken_contacts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_group_and_its_member_job_are_written_together_or_not_at_all() {
+    each_backend(|f| async move {
+        use patron_store::{Group, GroupKind, GroupStatus, MemberChanges, NewJob};
+        let group = |name: &str| Group {
+            id: ObjectId::generate(t0()),
+            application_id: f.application.clone(),
+            uid: 0,
+            name: name.to_owned(),
+            description: String::new(),
+            kind: GroupKind::Bulk,
+            status: GroupStatus::Pending,
+            is_active: true,
+            conditions: Vec::new(),
+            file_url: Some("https://files.example/members.csv".to_owned()),
+            error_count: None,
+            error_file_url: None,
+            tags: Vec::new(),
+            blacklisted: Vec::new(),
+            created_at: t0(),
+            updated_at: t0(),
+            version: 0,
+        };
+        let refused = JobFailure {
+            row_index: -1,
+            user_id: "x".to_owned(),
+            error: "line 2: not an id".to_owned(),
+            reason: "malformed_row".to_owned(),
+        };
+        let members = NewJob {
+            job: Job {
+                kind: JobKind::GroupMembers,
+                ..job(&f)
+            },
+            failures: vec![refused],
+        };
+        let created = f
+            .stores
+            .groups
+            .create_group(&group("Listed"), &MemberChanges::default(), Some(&members))
+            .await
+            .unwrap();
+        let stored = f
+            .stores
+            .jobs
+            .find_job(&f.application, &members.job.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.map(|job| job.kind), Some(JobKind::GroupMembers));
+        let failures = f
+            .stores
+            .jobs
+            .job_failures(&members.job.id, i64::MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!(failures.len(), 1, "the refused rows come with it");
+
+        // The same job again cannot be stored: neither is the group it came with, created
+        // or updated.
+        let orphan = group("Orphan");
+        assert!(f
+            .stores
+            .groups
+            .create_group(&orphan, &MemberChanges::default(), Some(&members))
+            .await
+            .is_err());
+        assert_eq!(
+            f.stores
+                .groups
+                .find_group(&f.application, &orphan.id)
+                .await
+                .unwrap(),
+            None
+        );
+        let renamed = Group {
+            name: "Renamed".to_owned(),
+            ..created.clone()
+        };
+        assert!(f
+            .stores
+            .groups
+            .update_group(&renamed, &MemberChanges::default(), Some(&members))
+            .await
+            .is_err());
+        let kept = f
+            .stores
+            .groups
+            .find_group(&f.application, &created.id)
+            .await
+            .unwrap();
+        assert_eq!(kept.map(|group| group.name), Some("Listed".to_owned()));
+    })
+    .await;
+}

@@ -7,7 +7,7 @@ use crate::segments::{Group, GroupFilter, GroupStatus, MemberChanges, Membership
 use crate::sql::segment::{
     push_member_count, push_member_ids, push_membership, GroupRow, GROUP_COLUMNS,
 };
-use crate::GroupStore;
+use crate::{GroupStore, NewJob};
 use patron_domain::csv_list::Identifier;
 
 /// Ids per statement, well under both backends' parameter limits.
@@ -245,6 +245,7 @@ impl GroupStore for Store {
         &self,
         group: &Group,
         changes: &MemberChanges,
+        members_job: Option<&NewJob>,
     ) -> Result<Group, StoreError> {
         let mut tx = self.begin_write().await?;
         Self::check_customers(&mut tx, &group.application_id, changes).await?;
@@ -282,6 +283,9 @@ impl GroupStore for Store {
         .await?;
         Self::write_condition_refs(&mut tx, group).await?;
         Self::apply_changes(&mut tx, &group.id, changes).await?;
+        if let Some(new) = members_job {
+            Self::insert_job(&mut tx, &new.job, &new.failures).await?;
+        }
         let created = Self::group_row(&mut tx, &group.application_id, &group.id)
             .await?
             .ok_or_else(|| StoreError::not_found(Entity::Group, &group.id))?;
@@ -350,6 +354,7 @@ impl GroupStore for Store {
         &self,
         group: &Group,
         changes: &MemberChanges,
+        members_job: Option<&NewJob>,
     ) -> Result<Group, StoreError> {
         let mut tx = self.begin_write().await?;
         Self::check_customers(&mut tx, &group.application_id, changes).await?;
@@ -379,6 +384,9 @@ impl GroupStore for Store {
         }
         Self::write_condition_refs(&mut tx, group).await?;
         Self::apply_changes(&mut tx, &group.id, changes).await?;
+        if let Some(new) = members_job {
+            Self::insert_job(&mut tx, &new.job, &new.failures).await?;
+        }
         let saved = Self::group_row(&mut tx, &group.application_id, &group.id)
             .await?
             .ok_or_else(|| StoreError::not_found(Entity::Group, &group.id))?;

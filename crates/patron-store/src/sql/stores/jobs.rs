@@ -40,6 +40,41 @@ struct JobRow {
     finished_at: Option<i64>,
 }
 
+impl Store {
+    /// Inserts a pending job and its rows refused before it started, on `conn` (the
+    /// caller's transaction).
+    pub(super) async fn insert_job(
+        conn: &mut Connection,
+        job: &Job,
+        failures: &[JobFailure],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO jobs (id, application_id, company_id, kind, status, payload, file_name, \
+             file_format, created_by, cursor, total, succeeded, failed, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(job.id.as_str())
+        .bind(job.application_id.as_str())
+        .bind(&job.company_id)
+        .bind(job.kind.as_str())
+        .bind(job.status.as_str())
+        .bind(&job.payload)
+        .bind(&job.file_name)
+        .bind(&job.file_format)
+        .bind(&job.created_by)
+        .bind(job.cursor)
+        .bind(job.total)
+        .bind(job.succeeded)
+        .bind(job.failed)
+        .bind(to_millis(job.created_at))
+        .bind(to_millis(job.updated_at))
+        .execute(&mut *conn)
+        .await?;
+        Self::insert_failures(conn, &job.id, failures).await?;
+        Ok(())
+    }
+}
+
 impl TryFrom<JobRow> for Job {
     type Error = StoreError;
 
@@ -76,29 +111,7 @@ impl TryFrom<JobRow> for Job {
 impl JobStore for Store {
     async fn create_job(&self, job: &Job, failures: &[JobFailure]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, application_id, company_id, kind, status, payload, file_name, \
-             file_format, created_by, cursor, total, succeeded, failed, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(job.id.as_str())
-        .bind(job.application_id.as_str())
-        .bind(&job.company_id)
-        .bind(job.kind.as_str())
-        .bind(job.status.as_str())
-        .bind(&job.payload)
-        .bind(&job.file_name)
-        .bind(&job.file_format)
-        .bind(&job.created_by)
-        .bind(job.cursor)
-        .bind(job.total)
-        .bind(job.succeeded)
-        .bind(job.failed)
-        .bind(to_millis(job.created_at))
-        .bind(to_millis(job.updated_at))
-        .execute(&mut *tx)
-        .await?;
-        Self::insert_failures(&mut tx, &job.id, failures).await?;
+        Self::insert_job(&mut tx, job, failures).await?;
         tx.commit().await?;
         Ok(())
     }

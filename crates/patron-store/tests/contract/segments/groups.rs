@@ -17,7 +17,7 @@ async fn group_uids_count_per_application_even_concurrently() {
         let elsewhere = f
             .stores
             .groups
-            .create_group(&elsewhere, &MemberChanges::default())
+            .create_group(&elsewhere, &MemberChanges::default(), None)
             .await
             .unwrap();
         assert_eq!(elsewhere.uid, 1, "uids count per application");
@@ -35,7 +35,7 @@ async fn group_uids_count_per_application_even_concurrently() {
                 tokio::spawn(async move {
                     stores
                         .groups
-                        .create_group(&group, &MemberChanges::default())
+                        .create_group(&group, &MemberChanges::default(), None)
                         .await
                 })
             })
@@ -81,7 +81,7 @@ async fn group_lists_filter_literally_and_page() {
             };
             f.stores
                 .groups
-                .create_group(&group, &MemberChanges::default())
+                .create_group(&group, &MemberChanges::default(), None)
                 .await
                 .unwrap();
         }
@@ -89,7 +89,7 @@ async fn group_lists_filter_literally_and_page() {
         let elsewhere = new_group(&other, "vip elsewhere", GroupKind::Bulk, vec![]);
         f.stores
             .groups
-            .create_group(&elsewhere, &MemberChanges::default())
+            .create_group(&elsewhere, &MemberChanges::default(), None)
             .await
             .unwrap();
 
@@ -185,7 +185,7 @@ async fn group_updates_save_fields_and_bump_the_version() {
         );
 
         let ghost = new_group(&f.application, "ghost", GroupKind::Bulk, vec![]);
-        let result = groups.update_group(&ghost, &MemberChanges::default()).await;
+        let result = groups.update_group(&ghost, &MemberChanges::default(), None).await;
         assert!(matches!(result, Err(StoreError::NotFound { entity: Entity::Group, .. })), "{result:?}");
         assert_eq!(find_group(&f, &ghost.id).await, None);
         let other = other_application(&f).await;
@@ -195,7 +195,7 @@ async fn group_updates_save_fields_and_bump_the_version() {
             ..again.clone()
         };
         let result = groups
-            .update_group(&foreign, &MemberChanges::default())
+            .update_group(&foreign, &MemberChanges::default(), None)
             .await;
         assert!(matches!(result, Err(StoreError::NotFound { entity: Entity::Group, .. })), "{result:?}");
         assert_eq!(groups.find_group(&other, &created.id).await.unwrap(), None);
@@ -363,14 +363,14 @@ async fn member_changes_naming_unknown_customers_write_nothing() {
             (MemberChanges { add: vec![b.clone()], whitelist: vec![foreign.clone()], ..Default::default() }, &foreign),
         ] {
             let renamed = Group { name: "Renamed".into(), ..group.clone() };
-            let error = groups.update_group(&renamed, &changes).await.unwrap_err();
+            let error = groups.update_group(&renamed, &changes, None).await.unwrap_err();
             assert!(matches!(error, StoreError::UnknownCustomers(ref ids) if ids == &[culprit.to_string()]), "{changes:?}: {error:?}");
             assert_members(&f, &listed(&group), &[&a, &b], &[&a]).await;
             assert_eq!(find_group(&f, &group.id).await, Some(group.clone()), "the group is unchanged");
         }
 
         let refused = new_group(&f.application, "Refused", GroupKind::Bulk, vec![]);
-        let error = groups.create_group(&refused, &adding(&[&a, &unknown])).await.unwrap_err();
+        let error = groups.create_group(&refused, &adding(&[&a, &unknown]), None).await.unwrap_err();
         assert!(matches!(error, StoreError::UnknownCustomers(ref ids) if ids == &[unknown.to_string()]), "{error:?}");
         assert_eq!(find_group(&f, &refused.id).await, None);
         assert_eq!(group_names(&f, GroupFilter::default(), everything()).await.1, 1);
@@ -392,7 +392,7 @@ async fn repeated_ids_in_one_change_are_harmless() {
             ..Default::default()
         };
         let group = new_group(&f.application, "Twice", GroupKind::Bulk, vec![]);
-        let created = f.stores.groups.create_group(&group, &twice).await;
+        let created = f.stores.groups.create_group(&group, &twice, None).await;
         let created = created.unwrap_or_else(|error| {
             panic!("{:?}: naming a customer twice fails: {error:?}", f.backend)
         });

@@ -317,7 +317,7 @@ async fn create_group(
     let group = new_group(&f.application, name, kind, conditions);
     f.stores
         .groups
-        .create_group(&group, &changes)
+        .create_group(&group, &changes, None)
         .await
         .unwrap()
 }
@@ -327,7 +327,11 @@ async fn bulk_group(f: &Fixture, name: &str) -> Group {
 }
 
 async fn change(f: &Fixture, group: &Group, changes: MemberChanges) -> Group {
-    f.stores.groups.update_group(group, &changes).await.unwrap()
+    f.stores
+        .groups
+        .update_group(group, &changes, None)
+        .await
+        .unwrap()
 }
 
 async fn find_group(f: &Fixture, id: &ObjectId) -> Option<Group> {

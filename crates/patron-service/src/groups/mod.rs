@@ -11,30 +11,19 @@ use patron_domain::page::PageRequest;
 use patron_domain::segment::{Operator, Predicate, MAX_CONDITIONS};
 use patron_store::{
     AttributeStore, CustomerStore, Entity, Group, GroupCondition, GroupFilter, GroupKind,
-    GroupStatus, GroupStore, MemberChanges, Membership, MembershipRule, StoreError,
+    GroupStore, Membership, MembershipRule, StoreError,
 };
 use serde_json::Value;
 
-use super::attributes::Checked;
-use super::ServiceError;
-use crate::clock::Clock;
+mod edits;
+mod filter;
 
-/// A group about to be created, its conditions already checked.
-#[derive(Debug, Clone)]
-pub struct NewGroup {
-    /// Shown name.
-    pub name: String,
-    /// Shown description.
-    pub description: String,
-    /// Conditional (members by conditions) or bulk (members listed).
-    pub kind: GroupKind,
-    /// The conditions as stored ([`Groups::check_conditions`]).
-    pub conditions: Vec<GroupCondition>,
-    /// The member file a bulk group is filled from, when it has one.
-    pub file_url: Option<String>,
-    /// Customers never admitted.
-    pub blacklist: Vec<ObjectId>,
-}
+pub use edits::{GroupDraft, GroupPatch, MemberEntry, MAX_LISTED};
+pub use filter::{AttributeFilter, FilteredCustomers};
+
+use super::attributes::{Attributes, Checked};
+use super::{Jobs, ServiceError};
+use crate::clock::Clock;
 
 /// A condition as a request states it.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +42,25 @@ pub struct Groups {
     groups: Arc<dyn GroupStore>,
     attributes: Arc<dyn AttributeStore>,
     customers: Arc<dyn CustomerStore>,
+    attributes_values: Attributes,
+    jobs: Jobs,
     clock: Arc<dyn Clock>,
+}
+
+/// What [`Groups`] is built from.
+pub struct GroupsParts {
+    /// Where groups are kept.
+    pub groups: Arc<dyn GroupStore>,
+    /// The definitions conditions name.
+    pub attributes: Arc<dyn AttributeStore>,
+    /// The customers members are.
+    pub customers: Arc<dyn CustomerStore>,
+    /// Customers' values, opened.
+    pub attributes_values: Attributes,
+    /// The jobs that read member files.
+    pub jobs: Jobs,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Longest group name or description, in characters.
@@ -99,70 +106,17 @@ pub struct CompiledCondition {
 
 impl Groups {
     /// Groups kept in `groups`, conditions over the definitions of `attributes`, members
-    /// among `customers`.
-    pub fn new(
-        groups: Arc<dyn GroupStore>,
-        attributes: Arc<dyn AttributeStore>,
-        customers: Arc<dyn CustomerStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// among `customers`, values read through `attributes_values`, member files read by
+    /// `jobs`.
+    pub fn new(parts: GroupsParts) -> Self {
         Self {
-            groups,
-            attributes,
-            customers,
-            clock,
+            groups: parts.groups,
+            attributes: parts.attributes,
+            customers: parts.customers,
+            attributes_values: parts.attributes_values,
+            jobs: parts.jobs,
+            clock: parts.clock,
         }
-    }
-
-    /// Creates a group of the application: active, and pending until its member file (if
-    /// it has one) is read. The name is required; name and description are checked with
-    /// [`group_text`].
-    pub async fn create(
-        &self,
-        application_id: &ObjectId,
-        new: NewGroup,
-    ) -> Result<Group, ServiceError> {
-        let name = group_text("name", Some(new.name), true)?.unwrap_or_default();
-        let description =
-            group_text("description", Some(new.description), false)?.unwrap_or_default();
-        let now = self.clock.now();
-        let group = Group {
-            id: ObjectId::generate(now),
-            application_id: application_id.clone(),
-            uid: 0,
-            name,
-            description,
-            kind: new.kind,
-            status: if new.file_url.is_some() {
-                GroupStatus::Pending
-            } else {
-                GroupStatus::Completed
-            },
-            is_active: true,
-            conditions: new.conditions,
-            file_url: new.file_url,
-            error_count: None,
-            error_file_url: None,
-            tags: Vec::new(),
-            blacklisted: Vec::new(),
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
-        let changes = MemberChanges {
-            blacklist: new.blacklist,
-            ..MemberChanges::default()
-        };
-        Ok(self.groups.create_group(&group, &changes).await?)
-    }
-
-    /// Saves a changed group with member changes.
-    pub async fn update(
-        &self,
-        group: &Group,
-        changes: &MemberChanges,
-    ) -> Result<Group, ServiceError> {
-        Ok(self.groups.update_group(group, changes).await?)
     }
 
     /// One page of the application's groups matching `filter`, and how many match.

@@ -23,7 +23,7 @@ use crate::extract::BodyLimit;
 use crate::fetch::{Fetcher, IpBlock};
 use crate::notify::Delivery;
 use crate::wire::Status;
-use crate::{console, oauth, platform, storefront, telemetry};
+use crate::{console, platform, storefront, telemetry, token_endpoint};
 use patron_service::cache::Caches;
 use patron_service::clock::Clock;
 use patron_service::hasher::PasswordHasher;
@@ -43,7 +43,7 @@ pub struct AppState {
     /// Encrypts secrets at rest.
     pub secrets: SecretBox,
     /// Hashes passwords on a bounded pool.
-    pub passwords: PasswordHasher,
+    pub hasher: PasswordHasher,
     /// Recently read applications and configurations.
     pub caches: Arc<Caches>,
     /// The use cases (shared: a request's copy of the state clones one pointer).
@@ -59,7 +59,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: Config,
         secrets: SecretBox,
-        passwords: PasswordHasher,
+        hasher: PasswordHasher,
         fetcher: Fetcher,
         trusted_proxies: Vec<IpBlock>,
     ) -> Self {
@@ -67,7 +67,7 @@ impl AppState {
         let services = Services::new(
             &stores,
             clock.clone(),
-            passwords.clone(),
+            hasher.clone(),
             secrets.clone(),
             caches.clone(),
             Arc::new(fetcher),
@@ -78,7 +78,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             secrets,
-            passwords,
+            hasher,
             caches,
             services: Arc::new(services),
             trusted_proxies: trusted_proxies.into(),
@@ -134,7 +134,7 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, BuildError> {
         let secrets = config.secret_box()?;
-        let passwords = config.password_hasher()?;
+        let hasher = config.password_hasher()?;
         let fetcher = config.fetcher()?;
         let delivery = config.delivery()?;
         let events = Events::new(stores.events.clone(), config.event_sink()?, clock.clone());
@@ -145,7 +145,7 @@ impl App {
                 clock,
                 config,
                 secrets,
-                passwords,
+                hasher,
                 fetcher,
                 trusted_proxies,
             ),
@@ -217,7 +217,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .merge(oauth::router())
+        .merge(token_endpoint::router())
         .merge(platform::router())
         .merge(storefront::router())
 }

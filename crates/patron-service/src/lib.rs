@@ -29,7 +29,6 @@ mod groups;
 mod jobs;
 mod login_tokens;
 mod notifications;
-mod oauth;
 mod otp_sign_in;
 mod password_reset;
 mod profiles;
@@ -39,6 +38,7 @@ mod secret_rotation;
 mod sessions;
 mod sign_in;
 mod social_sign_in;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -68,7 +68,6 @@ pub use jobs::{
 };
 pub use login_tokens::{LoginTokens, LOGIN_TOKEN_LIFETIME};
 pub use notifications::{conceal_message, reveal_message, Notifications, DELIVERY_BATCH};
-pub use oauth::{IssuedTokens, OperatorSession, TokenLifetimes, Tokens, OPERATOR_SESSION_LIFETIME};
 pub use otp_sign_in::{CodeAnswer, OtpSignIn, OtpSignInParts, Sender, Verified};
 pub use password_reset::{PasswordResetParts, PasswordResets};
 pub use profiles::{ProfileForm, ProfileSaved, Profiles};
@@ -81,6 +80,9 @@ pub use sessions::{
 pub use sign_in::{customer_actor, PasswordParts, PasswordUpdate, Passwords, SignedIn};
 pub use social_sign_in::{
     Provider, SocialCredential, SocialOutcome, SocialSignIn, SocialSignInParts,
+};
+pub use tokens::{
+    IssuedTokens, OperatorSession, TokenLifetimes, Tokens, OPERATOR_SESSION_LIFETIME,
 };
 
 pub use clock::{Clock, ManualClock, SystemClock};

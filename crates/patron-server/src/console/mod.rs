@@ -347,7 +347,7 @@ fn is_loopback(authority: &str) -> bool {
 
 /// The console session secret in the request's cookies.
 fn session_in(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    crate::sessions::cookie_named(headers, cookie_name(state))
+    crate::cookies::cookie_named(headers, cookie_name(state))
 }
 
 fn cookie_name(state: &AppState) -> &'static str {

@@ -14,10 +14,10 @@ use serde::Deserialize;
 
 use super::{scoped, Platform};
 use crate::app::AppState;
+use crate::cookies::COOKIE_NAME;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::sessions::COOKIE_NAME;
 use crate::wire::path::UserPath;
 use crate::wire::session::{
     EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut, SessionOut, SessionsOut,

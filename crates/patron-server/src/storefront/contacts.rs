@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use super::otp::{mobile_sent, required, required_email, sender};
 use super::{parse_mobile, Shopper, Storefront, Visitor};
 use crate::app::AppState;
+use crate::cookies::Current;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::sessions::Current;
 use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
 use crate::wire::otp::{
     CodeBody, ForUpdateBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,

@@ -28,8 +28,8 @@ use patron_store::Application;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
+use crate::cookies::{self, origin_of_request, Current};
 use crate::error::ApiError;
-use crate::sessions::{self, origin_of_request, Current};
 use patron_service::Origin;
 
 /// The routes of the storefront API.
@@ -109,7 +109,7 @@ impl Shopper {
     pub(crate) fn response_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Some(cookie) = &self.current.renewed_cookie {
-            sessions::set_cookie(&mut headers, cookie.clone());
+            cookies::set_cookie(&mut headers, cookie.clone());
         }
         headers
     }
@@ -124,7 +124,7 @@ impl FromRequestParts<AppState> for Shopper {
     ) -> Result<Self, Self::Rejection> {
         let Storefront { application } = Storefront::from_request_parts(parts, state).await?;
         refuse_cross_site_write(parts, state, &application).await?;
-        let current = sessions::current(state, &application, &parts.headers).await?;
+        let current = cookies::current(state, &application, &parts.headers).await?;
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -164,8 +164,8 @@ impl FromRequestParts<AppState> for Visitor {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| *peer);
         let origin = origin_of_request(&parts.headers, peer, &state.trusted_proxies);
-        let current = match sessions::token_in(&parts.headers) {
-            Some(_) => match sessions::current(state, &application, &parts.headers).await {
+        let current = match cookies::token_in(&parts.headers) {
+            Some(_) => match cookies::current(state, &application, &parts.headers).await {
                 Ok(current) => Some(current),
                 Err(ApiError::Unauthenticated(_)) => None,
                 Err(other) => return Err(other),
@@ -185,7 +185,7 @@ impl Visitor {
     pub(crate) fn response_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Some(cookie) = self.current.as_ref().and_then(|c| c.renewed_cookie.clone()) {
-            sessions::set_cookie(&mut headers, cookie);
+            cookies::set_cookie(&mut headers, cookie);
         }
         headers
     }
@@ -200,7 +200,7 @@ async fn refuse_cross_site_write(
     state: &AppState,
     application: &Application,
 ) -> Result<(), ApiError> {
-    if parts.method.is_safe() || sessions::token_in(&parts.headers).is_none() {
+    if parts.method.is_safe() || cookies::token_in(&parts.headers).is_none() {
         return Ok(());
     }
     let Some(origin) = parts.headers.get(ORIGIN) else {

@@ -11,9 +11,9 @@ use patron_store::Application;
 
 use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
+use crate::cookies::cookie_headers;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
 use crate::wire::otp::{
     EmailOtpOut, EmailSendBody, EmailVerifyBody, MobileSendBody, MobileVerifyBody, SendOtpOut,

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::{Shopper, Storefront, Visitor};
 use crate::app::AppState;
+use crate::cookies::{cookie_headers, origin_of_request};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::storefront::{HasPasswordOut, MessageOut};
 use patron_service::PasswordUpdate;

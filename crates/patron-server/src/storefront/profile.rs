@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
+use crate::cookies::{cookie_headers, set_cookie};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions::{cookie_headers, set_cookie};
 use crate::wire::customer::CustomerOut;
 use patron_service::{ProfileForm, ProfileSaved, Sender};
 use utoipa_axum::router::OpenApiRouter;

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{parse_mobile, present, Storefront};
 use crate::app::AppState;
+use crate::cookies::{cookie_headers, origin_of_request};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::sessions::{cookie_headers, origin_of_request};
 use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
 use crate::wire::storefront::UserExistsOut;

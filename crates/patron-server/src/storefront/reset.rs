@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::{parse_mobile, Storefront, Visitor};
 use crate::app::AppState;
+use crate::cookies::{cookie_headers, origin_of_request};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions::{cookie_headers, origin_of_request};
 use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::{Status, Success, SUCCESS};
 use utoipa_axum::router::OpenApiRouter;

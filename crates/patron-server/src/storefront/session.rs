@@ -8,9 +8,9 @@ use patron_store::Actor;
 
 use super::Shopper;
 use crate::app::AppState;
+use crate::cookies;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions;
 use crate::wire::customer::UserOut;
 use crate::wire::storefront::{LogoutOut, SessionIdsOut};
 use crate::wire::{Success, SUCCESS};
@@ -97,7 +97,7 @@ pub(crate) async fn logout(
         )
         .await?;
     let mut headers = HeaderMap::new();
-    sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
+    cookies::set_cookie(&mut headers, cookies::expired_cookie(&state));
     Ok((headers, Json(LogoutOut { logout: true })))
 }
 
@@ -180,6 +180,6 @@ pub(crate) async fn delete_user(
         )
         .await?;
     let mut headers = HeaderMap::new();
-    sessions::set_cookie(&mut headers, sessions::expired_cookie(&state));
+    cookies::set_cookie(&mut headers, cookies::expired_cookie(&state));
     Ok((headers, Json(SUCCESS)))
 }

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{present, Visitor};
 use crate::app::AppState;
+use crate::cookies::cookie_headers;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::sessions::cookie_headers;
 use crate::wire::customer::CustomerOut;
 use patron_service::{Provider, SocialCredential, SocialOutcome};
 use utoipa_axum::router::OpenApiRouter;

@@ -269,11 +269,11 @@ async fn a_flood_of_registrations_is_refused_before_any_password_is_hashed() {
         for n in 0..3 {
             assert_eq!(register(n).await.0, StatusCode::OK);
         }
-        let hashed = app.state.passwords.started();
+        let hashed = app.state.hasher.started();
         let refused = register(3).await;
         assert_eq!(refused.0, StatusCode::TOO_MANY_REQUESTS, "{}", refused.1);
         assert_eq!(
-            app.state.passwords.started(),
+            app.state.hasher.started(),
             hashed,
             "the refused registration hashed nothing"
         );

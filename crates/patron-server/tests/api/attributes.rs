@@ -9,40 +9,7 @@ use patron_store::Actor;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::files::{raw_values, serve_file};
-use crate::{each_app, TestApp};
-
-/// Creates a definition and returns its body.
-pub async fn define(app: &TestApp, body: Value) -> Value {
-    let (status, created) = app
-        .send(Method::POST, "/user_attribute/definition", Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created
-}
-
-/// Sets a customer's value; returns (status, body).
-pub async fn set_value(
-    app: &TestApp,
-    definition: &Value,
-    user: &str,
-    value: Value,
-) -> (StatusCode, Value) {
-    let path = format!(
-        "/user_attribute/definition/{}/user/{user}",
-        definition["_id"].as_str().unwrap()
-    );
-    app.send(
-        Method::PUT,
-        &path,
-        Some(json!({"attribute": {"value": value}})),
-    )
-    .await
-}
-
-fn code(body: &Value) -> &str {
-    body["code"].as_str().unwrap_or_default()
-}
+use crate::{code, define, each_app, raw_values, serve_file, set_value, TestApp};
 
 #[tokio::test]
 async fn definitions_are_typed_unique_and_lockable() {

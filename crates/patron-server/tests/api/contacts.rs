@@ -5,24 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::storefront::Answer;
-use crate::{each_app, TestApp};
-
-impl TestApp {
-    /// The newest message to `to`: its `data`.
-    async fn data_sent_to(&self, to: &str) -> Value {
-        let messages = self.outbox(1000).await.unwrap();
-        let message = messages
-            .iter()
-            .find(|m| m.message.to == to)
-            .unwrap_or_else(|| panic!("no message to {to}"));
-        Value::Object(message.message.data.clone())
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Answer {
-        self.shop(method, path, body, Some(token)).await
-    }
-}
+use crate::each_app;
 
 #[tokio::test]
 async fn emails_are_added_unverified_proven_by_link_and_only_then_primary() {

@@ -6,60 +6,7 @@ use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::storefront::Answer;
 use crate::{each_app, TestApp};
-
-impl TestApp {
-    /// An administrator-created customer (verified contacts) and a session of theirs.
-    async fn customer_with_session(&self, email: &str, phone: &str) -> (String, String) {
-        let id = self.create_customer(email, phone).await;
-        self.customer_session(&id).await
-    }
-
-    /// A session an administrator mints for customer `id`: (id, token).
-    async fn customer_session(&self, id: &str) -> (String, String) {
-        let (status, session) = self
-            .send(
-                Method::POST,
-                "/customers/session",
-                Some(json!({"domain": "shop.example.com", "user_id": id})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{session}");
-        (
-            id.to_owned(),
-            session["cookie"]["f.session"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// Sends a code to the shopper's own number; returns its request_id and the code.
-    async fn code_to_own_number(&self, token: &str, mobile: &str) -> (String, String) {
-        let sent = self
-            .shop(
-                Method::POST,
-                "/authentication/v1.0/otp/mobile/send",
-                Some(json!({"mobile": mobile, "country_code": "91", "action": "send"})),
-                Some(token),
-            )
-            .await;
-        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-        let messages = self.outbox(1).await.unwrap();
-        (
-            sent.body["request_id"].as_str().unwrap().to_owned(),
-            messages[0].message.data["otp"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    async fn delete_account(&self, token: &str, body: Value) -> Answer {
-        self.shop(
-            Method::POST,
-            "/authentication/v1.0/delete",
-            Some(body),
-            Some(token),
-        )
-        .await
-    }
-}
 
 #[tokio::test]
 async fn a_deleted_account_signs_out_refuses_sign_in_and_can_be_restored_in_the_window() {

@@ -71,8 +71,8 @@ async fn events_arrive_signed_after_the_receiver_comes_back() {
             .send(Method::PUT, "/customers/activation", Some(body))
             .await;
         assert_eq!(status, StatusCode::OK);
-        let age = crate::attributes::define(&app, json!({"name": "Age", "type": "number"})).await;
-        let (status, _) = crate::attributes::set_value(&app, &age, &id, json!(30)).await;
+        let age = crate::define(&app, json!({"name": "Age", "type": "number"})).await;
+        let (status, _) = crate::set_value(&app, &age, &id, json!(30)).await;
         assert_eq!(status, StatusCode::CREATED);
         let value_path = format!(
             "/user_attribute/definition/{}/user/{id}",

@@ -1,50 +1,10 @@
-//! Files the server fetches (`user_file_url`, group `file_url`): a local file server, the
-//! SSRF guard over HTTP, and raw-row access for at-rest checks.
+//! Files the server fetches (`user_file_url`, group `file_url`): the SSRF guard over HTTP.
+//! The local file server the other tests fetch from is `helpers::serve_file`.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-use crate::{each_app, TestApp};
-
-/// Serves `body` as a CSV at any path on 127.0.0.1; returns the file's URL.
-pub async fn serve_file(body: impl Into<Vec<u8>>) -> String {
-    let body: Vec<u8> = body.into();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(&body).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    format!("http://{address}/list.csv")
-}
-
-/// The stored text of every attribute value, straight from the database.
-pub async fn raw_values(app: &TestApp) -> Vec<String> {
-    crate::text_rows(app, "SELECT value FROM attribute_values").await
-}
+use crate::each_app;
 
 #[tokio::test]
 async fn the_fetcher_refuses_private_addresses_and_other_schemes() {

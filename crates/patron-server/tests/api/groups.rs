@@ -5,13 +5,7 @@ use patron_service::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::attributes::{define, set_value};
-use crate::files::serve_file;
-use crate::{each_app, TestApp};
-
-fn code(body: &Value) -> &str {
-    body["code"].as_str().unwrap_or_default()
-}
+use crate::{code, define, each_app, serve_file, set_value, TestApp};
 
 async fn create_group(app: &TestApp, body: Value) -> Value {
     let (status, group) = app.send(Method::POST, "/user_group", Some(body)).await;

@@ -7,74 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::storefront::{Answer, PASSWORD};
-use crate::{each_app, text_rows, TestApp};
-
-impl TestApp {
-    /// The stranger's move: registers with `email` and `mobile` (neither proven) and a
-    /// password; returns the session and the customer id.
-    async fn pre_claim(&self, email: &str, mobile: &str) -> (String, String) {
-        let registered = self.register(email, mobile).await;
-        assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
-        let session = registered.token.expect("the stranger is signed in");
-        let (status, me, _) = self.whoami(&session).await;
-        assert_eq!(status, StatusCode::OK, "{me}");
-        (session, me["user"]["_id"].as_str().unwrap().to_owned())
-    }
-
-    /// Completes a sign-up that a proof started, with a first name and the fields of
-    /// `more`; returns the answer.
-    async fn complete_sign_up(&self, started: &Answer, more: Value) -> Answer {
-        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-        assert_eq!(
-            started.body["user_exists"], false,
-            "the prover is not signed in to the account holding the contact unproven: {}",
-            started.body
-        );
-        assert!(
-            started.token.is_none(),
-            "no session for the stranger's account"
-        );
-        let mut body =
-            json!({"first_name": "Olga", "register_token": started.body["register_token"]});
-        for (key, value) in more.as_object().unwrap() {
-            body[key] = value.clone();
-        }
-        let completed = self.post("/profile/v1.0/detail", body, None).await;
-        assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
-        completed
-    }
-
-    /// What the stranger's session sees of their account now.
-    async fn stranger_sees(&self, session: &str) -> Value {
-        let (status, me, _) = self.whoami(session).await;
-        assert_eq!(status, StatusCode::OK, "{me}");
-        me["user"].clone()
-    }
-
-    /// The stranger's account lost the contact: audited as a release, announced as an
-    /// update.
-    async fn assert_released(&self, stranger_id: &str) {
-        let actions = text_rows(
-            self,
-            &format!("SELECT action FROM audit_events WHERE customer_id = '{stranger_id}'"),
-        )
-        .await;
-        assert!(
-            actions.iter().any(|a| a == "contact_release"),
-            "{actions:?}"
-        );
-        let events = text_rows(
-            self,
-            &format!(
-                "SELECT type FROM lifecycle_events WHERE customer_id = '{stranger_id}' AND \
-                 action = 'contact_release'"
-            ),
-        )
-        .await;
-        assert_eq!(events, ["customer.updated"]);
-    }
-}
+use crate::{each_app, PASSWORD};
 
 /// A number of the owner's own, for sign-ups the configuration requires a mobile of.
 fn own_mobile() -> Value {

@@ -4,8 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::sweep::declared_routes;
-use crate::{each_app, read};
+use crate::{declared_routes, each_app, read};
 
 #[tokio::test]
 async fn openapi_describes_every_route() {

@@ -6,79 +6,9 @@ use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::storefront::Answer;
-use crate::{each_app, TestApp};
+use crate::{each_app, TestApp, PASSWORD};
 
-const PASSWORD: &str = "Sup3r-secret";
 const NEW_PASSWORD: &str = "Fr3sh-secret";
-
-impl TestApp {
-    /// Posts a storefront JSON body, optionally with a session.
-    pub(crate) async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Answer {
-        self.shop(Method::POST, path, Some(body), token).await
-    }
-
-    /// The code (`data.otp`) of the newest message to `to`, and how many messages `to` got.
-    pub(crate) async fn code_sent_to(&self, to: &str) -> (String, usize) {
-        let messages: Vec<_> = self
-            .outbox(1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|m| m.message.to == to)
-            .collect();
-        let newest = messages
-            .first()
-            .unwrap_or_else(|| panic!("no message to {to}"));
-        let code = newest.message.data["otp"].as_str().unwrap().to_owned();
-        assert!(
-            newest.message.text.contains(&code),
-            "{}",
-            newest.message.text
-        );
-        (code, messages.len())
-    }
-
-    /// How many messages went to `to`.
-    pub(crate) async fn messages_to(&self, to: &str) -> usize {
-        self.outbox(1000)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|m| m.message.to == to)
-            .count()
-    }
-
-    pub(crate) async fn login_code(&self, mobile: &str) -> Answer {
-        self.post(
-            "/authentication/v1.0/login/otp",
-            json!({"mobile": mobile, "country_code": "91"}),
-            None,
-        )
-        .await
-    }
-
-    pub(crate) async fn verify_mobile(
-        &self,
-        request_id: &str,
-        otp: &str,
-        token: Option<&str>,
-    ) -> Answer {
-        self.post(
-            "/authentication/v1.0/otp/mobile/verify",
-            json!({"request_id": request_id, "otp": otp}),
-            token,
-        )
-        .await
-    }
-
-    /// A wrong code for `code`: same length, another value.
-    pub fn wrong(code: &str) -> String {
-        code.chars()
-            .map(|c| if c == '9' { '0' } else { '9' })
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn the_default_configuration_signs_up_a_new_shopper_by_otp() {

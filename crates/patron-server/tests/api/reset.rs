@@ -9,29 +9,7 @@ use patron_store::{OutboxMessage, OutboxStatus};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{each_app, TestApp};
-
-const PASSWORD: &str = "Sup3r-secret";
-
-impl TestApp {
-    /// The reset code of the newest message in the outbox.
-    async fn latest_reset_code(&self) -> String {
-        let messages = self.outbox(1).await.unwrap();
-        let message = &messages[0].message;
-        assert_eq!(message.template, "reset_password");
-        message.data["code"].as_str().unwrap().to_owned()
-    }
-
-    async fn ask_reset(&self, email: &str) -> crate::storefront::Answer {
-        self.shop(
-            Method::POST,
-            "/authentication/v1.0/login/password/reset",
-            Some(json!({"email": email})),
-            None,
-        )
-        .await
-    }
-}
+use crate::{each_app, PASSWORD};
 
 #[tokio::test]
 async fn reset_link_flow_signs_in_with_the_new_password() {

@@ -6,8 +6,7 @@ use patron_service::{reveal_message, SecretRotation};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::attributes::{define, set_value};
-use crate::each_app;
+use crate::{define, each_app, set_value};
 
 #[tokio::test]
 async fn a_rotation_rewrites_every_secret_under_the_new_key() {

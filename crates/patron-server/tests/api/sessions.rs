@@ -2,40 +2,9 @@
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::{each_app, read, TestApp};
-
-impl TestApp {
-    /// Mints a session for `user_id` through the platform API; returns its cookie token.
-    pub async fn admin_session(&self, user_id: &str, max_age: Option<i64>) -> String {
-        let mut body = json!({"domain": "shop.example.com", "user_id": user_id});
-        if let Some(max_age) = max_age {
-            body["max_age"] = json!(max_age);
-        }
-        let (status, answer) = self
-            .send(Method::POST, "/customers/session", Some(body))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
-        answer["cookie"]["f.session"].as_str().unwrap().to_owned()
-    }
-
-    /// `getLoggedInUser` with a session token: status, body and any `Set-Cookie`.
-    pub async fn whoami(&self, token: &str) -> (StatusCode, Value, Option<String>) {
-        let response = self
-            .storefront(Method::GET, "/authentication/v1.0/session")
-            .header("cookie", format!("other=1; f.session={token}"))
-            .send()
-            .await
-            .unwrap();
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let (status, body) = read(response).await;
-        (status, body, cookie)
-    }
-}
+use crate::{each_app, read};
 
 #[tokio::test]
 async fn an_admin_session_signs_the_customer_in() {

@@ -8,54 +8,11 @@ use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::{each_app, TestApp, COMPANY};
+use crate::{declared_routes, documented_operations, each_app, COMPANY};
 
 const PLATFORM: &str =
     "/service/platform/user/v1.0/company/{company_id}/application/{application_id}";
 const STOREFRONT: &str = "/service/application/user";
-
-/// One operation of the OpenAPI document.
-pub struct Operation {
-    /// Its method.
-    pub method: Method,
-    /// Its path template.
-    pub path: String,
-    /// The platform scopes it names (empty for storefront and open operations).
-    pub scopes: Vec<String>,
-}
-
-/// Every operation the OpenAPI document describes.
-pub fn documented_operations() -> Vec<Operation> {
-    let document: Value = serde_json::from_str(patron_server::openapi::json()).unwrap();
-    let mut operations = Vec::new();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let scopes = operation["security"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|requirement| requirement["platform"].as_array())
-                .flatten()
-                .map(|scope| scope.as_str().unwrap().to_owned())
-                .collect();
-            operations.push(Operation {
-                method: method.to_ascii_uppercase().parse().unwrap(),
-                path: path.clone(),
-                scopes,
-            });
-        }
-    }
-    assert!(operations.len() > 60, "the document has the routes");
-    operations
-}
-
-/// Every (method, path template) the API routes.
-pub fn declared_routes() -> Vec<(Method, String)> {
-    documented_operations()
-        .into_iter()
-        .map(|operation| (operation.method, operation.path))
-        .collect()
-}
 
 /// `template` with its `{company_id}` and `{application_id}` filled in, and every other
 /// parameter set to `other`.
@@ -204,17 +161,6 @@ const ODD_QUERIES: &[&str] = &[
     "?user_id=&file_format=xlsx&start_date=yesterday",
     "?page_no=abc&archived=maybe",
 ];
-
-impl TestApp {
-    /// A storefront session of a registered customer, to reach the signed-in routes.
-    async fn sweep_session(&self) -> String {
-        self.register("sweep@example.com", "9876500000").await;
-        self.login("sweep@example.com", "Sup3r-secret")
-            .await
-            .token
-            .unwrap()
-    }
-}
 
 #[tokio::test]
 async fn malformed_input_to_every_route_gets_a_4xx_never_a_5xx() {

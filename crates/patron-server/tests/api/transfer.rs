@@ -7,49 +7,10 @@ use patron_service::spreadsheet::{read_table, FileFormat, TableWriter};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::attributes::{define, set_value};
-use crate::files::serve_file;
-use crate::{each_app, TestApp};
+use crate::{define, each_app, serve_file, set_value};
 
 /// `Migrated-1` hashed by Python's bcrypt.
 const BCRYPT: &str = "$2b$04$84We4RugYbRxft8iPfcru.FEu2fWsJxhEBknAO8YN3ZVbhGnbZh2S";
-
-impl TestApp {
-    /// Runs every waiting job to its end.
-    async fn run_jobs(&self) {
-        while self
-            .state
-            .services
-            .jobs
-            .run_next("runner", None)
-            .await
-            .unwrap()
-        {}
-    }
-
-    /// Submits an import of the file at `url`; returns the job.
-    async fn import_file(&self, url: &str, format: &str) -> (StatusCode, Value) {
-        self.send(
-            Method::POST,
-            "/users/jobs/import",
-            Some(json!({"absolute_url": url, "file_format": format, "relative_url": "/files/customers.csv"})),
-        )
-        .await
-    }
-
-    /// Reads job `id`.
-    async fn job(&self, id: &Value) -> Value {
-        let (status, job) = self
-            .send(
-                Method::GET,
-                &format!("/users/jobs/{}", id.as_str().unwrap()),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{job}");
-        job
-    }
-}
 
 fn csv(rows: &[&[&str]]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -1,11 +1,13 @@
 //! Configuration: defaults, then an optional TOML file, then `PATRON_*` environment
-//! variables, then command-line flags (applied by the binary). Unknown keys are errors that
-//! name the key.
+//! variables, then command-line flags, layered by `figment` into one [`Config`]. Unknown
+//! keys are errors that name the key; a bad variable is an error that names the variable.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
 use patron_domain::link::check_link_base;
 use serde::Deserialize;
 
@@ -202,24 +204,48 @@ pub enum ConfigError {
 
 const ENV_PREFIX: &str = "PATRON_";
 
+/// Settings given as command-line flags: the last layer, over the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--database`.
+    pub database_url: Option<String>,
+    /// `serve --listen`.
+    pub listen: Option<SocketAddr>,
+}
+
 impl Config {
     /// Loads defaults, then `file` if given, then the `PATRON_*` variables of `env`.
     pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let mut config = match file {
-            Some(path) => {
-                let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: shown.clone(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|error| ConfigError::Parse {
-                    path: shown,
-                    message: error.to_string(),
-                })?
-            }
-            None => Config::default(),
-        };
-        config.apply_env(env)?;
+        Self::load_with(file, env, &Flags::default())
+    }
+
+    /// Loads defaults, then `file` if given, then the `PATRON_*` variables of `env`, then
+    /// `flags`, layered by figment; then checks what needs the whole.
+    pub fn load_with(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        flags: &Flags,
+    ) -> Result<Self, ConfigError> {
+        let mut layers = Figment::new();
+        let shown = file.map(|path| path.display().to_string());
+        if let (Some(path), Some(shown)) = (file, &shown) {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: shown.clone(),
+                source,
+            })?;
+            layers = layers.merge(Toml::string(&text));
+        }
+        layers = layers.merge(env::EnvLayer::new(env));
+        if let Some(database_url) = &flags.database_url {
+            layers = layers.merge(Serialized::default("database_url", database_url));
+        }
+        if let Some(listen) = flags.listen {
+            layers = layers.merge(Serialized::default("listen", listen.to_string()));
+        }
+        let mut config: Config = layers
+            .extract_lossy()
+            .map_err(|error| ConfigError::from_layers(error, shown))?;
+        config.log_format = config.log_format.trim().to_ascii_lowercase();
         // Unusable `[fetch]` settings stop the start, not the first download.
         config.fetcher()?;
         config.retention.check()?;
@@ -238,6 +264,42 @@ impl Config {
             })?;
         }
         Ok(config)
+    }
+}
+
+impl ConfigError {
+    /// The first of figment's errors in our terms: a value from the environment names its
+    /// variable, one from the file names the file and the key.
+    fn from_layers(errors: figment::Error, file: Option<String>) -> Self {
+        let Some(error) = errors.into_iter().next() else {
+            return ConfigError::Setting {
+                key: String::new(),
+                message: "unreadable configuration".to_owned(),
+            };
+        };
+        let key = error.path.join(".");
+        let from_env = error
+            .metadata
+            .as_ref()
+            .is_some_and(|metadata| metadata.name == env::SOURCE);
+        match file {
+            _ if from_env => ConfigError::Env {
+                name: env::variable(&key),
+                message: error.kind.to_string(),
+            },
+            Some(path) if !key.is_empty() => ConfigError::Parse {
+                path,
+                message: format!("{} (at {key})", error.kind),
+            },
+            Some(path) => ConfigError::Parse {
+                path,
+                message: error.kind.to_string(),
+            },
+            None => ConfigError::Setting {
+                key,
+                message: error.kind.to_string(),
+            },
+        }
     }
 }
 
@@ -461,263 +523,4 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_overrides_file_and_defaults() {
-        let dir = std::env::temp_dir().join(format!("patron-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("patron.toml");
-        std::fs::write(
-            &file,
-            "listen = \"0.0.0.0:9000\"\naccess_token_ttl_secs = 60\n",
-        )
-        .unwrap();
-        let env = HashMap::from([("PATRON_ACCESS_TOKEN_TTL_SECS".to_owned(), "120".to_owned())]);
-        let config = Config::load(Some(&file), &env).unwrap();
-        assert_eq!(config.listen.port(), 9000);
-        assert_eq!(config.access_token_ttl_secs, 120);
-        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
-    }
-
-    #[test]
-    fn log_format_is_text_or_json() {
-        assert_eq!(Config::default().log_format, "text");
-        let json = HashMap::from([("PATRON_LOG_FORMAT".to_owned(), "JSON".to_owned())]);
-        assert_eq!(Config::load(None, &json).unwrap().log_format, "json");
-        let other = HashMap::from([("PATRON_LOG_FORMAT".to_owned(), "xml".to_owned())]);
-        let error = Config::load(None, &other).unwrap_err().to_string();
-        assert!(error.contains("PATRON_LOG_FORMAT"), "{error}");
-    }
-
-    #[test]
-    fn notifier_tables_load_and_secrets_stay_out_of_debug() {
-        let dir = std::env::temp_dir().join(format!("patron-config-smtp-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("patron.toml");
-        std::fs::write(&file, "notifier = \"smtp\"\n[smtp]\nhost = \"mail.example\"\ntls = \"tls\"\nport = 465\nusername = \"u\"\npassword = \"p4ss\"\nfrom = \"a@b.io\"\n").unwrap();
-        let config = Config::load(Some(&file), &HashMap::new()).unwrap();
-        assert_eq!((config.smtp.port, config.smtp.tls), (465, SmtpTls::Tls));
-        assert!(!format!("{config:?}").contains("p4ss"));
-        let keyed = Config::load(
-            None,
-            &HashMap::from([("PATRON_SECRET_KEY".to_owned(), SecretBox::generate_key())]),
-        )
-        .unwrap();
-        assert!(format!("{keyed:?}").contains("secret_key: Some(\"***\")"));
-        assert!(keyed.secret_box().is_ok());
-        assert!(config.delivery().is_ok());
-        let env = HashMap::from([("PATRON_NOTIFIER".to_owned(), "carrier-pigeon".to_owned())]);
-        assert!(Config::load(None, &env).unwrap().delivery().is_err());
-        std::fs::write(&file, "[smtp]\nhots = \"x\"\n").unwrap();
-        assert!(Config::load(Some(&file), &HashMap::new())
-            .unwrap_err()
-            .to_string()
-            .contains("hots"));
-    }
-
-    #[test]
-    fn an_sms_provider_needs_its_account_and_a_known_name() {
-        let env = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>()
-        };
-        let twilio = [
-            ("PATRON_SMS_PROVIDER", "twilio"),
-            ("PATRON_SMS_BASE_URL", "http://127.0.0.1:9"),
-            ("PATRON_SMS_ACCOUNT_SID", "AC1"),
-            ("PATRON_SMS_AUTH_TOKEN", "secret-token"),
-            ("PATRON_SMS_FROM", "+15005550006"),
-        ];
-        let config = Config::load(None, &env(&twilio)).unwrap();
-        assert_eq!(config.sms.account_sid, "AC1");
-        assert!(!format!("{config:?}").contains("secret-token"));
-        assert!(config.delivery().is_ok());
-        let unknown = Config::load(None, &env(&[("PATRON_SMS_PROVIDER", "pager")])).unwrap();
-        assert!(unknown.delivery().is_err());
-        let incomplete = Config::load(None, &env(&twilio[..2])).unwrap();
-        assert!(incomplete.delivery().is_err());
-        let mut webhook = env(&twilio[..2]);
-        webhook.extend(env(&[
-            ("PATRON_NOTIFIER", "webhook"),
-            ("PATRON_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
-            ("PATRON_WEBHOOK_SECRET", "0123456789abcdef"),
-        ]));
-        assert!(
-            Config::load(None, &webhook).unwrap().delivery().is_ok(),
-            "the webhook takes every channel; [sms] is not used"
-        );
-    }
-
-    #[test]
-    fn fetch_settings_load_from_file_and_env() {
-        let defaults = Config::default();
-        assert_eq!(defaults.fetch.max_bytes, 52_428_800);
-        assert_eq!(defaults.bulk_sync_limit, 1000);
-        let dir = std::env::temp_dir().join(format!("patron-config-fetch-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("patron.toml");
-        std::fs::write(
-            &file,
-            "bulk_sync_limit = 50\n[fetch]\nmax_bytes = 2048\nmax_redirects = 1\nallow = [\"10.0.0.0/8\"]\n",
-        )
-        .unwrap();
-        let env = HashMap::from([
-            ("PATRON_FETCH_TIMEOUT_SECS".to_owned(), "7".to_owned()),
-            (
-                "PATRON_FETCH_CONNECT_TIMEOUT_SECS".to_owned(),
-                "3".to_owned(),
-            ),
-            (
-                "PATRON_FETCH_ALLOW".to_owned(),
-                "127.0.0.1/32, ::1/128,".to_owned(),
-            ),
-            ("PATRON_BULK_SYNC_LIMIT".to_owned(), "200".to_owned()),
-        ]);
-        let config = Config::load(Some(&file), &env).unwrap();
-        assert_eq!(
-            config.fetch,
-            FetchSettings {
-                max_bytes: 2048,
-                connect_timeout_secs: 3,
-                timeout_secs: 7,
-                max_redirects: 1,
-                max_concurrent: 4,
-                allow: vec!["127.0.0.1/32".to_owned(), "::1/128".to_owned()],
-            }
-        );
-        assert_eq!(config.bulk_sync_limit, 200);
-        assert!(config.fetcher().is_ok());
-        let env = HashMap::from([(
-            "PATRON_FETCH_ALLOW".to_owned(),
-            "10.0.0.0/8,intranet".to_owned(),
-        )]);
-        let error = Config::load(None, &env).unwrap_err().to_string();
-        assert!(error.contains("'intranet'"), "{error}");
-        std::fs::write(&file, "[fetch]\nallow = [\"10.0.0.1/8\"]\n").unwrap();
-        let error = Config::load(Some(&file), &HashMap::new())
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("'10.0.0.1/8'"), "{error}");
-        std::fs::write(&file, "[fetch]\nmax_byte = 1\n").unwrap();
-        let error = Config::load(Some(&file), &HashMap::new())
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("max_byte"), "{error}");
-        let env = HashMap::from([("PATRON_FETCH_MAX_BYTES".to_owned(), "lots".to_owned())]);
-        let error = Config::load(None, &env).unwrap_err().to_string();
-        assert!(error.contains("PATRON_FETCH_MAX_BYTES"), "{error}");
-    }
-
-    #[test]
-    fn retention_settings_load_from_file_and_env_and_are_checked() {
-        assert_eq!(
-            Config::default().retention.ages().sessions,
-            chrono::Duration::days(7)
-        );
-        let dir =
-            std::env::temp_dir().join(format!("patron-config-retention-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("patron.toml");
-        std::fs::write(
-            &file,
-            "[retention]
-outbox_days = 2
-jobs_days = 90
-",
-        )
-        .unwrap();
-        let env = HashMap::from([("PATRON_RETENTION_JOBS_DAYS".to_owned(), "14".to_owned())]);
-        let config = Config::load(Some(&file), &env).unwrap();
-        let ages = config.retention.ages();
-        assert_eq!(ages.outbox, chrono::Duration::days(2));
-        assert_eq!(ages.jobs, chrono::Duration::days(14));
-        let env = HashMap::from([("PATRON_RETENTION_INTERVAL_SECS".to_owned(), "0".to_owned())]);
-        let error = Config::load(None, &env).unwrap_err().to_string();
-        assert!(error.contains("interval_secs"), "{error}");
-        std::fs::write(
-            &file,
-            "[retention]
-sessions_days = 99999999999
-",
-        )
-        .unwrap();
-        let error = Config::load(Some(&file), &HashMap::new())
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("sessions_days"), "{error}");
-    }
-
-    #[test]
-    fn the_public_url_must_be_https_off_loopback() {
-        assert_eq!(
-            Config::default().service_settings().public_url,
-            "http://127.0.0.1:8080",
-            "unset: the listen address"
-        );
-        let env = |url: &str| HashMap::from([("PATRON_PUBLIC_URL".to_owned(), url.to_owned())]);
-        let config = Config::load(None, &env("https://accounts.example.com/")).unwrap();
-        assert_eq!(
-            config.service_settings().public_url,
-            "https://accounts.example.com"
-        );
-        let error = Config::load(None, &env("http://accounts.example.com"))
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("PATRON_PUBLIC_URL"), "{error}");
-        assert!(Config::load(None, &env("http://localhost:9000")).is_ok());
-    }
-
-    #[test]
-    fn postgres_needs_an_explicit_secret_key() {
-        let postgres = Config {
-            database_url: "postgres://postgres@127.0.0.1:5432/patron".to_owned(),
-            ..Config::default()
-        };
-        let error = postgres
-            .secret_box()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(error.contains("PATRON_SECRET_KEY"), "{error}");
-        let keyed = Config {
-            secret_key: Some(Redacted(SecretBox::generate_key())),
-            ..postgres
-        };
-        assert!(keyed.secret_box().is_ok());
-    }
-
-    #[test]
-    fn unknown_keys_are_named() {
-        let dir = std::env::temp_dir().join(format!("patron-config-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("patron.toml");
-        std::fs::write(&file, "listne = \"0.0.0.0:9000\"\n").unwrap();
-        let error = Config::load(Some(&file), &HashMap::new())
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("listne"), "{error}");
-        let env = HashMap::from([("PATRON_LISTEN".to_owned(), "nowhere".to_owned())]);
-        let generated = Config {
-            secret_key_file: dir.join("secret.key"),
-            ..Config::default()
-        };
-        let sealed = generated.secret_box().unwrap().seal("x", &["test"]);
-        assert_eq!(
-            generated
-                .secret_box()
-                .unwrap()
-                .open(&sealed, &["test"])
-                .unwrap(),
-            "x",
-            "the key file is reused"
-        );
-        assert!(Config::load(None, &env)
-            .unwrap_err()
-            .to_string()
-            .contains("PATRON_LISTEN"));
-    }
-}
+mod tests;

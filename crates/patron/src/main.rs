@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use patron_server::config::Flags;
 use patron_server::{telemetry, App, BuildError, Config};
 use patron_service::{
     conceal_message, reveal_message, Events, NewApplication, SecretRotation, Services, SystemClock,
@@ -33,19 +34,19 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    let mut config = Config::load(cli.config.as_deref(), &env).map_err(|e| e.to_string())?;
-    if let Some(database) = cli.database {
-        config.database_url = database;
-    }
+    let flags = Flags {
+        database_url: cli.database,
+        listen: match cli.command {
+            Command::Serve { listen } => listen,
+            _ => None,
+        },
+    };
+    let config =
+        Config::load_with(cli.config.as_deref(), &env, &flags).map_err(|e| e.to_string())?;
     telemetry::init(&config.log, config.log_format == "json");
     let clock = SystemClock;
     match cli.command {
-        Command::Serve { listen } => {
-            if let Some(listen) = listen {
-                config.listen = listen;
-            }
-            serve(config).await
-        }
+        Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
             connect(&config).await?;
             println_out(&format!(

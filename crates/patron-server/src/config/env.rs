@@ -1,219 +1,151 @@
-//! `PATRON_*` environment variables over the file's settings.
+//! `PATRON_*` environment variables as a configuration layer over the file: each variable
+//! sets the setting its name spells (`PATRON_SMTP_PORT` → `[smtp] port`), given as text;
+//! figment's lossy extraction reads the text as the setting's number or flag, and a value
+//! that does not fit is an error naming the variable. Variables the service does not own
+//! (`PATRON_TEST_POSTGRES_URL`, `PATRON_BIN`) are left alone.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-use super::{Config, ConfigError, Redacted, SmtpTls, ENV_PREFIX};
+use figment::value::{Dict, Empty, Map, Tag, Value};
+use figment::{Error, Metadata, Profile, Provider};
 
-impl Config {
-    /// Applies `PATRON_<KEY>` overrides. Variables the service does not own (such as
-    /// `PATRON_TEST_POSTGRES_URL` or `PATRON_BIN`) are left alone.
-    pub(super) fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
-        let get = |key: &str| {
-            env.get(&format!("{ENV_PREFIX}{key}"))
-                .map(|v| (format!("{ENV_PREFIX}{key}"), v.trim()))
-        };
-        if let Some((_, value)) = get("TRUSTED_PROXIES") {
-            self.trusted_proxies = value
-                .split(',')
-                .map(str::trim)
-                .filter(|entry| !entry.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some((_, value)) = get("PUBLIC_URL") {
-            self.public_url = Some(value.to_owned()).filter(|url| !url.is_empty());
-        }
-        if let Some((name, value)) = get("LISTEN") {
-            self.listen = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("DATABASE_URL") {
-            self.database_url = value.to_owned();
-        }
-        if let Some((name, value)) = get("ACCESS_TOKEN_TTL_SECS") {
-            self.access_token_ttl_secs = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("REFRESH_TOKEN_TTL_SECS") {
-            self.refresh_token_ttl_secs = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("MAX_BODY_BYTES") {
-            self.max_body_bytes = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("LOG") {
-            self.log = value.to_owned();
-        }
-        if let Some((_, value)) = get("LOG_FORMAT") {
-            self.log_format = value.trim().to_ascii_lowercase();
-        }
-        if let Some((name, value)) = get("ARGON2_MEMORY_KIB") {
-            self.argon2_memory_kib = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("ARGON2_ITERATIONS") {
-            self.argon2_iterations = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("ARGON2_PARALLELISM") {
-            self.argon2_parallelism = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("ROLLING_SESSION_MAX_DAYS") {
-            self.rolling_session_max_days = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("SIGN_IN_FAILURES_PER_MINUTE") {
-            self.sign_in_failures_per_minute = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("ARGON2_QUEUE_TIMEOUT_SECS") {
-            self.argon2_queue_timeout_secs = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("NOTIFIER") {
-            self.notifier = value.to_owned();
-        }
-        if let Some((_, value)) = get("GOOGLE_JWKS_URL") {
-            self.google_jwks_url = value.to_owned();
-        }
-        if let Some((_, value)) = get("APPLE_JWKS_URL") {
-            self.apple_jwks_url = value.to_owned();
-        }
-        if let Some((_, value)) = get("FACEBOOK_GRAPH_URL") {
-            self.facebook_graph_url = value.to_owned();
-        }
-        if let Some((name, value)) = get("PROVIDER_TIMEOUT_SECS") {
-            self.provider_timeout_secs = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("SMS_PROVIDER") {
-            self.sms.provider = value.to_owned();
-        }
-        if let Some((_, value)) = get("SMS_BASE_URL") {
-            self.sms.base_url = value.to_owned();
-        }
-        if let Some((_, value)) = get("SMS_ACCOUNT_SID") {
-            self.sms.account_sid = value.to_owned();
-        }
-        if let Some((_, value)) = get("SMS_AUTH_TOKEN") {
-            self.sms.auth_token = Redacted(value.to_owned());
-        }
-        if let Some((_, value)) = get("SMS_FROM") {
-            self.sms.from = value.to_owned();
-        }
-        if let Some((_, value)) = get("SMTP_HOST") {
-            self.smtp.host = value.to_owned();
-        }
-        if let Some((name, value)) = get("SMTP_PORT") {
-            self.smtp.port = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("SMTP_TLS") {
-            self.smtp.tls = match value {
-                "none" => SmtpTls::None,
-                "starttls" => SmtpTls::Starttls,
-                "tls" => SmtpTls::Tls,
-                other => {
-                    return Err(ConfigError::Env {
-                        name,
-                        message: format!("'{other}' is not one of none, starttls, tls"),
-                    })
-                }
-            };
-        }
-        if let Some((_, value)) = get("SMTP_USERNAME") {
-            self.smtp.username = Some(value.to_owned());
-        }
-        if let Some((_, value)) = get("SMTP_PASSWORD") {
-            self.smtp.password = Some(value.to_owned());
-        }
-        if let Some((_, value)) = get("SMTP_FROM") {
-            self.smtp.from = value.to_owned();
-        }
-        if let Some((_, value)) = get("METRICS_LISTEN") {
-            self.metrics.listen = value.to_owned();
-        }
-        if let Some((_, value)) = get("EVENTS_URL") {
-            self.events.url = value.to_owned();
-        }
-        if let Some((_, value)) = get("EVENTS_SECRET") {
-            self.events.secret = value.to_owned();
-        }
-        if let Some((_, value)) = get("WEBHOOK_URL") {
-            self.webhook.url = value.to_owned();
-        }
-        if let Some((_, value)) = get("WEBHOOK_SECRET") {
-            self.webhook.secret = value.to_owned();
-        }
-        if let Some((name, value)) = get("COOKIE_SECURE") {
-            self.cookie_secure = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("SECRET_KEY") {
-            self.secret_key = Some(Redacted(value.to_owned()));
-        }
-        if let Some((_, value)) = get("PREVIOUS_SECRET_KEYS") {
-            self.previous_secret_keys = value
-                .split(',')
-                .map(str::trim)
-                .filter(|key| !key.is_empty())
-                .map(|key| Redacted(key.to_owned()))
-                .collect();
-        }
-        if let Some((_, value)) = get("SECRET_KEY_FILE") {
-            self.secret_key_file = PathBuf::from(value);
-        }
-        if let Some((name, value)) = get("FETCH_MAX_BYTES") {
-            self.fetch.max_bytes = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("FETCH_TIMEOUT_SECS") {
-            self.fetch.timeout_secs = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("FETCH_CONNECT_TIMEOUT_SECS") {
-            self.fetch.connect_timeout_secs = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("FETCH_MAX_REDIRECTS") {
-            self.fetch.max_redirects = parse_env(&name, value)?;
-        }
-        if let Some((name, value)) = get("FETCH_MAX_CONCURRENT") {
-            self.fetch.max_concurrent = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("FETCH_ALLOW") {
-            self.fetch.allow = value
-                .split(',')
-                .map(str::trim)
-                .filter(|entry| !entry.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some((name, value)) = get("BULK_SYNC_LIMIT") {
-            self.bulk_sync_limit = parse_env(&name, value)?;
-        }
-        if let Some((_, value)) = get("EXPORT_DIR") {
-            self.export_dir = value.into();
-        }
-        if let Some((name, value)) = get("EXPORT_LINK_TTL_SECS") {
-            self.export_link_ttl_secs = parse_env(&name, value)?;
-        }
-        let retention = &mut self.retention;
-        for (key, field) in [
-            ("RETENTION_INTERVAL_SECS", &mut retention.interval_secs),
-            ("RETENTION_SESSIONS_DAYS", &mut retention.sessions_days),
-            (
-                "RETENTION_RESET_CODES_DAYS",
-                &mut retention.reset_codes_days,
-            ),
-            (
-                "RETENTION_PENDING_REGISTRATIONS_DAYS",
-                &mut retention.pending_registrations_days,
-            ),
-            ("RETENTION_OUTBOX_DAYS", &mut retention.outbox_days),
-            ("RETENTION_JOBS_DAYS", &mut retention.jobs_days),
-        ] {
-            if let Some((name, value)) = get(key) {
-                *field = parse_env(&name, value)?;
-            }
-        }
-        Ok(())
+use super::ENV_PREFIX;
+
+/// The layer's name in figment's metadata (and how its errors are told apart).
+pub(super) const SOURCE: &str = "PATRON_* environment variables";
+
+/// How a variable's text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// As it is (trimmed).
+    Text,
+    /// Comma-separated, blank entries dropped.
+    List,
+    /// As it is; empty unsets the setting.
+    Optional,
+}
+
+/// Every setting a variable may set, by its key path; the variable's name is
+/// [`variable`] of the path.
+pub(super) const SETTINGS: &[(&str, Reading)] = &[
+    ("listen", Reading::Text),
+    ("trusted_proxies", Reading::List),
+    ("public_url", Reading::Optional),
+    ("database_url", Reading::Text),
+    ("access_token_ttl_secs", Reading::Text),
+    ("refresh_token_ttl_secs", Reading::Text),
+    ("max_body_bytes", Reading::Text),
+    ("log", Reading::Text),
+    ("log_format", Reading::Text),
+    ("secret_key", Reading::Text),
+    ("previous_secret_keys", Reading::List),
+    ("secret_key_file", Reading::Text),
+    ("cookie_secure", Reading::Text),
+    ("argon2_memory_kib", Reading::Text),
+    ("argon2_iterations", Reading::Text),
+    ("argon2_parallelism", Reading::Text),
+    ("argon2_queue_timeout_secs", Reading::Text),
+    ("rolling_session_max_days", Reading::Text),
+    ("sign_in_failures_per_minute", Reading::Text),
+    ("notifier", Reading::Text),
+    ("google_jwks_url", Reading::Text),
+    ("apple_jwks_url", Reading::Text),
+    ("facebook_graph_url", Reading::Text),
+    ("provider_timeout_secs", Reading::Text),
+    ("bulk_sync_limit", Reading::Text),
+    ("export_dir", Reading::Text),
+    ("export_link_ttl_secs", Reading::Text),
+    ("smtp.host", Reading::Text),
+    ("smtp.port", Reading::Text),
+    ("smtp.tls", Reading::Text),
+    ("smtp.username", Reading::Text),
+    ("smtp.password", Reading::Text),
+    ("smtp.from", Reading::Text),
+    ("webhook.url", Reading::Text),
+    ("webhook.secret", Reading::Text),
+    ("sms.provider", Reading::Text),
+    ("sms.base_url", Reading::Text),
+    ("sms.account_sid", Reading::Text),
+    ("sms.auth_token", Reading::Text),
+    ("sms.from", Reading::Text),
+    ("events.url", Reading::Text),
+    ("events.secret", Reading::Text),
+    ("metrics.listen", Reading::Text),
+    ("fetch.max_bytes", Reading::Text),
+    ("fetch.timeout_secs", Reading::Text),
+    ("fetch.connect_timeout_secs", Reading::Text),
+    ("fetch.max_redirects", Reading::Text),
+    ("fetch.max_concurrent", Reading::Text),
+    ("fetch.allow", Reading::List),
+    ("retention.interval_secs", Reading::Text),
+    ("retention.sessions_days", Reading::Text),
+    ("retention.reset_codes_days", Reading::Text),
+    ("retention.pending_registrations_days", Reading::Text),
+    ("retention.outbox_days", Reading::Text),
+    ("retention.jobs_days", Reading::Text),
+];
+
+/// The variable that sets the setting at `key` (`smtp.port` → `PATRON_SMTP_PORT`).
+pub(super) fn variable(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+/// The `PATRON_*` variables of one environment that name a setting.
+pub(super) struct EnvLayer {
+    values: Vec<(&'static str, Value)>,
+}
+
+impl EnvLayer {
+    /// The settings `env` sets.
+    pub(super) fn new(env: &HashMap<String, String>) -> Self {
+        let values = SETTINGS
+            .iter()
+            .filter_map(|&(key, reading)| {
+                let text = env.get(&variable(key))?.trim();
+                Some((key, read(reading, text)))
+            })
+            .collect();
+        Self { values }
     }
 }
 
-fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value.parse().map_err(|error: T::Err| ConfigError::Env {
-        name: name.to_owned(),
-        message: error.to_string(),
-    })
+fn read(reading: Reading, text: &str) -> Value {
+    match reading {
+        Reading::Text => Value::from(text.to_owned()),
+        Reading::List => Value::from(
+            text.split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| Value::from(entry.to_owned()))
+                .collect::<Vec<_>>(),
+        ),
+        Reading::Optional if text.is_empty() => Value::Empty(Tag::Default, Empty::None),
+        Reading::Optional => Value::from(text.to_owned()),
+    }
+}
+
+impl Provider for EnvLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(SOURCE).interpolater(|_: &Profile, keys: &[&str]| variable(&keys.join(".")))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, Error> {
+        let mut settings = Dict::new();
+        for (key, value) in &self.values {
+            match key.split_once('.') {
+                None => {
+                    settings.insert((*key).to_owned(), value.clone());
+                }
+                Some((section, name)) => {
+                    let table = settings
+                        .entry(section.to_owned())
+                        .or_insert_with(|| Value::from(Dict::new()));
+                    if let Value::Dict(_, table) = table {
+                        table.insert(name.to_owned(), value.clone());
+                    }
+                }
+            }
+        }
+        Ok(Profile::Default.collect(settings))
+    }
 }

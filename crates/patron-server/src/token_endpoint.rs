@@ -7,10 +7,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use base64::Engine;
 use patron_domain::ids::CompanyId;
-use patron_domain::scope::Scope;
 use patron_store::ApiClient;
-use serde::{Deserialize, Serialize};
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,43 +16,10 @@ use crate::error::ApiError;
 use crate::extract::body_bytes;
 use crate::extract::PathParams;
 use crate::wire::path::CompanyPath;
-use patron_service::IssuedTokens;
+use crate::wire::token::{TokenForm, TokenOut};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(token))
-}
-
-/// The form fields of a token request.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct TokenForm {
-    /// `client_credentials` or `refresh_token`.
-    grant_type: Option<String>,
-    /// Space-separated scopes (at most the client's).
-    scope: Option<String>,
-    /// With `grant_type=refresh_token`.
-    refresh_token: Option<String>,
-}
-
-/// The token response (RFC 6749 §5.1), scopes as a list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct TokenOut {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    refresh_token: String,
-    scope: Vec<&'static str>,
-}
-
-impl From<IssuedTokens> for TokenOut {
-    fn from(issued: IssuedTokens) -> Self {
-        Self {
-            access_token: issued.access_token,
-            token_type: "Bearer",
-            expires_in: issued.expires_in,
-            refresh_token: issued.refresh_token,
-            scope: issued.scopes.iter().map(Scope::as_str).collect(),
-        }
-    }
 }
 
 /// Issues a platform client's tokens: the client credentials grant (client id and secret

@@ -9,14 +9,13 @@ use patron_domain::email::Email;
 use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::phone::Phone;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::wire::attribute::ValueOut;
+use crate::wire::attribute::{FilterBody, ValueOut};
 use crate::wire::customer::CustomerOut;
 use crate::wire::page::PageOut;
 use patron_domain::scope::Scope;
@@ -26,35 +25,6 @@ use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(scoped(Scope::CustomersRead, routes!(filter)))
-}
-
-/// `UserAttributeFilter`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct FilterBody {
-    query: Option<FilterQuery>,
-}
-
-/// `UserAttributeFilterQuery`.
-#[derive(Debug, Deserialize)]
-struct FilterQuery {
-    #[serde(rename = "type")]
-    combinator: Option<String>,
-    limit: Option<u32>,
-    page: Option<u32>,
-    email: Option<String>,
-    phone: Option<String>,
-    definition_ids: Option<Vec<String>>,
-    conditions: Option<Vec<FilterCondition>>,
-}
-
-/// `UserAttributeFilterRequestConditions`.
-#[derive(Debug, Deserialize)]
-struct FilterCondition {
-    definition_id: Option<String>,
-    #[serde(rename = "type")]
-    operator: Option<String>,
-    #[serde(default)]
-    value: Value,
 }
 
 #[utoipa::path(

@@ -14,7 +14,6 @@ use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
 use patron_domain::time::parse_rfc3339;
 use patron_store::{Job, JobFilter, JobKind, JobOutcome};
-use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
 use super::attributes::text_query;
@@ -23,7 +22,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::wire::job::JobOut;
+use crate::wire::job::{ExportBody, ImportBody, JobOut};
 use crate::wire::path::{JobFilePath, JobPath};
 use crate::wire::Paged;
 use patron_domain::scope::Scope;
@@ -46,30 +45,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(scoped(Scope::CustomersRead, routes!(job_state)))
         .routes(scoped(Scope::CustomersRead, routes!(error_report)))
         .routes(routes!(export_file))
-}
-
-/// `CreateStoreFrontUsersPayload`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = CreateStoreFrontUsersPayload)]
-pub(crate) struct ImportBody {
-    /// Where the file is (fetched by the server, public addresses only).
-    #[schema(required = true, value_type = String)]
-    absolute_url: Option<String>,
-    /// `CSV` or `XLSX`.
-    #[schema(required = true, value_type = String)]
-    file_format: Option<String>,
-    /// The file's path, whose last segment names the job.
-    #[schema(required = true, value_type = String)]
-    relative_url: Option<String>,
-}
-
-/// `BulkUserExportSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = BulkUserExportSchema)]
-pub(crate) struct ExportBody {
-    /// `CSV` or `XLSX`.
-    #[schema(required = true, value_type = String)]
-    file_format: Option<String>,
 }
 
 /// The name shown for an imported file: the last segment of its path, without a query or

@@ -10,7 +10,6 @@ use chrono::Duration;
 use patron_domain::customer::validate_text;
 use patron_domain::ids::ObjectId;
 use patron_store::Actor;
-use serde::Deserialize;
 
 use super::{scoped, Platform};
 use crate::app::AppState;
@@ -20,7 +19,8 @@ use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::wire::path::UserPath;
 use crate::wire::session::{
-    EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut, SessionOut, SessionsOut,
+    CreateSessionBody, EndedSessionOut, EndedSessionsOut, LoginTokenOut, MintedSessionOut,
+    SessionOut, SessionsOut,
 };
 use patron_domain::scope::Scope;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,16 +35,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(scoped(Scope::CustomersRead, routes!(list)))
         .routes(scoped(Scope::CustomersWrite, routes!(end_all)))
         .routes(scoped(Scope::CustomersWrite, routes!(login_token)))
-}
-
-/// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct CreateSessionBody {
-    #[schema(required = true)]
-    domain: Option<String>,
-    #[schema(required = true)]
-    user_id: Option<String>,
-    max_age: Option<f64>,
 }
 
 #[utoipa::path(

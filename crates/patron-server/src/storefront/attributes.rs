@@ -4,13 +4,12 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::{present, Shopper};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
+use crate::wire::attribute::{AttributesBody, AttributesOut};
 use patron_service::customer_actor;
 use patron_store::Actor;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,20 +20,6 @@ const MAX_VALUES: usize = 200;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_attributes, update_attributes))
-}
-
-/// `UpdateUserAttributes`: values by slug.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct AttributesBody {
-    #[schema(value_type = Option<Object>)]
-    attributes: Option<Map<String, Value>>,
-}
-
-/// `UserAttributes`: values by slug.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct AttributesOut {
-    #[schema(value_type = Object)]
-    attributes: Map<String, Value>,
 }
 
 #[utoipa::path(

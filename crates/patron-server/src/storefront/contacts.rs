@@ -10,7 +10,6 @@ use patron_domain::contacts::Contact;
 use patron_domain::email::Email;
 use patron_domain::otp::OtpTarget;
 use patron_domain::phone::Phone;
-use serde::{Deserialize, Serialize};
 
 use super::otp::{mobile_sent, required, required_email, sender};
 use super::{parse_mobile, Shopper, Storefront, Visitor};
@@ -19,9 +18,13 @@ use crate::cookies::Current;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::extract::{JsonBody, QueryPairs};
-use crate::wire::customer::{login_success, CustomerOut, LoginSuccessOut};
+use crate::wire::contacts::{
+    EditMobileBody, EmailAddedOut, EmailBody, EmailLinkOut, MobileAddedOut, MobileLinkOut,
+    PrimaryEmailBody, PrimaryMobileBody,
+};
+use crate::wire::customer::{login_success, LoginSuccessOut};
 use crate::wire::otp::{
-    CodeBody, ForUpdateBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,
+    ForUpdateBody, LinkCodeBody, PrimaryProvenOut, PrimaryVerifyBody, SendOtpOut, VerifyOtpOut,
 };
 use crate::wire::path::EntityPath;
 use crate::wire::storefront::MessageOut;
@@ -43,61 +46,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(prove_primary))
         .routes(routes!(send_to_new))
         .routes(routes!(prove_new))
-}
-
-/// `EditEmailRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct EmailBody {
-    email: Option<String>,
-}
-
-/// `EditEmailRequestSchema` of a primary change, with Patron's optional proof of the
-/// current primary (`verifyOTPonPrimary`'s `request_id`).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct PrimaryEmailBody {
-    email: Option<String>,
-    request_id: Option<String>,
-}
-
-/// `EditMobileRequestSchema` of a primary change, with the same optional proof.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct PrimaryMobileBody {
-    #[serde(flatten)]
-    mobile: MobileBody,
-    request_id: Option<String>,
-}
-
-/// `EditMobileRequestSchema` / `SendVerificationLinkMobileRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct MobileBody {
-    phone: Option<String>,
-    country_code: Option<String>,
-}
-
-/// `VerifyEmailOTPSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct EmailAddedOut {
-    user: CustomerOut,
-    verify_email_link: bool,
-}
-
-/// `VerifyMobileOTPSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct MobileAddedOut {
-    user: CustomerOut,
-    verify_mobile_link: bool,
-}
-
-/// `SendEmailVerifyLinkSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct EmailLinkOut {
-    verify_email_link: bool,
-}
-
-/// `SendMobileVerifyLinkSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct MobileLinkOut {
-    verify_mobile_link: bool,
 }
 
 type Answer<T> = Result<(HeaderMap, Json<T>), ApiError>;
@@ -148,7 +96,7 @@ pub(crate) async fn add_email(
     path = "/profile/v1.0/mobile",
     operation_id = "addMobileNumber",
     tag = "storefront",
-    request_body = MobileBody,
+    request_body = EditMobileBody,
     params(
         ("platform" = Option<String>, Query, description = "platform."),
     ),
@@ -161,7 +109,7 @@ pub(crate) async fn add_email(
 pub(crate) async fn add_mobile(
     State(state): State<AppState>,
     visitor: Visitor,
-    JsonBody(body): JsonBody<MobileBody>,
+    JsonBody(body): JsonBody<EditMobileBody>,
 ) -> Answer<MobileAddedOut> {
     let current = signed_in(&visitor)?;
     let phone = mobile_of(&body, &visitor)?;
@@ -378,7 +326,7 @@ pub(crate) async fn email_link(
     path = "/profile/v1.0/mobile/link/send",
     operation_id = "sendVerificationLinkToMobile",
     tag = "storefront",
-    request_body = MobileBody,
+    request_body = EditMobileBody,
     params(
         ("platform" = Option<String>, Query, description = "platform."),
     ),
@@ -391,7 +339,7 @@ pub(crate) async fn email_link(
 pub(crate) async fn mobile_link(
     State(state): State<AppState>,
     visitor: Visitor,
-    JsonBody(body): JsonBody<MobileBody>,
+    JsonBody(body): JsonBody<EditMobileBody>,
 ) -> Answer<MobileLinkOut> {
     let current = signed_in(&visitor)?;
     let phone = mobile_of(&body, &visitor)?;
@@ -418,7 +366,7 @@ pub(crate) async fn mobile_link(
     path = "/authentication/v1.0/verify/email",
     operation_id = "verifyEmail",
     tag = "storefront",
-    request_body = CodeBody,
+    request_body = LinkCodeBody,
     responses(
         (status = 200, description = "Done.", body = MessageOut),
         crate::openapi::StorefrontErrors,
@@ -430,7 +378,7 @@ pub(crate) async fn mobile_link(
 pub(crate) async fn verify_link(
     State(state): State<AppState>,
     Storefront { application }: Storefront,
-    JsonBody(body): JsonBody<CodeBody>,
+    JsonBody(body): JsonBody<LinkCodeBody>,
 ) -> Result<Json<MessageOut>, ApiError> {
     let code = required(body.code.as_deref(), "code")?;
     state
@@ -448,7 +396,7 @@ pub(crate) async fn verify_link(
     path = "/authentication/v1.0/verify/mobile",
     operation_id = "verifyMobile",
     tag = "storefront",
-    request_body = CodeBody,
+    request_body = LinkCodeBody,
     responses(
         (status = 200, description = "Done.", body = MessageOut),
         crate::openapi::StorefrontErrors,
@@ -460,7 +408,7 @@ pub(crate) async fn verify_link(
 pub(crate) async fn verify_mobile_link(
     state: State<AppState>,
     storefront: Storefront,
-    body: JsonBody<CodeBody>,
+    body: JsonBody<LinkCodeBody>,
 ) -> Result<Json<MessageOut>, ApiError> {
     verify_link(state, storefront, body).await
 }
@@ -654,7 +602,7 @@ fn signed_in(visitor: &Visitor) -> Result<&Current, ApiError> {
         .ok_or_else(|| ApiError::Unauthenticated("sign in first: no valid session".to_owned()))
 }
 
-fn mobile_of(body: &MobileBody, visitor: &Visitor) -> Result<Phone, ApiError> {
+fn mobile_of(body: &EditMobileBody, visitor: &Visitor) -> Result<Phone, ApiError> {
     parse_mobile(
         "phone",
         body.phone.as_deref(),

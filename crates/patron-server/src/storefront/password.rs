@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use serde::Deserialize;
 
 use super::{Shopper, Storefront, Visitor};
 use crate::app::AppState;
@@ -14,6 +13,7 @@ use crate::cookies::{cookie_headers, origin_of_request};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::customer::{login_success, LoginSuccessOut};
+use crate::wire::password::{LoginBody, TokenBody, UpdatePasswordBody};
 use crate::wire::storefront::{HasPasswordOut, MessageOut};
 use patron_service::PasswordUpdate;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,19 +25,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login_with_token))
         .routes(routes!(has_password))
         .routes(routes!(update_password))
-}
-
-/// `PasswordLoginRequestSchema`: `username` is an email or a phone number.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct LoginBody {
-    username: Option<String>,
-    password: Option<String>,
-}
-
-/// `TokenRequestBodySchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct TokenBody {
-    token: Option<String>,
 }
 
 #[utoipa::path(
@@ -147,13 +134,6 @@ pub(crate) async fn has_password(
             result: i32::from(has),
         }),
     ))
-}
-
-/// `UpdatePasswordRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct UpdatePasswordBody {
-    old_password: Option<String>,
-    new_password: Option<String>,
 }
 
 #[utoipa::path(

@@ -7,7 +7,6 @@ use axum::Json;
 use patron_domain::customer::validate_text;
 use patron_domain::email::Email;
 use patron_store::Application;
-use serde::{Deserialize, Serialize};
 
 use super::{parse_mobile, present, Visitor};
 use crate::app::AppState;
@@ -15,60 +14,13 @@ use crate::cookies::{cookie_headers, set_cookie};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::customer::CustomerOut;
+use crate::wire::profile::{EditProfileBody, ProfileEditOut};
 use patron_service::{ProfileForm, ProfileSaved, Sender};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(update_profile))
-}
-
-/// `EditProfileRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct EditProfileBody {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    gender: Option<String>,
-    dob: Option<String>,
-    profile_pic_url: Option<String>,
-    email: Option<String>,
-    mobile: Option<MobileBody>,
-    country_code: Option<String>,
-    register_token: Option<String>,
-    android_hash: Option<String>,
-}
-
-/// `{phone, country_code}` of a profile.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct MobileBody {
-    phone: Option<String>,
-    country_code: Option<String>,
-}
-
-/// `ProfileEditSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ProfileEditOut {
-    success: bool,
-    message: &'static str,
-    user: CustomerOut,
-    user_exists: bool,
-    verify_email_otp: bool,
-    verify_mobile_otp: bool,
-    verify_email_link: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mobile: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    country_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resend_timer: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resend_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resend_email_token: Option<String>,
 }
 
 #[utoipa::path(

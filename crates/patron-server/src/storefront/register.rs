@@ -8,7 +8,6 @@ use axum::Json;
 use patron_domain::customer::{validate_text, Profile};
 use patron_domain::email::Email;
 use patron_store::Application;
-use serde::{Deserialize, Serialize};
 
 use super::{parse_mobile, present, Storefront};
 use crate::app::AppState;
@@ -17,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryPairs};
 use crate::telemetry::current_request_id;
 use crate::wire::customer::CustomerOut;
+use crate::wire::register::{RegisterBody, RegisterFormOut};
 use crate::wire::storefront::UserExistsOut;
 use patron_service::{Registered, RegistrationForm};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,47 +26,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(user_exists))
-}
-
-/// `FormRegisterRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct RegisterBody {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    gender: Option<String>,
-    email: Option<String>,
-    password: Option<String>,
-    phone: Option<PhoneBody>,
-    consent: Option<bool>,
-}
-
-/// `{country_code, mobile}` of a registration.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct PhoneBody {
-    country_code: Option<String>,
-    mobile: Option<String>,
-}
-
-/// `RegisterFormSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct RegisterFormOut {
-    success: bool,
-    request_id: String,
-    message: &'static str,
-    email: String,
-    mobile: String,
-    country_code: String,
-    verify_email_otp: bool,
-    verify_mobile_otp: bool,
-    user_exists: bool,
-    resend_timer: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resend_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resend_email_token: Option<String>,
-    register_token: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<CustomerOut>,
 }
 
 #[utoipa::path(

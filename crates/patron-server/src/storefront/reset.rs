@@ -7,14 +7,15 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use patron_domain::email::Email;
-use serde::Deserialize;
 
 use super::{parse_mobile, Storefront, Visitor};
 use crate::app::AppState;
 use crate::cookies::{cookie_headers, origin_of_request};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::wire::contacts::EmailBody;
 use crate::wire::customer::{login_success, LoginSuccessOut};
+use crate::wire::reset::{CodeBody, MobileBody};
 use crate::wire::{Status, Success, SUCCESS};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,17 +27,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check_code))
         .routes(routes!(reset_and_sign_in))
         .routes(routes!(reset_only))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct EmailBody {
-    email: Option<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct CodeBody {
-    code: Option<String>,
-    password: Option<String>,
 }
 
 #[utoipa::path(
@@ -74,13 +64,6 @@ pub(crate) async fn send_reset_email(
         .send_link(&visitor.application, &email, &visitor.origin.ip)
         .await?;
     Ok(Json(Status { status: "sent" }))
-}
-
-/// `sendResetPasswordMobileRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct MobileBody {
-    country_code: Option<String>,
-    mobile: Option<String>,
 }
 
 #[utoipa::path(

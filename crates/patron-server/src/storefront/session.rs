@@ -12,7 +12,7 @@ use crate::cookies;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::customer::UserOut;
-use crate::wire::storefront::{LogoutOut, SessionIdsOut};
+use crate::wire::storefront::{DeleteBody, LogoutOut, SessionIdsOut};
 use crate::wire::{Success, SUCCESS};
 use patron_service::{customer_actor, DeletionRequest};
 use utoipa_axum::router::OpenApiRouter;
@@ -118,16 +118,6 @@ pub(crate) async fn logout_post(
     shopper: Shopper,
 ) -> Result<(HeaderMap, Json<LogoutOut>), ApiError> {
     logout(state, shopper).await
-}
-
-/// `DeleteApplicationUserRequestSchema`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-pub(crate) struct DeleteBody {
-    user_id: Option<String>,
-    reason: Option<String>,
-    reason_id: Option<String>,
-    request_id: Option<String>,
-    otp: Option<String>,
 }
 
 #[utoipa::path(

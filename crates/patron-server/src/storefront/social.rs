@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use serde::{Deserialize, Serialize};
 
 use super::{present, Visitor};
 use crate::app::AppState;
@@ -12,6 +11,7 @@ use crate::cookies::cookie_headers;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::wire::customer::CustomerOut;
+use crate::wire::social::{AppleBody, AuthSuccessOut, OAuthBody, ProfileBody};
 use patron_service::{Provider, SocialCredential, SocialOutcome};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,51 +23,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(google_ios))
         .routes(routes!(facebook))
         .routes(routes!(apple))
-}
-
-/// `OAuthRequestSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct OAuthBody {
-    oauth2: Option<OAuth2>,
-    profile: Option<ProfileBody>,
-}
-
-/// `oauth2` of `OAuthRequestSchema`: Google web sends the ID token as `access_token`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct OAuth2 {
-    access_token: Option<String>,
-}
-
-/// `profile` of the social requests.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct ProfileBody {
-    id: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-}
-
-/// `OAuthRequestAppleSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct AppleBody {
-    user_identifier: Option<String>,
-    oauth: Option<AppleOAuth>,
-    profile: Option<ProfileBody>,
-}
-
-/// `oauth` of `OAuthRequestAppleSchema`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct AppleOAuth {
-    identity_token: Option<String>,
-}
-
-/// `AuthSuccess`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct AuthSuccessOut {
-    user_exists: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    register_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<CustomerOut>,
 }
 
 #[utoipa::path(

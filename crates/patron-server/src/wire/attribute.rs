@@ -1,6 +1,6 @@
-//! Attribute definition and value bodies and responses. Renamed fields are accepted in both
-//! spellings and emitted in both (`multi_value`/`is_multi_value`,
-//! `customer_overriden`/`customer_overridden`).
+//! Attribute definition and value bodies and responses, the attribute filter's request, and
+//! a shopper's own attributes. Renamed fields are accepted in both spellings and emitted in
+//! both (`multi_value`/`is_multi_value`, `customer_overriden`/`customer_overridden`).
 
 use patron_domain::attribute::DefinitionInput;
 use patron_domain::time::to_wire;
@@ -361,4 +361,47 @@ impl From<SubmittedJob> for QueuedOperationOut {
             total: job.total,
         }
     }
+}
+
+/// `UserAttributeFilter`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FilterBody {
+    pub(crate) query: Option<FilterQuery>,
+}
+
+/// `UserAttributeFilterQuery`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FilterQuery {
+    #[serde(rename = "type")]
+    pub(crate) combinator: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) page: Option<u32>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) definition_ids: Option<Vec<String>>,
+    pub(crate) conditions: Option<Vec<FilterCondition>>,
+}
+
+/// `UserAttributeFilterRequestConditions`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FilterCondition {
+    pub(crate) definition_id: Option<String>,
+    #[serde(rename = "type")]
+    pub(crate) operator: Option<String>,
+    #[serde(default)]
+    pub(crate) value: Value,
+}
+
+/// `UpdateUserAttributes`: values by slug.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct AttributesBody {
+    #[schema(value_type = Option<Object>)]
+    pub(crate) attributes: Option<Map<String, Value>>,
+}
+
+/// `UserAttributes`: values by slug.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AttributesOut {
+    #[schema(value_type = Object)]
+    pub(crate) attributes: Map<String, Value>,
 }

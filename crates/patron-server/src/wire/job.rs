@@ -1,12 +1,37 @@
-//! `BulkActionModel`: a background job's progress as the seed shows it.
+//! Customer import and export requests, and `BulkActionModel`: a background job's progress
+//! as the seed shows it.
 
 use std::collections::BTreeMap;
 
 use patron_domain::time::to_wire;
 use patron_store::{Job, JobKind, JobOutcome};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use patron_service::{error_report_path, export_file_path};
+
+/// `CreateStoreFrontUsersPayload`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateStoreFrontUsersPayload)]
+pub(crate) struct ImportBody {
+    /// Where the file is (fetched by the server, public addresses only).
+    #[schema(required = true, value_type = String)]
+    pub(crate) absolute_url: Option<String>,
+    /// `CSV` or `XLSX`.
+    #[schema(required = true, value_type = String)]
+    pub(crate) file_format: Option<String>,
+    /// The file's path, whose last segment names the job.
+    #[schema(required = true, value_type = String)]
+    pub(crate) relative_url: Option<String>,
+}
+
+/// `BulkUserExportSchema`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = BulkUserExportSchema)]
+pub(crate) struct ExportBody {
+    /// `CSV` or `XLSX`.
+    #[schema(required = true, value_type = String)]
+    pub(crate) file_format: Option<String>,
+}
 
 /// `BulkActionModel`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -3,14 +3,21 @@
 
 pub(crate) mod attribute;
 pub(crate) mod auth_config;
+pub(crate) mod contacts;
 pub(crate) mod customer;
 pub(crate) mod group;
 pub(crate) mod job;
 pub(crate) mod otp;
 pub(crate) mod page;
+pub(crate) mod password;
 pub(crate) mod path;
+pub(crate) mod profile;
+pub(crate) mod register;
+pub(crate) mod reset;
 pub(crate) mod session;
+pub(crate) mod social;
 pub(crate) mod storefront;
+pub(crate) mod token;
 
 use patron_domain::page::PageInfo;
 use serde::Serialize;

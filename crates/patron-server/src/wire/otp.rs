@@ -113,7 +113,7 @@ pub(crate) struct VerifyForgotOut {
 
 /// `{code}` of a verification link.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct CodeBody {
+pub(crate) struct LinkCodeBody {
     /// The link's code.
     pub(crate) code: Option<String>,
 }

@@ -1,11 +1,21 @@
-//! Admin-managed sessions: the seed's `SessionListResponseSchema` and the answers of
-//! creating and ending sessions.
+//! Admin-managed sessions: the request that mints one, the seed's
+//! `SessionListResponseSchema` and the answers of creating and ending sessions.
 
 use std::collections::BTreeMap;
 
 use patron_domain::time::to_wire;
 use patron_store::Session;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// `CreateUserSessionRequestSchema`; `max_age` is in seconds.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateSessionBody {
+    #[schema(required = true)]
+    pub(crate) domain: Option<String>,
+    #[schema(required = true)]
+    pub(crate) user_id: Option<String>,
+    pub(crate) max_age: Option<f64>,
+}
 
 /// `SessionListResponseInfo`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

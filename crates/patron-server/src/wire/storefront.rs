@@ -1,6 +1,6 @@
-//! The storefront's small answers.
+//! The storefront's small answers, and the account deletion request.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `HasPasswordSuccess`: 1 when the customer has a password, else 0.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -35,4 +35,14 @@ pub(crate) struct LogoutOut {
 pub(crate) struct UserExistsOut {
     /// Whether a live customer has the email or phone.
     pub(crate) user_exists: bool,
+}
+
+/// `DeleteApplicationUserRequestSchema`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct DeleteBody {
+    pub(crate) user_id: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) reason_id: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) otp: Option<String>,
 }

@@ -507,14 +507,7 @@ async fn an_error_report_longer_than_a_page_streams_every_row() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{accepted}");
-        while app
-            .state
-            .services
-            .jobs
-            .run_next("runner", None)
-            .await
-            .unwrap()
-        {}
+        app.run_jobs().await;
         let job_path = format!("/users/jobs/{}", accepted["job_id"].as_str().unwrap());
         let report = app
             .request(Method::GET, &format!("{job_path}/errors"))

@@ -191,7 +191,7 @@ async fn bulk_group_files_are_built_by_jobs_with_an_error_report() {
         let group = create_group(&app, json!({"name": "From file", "description": "csv", "type": "bulk", "file_url": url})).await;
         assert_eq!((group["status"].as_str(), group["file_url"].as_str()), (Some("pending"), Some(url.as_str())));
         assert!(members(&app, &group).await.is_empty());
-        while app.state.services.jobs.run_next("runner", None).await.unwrap() {}
+        app.run_jobs().await;
         let path = format!("/user_group/{}", group["_id"].as_str().unwrap());
         let (_, built) = app.send(Method::GET, &path, None).await;
         assert_eq!(built["status"], "completed", "{built}");
@@ -205,7 +205,7 @@ async fn bulk_group_files_are_built_by_jobs_with_an_error_report() {
         let url = serve_file("phone_number,action\n9876543210,remove\n").await;
         let (status, patched) = app.send(Method::PATCH, &path, Some(json!({"type": "file_url", "file_url": url}))).await;
         assert_eq!((status, patched["status"].as_str()), (StatusCode::OK, Some("pending")));
-        while app.state.services.jobs.run_next("runner", None).await.unwrap() {}
+        app.run_jobs().await;
         assert_eq!(members(&app, &group).await, sorted(&[&ravi]));
         let (_, built) = app.send(Method::GET, &path, None).await;
         assert_eq!(built["status"], "completed");
@@ -213,7 +213,7 @@ async fn bulk_group_files_are_built_by_jobs_with_an_error_report() {
 
         let url = serve_file("email,action\nnobody@example.com,add\n").await;
         let failing = create_group(&app, json!({"name": "Nobody", "description": "csv", "file_url": url})).await;
-        while app.state.services.jobs.run_next("runner", None).await.unwrap() {}
+        app.run_jobs().await;
         let (_, failed) = app.send(Method::GET, &format!("/user_group/{}", failing["_id"].as_str().unwrap()), None).await;
         assert_eq!((failed["status"].as_str(), failed["error"]["count"].as_i64()), (Some("failed"), Some(1)));
         let url = serve_file("email\nasha@example.com\n").await;

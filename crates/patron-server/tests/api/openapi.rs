@@ -141,3 +141,38 @@ async fn a_malformed_path_id_is_a_400_naming_it_in_fynds_shape() {
     })
     .await;
 }
+
+#[test]
+fn no_two_wire_types_share_a_schema_name() {
+    // utoipa keys component schemas by name: two types of one name would silently describe
+    // each other's operations.
+    let derive = regex::Regex::new(
+        r"#\[derive\([^)]*ToSchema[^)]*\)\]\s*(?:#\[[^\]]*\]\s*|///[^\n]*\n\s*|//[^\n]*\n\s*)*pub(?:\(crate\))? (?:struct|enum) (\w+)",
+    )
+    .unwrap();
+    let mut names = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut directories = vec![std::path::PathBuf::from(source)];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                directories.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for found in derive.captures_iter(&text) {
+                    names
+                        .entry(found[1].to_owned())
+                        .or_default()
+                        .push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(names.len() > 50, "found the wire types: {}", names.len());
+    let shared: Vec<_> = names
+        .iter()
+        .filter(|(_, places)| places.len() > 1)
+        .collect();
+    assert!(shared.is_empty(), "schema names used twice: {shared:?}");
+}

@@ -403,23 +403,9 @@ async fn a_group_and_its_member_job_are_written_together_or_not_at_all() {
     each_backend(|f| async move {
         use patron_store::{Group, GroupKind, GroupStatus, MemberChanges, NewJob};
         let group = |name: &str| Group {
-            id: ObjectId::generate(t0()),
-            application_id: f.application.clone(),
-            uid: 0,
-            name: name.to_owned(),
-            description: String::new(),
-            kind: GroupKind::Bulk,
             status: GroupStatus::Pending,
-            is_active: true,
-            conditions: Vec::new(),
             file_url: Some("https://files.example/members.csv".to_owned()),
-            error_count: None,
-            error_file_url: None,
-            tags: Vec::new(),
-            blacklisted: Vec::new(),
-            created_at: t0(),
-            updated_at: t0(),
-            version: 0,
+            ..crate::segments::new_group(&f.application, name, GroupKind::Bulk, Vec::new())
         };
         let refused = JobFailure {
             row_index: -1,

@@ -280,7 +280,7 @@ fn condition(definition: &AttributeDefinition, operator: &str, operand: Value) -
     }
 }
 
-fn new_group(
+pub(crate) fn new_group(
     application: &ObjectId,
     name: &str,
     kind: GroupKind,

@@ -69,116 +69,21 @@ test('createUserAttributeDefinition answers 201 with the full definition, echoin
   assert.deepEqual(read, d);
 });
 
-test('a minimal definition gets defaults: slug from the name, not multi-valued, not encrypted, unpinned', async () => {
-  const tag = h.uniqueTag('x');
-  const d = await def({ name: `Favourite  Colour! (${tag})`, type: 'string' });
-  h.assertDefinitionShape(d, ctx.applicationId);
-  assert.equal(d.slug, `favourite_colour_${tag}`, 'slug: lowercase, runs of other characters become one _');
-  assert.equal(d.multi_value, false);
-  assert.equal(d.encrypted, false);
-  assert.equal(d.pinned, false);
-  assert.equal(d.customer_editable, false);
-  assert.equal(d.is_locked, false);
-  assert.deepEqual(d.validations, []);
-  assert.equal(d.pin_order, undefined, 'pin_order is omitted when not set');
-  assert.equal(d.default_value, undefined, 'default_value is omitted when not set');
-});
-
-test('slugs are unique per application: 400 SLUG_ALREADY_EXISTS, explicit or derived', async () => {
-  const tag = h.uniqueTag('dup');
-  const first = await def({ name: `Dup ${tag}`, type: 'number' });
-  assert.equal(first.slug, `dup_${tag}`);
-  await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `Dup ${tag}`, type: 'string' } }), 'SLUG_ALREADY_EXISTS');
-  await h.refused(
-    ctx.user.createUserAttributeDefinition({ body: { name: 'Something else', slug: first.slug, type: 'string' } }),
-    'SLUG_ALREADY_EXISTS',
-  );
-  // Another application may use the same slug.
-  const other = await ctx.newApp();
-  const there = await h.createDefinition(other.user, { name: `Dup ${tag}`, type: 'number' });
-  assert.equal(there.slug, first.slug);
-  assert.equal(there.application_id, other.applicationId);
-  assert.notEqual(there._id, first._id);
-});
-
-test('name and type are required; an unknown type or a malformed slug is 400', async () => {
+test('name and type are required (400; the 3.4.2 validator requires neither)', async () => {
+  // (Unknown types, malformed slugs, validations and default values: the Rust tests.)
   const noName = await h.refused(ctx.user.createUserAttributeDefinition({ body: { type: 'string' } }));
   assert.match(noName, /name/);
   const noType = await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `T ${h.uniqueTag()}` } }));
   assert.match(noType, /type/);
-  const badType = await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `T ${h.uniqueTag()}`, type: 'text' } }));
-  assert.match(badType, /type/);
-  await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `T ${h.uniqueTag()}`, type: 'String' } }));
-  await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `T ${h.uniqueTag()}`, slug: 'Has Spaces', type: 'string' } }));
-});
-
-test('every documented type is accepted; *_array types are multi-valued, encrypted_* types encrypted', async () => {
-  for (const type of h.ATTRIBUTE_TYPES) {
-    const d = await def({ type });
-    h.assertDefinitionShape(d, ctx.applicationId);
-    assert.equal(d.type, type);
-    assert.equal(d.multi_value, type.endsWith('_array'), `${type}: multi_value`);
-    assert.equal(d.encrypted, type.startsWith('encrypted_'), `${type}: encrypted`);
-  }
-  // A plain string type may be declared multi-valued.
-  const multi = await def({ type: 'string', is_multi_value: true });
-  assert.equal(multi.multi_value, true);
-  assert.equal(multi.is_multi_value, true);
-});
-
-test('validations: min/max/regex where they fit the type; bad validations are 400', async () => {
-  const ok = [
-    { type: 'number', validations: [{ type: 'min', value: -5 }, { type: 'max', value: 99.5 }] },
-    { type: 'string', validations: [{ type: 'min', value: 1 }, { type: 'max', value: 8 }, { type: 'regex', value: '^\\d+$' }] },
-    { type: 'date', validations: [{ type: 'min', value: '2020-01-01' }, { type: 'max', value: '2030-12-31' }] },
-    { type: 'date_time', validations: [{ type: 'min', value: '2020-01-01T00:00:00Z' }] },
-    { type: 'string_array', validations: [{ type: 'regex', value: '^[a-z]+$' }] },
-    { type: 'number_array', validations: [{ type: 'max', value: 10 }] },
-  ];
-  for (const body of ok) {
-    const d = await def(body);
-    assert.deepEqual(d.validations, body.validations, JSON.stringify(body));
-  }
-  const bad = [
-    { type: 'number', validations: [{ type: 'regex', value: '^1' }] }, // regex on a number
-    { type: 'string', validations: [{ type: 'regex', value: '(' }] }, // unparsable regex
-    { type: 'string', validations: [{ type: 'min', value: 'three' }] }, // length not a number
-    { type: 'string', validations: [{ type: 'between', value: 3 }] }, // unknown rule
-    { type: 'number', validations: [{ type: 'max', value: 'lots' }] },
-    { type: 'date', validations: [{ type: 'min', value: 'not a date' }] },
-    { type: 'boolean', validations: [{ type: 'regex', value: 'true' }] },
-  ];
-  for (const body of bad) {
-    const message = await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `V ${h.uniqueTag()}`, ...body } }));
-    assert.match(message, /validations/, `${JSON.stringify(body)}: ${message}`);
-  }
-});
-
-test('default_value must satisfy the type and the validations', async () => {
-  const d = await def({ type: 'string', default_value: 'abc', validations: [{ type: 'max', value: 5 }] });
-  assert.equal(d.default_value, 'abc');
-  const cases = [
-    { type: 'string', default_value: 'abcdefgh', validations: [{ type: 'max', value: 5 }] }, // too long
-    { type: 'string', default_value: 'abc', validations: [{ type: 'regex', value: '^[0-9]+$' }] }, // no match
-    { type: 'number', default_value: '12' }, // a string is not a number
-    { type: 'date', default_value: 'tomorrow' },
-  ];
-  for (const body of cases) {
-    const message = await h.refused(ctx.user.createUserAttributeDefinition({ body: { name: `D ${h.uniqueTag()}`, ...body } }));
-    assert.match(message, /default_value/, `${JSON.stringify(body)}: ${message}`);
-  }
 });
 
 test('getUserAttributeDefinitionById: unknown id is 404 ATTRIBUTE_DEFINITION_NOT_FOUND, malformed id 400', async () => {
   await h.sdkError(ctx.user.getUserAttributeDefinitionById({ attributeDefId: h.unknownId() }), 404, 'ATTRIBUTE_DEFINITION_NOT_FOUND');
   await h.sdkError(ctx.user.getUserAttributeDefinitionById({ attributeDefId: 'not-an-id' }), 400, 'VALIDATION_ERROR');
-  // A definition of another application is not visible here.
-  const other = await ctx.newApp();
-  const foreign = await h.createDefinition(other.user);
-  await h.sdkError(ctx.user.getUserAttributeDefinitionById({ attributeDefId: foreign._id }), 404, 'ATTRIBUTE_DEFINITION_NOT_FOUND');
 });
 
-test('getUserAttributeDefinitions: every filter, and pagination', async () => {
+test('getUserAttributeDefinitions: every filter the SDK sends, and pagination', async () => {
+  // (How each filter matches, e.g. names taken literally: the Rust tests.)
   // An application of its own, so the list holds exactly these definitions.
   const app = await ctx.newApp();
   const user = app.user;
@@ -215,11 +120,8 @@ test('getUserAttributeDefinitions: every filter, and pagination', async () => {
   assert.deepEqual(await ids({ pinOrder: 2 }), [d4._id]);
   assert.deepEqual(await ids({ isLocked: true }), [d3._id]);
   assert.deepEqual(await ids({ isLocked: false }), h.ids([d1, d2, d4]));
-  // name: case-insensitive substring, taken literally (no LIKE or regex wildcards).
+  // name: case-insensitive substring.
   assert.deepEqual(await ids({ name: 'ALPHA' }), h.ids([d1, d2, d4]));
-  assert.deepEqual(await ids({ name: 'alpha_' }), [d1._id], '_ is a literal underscore');
-  assert.deepEqual(await ids({ name: '100%' }), [d1._id], '% is a literal percent sign');
-  assert.deepEqual(await ids({ name: 'a.*score' }), [], 'no regex');
   assert.deepEqual(await ids({ name: 'gamma' }), []);
   // Filters combine.
   assert.deepEqual(await ids({ name: 'alpha', pinned: true }), h.ids([d1, d4]));
@@ -240,10 +142,6 @@ test('getUserAttributeDefinitions: every filter, and pagination', async () => {
   assert.equal(p2.page.current, 2);
   assert.equal(p2.page.has_next, false);
   assert.deepEqual(h.ids([...p1.items, ...p2.items]), all, 'pages are disjoint and complete');
-
-  // Boolean filters are checked.
-  const bad = await api('GET', '/user_attribute/definition', { applicationId: app.applicationId, query: { pinned: 'yes' } });
-  h.rawError(bad, 400, 'VALIDATION_ERROR', 'pinned');
 });
 
 test('updateUserAttributeDefinition changes the editable fields and keeps id, slug and created_at', async () => {
@@ -287,21 +185,8 @@ test('updateUserAttributeDefinition changes the editable fields and keeps id, sl
   await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { slug: other.slug } }), 'SLUG_ALREADY_EXISTS');
 });
 
-test('type, multi-valuedness and encryption cannot change on update (400); unknown id is 404', async () => {
-  const d = await def({ type: 'string' });
-  assert.match(await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { type: 'number' } })), /type/);
-  await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { is_multi_value: true } }));
-  await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { encrypted: true } }));
-  // Re-sending the current type is fine.
-  const same = await h.sdk(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { type: 'string', description: 'same type' } }));
-  assert.equal(same.description, 'same type');
-  const enc = await def({ type: 'number', encrypted: true });
-  assert.equal(enc.encrypted, true);
-  await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: enc._id, body: { encrypted: false } }));
-  const after = await h.sdk(ctx.user.getUserAttributeDefinitionById({ attributeDefId: d._id }));
-  assert.equal(after.type, 'string');
-  assert.equal(after.multi_value, false);
-  assert.equal(after.encrypted, false);
+test('updateUserAttributeDefinition of an unknown id is 404', async () => {
+  // (What may not change on update: the Rust tests.)
   await h.sdkError(
     ctx.user.updateUserAttributeDefinition({ attributeDefId: h.unknownId(), body: { description: 'x' } }),
     404,
@@ -309,54 +194,12 @@ test('type, multi-valuedness and encryption cannot change on update (400); unkno
   );
 });
 
-test('a locked definition refuses update and delete with 400 DEFINITION_LOCKED but stays readable', async () => {
-  const d = await def({ type: 'number', is_locked: true });
-  assert.equal(d.is_locked, true);
-  await h.refused(ctx.user.updateUserAttributeDefinition({ attributeDefId: d._id, body: { description: 'nope' } }), 'DEFINITION_LOCKED');
-  await h.refused(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: d._id }), 'DEFINITION_LOCKED');
-  const read = await h.sdk(ctx.user.getUserAttributeDefinitionById({ attributeDefId: d._id }));
-  assert.deepEqual(read, d, 'unchanged');
-});
-
-test('deleteUserAttributeDefinitionById answers {success:"true"} and deletes the values too', async () => {
+test('deleteUserAttributeDefinitionById answers {success:"true"}; the definition is gone', async () => {
+  // (That its values go too, and its slug is free again: the Rust tests.)
   const d = await def({ type: 'number' });
-  const keep = await def({ type: 'number' });
-  const a = await h.createCustomer(ctx.user);
-  const b = await h.createCustomer(ctx.user);
-  const va = await setValue(d, a, 1);
-  await setValue(d, b, 2);
-  await setValue(keep, a, 3);
-
   const res = await h.sdk(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: d._id }));
   assert.deepEqual(res, { success: 'true' });
-
   await h.sdkError(ctx.user.getUserAttributeDefinitionById({ attributeDefId: d._id }), 404, 'ATTRIBUTE_DEFINITION_NOT_FOUND');
-  await h.sdkError(ctx.user.getUserAttribute({ attributeDefId: d._id, userId: a._id }), 404);
-  await h.sdkError(ctx.user.getUserAttribute({ attributeDefId: d._id, userId: b._id }), 404);
-  await h.sdkError(ctx.user.getUserAttributeById({ attributeId: va._id }), 404);
-  const listed = await h.sdk(ctx.user.getUserAttributesForUser({ userId: a._id }));
-  assert.deepEqual(listed.items.map((v) => v.user_attribute_definition_id), [keep._id], 'only the other value is left');
-  // The definition list no longer has it.
-  const defs = await h.sdk(ctx.user.getUserAttributeDefinitions({ slug: d.slug }));
-  assert.deepEqual(defs.items, []);
   // Second delete: gone.
   await h.sdkError(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: d._id }), 404, 'ATTRIBUTE_DEFINITION_NOT_FOUND');
-  // The slug is free again.
-  const again = await def({ name: d.name, slug: d.slug, type: 'string' });
-  assert.equal(again.slug, d.slug);
-});
-
-// ---------------------------------------------------------------------------------------
-// Concurrency
-
-test('concurrent creates of one slug: one 201, the rest 400 SLUG_ALREADY_EXISTS', async () => {
-  const slug = `race_${h.uniqueTag()}`;
-  const results = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => api('POST', '/user_attribute/definition', { body: { name: `Race ${i}`, slug, type: 'string' } })),
-  );
-  const created = results.filter((r) => r.status === 201);
-  assert.equal(created.length, 1, results.map((r) => `${r.status} ${r.text}`).join('\n'));
-  for (const r of results.filter((x) => x.status !== 201)) h.rawError(r, 400, 'SLUG_ALREADY_EXISTS');
-  const listed = await h.sdk(ctx.user.getUserAttributeDefinitions({ slug }));
-  assert.equal(listed.items.length, 1);
 });

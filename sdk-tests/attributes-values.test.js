@@ -54,87 +54,16 @@ test('updateUserAttribute creates the value (201) then replaces it (200); UserAt
   assert.deepEqual(read, spelled.body);
 });
 
-test('values must fit the type: every type takes its values and refuses others with 400', async () => {
+test('a string attribute declared with is_multi_value (the SDK\'s spelling) takes arrays only', async () => {
+  // (Which values each type takes: the Rust tests.)
   const c = await h.createCustomer(ctx.user);
-  const other = await h.createCustomer(ctx.user);
-  const table = {
-    string: { good: 'hello', bad: [42, true, ['a'], { x: 1 }] },
-    number: { good: 42.5, bad: ['42', true, [1]] },
-    boolean: { good: true, bad: ['true', 1, [true]] },
-    date: { good: '2024-02-29', bad: ['29/02/2024', 20240229, '2023-02-29', 'soon'] },
-    date_time: { good: '2024-02-29T10:20:30Z', bad: ['yesterday', 5, '2024-02-30T00:00:00Z'] },
-    dropdown: { good: 'red', bad: [3, ['red']] },
-    html_string: { good: '<b>bold</b>', bad: [1] },
-    image_url: { good: 'https://cdn.example.com/a.png', bad: [1] },
-    string_array: { good: ['a', 'b'], bad: ['a', [1], [['a']]] },
-    number_array: { good: [1, 2.5, -3], bad: [1, ['1'], [true]] },
-    platform_user_array: { good: [other._id], bad: [other._id, [1]] },
-    store_uid_array: { good: [10, 20], bad: [10, ['ten']] },
-    encrypted_string: { good: 's3cret', bad: [1] },
-    encrypted_number: { good: 7, bad: ['7'] },
-    encrypted_boolean: { good: false, bad: ['no'] },
-    encrypted_date: { good: '2020-01-01', bad: ['nope'] },
-    encrypted_date_time: { good: '2020-01-01T08:00:00Z', bad: ['nope'] },
-    encrypted_dropdown: { good: 'blue', bad: [1] },
-    encrypted_string_array: { good: ['x', 'y'], bad: ['x', [2]] },
-    encrypted_number_array: { good: [1, 2], bad: [1, ['2']] },
-  };
-  assert.deepEqual(Object.keys(table).sort(), [...h.ATTRIBUTE_TYPES].sort());
-  for (const [type, { good, bad }] of Object.entries(table)) {
-    const d = await def({ type });
-    const v = await setValue(d, c, good);
-    h.assertValueShape(v, d, c._id);
-    assert.deepEqual(v.attribute.value, good, `${type}: value echoed (decrypted)`);
-    for (const value of bad) {
-      const message = await h.refused(
-        ctx.user.updateUserAttribute({ attributeDefId: d._id, userId: c._id, body: { attribute: { value } } }),
-      );
-      assert.match(message, /value/, `${type} ${JSON.stringify(value)}: ${message}`);
-    }
-    // The refused writes left the good value in place.
-    const read = await h.sdk(ctx.user.getUserAttribute({ attributeDefId: d._id, userId: c._id }));
-    assert.deepEqual(read.attribute.value, good, `${type}: unchanged after refusals`);
-  }
-  // A string attribute declared multi-valued takes arrays only.
   const multi = await def({ type: 'string', is_multi_value: true });
+  assert.equal(multi.multi_value, true);
+  assert.equal(multi.is_multi_value, true);
   const v = await setValue(multi, c, ['one', 'two']);
+  h.assertValueShape(v, multi, c._id);
   assert.deepEqual(v.attribute.value, ['one', 'two']);
   await h.refused(ctx.user.updateUserAttribute({ attributeDefId: multi._id, userId: c._id, body: { attribute: { value: 'one' } } }));
-  // A value is required.
-  const s = await def({ type: 'string' });
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: s._id, userId: c._id, body: { attribute: {} } }));
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: s._id, userId: c._id, body: { attribute: { value: null } } }));
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: s._id, userId: c._id, body: {} }));
-});
-
-test('validations apply to values; the 400 VALIDATION_ERROR names the broken rule', async () => {
-  const c = await h.createCustomer(ctx.user);
-  const cases = [
-    { type: 'number', validations: [{ type: 'min', value: 10 }, { type: 'max', value: 20 }], good: [10, 15, 20], bad: [[9.5, 'min'], [21, 'max']] },
-    { type: 'string', validations: [{ type: 'min', value: 2 }, { type: 'max', value: 4 }], good: ['ab', 'abcd'], bad: [['a', 'min'], ['abcde', 'max']] },
-    { type: 'string', validations: [{ type: 'regex', value: '^[A-Z]{3}$' }], good: ['ABC'], bad: [['abc', 'regex'], ['ABCD', 'regex']] },
-    {
-      type: 'date',
-      validations: [{ type: 'min', value: '2020-01-01' }, { type: 'max', value: '2020-12-31' }],
-      good: ['2020-01-01', '2020-06-15', '2020-12-31'],
-      bad: [['2019-12-31', 'min'], ['2021-01-01', 'max']],
-    },
-    { type: 'number_array', validations: [{ type: 'max', value: 10 }], good: [[1, 10]], bad: [[[1, 11], 'max']] },
-    { type: 'string_array', validations: [{ type: 'regex', value: '^[a-z]+$' }], good: [['ok', 'fine']], bad: [[['ok', 'NOT'], 'regex']] },
-  ];
-  for (const { type, validations, good, bad } of cases) {
-    const d = await def({ type, validations });
-    for (const value of good) {
-      const v = await setValue(d, c, value);
-      assert.deepEqual(v.attribute.value, value);
-    }
-    for (const [value, rule] of bad) {
-      const message = await h.refused(
-        ctx.user.updateUserAttribute({ attributeDefId: d._id, userId: c._id, body: { attribute: { value } } }),
-      );
-      assert.ok(message.includes(rule), `${type} ${JSON.stringify(value)} should name rule ${rule}: ${message}`);
-    }
-  }
 });
 
 test('unknown customer is 404 USER_NOT_FOUND; unknown definition 404 ATTRIBUTE_DEFINITION_NOT_FOUND', async () => {
@@ -150,23 +79,7 @@ test('unknown customer is 404 USER_NOT_FOUND; unknown definition 404 ATTRIBUTE_D
     404,
     'ATTRIBUTE_DEFINITION_NOT_FOUND',
   );
-  // Across applications: neither the definition nor the customer of another application.
-  const other = await ctx.newApp();
-  const foreignDef = await h.createDefinition(other.user, { type: 'number' });
-  const foreignCustomer = await h.createCustomer(other.user);
-  await h.sdkError(
-    ctx.user.updateUserAttribute({ attributeDefId: foreignDef._id, userId: c._id, body: { attribute: { value: 1 } } }),
-    404,
-    'ATTRIBUTE_DEFINITION_NOT_FOUND',
-  );
-  await h.sdkError(
-    ctx.user.updateUserAttribute({ attributeDefId: d._id, userId: foreignCustomer._id, body: { attribute: { value: 1 } } }),
-    404,
-    'USER_NOT_FOUND',
-  );
-  // Malformed ids are 400.
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: d._id, userId: 'nope', body: { attribute: { value: 1 } } }));
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: 'nope', userId: c._id, body: { attribute: { value: 1 } } }));
+  // (Other applications' records, malformed ids: the Rust tests.)
 });
 
 test('getUserAttribute, getUserAttributeById and deleteUserAttribute', async () => {
@@ -192,12 +105,6 @@ test('getUserAttribute, getUserAttributeById and deleteUserAttribute', async () 
   const again = await api('PUT', `/user_attribute/definition/${d._id}/user/${c._id}`, { body: { attribute: { value: ['z'] } } });
   assert.equal(again.status, 201, again.text);
   assert.notEqual(again.body._id, v._id);
-  // A value of another application is not found by id here.
-  const other = await ctx.newApp();
-  const od = await h.createDefinition(other.user, { type: 'number' });
-  const oc = await h.createCustomer(other.user);
-  const ov = await h.setValue(other.user, od._id, oc._id, 5);
-  await h.sdkError(ctx.user.getUserAttributeById({ attributeId: ov._id }), 404);
 });
 
 test('updateUserAttributes writes several values by definition id, all or none; deleteUserAttributesInBulk removes them', async () => {
@@ -263,54 +170,6 @@ test('getUserAttributesForUser lists one customer\'s values, paginated', async (
   assert.deepEqual(empty.items, []);
   assert.equal(empty.page.item_total, 0);
   await h.sdkError(ctx.user.getUserAttributesForUser({ userId: h.unknownId() }), 404, 'USER_NOT_FOUND');
-});
-
-test('encrypted attributes: values come back decrypted from every read', async () => {
-  const c = await h.createCustomer(ctx.user);
-  const cases = [
-    ['encrypted_string', 'PAN ABCDE1234F'],
-    ['encrypted_number', 123456],
-    ['encrypted_boolean', true],
-    ['encrypted_date', '1990-05-17'],
-    ['encrypted_number_array', [4, 8, 15]],
-    ['encrypted_string_array', ['α', 'β']],
-  ];
-  for (const [type, value] of cases) {
-    const d = await def({ type });
-    const v = await setValue(d, c, value);
-    assert.deepEqual(v.attribute.value, value, `${type}: upsert answer`);
-    const got = await h.sdk(ctx.user.getUserAttribute({ attributeDefId: d._id, userId: c._id }));
-    assert.deepEqual(got.attribute.value, value, `${type}: getUserAttribute`);
-    const byId = await h.sdk(ctx.user.getUserAttributeById({ attributeId: v._id }));
-    assert.deepEqual(byId.attribute.value, value, `${type}: getUserAttributeById`);
-  }
-  // An encrypted string with validations still checks them.
-  const checked = await def({ type: 'string', encrypted: true, validations: [{ type: 'regex', value: '^\\d{4}$' }] });
-  assert.equal(checked.encrypted, true);
-  await setValue(checked, c, '1234');
-  await h.refused(ctx.user.updateUserAttribute({ attributeDefId: checked._id, userId: c._id, body: { attribute: { value: '12a4' } } }));
-});
-
-test('a read-only client can read attributes but not write them (403 FORBIDDEN)', async () => {
-  const d = await def({ type: 'number' });
-  const c = await h.createCustomer(ctx.user);
-  await setValue(d, c, 1);
-  await h.sdkError(ctx.roUser.createUserAttributeDefinition({ body: { name: `RO ${h.uniqueTag()}`, type: 'string' } }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.updateUserAttributeDefinition({ attributeDefId: d._id, body: { description: 'x' } }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.deleteUserAttributeDefinitionById({ attributeDefId: d._id }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.updateUserAttribute({ attributeDefId: d._id, userId: c._id, body: { attribute: { value: 2 } } }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.deleteUserAttribute({ attributeDefId: d._id, userId: c._id }), 403, 'FORBIDDEN');
-  const bulk = await api('PUT', '/user_attribute/bulk_update', {
-    token: ctx.roToken.access_token,
-    body: { users: [c._id], attribute: [{ key: d.slug, value: 3 }] },
-  });
-  h.rawError(bulk, 403, 'FORBIDDEN');
-
-  await h.sdk(ctx.roUser.getUserAttributeDefinitions({}));
-  await h.sdk(ctx.roUser.getUserAttributeDefinitionById({ attributeDefId: d._id }));
-  const v = await h.sdk(ctx.roUser.getUserAttribute({ attributeDefId: d._id, userId: c._id }));
-  assert.equal(v.attribute.value, 1, 'refused writes changed nothing');
-  await h.sdk(ctx.roUser.getUserAttributesForUser({ userId: c._id }));
 });
 
 // ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 'use strict';
 // Customer groups: createUserGroup, getUserGroups, getUserGroupById, updateUserGroup,
-// updateUserGroupPartially, and their live members (GET …/user_group/{id}/users, plain fetch:
-// the 3.4.2 SDK has no method for it). whitelisted_users / blacklisted_users are sent with
-// plain fetch too (not in the SDK's models).
+// updateUserGroupPartially, and their members (GET …/user_group/{id}/users, plain fetch: the
+// 3.4.2 SDK has no method for it). Who is a member (operators, live values, black- and
+// whitelists) is left to the Rust tests.
 //
 // This file's server has no [fetch] allow-list, so a loopback file_url must be refused.
 // Member files applied by the job runner are covered in jobs.test.js.
@@ -59,7 +59,7 @@ async function sandbox() {
 // ---------------------------------------------------------------------------------------
 // Create
 
-test('createUserGroup: a conditional group answers 201, status completed, conditions with key = slug', async () => {
+test('createUserGroup: a conditional group answers 201, status completed, conditions with key = slug; an unknown type is 400', async () => {
   const d = await h.createDefinition(ctx.user, { type: 'number' });
   const body = groupBody({ conditions: [{ user_attribute_definition_id: d._id, type: 'gte', value: '100' }] });
   const res = await api('POST', '/user_group', { body });
@@ -83,18 +83,7 @@ test('createUserGroup: a conditional group answers 201, status completed, condit
   assert.equal(viaSdk.uid, g.uid + 1, 'uids count up');
   const read = await h.sdk(ctx.user.getUserGroupById({ groupId: g._id }));
   assert.deepEqual(read, g);
-});
-
-test('type defaults to conditional with conditions and bulk without; an unknown type is 400', async () => {
-  const d = await h.createDefinition(ctx.user, { type: 'string' });
-  const bulk = await createGroup(groupBody());
-  assert.equal(bulk.type, 'bulk');
-  assert.equal(bulk.status, 'completed', 'a bulk group without a file has nothing to wait for');
-  assert.deepEqual(bulk.conditions, []);
-  const cond = await createGroup(groupBody({ conditions: [{ user_attribute_definition_id: d._id, type: 'eq', value: 'x' }] }));
-  assert.equal(cond.type, 'conditional');
-  const explicit = await createGroup(groupBody({ type: 'bulk' }));
-  assert.equal(explicit.type, 'bulk');
+  // An unknown type is refused. (Types, conditions and operators: the Rust tests.)
   await h.sdkError(ctx.user.createUserGroup({ body: groupBody({ type: 'smart' }) }), 400, 'VALIDATION_ERROR', 'type');
 });
 
@@ -107,67 +96,6 @@ test('name and description are required (plain fetch: the SDK requires them clie
   assert.match(missingName.body.message, /name/);
   const missingDescription = await api('POST', '/user_group', { body: { name: `N ${h.uniqueTag()}` } });
   assert.match(missingDescription.body.message, /description/);
-});
-
-test('uid counts 1, 2, 3 … per application', async () => {
-  const a = await sandbox();
-  const uids = [];
-  for (let i = 0; i < 3; i += 1) uids.push((await a.group(groupBody())).uid);
-  assert.deepEqual(uids, [1, 2, 3]);
-  const b = await sandbox();
-  assert.equal((await b.group(groupBody())).uid, 1, 'another application starts at 1');
-  assert.equal((await a.group(groupBody())).uid, 4);
-});
-
-test('operators: the ones that fit the attribute type are accepted, the others are 400', async () => {
-  const num = await h.createDefinition(ctx.user, { type: 'number' });
-  const text = await h.createDefinition(ctx.user, { type: 'string' });
-  const date = await h.createDefinition(ctx.user, { type: 'date' });
-  const flag = await h.createDefinition(ctx.user, { type: 'boolean' });
-  const secret = await h.createDefinition(ctx.user, { type: 'encrypted_string' });
-  const secretNum = await h.createDefinition(ctx.user, { type: 'encrypted_number' });
-  const cond = (d, type, value) => groupBody({ conditions: [{ user_attribute_definition_id: d._id, type, value }] });
-  const accept = async (d, type, value) => {
-    const g = await createGroup(cond(d, type, value));
-    assert.deepEqual(g.conditions, [{ user_attribute_definition_id: d._id, type, value, key: d.slug }], `${d.type} ${type} ${value}`);
-  };
-  const refuse = async (d, type, value) => {
-    const err = await h.sdkError(ctx.user.createUserGroup({ body: cond(d, type, value) }), 400, undefined);
-    return err.details.message;
-  };
-
-  const numberOps = { eq: '10', ne: '10', gt: '10', lt: '10', gte: '10.5', lte: '-3', btw: '10,20', in: '1,2,3', nin: '4,5' };
-  for (const [op, value] of Object.entries(numberOps)) await accept(num, op, value);
-  for (const op of ['cnt', 'nct', 'sw', 'ew']) await refuse(num, op, '1');
-  await refuse(num, 'eq', 'ten'); // not a number
-  await refuse(num, 'btw', '10'); // one bound
-  await refuse(num, 'btw', '20,10'); // reversed
-
-  const textOps = { eq: 'Pune', is: 'Pune', ne: 'Pune', nis: 'Pune', cnt: 'un', nct: 'un', sw: 'Pu', ew: 'ne', in: 'Pune,Mumbai', nin: 'Delhi' };
-  for (const [op, value] of Object.entries(textOps)) await accept(text, op, value);
-  for (const op of ['gt', 'lt', 'gte', 'lte', 'btw']) {
-    assert.match(await refuse(text, op, op === 'btw' ? 'a,b' : 'a'), /type/, `${op} on text`);
-  }
-
-  for (const [op, value] of Object.entries({ eq: '2024-01-01', gt: '2024-01-01', lte: '2024-12-31', btw: '2024-01-01,2024-12-31' })) {
-    await accept(date, op, value);
-  }
-  await refuse(date, 'cnt', '2024');
-  await refuse(date, 'gt', 'next week');
-
-  await accept(flag, 'eq', 'true');
-  await refuse(flag, 'gt', 'true');
-
-  // Encrypted attributes cannot be used in conditions.
-  assert.match(await refuse(secret, 'eq', 'x'), /encrypt/);
-  await refuse(secretNum, 'gt', '1');
-  // Unknown operator, unknown or malformed definition, missing parts.
-  await refuse(text, 'like', 'x');
-  await h.sdkError(ctx.user.createUserGroup({ body: cond({ _id: h.unknownId() }, 'eq', 'x') }), h.is4xx, undefined);
-  await refuse({ _id: 'not-an-id' }, 'eq', 'x');
-  await refuse(text, undefined, 'x');
-  const noValue = await api('POST', '/user_group', { body: groupBody({ conditions: [{ user_attribute_definition_id: text._id, type: 'eq' }] }) });
-  h.rawError(noValue, 400, undefined);
 });
 
 test('condition values are echoed in the JSON type sent (plain fetch: the SDK models them as strings)', async () => {
@@ -187,103 +115,8 @@ test('condition values are echoed in the JSON type sent (plain fetch: the SDK mo
   assert.deepEqual(await s.members(res.body), [a._id]);
 });
 
-test('a refused create leaves no group behind', async () => {
-  const s = await sandbox();
-  const secret = await s.def({ type: 'encrypted_number' });
-  const name = `Nothing ${h.uniqueTag()}`;
-  await h.sdkError(
-    s.user.createUserGroup({ body: { name, description: 'x', conditions: [{ user_attribute_definition_id: secret._id, type: 'eq', value: '1' }] } }),
-    400,
-    undefined,
-  );
-  const list = await h.sdk(s.user.getUserGroups({}));
-  assert.deepEqual(list.items, []);
-  assert.equal((await s.group(groupBody())).uid, 1, 'the refused create used no uid');
-});
-
 // ---------------------------------------------------------------------------------------
-// Live membership
-
-test('conditional groups: members are the customers whose values satisfy every condition, live', async () => {
-  const s = await sandbox();
-  const spend = await s.def({ name: 'Spend', type: 'number' });
-  const city = await s.def({ name: 'City', type: 'string' });
-  const c1 = await s.customer();
-  const c2 = await s.customer();
-  const c3 = await s.customer();
-  const c4 = await s.customer();
-  const noValues = await s.customer();
-  for (const [c, amount, town] of [[c1, 5, 'Pune'], [c2, 15, 'Mumbai'], [c3, 25, 'Pune'], [c4, 35, 'Delhi']]) {
-    await s.set(spend, c, amount);
-    await s.set(city, c, town);
-  }
-  const group = async (...conditions) =>
-    s.group(groupBody({ conditions: conditions.map(([d, type, value]) => ({ user_attribute_definition_id: d._id, type, value })) }));
-  const expect = async (g, want, what) => assert.deepEqual(await s.members(g), h.ids(want), what);
-
-  const gt10 = await group([spend, 'gt', '10']);
-  await expect(gt10, [c2, c3, c4], 'spend gt 10');
-  await expect(await group([spend, 'gte', '15']), [c2, c3, c4], 'gte 15');
-  await expect(await group([spend, 'lt', '15']), [c1], 'lt 15');
-  await expect(await group([spend, 'lte', '15']), [c1, c2], 'lte 15');
-  await expect(await group([spend, 'eq', '25']), [c3], 'eq 25');
-  await expect(await group([spend, 'btw', '10,30']), [c2, c3], 'btw 10,30');
-  await expect(await group([spend, 'in', '5,35']), [c1, c4], 'in 5,35');
-  await expect(await group([city, 'eq', 'Pune']), [c1, c3], 'city eq Pune');
-  await expect(await group([city, 'is', 'Pune']), [c1, c3], 'city is Pune');
-  await expect(await group([city, 'sw', 'Mu']), [c2], 'sw Mu');
-  await expect(await group([city, 'ew', 'hi']), [c4], 'ew hi');
-  await expect(await group([city, 'cnt', 'un']), [c1, c3], 'cnt un');
-  await expect(await group([city, 'in', 'Pune,Delhi']), [c1, c3, c4], 'in Pune,Delhi');
-  await expect(await group([city, 'eq', 'Pune'], [spend, 'gte', '20']), [c3], 'conditions combine with AND');
-  assert.ok(!(await s.members(gt10)).includes(noValues._id), 'a customer without values matches no positive condition');
-  // Negated operators, among the customers that have values.
-  const withValues = new Set([c1, c2, c3, c4].map((c) => c._id));
-  const negated = async (g) => (await s.members(g)).filter((id) => withValues.has(id));
-  assert.deepEqual(await negated(await group([spend, 'ne', '15'])), h.ids([c1, c3, c4]), 'ne 15');
-  assert.deepEqual(await negated(await group([spend, 'nin', '5,15'])), h.ids([c3, c4]), 'nin 5,15');
-  assert.deepEqual(await negated(await group([city, 'ne', 'Pune'])), h.ids([c2, c4]), 'ne Pune');
-  assert.deepEqual(await negated(await group([city, 'nis', 'Pune'])), h.ids([c2, c4]), 'nis Pune');
-  assert.deepEqual(await negated(await group([city, 'nct', 'un'])), h.ids([c2, c4]), 'nct un');
-  assert.deepEqual(await negated(await group([city, 'nin', 'Pune,Delhi'])), [c2._id], 'nin Pune,Delhi');
-  // Text comparison is exact (case-sensitive) for eq.
-  assert.deepEqual(await s.members(await group([city, 'eq', 'pune'])), [], 'eq is case-sensitive');
-
-  // Live: change a value and the next read reflects it.
-  await s.set(spend, c1, 50);
-  await expect(gt10, [c1, c2, c3, c4], 'c1 now spends 50');
-  await s.set(spend, c4, 1);
-  await expect(gt10, [c1, c2, c3], 'c4 now spends 1');
-  await h.sdk(s.user.deleteUserAttribute({ attributeDefId: spend._id, userId: c2._id }));
-  await expect(gt10, [c1, c3], 'c2 has no spend any more');
-  await h.setValue(s.user, spend._id, noValues._id, 99);
-  await expect(gt10, [c1, c3, noValues], 'a new value brings a new member');
-  // Archived customers are not members.
-  await h.sdk(s.user.archiveUser({ body: { user_id: c3._id } }));
-  await expect(gt10, [c1, noValues], 'archived c3 is gone');
-});
-
-test('conditions on multi-valued, date and boolean attributes', async () => {
-  const s = await sandbox();
-  const tags = await s.def({ type: 'string_array' });
-  const born = await s.def({ type: 'date' });
-  const vip = await s.def({ type: 'boolean' });
-  const a = await s.customer();
-  const b = await s.customer();
-  await s.set(tags, a, ['gold', 'early']);
-  await s.set(tags, b, ['silver']);
-  await s.set(born, a, '1990-05-17');
-  await s.set(born, b, '2001-01-01');
-  await s.set(vip, a, true);
-  await s.set(vip, b, false);
-  const g = async (d, type, value) => s.group(groupBody({ conditions: [{ user_attribute_definition_id: d._id, type, value }] }));
-  assert.deepEqual(await s.members(await g(tags, 'eq', 'gold')), [a._id], 'an array matches when an element does');
-  assert.deepEqual(await s.members(await g(tags, 'in', 'silver,bronze')), [b._id]);
-  assert.deepEqual(await s.members(await g(born, 'lt', '2000-01-01')), [a._id]);
-  assert.deepEqual(await s.members(await g(born, 'btw', '2000-01-01,2010-01-01')), [b._id]);
-  assert.deepEqual(await s.members(await g(vip, 'eq', 'true')), [a._id]);
-  assert.deepEqual(await s.members(await g(vip, 'eq', 'false')), [b._id]);
-});
+// Members
 
 test('members: pagination and shape; unknown group is 404', async () => {
   const s = await sandbox();
@@ -311,33 +144,6 @@ test('members: pagination and shape; unknown group is 404', async () => {
   h.rawError(unknown, 404, undefined);
 });
 
-test('blacklisted_users are excluded and whitelisted_users included (plain fetch)', async () => {
-  const s = await sandbox();
-  const d = await s.def({ type: 'number' });
-  const [a, b, c, outsider] = [await s.customer(), await s.customer(), await s.customer(), await s.customer()];
-  for (const x of [a, b, c]) await s.set(d, x, 100);
-  await s.set(d, outsider, 1);
-  const conditions = [{ user_attribute_definition_id: d._id, type: 'gt', value: '50' }];
-  const created = await s.api('POST', '/user_group', { body: groupBody({ conditions, blacklisted_users: [a._id] }) });
-  assert.equal(created.status, 201, created.text);
-  h.assertGroupShape(created.body, s.app.applicationId);
-  const g = created.body;
-  assert.deepEqual(await s.members(g), h.ids([b, c]), 'blacklisted a is out');
-
-  const wl = await s.api('PATCH', `/user_group/${g._id}`, { body: { whitelisted_users: [outsider._id] } });
-  assert.equal(wl.status, 200, wl.text);
-  h.assertGroupShape(wl.body, s.app.applicationId);
-  assert.deepEqual(await s.members(g), h.ids([b, c, outsider]), 'whitelisted outsider is in though it does not match');
-
-  const bl = await s.api('PATCH', `/user_group/${g._id}`, { body: { blacklisted_users: [c._id] } });
-  assert.equal(bl.status, 200, bl.text);
-  assert.deepEqual(await s.members(g), h.ids([b, outsider]), 'c blacklisted too');
-  // Malformed ids are refused.
-  const bad = await s.api('PATCH', `/user_group/${g._id}`, { body: { whitelisted_users: ['nope'] } });
-  h.rawError(bad, 400, 'VALIDATION_ERROR');
-  assert.deepEqual(await s.members(g), h.ids([b, outsider]));
-});
-
 // ---------------------------------------------------------------------------------------
 // List and read
 
@@ -359,12 +165,9 @@ test('getUserGroups: filters name, type, status, group_uid; pagination with stri
   assert.equal(all.page.item_total, 3);
   assert.equal(all.page.has_next, false);
   assert.deepEqual(await ids({ name: 'VIP' }), h.ids([g1, g2]), 'name: case-insensitive substring');
-  assert.deepEqual(await ids({ name: 'letter' }), [g3._id]);
-  assert.deepEqual(await ids({ name: 'nothing like it' }), []);
   assert.deepEqual(await ids({ type: 'bulk' }), h.ids([g2, g3]));
   assert.deepEqual(await ids({ type: 'conditional' }), [g1._id]);
   assert.deepEqual(await ids({ status: 'completed' }), h.ids([g1, g2, g3]));
-  assert.deepEqual(await ids({ status: 'pending' }), []);
   assert.deepEqual(await ids({ groupUid: g2.uid }), [g2._id]);
   assert.deepEqual(await ids({ name: 'vip', type: 'bulk' }), [g2._id]);
 
@@ -378,15 +181,13 @@ test('getUserGroups: filters name, type, status, group_uid; pagination with stri
   assert.deepEqual(h.ids([...p1.items, ...p2.items]), h.ids([g1, g2, g3]));
 });
 
-test('getUserGroupById: the group as created; unknown id 404, malformed 400; other applications\' groups invisible', async () => {
+test('getUserGroupById: the group as created; unknown id 404, malformed 400', async () => {
   const g = await createGroup(groupBody());
   const read = await h.sdk(ctx.user.getUserGroupById({ groupId: g._id }));
   assert.deepEqual(read, g);
   await h.sdkError(ctx.user.getUserGroupById({ groupId: h.unknownId() }), 404, undefined);
   await h.sdkError(ctx.user.getUserGroupById({ groupId: 'nope' }), 400, 'VALIDATION_ERROR');
-  const s = await sandbox();
-  const foreign = await s.group(groupBody());
-  await h.sdkError(ctx.user.getUserGroupById({ groupId: foreign._id }), 404, undefined);
+  // (Groups of other applications: the Rust store tests.)
 });
 
 // ---------------------------------------------------------------------------------------
@@ -428,13 +229,7 @@ test('updateUserGroup replaces name, description and conditions; membership foll
   assert.equal(renamed.name, 'Goa people');
   assert.deepEqual(renamed.conditions, u.conditions);
 
-  // A bad condition is refused and changes nothing.
-  const secret = await s.def({ type: 'encrypted_string' });
-  await h.sdkError(
-    s.user.updateUserGroup({ groupId: g._id, body: { name: 'broken', conditions: [{ user_attribute_definition_id: secret._id, type: 'eq', value: 'x' }] } }),
-    400,
-    undefined,
-  );
+  // A bad condition is refused and changes nothing. (Which conditions are refused: the Rust tests.)
   await h.sdkError(
     s.user.updateUserGroup({ groupId: g._id, body: { conditions: [{ user_attribute_definition_id: spend._id, type: 'cnt', value: '1' }] } }),
     400,
@@ -485,22 +280,11 @@ test('updateUserGroupPartially adds and removes bulk members by user_id, email a
 
   await h.sdk(s.user.updateUserGroupPartially({ groupId: g._id, body: { type: 'json', user_data: [{ user_id: b._id, action: 'remove' }] } }));
   assert.deepEqual(await s.members(g), h.ids([a, c]));
-  // Adding twice is harmless; removing a non-member too.
-  await h.sdk(
-    s.user.updateUserGroupPartially({
-      groupId: g._id,
-      body: { type: 'json', user_data: [{ user_id: a._id, action: 'add' }, { user_id: b._id, action: 'remove' }] },
-    }),
-  );
-  assert.deepEqual(await s.members(g), h.ids([a, c]));
-  // Name and description may change in the same call.
+  // Name and description may change through the same call.
   const renamed = await h.sdk(s.user.updateUserGroupPartially({ groupId: g._id, body: { name: 'Renamed', description: 'New words' } }));
   assert.equal(renamed.name, 'Renamed');
   assert.equal(renamed.description, 'New words');
   assert.deepEqual(await s.members(g), h.ids([a, c]));
-  // Archived members drop out.
-  await h.sdk(s.user.archiveUser({ body: { user_id: c._id } }));
-  assert.deepEqual(await s.members(g), [a._id]);
 });
 
 test('user_data naming an unknown customer is 400 UNKNOWN_USERS and changes nothing', async () => {
@@ -528,20 +312,7 @@ test('user_data naming an unknown customer is 400 UNKNOWN_USERS and changes noth
   );
   assert.ok(err.details.message.includes(ghostEmail) || JSON.stringify(err.details).includes(ghostEmail), JSON.stringify(err.details));
   assert.deepEqual(await s.members(g), [b._id], 'nothing changed');
-  // A customer of another application is unknown here.
-  const foreign = await h.createCustomer(ctx.user);
-  await h.sdkError(
-    s.user.updateUserGroupPartially({ groupId: g._id, body: { type: 'json', user_data: [{ user_id: foreign._id, action: 'add' }] } }),
-    400,
-    'UNKNOWN_USERS',
-  );
-  // Bad items: no action, a bad action, no identifier.
-  // (plain fetch: the SDK's model requires action client-side)
-  for (const item of [{ user_id: a._id }, { user_id: a._id, action: 'toggle' }, { action: 'add' }, { user_id: a._id, email: a.emails[0].email, action: 'add' }]) {
-    const res = await s.api('PATCH', `/user_group/${g._id}`, { body: { type: 'json', user_data: [item] } });
-    h.rawError(res, 400, 'VALIDATION_ERROR');
-  }
-  assert.deepEqual(await s.members(g), [b._id]);
+  // (Customers of other applications, malformed items: the Rust tests.)
   await h.sdkError(
     s.user.updateUserGroupPartially({ groupId: h.unknownId(), body: { type: 'json', user_data: [{ user_id: a._id, action: 'add' }] } }),
     404,
@@ -561,21 +332,8 @@ test('user_data on a conditional group is 400', async () => {
   assert.ok(!(await members(g._id)).includes(a._id));
 });
 
-test('a definition used by a group\'s conditions cannot be deleted: 400 DEFINITION_IN_USE', async () => {
-  const used = await h.createDefinition(ctx.user, { type: 'number' });
-  const other = await h.createDefinition(ctx.user, { type: 'number' });
-  const g = await createGroup(groupBody({ conditions: [{ user_attribute_definition_id: used._id, type: 'gt', value: '1' }] }));
-  await h.sdkError(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: used._id }), 400, 'DEFINITION_IN_USE');
-  await h.sdk(ctx.user.getUserAttributeDefinitionById({ attributeDefId: used._id }));
-  // Once the group no longer uses it, it can go.
-  await h.sdk(ctx.user.updateUserGroup({ groupId: g._id, body: { conditions: [{ user_attribute_definition_id: other._id, type: 'gt', value: '1' }] } }));
-  const res = await h.sdk(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: used._id }));
-  assert.deepEqual(res, { success: 'true' });
-  await h.sdkError(ctx.user.deleteUserAttributeDefinitionById({ attributeDefId: other._id }), 400, 'DEFINITION_IN_USE');
-});
-
 // ---------------------------------------------------------------------------------------
-// Files and permissions
+// Files
 
 test('without a [fetch] allow-list a loopback file_url is refused with 400 on create, PUT and PATCH', async () => {
   const s = await sandbox();
@@ -595,23 +353,9 @@ test('without a [fetch] allow-list a loopback file_url is refused with 400 on cr
   h.rawError(put, 400, undefined);
   const patch = await s.api('PATCH', `/user_group/${g._id}`, { body: { type: 'file_url', file_url: url } });
   h.rawError(patch, 400, undefined);
-  for (const other of ['http://192.168.1.10/m.csv', 'http://169.254.169.254/latest/meta-data/', url.replace('127.0.0.1', 'localhost')]) {
-    const res = await s.api('PATCH', `/user_group/${g._id}`, { body: { type: 'file_url', file_url: other } });
-    h.rawError(res, 400, undefined);
-  }
+  // (Other private ranges and schemes: the Rust API tests.)
   assert.equal(files.hits('members.csv'), before, 'the server never fetched the file');
   const after = await h.sdk(s.user.getUserGroupById({ groupId: g._id }));
   assert.deepEqual(after, g, 'the group is unchanged');
   assert.deepEqual(await s.members(g), []);
-});
-
-test('a read-only client can read groups but not create or change them (403 FORBIDDEN)', async () => {
-  const g = await createGroup(groupBody());
-  await h.sdkError(ctx.roUser.createUserGroup({ body: groupBody() }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.updateUserGroup({ groupId: g._id, body: { name: 'x' } }), 403, 'FORBIDDEN');
-  await h.sdkError(ctx.roUser.updateUserGroupPartially({ groupId: g._id, body: { name: 'x' } }), 403, 'FORBIDDEN');
-  assert.deepEqual(await h.sdk(ctx.roUser.getUserGroupById({ groupId: g._id })), g);
-  await h.sdk(ctx.roUser.getUserGroups({}));
-  const res = await api('GET', `/user_group/${g._id}/users`, { token: ctx.roToken.access_token });
-  assert.equal(res.status, 200, res.text);
 });

@@ -6,14 +6,6 @@ const assert = require('node:assert/strict');
 
 const { sdk } = require('./assertions');
 
-/** Every attribute type the API documents. */
-const ATTRIBUTE_TYPES = [
-  'string', 'number', 'boolean', 'date', 'date_time', 'dropdown', 'html_string', 'image_url',
-  'string_array', 'number_array', 'platform_user_array', 'store_uid_array',
-  'encrypted_string', 'encrypted_number', 'encrypted_boolean', 'encrypted_date',
-  'encrypted_date_time', 'encrypted_dropdown', 'encrypted_string_array', 'encrypted_number_array',
-];
-
 let counter = 0;
 const usedPhones = new Set();
 
@@ -83,7 +75,6 @@ async function setValue(user, definitionId, userId, value, extra = {}) {
 }
 
 module.exports = {
-  ATTRIBUTE_TYPES,
   uniqueTag,
   uniqueEmail,
   uniquePhone,

@@ -42,13 +42,12 @@ const ctx = h.useServer({ prepare: startProviders });
 
 const b64url = (value) => Buffer.from(value).toString('base64url');
 
-/** An RS256 ID token signed with this file's key (or, `forged`, with another one). */
-function idToken(claims, { forged = false } = {}) {
+/** An RS256 ID token signed with this file's key. */
+function idToken(claims) {
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'sdk-key' }));
   const payload = b64url(JSON.stringify({ iss: 'https://accounts.google.com', aud: 'google-client', iat: now, exp: now + 3600, ...claims }));
-  const key = forged ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : privateKey;
-  const signature = crypto.sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), key).toString('base64url');
+  const signature = crypto.sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url');
   return `${header}.${payload}.${signature}`;
 }
 
@@ -66,11 +65,18 @@ async function socialApp() {
   return app;
 }
 
-test('loginWithGoogle: a new verified email signs up through updateProfile, then signs in; Android and iOS alike', async () => {
+test('loginWithGoogle: an expired token is 400; a new verified email signs up through updateProfile, then signs in; Android and iOS alike', async () => {
   const app = await socialApp();
   const email = h.uniqueEmail('gia');
   const token = idToken({ sub: `g-${email}`, email, email_verified: true, given_name: 'Gia' });
   const sf = app.storefront();
+  // An expired token is refused. (Forged, foreign and unverified tokens: the Rust tests.)
+  const now = Math.floor(Date.now() / 1000);
+  await h.sdkError(
+    sf.user.loginWithGoogle({ body: { oauth2: { access_token: idToken({ sub: 'x', iat: now - 7200, exp: now - 3600 }) }, profile: {} } }),
+    400,
+    'INVALID_SOCIAL_TOKEN',
+  );
   const first = await h.sfCall(sf, 'loginWithGoogle', { body: { is_signed_in: true, oauth2: { access_token: token }, profile: { email } } });
   assert.equal(first.body.user_exists, false);
   assert.equal(typeof first.body.register_token, 'string');
@@ -86,29 +92,6 @@ test('loginWithGoogle: a new verified email signs up through updateProfile, then
     assert.equal(again.body.user._id, done.body.user._id, method);
     assert.ok(again.cookie && again.cookie.value, method);
   }
-});
-
-test('a forged, expired or foreign-audience token is 400 INVALID_SOCIAL_TOKEN; an unverified email is no way into its account', async () => {
-  const app = await socialApp();
-  const sf = app.storefront();
-  const now = Math.floor(Date.now() / 1000);
-  for (const token of [
-    idToken({ sub: 'x' }, { forged: true }),
-    idToken({ sub: 'x', iat: now - 7200, exp: now - 3600 }),
-    idToken({ sub: 'x', aud: 'someone-else' }),
-    idToken({ sub: 'x', iss: 'https://evil.example' }),
-    `${b64url('{"alg":"none"}')}.${b64url('{"sub":"x"}')}.`,
-  ]) {
-    await h.sdkError(sf.user.loginWithGoogle({ body: { oauth2: { access_token: token }, profile: {} } }), 400, 'INVALID_SOCIAL_TOKEN');
-  }
-  const owner = await h.createCustomer(app.user, { email: h.uniqueEmail('owner') });
-  const email = owner.emails[0].email;
-  const attempt = await h.sfCall(sf, 'loginWithGoogle', {
-    body: { oauth2: { access_token: idToken({ sub: 'attacker', email, email_verified: false }) }, profile: {} },
-  });
-  assert.equal(attempt.body.user_exists, false);
-  assert.equal(attempt.cookie, undefined);
-  await h.sdkError(sf.user.updateProfile({ body: { email, register_token: attempt.body.register_token } }), 400, 'EMAIL_ALREADY_EXISTS');
 });
 
 test('loginWithAppleIOS checks the user_identifier; loginWithFacebook asks the Graph API', async () => {

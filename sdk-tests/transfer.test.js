@@ -74,20 +74,14 @@ test('bulkImportStoreFrontUsers lands good rows, reports bad ones, and the old p
   );
 });
 
-test('bulkImportStoreFrontUsers refuses an unreadable file or an unknown column with a 400', async () => {
+test('bulkImportStoreFrontUsers refuses an unknown column with a 400', async () => {
+  // (Unreadable files, other formats: the Rust API tests.)
   const unknown = files.put('unknown.csv', 'email,shoe_size\na@example.com,9\n');
   await h.sdkError(
     ctx.user.bulkImportStoreFrontUsers({ body: { absolute_url: unknown, file_format: 'CSV', relative_url: 'unknown.csv' } }),
     400,
     'VALIDATION_ERROR',
     'shoe_size',
-  );
-  const workbook = files.put('broken.xlsx', 'not a workbook');
-  await h.sdkError(
-    ctx.user.bulkImportStoreFrontUsers({ body: { absolute_url: workbook, file_format: 'XLSX', relative_url: 'broken.xlsx' } }),
-    400,
-    'VALIDATION_ERROR',
-    'XLSX',
   );
 });
 
@@ -110,9 +104,7 @@ test('createBulkExportUsers writes every customer to a file behind a signed link
     } else {
       assert.equal(res.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     }
-    link.searchParams.set('signature', '0'.repeat(64));
-    const forged = await h.rawRequest('GET', link);
-    assert.equal(forged.status, 403, forged.text);
+    // (Tampered and expired links: the Rust API tests.)
   }
 });
 

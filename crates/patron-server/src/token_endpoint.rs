@@ -78,7 +78,7 @@ pub(crate) async fn token(
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
-    company: &CompanyId,
+    company_id: &str,
 ) -> Result<ApiClient, ApiError> {
     let invalid = || ApiError::Unauthenticated("invalid client credentials".to_owned());
     let header = headers
@@ -94,10 +94,11 @@ async fn authenticate_client(
         .map_err(|_| invalid())?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
     let (client_id, client_secret) = decoded.split_once(':').ok_or_else(invalid)?;
+    let company = CompanyId::parse(company_id)?;
     Ok(state
         .services
         .tokens
-        .authenticate_client(company, client_id, client_secret)
+        .authenticate_client(&company, client_id, client_secret)
         .await?)
 }
 

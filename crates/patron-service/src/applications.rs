@@ -9,9 +9,8 @@ use patron_domain::{secret, DomainError};
 use patron_store::{Application, ApplicationStore, Entity, StoreError};
 use serde::Serialize;
 
-use super::{AuthConfigs, ServiceError};
+use super::ServiceError;
 use crate::clock::Clock;
-use crate::hasher::FirebaseScrypt;
 
 /// Most applications one company lists.
 pub const MAX_APPLICATIONS: u32 = 500;
@@ -53,22 +52,23 @@ pub struct NewApplication<'a> {
 #[derive(Clone)]
 pub struct Applications {
     store: Arc<dyn ApplicationStore>,
-    configs: AuthConfigs,
     clock: Arc<dyn Clock>,
 }
 
 impl Applications {
-    /// Applications kept in `store`, with their configurations in `configs`.
-    pub fn new(
-        store: Arc<dyn ApplicationStore>,
-        configs: AuthConfigs,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            store,
-            configs,
-            clock,
-        }
+    /// Applications kept in `store`.
+    pub fn new(store: Arc<dyn ApplicationStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The application `id` (as given on the command line); `NotFound` when there is none.
+    pub async fn find(&self, id: &str) -> Result<Application, ServiceError> {
+        let id = ObjectId::parse("id", id)?;
+        Ok(self
+            .store
+            .find_application(&id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Entity::Application, &id))?)
     }
 
     /// The company's applications, by name.
@@ -145,25 +145,6 @@ impl Applications {
             application_id: id.to_string(),
             application_token: token,
         })
-    }
-
-    /// Sets the Firebase password hash parameters of an application (its `hash_config`
-    /// from `firebase auth:export`): customers imported with Firebase hashes and salts are
-    /// checked with them, and their hash becomes argon2id at their first sign-in.
-    pub async fn set_firebase_scrypt(
-        &self,
-        application_id: &str,
-        parameters: &FirebaseScrypt,
-    ) -> Result<(), ServiceError> {
-        let id = ObjectId::parse("id", application_id)?;
-        let application = self
-            .store
-            .find_application(&id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Entity::Application, &id))?;
-        self.configs
-            .set_firebase_scrypt(&application, parameters)
-            .await
     }
 }
 

@@ -317,11 +317,7 @@ impl Services {
         );
         Self {
             tokens,
-            applications: Applications::new(
-                stores.applications.clone(),
-                auth_configs.clone(),
-                clock.clone(),
-            ),
+            applications: Applications::new(stores.applications.clone(), clock.clone()),
             clients: Clients::new(stores.clients.clone(), clock.clone()),
             attributes,
             groups,

@@ -40,6 +40,23 @@ pub enum Entity {
     Client,
 }
 
+impl Entity {
+    /// The record's name in messages, e.g. `application`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Entity::Customer => "customer",
+            Entity::Session => "session",
+            Entity::ResetCode => "reset code",
+            Entity::AttributeDefinition => "attribute definition",
+            Entity::AttributeValue => "attribute value",
+            Entity::Group => "group",
+            Entity::Job => "job",
+            Entity::Application => "application",
+            Entity::Client => "client",
+        }
+    }
+}
+
 /// Why a store call failed. `ArchiveState(true)` means "refused because archived",
 /// `ArchiveState(false)` "refused because not archived".
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +65,7 @@ pub enum StoreError {
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
     /// The record addressed does not exist (in this application).
-    #[error("{entity:?} {id} not found")]
+    #[error("{} {id} not found", entity.noun())]
     NotFound {
         /// What kind of record.
         entity: Entity,

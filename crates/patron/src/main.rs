@@ -10,7 +10,8 @@ use clap::Parser;
 use patron_server::config::Flags;
 use patron_server::{telemetry, App, BuildError, Config};
 use patron_service::{
-    conceal_message, reveal_message, Events, NewApplication, SecretRotation, Services, SystemClock,
+    conceal_message, reveal_message, Applications, Clients, Events, NewApplication, SecretRotation,
+    Services, SystemClock,
 };
 use patron_store::Stores;
 use serde::Serialize;
@@ -58,9 +59,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::App {
             command: AppCommand::Create(args),
         } => {
-            let created = services(config)
+            let created = applications(&config)
                 .await?
-                .applications
                 .create(NewApplication {
                     company: &args.company,
                     name: &args.name,
@@ -82,9 +82,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::App {
             command: AppCommand::RotateToken(args),
         } => {
-            let rotated = services(config)
+            let rotated = applications(&config)
                 .await?
-                .applications
                 .rotate_token(&args.id)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -106,10 +105,15 @@ async fn run(cli: Cli) -> Result<(), String> {
                 rounds: args.rounds,
                 mem_cost: args.mem_cost,
             };
-            services(config)
-                .await?
+            let services = services(config).await?;
+            let application = services
                 .applications
-                .set_firebase_scrypt(&args.id, &parameters)
+                .find(&args.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            services
+                .auth_configs
+                .set_firebase_scrypt(&application, &parameters)
                 .await
                 .map_err(|e| e.to_string())?;
             println_out(&format!(
@@ -164,9 +168,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Revoke(args),
         } => {
-            services(config)
+            clients(&config)
                 .await?
-                .clients
                 .revoke(&args.id)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -176,9 +179,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Update(args),
         } => {
-            let scopes = services(config)
+            let scopes = clients(&config)
                 .await?
-                .clients
                 .set_scopes(&args.id, &args.scopes)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -219,9 +221,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Client {
             command: ClientCommand::Create(args),
         } => {
-            let created = services(config)
+            let created = clients(&config)
                 .await?
-                .clients
                 .create(&args.company, &args.scopes, args.name.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -238,6 +239,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             )
         }
     }
+}
+
+/// The applications use case on the configured database: registering needs no key,
+/// hasher or notifier, so none is set up.
+async fn applications(config: &Config) -> Result<Applications, String> {
+    let stores = connect(config).await?;
+    Ok(Applications::new(
+        stores.applications.clone(),
+        Arc::new(SystemClock),
+    ))
+}
+
+/// The platform clients use case on the configured database.
+async fn clients(config: &Config) -> Result<Clients, String> {
+    let stores = connect(config).await?;
+    Ok(Clients::new(stores.clients.clone(), Arc::new(SystemClock)))
 }
 
 /// The use cases, wired as `patron serve` wires them (the same key, hasher and stores).

@@ -3,12 +3,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use patron_domain::csv_list::Identifier;
 use patron_domain::customer::Customer;
-use patron_domain::email::Email;
-use patron_domain::ids::ObjectId;
 use patron_domain::page::PageRequest;
-use patron_domain::phone::Phone;
 use serde_json::{json, Value};
 
 use super::{scoped, Platform};
@@ -73,15 +69,6 @@ pub(crate) async fn filter(
     let conditions = query
         .conditions
         .ok_or_else(|| ApiError::required("query.conditions"))?;
-    let shown = query
-        .definition_ids
-        .map(|ids| {
-            ids.iter()
-                .enumerate()
-                .map(|(index, id)| ObjectId::parse(&format!("query.definition_ids[{index}]"), id))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
     let filter = AttributeFilter {
         any,
         conditions: conditions
@@ -92,8 +79,9 @@ pub(crate) async fn filter(
                 value: &condition.value,
             })
             .collect(),
-        shown,
-        only: contact(&caller, query.email.as_deref(), query.phone.as_deref())?,
+        definition_ids: query.definition_ids.as_deref(),
+        email: query.email.as_deref(),
+        phone: query.phone.as_deref(),
         page,
     };
     let FilteredCustomers {
@@ -103,7 +91,7 @@ pub(crate) async fn filter(
     } = state
         .services
         .groups
-        .filter_by_attributes(&caller.application.id, filter)
+        .filter_by_attributes(&caller.application, filter)
         .await?;
     let items = customers
         .into_iter()
@@ -115,26 +103,6 @@ pub(crate) async fn filter(
 }
 
 /// The customer named by `email` or `phone`, if either is given.
-fn contact(
-    caller: &Platform,
-    email: Option<&str>,
-    phone: Option<&str>,
-) -> Result<Option<Identifier>, ApiError> {
-    if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
-        return Ok(Some(Identifier::Email(Email::parse("query.email", email)?)));
-    }
-    if let Some(phone) = phone.map(str::trim).filter(|p| !p.is_empty()) {
-        let region = caller.application.default_region;
-        return Ok(Some(Identifier::Phone(Phone::parse(
-            "query.phone",
-            phone,
-            None,
-            region,
-        )?)));
-    }
-    Ok(None)
-}
-
 /// `UserAttributeFilteredList`: the customer (phone `country_code` as a string, as this
 /// model has it) with its values.
 fn filtered_item(customer: Customer, values: &[OpenedValue]) -> Result<Value, ApiError> {

@@ -302,6 +302,8 @@ pub(crate) async fn export_file(
     let expires: i64 = expires
         .parse()
         .map_err(|_| refused("expires: must be a whole number of seconds".to_owned()))?;
+    let application_id = ObjectId::parse("application_id", &application_id)?;
+    let job_id = ObjectId::parse("job_id", &job_id)?;
     let file = match state
         .services
         .jobs

@@ -14,7 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::Extension;
-use patron_domain::ids::ObjectId;
+use patron_domain::ids::{CompanyId, ObjectId};
 use patron_domain::scope::Scope;
 use patron_store::Application;
 
@@ -122,15 +122,15 @@ impl FromRequestParts<AppState> for Platform {
             .ok_or_else(|| {
                 ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
             })?;
-        let PathParams(ApplicationPath {
-            company_id: company,
-            application_id,
-        }) = PathParams::from_request_parts(parts, state).await?;
+        let PathParams(path) =
+            PathParams::<ApplicationPath>::from_request_parts(parts, state).await?;
+        let company = CompanyId::parse(&path.company_id)?;
         if company != grant.company_id {
             return Err(ApiError::Forbidden(format!(
                 "the access token is not valid for company {company}"
             )));
         }
+        let application_id = ObjectId::parse("application_id", &path.application_id)?;
         let application = state
             .application(&application_id)
             .await?

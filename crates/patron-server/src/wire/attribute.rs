@@ -259,7 +259,7 @@ pub(crate) struct UserAttributes {
     pub(crate) attributes: Option<Vec<KeyValue>>,
 }
 
-/// `{key: <definition slug>, value}`: one attribute of a bulk request.
+/// `{key: <definition slug>, value}`: one attribute of a bulk row.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct KeyValue {
     /// The definition's slug.

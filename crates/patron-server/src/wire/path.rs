@@ -3,30 +3,29 @@
 //! [`PathParams`](crate::extract::PathParams)), and described in the OpenAPI document by
 //! the same struct.
 
-use patron_domain::ids::{CompanyId, ObjectId};
+use patron_domain::ids::ObjectId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// `company_id` and `application_id`, the path parameters of every platform operation
-/// (read and checked by the [`Platform`](crate::platform::Platform) guard).
+/// `company_id` and `application_id`, the path parameters of every platform operation, as
+/// sent: the [`Platform`](crate::platform::Platform) guard parses them in its own order
+/// (the company is compared with the token's before the application id is read).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub(crate) struct ApplicationPath {
     /// The company's numeric id.
-    #[param(value_type = String)]
-    pub(crate) company_id: CompanyId,
+    pub(crate) company_id: String,
     /// The application's 24-hex id.
-    #[param(value_type = String)]
-    pub(crate) application_id: ObjectId,
+    pub(crate) application_id: String,
 }
 
-/// The company of the token endpoint.
+/// The company of the token endpoint, as sent (parsed once the client's credentials are
+/// checked).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub(crate) struct CompanyPath {
     /// The company's numeric id.
-    #[param(value_type = String)]
-    pub(crate) company_id: CompanyId,
+    pub(crate) company_id: String,
 }
 
 /// A customer.
@@ -86,14 +85,14 @@ pub(crate) struct JobPath {
     pub(crate) job_id: ObjectId,
 }
 
-/// An exported file's job, named with its application (the signed link is the credential:
-/// no guard reads the application first).
+/// An exported file's job, named with its application, as sent: the signed link is the
+/// credential, so its parts are checked before the ids are read.
 #[derive(Debug, Deserialize)]
 pub(crate) struct JobFilePath {
     /// The application's 24-hex id.
-    pub(crate) application_id: ObjectId,
+    pub(crate) application_id: String,
     /// The job's 24-hex id.
-    pub(crate) job_id: ObjectId,
+    pub(crate) job_id: String,
 }
 
 /// The kind of contact a storefront route addresses.

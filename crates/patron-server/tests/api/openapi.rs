@@ -176,3 +176,43 @@ fn no_two_wire_types_share_a_schema_name() {
         .collect();
     assert!(shared.is_empty(), "schema names used twice: {shared:?}");
 }
+
+#[tokio::test]
+async fn path_ids_are_read_in_the_order_the_checks_were_made() {
+    each_app(|app| async move {
+        let get = |url: String, token: Option<String>| {
+            let request = app.http.get(url);
+            let request = match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            async move { request.send().await.unwrap().status() }
+        };
+        // Another company's path is refused as such before its application id is read.
+        let foreign = format!(
+            "{}/service/platform/user/v1.0/company/560/application/nothex/customers/list",
+            app.base
+        );
+        assert_eq!(
+            get(foreign, Some(app.writer.token.clone())).await,
+            StatusCode::FORBIDDEN
+        );
+        // The token endpoint checks the client before the company in its path.
+        let token = app
+            .http
+            .post(format!(
+                "{}/service/panel/authentication/v1.0/company/x1/oauth/token",
+                app.base
+            ))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token.status(), StatusCode::UNAUTHORIZED);
+        // A download link is its own credential: without its signature, 403 whatever the ids.
+        let download = app.platform("/users/jobs/nothex/file");
+        assert_eq!(get(download, None).await, StatusCode::FORBIDDEN);
+        app
+    })
+    .await;
+}

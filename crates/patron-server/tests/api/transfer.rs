@@ -415,18 +415,9 @@ async fn firebase_hashes_import_with_their_salts_and_sign_in_with_the_project_pa
         };
         let bad = patron_service::hasher::FirebaseScrypt { mem_cost: 40, ..parameters.clone() };
         let services = &app.state.services;
-        assert!(services.applications.set_firebase_scrypt(
-            &app.application_id,
-            &bad
-        )
-        .await
-        .is_err());
-        services.applications.set_firebase_scrypt(
-            &app.application_id,
-            &parameters,
-        )
-        .await
-        .unwrap();
+        let application = services.applications.find(&app.application_id).await.unwrap();
+        assert!(services.auth_configs.set_firebase_scrypt(&application, &bad).await.is_err());
+        services.auth_configs.set_firebase_scrypt(&application, &parameters).await.unwrap();
         let sealed = crate::text_rows(&app, "SELECT secrets FROM auth_configs").await;
         assert!(!sealed.concat().contains("jxspr"), "the signer key is sealed");
 

@@ -75,8 +75,6 @@ impl Groups {
         draft: GroupDraft<'_>,
     ) -> Result<Group, ServiceError> {
         let application_id = &requester.application.id;
-        let name = group_text("name", draft.name, true)?.unwrap_or_default();
-        let description = group_text("description", draft.description, false)?.unwrap_or_default();
         let conditions = draft.conditions.unwrap_or_default();
         let kind = match draft.kind.map(str::trim).filter(|k| !k.is_empty()) {
             Some(raw) => parse_kind(raw)?,
@@ -86,6 +84,8 @@ impl Groups {
         let conditions = self
             .check_shape(application_id, kind, &conditions, draft.file_url.as_deref())
             .await?;
+        let name = group_text("name", draft.name, true)?.unwrap_or_default();
+        let description = group_text("description", draft.description, false)?.unwrap_or_default();
         let blacklist = user_ids("blacklisted_users", draft.blacklisted_users)?;
         let file = match &draft.file_url {
             Some(url) => Some(

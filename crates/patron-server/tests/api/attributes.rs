@@ -408,6 +408,66 @@ async fn bulk_updates_report_every_bad_row_and_write_the_rest() {
     .await;
 }
 
+/// A synchronous bulk update whose value breaks the definition's rule fails every row:
+/// each row is reported, and no value of the request is written.
+#[tokio::test]
+async fn a_synchronous_bulk_update_with_a_value_breaking_its_rule_fails_every_row() {
+    each_app(|app| async move {
+        let asha = app.create_customer("asha@example.com", "9876543210").await;
+        let ravi = app.create_customer("ravi@example.com", "9876543211").await;
+        define(&app, json!({"name": "Age", "type": "number", "validations": [{"type": "min", "value": 18}]})).await;
+        define(&app, json!({"name": "Tier", "type": "string"})).await;
+        let (status, outcome) = app
+            .send(Method::PUT, "/user_attribute/bulk_update", Some(json!({"users": [asha, ravi], "attribute": [{"key": "tier", "value": "gold"}, {"key": "age", "value": 5}]})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{outcome}");
+        assert_eq!(outcome["processing_type"], "synchronous");
+        assert_eq!((outcome["total"].as_u64(), outcome["processed"].as_u64(), outcome["errors_count"].as_u64()), (Some(2), Some(0), Some(2)), "{outcome}");
+        assert_eq!(outcome["error_summary"], json!({"invalid_value": 2}));
+        let errors = outcome["errors"].as_array().unwrap();
+        let mut failed: Vec<&str> = errors.iter().map(|e| e["user_id"].as_str().unwrap()).collect();
+        failed.sort_unstable();
+        let mut expected = [asha.as_str(), ravi.as_str()];
+        expected.sort_unstable();
+        assert_eq!(failed, expected, "every row is reported: {outcome}");
+        for error in errors {
+            assert!(error["error"].as_str().unwrap().contains("min: must be at least 18"), "{error}");
+        }
+        assert!(raw_values(&app).await.is_empty(), "nothing written, not even the valid tier");
+        app
+    })
+    .await;
+}
+
+/// Encryption at rest does not switch a definition's validations off: an encrypted
+/// string (by type or by flag) still refuses values that break its max or regex.
+#[tokio::test]
+async fn encrypted_definitions_still_validate_values() {
+    each_app(|app| async move {
+        let user = app.create_customer("asha@example.com", "9876543210").await;
+        let pin = define(&app, json!({"name": "Pin", "type": "encrypted_string", "validations": [{"type": "max", "value": 6}, {"type": "regex", "value": "^[A-Z0-9]+$"}]})).await;
+        let note = define(&app, json!({"name": "Note", "type": "string", "encrypted": true, "validations": [{"type": "max", "value": 5}]})).await;
+        assert_eq!((pin["encrypted"].as_bool(), note["encrypted"].as_bool()), (Some(true), Some(true)));
+        for (definition, value, expected) in [
+            (&pin, "ABCDEFG", "attribute.value: max: must be at most 6 characters long"),
+            (&pin, "ab12", "attribute.value: regex: does not match"),
+            (&note, "too long", "attribute.value: max: must be at most 5 characters long"),
+        ] {
+            let (status, answer) = set_value(&app, definition, &user, json!(value)).await;
+            assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"), "{value}: {answer}");
+            assert!(answer["message"].as_str().unwrap().contains(expected), "{value}: {answer}");
+        }
+        assert!(raw_values(&app).await.is_empty(), "refused values are not stored");
+        assert_eq!(set_value(&app, &pin, &user, json!("AB12")).await.0, StatusCode::CREATED);
+        assert_eq!(set_value(&app, &note, &user, json!("short")).await.0, StatusCode::CREATED);
+        let raw = raw_values(&app).await;
+        assert_eq!(raw.len(), 2);
+        assert!(raw.iter().all(|stored| stored.starts_with("v2:")), "sealed: {raw:?}");
+        app
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn bulk_updates_read_user_files() {
     each_app(|app| async move {

@@ -117,6 +117,9 @@ async fn list_and_search_find_customers() {
         let (status, body) = app.list(&[("q", r#"{"password": "x"}"#)]).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_QUERY")));
         assert!(body["message"].as_str().unwrap().contains("password"));
+        let (status, body) = app.list(&[("q", r#"{"$or":"x"}"#)]).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_QUERY")), "$or must be an array: {body}");
+        assert!(body["message"].as_str().unwrap().contains("$or"), "{body}");
 
         let response = app.request(Method::GET, "/customers/search?query=asha@example.com&query=%2B919876543211&query=nobody@x.io").send().await.unwrap();
         let (status, body) = crate::read(response).await;

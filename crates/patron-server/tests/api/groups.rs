@@ -131,6 +131,46 @@ async fn conditions_must_fit_their_definitions() {
         }
         let (_, groups) = app.send(Method::GET, "/user_group", None).await;
         assert_eq!(groups["page"]["item_total"], 0);
+        // Refused creates take no uid: the first group made is 1, and after more refusals
+        // (a bad condition, a bad type) the next is 2.
+        let adults = json!({"name": "Adults", "description": "d", "conditions": [{"user_attribute_definition_id": age["_id"], "type": "gte", "value": "18"}]});
+        assert_eq!(create_group(&app, adults.clone()).await["uid"], 1);
+        for body in [
+            json!({"name": "G", "description": "d", "conditions": [{"user_attribute_definition_id": age["_id"], "type": "like", "value": "3"}]}),
+            json!({"name": "G", "description": "d", "type": "segment"}),
+        ] {
+            let (status, answer) = app.send(Method::POST, "/user_group", Some(body.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        }
+        assert_eq!(create_group(&app, adults).await["uid"], 2, "no uid lost to the refusals");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_whitelisted_ids_are_refused_naming_their_position() {
+    each_app(|app| async move {
+        let asha = app.create_customer("asha@example.com", "9876543210").await;
+        let ravi = app.create_customer("ravi@example.com", "9876543211").await;
+        let age = define(&app, json!({"name": "Age", "type": "number"})).await;
+        set_value(&app, &age, &asha, json!(34)).await;
+        set_value(&app, &age, &ravi, json!(20)).await;
+        let group = create_group(&app, json!({"name": "Over 30", "description": "d", "conditions": [{"user_attribute_definition_id": age["_id"], "type": "gte", "value": "30"}]})).await;
+        let path = format!("/user_group/{}", group["_id"].as_str().unwrap());
+        for (list, field) in [
+            (json!(["not-an-id"]), "whitelisted_users[0]"),
+            (json!([ravi, &ravi[..23]]), "whitelisted_users[1]"),
+            (json!([ravi, asha, 42.to_string()]), "whitelisted_users[2]"),
+        ] {
+            let (status, answer) = app.send(Method::PATCH, &path, Some(json!({"whitelisted_users": list}))).await;
+            assert_eq!((status, code(&answer), answer["meta"]["field"].as_str()), (StatusCode::BAD_REQUEST, "VALIDATION_ERROR", Some(field)), "{list}: {answer}");
+            assert!(answer["message"].as_str().unwrap().starts_with(&format!("{field}: ")), "{answer}");
+        }
+        assert_eq!(members(&app, &group).await, sorted(&[&asha]), "a refused list admits no one");
+        let (status, answer) = app.send(Method::PATCH, &path, Some(json!({"whitelisted_users": [ravi]}))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(members(&app, &group).await, sorted(&[&asha, &ravi]));
         app
     })
     .await;

@@ -265,6 +265,59 @@ async fn repeated_failures_lock_the_account() {
     .await;
 }
 
+/// The lock belongs to the account, not to the name it was reached by: failures through
+/// the email (default policy: 5 failures lock for 15 minutes) lock sign-ins through the
+/// phone number too, while a session opened before the lock keeps working.
+#[tokio::test]
+async fn a_lock_through_the_email_holds_for_the_phone_and_spares_open_sessions() {
+    each_app(|app| async move {
+        app.register("asha@example.com", "9876543210").await;
+        assert_eq!(
+            app.login("9876543210", PASSWORD).await.status,
+            StatusCode::OK,
+            "the phone number signs in before the lock"
+        );
+        let session = app
+            .login("asha@example.com", PASSWORD)
+            .await
+            .token
+            .expect("signed in");
+        for _ in 0..5 {
+            assert_eq!(
+                app.login("asha@example.com", "Wrong-pass-1").await.body["code"],
+                "INVALID_CREDENTIALS"
+            );
+        }
+        for name in ["9876543210", "+919876543210", "asha@example.com"] {
+            let locked = app.login(name, PASSWORD).await;
+            assert_eq!(
+                (locked.status, locked.body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("ACCOUNT_LOCKED")),
+                "{name}: {}",
+                locked.body
+            );
+            assert!(locked.token.is_none(), "{name}: no session while locked");
+        }
+        let (status, me, _) = app.whoami(&session).await;
+        assert_eq!(status, StatusCode::OK, "the open session still works: {me}");
+        assert_eq!(me["user"]["emails"][0]["email"], "asha@example.com");
+        app.clock.advance(Duration::minutes(14));
+        assert_eq!(
+            app.login("9876543210", PASSWORD).await.body["code"],
+            "ACCOUNT_LOCKED",
+            "the default lock lasts 15 minutes"
+        );
+        app.clock.advance(Duration::minutes(1));
+        assert_eq!(
+            app.login("9876543210", PASSWORD).await.status,
+            StatusCode::OK,
+            "the lock ends for the phone number too"
+        );
+        app
+    })
+    .await;
+}
+
 /// An answer as a script probing for accounts sees it: status and body, less the request id.
 fn seen(answer: &Answer) -> (StatusCode, String) {
     let mut body = answer.body.clone();

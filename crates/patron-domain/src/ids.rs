@@ -44,6 +44,26 @@ impl ObjectId {
         }
     }
 
+    /// A request's list of ids named by `field`: at most `max` (`noun` names them in the
+    /// error), each error naming the item's index (`users[3]`).
+    pub fn parse_list(
+        field: &str,
+        raw: &[String],
+        max: usize,
+        noun: &str,
+    ) -> Result<Vec<Self>, DomainError> {
+        if raw.len() > max {
+            return Err(DomainError::invalid(
+                field,
+                format!("may name at most {max} {noun}"),
+            ));
+        }
+        raw.iter()
+            .enumerate()
+            .map(|(index, id)| Self::parse(&format!("{field}[{index}]"), id))
+            .collect()
+    }
+
     /// The id as its 24 hex characters.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -123,6 +143,25 @@ impl fmt::Display for CompanyId {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn id_lists_are_bounded_and_name_the_bad_item() {
+        let ids = [
+            "6b09a1f0c2d3e4f506172839".to_owned(),
+            " 6B09A1F0C2D3E4F50617283A".to_owned(),
+        ];
+        assert_eq!(
+            ObjectId::parse_list("users", &ids, 2, "users")
+                .unwrap()
+                .len(),
+            2
+        );
+        let error = ObjectId::parse_list("users", &ids, 1, "users").unwrap_err();
+        assert_eq!(error.to_string(), "users: may name at most 1 users");
+        let bad = [ids[0].clone(), "42".to_owned()];
+        let error = ObjectId::parse_list("users", &bad, 5, "users").unwrap_err();
+        assert!(error.to_string().starts_with("users[1]:"), "{error}");
+    }
 
     #[test]
     fn ids_read_from_text_as_parse_reads_them() {

@@ -90,3 +90,72 @@ impl Files {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails every fetch the same way.
+    struct Failing(fn() -> FetchFailure);
+
+    #[async_trait]
+    impl FileSource for Failing {
+        async fn fetch(&self, _url: &str) -> Result<Vec<u8>, FetchFailure> {
+            Err((self.0)())
+        }
+    }
+
+    async fn table_error(failure: fn() -> FetchFailure) -> ServiceError {
+        Files::new(Arc::new(Failing(failure)))
+            .table(
+                "absolute_url",
+                "https://files.example/x.csv",
+                FileFormat::Csv,
+            )
+            .await
+            .expect_err("the fetch fails")
+    }
+
+    #[tokio::test]
+    async fn fetch_failures_become_the_requests_fault_a_wait_or_the_services_fault() {
+        match table_error(|| FetchFailure::Refused("address 10.0.0.5 is not allowed".into())).await
+        {
+            ServiceError::Domain(error) => assert_eq!(
+                error.to_string(),
+                "absolute_url: address 10.0.0.5 is not allowed"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            table_error(|| FetchFailure::Busy).await,
+            ServiceError::Busy {
+                retry_after_secs: BUSY_RETRY_SECS
+            }
+        ));
+        assert!(matches!(
+            table_error(|| FetchFailure::Failed("client broke".into())).await,
+            ServiceError::Internal(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_list_names_its_field() {
+        struct Bytes;
+        #[async_trait]
+        impl FileSource for Bytes {
+            async fn fetch(&self, _url: &str) -> Result<Vec<u8>, FetchFailure> {
+                Ok(b"no id column\nx\n".to_vec())
+            }
+        }
+        let error = Files::new(Arc::new(Bytes))
+            .list(
+                "file_url",
+                "https://files.example/x.csv",
+                ListFormat::UserIds,
+                Region::INDIA,
+            )
+            .await
+            .expect_err("the list has no user_id column");
+        assert!(error.to_string().starts_with("file_url"), "{error}");
+    }
+}

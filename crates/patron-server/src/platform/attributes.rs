@@ -8,7 +8,7 @@ use patron_domain::page::PageRequest;
 use patron_store::{Actor, DefinitionFilter};
 use serde_json::Value;
 
-use super::{id_list, scoped, Platform};
+use super::{scoped, Platform};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody as ErrorSchema};
 use crate::extract::PathParams;
@@ -531,7 +531,7 @@ pub(crate) async fn delete_values(
     let raw = body
         .definition_ids
         .ok_or_else(|| ApiError::required("definition_ids"))?;
-    let ids = id_list(
+    let ids = ObjectId::parse_list(
         "definition_ids",
         &raw,
         MAX_VALUES_PER_CUSTOMER,

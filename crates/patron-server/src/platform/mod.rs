@@ -151,28 +151,6 @@ impl FromRequestParts<AppState> for Platform {
     }
 }
 
-/// Parses a request's list of ids: at most `max` (`noun` names them in the error), each
-/// error naming the item's index.
-pub(crate) fn id_list(
-    field: &str,
-    raw: &[String],
-    max: usize,
-    noun: &str,
-) -> Result<Vec<ObjectId>, ApiError> {
-    if raw.len() > max {
-        return Err(ApiError::validation(
-            field,
-            format!("may name at most {max} {noun}"),
-        ));
-    }
-    raw.iter()
-        .enumerate()
-        .map(|(index, id)| {
-            ObjectId::parse(&format!("{field}[{index}]"), id.trim()).map_err(ApiError::from)
-        })
-        .collect()
-}
-
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

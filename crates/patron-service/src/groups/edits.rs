@@ -388,19 +388,12 @@ fn conditional_file(field: &str) -> ServiceError {
     )
 }
 
-/// A request's list of customer ids: at most [`MAX_LISTED`], each error naming the item's
-/// index.
+/// A request's list of customer ids: at most [`MAX_LISTED`].
 fn user_ids(field: &str, raw: Option<Vec<String>>) -> Result<Vec<ObjectId>, ServiceError> {
-    let raw = raw.unwrap_or_default();
-    if raw.len() > MAX_LISTED {
-        return Err(ServiceError::invalid(
-            field,
-            format!("may name at most {MAX_LISTED} users"),
-        ));
-    }
-    Ok(raw
-        .iter()
-        .enumerate()
-        .map(|(index, id)| ObjectId::parse(&format!("{field}[{index}]"), id.trim()))
-        .collect::<Result<_, _>>()?)
+    Ok(ObjectId::parse_list(
+        field,
+        &raw.unwrap_or_default(),
+        MAX_LISTED,
+        "users",
+    )?)
 }
